@@ -1,0 +1,9 @@
+//! ember: declarative LVM for OpenStack-style block-storage hosts.
+//!
+//! Data flows one way: [`config`] (cinder.conf) and [`desired`] (the YAML desired state) →
+//! [`lvm`] observation → [`reconcile::plan`] (pure) → [`reconcile::apply`].
+
+pub mod config;
+pub mod names;
+pub mod problem;
+pub mod size;
