@@ -7,3 +7,6 @@ pub mod config;
 pub mod names;
 pub mod problem;
 pub mod size;
+pub mod lvm;
+pub mod desired;
+pub mod reconcile;

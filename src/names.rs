@@ -100,6 +100,17 @@ impl<'de> serde::Deserialize<'de> for LvName {
     }
 }
 
+impl AsRef<str> for LvName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+impl AsRef<str> for VgName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for VgName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -1,0 +1,185 @@
+//! The desired state: a YAML file saying, per backend, the thin pool and the volumes wanted.
+//!
+//! ```yaml
+//! backends:
+//!   lvm-1:
+//!     thin_pool: { size: 90% }   # % of the VG or absolute; grows, never shrinks
+//!     prune: false               # delete ember-owned volumes not listed (default false)
+//!     volumes:
+//!       volume-1: { size: 10G }
+//!       scratch: { state: absent }
+//! ```
+//! Everything is checked before anything reaches LVM; every error names file, line and column.
+
+mod unique_map;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::names::LvName;
+use crate::problem::Problem;
+use crate::size::{Bytes, SizeSpec};
+pub use unique_map::UniqueMap;
+
+/// Larger files are refused before parsing: a desired state this big is a mistake or an attack.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    backends: UniqueMap<String, BackendDesired>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendDesired {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thin_pool: Option<PoolDesired>,
+    #[serde(default)]
+    pub prune: bool,
+    #[serde(default)]
+    pub volumes: UniqueMap<LvName, VolumeDesired>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolDesired {
+    pub size: SizeSpec,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VolumeState {
+    #[default]
+    Present,
+    Absent,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawVolume")]
+pub struct VolumeDesired {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<Bytes>,
+    pub state: VolumeState,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVolume {
+    #[serde(default)]
+    size: Option<Bytes>,
+    #[serde(default)]
+    state: VolumeState,
+}
+
+impl TryFrom<RawVolume> for VolumeDesired {
+    type Error = String;
+    fn try_from(r: RawVolume) -> Result<Self, String> {
+        if r.state == VolumeState::Present && r.size.is_none() {
+            return Err("a present volume needs a size (e.g. size: 10G)".into());
+        }
+        Ok(VolumeDesired { size: r.size, state: r.state })
+    }
+}
+
+/// A validated desired state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredState {
+    pub path: PathBuf,
+    pub backends: BTreeMap<String, BackendDesired>,
+}
+
+impl DesiredState {
+    pub fn backend(&self, name: &str) -> Option<&BackendDesired> {
+        self.backends.get(name)
+    }
+}
+
+/// The 1-based line where `key:` appears as a mapping key below the top level (best effort,
+/// for errors found after parsing).
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines().position(|l| {
+        let t = l.trim_start();
+        t.len() < l.len()
+            && [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")].iter().any(|k| t.starts_with(k.as_str()))
+    }).map(|i| i + 1)
+}
+
+fn yaml_problem(path: &Path, text: &str, e: &serde_yaml::Error) -> Problem {
+    let mut msg = e.to_string();
+    // serde_yaml appends " at line L column C"; we put the location in front instead
+    if let Some(i) = msg.find(" at line ") {
+        msg.truncate(i);
+    }
+    let mut line = e.location().map(|l| l.line());
+    let mut column = e.location().map(|l| l.column());
+    // serde_yaml marks a duplicate at the start of its mapping: point at the second occurrence
+    if let (Some(start), Some(key)) = (line, msg.split("duplicate key \"").nth(1).and_then(|k| k.split('"').next())) {
+        if let Some(second) = key_line(&text.lines().skip(start).collect::<Vec<_>>().join("\n"), key) {
+            line = Some(start + second);
+            column = None;
+        }
+    }
+    let mut p = Problem::error(Some(path.into()), line, msg);
+    p.column = column;
+    p
+}
+
+/// Parses and validates `text` (the content of `path`) against the configuration.
+pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, Vec<Problem>> {
+    let file = || Some(path.to_path_buf());
+    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        return Err(vec![Problem::error(file(), None, "the desired state is empty (an empty file changes nothing; to declare no volumes write `backends: {}`)")]);
+    }
+    let raw: RawFile = serde_yaml::from_str(text).map_err(|e| vec![yaml_problem(path, text, &e)])?;
+    let mut problems = vec![];
+    for (name, b) in raw.backends.iter() {
+        let line = key_line(text, name);
+        let mut err = |msg: String| problems.push(Problem::error(file(), line, msg));
+        let Some(cfg) = config.backend(name) else {
+            err(format!("backend {name:?} is not in enabled_backends ({})", config.enabled_backends.join(", ")));
+            continue;
+        };
+        if !cfg.managed {
+            err(format!("backend {name:?} uses volume_driver {} which ember does not manage (only the LVM driver)", cfg.volume_driver));
+            continue;
+        }
+        if b.thin_pool.is_some() && !cfg.lvm_type.is_thin() {
+            err(format!("backend {name:?} has lvm_type = default (thick volumes): it has no thin pool, remove thin_pool"));
+        }
+        let pool = cfg.pool_name();
+        if b.volumes.contains_key_str(&pool) {
+            let line = key_line(text, &pool);
+            problems.push(Problem::error(file(), line, format!("volume name {pool:?} is the backend's thin pool; choose another name")));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(DesiredState { path: path.to_path_buf(), backends: raw.backends.into_inner() })
+}
+
+/// Reads `path` and parses it. A missing, unreadable, oversized, binary or invalid file is an
+/// error: the caller keeps whatever state it had.
+pub fn load(path: &Path, config: &Config) -> Result<DesiredState, Vec<Problem>> {
+    let one = |msg: String| vec![Problem::error(Some(path.to_path_buf()), None, msg)];
+    let meta = std::fs::metadata(path).map_err(|e| one(format!("cannot read the desired state: {e}")))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(one(format!("the desired state is {} bytes; more than {MAX_FILE_BYTES} is refused", meta.len())));
+    }
+    let bytes = std::fs::read(path).map_err(|e| one(format!("cannot read the desired state: {e}")))?;
+    if bytes.contains(&0) {
+        return Err(one("the desired state is a binary file (contains NUL bytes), not YAML".into()));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let line = e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+        vec![Problem::error(Some(path.to_path_buf()), Some(line), "invalid UTF-8")]
+    })?;
+    parse(path, &text, config)
+}
+
+#[cfg(test)]
+mod tests;

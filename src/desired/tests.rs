@@ -1,0 +1,151 @@
+use super::*;
+use crate::config::{self, Sources};
+
+fn cfg() -> Config {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("cinder.conf");
+    std::fs::write(&f, "[DEFAULT]\nenabled_backends = lvm-1,lvm-2,thick,nfs\n[lvm-1]\nvolume_group = vg1\n[lvm-2]\nvolume_group = vg2\n[thick]\nvolume_group = vg3\nlvm_type = default\n[nfs]\nvolume_driver = cinder.volume.drivers.nfs.NfsDriver\n").unwrap();
+    config::load(&Sources { config_files: vec![f], config_dirs: vec![] }).config.unwrap()
+}
+
+fn p(text: &str) -> Result<DesiredState, Vec<Problem>> {
+    parse(Path::new("desired-state.yaml"), text, &cfg())
+}
+
+fn one_err(text: &str) -> Problem {
+    let e = p(text).expect_err("must be rejected");
+    assert_eq!(e.len(), 1, "{e:?}");
+    e.into_iter().next().unwrap()
+}
+
+#[test]
+fn parses_the_documented_example() {
+    let d = p("backends:\n  lvm-1:\n    thin_pool: { size: 90% }\n    prune: false\n    volumes:\n      volume-8d0b5c52: { size: 10G }\n      scratch: { size: 1T, state: absent }\n      gone: { state: absent }\n").unwrap();
+    let b = d.backend("lvm-1").unwrap();
+    assert_eq!(b.thin_pool.as_ref().unwrap().size, SizeSpec::Percent(90.0));
+    let v: Vec<_> = b.volumes.iter().map(|(k, v)| (k.as_str().to_string(), v.size, v.state)).collect();
+    assert_eq!(v, vec![
+        ("gone".into(), None, VolumeState::Absent),
+        ("scratch".into(), Some(Bytes(1 << 40)), VolumeState::Absent),
+        ("volume-8d0b5c52".into(), Some(Bytes(10 << 30)), VolumeState::Present),
+    ]);
+}
+
+#[test]
+fn plain_bytes_and_empty_backends_are_fine() {
+    let d = p("backends:\n  lvm-2:\n    volumes:\n      v: { size: 1073741824 }\n").unwrap();
+    assert_eq!(d.backend("lvm-2").unwrap().volumes.iter().next().unwrap().1.size, Some(Bytes(1 << 30)));
+    assert!(p("backends: {}\n").unwrap().backends.is_empty());
+}
+
+#[test]
+fn errors_carry_line_and_column() {
+    let e = one_err("backends:\n  lvm-1:\n    volumes:\n      v1: { size: 10X }\n");
+    assert_eq!(e.line, Some(4), "{e}");
+    assert!(e.column.is_some());
+    assert!(e.message.contains("invalid size"), "{e}");
+    assert!(e.to_string().starts_with("desired-state.yaml:4:"), "{e}");
+}
+
+#[test]
+fn unknown_keys_are_errors() {
+    let e = one_err("backends:\n  lvm-1:\n    volumes:\n      v1: { size: 1G, sise: 2G }\n");
+    assert_eq!(e.line, Some(4));
+    assert!(e.message.contains("unknown field"), "{e}");
+    let e = one_err("backends:\n  lvm-1:\n    volums: {}\n");
+    assert_eq!(e.line, Some(3));
+    let e = one_err("backend:\n  lvm-1: {}\n");
+    assert_eq!(e.line, Some(1));
+}
+
+#[test]
+fn duplicate_keys_are_errors() {
+    let e = one_err("backends:\n  lvm-1:\n    volumes:\n      v1: { size: 1G }\n      v1: { size: 2G }\n");
+    assert!(e.message.contains("duplicate"), "{e}");
+    assert_eq!(e.line, Some(5), "{e}");
+    let e = one_err("backends:\n  lvm-1: {}\n  lvm-1: {}\n");
+    assert!(e.message.contains("duplicate"), "{e}");
+}
+
+#[test]
+fn bad_volume_names_are_rejected_with_their_line() {
+    for (name, needle) in [("-rf", "option"), ("\"../x\"", "'/'"), ("a/b", "'/'"), ("snapshot", "reserved"), ("x_tmeta", "reserved"), ("résumé", "'é'")] {
+        let e = one_err(&format!("backends:\n  lvm-1:\n    volumes:\n      {name}: {{ size: 1G }}\n"));
+        assert_eq!(e.line, Some(4), "{name}: {e}");
+        assert!(e.message.contains(needle), "{name}: {e}");
+    }
+    let long = "a".repeat(200);
+    let e = one_err(&format!("backends:\n  lvm-1:\n    volumes:\n      {long}: {{ size: 1G }}\n"));
+    assert!(e.message.contains("longer than"), "{e}");
+}
+
+#[test]
+fn sizes_must_parse_and_fit() {
+    for (size, needle) in [("99999999999T", "too large"), ("0", "zero"), ("-1", "negative"), ("50%", "only allowed for the thin pool"), ("1.5", "invalid type")] {
+        let e = one_err(&format!("backends:\n  lvm-1:\n    volumes:\n      v: {{ size: {size} }}\n"));
+        assert!(e.message.contains(needle), "{size}: {e}");
+        assert_eq!(e.line, Some(4));
+    }
+    let e = one_err("backends:\n  lvm-1:\n    thin_pool: { size: 120% }\n");
+    assert!(e.message.contains("percentage"), "{e}");
+}
+
+#[test]
+fn present_volume_needs_a_size() {
+    let e = one_err("backends:\n  lvm-1:\n    volumes:\n      v: { state: present }\n");
+    assert!(e.message.contains("needs a size"), "{e}");
+    assert_eq!(e.line, Some(4));
+}
+
+#[test]
+fn backend_must_be_enabled_and_lvm() {
+    let e = one_err("backends:\n  lvm-1: {}\n  lvm-9: {}\n");
+    assert_eq!(e.line, Some(3));
+    assert!(e.message.contains("not in enabled_backends"), "{e}");
+    let e = one_err("backends:\n  nfs: {}\n");
+    assert!(e.message.contains("does not manage"), "{e}");
+    let e = one_err("backends:\n  thick:\n    thin_pool: { size: 50% }\n");
+    assert!(e.message.contains("lvm_type = default"), "{e}");
+    let e = one_err("backends:\n  lvm-1:\n    volumes:\n      vg1-pool: { size: 1G }\n");
+    assert_eq!(e.line, Some(4));
+}
+
+#[test]
+fn empty_and_truncated_files_are_errors() {
+    for text in ["", "\n\n", "# only a comment\n"] {
+        assert!(one_err(text).message.contains("empty"), "{text:?}");
+    }
+    // half-written: cut in the middle of a flow mapping
+    let e = one_err("backends:\n  lvm-1:\n    volumes:\n      v1: { size: 1");
+    assert!(e.line.is_some(), "{e}");
+    // wrong types
+    one_err("backends: [a, b]\n");
+    one_err("backends:\n  lvm-1:\n    prune: maybe\n");
+    one_err("- just\n- a list\n");
+}
+
+#[test]
+fn alias_bombs_are_refused() {
+    let mut s = String::from("a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");
+    for i in 0..9 {
+        let prev = (b'a' + i) as char;
+        let next = (b'a' + i + 1) as char;
+        s.push_str(&format!("{next}: &{next} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+    }
+    s.push_str("backends: {}\n");
+    assert!(p(&s).is_err());
+}
+
+#[test]
+fn load_rejects_binary_bad_utf8_missing_and_huge() {
+    let d = tempfile::tempdir().unwrap();
+    let c = cfg();
+    let f = d.path().join("ds.yaml");
+    std::fs::write(&f, b"backends:\x00\x01").unwrap();
+    assert!(load(&f, &c).unwrap_err()[0].message.contains("binary"));
+    std::fs::write(&f, b"backends:\n  \xff: {}\n").unwrap();
+    assert_eq!(load(&f, &c).unwrap_err()[0].line, Some(2));
+    assert!(load(&d.path().join("missing.yaml"), &c).unwrap_err()[0].message.contains("cannot read"));
+    std::fs::write(&f, vec![b'#'; (MAX_FILE_BYTES + 1) as usize]).unwrap();
+    assert!(load(&f, &c).unwrap_err()[0].message.contains("refused"));
+}

@@ -1,0 +1,203 @@
+//! The real LVM: `lvm` commands as argument vectors, in a clean environment, with timeouts.
+//!
+//! Reads (`fullreport`) are killed when they exceed the read timeout and retried once when lvm
+//! dies with exit 139 (a known transient crash). Writes are never killed: killing lvm mid-write
+//! can leave metadata locked; a slow write is logged and waited for.
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use wait_timeout::ChildExt;
+
+use super::{report, LvmError, LvmRead, LvmWrite, Observed};
+use crate::config::BackendConfig;
+use crate::names::{LvName, VgName, OWNERSHIP_TAG};
+use crate::size::Bytes;
+
+/// How lvm is run for one backend.
+#[derive(Debug, Clone)]
+pub struct LvmCli {
+    program: PathBuf,
+    env: Vec<(String, OsString)>,
+    read_timeout: Duration,
+    write_warn_after: Duration,
+    calls: std::sync::Arc<AtomicU64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Read,
+    Write,
+}
+
+struct Output {
+    stdout: String,
+}
+
+impl LvmCli {
+    /// `lvm_conf_file` becomes `LVM_SYSTEM_DIR` (its directory) when the file exists, as in
+    /// cinder's brick LVM layer; `lvm_suppress_fd_warnings` sets `LVM_SUPPRESS_FD_WARNINGS=1`.
+    pub fn for_backend(program: &Path, backend: &BackendConfig, read_timeout: Duration, write_warn_after: Duration) -> Self {
+        let mut env: Vec<(String, OsString)> = vec![
+            ("LC_ALL".into(), "C".into()),
+            ("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
+        ];
+        if let Some(conf) = &backend.lvm_conf_file {
+            if conf.is_file() {
+                if let Some(dir) = conf.parent() {
+                    env.push(("LVM_SYSTEM_DIR".into(), dir.as_os_str().to_owned()));
+                }
+            }
+        }
+        if backend.lvm_suppress_fd_warnings {
+            env.push(("LVM_SUPPRESS_FD_WARNINGS".into(), "1".into()));
+        }
+        LvmCli { program: program.to_path_buf(), env, read_timeout, write_warn_after, calls: Default::default() }
+    }
+
+    fn describe(&self, args: &[String]) -> String {
+        let mut s = self.program.display().to_string();
+        for a in args {
+            s.push(' ');
+            s.push_str(a);
+        }
+        s
+    }
+
+    fn run(&self, mode: Mode, args: &[String]) -> Result<Output, LvmError> {
+        let result = self.run_once(mode, args);
+        let transient = matches!(result, Err(LvmError::Failed { code: 139, .. }) | Err(LvmError::Signalled { signal: 11, .. }));
+        if mode == Mode::Read && transient {
+            tracing::warn!(command = %self.describe(args), "lvm crashed (exit 139); retrying the read once");
+            return self.run_once(mode, args);
+        }
+        result
+    }
+
+    fn run_once(&self, mode: Mode, args: &[String]) -> Result<Output, LvmError> {
+        let command = self.describe(args);
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let mut cmd = Command::new(&self.program);
+        cmd.args(args).env_clear().envs(self.env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        tracing::debug!(command = %command, "running lvm");
+        let mut child = cmd.spawn().map_err(|source| LvmError::Spawn { command: command.clone(), source })?;
+        // drain both pipes in threads so a chatty lvm cannot block on a full pipe
+        let mut out_pipe = child.stdout.take();
+        let mut err_pipe = child.stderr.take();
+        let out_t = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            if let Some(p) = out_pipe.as_mut() {
+                let _ = p.read_to_end(&mut s);
+            }
+            s
+        });
+        let err_t = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            if let Some(p) = err_pipe.as_mut() {
+                let _ = p.read_to_end(&mut s);
+            }
+            s
+        });
+        let wait_err = |source| LvmError::Spawn { command: command.clone(), source };
+        let status = match mode {
+            Mode::Read => match child.wait_timeout(self.read_timeout).map_err(wait_err)? {
+                Some(s) => s,
+                None => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(LvmError::ReadTimeout { command, secs: self.read_timeout.as_secs() });
+                }
+            },
+            Mode::Write => match child.wait_timeout(self.write_warn_after).map_err(wait_err)? {
+                Some(s) => s,
+                None => {
+                    tracing::warn!(command = %command, secs = self.write_warn_after.as_secs(),
+                        "lvm write is still running; ember never kills a write, waiting for it (backend degraded)");
+                    child.wait().map_err(wait_err)?
+                }
+            },
+        };
+        let stdout = String::from_utf8_lossy(&out_t.join().unwrap_or_default()).into_owned();
+        let stderr = String::from_utf8_lossy(&err_t.join().unwrap_or_default()).trim().to_string();
+        if status.success() {
+            return Ok(Output { stdout });
+        }
+        use std::os::unix::process::ExitStatusExt;
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Err(LvmError::Failed { command, code, stderr }),
+            (None, Some(signal)) => Err(LvmError::Signalled { command, signal, stderr }),
+            (None, None) => Err(LvmError::Failed { command, code: -1, stderr }),
+        }
+    }
+
+    fn lv_path(vg: &VgName, lv: &LvName) -> String {
+        format!("{vg}/{lv}")
+    }
+}
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+fn size_arg(size: Bytes) -> String {
+    format!("{}b", size.0)
+}
+
+impl LvmRead for LvmCli {
+    fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
+        let args: Vec<String> = vec![
+            s("fullreport"), s("--reportformat"), s("json"), s("--units"), s("b"), s("--nosuffix"),
+            s("--configreport"), s("vg"), s("-o"), s(report::VG_FIELDS),
+            s("--configreport"), s("lv"), s("-o"), s(report::LV_FIELDS),
+            s("--configreport"), s("pv"), s("-o"), s("pv_name"),
+            s("--configreport"), s("pvseg"), s("-o"), s("pvseg_start"),
+            s("--configreport"), s("seg"), s("-o"), s("segtype"),
+            s("--"), s(vg.as_str()),
+        ];
+        match self.run(Mode::Read, &args) {
+            Ok(out) => report::parse_fullreport(&out.stdout, vg.as_str())
+                .map(Some)
+                .map_err(|detail| LvmError::Report { command: self.describe(&args), detail }),
+            Err(LvmError::Failed { stderr, .. }) if stderr.contains(&format!("Volume group \"{vg}\" not found")) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+}
+
+impl LvmWrite for LvmCli {
+    fn create_thin_pool(&self, vg: &VgName, pool: &LvName, size: Bytes) -> Result<(), LvmError> {
+        let args = vec![
+            s("lvcreate"), s("--yes"), s("--type"), s("thin-pool"), s("-L"), size_arg(size),
+            s("--addtag"), s(OWNERSHIP_TAG), s("-n"), s(pool.as_str()), s("--"), s(vg.as_str()),
+        ];
+        self.run(Mode::Write, &args).map(drop)
+    }
+
+    fn create_volume(&self, vg: &VgName, name: &LvName, size: Bytes, pool: Option<&LvName>) -> Result<(), LvmError> {
+        let mut args = vec![s("lvcreate"), s("--yes")];
+        match pool {
+            Some(p) => args.extend([s("--type"), s("thin"), s("-V"), size_arg(size), s("--thinpool"), s(p.as_str())]),
+            None => args.extend([s("--type"), s("linear"), s("-L"), size_arg(size)]),
+        }
+        args.extend([s("--addtag"), s(OWNERSHIP_TAG), s("-n"), s(name.as_str()), s("--"), s(vg.as_str())]);
+        self.run(Mode::Write, &args).map(drop)
+    }
+
+    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
+        let args = vec![s("lvextend"), s("-L"), size_arg(size), s("--"), Self::lv_path(vg, lv)];
+        self.run(Mode::Write, &args).map(drop)
+    }
+
+    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
+        let args = vec![s("lvremove"), s("--yes"), s("--"), Self::lv_path(vg, lv)];
+        self.run(Mode::Write, &args).map(drop)
+    }
+}

@@ -1,0 +1,96 @@
+//! What ember needs of LVM: one read of a volume group's whole state per pass, and four writes.
+//!
+//! Reading and writing are separate traits: `ember plan` is handed a [`LvmRead`] and so cannot
+//! run a mutating command (there is no way to reach one through that type).
+
+pub mod cli;
+pub mod report;
+pub mod sim;
+
+use crate::names::{LvName, VgName};
+use crate::size::Bytes;
+
+/// A volume group and its logical volumes, as one `lvm fullreport` shows them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Observed {
+    pub vg: VgInfo,
+    pub lvs: Vec<LvInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VgInfo {
+    pub name: String,
+    pub size: u64,
+    pub free: u64,
+    pub extent_size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LvKind {
+    ThinPool,
+    Thin,
+    Linear,
+    /// Anything else (snapshots, raid, cache, ...): ember never touches these.
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LvInfo {
+    pub name: String,
+    pub kind: LvKind,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_percent: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_percent: Option<f64>,
+}
+
+impl LvInfo {
+    pub fn is_owned(&self) -> bool {
+        self.tags.iter().any(|t| t == crate::names::OWNERSHIP_TAG)
+    }
+}
+
+impl Observed {
+    pub fn lv(&self, name: &str) -> Option<&LvInfo> {
+        self.lvs.iter().find(|l| l.name == name)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LvmError {
+    #[error("`{command}` failed (exit {code}): {stderr}")]
+    Failed { command: String, code: i32, stderr: String },
+    #[error("`{command}` was killed by signal {signal}: {stderr}")]
+    Signalled { command: String, signal: i32, stderr: String },
+    #[error("`{command}` did not finish within {secs} s and was killed (a read: safe to retry)")]
+    ReadTimeout { command: String, secs: u64 },
+    #[error("cannot run `{command}`: {source}")]
+    Spawn { command: String, source: std::io::Error },
+    #[error("`{command}` printed a report ember cannot read: {detail}")]
+    Report { command: String, detail: String },
+    #[error("simulated LVM state {path}: {detail}")]
+    SimState { path: String, detail: String },
+}
+
+/// Reading LVM: what `plan`, `status` and every pass start with.
+pub trait LvmRead {
+    /// The whole state of one volume group in one lvm call; `None` when it does not exist.
+    fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError>;
+    /// How many lvm processes this handle has started so far.
+    fn calls(&self) -> u64;
+}
+
+/// Changing LVM. Every LV ember creates carries [`crate::names::OWNERSHIP_TAG`].
+pub trait LvmWrite: LvmRead {
+    fn create_thin_pool(&self, vg: &VgName, pool: &LvName, size: Bytes) -> Result<(), LvmError>;
+    /// A thin volume in `pool`, or a linear (thick) volume when `pool` is `None`.
+    fn create_volume(&self, vg: &VgName, name: &LvName, size: Bytes, pool: Option<&LvName>) -> Result<(), LvmError>;
+    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
+    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
+}

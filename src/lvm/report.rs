@@ -1,0 +1,103 @@
+//! Parsing `lvm fullreport --reportformat json --units b --nosuffix` for the fields ember asks
+//! for. lvm prints every value as a string; empty strings mean "not applicable".
+
+use serde::Deserialize;
+
+use super::{LvInfo, LvKind, Observed, VgInfo};
+
+/// The fields ember asks for, per sub-report (the pv/pvseg/seg reports cannot be switched off,
+/// so they get one cheap field each).
+pub const VG_FIELDS: &str = "vg_name,vg_size,vg_free,vg_extent_size";
+pub const LV_FIELDS: &str = "lv_name,lv_attr,lv_layout,lv_size,pool_lv,lv_tags,data_percent,metadata_percent";
+
+#[derive(Deserialize)]
+struct Top {
+    report: Vec<Section>,
+}
+#[derive(Deserialize)]
+struct Section {
+    #[serde(default)]
+    vg: Vec<RawVg>,
+    #[serde(default)]
+    lv: Vec<RawLv>,
+}
+#[derive(Deserialize)]
+struct RawVg {
+    vg_name: String,
+    vg_size: String,
+    vg_free: String,
+    vg_extent_size: String,
+}
+#[derive(Deserialize)]
+struct RawLv {
+    lv_name: String,
+    lv_attr: String,
+    #[serde(default)]
+    lv_layout: String,
+    lv_size: String,
+    #[serde(default)]
+    pool_lv: String,
+    #[serde(default)]
+    lv_tags: String,
+    #[serde(default)]
+    data_percent: String,
+    #[serde(default)]
+    metadata_percent: String,
+}
+
+fn num(field: &str, v: &str) -> Result<u64, String> {
+    v.trim().parse().map_err(|_| format!("{field} = {v:?} is not a number of bytes"))
+}
+
+fn pct(field: &str, v: &str) -> Result<Option<f64>, String> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    v.parse().map(Some).map_err(|_| format!("{field} = {v:?} is not a percentage"))
+}
+
+fn kind(attr: &str, layout: &str) -> LvKind {
+    match attr.chars().next() {
+        Some('t') => LvKind::ThinPool,
+        Some('V') => LvKind::Thin,
+        Some('-') if layout.is_empty() || layout == "linear" || layout == "striped" => LvKind::Linear,
+        _ => LvKind::Other,
+    }
+}
+
+/// Parses the report of one volume group named `vg`.
+pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, String> {
+    let top: Top = serde_json::from_str(json).map_err(|e| format!("invalid JSON: {e}"))?;
+    let section = top
+        .report
+        .into_iter()
+        .find(|s| s.vg.iter().any(|v| v.vg_name == vg))
+        .ok_or_else(|| format!("no volume group {vg:?} in the report"))?;
+    let raw = section.vg.into_iter().find(|v| v.vg_name == vg).ok_or_else(|| format!("no volume group {vg:?}"))?;
+    let vg_info = VgInfo {
+        size: num("vg_size", &raw.vg_size)?,
+        free: num("vg_free", &raw.vg_free)?,
+        extent_size: num("vg_extent_size", &raw.vg_extent_size)?,
+        name: raw.vg_name,
+    };
+    if vg_info.extent_size == 0 {
+        return Err("vg_extent_size is 0".into());
+    }
+    let mut lvs = Vec::with_capacity(section.lv.len());
+    for l in section.lv {
+        lvs.push(LvInfo {
+            kind: kind(&l.lv_attr, &l.lv_layout),
+            size: num("lv_size", &l.lv_size)?,
+            pool: Some(l.pool_lv).filter(|p| !p.is_empty()),
+            tags: l.lv_tags.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+            data_percent: pct("data_percent", &l.data_percent)?,
+            metadata_percent: pct("metadata_percent", &l.metadata_percent)?,
+            name: l.lv_name,
+        });
+    }
+    Ok(Observed { vg: vg_info, lvs })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,60 @@
+//! Against JSON captured from real lvm 2.03.16 in the VM (tests/vm/capture-lvm-fixtures.sh).
+use super::*;
+
+fn fixture(name: &str) -> String {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lvm").join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn empty_vg() {
+    let o = parse_fullreport(&fixture("empty-vg.json"), "vgfix").unwrap();
+    assert_eq!(o.vg.extent_size, 4 << 20);
+    assert!(o.vg.size > 0 && o.vg.free == o.vg.size);
+    assert!(o.lvs.is_empty());
+}
+
+#[test]
+fn mixed_vg_kinds_tags_and_usage() {
+    let o = parse_fullreport(&fixture("mixed.json"), "vgfix").unwrap();
+    let pool = o.lv("vgfix-pool").unwrap();
+    assert_eq!(pool.kind, LvKind::ThinPool);
+    assert_eq!(pool.size, 512 << 20);
+    assert!(pool.metadata_percent.unwrap() > 0.0);
+    let v1 = o.lv("volume-0001").unwrap();
+    assert_eq!((v1.kind, v1.size, v1.pool.as_deref()), (LvKind::Thin, 1 << 30, Some("vgfix-pool")));
+    assert!(v1.is_owned());
+    let v2 = o.lv("volume-0002").unwrap();
+    assert_eq!(v2.tags, ["ember-managed", "other:tag"]);
+    assert!(v2.data_percent.unwrap() > 0.0, "20 MiB written");
+    assert!(!o.lv("foreign-thin").unwrap().is_owned());
+    let thick = o.lv("thick-1").unwrap();
+    assert_eq!((thick.kind, thick.size, thick.pool.as_deref()), (LvKind::Linear, 12 << 20, None));
+    assert!(thick.is_owned());
+    // a snapshot and its origin are neither thin nor plain linear volumes: ember leaves them be
+    assert_eq!(o.lv("legacy").unwrap().kind, LvKind::Other);
+    assert_eq!(o.lv("legacy-snap").unwrap().kind, LvKind::Other);
+}
+
+#[test]
+fn full_pool_reports_100_percent() {
+    let o = parse_fullreport(&fixture("full-pool.json"), "vgfix").unwrap();
+    assert_eq!(o.lv("fullpool").unwrap().data_percent, Some(100.0));
+}
+
+#[test]
+fn vg_not_found_is_exit_5_with_this_message() {
+    // LvmCli::observe turns exactly this into Ok(None)
+    assert_eq!(fixture("vg-not-found.exit").trim(), "5");
+    assert!(fixture("vg-not-found.stderr").contains("Volume group \"nosuchvg\" not found"));
+    assert!(parse_fullreport(&fixture("vg-not-found.stdout"), "nosuchvg").is_err());
+}
+
+#[test]
+fn unexpected_json_is_an_error_not_a_panic() {
+    for bad in ["", "{", "[]", "{\"report\": 5}", "{\"report\": [{\"vg\": [{\"vg_name\": \"v\"}]}]}",
+        "{\"report\": [{\"vg\": [{\"vg_name\": \"v\", \"vg_size\": \"x\", \"vg_free\": \"1\", \"vg_extent_size\": \"1\"}]}]}",
+        "{\"report\": [{\"vg\": [{\"vg_name\": \"v\", \"vg_size\": \"1\", \"vg_free\": \"1\", \"vg_extent_size\": \"0\"}]}]}"] {
+        assert!(parse_fullreport(bad, "v").is_err(), "{bad}");
+    }
+}

@@ -1,0 +1,280 @@
+//! A simulated LVM whose state lives in a JSON file (`--lvm sim:PATH`), for fast tests and
+//! demos without root. It keeps LVM's rules: sizes round up to whole extents, linear LVs and
+//! thin pools (data plus metadata and its spare) take VG space, thin volumes need their pool,
+//! names that exist or do not exist fail as lvm does, and `lvextend` cannot shrink.
+//!
+//! ```json
+//! {"vgs": {"cinder-volumes": {"size": 10737418240, "extent_size": 4194304,
+//!   "lvs": {"legacy": {"kind": "linear", "size": 1073741824, "tags": []}}}}}
+//! ```
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{LvInfo, LvKind, LvmError, LvmRead, LvmWrite, Observed, VgInfo};
+use crate::names::{LvName, VgName, OWNERSHIP_TAG};
+use crate::size::Bytes;
+
+const DEFAULT_EXTENT: u64 = 4 << 20;
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimState {
+    #[serde(default)]
+    pub vgs: BTreeMap<String, SimVg>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimVg {
+    pub size: u64,
+    #[serde(default = "default_extent")]
+    pub extent_size: u64,
+    #[serde(default)]
+    pub lvs: BTreeMap<String, SimLv>,
+}
+
+fn default_extent() -> u64 {
+    DEFAULT_EXTENT
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimLv {
+    pub kind: LvKind,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_percent: Option<f64>,
+}
+
+impl SimVg {
+    pub fn new(size: u64) -> Self {
+        SimVg { size: Bytes(size).round_down(DEFAULT_EXTENT).0, extent_size: DEFAULT_EXTENT, lvs: BTreeMap::new() }
+    }
+
+    /// Metadata LV of a thin pool (and as much again for the spare), as LVM sizes it roughly.
+    fn pool_overhead(&self, data: u64) -> u64 {
+        2 * Bytes((data / 512).max(2 << 20)).round_up(self.extent_size).0
+    }
+
+    fn used(&self) -> u64 {
+        self.lvs
+            .values()
+            .map(|l| match l.kind {
+                LvKind::ThinPool => l.size + self.pool_overhead(l.size),
+                LvKind::Thin => 0,
+                _ => l.size,
+            })
+            .sum()
+    }
+
+    pub fn free(&self) -> u64 {
+        self.size.saturating_sub(self.used())
+    }
+
+    pub fn observed(&self, name: &str) -> Observed {
+        Observed {
+            vg: VgInfo { name: name.to_string(), size: self.size, free: self.free(), extent_size: self.extent_size },
+            lvs: self
+                .lvs
+                .iter()
+                .map(|(n, l)| LvInfo {
+                    name: n.clone(),
+                    kind: l.kind,
+                    size: l.size,
+                    pool: l.pool.clone(),
+                    tags: l.tags.clone(),
+                    data_percent: match l.kind {
+                        LvKind::ThinPool | LvKind::Thin => Some(l.data_percent.unwrap_or(0.0)),
+                        _ => None,
+                    },
+                    metadata_percent: (l.kind == LvKind::ThinPool).then_some(1.0),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Simulated LVM backed by a JSON file. Reads never write the file.
+pub struct SimLvm {
+    path: PathBuf,
+    calls: Cell<u64>,
+}
+
+impl SimLvm {
+    pub fn open(path: &Path) -> Self {
+        SimLvm { path: path.to_path_buf(), calls: Cell::new(0) }
+    }
+
+    fn err(&self, detail: impl Into<String>) -> LvmError {
+        LvmError::SimState { path: self.path.display().to_string(), detail: detail.into() }
+    }
+
+    pub fn load(&self) -> Result<SimState, LvmError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(SimState::default()),
+            Err(e) => return Err(self.err(e.to_string())),
+        };
+        serde_json::from_str(&text).map_err(|e| self.err(e.to_string()))
+    }
+
+    pub fn save(&self, state: &SimState) -> Result<(), LvmError> {
+        let text = serde_json::to_string_pretty(state).map_err(|e| self.err(e.to_string()))?;
+        let tmp = self.path.with_extension("tmp");
+        std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &self.path)).map_err(|e| self.err(e.to_string()))
+    }
+
+    /// Runs one simulated write command: load, check, change, save.
+    fn write(&self, command: String, f: impl FnOnce(&mut SimVg) -> Result<(), String>, vg: &VgName) -> Result<(), LvmError> {
+        self.calls.set(self.calls.get() + 1);
+        let mut state = self.load()?;
+        let fail = |stderr: String| LvmError::Failed { command: command.clone(), code: 5, stderr };
+        let v = state.vgs.get_mut(vg.as_str()).ok_or_else(|| fail(format!("Volume group \"{vg}\" not found")))?;
+        f(v).map_err(fail)?;
+        self.save(&state)
+    }
+}
+
+fn check_space(vg: &SimVg, need: u64) -> Result<(), String> {
+    if need > vg.free() {
+        return Err(format!(
+            "Volume group has insufficient free space ({} extents): {} required.",
+            vg.free() / vg.extent_size,
+            need.div_ceil(vg.extent_size)
+        ));
+    }
+    Ok(())
+}
+
+impl LvmRead for SimLvm {
+    fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
+        self.calls.set(self.calls.get() + 1);
+        Ok(self.load()?.vgs.get(vg.as_str()).map(|v| v.observed(vg.as_str())))
+    }
+    fn calls(&self) -> u64 {
+        self.calls.get()
+    }
+}
+
+impl LvmWrite for SimLvm {
+    fn create_thin_pool(&self, vg: &VgName, pool: &LvName, size: Bytes) -> Result<(), LvmError> {
+        let cmd = format!("lvcreate --type thin-pool -L {}b -n {pool} {vg}", size.0);
+        self.write(cmd, |v| {
+            if v.lvs.contains_key(pool.as_str()) {
+                return Err(format!("Logical Volume \"{pool}\" already exists in volume group \"{vg}\""));
+            }
+            let size = size.round_up(v.extent_size).0;
+            check_space(v, size + v.pool_overhead(size))?;
+            v.lvs.insert(pool.to_string(), SimLv { kind: LvKind::ThinPool, size, pool: None, tags: vec![OWNERSHIP_TAG.into()], data_percent: Some(0.0) });
+            Ok(())
+        }, vg)
+    }
+
+    fn create_volume(&self, vg: &VgName, name: &LvName, size: Bytes, pool: Option<&LvName>) -> Result<(), LvmError> {
+        let cmd = format!("lvcreate -L {}b -n {name} {vg}", size.0);
+        self.write(cmd, |v| {
+            if v.lvs.contains_key(name.as_str()) {
+                return Err(format!("Logical Volume \"{name}\" already exists in volume group \"{vg}\""));
+            }
+            let size = size.round_up(v.extent_size).0;
+            let kind = match pool {
+                Some(p) => {
+                    if v.lvs.get(p.as_str()).map(|l| l.kind) != Some(LvKind::ThinPool) {
+                        return Err(format!("Thin pool {vg}/{p} not found."));
+                    }
+                    LvKind::Thin
+                }
+                None => {
+                    check_space(v, size)?;
+                    LvKind::Linear
+                }
+            };
+            v.lvs.insert(name.to_string(), SimLv { kind, size, pool: pool.map(|p| p.to_string()), tags: vec![OWNERSHIP_TAG.into()], data_percent: None });
+            Ok(())
+        }, vg)
+    }
+
+    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
+        let cmd = format!("lvextend -L {}b {vg}/{lv}", size.0);
+        self.write(cmd, |v| {
+            let extent = v.extent_size;
+            let size = size.round_up(extent).0;
+            let (kind, cur) = v.lvs.get(lv.as_str()).map(|l| (l.kind, l.size)).ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
+            if size <= cur {
+                return Err(format!("New size given ({} extents) not larger than existing size ({} extents)", size / extent, cur / extent));
+            }
+            match kind {
+                LvKind::ThinPool => check_space(v, size + v.pool_overhead(size) - cur - v.pool_overhead(cur))?,
+                LvKind::Thin => {}
+                _ => check_space(v, size - cur)?,
+            }
+            if let Some(l) = v.lvs.get_mut(lv.as_str()) {
+                l.size = size;
+            }
+            Ok(())
+        }, vg)
+    }
+
+    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
+        let cmd = format!("lvremove --yes {vg}/{lv}");
+        self.write(cmd, |v| {
+            if !v.lvs.contains_key(lv.as_str()) {
+                return Err(format!("Failed to find logical volume \"{vg}/{lv}\""));
+            }
+            if v.lvs.values().any(|l| l.pool.as_deref() == Some(lv.as_str())) {
+                return Err(format!("Logical volume {vg}/{lv} is used by another device."));
+            }
+            v.lvs.remove(lv.as_str());
+            Ok(())
+        }, vg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, SimLvm, VgName) {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("lvm.json");
+        let sim = SimLvm::open(&path);
+        let mut st = SimState::default();
+        st.vgs.insert("vg".into(), SimVg::new(10 << 30));
+        sim.save(&st).unwrap();
+        (d, sim, VgName::new("vg").unwrap())
+    }
+
+    #[test]
+    fn keeps_lvm_rules() {
+        let (_d, sim, vg) = setup();
+        let pool = LvName::new("vg-pool").unwrap();
+        let v1 = LvName::new("v1").unwrap();
+        // thin volume without pool fails
+        assert!(sim.create_volume(&vg, &v1, Bytes(1 << 30), Some(&pool)).is_err());
+        sim.create_thin_pool(&vg, &pool, Bytes(5 << 30)).unwrap();
+        sim.create_volume(&vg, &v1, Bytes(1), Some(&pool)).unwrap();
+        let o = sim.observe(&vg).unwrap().unwrap();
+        assert_eq!(o.lv("v1").unwrap().size, 4 << 20, "rounded up to one extent");
+        assert!(o.lv("v1").unwrap().is_owned());
+        // exists
+        assert!(sim.create_volume(&vg, &v1, Bytes(1), Some(&pool)).is_err());
+        // no shrink through extend
+        assert!(sim.extend(&vg, &v1, Bytes(1)).is_err());
+        sim.extend(&vg, &v1, Bytes(1 << 30)).unwrap();
+        // pool in use cannot be removed; thick volume larger than free space fails
+        assert!(sim.remove(&vg, &pool).is_err());
+        assert!(sim.create_volume(&vg, &LvName::new("big").unwrap(), Bytes(6 << 30), None).is_err());
+        sim.remove(&vg, &v1).unwrap();
+        assert!(sim.remove(&vg, &v1).is_err());
+        assert!(sim.observe(&VgName::new("nope").unwrap()).unwrap().is_none());
+        assert_eq!(sim.calls(), 12);
+    }
+}
