@@ -10,3 +10,5 @@ pub mod size;
 pub mod lvm;
 pub mod desired;
 pub mod reconcile;
+pub mod cli;
+pub mod commands;

@@ -48,6 +48,16 @@ pub enum LvmType {
     Auto,
 }
 
+impl std::fmt::Display for LvmType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LvmType::Default => "default",
+            LvmType::Thin => "thin",
+            LvmType::Auto => "auto",
+        })
+    }
+}
+
 impl LvmType {
     /// `auto` means thin wherever LVM supports thin provisioning: every lvm2 ember runs with.
     pub fn is_thin(self) -> bool {

@@ -94,3 +94,44 @@ pub trait LvmWrite: LvmRead {
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
     fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
 }
+
+/// Which LVM to talk to: the real `lvm` binary (default), or the simulator (hidden `--lvm
+/// sim:PATH`, for tests and demos).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LvmSpec {
+    Exec(std::path::PathBuf),
+    Sim(std::path::PathBuf),
+}
+
+impl std::str::FromStr for LvmSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(p) = s.strip_prefix("sim:") {
+            return Ok(LvmSpec::Sim(p.into()));
+        }
+        let p = s.strip_prefix("exec:").unwrap_or(s);
+        if p.is_empty() {
+            return Err("expected sim:PATH, exec:PATH or a path to lvm".into());
+        }
+        Ok(LvmSpec::Exec(p.into()))
+    }
+}
+
+impl LvmSpec {
+    fn cli(path: &std::path::Path, backend: &crate::config::BackendConfig, s: &crate::config::EmberSettings) -> cli::LvmCli {
+        cli::LvmCli::for_backend(path, backend, s.lvm_read_timeout, s.lvm_write_warn_after)
+    }
+    /// A read-only handle: what `plan` gets. It has no method that changes anything.
+    pub fn reader(&self, backend: &crate::config::BackendConfig, s: &crate::config::EmberSettings) -> Box<dyn LvmRead> {
+        match self {
+            LvmSpec::Exec(p) => Box::new(Self::cli(p, backend, s)),
+            LvmSpec::Sim(p) => Box::new(sim::SimLvm::open(p)),
+        }
+    }
+    pub fn writer(&self, backend: &crate::config::BackendConfig, s: &crate::config::EmberSettings) -> Box<dyn LvmWrite> {
+        match self {
+            LvmSpec::Exec(p) => Box::new(Self::cli(p, backend, s)),
+            LvmSpec::Sim(p) => Box::new(sim::SimLvm::open(p)),
+        }
+    }
+}

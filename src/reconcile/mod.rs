@@ -1,8 +1,88 @@
-//! Observe → plan → apply for one backend.
+//! Observe → plan → apply for one backend: what `ember plan`, `ember apply` and every worker
+//! pass run.
 
 pub mod apply;
 pub mod plan;
 pub mod render;
 
+use std::time::Instant;
+
+use serde::Serialize;
+
 pub use apply::{apply, Outcome};
 pub use plan::{plan, Action, Plan, Policy, Refusal, RefusalKind};
+
+use crate::config::BackendConfig;
+use crate::desired::BackendDesired;
+use crate::lvm::{LvmError, LvmRead, LvmWrite, Observed};
+use crate::names::{LvName, VgName};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    #[error("volume group {0:?} not found")]
+    VgNotFound(String),
+    #[error("invalid volume group name: {0}")]
+    BadVgName(#[from] crate::names::NameError),
+    #[error(transparent)]
+    Lvm(#[from] LvmError),
+}
+
+/// Reads the backend's volume group (one lvm call) and plans against it.
+pub fn observe_and_plan(cfg: &BackendConfig, desired: Option<&BackendDesired>, lvm: &dyn LvmRead, policy: &Policy) -> Result<(Observed, Plan), PassError> {
+    let vg = VgName::new(&cfg.volume_group)?;
+    let observed = lvm.observe(&vg)?.ok_or_else(|| PassError::VgNotFound(cfg.volume_group.clone()))?;
+    let empty = BackendDesired { thin_pool: None, prune: false, volumes: Default::default() };
+    let p = plan(cfg, desired.unwrap_or(&empty), &observed, policy);
+    Ok((observed, p))
+}
+
+/// The result of one converging pass over a backend.
+#[derive(Debug, Serialize)]
+pub struct PassReport {
+    pub backend: String,
+    pub plan: Option<Plan>,
+    pub outcome: Option<Outcome>,
+    /// What is still different after the pass (a fresh read and plan).
+    pub remaining: Option<Plan>,
+    pub error: Option<String>,
+    pub lvm_calls: u64,
+    pub duration_ms: u64,
+}
+
+impl PassReport {
+    pub fn ok(&self) -> bool {
+        self.error.is_none() && self.outcome.as_ref().is_none_or(Outcome::ok)
+    }
+}
+
+/// Observe, plan, apply, and (only when something was done) observe again.
+pub fn converge(cfg: &BackendConfig, desired: Option<&BackendDesired>, lvm: &dyn LvmWrite, policy: &Policy) -> PassReport {
+    let start = Instant::now();
+    let calls0 = lvm.calls();
+    let mut report = PassReport { backend: cfg.name.clone(), plan: None, outcome: None, remaining: None, error: None, lvm_calls: 0, duration_ms: 0 };
+    match observe_and_plan(cfg, desired, lvm, policy) {
+        Err(e) => report.error = Some(e.to_string()),
+        Ok((_, p)) => {
+            if p.has_changes() {
+                let vg = VgName::new(&cfg.volume_group);
+                let pool = LvName::new(&cfg.pool_name()).ok();
+                match vg {
+                    Err(e) => report.error = Some(e.to_string()),
+                    Ok(vg) => {
+                        report.outcome = Some(apply(lvm, &vg, &p, pool.as_ref()));
+                        match observe_and_plan(cfg, desired, lvm, policy) {
+                            Ok((_, after)) => report.remaining = Some(after),
+                            Err(e) => report.error = Some(format!("after applying: {e}")),
+                        }
+                    }
+                }
+            } else {
+                report.remaining = Some(p.clone());
+            }
+            report.plan = Some(p);
+        }
+    }
+    report.lvm_calls = lvm.calls() - calls0;
+    report.duration_ms = start.elapsed().as_millis() as u64;
+    report
+}

@@ -3,7 +3,7 @@
 //!
 //! Rules (each has a test): only LVs carrying ember's tag are touched, plus the backend's thin
 //! pool `<vg>-pool`; nothing shrinks; deletions only for `state: absent` or `prune: true`, and
-//! at most `max_deletions_per_pass`; thin volumes are admitted one by one while provisioned +
+//! none at all when more than `max_deletions_per_pass` are planned; thin volumes are admitted one by one while provisioned +
 //! new ≤ ratio × pool size × (1 − reserved%); extent rounding never causes a plan.
 
 use serde::Serialize;
@@ -221,20 +221,25 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
         }
     }
 
-    // --- deletions, capped ---------------------------------------------------------------
+    // --- deletions: a circuit breaker, not a rate limit --------------------------------------
+    // More deletions than the cap in one pass means none happen: a bad edit (a truncated but
+    // valid list with prune: true) must not be carried out slowly, a few volumes every pass.
     let cap = policy.max_deletions_per_pass as usize;
     let mut freed_thin = 0u64;
-    for (i, (name, size, reason)) in deletes.into_iter().enumerate() {
-        if i >= cap {
+    if deletes.len() > cap {
+        let n = deletes.len();
+        for (name, _, _) in deletes {
             cx.refuse(name.as_str(), RefusalKind::DeletionCap, format!(
-                "more than max_deletions_per_pass = {cap} deletions in one pass; raise it in [ember] to delete more at once"));
-            continue;
+                "{n} deletions planned, more than max_deletions_per_pass = {cap}: none done; raise it in [ember] to confirm"));
         }
-        match observed.lv(name.as_str()).map(|l| l.kind) {
-            Some(LvKind::Thin) => freed_thin += size,
-            _ => vg_free += size,
+    } else {
+        for (name, size, reason) in deletes {
+            match observed.lv(name.as_str()).map(|l| l.kind) {
+                Some(LvKind::Thin) => freed_thin += size,
+                _ => vg_free += size,
+            }
+            cx.plan.actions.push(Action::DeleteVolume { volume: name, size: Bytes(size), reason });
         }
-        cx.plan.actions.push(Action::DeleteVolume { volume: name, size: Bytes(size), reason });
     }
 
     // --- growth and creation within capacity ---------------------------------------------

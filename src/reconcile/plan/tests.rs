@@ -129,11 +129,15 @@ fn deletions_over_the_cap_are_refused() {
         lvs.push(lv(&format!("v{i}"), LvKind::Thin, G, true));
         yaml.push_str(&format!("  v{i}: {{state: absent}}\n"));
     }
-    let p = plan(&cfg(LvmType::Auto), &desired(&yaml), &observed(10 * G, lvs), &Policy { max_deletions_per_pass: 3 });
-    assert_eq!(p.actions.len(), 3);
-    assert!(p.actions.iter().all(Action::is_destructive));
-    assert_eq!(p.refused.len(), 5);
+    let p_lvs = || lvs.clone();
+    let p = plan(&cfg(LvmType::Auto), &desired(&yaml), &observed(10 * G, p_lvs()), &Policy { max_deletions_per_pass: 3 });
+    assert!(p.actions.is_empty(), "over the cap: a circuit breaker, nothing is deleted");
+    assert_eq!(p.refused.len(), 8);
     assert!(p.refused.iter().all(|r| r.kind == RefusalKind::DeletionCap));
+    assert!(p.refused[0].reason.contains("8 deletions planned"), "{}", p.refused[0].reason);
+    let p = plan(&cfg(LvmType::Auto), &desired(&yaml), &observed(10 * G, p_lvs()), &Policy { max_deletions_per_pass: 8 });
+    assert_eq!(p.actions.len(), 8);
+    assert!(p.actions.iter().all(Action::is_destructive));
 }
 
 #[test]

@@ -1,0 +1,76 @@
+//! The command line (also the source of the man page).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::lvm::LvmSpec;
+
+/// Exit status: success / nothing to do.
+pub const EXIT_OK: i32 = 0;
+/// Exit status: an error (bad configuration or desired state, an lvm failure).
+pub const EXIT_ERROR: i32 = 1;
+/// Exit status of `plan`: changes are pending.
+pub const EXIT_CHANGES: i32 = 2;
+/// Exit status: the command line itself is wrong (sysexits' EX_USAGE; not 2, which `plan` uses).
+pub const EXIT_USAGE: i32 = 64;
+
+#[derive(Debug, Parser)]
+#[command(name = "ember", version, about = "Declarative LVM for OpenStack-style block-storage hosts",
+    long_about = "ember reads cinder.conf the way cinder-volume does and converges each LVM backend's \
+volume group to the thin pool and volumes declared in a YAML desired-state file. It only touches \
+logical volumes it created (tagged ember-managed), never shrinks, and deletes only what the \
+desired state explicitly marks absent or prunes.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)
+    #[arg(long = "config-file", value_name = "PATH", global = true)]
+    pub config_file: Vec<PathBuf>,
+    /// A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable
+    #[arg(long = "config-dir", value_name = "DIR", global = true)]
+    pub config_dir: Vec<PathBuf>,
+    /// The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)
+    #[arg(long = "desired-state", value_name = "PATH", global = true)]
+    pub desired_state: Option<PathBuf>,
+    /// Log level or RUST_LOG-style filter (error, warn, info, debug, trace)
+    #[arg(long = "log-level", value_name = "FILTER", global = true, default_value = "warn")]
+    pub log_level: String,
+    /// Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)
+    #[arg(long = "lvm", value_name = "SPEC", global = true, hide = true, default_value = "lvm")]
+    pub lvm: LvmSpec,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate cinder.conf and the desired state; errors name the file and line
+    Check {
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what a pass would change, without changing anything (exit 0: nothing to do, 2: changes pending, 1: error)
+    Plan {
+        /// Only this backend (a name from enabled_backends)
+        #[arg(long, value_name = "NAME")]
+        backend: Option<String>,
+        /// Print JSON instead of a diff
+        #[arg(long)]
+        json: bool,
+    },
+    /// Converge LVM to the desired state once, without the daemon (exit 0: done, 1: error)
+    Apply {
+        /// Only this backend (a name from enabled_backends)
+        #[arg(long, value_name = "NAME")]
+        backend: Option<String>,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+}

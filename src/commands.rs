@@ -1,0 +1,261 @@
+//! The one-shot commands: `check`, `plan`, `apply`. Each returns its exit status.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::cli::{Global, EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
+use crate::config::{self, BackendConfig, Config, Sources};
+use crate::desired::{self, DesiredState};
+use crate::problem::Problem;
+use crate::reconcile::{self, render, PassReport, Plan, Policy};
+
+/// Configuration and desired state, read and validated, with every problem found.
+pub struct Inputs {
+    pub config_files: Vec<PathBuf>,
+    pub config: Option<Config>,
+    pub desired_path: Option<PathBuf>,
+    pub desired: Option<DesiredState>,
+    pub problems: Vec<Problem>,
+}
+
+impl Inputs {
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(Problem::is_error)
+    }
+}
+
+pub fn sources(g: &Global) -> Sources {
+    Sources { config_files: g.config_file.clone(), config_dirs: g.config_dir.clone() }
+}
+
+pub fn read_inputs(g: &Global) -> Inputs {
+    let loaded = config::load(&sources(g));
+    let mut problems = loaded.problems;
+    let mut desired = None;
+    let mut desired_path = g.desired_state.clone();
+    if let Some(cfg) = &loaded.config {
+        let path = desired_path.get_or_insert_with(|| cfg.ember.desired_state.clone()).clone();
+        match desired::load(&path, cfg) {
+            Ok(d) => desired = Some(d),
+            Err(ps) => problems.extend(ps),
+        }
+    }
+    Inputs { config_files: loaded.config_files, config: loaded.config, desired_path, desired, problems }
+}
+
+fn print_problems(problems: &[Problem]) {
+    let mut err = std::io::stderr().lock();
+    for p in problems {
+        let _ = writeln!(err, "{p}");
+    }
+}
+
+fn print_json<T: Serialize>(v: &T) {
+    match serde_json::to_string_pretty(v) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("ember: cannot render JSON: {e}"),
+    }
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    config_files: &'a [PathBuf],
+    enabled_backends: Vec<String>,
+    backends: Vec<&'a BackendConfig>,
+    desired_state: Option<&'a DesiredState>,
+    problems: &'a [Problem],
+}
+
+pub fn check(g: &Global, json: bool) -> i32 {
+    let inputs = read_inputs(g);
+    if json {
+        print_json(&CheckJson {
+            config_files: &inputs.config_files,
+            enabled_backends: inputs.config.as_ref().map(|c| c.enabled_backends.clone()).unwrap_or_default(),
+            backends: inputs.config.as_ref().map(|c| c.backends.iter().collect()).unwrap_or_default(),
+            desired_state: inputs.desired.as_ref(),
+            problems: &inputs.problems,
+        });
+    } else {
+        for f in &inputs.config_files {
+            println!("config file: {}", f.display());
+        }
+        if let Some(c) = &inputs.config {
+            for b in &c.backends {
+                if b.managed {
+                    println!("backend {}: volume group {}, lvm_type {} ({}), max_over_subscription_ratio {}, reserved {}%, host {}",
+                        b.name, b.volume_group, b.lvm_type, if b.lvm_type.is_thin() { "thin" } else { "thick" },
+                        b.max_over_subscription_ratio, b.reserved_percentage, b.host);
+                } else {
+                    println!("backend {}: not managed by ember (volume_driver {})", b.name, b.volume_driver);
+                }
+            }
+        }
+        if let (Some(p), Some(d)) = (&inputs.desired_path, &inputs.desired) {
+            let vols: usize = d.backends.values().map(|b| b.volumes.len()).sum();
+            println!("desired state: {}: {} backend(s), {} volume(s)", p.display(), d.backends.len(), vols);
+        }
+        print_problems(&inputs.problems);
+        let errors = inputs.problems.iter().filter(|p| p.is_error()).count();
+        if errors == 0 {
+            println!("OK");
+        } else {
+            eprintln!("{errors} error(s)");
+        }
+    }
+    if inputs.has_errors() { EXIT_ERROR } else { EXIT_OK }
+}
+
+/// The managed backends a command works on: all, or the one named by --backend.
+fn selected<'a>(cfg: &'a Config, only: Option<&str>) -> Result<Vec<&'a BackendConfig>, String> {
+    match only {
+        None => Ok(cfg.backends.iter().filter(|b| b.managed).collect()),
+        Some(name) => match cfg.backend(name) {
+            None => Err(format!("no backend {name:?} in enabled_backends ({})", cfg.enabled_backends.join(", "))),
+            Some(b) if !b.managed => Err(format!("backend {name:?} uses volume_driver {} which ember does not manage", b.volume_driver)),
+            Some(b) => Ok(vec![b]),
+        },
+    }
+}
+
+fn policy(cfg: &Config) -> Policy {
+    Policy { max_deletions_per_pass: cfg.ember.max_deletions_per_pass }
+}
+
+/// Reads everything, or prints why not and returns the exit status.
+fn ready(g: &Global, only: Option<&str>) -> Result<(Config, DesiredState, Vec<BackendConfig>), i32> {
+    let inputs = read_inputs(g);
+    print_problems(&inputs.problems);
+    let (Some(cfg), Some(desired)) = (inputs.config, inputs.desired) else {
+        eprintln!("ember: nothing done: fix the errors above first");
+        return Err(EXIT_ERROR);
+    };
+    if inputs.problems.iter().any(Problem::is_error) {
+        return Err(EXIT_ERROR);
+    }
+    match selected(&cfg, only) {
+        Ok(b) => {
+            let owned = b.into_iter().cloned().collect();
+            Ok((cfg, desired, owned))
+        }
+        Err(e) => {
+            eprintln!("ember: {e}");
+            Err(EXIT_ERROR)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PlanJson {
+    backends: Vec<PlanEntry>,
+    changes_pending: bool,
+}
+
+#[derive(Serialize)]
+struct PlanEntry {
+    backend: String,
+    #[serde(flatten)]
+    plan: Option<Plan>,
+    error: Option<String>,
+}
+
+pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
+    let (cfg, desired, backends) = match ready(g, only) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let policy = policy(&cfg);
+    let mut entries = vec![];
+    for b in &backends {
+        let lvm = g.lvm.reader(b, &cfg.ember);
+        match reconcile::observe_and_plan(b, desired.backend(&b.name), lvm.as_ref(), &policy) {
+            Ok((_, p)) => entries.push(PlanEntry { backend: b.name.clone(), plan: Some(p), error: None }),
+            Err(e) => entries.push(PlanEntry { backend: b.name.clone(), plan: None, error: Some(e.to_string()) }),
+        }
+    }
+    let changes = entries.iter().any(|e| e.plan.as_ref().is_some_and(Plan::has_changes));
+    let failed = entries.iter().any(|e| e.error.is_some());
+    if json {
+        print_json(&PlanJson { backends: entries, changes_pending: changes });
+    } else {
+        for e in &entries {
+            match (&e.plan, &e.error) {
+                (Some(p), _) => print!("{}", render::plan_text(p)),
+                (None, Some(err)) => println!("backend {}:\n  error: {err}", e.backend),
+                _ => {}
+            }
+        }
+    }
+    if failed {
+        EXIT_ERROR
+    } else if changes {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    }
+}
+
+fn report_text(r: &PassReport) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let vg = r.plan.as_ref().map(|p| p.volume_group.as_str()).unwrap_or("?");
+    let _ = writeln!(s, "backend {} (volume group {vg}):", r.backend);
+    if let Some(err) = &r.error {
+        let _ = writeln!(s, "  error: {err}");
+    }
+    if let Some(o) = &r.outcome {
+        for a in &o.done {
+            let _ = writeln!(s, "  {}  [done]", a.line());
+        }
+        for f in &o.failed {
+            let _ = writeln!(s, "  {}  [FAILED: {}]", f.action.line(), f.error);
+        }
+        for f in &o.skipped {
+            let _ = writeln!(s, "  {}  [{}]", f.action.line(), f.error);
+        }
+    }
+    for x in r.plan.iter().flat_map(|p| &p.refused) {
+        let _ = writeln!(s, "  ! refused {}: {}", x.subject, x.reason);
+    }
+    if let Some(rem) = &r.remaining {
+        if rem.has_changes() {
+            let _ = writeln!(s, "  still pending: {} change(s)", rem.actions.len());
+        } else if r.outcome.is_none() {
+            let _ = writeln!(s, "  No changes.");
+        } else {
+            let _ = writeln!(s, "  Converged.");
+        }
+    }
+    let _ = writeln!(s, "  ({} lvm call(s), {} ms)", r.lvm_calls, r.duration_ms);
+    s
+}
+
+#[derive(Serialize)]
+struct ApplyJson<'a> {
+    backends: &'a [PassReport],
+    ok: bool,
+}
+
+pub fn apply(g: &Global, only: Option<&str>, json: bool) -> i32 {
+    let (cfg, desired, backends) = match ready(g, only) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let policy = policy(&cfg);
+    let mut reports = vec![];
+    for b in &backends {
+        let lvm = g.lvm.writer(b, &cfg.ember);
+        let r = reconcile::converge(b, desired.backend(&b.name), lvm.as_ref(), &policy);
+        if !json {
+            print!("{}", report_text(&r));
+        }
+        reports.push(r);
+    }
+    let ok = reports.iter().all(PassReport::ok);
+    if json {
+        print_json(&ApplyJson { backends: &reports, ok });
+    }
+    if ok { EXIT_OK } else { EXIT_ERROR }
+}

@@ -1,0 +1,183 @@
+//! The one-shot commands end to end, through the real binary, against the simulated LVM.
+
+mod common;
+use common::*;
+
+const CONF: &str = "[DEFAULT]\nenabled_backends = lvm-1,nfs\nhost = node01\n\
+[lvm-1]\nvolume_group = vg1\nmax_over_subscription_ratio = 2.0\n\
+[nfs]\nvolume_driver = cinder.volume.drivers.nfs.NfsDriver\n\
+[ember]\nmax_deletions_per_pass = 2\n";
+
+/// A 10 GiB VG with one LV that ember did not create.
+const SIM: &str = r#"{"vgs": {"vg1": {"size": 10737418240, "lvs": {"foreign": {"kind": "linear", "size": 1073741824}}}}}"#;
+
+fn setup(desired: &str) -> Scratch {
+    let s = Scratch::new();
+    s.write("cinder.conf", CONF);
+    s.write("desired-state.yaml", desired);
+    s.write("lvm.json", SIM);
+    s
+}
+
+fn sim_arg(s: &Scratch) -> String {
+    format!("sim:{}", s.path("lvm.json").display())
+}
+
+fn lvs(s: &Scratch) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Value>(&s.read("lvm.json")).unwrap()["vgs"]["vg1"]["lvs"].clone()
+}
+
+#[test]
+fn apply_then_plan_says_no_changes() {
+    let s = setup("backends:\n  lvm-1:\n    thin_pool: { size: 50% }\n    volumes:\n      volume-1: { size: 1G }\n      volume-2: { size: 2G }\n");
+    let sim = sim_arg(&s);
+    let r = s.ember(&["--lvm", &sim, "plan"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.contains("+ create thin pool vg1-pool 5.0 GiB"), "{r:?}");
+    assert!(r.stdout.contains("+ create volume volume-1 1.0 GiB (thin)"), "{r:?}");
+    assert!(lvs(&s).get("vg1-pool").is_none(), "plan must not write");
+
+    let r = s.ember(&["--lvm", &sim, "apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Converged."), "{r:?}");
+    let l = lvs(&s);
+    assert_eq!(l["volume-1"]["size"], 1u64 << 30);
+    assert_eq!(l["volume-2"]["tags"][0], "ember-managed");
+    assert_eq!(l["foreign"]["size"], 1u64 << 30);
+
+    let r = s.ember(&["--lvm", &sim, "plan"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("No changes."), "{r:?}");
+    let r = s.ember(&["--lvm", &sim, "apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("No changes.") && r.stdout.contains("(1 lvm call(s)"), "idempotent, one read: {r:?}");
+}
+
+#[test]
+fn shrink_foreign_oversubscription_and_deletion_cap_are_refused_and_nothing_happens() {
+    let s = setup("backends:\n  lvm-1:\n    thin_pool: { size: 2G }\n    volumes:\n      a: { size: 1G }\n      b: { size: 1G }\n      c: { size: 100M }\n");
+    let sim = sim_arg(&s);
+    assert_eq!(s.ember(&["--lvm", &sim, "apply"]).code, 0);
+    let before = lvs(&s);
+    assert!(before.get("c").is_some(), "2.1 GiB fits in 2 x 2 GiB");
+
+    // shrink a, a foreign LV declared as a volume, a volume that overshoots ratio 2 x 1 GiB,
+    // and three deletions with a cap of two
+    s.write("desired-state.yaml", "backends:\n  lvm-1:\n    volumes:\n      a: { size: 512M }\n      foreign: { size: 2G }\n      huge: { size: 5G }\n      b: { state: absent }\n      c: { state: absent }\n      x: { state: absent }\n    prune: true\n");
+    let r = s.ember(&["--lvm", &sim, "plan"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.contains("! refused a: is 1.0 GiB, the desired state says 512.0 MiB: ember never shrinks"), "{r:?}");
+    assert!(r.stdout.contains("! refused foreign: an LV with this name exists without ember's tag"), "{r:?}");
+    assert!(r.stdout.contains("! refused huge: would provision"), "{r:?}");
+    assert!(r.stdout.contains("- delete volume b 1.0 GiB (state: absent)"), "{r:?}");
+    assert!(r.stdout.contains("- delete volume c 100.0 MiB (state: absent)"), "{r:?}");
+    assert!(!r.stdout.contains("! refused x"), "x does not exist: nothing to delete");
+
+    let r = s.ember(&["--lvm", &sim, "plan", "--json"]);
+    let kinds: Vec<String> = r.json()["backends"][0]["refused"].as_array().unwrap().iter().map(|x| x["kind"].as_str().unwrap().to_string()).collect();
+    assert_eq!(kinds, ["shrink", "foreign", "over_subscription"], "{r:?}");
+
+    let r = s.ember(&["--lvm", &sim, "apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let after = lvs(&s);
+    assert_eq!(after["a"]["size"], before["a"]["size"], "not shrunk");
+    assert_eq!(after["foreign"], before["foreign"], "foreign untouched");
+    assert!(after.get("huge").is_none());
+    assert!(after.get("b").is_none() && after.get("c").is_none());
+
+    // deletion cap: three owned, undeclared volumes with prune and a cap of two
+    s.write("desired-state.yaml", "backends:\n  lvm-1:\n    volumes:\n      p1: { size: 4M }\n      p2: { size: 4M }\n      p3: { size: 4M }\n");
+    assert_eq!(s.ember(&["--lvm", &sim, "apply"]).code, 0);
+    s.write("desired-state.yaml", "backends:\n  lvm-1:\n    prune: true\n    volumes: {}\n");
+    let r = s.ember(&["--lvm", &sim, "apply"]);
+    let left: Vec<String> = lvs(&s).as_object().unwrap().keys().cloned().collect();
+    assert_eq!(left, ["a", "foreign", "p1", "p2", "p3", "vg1-pool"], "4 deletions > cap 2: none done");
+    assert!(r.stdout.contains("! refused p2: 4 deletions planned, more than max_deletions_per_pass = 2: none done"), "{r:?}");
+}
+
+#[test]
+fn broken_desired_state_changes_nothing_and_names_file_and_line() {
+    let s = setup("backends:\n  lvm-1:\n    volumes:\n      ok: { size: 1G }\n      bad: { size: 12Q }\n");
+    let sim = sim_arg(&s);
+    let before = s.read("lvm.json");
+    for cmd in ["plan", "apply"] {
+        let r = s.ember(&["--lvm", &sim, cmd]);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(r.stderr.contains("desired-state.yaml:5:"), "{r:?}");
+        assert!(r.stderr.contains("invalid size"), "{r:?}");
+    }
+    assert_eq!(s.read("lvm.json"), before);
+    s.write("desired-state.yaml", "");
+    let r = s.ember(&["--lvm", &sim, "apply"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("empty"), "{r:?}");
+    assert_eq!(s.read("lvm.json"), before);
+}
+
+#[test]
+fn check_json_has_the_documented_shape() {
+    let s = setup("backends:\n  lvm-1:\n    volumes:\n      v: { size: 1G }\n");
+    let r = s.ember(&["check", "--json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let j = r.json();
+    assert_eq!(j["enabled_backends"], serde_json::json!(["lvm-1", "nfs"]));
+    let b = &j["backends"][0];
+    assert_eq!(b["name"], "lvm-1");
+    assert_eq!(b["managed"], true);
+    assert_eq!(b["volume_backend_name"], "LVM");
+    assert_eq!(b["volume_group"], "vg1");
+    assert_eq!(b["lvm_type"], "auto");
+    assert_eq!(b["max_over_subscription_ratio"], "2.0");
+    assert_eq!(b["reserved_percentage"], 0);
+    assert_eq!(b["host"], "node01@lvm-1");
+    assert_eq!(b["volume_driver"], "cinder.volume.drivers.lvm.LVMVolumeDriver");
+    assert_eq!(j["backends"][1]["managed"], false);
+    assert!(j["desired_state"]["path"].as_str().unwrap().ends_with("desired-state.yaml"));
+    assert_eq!(j["desired_state"]["backends"]["lvm-1"]["volumes"]["v"]["size"], 1u64 << 30);
+    assert_eq!(j["problems"], serde_json::json!([]));
+    assert_eq!(j["config_files"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn check_reports_broken_config_with_file_and_line() {
+    let s = Scratch::new();
+    s.write("cinder.conf", "[DEFAULT]\nenabled_backends = a\n[a\n");
+    let r = s.ember(&["check", "--json"]);
+    assert_eq!(r.code, 1);
+    let p = &r.json()["problems"][0];
+    assert_eq!(p["severity"], "error");
+    assert_eq!(p["line"], 3);
+    assert!(p["file"].as_str().unwrap().ends_with("cinder.conf"));
+    assert!(p["message"].as_str().unwrap().contains("must end with ]"));
+    assert_eq!(r.json()["desired_state"], serde_json::Value::Null);
+    let r = s.ember(&["check"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("cinder.conf:3: invalid section header (must end with ])"), "{r:?}");
+}
+
+#[test]
+fn missing_volume_group_is_an_error_for_that_backend() {
+    let s = setup("backends:\n  lvm-1:\n    volumes:\n      v: { size: 1G }\n");
+    s.write("lvm.json", r#"{"vgs": {}}"#);
+    let r = s.ember(&["--lvm", &sim_arg(&s), "plan"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("volume group \"vg1\" not found"), "{r:?}");
+}
+
+#[test]
+fn backend_selection_and_usage_errors() {
+    let s = setup("backends: {}\n");
+    let sim = sim_arg(&s);
+    assert_eq!(s.ember(&["--lvm", &sim, "plan", "--backend", "lvm-1"]).code, 0);
+    let r = s.ember(&["--lvm", &sim, "plan", "--backend", "nope"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no backend \"nope\""), "{r:?}");
+    let r = s.ember(&["--lvm", &sim, "plan", "--backend", "nfs"]);
+    assert_eq!(r.code, 1);
+    let r = s.ember(&["plan", "--bogus"]);
+    assert_eq!(r.code, 64, "usage errors must not look like 'changes pending' (2): {r:?}");
+    let r = s.ember(&["--help"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("check") && r.stdout.contains("plan") && r.stdout.contains("apply"));
+    assert!(!r.stdout.contains("sim:"), "--lvm is hidden");
+}
