@@ -59,9 +59,8 @@ impl SimVg {
         SimVg { size: Bytes(size).round_down(DEFAULT_EXTENT).0, extent_size: DEFAULT_EXTENT, lvs: BTreeMap::new() }
     }
 
-    /// Metadata LV of a thin pool (and as much again for the spare), as LVM sizes it roughly.
     fn pool_overhead(&self, data: u64) -> u64 {
-        2 * Bytes((data / 512).max(2 << 20)).round_up(self.extent_size).0
+        crate::reconcile::plan::pool_overhead(data, self.extent_size)
     }
 
     fn used(&self) -> u64 {

@@ -1,6 +1,8 @@
 //! `plan(config, desired, observed, policy) -> Plan`: the pure diff between what the operator
 //! declared and what LVM has. It never sees an LVM handle, so it cannot change anything.
 //!
+//! Order: deletions, then the pool (deletions may free its space), growth, creation.
+//!
 //! Rules (each has a test): only LVs carrying ember's tag are touched, plus the backend's thin
 //! pool `<vg>-pool`; nothing shrinks; deletions only for `state: absent` or `prune: true`, and
 //! none at all when more than `max_deletions_per_pass` are planned; thin volumes are admitted one by one while provisioned +
@@ -87,6 +89,13 @@ impl Plan {
     }
 }
 
+/// VG space a thin pool takes beyond its data: the metadata LV and its spare (lvm2 sizes
+/// metadata at roughly 64 bytes per 64 KiB chunk; this estimate is twice that, at least 2 MiB
+/// each, rounded to extents: it errs on the side of refusing early rather than failing midway).
+pub fn pool_overhead(data: u64, extent: u64) -> u64 {
+    2 * Bytes((data / 512).max(2 << 20)).round_up(extent).0
+}
+
 /// The over-subscription ratio in force: fixed, or cinder's `auto`
 /// (`1 + provisioned / (used + 1)` in GiB once anything is provisioned, else 20).
 pub fn effective_ratio(ratio: Ratio, pool: Option<&LvInfo>, provisioned: u64) -> f64 {
@@ -125,56 +134,9 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
     let thin = cfg.lvm_type.is_thin();
     let mut vg_free = vg.free;
 
-    // --- the thin pool -------------------------------------------------------------------
+    // --- names ---------------------------------------------------------------------------
     let pool_name = LvName::new(&cfg.pool_name()).ok();
     let wants_thin_volumes = desired.volumes.iter().any(|(_, v)| v.state == VolumeState::Present);
-    let mut pool_size: Option<u64> = None; // the pool's data size after this plan, if usable
-    if thin {
-        match (&pool_name, pool_name.as_ref().and_then(|p| observed.lv(p.as_str()))) {
-            (None, _) => cx.refuse(&cfg.pool_name(), RefusalKind::PoolUnavailable, "the pool name derived from the volume group is not a valid LV name".into()),
-            (Some(_), Some(lv)) if lv.kind != LvKind::ThinPool => {
-                cx.refuse(&lv.name, RefusalKind::WrongKind, format!("an LV named {} exists but is not a thin pool; ember will not use or change it", lv.name));
-            }
-            (Some(name), Some(lv)) => {
-                pool_size = Some(lv.size);
-                if let Some(spec) = &desired.thin_pool {
-                    let target = spec.size.resolve(vg.size, extent).0;
-                    if target > lv.size {
-                        let grow = target - lv.size;
-                        if grow > vg_free {
-                            cx.refuse(name.as_str(), RefusalKind::InsufficientSpace, format!(
-                                "growing the pool to {} needs {} free in the volume group, which has {}",
-                                Bytes(target), Bytes(grow), Bytes(vg_free)));
-                        } else {
-                            vg_free -= grow;
-                            pool_size = Some(target);
-                            cx.plan.actions.push(Action::ExtendPool { pool: name.clone(), from: Bytes(lv.size), to: Bytes(target) });
-                        }
-                    } else if target < lv.size {
-                        cx.refuse(name.as_str(), RefusalKind::Shrink, format!(
-                            "the pool is {}, the desired state says {} ({}): ember never shrinks",
-                            Bytes(lv.size), Bytes(target), spec.size));
-                    }
-                }
-            }
-            (Some(name), None) if wants_thin_volumes || desired.thin_pool.is_some() => {
-                let size = match &desired.thin_pool {
-                    Some(spec) => spec.size.resolve(vg.size, extent),
-                    None => Bytes((vg.free as f64 * DEFAULT_POOL_FRACTION) as u64).round_down(extent),
-                };
-                if size.0 == 0 || size.0 > vg_free {
-                    cx.refuse(name.as_str(), RefusalKind::InsufficientSpace, format!(
-                        "creating the pool with {} needs that much free in the volume group, which has {}", size, Bytes(vg_free)));
-                } else {
-                    vg_free -= size.0;
-                    pool_size = Some(size.0);
-                    cx.plan.actions.push(Action::CreatePool { pool: name.clone(), size });
-                }
-            }
-            (Some(_), None) => {}
-        }
-    }
-
     // --- volumes: classify ---------------------------------------------------------------
     let mut creates: Vec<(LvName, u64)> = vec![];
     let mut extends: Vec<(LvName, u64, u64)> = vec![];
@@ -239,6 +201,55 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
                 _ => vg_free += size,
             }
             cx.plan.actions.push(Action::DeleteVolume { volume: name, size: Bytes(size), reason });
+        }
+    }
+
+    // --- the thin pool (after deletions: they may free the space it needs) ------------
+    let mut pool_size: Option<u64> = None; // the pool's data size after this plan, if usable
+    if thin {
+        match (&pool_name, pool_name.as_ref().and_then(|p| observed.lv(p.as_str()))) {
+            (None, _) => cx.refuse(&cfg.pool_name(), RefusalKind::PoolUnavailable, "the pool name derived from the volume group is not a valid LV name".into()),
+            (Some(_), Some(lv)) if lv.kind != LvKind::ThinPool => {
+                cx.refuse(&lv.name, RefusalKind::WrongKind, format!("an LV named {} exists but is not a thin pool; ember will not use or change it", lv.name));
+            }
+            (Some(name), Some(lv)) => {
+                pool_size = Some(lv.size);
+                if let Some(spec) = &desired.thin_pool {
+                    let target = spec.size.resolve(vg.size, extent).0;
+                    if target > lv.size {
+                        let grow = target - lv.size + pool_overhead(target, extent).saturating_sub(pool_overhead(lv.size, extent));
+                        if grow > vg_free {
+                            cx.refuse(name.as_str(), RefusalKind::InsufficientSpace, format!(
+                                "growing the pool to {} needs {} free in the volume group, which has {}",
+                                Bytes(target), Bytes(grow), Bytes(vg_free)));
+                        } else {
+                            vg_free -= grow;
+                            pool_size = Some(target);
+                            cx.plan.actions.push(Action::ExtendPool { pool: name.clone(), from: Bytes(lv.size), to: Bytes(target) });
+                        }
+                    } else if target < lv.size {
+                        cx.refuse(name.as_str(), RefusalKind::Shrink, format!(
+                            "the pool is {}, the desired state says {} ({}): ember never shrinks",
+                            Bytes(lv.size), Bytes(target), spec.size));
+                    }
+                }
+            }
+            (Some(name), None) if wants_thin_volumes || desired.thin_pool.is_some() => {
+                let size = match &desired.thin_pool {
+                    Some(spec) => spec.size.resolve(vg.size, extent),
+                    None => Bytes((vg.free as f64 * DEFAULT_POOL_FRACTION) as u64).round_down(extent),
+                };
+                let need = size.0 + pool_overhead(size.0, extent);
+                if size.0 == 0 || need > vg_free {
+                    cx.refuse(name.as_str(), RefusalKind::InsufficientSpace, format!(
+                        "creating the pool with {} needs {} free in the volume group (with its metadata), which has {}", size, Bytes(need), Bytes(vg_free)));
+                } else {
+                    vg_free -= need;
+                    pool_size = Some(size.0);
+                    cx.plan.actions.push(Action::CreatePool { pool: name.clone(), size });
+                }
+            }
+            (Some(_), None) => {}
         }
     }
 

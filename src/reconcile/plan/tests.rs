@@ -76,8 +76,8 @@ fn shrink_is_refused_and_nothing_happens() {
     let p = plan(&cfg(LvmType::Auto), &desired("thin_pool: {size: 10G}\nvolumes:\n  a: {size: 10G}\n"), &o, &POLICY);
     assert!(p.actions.is_empty());
     let kinds: Vec<_> = p.refused.iter().map(|r| (r.subject.as_str(), r.kind)).collect();
-    assert_eq!(kinds, [("vg-pool", RefusalKind::Shrink), ("a", RefusalKind::Shrink)]);
-    assert!(p.refused[1].reason.contains("never shrinks"));
+    assert_eq!(kinds, [("a", RefusalKind::Shrink), ("vg-pool", RefusalKind::Shrink)]);
+    assert!(p.refused[0].reason.contains("never shrinks"));
 }
 
 #[test]
@@ -198,4 +198,14 @@ fn wrong_kind_is_refused() {
 fn nothing_declared_means_nothing_done() {
     let p = plan(&cfg(LvmType::Auto), &desired("{}"), &observed(10 * G, vec![lv("x", LvKind::Thin, G, true)]), &POLICY);
     assert!(p.actions.is_empty() && p.refused.is_empty());
+}
+
+#[test]
+fn deletions_free_space_for_the_pool_in_the_same_pass() {
+    // found by the property test: an owned thick volume pruned to make room for the pool
+    let o = observed(2 * G, vec![lv("old", LvKind::Linear, 98 * G, true)]);
+    let p = plan(&cfg(LvmType::Thin), &desired("prune: true\nthin_pool: {size: 50%}\n"), &o, &POLICY);
+    assert!(matches!(p.actions[0], Action::DeleteVolume { .. }), "{p:?}");
+    assert!(matches!(p.actions[1], Action::CreatePool { .. }), "{p:?}");
+    assert!(p.refused.is_empty());
 }

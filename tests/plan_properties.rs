@@ -1,0 +1,176 @@
+//! Properties of plan + apply on the simulated LVM, over random starting states and random
+//! desired states: apply(plan) reaches the desired state where allowed, a second plan is empty,
+//! nothing destructive happens without permission, foreign LVs are never changed, nothing
+//! shrinks.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use ember::config::{BackendConfig, LvmType, Ratio, LVM_DRIVERS};
+use ember::desired::{BackendDesired, PoolDesired, VolumeDesired, VolumeState};
+use ember::lvm::sim::{SimLv, SimLvm, SimState, SimVg};
+use ember::lvm::{LvKind, LvmRead};
+use ember::names::{LvName, VgName, OWNERSHIP_TAG};
+use ember::reconcile::{self, Action, Policy, RefusalKind};
+use ember::size::{Bytes, SizeSpec};
+
+const M: u64 = 1 << 20;
+const G: u64 = 1 << 30;
+
+fn cfg(thin: bool, ratio: f64) -> BackendConfig {
+    BackendConfig {
+        name: "b".into(),
+        managed: true,
+        volume_driver: LVM_DRIVERS[0].into(),
+        volume_backend_name: "LVM".into(),
+        volume_group: "vg".into(),
+        lvm_type: if thin { LvmType::Thin } else { LvmType::Default },
+        max_over_subscription_ratio: Ratio::Fixed(ratio),
+        reserved_percentage: 0,
+        lvm_conf_file: None,
+        lvm_suppress_fd_warnings: false,
+        host: "h@b".into(),
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    thin: bool,
+    ratio: f64,
+    vg_gib: u64,
+    pool_gib: Option<u64>,
+    /// existing LVs: name index, size in MiB, owned
+    existing: Vec<(u8, u64, bool)>,
+    /// desired volumes: name index, size in MiB (None = absent)
+    desired: Vec<(u8, Option<u64>)>,
+    prune: bool,
+    desired_pool_pct: Option<u8>,
+    cap: u32,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        any::<bool>(),
+        prop_oneof![Just(1.0), Just(2.0), Just(20.0)],
+        4u64..64,
+        prop::option::of(1u64..4),
+        prop::collection::vec((0u8..12, 1u64..3000, any::<bool>()), 0..8),
+        prop::collection::vec((0u8..12, prop::option::of(1u64..5000)), 0..10),
+        any::<bool>(),
+        prop::option::of(10u8..100),
+        0u32..6,
+    )
+        .prop_map(|(thin, ratio, vg_gib, pool_gib, existing, desired, prune, desired_pool_pct, cap)| Case {
+            thin, ratio, vg_gib, pool_gib, existing, desired, prune, desired_pool_pct, cap,
+        })
+}
+
+fn name(i: u8) -> String {
+    format!("v{i}")
+}
+
+fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired) {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = SimLvm::open(&dir.path().join("lvm.json"));
+    let mut vg = SimVg::new(c.vg_gib * G);
+    if c.thin {
+        if let Some(p) = c.pool_gib {
+            vg.lvs.insert("vg-pool".into(), SimLv { kind: LvKind::ThinPool, size: p * G, pool: None, tags: vec![], data_percent: None });
+        }
+    }
+    for (i, mib, owned) in &c.existing {
+        let size = mib * M / (4 * M) * (4 * M) + 4 * M;
+        let (kind, pool) = if c.thin && c.pool_gib.is_some() { (LvKind::Thin, Some("vg-pool".to_string())) } else { (LvKind::Linear, None) };
+        if kind == LvKind::Linear && vg.free() < size {
+            continue;
+        }
+        let tags = if *owned { vec![OWNERSHIP_TAG.to_string()] } else { vec![] };
+        vg.lvs.insert(name(*i), SimLv { kind, size, pool, tags, data_percent: None });
+    }
+    let mut st = SimState::default();
+    st.vgs.insert("vg".into(), vg);
+    sim.save(&st).unwrap();
+    let mut volumes = BTreeMap::new();
+    for (i, mib) in &c.desired {
+        let v = match mib {
+            Some(m) => VolumeDesired { size: Some(Bytes(m * M)), state: VolumeState::Present },
+            None => VolumeDesired { size: None, state: VolumeState::Absent },
+        };
+        volumes.insert(LvName::new(&name(*i)).unwrap(), v);
+    }
+    let desired = BackendDesired {
+        thin_pool: c.desired_pool_pct.filter(|_| c.thin).map(|p| PoolDesired { size: SizeSpec::Percent(p as f64) }),
+        prune: c.prune,
+        volumes: volumes.into_iter().collect(),
+    };
+    (dir, sim, cfg(c.thin, c.ratio), desired)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    #[test]
+    fn apply_converges_and_never_does_what_it_must_not(c in case()) {
+        let (_dir, sim, cfg, desired) = build(&c);
+        let policy = Policy { max_deletions_per_pass: c.cap };
+        let vg = VgName::new("vg").unwrap();
+        let before = sim.observe(&vg).unwrap().unwrap();
+        let (_, plan) = reconcile::observe_and_plan(&cfg, Some(&desired), &sim, &policy).unwrap();
+
+        // no destructive action without permission
+        for a in &plan.actions {
+            if let Action::DeleteVolume { volume, .. } = a {
+                let lv = before.lv(volume.as_str()).unwrap();
+                prop_assert!(lv.is_owned(), "deleting a foreign LV: {volume}");
+                let declared = desired.volumes.iter().find(|(k, _)| k.as_str() == volume.as_str());
+                match declared {
+                    Some((_, v)) => prop_assert_eq!(v.state, VolumeState::Absent),
+                    None => prop_assert!(desired.prune, "pruning without prune: {}", volume),
+                }
+            }
+        }
+        let deletions = plan.actions.iter().filter(|a| a.is_destructive()).count();
+        prop_assert!(deletions <= c.cap as usize);
+
+        let report = reconcile::converge(&cfg, Some(&desired), &sim, &policy);
+        prop_assert!(report.ok(), "apply failed: {:?}", report);
+        let after = sim.observe(&vg).unwrap().unwrap();
+
+        // a second plan has nothing to do
+        let remaining = report.remaining.as_ref().unwrap();
+        prop_assert!(remaining.actions.is_empty(), "second plan not empty: {:?}", remaining.actions);
+
+        // foreign LVs unchanged; nothing shrank; only permitted deletions
+        for lv in &before.lvs {
+            match after.lv(&lv.name) {
+                Some(now) => {
+                    prop_assert!(now.size >= lv.size, "{} shrank", lv.name);
+                    if !lv.is_owned() && lv.name != "vg-pool" {
+                        prop_assert_eq!(now, lv, "foreign LV changed");
+                    }
+                }
+                None => prop_assert!(plan.actions.iter().any(|a| a.is_destructive() && a.subject().as_str() == lv.name), "{} vanished", lv.name),
+            }
+        }
+
+        // what was not refused is now as declared
+        for (n, v) in desired.volumes.iter() {
+            let refused = plan.refused.iter().any(|r| r.subject == n.as_str());
+            let lv = after.lv(n.as_str());
+            match v.state {
+                VolumeState::Present if !refused => {
+                    let lv = lv.unwrap();
+                    prop_assert!(lv.size >= v.size.unwrap().0 && lv.size - v.size.unwrap().0 < after.vg.extent_size, "{} is {} not {:?}", n, lv.size, v.size);
+                    prop_assert!(lv.is_owned());
+                }
+                VolumeState::Absent if !refused => {
+                    if let Some(lv) = lv {
+                        prop_assert!(!lv.is_owned() || plan.refused.iter().any(|r| r.kind == RefusalKind::DeletionCap));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
