@@ -1,0 +1,78 @@
+//! Support for tests that run inside the QEMU guest (tests/vm/run-tests): real LVM, real
+//! systemd. Every VM test is `#[ignore]` so plain `cargo test` skips it, and calls
+//! [`require_vm`] first so that running it anywhere but in the guest fails loudly.
+#![allow(dead_code)]
+
+use std::fs::OpenOptions;
+use std::io::{Read, Seek, Write};
+use std::process::Command;
+
+/// Panics unless running inside the guest in the given mode (`chroot` or `systemd`).
+pub fn require_vm(mode: &str) {
+    match std::env::var("VM_MODE") {
+        Ok(m) if m == mode => {}
+        Ok(m) => panic!("this test needs the {mode} guest, not {m}: run tests/vm/run-tests"),
+        Err(_) => panic!("this is a VM test: run it with tests/vm/run-tests, not on the host"),
+    }
+}
+
+/// Claims one of the guest's blank disks for this test alone (the tests of one boot share the
+/// disks; a counter under /run, which is the guest's own tmpfs, hands each out once).
+pub fn claim_disk() -> String {
+    let disks: Vec<String> = std::env::var("VM_DISKS").unwrap_or_default().split_whitespace().map(String::from).collect();
+    let f = OpenOptions::new().read(true).write(true).create(true).truncate(false).open("/run/ember-vm-disks").expect("open disk counter");
+    let mut f = nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, e)| e).expect("flock");
+    let mut s = String::new();
+    f.read_to_string(&mut s).expect("read counter");
+    let next: usize = s.trim().parse().unwrap_or(0);
+    assert!(next < disks.len(), "out of VM disks ({} claimed): give the suite more --disk in tests/vm/run-tests", disks.len());
+    f.set_len(0).expect("truncate");
+    f.rewind().expect("rewind");
+    write!(f, "{}", next + 1).expect("write counter");
+    disks[next].clone()
+}
+
+/// Runs a command, asserts success, returns stdout.
+pub fn run(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(out.status.success(), "{cmd} {args:?} failed ({}):\n{}{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A fresh volume group on a disk of its own.
+pub fn create_vg(name: &str) -> String {
+    let disk = claim_disk();
+    run("pvcreate", &["-q", &disk]);
+    run("vgcreate", &["-q", name, &disk]);
+    disk
+}
+
+/// One LV as the guest's own `lvs` reports it (independent of ember's parser).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lv {
+    pub name: String,
+    pub size: u64,
+    pub attr: String,
+    pub pool: String,
+    pub tags: String,
+}
+
+pub fn lvs(vg: &str) -> Vec<Lv> {
+    let out = run("lvs", &["--reportformat", "json", "--units", "b", "--nosuffix", "-o", "lv_name,lv_size,lv_attr,pool_lv,lv_tags", vg]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("lvs json");
+    v["report"][0]["lv"].as_array().expect("lv array").iter().map(|l| Lv {
+        name: l["lv_name"].as_str().unwrap_or_default().into(),
+        size: l["lv_size"].as_str().unwrap_or("0").parse().expect("size"),
+        attr: l["lv_attr"].as_str().unwrap_or_default().into(),
+        pool: l["pool_lv"].as_str().unwrap_or_default().into(),
+        tags: l["lv_tags"].as_str().unwrap_or_default().into(),
+    }).collect()
+}
+
+pub fn lv(vg: &str, name: &str) -> Option<Lv> {
+    lvs(vg).into_iter().find(|l| l.name == name)
+}
+
+pub fn vg_size(vg: &str) -> u64 {
+    run("vgs", &["--noheadings", "--units", "b", "--nosuffix", "-o", "vg_size", vg]).trim().parse().expect("vg_size")
+}
