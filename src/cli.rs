@@ -16,11 +16,15 @@ pub const EXIT_CHANGES: i32 = 2;
 pub const EXIT_USAGE: i32 = 64;
 
 #[derive(Debug, Parser)]
-#[command(name = "ember", version, about = "Declarative LVM for OpenStack-style block-storage hosts",
+#[command(
+    name = "ember",
+    version,
+    about = "Declarative LVM for OpenStack-style block-storage hosts",
     long_about = "ember reads cinder.conf the way cinder-volume does and converges each LVM backend's \
 volume group to the thin pool and volumes declared in a YAML desired-state file. It only touches \
 logical volumes it created (tagged ember-managed), never shrinks, and deletes only what the \
-desired state explicitly marks absent or prunes.")]
+desired state explicitly marks absent or prunes."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -40,10 +44,21 @@ pub struct Global {
     #[arg(long = "desired-state", value_name = "PATH", global = true)]
     pub desired_state: Option<PathBuf>,
     /// Log level or RUST_LOG-style filter (error, warn, info, debug, trace)
-    #[arg(long = "log-level", value_name = "FILTER", global = true, default_value = "warn")]
+    #[arg(
+        long = "log-level",
+        value_name = "FILTER",
+        global = true,
+        default_value = "warn"
+    )]
     pub log_level: String,
     /// Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)
-    #[arg(long = "lvm", value_name = "SPEC", global = true, hide = true, default_value = "lvm")]
+    #[arg(
+        long = "lvm",
+        value_name = "SPEC",
+        global = true,
+        hide = true,
+        default_value = "lvm"
+    )]
     pub lvm: LvmSpec,
 }
 

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::cli::{Global, EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
+use crate::cli::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Global};
 use crate::config::{self, BackendConfig, Config, Sources};
 use crate::desired::{self, DesiredState};
 use crate::problem::Problem;
-use crate::reconcile::{self, render, PassReport, Plan, Policy};
+use crate::reconcile::{self, PassReport, Plan, Policy, render};
 
 /// Configuration and desired state, read and validated, with every problem found.
 pub struct Inputs {
@@ -27,7 +27,10 @@ impl Inputs {
 }
 
 pub fn sources(g: &Global) -> Sources {
-    Sources { config_files: g.config_file.clone(), config_dirs: g.config_dir.clone() }
+    Sources {
+        config_files: g.config_file.clone(),
+        config_dirs: g.config_dir.clone(),
+    }
 }
 
 pub fn read_inputs(g: &Global) -> Inputs {
@@ -36,13 +39,21 @@ pub fn read_inputs(g: &Global) -> Inputs {
     let mut desired = None;
     let mut desired_path = g.desired_state.clone();
     if let Some(cfg) = &loaded.config {
-        let path = desired_path.get_or_insert_with(|| cfg.ember.desired_state.clone()).clone();
+        let path = desired_path
+            .get_or_insert_with(|| cfg.ember.desired_state.clone())
+            .clone();
         match desired::load(&path, cfg) {
             Ok(d) => desired = Some(d),
             Err(ps) => problems.extend(ps),
         }
     }
-    Inputs { config_files: loaded.config_files, config: loaded.config, desired_path, desired, problems }
+    Inputs {
+        config_files: loaded.config_files,
+        config: loaded.config,
+        desired_path,
+        desired,
+        problems,
+    }
 }
 
 fn print_problems(problems: &[Problem]) {
@@ -73,8 +84,16 @@ pub fn check(g: &Global, json: bool) -> i32 {
     if json {
         print_json(&CheckJson {
             config_files: &inputs.config_files,
-            enabled_backends: inputs.config.as_ref().map(|c| c.enabled_backends.clone()).unwrap_or_default(),
-            backends: inputs.config.as_ref().map(|c| c.backends.iter().collect()).unwrap_or_default(),
+            enabled_backends: inputs
+                .config
+                .as_ref()
+                .map(|c| c.enabled_backends.clone())
+                .unwrap_or_default(),
+            backends: inputs
+                .config
+                .as_ref()
+                .map(|c| c.backends.iter().collect())
+                .unwrap_or_default(),
             desired_state: inputs.desired.as_ref(),
             problems: &inputs.problems,
         });
@@ -85,17 +104,36 @@ pub fn check(g: &Global, json: bool) -> i32 {
         if let Some(c) = &inputs.config {
             for b in &c.backends {
                 if b.managed {
-                    println!("backend {}: volume group {}, lvm_type {} ({}), max_over_subscription_ratio {}, reserved {}%, host {}",
-                        b.name, b.volume_group, b.lvm_type, if b.lvm_type.is_thin() { "thin" } else { "thick" },
-                        b.max_over_subscription_ratio, b.reserved_percentage, b.host);
+                    println!(
+                        "backend {}: volume group {}, lvm_type {} ({}), max_over_subscription_ratio {}, reserved {}%, host {}",
+                        b.name,
+                        b.volume_group,
+                        b.lvm_type,
+                        if b.lvm_type.is_thin() {
+                            "thin"
+                        } else {
+                            "thick"
+                        },
+                        b.max_over_subscription_ratio,
+                        b.reserved_percentage,
+                        b.host
+                    );
                 } else {
-                    println!("backend {}: not managed by ember (volume_driver {})", b.name, b.volume_driver);
+                    println!(
+                        "backend {}: not managed by ember (volume_driver {})",
+                        b.name, b.volume_driver
+                    );
                 }
             }
         }
         if let (Some(p), Some(d)) = (&inputs.desired_path, &inputs.desired) {
             let vols: usize = d.backends.values().map(|b| b.volumes.len()).sum();
-            println!("desired state: {}: {} backend(s), {} volume(s)", p.display(), d.backends.len(), vols);
+            println!(
+                "desired state: {}: {} backend(s), {} volume(s)",
+                p.display(),
+                d.backends.len(),
+                vols
+            );
         }
         print_problems(&inputs.problems);
         let errors = inputs.problems.iter().filter(|p| p.is_error()).count();
@@ -105,7 +143,11 @@ pub fn check(g: &Global, json: bool) -> i32 {
             eprintln!("{errors} error(s)");
         }
     }
-    if inputs.has_errors() { EXIT_ERROR } else { EXIT_OK }
+    if inputs.has_errors() {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    }
 }
 
 /// The managed backends a command works on: all, or the one named by --backend.
@@ -113,19 +155,30 @@ fn selected<'a>(cfg: &'a Config, only: Option<&str>) -> Result<Vec<&'a BackendCo
     match only {
         None => Ok(cfg.backends.iter().filter(|b| b.managed).collect()),
         Some(name) => match cfg.backend(name) {
-            None => Err(format!("no backend {name:?} in enabled_backends ({})", cfg.enabled_backends.join(", "))),
-            Some(b) if !b.managed => Err(format!("backend {name:?} uses volume_driver {} which ember does not manage", b.volume_driver)),
+            None => Err(format!(
+                "no backend {name:?} in enabled_backends ({})",
+                cfg.enabled_backends.join(", ")
+            )),
+            Some(b) if !b.managed => Err(format!(
+                "backend {name:?} uses volume_driver {} which ember does not manage",
+                b.volume_driver
+            )),
             Some(b) => Ok(vec![b]),
         },
     }
 }
 
 fn policy(cfg: &Config) -> Policy {
-    Policy { max_deletions_per_pass: cfg.ember.max_deletions_per_pass }
+    Policy {
+        max_deletions_per_pass: cfg.ember.max_deletions_per_pass,
+    }
 }
 
 /// Reads everything, or prints why not and returns the exit status.
-fn ready(g: &Global, only: Option<&str>) -> Result<(Config, DesiredState, Vec<BackendConfig>), i32> {
+fn ready(
+    g: &Global,
+    only: Option<&str>,
+) -> Result<(Config, DesiredState, Vec<BackendConfig>), i32> {
     let inputs = read_inputs(g);
     print_problems(&inputs.problems);
     let (Some(cfg), Some(desired)) = (inputs.config, inputs.desired) else {
@@ -171,14 +224,27 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
     for b in &backends {
         let lvm = g.lvm.reader(b, &cfg.ember);
         match reconcile::observe_and_plan(b, desired.backend(&b.name), lvm.as_ref(), &policy) {
-            Ok((_, p)) => entries.push(PlanEntry { backend: b.name.clone(), plan: Some(p), error: None }),
-            Err(e) => entries.push(PlanEntry { backend: b.name.clone(), plan: None, error: Some(e.to_string()) }),
+            Ok((_, p)) => entries.push(PlanEntry {
+                backend: b.name.clone(),
+                plan: Some(p),
+                error: None,
+            }),
+            Err(e) => entries.push(PlanEntry {
+                backend: b.name.clone(),
+                plan: None,
+                error: Some(e.to_string()),
+            }),
         }
     }
-    let changes = entries.iter().any(|e| e.plan.as_ref().is_some_and(Plan::has_changes));
+    let changes = entries
+        .iter()
+        .any(|e| e.plan.as_ref().is_some_and(Plan::has_changes));
     let failed = entries.iter().any(|e| e.error.is_some());
     if json {
-        print_json(&PlanJson { backends: entries, changes_pending: changes });
+        print_json(&PlanJson {
+            backends: entries,
+            changes_pending: changes,
+        });
     } else {
         for e in &entries {
             match (&e.plan, &e.error) {
@@ -200,7 +266,11 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
 fn report_text(r: &PassReport) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
-    let vg = r.plan.as_ref().map(|p| p.volume_group.as_str()).unwrap_or("?");
+    let vg = r
+        .plan
+        .as_ref()
+        .map(|p| p.volume_group.as_str())
+        .unwrap_or("?");
     let _ = writeln!(s, "backend {} (volume group {vg}):", r.backend);
     if let Some(err) = &r.error {
         let _ = writeln!(s, "  error: {err}");
@@ -255,7 +325,10 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool) -> i32 {
     }
     let ok = reports.iter().all(PassReport::ok);
     if json {
-        print_json(&ApplyJson { backends: &reports, ok });
+        print_json(&ApplyJson {
+            backends: &reports,
+            ok,
+        });
     }
     if ok { EXIT_OK } else { EXIT_ERROR }
 }

@@ -3,12 +3,12 @@
 //! Data flows one way: [`config`] (cinder.conf) and [`desired`] (the YAML desired state) →
 //! [`lvm`] observation → [`reconcile::plan`] (pure) → [`reconcile::apply`].
 
-pub mod config;
-pub mod names;
-pub mod problem;
-pub mod size;
-pub mod lvm;
-pub mod desired;
-pub mod reconcile;
 pub mod cli;
 pub mod commands;
+pub mod config;
+pub mod desired;
+pub mod lvm;
+pub mod names;
+pub mod problem;
+pub mod reconcile;
+pub mod size;

@@ -30,16 +30,28 @@ pub enum NameError {
     Dots(String),
     #[error("name {name:?} contains {ch:?}: only A-Z a-z 0-9 + _ . - are allowed")]
     BadChar { name: String, ch: char },
-    #[error("name {name:?} uses the reserved {what} {reserved:?} (LVM keeps it for internal volumes)")]
-    Reserved { name: String, what: &'static str, reserved: &'static str },
+    #[error(
+        "name {name:?} uses the reserved {what} {reserved:?} (LVM keeps it for internal volumes)"
+    )]
+    Reserved {
+        name: String,
+        what: &'static str,
+        reserved: &'static str,
+    },
 }
 
 fn check_common(name: &str) -> Result<(), NameError> {
     if name.is_empty() {
         return Err(NameError::Empty);
     }
-    if let Some(ch) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "+_.-".contains(*c))) {
-        return Err(NameError::BadChar { name: name.to_string(), ch });
+    if let Some(ch) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "+_.-".contains(*c)))
+    {
+        return Err(NameError::BadChar {
+            name: name.to_string(),
+            ch,
+        });
     }
     if name.len() > MAX_NAME_LEN {
         return Err(NameError::TooLong(name.to_string()));
@@ -78,12 +90,20 @@ impl LvName {
         check_common(name)?;
         for p in RESERVED_PREFIXES {
             if name.starts_with(p) {
-                return Err(NameError::Reserved { name: name.into(), what: "prefix", reserved: p });
+                return Err(NameError::Reserved {
+                    name: name.into(),
+                    what: "prefix",
+                    reserved: p,
+                });
             }
         }
         for s in RESERVED_SUBSTRINGS {
             if name.contains(s) {
-                return Err(NameError::Reserved { name: name.into(), what: "suffix", reserved: s });
+                return Err(NameError::Reserved {
+                    name: name.into(),
+                    what: "suffix",
+                    reserved: s,
+                });
             }
         }
         Ok(Self(name.to_string()))
@@ -135,13 +155,31 @@ mod tests {
 
     #[test]
     fn rejects_what_lvm_rejects_or_reads_as_an_option() {
-        for bad in ["", "-rf", "../x", "a/b", ".", "..", "snapshot", "snapshot1", "pvmove0",
-            "x_tmeta", "x_tdata", "a_rimage_1", "vol ume", "résumé", "a$b", "a\nb"]
-        {
+        for bad in [
+            "",
+            "-rf",
+            "../x",
+            "a/b",
+            ".",
+            "..",
+            "snapshot",
+            "snapshot1",
+            "pvmove0",
+            "x_tmeta",
+            "x_tdata",
+            "a_rimage_1",
+            "vol ume",
+            "résumé",
+            "a$b",
+            "a\nb",
+        ] {
             assert!(LvName::new(bad).is_err(), "{bad:?} must be rejected");
         }
         assert!(LvName::new(&"a".repeat(127)).is_ok());
-        assert!(matches!(LvName::new(&"a".repeat(200)), Err(NameError::TooLong(_))));
+        assert!(matches!(
+            LvName::new(&"a".repeat(200)),
+            Err(NameError::TooLong(_))
+        ));
         assert!(VgName::new("-vg").is_err());
     }
 

@@ -23,10 +23,22 @@ pub struct Problem {
 
 impl Problem {
     pub fn error(file: Option<PathBuf>, line: Option<usize>, message: impl Into<String>) -> Self {
-        Problem { severity: Severity::Error, file, line, column: None, message: message.into() }
+        Problem {
+            severity: Severity::Error,
+            file,
+            line,
+            column: None,
+            message: message.into(),
+        }
     }
     pub fn warning(file: Option<PathBuf>, line: Option<usize>, message: impl Into<String>) -> Self {
-        Problem { severity: Severity::Warning, file, line, column: None, message: message.into() }
+        Problem {
+            severity: Severity::Warning,
+            file,
+            line,
+            column: None,
+            message: message.into(),
+        }
     }
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error

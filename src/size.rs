@@ -3,11 +3,20 @@
 
 use std::fmt;
 
-const UNITS: &[(char, u32)] = &[('K', 10), ('M', 20), ('G', 30), ('T', 40), ('P', 50), ('E', 60)];
+const UNITS: &[(char, u32)] = &[
+    ('K', 10),
+    ('M', 20),
+    ('G', 30),
+    ('T', 40),
+    ('P', 50),
+    ('E', 60),
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SizeError {
-    #[error("invalid size {0:?}: expected a number with an optional binary unit (K, M, G, T, P), e.g. 10G")]
+    #[error(
+        "invalid size {0:?}: expected a number with an optional binary unit (K, M, G, T, P), e.g. 10G"
+    )]
     Syntax(String),
     #[error("size {0:?} is too large")]
     Overflow(String),
@@ -28,7 +37,9 @@ impl Bytes {
     pub fn parse(text: &str) -> Result<Self, SizeError> {
         let s = text.trim();
         let syntax = || SizeError::Syntax(text.to_string());
-        let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+        let split = s
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(s.len());
         let (number, unit) = s.split_at(split);
         let unit = unit.trim_start();
         let shift = match unit.to_ascii_uppercase().as_str() {
@@ -40,7 +51,11 @@ impl Bytes {
                 if !(rest.is_empty() || rest == "B" || rest == "IB") {
                     return Err(syntax());
                 }
-                UNITS.iter().find(|(c, _)| *c == first).map(|(_, s)| *s).ok_or_else(syntax)?
+                UNITS
+                    .iter()
+                    .find(|(c, _)| *c == first)
+                    .map(|(_, s)| *s)
+                    .ok_or_else(syntax)?
             }
         };
         let (int, frac) = match number.split_once('.') {
@@ -51,8 +66,15 @@ impl Bytes {
             return Err(syntax());
         }
         let overflow = || SizeError::Overflow(text.to_string());
-        let int_val: u128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| overflow())? };
-        let mut bytes = int_val.checked_shl(shift).filter(|v| *v <= u64::MAX as u128).ok_or_else(overflow)?;
+        let int_val: u128 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| overflow())?
+        };
+        let mut bytes = int_val
+            .checked_shl(shift)
+            .filter(|v| *v <= u64::MAX as u128)
+            .ok_or_else(overflow)?;
         if !frac.is_empty() {
             if frac.len() > 18 {
                 return Err(syntax());
@@ -60,7 +82,7 @@ impl Bytes {
             let f: u128 = frac.parse().map_err(|_| syntax())?;
             let denom = 10u128.pow(frac.len() as u32);
             // round up: a fraction of a byte is a whole byte, as LVM rounds up to extents anyway
-            bytes += ((f << shift) + denom - 1) / denom;
+            bytes += (f << shift).div_ceil(denom);
         }
         let bytes = u64::try_from(bytes).map_err(|_| overflow())?;
         if bytes == 0 {
@@ -115,7 +137,9 @@ impl<'de> serde::Deserialize<'de> for Bytes {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match SizeSpec::deserialize(d)? {
             SizeSpec::Bytes(b) => Ok(b),
-            SizeSpec::Percent(p) => Err(serde::de::Error::custom(SizeError::PercentNotAllowed(format!("{p}%")))),
+            SizeSpec::Percent(p) => Err(serde::de::Error::custom(SizeError::PercentNotAllowed(
+                format!("{p}%"),
+            ))),
         }
     }
 }
@@ -133,8 +157,12 @@ impl SizeSpec {
     pub fn parse(text: &str) -> Result<Self, SizeError> {
         let s = text.trim();
         if let Some(p) = s.strip_suffix('%') {
-            let v: f64 = p.trim().parse().map_err(|_| SizeError::Percent(text.to_string()))?;
-            if !(v > 0.0 && v <= 100.0) || !p.trim().chars().all(|c| c.is_ascii_digit() || c == '.') {
+            let v: f64 = p
+                .trim()
+                .parse()
+                .map_err(|_| SizeError::Percent(text.to_string()))?;
+            let plain = p.trim().chars().all(|c| c.is_ascii_digit() || c == '.');
+            if !(plain && v > 0.0 && v <= 100.0) {
                 return Err(SizeError::Percent(text.to_string()));
             }
             return Ok(SizeSpec::Percent(v));
@@ -209,13 +237,24 @@ mod tests {
 
     #[test]
     fn rejects_garbage_zero_and_overflow() {
-        for bad in ["", "G", "10X", "10 GB B", "-1G", "1..5G", "1e9", "ten", "10GiBs"] {
-            assert!(matches!(Bytes::parse(bad), Err(SizeError::Syntax(_))), "{bad:?}");
+        for bad in [
+            "", "G", "10X", "10 GB B", "-1G", "1..5G", "1e9", "ten", "10GiBs",
+        ] {
+            assert!(
+                matches!(Bytes::parse(bad), Err(SizeError::Syntax(_))),
+                "{bad:?}"
+            );
         }
         assert!(matches!(Bytes::parse("0"), Err(SizeError::Zero(_))));
         assert!(matches!(Bytes::parse("16E"), Err(SizeError::Overflow(_))));
-        assert!(matches!(Bytes::parse("99999999999999999999999999999"), Err(SizeError::Overflow(_))));
-        assert!(matches!(Bytes::parse("18446744073709551616"), Err(SizeError::Overflow(_))));
+        assert!(matches!(
+            Bytes::parse("99999999999999999999999999999"),
+            Err(SizeError::Overflow(_))
+        ));
+        assert!(matches!(
+            Bytes::parse("18446744073709551616"),
+            Err(SizeError::Overflow(_))
+        ));
     }
 
     #[test]
@@ -234,7 +273,10 @@ mod tests {
         assert_eq!(Bytes(ext).round_up(ext), Bytes(ext));
         assert_eq!(Bytes(ext + 1).round_up(ext), Bytes(2 * ext));
         // 90% of a 10 GiB VG with 4 MiB extents: 9216 MiB exactly
-        assert_eq!(SizeSpec::Percent(90.0).resolve(10 << 30, ext), Bytes(9216 << 20));
+        assert_eq!(
+            SizeSpec::Percent(90.0).resolve(10 << 30, ext),
+            Bytes(9216 << 20)
+        );
         // 33% rounds down to whole extents
         assert_eq!(SizeSpec::Percent(33.0).resolve(10 << 30, ext).0 % ext, 0);
     }

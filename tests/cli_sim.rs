@@ -24,17 +24,26 @@ fn sim_arg(s: &Scratch) -> String {
 }
 
 fn lvs(s: &Scratch) -> serde_json::Value {
-    serde_json::from_str::<serde_json::Value>(&s.read("lvm.json")).unwrap()["vgs"]["vg1"]["lvs"].clone()
+    serde_json::from_str::<serde_json::Value>(&s.read("lvm.json")).unwrap()["vgs"]["vg1"]["lvs"]
+        .clone()
 }
 
 #[test]
 fn apply_then_plan_says_no_changes() {
-    let s = setup("backends:\n  lvm-1:\n    thin_pool: { size: 50% }\n    volumes:\n      volume-1: { size: 1G }\n      volume-2: { size: 2G }\n");
+    let s = setup(
+        "backends:\n  lvm-1:\n    thin_pool: { size: 50% }\n    volumes:\n      volume-1: { size: 1G }\n      volume-2: { size: 2G }\n",
+    );
     let sim = sim_arg(&s);
     let r = s.ember(&["--lvm", &sim, "plan"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stdout.contains("+ create thin pool vg1-pool 5.0 GiB"), "{r:?}");
-    assert!(r.stdout.contains("+ create volume volume-1 1.0 GiB (thin)"), "{r:?}");
+    assert!(
+        r.stdout.contains("+ create thin pool vg1-pool 5.0 GiB"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("+ create volume volume-1 1.0 GiB (thin)"),
+        "{r:?}"
+    );
     assert!(lvs(&s).get("vg1-pool").is_none(), "plan must not write");
 
     let r = s.ember(&["--lvm", &sim, "apply"]);
@@ -50,12 +59,17 @@ fn apply_then_plan_says_no_changes() {
     assert!(r.stdout.contains("No changes."), "{r:?}");
     let r = s.ember(&["--lvm", &sim, "apply"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("No changes.") && r.stdout.contains("(1 lvm call(s)"), "idempotent, one read: {r:?}");
+    assert!(
+        r.stdout.contains("No changes.") && r.stdout.contains("(1 lvm call(s)"),
+        "idempotent, one read: {r:?}"
+    );
 }
 
 #[test]
 fn shrink_foreign_oversubscription_and_deletion_cap_are_refused_and_nothing_happens() {
-    let s = setup("backends:\n  lvm-1:\n    thin_pool: { size: 2G }\n    volumes:\n      a: { size: 1G }\n      b: { size: 1G }\n      c: { size: 100M }\n");
+    let s = setup(
+        "backends:\n  lvm-1:\n    thin_pool: { size: 2G }\n    volumes:\n      a: { size: 1G }\n      b: { size: 1G }\n      c: { size: 100M }\n",
+    );
     let sim = sim_arg(&s);
     assert_eq!(s.ember(&["--lvm", &sim, "apply"]).code, 0);
     let before = lvs(&s);
@@ -66,15 +80,43 @@ fn shrink_foreign_oversubscription_and_deletion_cap_are_refused_and_nothing_happ
     s.write("desired-state.yaml", "backends:\n  lvm-1:\n    volumes:\n      a: { size: 512M }\n      foreign: { size: 2G }\n      huge: { size: 5G }\n      b: { state: absent }\n      c: { state: absent }\n      x: { state: absent }\n    prune: true\n");
     let r = s.ember(&["--lvm", &sim, "plan"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stdout.contains("! refused a: is 1.0 GiB, the desired state says 512.0 MiB: ember never shrinks"), "{r:?}");
-    assert!(r.stdout.contains("! refused foreign: an LV with this name exists without ember's tag"), "{r:?}");
-    assert!(r.stdout.contains("! refused huge: would provision"), "{r:?}");
-    assert!(r.stdout.contains("- delete volume b 1.0 GiB (state: absent)"), "{r:?}");
-    assert!(r.stdout.contains("- delete volume c 100.0 MiB (state: absent)"), "{r:?}");
-    assert!(!r.stdout.contains("! refused x"), "x does not exist: nothing to delete");
+    assert!(
+        r.stdout.contains(
+            "! refused a: is 1.0 GiB, the desired state says 512.0 MiB: ember never shrinks"
+        ),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("! refused foreign: an LV with this name exists without ember's tag"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("! refused huge: would provision"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("- delete volume b 1.0 GiB (state: absent)"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("- delete volume c 100.0 MiB (state: absent)"),
+        "{r:?}"
+    );
+    assert!(
+        !r.stdout.contains("! refused x"),
+        "x does not exist: nothing to delete"
+    );
 
     let r = s.ember(&["--lvm", &sim, "plan", "--json"]);
-    let kinds: Vec<String> = r.json()["backends"][0]["refused"].as_array().unwrap().iter().map(|x| x["kind"].as_str().unwrap().to_string()).collect();
+    let kinds: Vec<String> = r.json()["backends"][0]["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["kind"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(kinds, ["shrink", "foreign", "over_subscription"], "{r:?}");
 
     let r = s.ember(&["--lvm", &sim, "apply"]);
@@ -88,16 +130,30 @@ fn shrink_foreign_oversubscription_and_deletion_cap_are_refused_and_nothing_happ
     // deletion cap: three owned, undeclared volumes with prune and a cap of two
     s.write("desired-state.yaml", "backends:\n  lvm-1:\n    volumes:\n      p1: { size: 4M }\n      p2: { size: 4M }\n      p3: { size: 4M }\n");
     assert_eq!(s.ember(&["--lvm", &sim, "apply"]).code, 0);
-    s.write("desired-state.yaml", "backends:\n  lvm-1:\n    prune: true\n    volumes: {}\n");
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  lvm-1:\n    prune: true\n    volumes: {}\n",
+    );
     let r = s.ember(&["--lvm", &sim, "apply"]);
     let left: Vec<String> = lvs(&s).as_object().unwrap().keys().cloned().collect();
-    assert_eq!(left, ["a", "foreign", "p1", "p2", "p3", "vg1-pool"], "4 deletions > cap 2: none done");
-    assert!(r.stdout.contains("! refused p2: 4 deletions planned, more than max_deletions_per_pass = 2: none done"), "{r:?}");
+    assert_eq!(
+        left,
+        ["a", "foreign", "p1", "p2", "p3", "vg1-pool"],
+        "4 deletions > cap 2: none done"
+    );
+    assert!(
+        r.stdout.contains(
+            "! refused p2: 4 deletions planned, more than max_deletions_per_pass = 2: none done"
+        ),
+        "{r:?}"
+    );
 }
 
 #[test]
 fn broken_desired_state_changes_nothing_and_names_file_and_line() {
-    let s = setup("backends:\n  lvm-1:\n    volumes:\n      ok: { size: 1G }\n      bad: { size: 12Q }\n");
+    let s = setup(
+        "backends:\n  lvm-1:\n    volumes:\n      ok: { size: 1G }\n      bad: { size: 12Q }\n",
+    );
     let sim = sim_arg(&s);
     let before = s.read("lvm.json");
     for cmd in ["plan", "apply"] {
@@ -130,10 +186,21 @@ fn check_json_has_the_documented_shape() {
     assert_eq!(b["max_over_subscription_ratio"], "2.0");
     assert_eq!(b["reserved_percentage"], 0);
     assert_eq!(b["host"], "node01@lvm-1");
-    assert_eq!(b["volume_driver"], "cinder.volume.drivers.lvm.LVMVolumeDriver");
+    assert_eq!(
+        b["volume_driver"],
+        "cinder.volume.drivers.lvm.LVMVolumeDriver"
+    );
     assert_eq!(j["backends"][1]["managed"], false);
-    assert!(j["desired_state"]["path"].as_str().unwrap().ends_with("desired-state.yaml"));
-    assert_eq!(j["desired_state"]["backends"]["lvm-1"]["volumes"]["v"]["size"], 1u64 << 30);
+    assert!(
+        j["desired_state"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("desired-state.yaml")
+    );
+    assert_eq!(
+        j["desired_state"]["backends"]["lvm-1"]["volumes"]["v"]["size"],
+        1u64 << 30
+    );
     assert_eq!(j["problems"], serde_json::json!([]));
     assert_eq!(j["config_files"].as_array().unwrap().len(), 1);
 }
@@ -152,7 +219,11 @@ fn check_reports_broken_config_with_file_and_line() {
     assert_eq!(r.json()["desired_state"], serde_json::Value::Null);
     let r = s.ember(&["check"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("cinder.conf:3: invalid section header (must end with ])"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("cinder.conf:3: invalid section header (must end with ])"),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -168,14 +239,20 @@ fn missing_volume_group_is_an_error_for_that_backend() {
 fn backend_selection_and_usage_errors() {
     let s = setup("backends: {}\n");
     let sim = sim_arg(&s);
-    assert_eq!(s.ember(&["--lvm", &sim, "plan", "--backend", "lvm-1"]).code, 0);
+    assert_eq!(
+        s.ember(&["--lvm", &sim, "plan", "--backend", "lvm-1"]).code,
+        0
+    );
     let r = s.ember(&["--lvm", &sim, "plan", "--backend", "nope"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no backend \"nope\""), "{r:?}");
     let r = s.ember(&["--lvm", &sim, "plan", "--backend", "nfs"]);
     assert_eq!(r.code, 1);
     let r = s.ember(&["plan", "--bogus"]);
-    assert_eq!(r.code, 64, "usage errors must not look like 'changes pending' (2): {r:?}");
+    assert_eq!(
+        r.code, 64,
+        "usage errors must not look like 'changes pending' (2): {r:?}"
+    );
     let r = s.ember(&["--help"]);
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("check") && r.stdout.contains("plan") && r.stdout.contains("apply"));

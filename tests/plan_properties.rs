@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
-use ember::config::{BackendConfig, LvmType, Ratio, LVM_DRIVERS};
+use ember::config::{BackendConfig, LVM_DRIVERS, LvmType, Ratio};
 use ember::desired::{BackendDesired, PoolDesired, VolumeDesired, VolumeState};
 use ember::lvm::sim::{SimLv, SimLvm, SimState, SimVg};
 use ember::lvm::{LvKind, LvmRead};
-use ember::names::{LvName, VgName, OWNERSHIP_TAG};
+use ember::names::{LvName, OWNERSHIP_TAG, VgName};
 use ember::reconcile::{self, Action, Policy, RefusalKind};
 use ember::size::{Bytes, SizeSpec};
 
@@ -25,7 +25,11 @@ fn cfg(thin: bool, ratio: f64) -> BackendConfig {
         volume_driver: LVM_DRIVERS[0].into(),
         volume_backend_name: "LVM".into(),
         volume_group: "vg".into(),
-        lvm_type: if thin { LvmType::Thin } else { LvmType::Default },
+        lvm_type: if thin {
+            LvmType::Thin
+        } else {
+            LvmType::Default
+        },
         max_over_subscription_ratio: Ratio::Fixed(ratio),
         reserved_percentage: 0,
         lvm_conf_file: None,
@@ -61,9 +65,21 @@ fn case() -> impl Strategy<Value = Case> {
         prop::option::of(10u8..100),
         0u32..6,
     )
-        .prop_map(|(thin, ratio, vg_gib, pool_gib, existing, desired, prune, desired_pool_pct, cap)| Case {
-            thin, ratio, vg_gib, pool_gib, existing, desired, prune, desired_pool_pct, cap,
-        })
+        .prop_map(
+            |(thin, ratio, vg_gib, pool_gib, existing, desired, prune, desired_pool_pct, cap)| {
+                Case {
+                    thin,
+                    ratio,
+                    vg_gib,
+                    pool_gib,
+                    existing,
+                    desired,
+                    prune,
+                    desired_pool_pct,
+                    cap,
+                }
+            },
+        )
 }
 
 fn name(i: u8) -> String {
@@ -74,19 +90,45 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
     let dir = tempfile::tempdir().unwrap();
     let sim = SimLvm::open(&dir.path().join("lvm.json"));
     let mut vg = SimVg::new(c.vg_gib * G);
-    if c.thin {
-        if let Some(p) = c.pool_gib {
-            vg.lvs.insert("vg-pool".into(), SimLv { kind: LvKind::ThinPool, size: p * G, pool: None, tags: vec![], data_percent: None });
-        }
+    if c.thin
+        && let Some(p) = c.pool_gib
+    {
+        vg.lvs.insert(
+            "vg-pool".into(),
+            SimLv {
+                kind: LvKind::ThinPool,
+                size: p * G,
+                pool: None,
+                tags: vec![],
+                data_percent: None,
+            },
+        );
     }
     for (i, mib, owned) in &c.existing {
         let size = mib * M / (4 * M) * (4 * M) + 4 * M;
-        let (kind, pool) = if c.thin && c.pool_gib.is_some() { (LvKind::Thin, Some("vg-pool".to_string())) } else { (LvKind::Linear, None) };
+        let (kind, pool) = if c.thin && c.pool_gib.is_some() {
+            (LvKind::Thin, Some("vg-pool".to_string()))
+        } else {
+            (LvKind::Linear, None)
+        };
         if kind == LvKind::Linear && vg.free() < size {
             continue;
         }
-        let tags = if *owned { vec![OWNERSHIP_TAG.to_string()] } else { vec![] };
-        vg.lvs.insert(name(*i), SimLv { kind, size, pool, tags, data_percent: None });
+        let tags = if *owned {
+            vec![OWNERSHIP_TAG.to_string()]
+        } else {
+            vec![]
+        };
+        vg.lvs.insert(
+            name(*i),
+            SimLv {
+                kind,
+                size,
+                pool,
+                tags,
+                data_percent: None,
+            },
+        );
     }
     let mut st = SimState::default();
     st.vgs.insert("vg".into(), vg);
@@ -94,13 +136,21 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
     let mut volumes = BTreeMap::new();
     for (i, mib) in &c.desired {
         let v = match mib {
-            Some(m) => VolumeDesired { size: Some(Bytes(m * M)), state: VolumeState::Present },
-            None => VolumeDesired { size: None, state: VolumeState::Absent },
+            Some(m) => VolumeDesired {
+                size: Some(Bytes(m * M)),
+                state: VolumeState::Present,
+            },
+            None => VolumeDesired {
+                size: None,
+                state: VolumeState::Absent,
+            },
         };
         volumes.insert(LvName::new(&name(*i)).unwrap(), v);
     }
     let desired = BackendDesired {
-        thin_pool: c.desired_pool_pct.filter(|_| c.thin).map(|p| PoolDesired { size: SizeSpec::Percent(p as f64) }),
+        thin_pool: c.desired_pool_pct.filter(|_| c.thin).map(|p| PoolDesired {
+            size: SizeSpec::Percent(p as f64),
+        }),
         prune: c.prune,
         volumes: volumes.into_iter().collect(),
     };

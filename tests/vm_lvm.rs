@@ -12,9 +12,14 @@ const G: u64 = 1 << 30;
 fn host(backends: &[(&str, &str, &str)], desired: &str) -> Scratch {
     let s = Scratch::new();
     let names: Vec<&str> = backends.iter().map(|b| b.0).collect();
-    let mut conf = format!("[DEFAULT]\nenabled_backends = {}\nhost = vmhost\n[ember]\nmax_deletions_per_pass = 2\n", names.join(","));
+    let mut conf = format!(
+        "[DEFAULT]\nenabled_backends = {}\nhost = vmhost\n[ember]\nmax_deletions_per_pass = 2\n",
+        names.join(",")
+    );
     for (name, vg, extra) in backends {
-        conf.push_str(&format!("[{name}]\nvolume_group = {vg}\nlvm_conf_file = None\n{extra}\n"));
+        conf.push_str(&format!(
+            "[{name}]\nvolume_group = {vg}\nlvm_conf_file = None\n{extra}\n"
+        ));
     }
     s.write("cinder.conf", &conf);
     s.write("desired-state.yaml", desired);
@@ -27,12 +32,21 @@ fn vm_apply_creates_thin_pool_and_volumes_then_plan_says_no_changes() {
     require_vm("chroot");
     create_vg("vg-apply");
     // a volume ember did not create, in the same VG
-    run("lvcreate", &["-q", "--yes", "-L", "64M", "-n", "foreign", "vg-apply"]);
-    let s = host(&[("lvm-1", "vg-apply", "")], "backends:\n  lvm-1:\n    thin_pool: { size: 50% }\n    volumes:\n      volume-1: { size: 1G }\n      volume-2: { size: 100M }\n      volume-3: { size: 10G }\n");
+    run(
+        "lvcreate",
+        &["-q", "--yes", "-L", "64M", "-n", "foreign", "vg-apply"],
+    );
+    let s = host(
+        &[("lvm-1", "vg-apply", "")],
+        "backends:\n  lvm-1:\n    thin_pool: { size: 50% }\n    volumes:\n      volume-1: { size: 1G }\n      volume-2: { size: 100M }\n      volume-3: { size: 10G }\n",
+    );
 
     let r = s.ember(&["plan"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(lv("vg-apply", "vg-apply-pool").is_none(), "plan must not create anything");
+    assert!(
+        lv("vg-apply", "vg-apply-pool").is_none(),
+        "plan must not create anything"
+    );
 
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -40,7 +54,11 @@ fn vm_apply_creates_thin_pool_and_volumes_then_plan_says_no_changes() {
 
     let pool = lv("vg-apply", "vg-apply-pool").expect("pool created");
     assert!(pool.attr.starts_with('t'), "{pool:?}");
-    assert_eq!(pool.size, (vg_size("vg-apply") / 2) / (4 * M) * (4 * M), "50% of the VG, whole extents");
+    assert_eq!(
+        pool.size,
+        (vg_size("vg-apply") / 2) / (4 * M) * (4 * M),
+        "50% of the VG, whole extents"
+    );
     for (name, size) in [("volume-1", G), ("volume-2", 100 * M), ("volume-3", 10 * G)] {
         let v = lv("vg-apply", name).unwrap_or_else(|| panic!("{name} missing"));
         assert_eq!(v.size, size, "{v:?}");
@@ -57,7 +75,10 @@ fn vm_apply_creates_thin_pool_and_volumes_then_plan_says_no_changes() {
     // steady state: one lvm read, no write
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("No changes.") && r.stdout.contains("(1 lvm call(s)"), "{r:?}");
+    assert!(
+        r.stdout.contains("No changes.") && r.stdout.contains("(1 lvm call(s)"),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -65,9 +86,14 @@ fn vm_apply_creates_thin_pool_and_volumes_then_plan_says_no_changes() {
 fn vm_shrink_foreign_oversubscription_and_deletion_cap_are_refused() {
     require_vm("chroot");
     create_vg("vg-refuse");
-    run("lvcreate", &["-q", "--yes", "-L", "64M", "-n", "foreign", "vg-refuse"]);
-    let s = host(&[("lvm-1", "vg-refuse", "max_over_subscription_ratio = 2.0")],
-        "backends:\n  lvm-1:\n    thin_pool: { size: 1G }\n    volumes:\n      a: { size: 512M }\n      b: { size: 256M }\n      c: { size: 256M }\n      d: { size: 256M }\n");
+    run(
+        "lvcreate",
+        &["-q", "--yes", "-L", "64M", "-n", "foreign", "vg-refuse"],
+    );
+    let s = host(
+        &[("lvm-1", "vg-refuse", "max_over_subscription_ratio = 2.0")],
+        "backends:\n  lvm-1:\n    thin_pool: { size: 1G }\n    volumes:\n      a: { size: 512M }\n      b: { size: 256M }\n      c: { size: 256M }\n      d: { size: 256M }\n",
+    );
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
     let before = lvs("vg-refuse");
@@ -76,10 +102,12 @@ fn vm_shrink_foreign_oversubscription_and_deletion_cap_are_refused() {
     s.write("desired-state.yaml", "backends:\n  lvm-1:\n    volumes:\n      a: { size: 256M }\n      foreign: { size: 128M }\n      huge: { size: 2G }\n      b: { state: absent }\n      c: { state: absent }\n      d: { state: absent }\n");
     let r = s.ember(&["plan"]);
     assert_eq!(r.code, 0, "only refusals, nothing to do: {r:?}");
-    for needle in ["! refused a: is 512.0 MiB, the desired state says 256.0 MiB: ember never shrinks",
+    for needle in [
+        "! refused a: is 512.0 MiB, the desired state says 256.0 MiB: ember never shrinks",
         "! refused foreign: an LV with this name exists without ember's tag",
         "! refused huge: would provision",
-        "! refused b: 3 deletions planned, more than max_deletions_per_pass = 2: none done"] {
+        "! refused b: 3 deletions planned, more than max_deletions_per_pass = 2: none done",
+    ] {
         assert!(r.stdout.contains(needle), "{needle}\n{r:?}");
     }
     let r = s.ember(&["apply"]);
@@ -90,7 +118,11 @@ fn vm_shrink_foreign_oversubscription_and_deletion_cap_are_refused() {
     s.write("desired-state.yaml", "backends:\n  lvm-1:\n    volumes:\n      b: { state: absent }\n      c: { state: absent }\n      foreign: { state: absent }\n");
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("! refused foreign: declared absent, but the LV exists without ember's tag"), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("! refused foreign: declared absent, but the LV exists without ember's tag"),
+        "{r:?}"
+    );
     let names: Vec<String> = lvs("vg-refuse").into_iter().map(|l| l.name).collect();
     assert_eq!(names, ["a", "d", "foreign", "vg-refuse-pool"]);
 }
@@ -100,19 +132,45 @@ fn vm_shrink_foreign_oversubscription_and_deletion_cap_are_refused() {
 fn vm_grow_pool_and_volumes_never_shrink() {
     require_vm("chroot");
     create_vg("vg-grow");
-    let s = host(&[("lvm-1", "vg-grow", "")], "backends:\n  lvm-1:\n    thin_pool: { size: 25% }\n    volumes:\n      v: { size: 1G }\n");
+    let s = host(
+        &[("lvm-1", "vg-grow", "")],
+        "backends:\n  lvm-1:\n    thin_pool: { size: 25% }\n    volumes:\n      v: { size: 1G }\n",
+    );
     assert_eq!(s.ember(&["apply"]).code, 0);
     let pool0 = lv("vg-grow", "vg-grow-pool").unwrap().size;
-    s.write("desired-state.yaml", "backends:\n  lvm-1:\n    thin_pool: { size: 50% }\n    volumes:\n      v: { size: 3G }\n");
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  lvm-1:\n    thin_pool: { size: 50% }\n    volumes:\n      v: { size: 3G }\n",
+    );
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("~ extend thin pool vg-grow-pool") && r.stdout.contains("~ extend volume v 1.0 GiB -> 3.0 GiB"), "{r:?}");
+    assert!(
+        r.stdout.contains("~ extend thin pool vg-grow-pool")
+            && r.stdout.contains("~ extend volume v 1.0 GiB -> 3.0 GiB"),
+        "{r:?}"
+    );
     let pool1 = lv("vg-grow", "vg-grow-pool").unwrap().size;
-    assert!(pool1 > pool0 && pool1 == (vg_size("vg-grow") / 2) / (4 * M) * (4 * M), "{pool0} -> {pool1}");
+    assert!(
+        pool1 > pool0 && pool1 == (vg_size("vg-grow") / 2) / (4 * M) * (4 * M),
+        "{pool0} -> {pool1}"
+    );
     assert_eq!(lv("vg-grow", "v").unwrap().size, 3 * G);
     // a real filesystem on it survives (data is there after growth)
-    run("dd", &["if=/dev/urandom", "of=/dev/vg-grow/v", "bs=1M", "count=4", "oflag=direct", "status=none"]);
-    s.write("desired-state.yaml", "backends:\n  lvm-1:\n    thin_pool: { size: 10% }\n    volumes:\n      v: { size: 1G }\n");
+    run(
+        "dd",
+        &[
+            "if=/dev/urandom",
+            "of=/dev/vg-grow/v",
+            "bs=1M",
+            "count=4",
+            "oflag=direct",
+            "status=none",
+        ],
+    );
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  lvm-1:\n    thin_pool: { size: 10% }\n    volumes:\n      v: { size: 1G }\n",
+    );
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("never shrinks"), "{r:?}");
@@ -126,18 +184,33 @@ fn vm_thick_backend_and_two_backends_in_one_apply() {
     require_vm("chroot");
     create_vg("vg-thick");
     create_vg("vg-thin2");
-    let s = host(&[("thick", "vg-thick", "lvm_type = default"), ("thin", "vg-thin2", "lvm_type = thin")],
-        "backends:\n  thick:\n    volumes:\n      t1: { size: 100M }\n  thin:\n    volumes:\n      n1: { size: 5G }\n");
+    let s = host(
+        &[
+            ("thick", "vg-thick", "lvm_type = default"),
+            ("thin", "vg-thin2", "lvm_type = thin"),
+        ],
+        "backends:\n  thick:\n    volumes:\n      t1: { size: 100M }\n  thin:\n    volumes:\n      n1: { size: 5G }\n",
+    );
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
     let t1 = lv("vg-thick", "t1").unwrap();
-    assert!(t1.attr.starts_with('-') && t1.pool.is_empty() && t1.tags == "ember-managed", "linear: {t1:?}");
+    assert!(
+        t1.attr.starts_with('-') && t1.pool.is_empty() && t1.tags == "ember-managed",
+        "linear: {t1:?}"
+    );
     assert_eq!(t1.size, 100 * M);
-    assert!(lv("vg-thick", "vg-thick-pool").is_none(), "a thick backend has no pool");
+    assert!(
+        lv("vg-thick", "vg-thick-pool").is_none(),
+        "a thick backend has no pool"
+    );
     // cinder's default pool: 95% of the free space
     let pool = lv("vg-thin2", "vg-thin2-pool").unwrap();
     let vg = vg_size("vg-thin2");
-    assert!(pool.size <= vg * 95 / 100 && pool.size > vg * 94 / 100, "{} of {vg}", pool.size);
+    assert!(
+        pool.size <= vg * 95 / 100 && pool.size > vg * 94 / 100,
+        "{} of {vg}",
+        pool.size
+    );
     assert_eq!(lv("vg-thin2", "n1").unwrap().size, 5 * G);
     let r = s.ember(&["plan", "--backend", "thick"]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -148,13 +221,26 @@ fn vm_thick_backend_and_two_backends_in_one_apply() {
 fn vm_missing_volume_group_and_broken_desired_state_change_nothing() {
     require_vm("chroot");
     create_vg("vg-safe");
-    let s = host(&[("ok", "vg-safe", ""), ("gone", "vg-does-not-exist", "")], "backends:\n  ok:\n    volumes:\n      v: { size: 64M }\n  gone:\n    volumes:\n      w: { size: 64M }\n");
+    let s = host(
+        &[("ok", "vg-safe", ""), ("gone", "vg-does-not-exist", "")],
+        "backends:\n  ok:\n    volumes:\n      v: { size: 64M }\n  gone:\n    volumes:\n      w: { size: 64M }\n",
+    );
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stdout.contains("volume group \"vg-does-not-exist\" not found"), "{r:?}");
-    assert!(lv("vg-safe", "v").is_some(), "the healthy backend still converges");
+    assert!(
+        r.stdout
+            .contains("volume group \"vg-does-not-exist\" not found"),
+        "{r:?}"
+    );
+    assert!(
+        lv("vg-safe", "v").is_some(),
+        "the healthy backend still converges"
+    );
     let before = lvs("vg-safe");
-    s.write("desired-state.yaml", "backends:\n  ok:\n    volumes:\n      v: { size: 64M }\n      x: { size: ");
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  ok:\n    volumes:\n      v: { size: 64M }\n      x: { size: ",
+    );
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("desired-state.yaml:"), "{r:?}");

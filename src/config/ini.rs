@@ -27,7 +27,11 @@ pub struct Entry {
 
 /// The normalized name of a section: `DEFAULT` exactly, or any other name lower-cased.
 pub fn section_key(name: &str) -> String {
-    if name == "DEFAULT" { name.to_string() } else { name.to_lowercase() }
+    if name == "DEFAULT" {
+        name.to_string()
+    } else {
+        name.to_lowercase()
+    }
 }
 
 /// All files merged: section key → option → last value.
@@ -40,7 +44,9 @@ pub struct Ini {
 
 impl Ini {
     pub fn get(&self, section: &str, key: &str) -> Option<&Entry> {
-        self.sections.get(&section_key(section)).and_then(|s| s.get(key))
+        self.sections
+            .get(&section_key(section))
+            .and_then(|s| s.get(key))
     }
     pub fn has_section(&self, section: &str) -> bool {
         self.sections.contains_key(&section_key(section))
@@ -88,7 +94,10 @@ impl Ini {
             self.flush(&section, &mut pending, file);
             if let Some(rest) = line.strip_prefix('[') {
                 let Some(name) = rest.strip_suffix(']') else {
-                    problems.push(err(lineno, "invalid section header (must end with ])".into()));
+                    problems.push(err(
+                        lineno,
+                        "invalid section header (must end with ])".into(),
+                    ));
                     return;
                 };
                 if name.is_empty() {
@@ -97,7 +106,10 @@ impl Ini {
                 }
                 let key = section_key(name);
                 self.sections.entry(key.clone()).or_default();
-                self.section_origins.entry(key.clone()).or_insert(Origin { file: file.into(), line: lineno });
+                self.section_origins.entry(key.clone()).or_insert(Origin {
+                    file: file.into(),
+                    line: lineno,
+                });
                 section = Some(key);
             } else if line.starts_with(['#', ';']) {
                 continue;
@@ -120,12 +132,19 @@ impl Ini {
                     return;
                 }
                 if section.is_none() {
-                    problems.push(err(lineno, format!("option {key:?} appears before any [section]")));
+                    problems.push(err(
+                        lineno,
+                        format!("option {key:?} appears before any [section]"),
+                    ));
                     return;
                 }
                 let b = value.as_bytes();
                 if !b.is_empty() && (b[0] == b'"' || b[0] == b'\'') && b[0] == b[b.len() - 1] {
-                    value = if value.len() >= 2 { &value[1..value.len() - 1] } else { "" };
+                    value = if value.len() >= 2 {
+                        &value[1..value.len() - 1]
+                    } else {
+                        ""
+                    };
                 }
                 pending = Some((key.to_string(), vec![value.to_string()], lineno));
             }
@@ -133,27 +152,57 @@ impl Ini {
         self.flush(&section, &mut pending, file);
     }
 
-    fn flush(&mut self, section: &Option<String>, pending: &mut Option<(String, Vec<String>, usize)>, file: &Path) {
+    fn flush(
+        &mut self,
+        section: &Option<String>,
+        pending: &mut Option<(String, Vec<String>, usize)>,
+        file: &Path,
+    ) {
         if let (Some(sec), Some((key, lines, line))) = (section, pending.take()) {
-            let entry = Entry { value: lines.join("\n"), origin: Origin { file: file.into(), line } };
-            self.sections.entry(sec.clone()).or_default().insert(key, entry);
+            let entry = Entry {
+                value: lines.join("\n"),
+                origin: Origin {
+                    file: file.into(),
+                    line,
+                },
+            };
+            self.sections
+                .entry(sec.clone())
+                .or_default()
+                .insert(key, entry);
         }
     }
 
     /// Reads and merges a file; unreadable, binary or non-UTF-8 files are errors.
     pub fn merge_file(&mut self, path: &Path, problems: &mut Vec<Problem>) {
         match std::fs::read(path) {
-            Err(e) => problems.push(Problem::error(Some(path.into()), None, format!("cannot read: {e}"))),
+            Err(e) => problems.push(Problem::error(
+                Some(path.into()),
+                None,
+                format!("cannot read: {e}"),
+            )),
             Ok(bytes) => {
                 if bytes.contains(&0) {
-                    problems.push(Problem::error(Some(path.into()), None, "binary file (contains NUL bytes), not an INI file"));
+                    problems.push(Problem::error(
+                        Some(path.into()),
+                        None,
+                        "binary file (contains NUL bytes), not an INI file",
+                    ));
                     return;
                 }
                 match std::str::from_utf8(&bytes) {
                     Ok(text) => self.merge_text(path, text, problems),
                     Err(e) => {
-                        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-                        problems.push(Problem::error(Some(path.into()), Some(line), "invalid UTF-8"));
+                        let line = bytes[..e.valid_up_to()]
+                            .iter()
+                            .filter(|b| **b == b'\n')
+                            .count()
+                            + 1;
+                        problems.push(Problem::error(
+                            Some(path.into()),
+                            Some(line),
+                            "invalid UTF-8",
+                        ));
                     }
                 }
             }
@@ -195,7 +244,9 @@ mod tests {
 
     #[test]
     fn splits_at_first_equals_or_colon_and_trims() {
-        let (ini, _) = parse("[s]\nurl = http://x:1/a=b \nk:v=w\nq = \"quoted\"\nr='x'\ns=\"mismatch'\nt=\"\n");
+        let (ini, _) = parse(
+            "[s]\nurl = http://x:1/a=b \nk:v=w\nq = \"quoted\"\nr='x'\ns=\"mismatch'\nt=\"\n",
+        );
         assert_eq!(val(&ini, "s", "url"), Some("http://x:1/a=b"));
         assert_eq!(val(&ini, "s", "k"), Some("v=w"));
         assert_eq!(val(&ini, "s", "q"), Some("quoted"));
@@ -206,7 +257,8 @@ mod tests {
 
     #[test]
     fn sections_merge_match_case_insensitively_but_default_is_exact() {
-        let (ini, p) = parse("[LVM-1]\na = 1\n[DEFAULT]\nx = 1\n[lvm-1]\nb = 2\na = 3\n[default]\ny = 2\n");
+        let (ini, p) =
+            parse("[LVM-1]\na = 1\n[DEFAULT]\nx = 1\n[lvm-1]\nb = 2\na = 3\n[default]\ny = 2\n");
         assert!(p.is_empty());
         assert_eq!(val(&ini, "lvm-1", "a"), Some("3"));
         assert_eq!(val(&ini, "Lvm-1", "b"), Some("2"));
@@ -230,7 +282,10 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let (_, p) = parse("[DEFAULT]\nok = 1\n\n[broken\n");
-        assert_eq!(p[0].to_string(), "cinder.conf:4: invalid section header (must end with ])");
+        assert_eq!(
+            p[0].to_string(),
+            "cinder.conf:4: invalid section header (must end with ])"
+        );
         let (_, p) = parse("a = 1\n");
         assert_eq!(p[0].line, Some(1));
         assert!(p[0].message.contains("before any [section]"));

@@ -29,8 +29,14 @@ pub const LVM_DRIVERS: &[&str] = &[
 
 /// Options cinder reads per backend; an operator who puts one in `[DEFAULT]` gets a warning.
 const BACKEND_OPTIONS: &[&str] = &[
-    "volume_driver", "volume_group", "lvm_type", "volume_backend_name", "max_over_subscription_ratio",
-    "reserved_percentage", "lvm_conf_file", "lvm_suppress_fd_warnings",
+    "volume_driver",
+    "volume_group",
+    "lvm_type",
+    "volume_backend_name",
+    "max_over_subscription_ratio",
+    "reserved_percentage",
+    "lvm_conf_file",
+    "lvm_suppress_fd_warnings",
 ];
 
 /// Where the configuration comes from, as on cinder-volume's command line.
@@ -159,7 +165,11 @@ pub fn load(sources: &Sources) -> Loaded {
     }
     for dir in &sources.config_dirs {
         match std::fs::read_dir(dir) {
-            Err(e) => problems.push(Problem::error(Some(dir.clone()), None, format!("cannot read config dir: {e}"))),
+            Err(e) => problems.push(Problem::error(
+                Some(dir.clone()),
+                None,
+                format!("cannot read config dir: {e}"),
+            )),
             Ok(entries) => {
                 let mut confs: Vec<PathBuf> = entries
                     .filter_map(|e| e.ok().map(|e| e.path()))
@@ -174,14 +184,27 @@ pub fn load(sources: &Sources) -> Loaded {
     for f in &files {
         ini.merge_file(f, &mut problems);
     }
-    let anchor = sources.config_files.last().or(files.last()).cloned().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+    let anchor = sources
+        .config_files
+        .last()
+        .or(files.last())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
     let config = if problems.iter().any(Problem::is_error) {
         None
     } else {
         resolve(&ini, &files, &anchor, &mut problems)
     };
-    let config = if problems.iter().any(Problem::is_error) { None } else { config };
-    Loaded { config, config_files: files, problems }
+    let config = if problems.iter().any(Problem::is_error) {
+        None
+    } else {
+        config
+    };
+    Loaded {
+        config,
+        config_files: files,
+        problems,
+    }
 }
 
 fn at(origin: &Origin) -> (Option<PathBuf>, Option<usize>) {
@@ -210,7 +233,13 @@ fn parse_bool(e: &Entry, key: &str) -> Result<bool, Problem> {
     match e.value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "on" | "yes" => Ok(true),
         "false" | "0" | "off" | "no" => Ok(false),
-        _ => Err(err_at(e, format!("{key} = {:?}: expected a boolean (true/false, 1/0, on/off, yes/no)", e.value))),
+        _ => Err(err_at(
+            e,
+            format!(
+                "{key} = {:?}: expected a boolean (true/false, 1/0, on/off, yes/no)",
+                e.value
+            ),
+        )),
     }
 }
 
@@ -222,19 +251,32 @@ fn parse_int(e: &Entry, key: &str, min: i64, max: i64) -> Result<Option<i64>, Pr
     }
     match v.parse::<i64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-        Ok(n) => Err(err_at(e, format!("{key} = {n}: must be between {min} and {max}"))),
+        Ok(n) => Err(err_at(
+            e,
+            format!("{key} = {n}: must be between {min} and {max}"),
+        )),
         Err(_) => Err(err_at(e, format!("{key} = {v:?}: expected an integer"))),
     }
 }
 
 fn hostname() -> String {
-    nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "localhost".into())
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into())
 }
 
-fn resolve(ini: &Ini, files: &[PathBuf], anchor: &Path, problems: &mut Vec<Problem>) -> Option<Config> {
+fn resolve(
+    ini: &Ini,
+    files: &[PathBuf],
+    anchor: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<Config> {
     let last_file = || Some(anchor.to_path_buf());
     let backends_entry = ini.get("DEFAULT", "enabled_backends");
-    let names = backends_entry.map(|e| parse_list(&e.value)).unwrap_or_default();
+    let names = backends_entry
+        .map(|e| parse_list(&e.value))
+        .unwrap_or_default();
     let mut enabled: Vec<String> = vec![];
     for n in names.into_iter().filter(|n| !n.is_empty()) {
         if enabled.contains(&n) {
@@ -247,8 +289,14 @@ fn resolve(ini: &Ini, files: &[PathBuf], anchor: &Path, problems: &mut Vec<Probl
         }
     }
     if enabled.is_empty() {
-        let (f, l) = backends_entry.map(|e| at(&e.origin)).unwrap_or((last_file(), None));
-        problems.push(Problem::error(f, l, "[DEFAULT] enabled_backends is missing or empty: no backend to manage"));
+        let (f, l) = backends_entry
+            .map(|e| at(&e.origin))
+            .unwrap_or((last_file(), None));
+        problems.push(Problem::error(
+            f,
+            l,
+            "[DEFAULT] enabled_backends is missing or empty: no backend to manage",
+        ));
         return None;
     }
     for key in BACKEND_OPTIONS {
@@ -259,7 +307,11 @@ fn resolve(ini: &Ini, files: &[PathBuf], anchor: &Path, problems: &mut Vec<Probl
             )));
         }
     }
-    let default_host = ini.get("DEFAULT", "host").map(|e| e.value.clone()).filter(|h| !h.is_empty()).unwrap_or_else(hostname);
+    let default_host = ini
+        .get("DEFAULT", "host")
+        .map(|e| e.value.clone())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(hostname);
 
     let mut backends = vec![];
     for name in &enabled {
@@ -268,8 +320,13 @@ fn resolve(ini: &Ini, files: &[PathBuf], anchor: &Path, problems: &mut Vec<Probl
         }
     }
     for (i, a) in backends.iter().enumerate() {
-        if let Some(b) = backends[..i].iter().find(|b| b.managed && a.managed && b.volume_group == a.volume_group) {
-            let e = ini.get(&a.name, "volume_group").or_else(|| ini.get("backend_defaults", "volume_group"));
+        if let Some(b) = backends[..i]
+            .iter()
+            .find(|b| b.managed && a.managed && b.volume_group == a.volume_group)
+        {
+            let e = ini
+                .get(&a.name, "volume_group")
+                .or_else(|| ini.get("backend_defaults", "volume_group"));
             let (f, l) = e.map(|e| at(&e.origin)).unwrap_or((last_file(), None));
             problems.push(Problem::error(f, l, format!(
                 "backends {:?} and {:?} both use volume group {:?}: each backend needs its own volume group",
@@ -279,31 +336,55 @@ fn resolve(ini: &Ini, files: &[PathBuf], anchor: &Path, problems: &mut Vec<Probl
     }
 
     let ember = resolve_ember(ini, anchor, problems)?;
-    let volume_name_template = ini.get("DEFAULT", "volume_name_template").map(|e| e.value.clone()).unwrap_or_else(|| "volume-%s".into());
-    Some(Config { config_files: files.to_vec(), enabled_backends: enabled, backends, volume_name_template, ember })
+    let volume_name_template = ini
+        .get("DEFAULT", "volume_name_template")
+        .map(|e| e.value.clone())
+        .unwrap_or_else(|| "volume-%s".into());
+    Some(Config {
+        config_files: files.to_vec(),
+        enabled_backends: enabled,
+        backends,
+        volume_name_template,
+        ember,
+    })
 }
 
-fn resolve_backend(ini: &Ini, name: &str, default_host: &str, anchor: Option<PathBuf>, problems: &mut Vec<Problem>) -> Option<BackendConfig> {
+fn resolve_backend(
+    ini: &Ini,
+    name: &str,
+    default_host: &str,
+    anchor: Option<PathBuf>,
+    problems: &mut Vec<Problem>,
+) -> Option<BackendConfig> {
     if !ini.has_section(name) {
         problems.push(Problem::warning(anchor, None, format!(
             "backend {name:?} is in enabled_backends but has no [{name}] section: it gets [backend_defaults] and built-in defaults"
         )));
     }
-    let get = |key: &str| ini.get(name, key).or_else(|| ini.get("backend_defaults", key));
+    let get = |key: &str| {
+        ini.get(name, key)
+            .or_else(|| ini.get("backend_defaults", key))
+    };
     let mut ok = true;
     let mut fail = |p: Problem| {
         problems.push(p);
         ok = false;
     };
-    let volume_driver = get("volume_driver").map(|e| e.value.clone()).unwrap_or_else(|| LVM_DRIVERS[0].into());
+    let volume_driver = get("volume_driver")
+        .map(|e| e.value.clone())
+        .unwrap_or_else(|| LVM_DRIVERS[0].into());
     let managed = LVM_DRIVERS.contains(&volume_driver.as_str());
-    let volume_group = get("volume_group").map(|e| e.value.clone()).unwrap_or_else(|| "cinder-volumes".into());
-    if managed {
-        if let Err(e) = VgName::new(&volume_group) {
-            let entry = get("volume_group");
-            let (f, l) = entry.map(|e| at(&e.origin)).unwrap_or((None, None));
-            fail(Problem::error(f, l, format!("backend {name:?}: volume_group: {e}")));
-        }
+    let volume_group = get("volume_group")
+        .map(|e| e.value.clone())
+        .unwrap_or_else(|| "cinder-volumes".into());
+    if managed && let Err(e) = VgName::new(&volume_group) {
+        let entry = get("volume_group");
+        let (f, l) = entry.map(|e| at(&e.origin)).unwrap_or((None, None));
+        fail(Problem::error(
+            f,
+            l,
+            format!("backend {name:?}: volume_group: {e}"),
+        ));
     }
     let lvm_type = match get("lvm_type") {
         None => LvmType::Auto,
@@ -312,7 +393,10 @@ fn resolve_backend(ini: &Ini, name: &str, default_host: &str, anchor: Option<Pat
             "thin" => LvmType::Thin,
             "auto" => LvmType::Auto,
             v => {
-                fail(err_at(e, format!("lvm_type = {v:?}: must be one of default, thin, auto")));
+                fail(err_at(
+                    e,
+                    format!("lvm_type = {v:?}: must be one of default, thin, auto"),
+                ));
                 LvmType::Auto
             }
         },
@@ -323,17 +407,32 @@ fn resolve_backend(ini: &Ini, name: &str, default_host: &str, anchor: Option<Pat
         Some(e) => match e.value.trim().parse::<f64>() {
             Ok(v) if v.is_finite() && v >= 1.0 => Ratio::Fixed(v),
             Ok(_) => {
-                fail(err_at(e, format!("max_over_subscription_ratio = {:?}: must be a number of at least 1.0, or auto", e.value)));
+                fail(err_at(
+                    e,
+                    format!(
+                        "max_over_subscription_ratio = {:?}: must be a number of at least 1.0, or auto",
+                        e.value
+                    ),
+                ));
                 Ratio::Fixed(20.0)
             }
             Err(_) => {
-                fail(err_at(e, format!("max_over_subscription_ratio = {:?}: expected a number or auto", e.value)));
+                fail(err_at(
+                    e,
+                    format!(
+                        "max_over_subscription_ratio = {:?}: expected a number or auto",
+                        e.value
+                    ),
+                ));
                 Ratio::Fixed(20.0)
             }
         },
     };
     // an empty integer counts as unset: fall through to [backend_defaults], then the default
-    let reserved_entry = [name, "backend_defaults"].iter().filter_map(|s| ini.get(s, "reserved_percentage")).find(|e| !e.value.trim().is_empty());
+    let reserved_entry = [name, "backend_defaults"]
+        .iter()
+        .filter_map(|s| ini.get(s, "reserved_percentage"))
+        .find(|e| !e.value.trim().is_empty());
     let reserved = match reserved_entry.map(|e| parse_int(e, "reserved_percentage", 0, 100)) {
         Some(Ok(Some(v))) => v as u8,
         Some(Err(p)) => {
@@ -347,17 +446,25 @@ fn resolve_backend(ini: &Ini, name: &str, default_host: &str, anchor: Option<Pat
         Some(e) if e.value.trim().eq_ignore_ascii_case("none") || e.value.trim().is_empty() => None,
         Some(e) => Some(PathBuf::from(e.value.trim())),
     };
-    let suppress = match get("lvm_suppress_fd_warnings").map(|e| parse_bool(e, "lvm_suppress_fd_warnings")) {
-        Some(Ok(v)) => v,
-        Some(Err(p)) => {
-            fail(p);
-            false
-        }
-        None => false,
-    };
-    let volume_backend_name = get("volume_backend_name").map(|e| e.value.clone()).filter(|v| !v.is_empty()).unwrap_or_else(|| "LVM".into());
+    let suppress =
+        match get("lvm_suppress_fd_warnings").map(|e| parse_bool(e, "lvm_suppress_fd_warnings")) {
+            Some(Ok(v)) => v,
+            Some(Err(p)) => {
+                fail(p);
+                false
+            }
+            None => false,
+        };
+    let volume_backend_name = get("volume_backend_name")
+        .map(|e| e.value.clone())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "LVM".into());
     // cinder/cmd/volume.py: backend_host comes from the backend's own section only
-    let host_part = ini.get(name, "backend_host").map(|e| e.value.clone()).filter(|h| !h.is_empty()).unwrap_or_else(|| default_host.to_string());
+    let host_part = ini
+        .get(name, "backend_host")
+        .map(|e| e.value.clone())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| default_host.to_string());
     ok.then(|| BackendConfig {
         name: name.to_string(),
         managed,
@@ -378,12 +485,19 @@ fn resolve_ember(ini: &Ini, anchor: &Path, problems: &mut Vec<Problem>) -> Optio
     let desired_state = match ini.get("ember", "desired_state") {
         Some(e) if !e.value.trim().is_empty() => {
             let p = PathBuf::from(e.value.trim());
-            if p.is_absolute() { p } else { dir_of(&e.origin.file).join(p) }
+            if p.is_absolute() {
+                p
+            } else {
+                dir_of(&e.origin.file).join(p)
+            }
         }
         _ => dir_of(anchor).join(DEFAULT_DESIRED_STATE_NAME),
     };
     let mut ok = true;
-    let mut int = |key: &str, default: i64, min: i64, max: i64| match ini.get("ember", key).map(|e| parse_int(e, key, min, max)) {
+    let mut int = |key: &str, default: i64, min: i64, max: i64| match ini
+        .get("ember", key)
+        .map(|e| parse_int(e, key, min, max))
+    {
         Some(Ok(Some(v))) => v,
         Some(Err(p)) => {
             problems.push(p);

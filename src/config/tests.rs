@@ -2,11 +2,16 @@ use super::*;
 use std::fs;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cinder").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cinder")
+        .join(name)
 }
 
 fn load_files(files: &[PathBuf]) -> Loaded {
-    load(&Sources { config_files: files.to_vec(), config_dirs: vec![] })
+    load(&Sources {
+        config_files: files.to_vec(),
+        config_dirs: vec![],
+    })
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -75,22 +80,37 @@ fn broken_file_is_an_error_with_file_and_line() {
     assert!(l.config.is_none());
     let e = l.problems.iter().find(|p| p.is_error()).unwrap();
     assert_eq!(e.line, Some(5));
-    assert!(e.to_string().contains("broken-section.conf:5: invalid section header (must end with ])"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("broken-section.conf:5: invalid section header (must end with ])"),
+        "{e}"
+    );
 }
 
 #[test]
 fn later_files_win_and_config_dir_is_read_sorted_after_files() {
     let d = tempfile::tempdir().unwrap();
-    let a = write(d.path(), "a.conf", "[DEFAULT]\nenabled_backends = one\n[one]\nvolume_group = vg-a\n");
+    let a = write(
+        d.path(),
+        "a.conf",
+        "[DEFAULT]\nenabled_backends = one\n[one]\nvolume_group = vg-a\n",
+    );
     let b = write(d.path(), "b.conf", "[one]\nvolume_group = vg-b\n");
     let confd = d.path().join("conf.d");
     fs::create_dir(&confd).unwrap();
     write(&confd, "20-last.conf", "[one]\nvolume_group = vg-dir-20\n");
-    write(&confd, "10-first.conf", "[one]\nvolume_group = vg-dir-10\nlvm_type = thin\n");
+    write(
+        &confd,
+        "10-first.conf",
+        "[one]\nvolume_group = vg-dir-10\nlvm_type = thin\n",
+    );
     write(&confd, "ignored.txt", "[one]\nvolume_group = nope\n");
     let c = load_files(&[a.clone(), b.clone()]).config.unwrap();
     assert_eq!(c.backends[0].volume_group, "vg-b");
-    let l = load(&Sources { config_files: vec![a, b.clone()], config_dirs: vec![confd.clone()] });
+    let l = load(&Sources {
+        config_files: vec![a, b.clone()],
+        config_dirs: vec![confd.clone()],
+    });
     let c = l.config.unwrap();
     assert_eq!(c.backends[0].volume_group, "vg-dir-20");
     assert_eq!(c.backends[0].lvm_type, LvmType::Thin);
@@ -102,21 +122,37 @@ fn later_files_win_and_config_dir_is_read_sorted_after_files() {
 #[test]
 fn missing_or_empty_enabled_backends_is_an_error() {
     let d = tempfile::tempdir().unwrap();
-    for text in ["[DEFAULT]\n", "[DEFAULT]\nenabled_backends =\n", "[DEFAULT]\nenabled_backends = , ,\n"] {
+    for text in [
+        "[DEFAULT]\n",
+        "[DEFAULT]\nenabled_backends =\n",
+        "[DEFAULT]\nenabled_backends = , ,\n",
+    ] {
         let f = write(d.path(), "c.conf", text);
         let l = load_files(&[f]);
         assert!(l.config.is_none(), "{text:?}");
-        assert!(l.problems.iter().any(|p| p.is_error() && p.message.contains("enabled_backends")));
+        assert!(
+            l.problems
+                .iter()
+                .any(|p| p.is_error() && p.message.contains("enabled_backends"))
+        );
     }
 }
 
 #[test]
 fn duplicate_backend_is_an_error_and_empty_names_are_skipped() {
     let d = tempfile::tempdir().unwrap();
-    let f = write(d.path(), "c.conf", "[DEFAULT]\nenabled_backends = a,,b\n[a]\nvolume_group = va\n[b]\nvolume_group = vb\n");
+    let f = write(
+        d.path(),
+        "c.conf",
+        "[DEFAULT]\nenabled_backends = a,,b\n[a]\nvolume_group = va\n[b]\nvolume_group = vb\n",
+    );
     let c = load_files(&[f]).config.unwrap();
     assert_eq!(c.enabled_backends, ["a", "b"]);
-    let f = write(d.path(), "c.conf", "[DEFAULT]\n\nenabled_backends = a, b, a\n");
+    let f = write(
+        d.path(),
+        "c.conf",
+        "[DEFAULT]\n\nenabled_backends = a, b, a\n",
+    );
     let l = load_files(&[f]);
     assert!(l.config.is_none());
     let e = &l.problems.iter().find(|p| p.is_error()).unwrap();
@@ -127,18 +163,30 @@ fn duplicate_backend_is_an_error_and_empty_names_are_skipped() {
 #[test]
 fn backend_without_section_gets_defaults_and_a_warning() {
     let d = tempfile::tempdir().unwrap();
-    let f = write(d.path(), "c.conf", "[DEFAULT]\nenabled_backends = lonely\n[backend_defaults]\nvolume_group = shared\n");
+    let f = write(
+        d.path(),
+        "c.conf",
+        "[DEFAULT]\nenabled_backends = lonely\n[backend_defaults]\nvolume_group = shared\n",
+    );
     let l = load_files(&[f]);
     let c = l.config.unwrap();
     assert_eq!(c.backends[0].volume_group, "shared");
     assert_eq!(c.backends[0].volume_backend_name, "LVM");
-    assert!(l.problems.iter().any(|p| !p.is_error() && p.message.contains("no [lonely] section")));
+    assert!(
+        l.problems
+            .iter()
+            .any(|p| !p.is_error() && p.message.contains("no [lonely] section"))
+    );
 }
 
 #[test]
 fn default_section_is_never_used_for_backend_options() {
     let d = tempfile::tempdir().unwrap();
-    let f = write(d.path(), "c.conf", "[DEFAULT]\nenabled_backends = a\nvolume_group = from-default\n[a]\n");
+    let f = write(
+        d.path(),
+        "c.conf",
+        "[DEFAULT]\nenabled_backends = a\nvolume_group = from-default\n[a]\n",
+    );
     let l = load_files(&[f]);
     assert_eq!(l.config.unwrap().backends[0].volume_group, "cinder-volumes");
     let w = l.problems.iter().find(|p| !p.is_error()).unwrap();
@@ -151,7 +199,10 @@ fn invalid_option_values_name_the_line() {
     let d = tempfile::tempdir().unwrap();
     let cases = [
         ("lvm_type = Thin", "lvm_type"),
-        ("max_over_subscription_ratio = lots", "max_over_subscription_ratio"),
+        (
+            "max_over_subscription_ratio = lots",
+            "max_over_subscription_ratio",
+        ),
         ("max_over_subscription_ratio = 0.5", "at least 1.0"),
         ("reserved_percentage = 101", "between 0 and 100"),
         ("reserved_percentage = five", "integer"),
@@ -159,7 +210,11 @@ fn invalid_option_values_name_the_line() {
         ("volume_group = -rf", "volume_group"),
     ];
     for (line, needle) in cases {
-        let f = write(d.path(), "c.conf", &format!("[DEFAULT]\nenabled_backends = a\n[a]\n{line}\n"));
+        let f = write(
+            d.path(),
+            "c.conf",
+            &format!("[DEFAULT]\nenabled_backends = a\n[a]\n{line}\n"),
+        );
         let l = load_files(&[f]);
         assert!(l.config.is_none(), "{line}");
         let e = l.problems.iter().find(|p| p.is_error()).unwrap();
@@ -171,35 +226,70 @@ fn invalid_option_values_name_the_line() {
 #[test]
 fn booleans_accept_any_case() {
     let d = tempfile::tempdir().unwrap();
-    for (v, want) in [("TRUE", true), ("On", true), ("1", true), ("yes", true), ("No", false), ("off", false), ("0", false)] {
-        let f = write(d.path(), "c.conf", &format!("[DEFAULT]\nenabled_backends = a\n[a]\nlvm_suppress_fd_warnings = {v}\n"));
-        assert_eq!(load_files(&[f]).config.unwrap().backends[0].lvm_suppress_fd_warnings, want, "{v}");
+    for (v, want) in [
+        ("TRUE", true),
+        ("On", true),
+        ("1", true),
+        ("yes", true),
+        ("No", false),
+        ("off", false),
+        ("0", false),
+    ] {
+        let f = write(
+            d.path(),
+            "c.conf",
+            &format!("[DEFAULT]\nenabled_backends = a\n[a]\nlvm_suppress_fd_warnings = {v}\n"),
+        );
+        assert_eq!(
+            load_files(&[f]).config.unwrap().backends[0].lvm_suppress_fd_warnings,
+            want,
+            "{v}"
+        );
     }
 }
 
 #[test]
 fn two_backends_on_one_volume_group_is_an_error() {
     let d = tempfile::tempdir().unwrap();
-    let f = write(d.path(), "c.conf", "[DEFAULT]\nenabled_backends = a,b\n[a]\nvolume_group = vg\n[b]\nvolume_group = vg\n");
+    let f = write(
+        d.path(),
+        "c.conf",
+        "[DEFAULT]\nenabled_backends = a,b\n[a]\nvolume_group = vg\n[b]\nvolume_group = vg\n",
+    );
     let l = load_files(&[f]);
     assert!(l.config.is_none());
-    assert!(l.problems.iter().any(|p| p.message.contains("both use volume group")));
+    assert!(
+        l.problems
+            .iter()
+            .any(|p| p.message.contains("both use volume group"))
+    );
 }
 
 #[test]
 fn ember_section_settings_and_relative_desired_state() {
     let d = tempfile::tempdir().unwrap();
-    let f = write(d.path(), "c.conf", "[DEFAULT]\nenabled_backends = a\n[ember]\ndesired_state = state/ds.yaml\nmax_deletions_per_pass = 20\n");
+    let f = write(
+        d.path(),
+        "c.conf",
+        "[DEFAULT]\nenabled_backends = a\n[ember]\ndesired_state = state/ds.yaml\nmax_deletions_per_pass = 20\n",
+    );
     let c = load_files(&[f]).config.unwrap();
     assert_eq!(c.ember.desired_state, d.path().join("state/ds.yaml"));
     assert_eq!(c.ember.max_deletions_per_pass, 20);
-    let f = write(d.path(), "c.conf", "[DEFAULT]\nenabled_backends = a\n[ember]\nmax_deletions_per_pass = -1\n");
+    let f = write(
+        d.path(),
+        "c.conf",
+        "[DEFAULT]\nenabled_backends = a\n[ember]\nmax_deletions_per_pass = -1\n",
+    );
     assert!(load_files(&[f]).config.is_none());
 }
 
 #[test]
 fn missing_config_file_and_dir_are_errors() {
-    let l = load(&Sources { config_files: vec!["/nonexistent/cinder.conf".into()], config_dirs: vec!["/nonexistent.d".into()] });
+    let l = load(&Sources {
+        config_files: vec!["/nonexistent/cinder.conf".into()],
+        config_dirs: vec!["/nonexistent.d".into()],
+    });
     assert!(l.config.is_none());
     assert_eq!(l.problems.iter().filter(|p| p.is_error()).count(), 2);
 }

@@ -81,7 +81,10 @@ impl TryFrom<RawVolume> for VolumeDesired {
         if r.state == VolumeState::Present && r.size.is_none() {
             return Err("a present volume needs a size (e.g. size: 10G)".into());
         }
-        Ok(VolumeDesired { size: r.size, state: r.state })
+        Ok(VolumeDesired {
+            size: r.size,
+            state: r.state,
+        })
     }
 }
 
@@ -101,11 +104,19 @@ impl DesiredState {
 /// The 1-based line where `key:` appears as a mapping key below the top level (best effort,
 /// for errors found after parsing).
 fn key_line(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let t = l.trim_start();
-        t.len() < l.len()
-            && [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")].iter().any(|k| t.starts_with(k.as_str()))
-    }).map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            t.len() < l.len()
+                && [
+                    format!("{key}:"),
+                    format!("\"{key}\":"),
+                    format!("'{key}':"),
+                ]
+                .iter()
+                .any(|k| t.starts_with(k.as_str()))
+        })
+        .map(|i| i + 1)
 }
 
 fn yaml_problem(path: &Path, text: &str, e: &serde_yaml::Error) -> Problem {
@@ -117,11 +128,17 @@ fn yaml_problem(path: &Path, text: &str, e: &serde_yaml::Error) -> Problem {
     let mut line = e.location().map(|l| l.line());
     let mut column = e.location().map(|l| l.column());
     // serde_yaml marks a duplicate at the start of its mapping: point at the second occurrence
-    if let (Some(start), Some(key)) = (line, msg.split("duplicate key \"").nth(1).and_then(|k| k.split('"').next())) {
-        if let Some(second) = key_line(&text.lines().skip(start).collect::<Vec<_>>().join("\n"), key) {
-            line = Some(start + second);
-            column = None;
-        }
+    if let (Some(start), Some(key)) = (
+        line,
+        msg.split("duplicate key \"")
+            .nth(1)
+            .and_then(|k| k.split('"').next()),
+    ) && let Some(second) = key_line(
+        &text.lines().skip(start).collect::<Vec<_>>().join("\n"),
+        key,
+    ) {
+        line = Some(start + second);
+        column = None;
     }
     let mut p = Problem::error(Some(path.into()), line, msg);
     p.column = column;
@@ -131,52 +148,91 @@ fn yaml_problem(path: &Path, text: &str, e: &serde_yaml::Error) -> Problem {
 /// Parses and validates `text` (the content of `path`) against the configuration.
 pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, Vec<Problem>> {
     let file = || Some(path.to_path_buf());
-    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
-        return Err(vec![Problem::error(file(), None, "the desired state is empty (an empty file changes nothing; to declare no volumes write `backends: {}`)")]);
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(vec![Problem::error(
+            file(),
+            None,
+            "the desired state is empty (an empty file changes nothing; to declare no volumes write `backends: {}`)",
+        )]);
     }
-    let raw: RawFile = serde_yaml::from_str(text).map_err(|e| vec![yaml_problem(path, text, &e)])?;
+    let raw: RawFile =
+        serde_yaml::from_str(text).map_err(|e| vec![yaml_problem(path, text, &e)])?;
     let mut problems = vec![];
     for (name, b) in raw.backends.iter() {
         let line = key_line(text, name);
         let mut err = |msg: String| problems.push(Problem::error(file(), line, msg));
         let Some(cfg) = config.backend(name) else {
-            err(format!("backend {name:?} is not in enabled_backends ({})", config.enabled_backends.join(", ")));
+            err(format!(
+                "backend {name:?} is not in enabled_backends ({})",
+                config.enabled_backends.join(", ")
+            ));
             continue;
         };
         if !cfg.managed {
-            err(format!("backend {name:?} uses volume_driver {} which ember does not manage (only the LVM driver)", cfg.volume_driver));
+            err(format!(
+                "backend {name:?} uses volume_driver {} which ember does not manage (only the LVM driver)",
+                cfg.volume_driver
+            ));
             continue;
         }
         if b.thin_pool.is_some() && !cfg.lvm_type.is_thin() {
-            err(format!("backend {name:?} has lvm_type = default (thick volumes): it has no thin pool, remove thin_pool"));
+            err(format!(
+                "backend {name:?} has lvm_type = default (thick volumes): it has no thin pool, remove thin_pool"
+            ));
         }
         let pool = cfg.pool_name();
         if b.volumes.contains_key_str(&pool) {
             let line = key_line(text, &pool);
-            problems.push(Problem::error(file(), line, format!("volume name {pool:?} is the backend's thin pool; choose another name")));
+            problems.push(Problem::error(
+                file(),
+                line,
+                format!("volume name {pool:?} is the backend's thin pool; choose another name"),
+            ));
         }
     }
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(DesiredState { path: path.to_path_buf(), backends: raw.backends.into_inner() })
+    Ok(DesiredState {
+        path: path.to_path_buf(),
+        backends: raw.backends.into_inner(),
+    })
 }
 
 /// Reads `path` and parses it. A missing, unreadable, oversized, binary or invalid file is an
 /// error: the caller keeps whatever state it had.
 pub fn load(path: &Path, config: &Config) -> Result<DesiredState, Vec<Problem>> {
     let one = |msg: String| vec![Problem::error(Some(path.to_path_buf()), None, msg)];
-    let meta = std::fs::metadata(path).map_err(|e| one(format!("cannot read the desired state: {e}")))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| one(format!("cannot read the desired state: {e}")))?;
     if meta.len() > MAX_FILE_BYTES {
-        return Err(one(format!("the desired state is {} bytes; more than {MAX_FILE_BYTES} is refused", meta.len())));
+        return Err(one(format!(
+            "the desired state is {} bytes; more than {MAX_FILE_BYTES} is refused",
+            meta.len()
+        )));
     }
-    let bytes = std::fs::read(path).map_err(|e| one(format!("cannot read the desired state: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| one(format!("cannot read the desired state: {e}")))?;
     if bytes.contains(&0) {
-        return Err(one("the desired state is a binary file (contains NUL bytes), not YAML".into()));
+        return Err(one(
+            "the desired state is a binary file (contains NUL bytes), not YAML".into(),
+        ));
     }
     let text = String::from_utf8(bytes).map_err(|e| {
-        let line = e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-        vec![Problem::error(Some(path.to_path_buf()), Some(line), "invalid UTF-8")]
+        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        vec![Problem::error(
+            Some(path.to_path_buf()),
+            Some(line),
+            "invalid UTF-8",
+        )]
     })?;
     parse(path, &text, config)
 }

@@ -5,7 +5,12 @@ fn cfg() -> Config {
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("cinder.conf");
     std::fs::write(&f, "[DEFAULT]\nenabled_backends = lvm-1,lvm-2,thick,nfs\n[lvm-1]\nvolume_group = vg1\n[lvm-2]\nvolume_group = vg2\n[thick]\nvolume_group = vg3\nlvm_type = default\n[nfs]\nvolume_driver = cinder.volume.drivers.nfs.NfsDriver\n").unwrap();
-    config::load(&Sources { config_files: vec![f], config_dirs: vec![] }).config.unwrap()
+    config::load(&Sources {
+        config_files: vec![f],
+        config_dirs: vec![],
+    })
+    .config
+    .unwrap()
 }
 
 fn p(text: &str) -> Result<DesiredState, Vec<Problem>> {
@@ -23,18 +28,39 @@ fn parses_the_documented_example() {
     let d = p("backends:\n  lvm-1:\n    thin_pool: { size: 90% }\n    prune: false\n    volumes:\n      volume-8d0b5c52: { size: 10G }\n      scratch: { size: 1T, state: absent }\n      gone: { state: absent }\n").unwrap();
     let b = d.backend("lvm-1").unwrap();
     assert_eq!(b.thin_pool.as_ref().unwrap().size, SizeSpec::Percent(90.0));
-    let v: Vec<_> = b.volumes.iter().map(|(k, v)| (k.as_str().to_string(), v.size, v.state)).collect();
-    assert_eq!(v, vec![
-        ("gone".into(), None, VolumeState::Absent),
-        ("scratch".into(), Some(Bytes(1 << 40)), VolumeState::Absent),
-        ("volume-8d0b5c52".into(), Some(Bytes(10 << 30)), VolumeState::Present),
-    ]);
+    let v: Vec<_> = b
+        .volumes
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.size, v.state))
+        .collect();
+    assert_eq!(
+        v,
+        vec![
+            ("gone".into(), None, VolumeState::Absent),
+            ("scratch".into(), Some(Bytes(1 << 40)), VolumeState::Absent),
+            (
+                "volume-8d0b5c52".into(),
+                Some(Bytes(10 << 30)),
+                VolumeState::Present
+            ),
+        ]
+    );
 }
 
 #[test]
 fn plain_bytes_and_empty_backends_are_fine() {
     let d = p("backends:\n  lvm-2:\n    volumes:\n      v: { size: 1073741824 }\n").unwrap();
-    assert_eq!(d.backend("lvm-2").unwrap().volumes.iter().next().unwrap().1.size, Some(Bytes(1 << 30)));
+    assert_eq!(
+        d.backend("lvm-2")
+            .unwrap()
+            .volumes
+            .iter()
+            .next()
+            .unwrap()
+            .1
+            .size,
+        Some(Bytes(1 << 30))
+    );
     assert!(p("backends: {}\n").unwrap().backends.is_empty());
 }
 
@@ -60,7 +86,9 @@ fn unknown_keys_are_errors() {
 
 #[test]
 fn duplicate_keys_are_errors() {
-    let e = one_err("backends:\n  lvm-1:\n    volumes:\n      v1: { size: 1G }\n      v1: { size: 2G }\n");
+    let e = one_err(
+        "backends:\n  lvm-1:\n    volumes:\n      v1: { size: 1G }\n      v1: { size: 2G }\n",
+    );
     assert!(e.message.contains("duplicate"), "{e}");
     assert_eq!(e.line, Some(5), "{e}");
     let e = one_err("backends:\n  lvm-1: {}\n  lvm-1: {}\n");
@@ -69,20 +97,39 @@ fn duplicate_keys_are_errors() {
 
 #[test]
 fn bad_volume_names_are_rejected_with_their_line() {
-    for (name, needle) in [("-rf", "option"), ("\"../x\"", "'/'"), ("a/b", "'/'"), ("snapshot", "reserved"), ("x_tmeta", "reserved"), ("résumé", "'é'")] {
-        let e = one_err(&format!("backends:\n  lvm-1:\n    volumes:\n      {name}: {{ size: 1G }}\n"));
+    for (name, needle) in [
+        ("-rf", "option"),
+        ("\"../x\"", "'/'"),
+        ("a/b", "'/'"),
+        ("snapshot", "reserved"),
+        ("x_tmeta", "reserved"),
+        ("résumé", "'é'"),
+    ] {
+        let e = one_err(&format!(
+            "backends:\n  lvm-1:\n    volumes:\n      {name}: {{ size: 1G }}\n"
+        ));
         assert_eq!(e.line, Some(4), "{name}: {e}");
         assert!(e.message.contains(needle), "{name}: {e}");
     }
     let long = "a".repeat(200);
-    let e = one_err(&format!("backends:\n  lvm-1:\n    volumes:\n      {long}: {{ size: 1G }}\n"));
+    let e = one_err(&format!(
+        "backends:\n  lvm-1:\n    volumes:\n      {long}: {{ size: 1G }}\n"
+    ));
     assert!(e.message.contains("longer than"), "{e}");
 }
 
 #[test]
 fn sizes_must_parse_and_fit() {
-    for (size, needle) in [("99999999999T", "too large"), ("0", "zero"), ("-1", "negative"), ("50%", "only allowed for the thin pool"), ("1.5", "invalid type")] {
-        let e = one_err(&format!("backends:\n  lvm-1:\n    volumes:\n      v: {{ size: {size} }}\n"));
+    for (size, needle) in [
+        ("99999999999T", "too large"),
+        ("0", "zero"),
+        ("-1", "negative"),
+        ("50%", "only allowed for the thin pool"),
+        ("1.5", "invalid type"),
+    ] {
+        let e = one_err(&format!(
+            "backends:\n  lvm-1:\n    volumes:\n      v: {{ size: {size} }}\n"
+        ));
         assert!(e.message.contains(needle), "{size}: {e}");
         assert_eq!(e.line, Some(4));
     }
@@ -145,7 +192,11 @@ fn load_rejects_binary_bad_utf8_missing_and_huge() {
     assert!(load(&f, &c).unwrap_err()[0].message.contains("binary"));
     std::fs::write(&f, b"backends:\n  \xff: {}\n").unwrap();
     assert_eq!(load(&f, &c).unwrap_err()[0].line, Some(2));
-    assert!(load(&d.path().join("missing.yaml"), &c).unwrap_err()[0].message.contains("cannot read"));
+    assert!(
+        load(&d.path().join("missing.yaml"), &c).unwrap_err()[0]
+            .message
+            .contains("cannot read")
+    );
     std::fs::write(&f, vec![b'#'; (MAX_FILE_BYTES + 1) as usize]).unwrap();
     assert!(load(&f, &c).unwrap_err()[0].message.contains("refused"));
 }

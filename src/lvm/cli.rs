@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use wait_timeout::ChildExt;
 
-use super::{report, LvmError, LvmRead, LvmWrite, Observed};
+use super::{LvmError, LvmRead, LvmWrite, Observed, report};
 use crate::config::BackendConfig;
-use crate::names::{LvName, VgName, OWNERSHIP_TAG};
+use crate::names::{LvName, OWNERSHIP_TAG, VgName};
 use crate::size::Bytes;
 
 /// How lvm is run for one backend.
@@ -41,22 +41,35 @@ struct Output {
 impl LvmCli {
     /// `lvm_conf_file` becomes `LVM_SYSTEM_DIR` (its directory) when the file exists, as in
     /// cinder's brick LVM layer; `lvm_suppress_fd_warnings` sets `LVM_SUPPRESS_FD_WARNINGS=1`.
-    pub fn for_backend(program: &Path, backend: &BackendConfig, read_timeout: Duration, write_warn_after: Duration) -> Self {
+    pub fn for_backend(
+        program: &Path,
+        backend: &BackendConfig,
+        read_timeout: Duration,
+        write_warn_after: Duration,
+    ) -> Self {
         let mut env: Vec<(String, OsString)> = vec![
             ("LC_ALL".into(), "C".into()),
-            ("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
+            (
+                "PATH".into(),
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+            ),
         ];
-        if let Some(conf) = &backend.lvm_conf_file {
-            if conf.is_file() {
-                if let Some(dir) = conf.parent() {
-                    env.push(("LVM_SYSTEM_DIR".into(), dir.as_os_str().to_owned()));
-                }
-            }
+        if let Some(conf) = &backend.lvm_conf_file
+            && conf.is_file()
+            && let Some(dir) = conf.parent()
+        {
+            env.push(("LVM_SYSTEM_DIR".into(), dir.as_os_str().to_owned()));
         }
         if backend.lvm_suppress_fd_warnings {
             env.push(("LVM_SUPPRESS_FD_WARNINGS".into(), "1".into()));
         }
-        LvmCli { program: program.to_path_buf(), env, read_timeout, write_warn_after, calls: Default::default() }
+        LvmCli {
+            program: program.to_path_buf(),
+            env,
+            read_timeout,
+            write_warn_after,
+            calls: Default::default(),
+        }
     }
 
     fn describe(&self, args: &[String]) -> String {
@@ -70,7 +83,10 @@ impl LvmCli {
 
     fn run(&self, mode: Mode, args: &[String]) -> Result<Output, LvmError> {
         let result = self.run_once(mode, args);
-        let transient = matches!(result, Err(LvmError::Failed { code: 139, .. }) | Err(LvmError::Signalled { signal: 11, .. }));
+        let transient = matches!(
+            result,
+            Err(LvmError::Failed { code: 139, .. }) | Err(LvmError::Signalled { signal: 11, .. })
+        );
         if mode == Mode::Read && transient {
             tracing::warn!(command = %self.describe(args), "lvm crashed (exit 139); retrying the read once");
             return self.run_once(mode, args);
@@ -82,9 +98,17 @@ impl LvmCli {
         let command = self.describe(args);
         self.calls.fetch_add(1, Ordering::Relaxed);
         let mut cmd = Command::new(&self.program);
-        cmd.args(args).env_clear().envs(self.env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.args(args)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         tracing::debug!(command = %command, "running lvm");
-        let mut child = cmd.spawn().map_err(|source| LvmError::Spawn { command: command.clone(), source })?;
+        let mut child = cmd.spawn().map_err(|source| LvmError::Spawn {
+            command: command.clone(),
+            source,
+        })?;
         // drain both pipes in threads so a chatty lvm cannot block on a full pipe
         let mut out_pipe = child.stdout.take();
         let mut err_pipe = child.stderr.take();
@@ -102,17 +126,26 @@ impl LvmCli {
             }
             s
         });
-        let wait_err = |source| LvmError::Spawn { command: command.clone(), source };
+        let wait_err = |source| LvmError::Spawn {
+            command: command.clone(),
+            source,
+        };
         let status = match mode {
             Mode::Read => match child.wait_timeout(self.read_timeout).map_err(wait_err)? {
                 Some(s) => s,
                 None => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Err(LvmError::ReadTimeout { command, secs: self.read_timeout.as_secs() });
+                    return Err(LvmError::ReadTimeout {
+                        command,
+                        secs: self.read_timeout.as_secs(),
+                    });
                 }
             },
-            Mode::Write => match child.wait_timeout(self.write_warn_after).map_err(wait_err)? {
+            Mode::Write => match child
+                .wait_timeout(self.write_warn_after)
+                .map_err(wait_err)?
+            {
                 Some(s) => s,
                 None => {
                     tracing::warn!(command = %command, secs = self.write_warn_after.as_secs(),
@@ -122,15 +155,29 @@ impl LvmCli {
             },
         };
         let stdout = String::from_utf8_lossy(&out_t.join().unwrap_or_default()).into_owned();
-        let stderr = String::from_utf8_lossy(&err_t.join().unwrap_or_default()).trim().to_string();
+        let stderr = String::from_utf8_lossy(&err_t.join().unwrap_or_default())
+            .trim()
+            .to_string();
         if status.success() {
             return Ok(Output { stdout });
         }
         use std::os::unix::process::ExitStatusExt;
         match (status.code(), status.signal()) {
-            (Some(code), _) => Err(LvmError::Failed { command, code, stderr }),
-            (None, Some(signal)) => Err(LvmError::Signalled { command, signal, stderr }),
-            (None, None) => Err(LvmError::Failed { command, code: -1, stderr }),
+            (Some(code), _) => Err(LvmError::Failed {
+                command,
+                code,
+                stderr,
+            }),
+            (None, Some(signal)) => Err(LvmError::Signalled {
+                command,
+                signal,
+                stderr,
+            }),
+            (None, None) => Err(LvmError::Failed {
+                command,
+                code: -1,
+                stderr,
+            }),
         }
     }
 
@@ -150,19 +197,47 @@ fn size_arg(size: Bytes) -> String {
 impl LvmRead for LvmCli {
     fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
         let args: Vec<String> = vec![
-            s("fullreport"), s("--reportformat"), s("json"), s("--units"), s("b"), s("--nosuffix"),
-            s("--configreport"), s("vg"), s("-o"), s(report::VG_FIELDS),
-            s("--configreport"), s("lv"), s("-o"), s(report::LV_FIELDS),
-            s("--configreport"), s("pv"), s("-o"), s("pv_name"),
-            s("--configreport"), s("pvseg"), s("-o"), s("pvseg_start"),
-            s("--configreport"), s("seg"), s("-o"), s("segtype"),
-            s("--"), s(vg.as_str()),
+            s("fullreport"),
+            s("--reportformat"),
+            s("json"),
+            s("--units"),
+            s("b"),
+            s("--nosuffix"),
+            s("--configreport"),
+            s("vg"),
+            s("-o"),
+            s(report::VG_FIELDS),
+            s("--configreport"),
+            s("lv"),
+            s("-o"),
+            s(report::LV_FIELDS),
+            s("--configreport"),
+            s("pv"),
+            s("-o"),
+            s("pv_name"),
+            s("--configreport"),
+            s("pvseg"),
+            s("-o"),
+            s("pvseg_start"),
+            s("--configreport"),
+            s("seg"),
+            s("-o"),
+            s("segtype"),
+            s("--"),
+            s(vg.as_str()),
         ];
         match self.run(Mode::Read, &args) {
             Ok(out) => report::parse_fullreport(&out.stdout, vg.as_str())
                 .map(Some)
-                .map_err(|detail| LvmError::Report { command: self.describe(&args), detail }),
-            Err(LvmError::Failed { stderr, .. }) if stderr.contains(&format!("Volume group \"{vg}\" not found")) => Ok(None),
+                .map_err(|detail| LvmError::Report {
+                    command: self.describe(&args),
+                    detail,
+                }),
+            Err(LvmError::Failed { stderr, .. })
+                if stderr.contains(&format!("Volume group \"{vg}\" not found")) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }
@@ -175,24 +250,60 @@ impl LvmRead for LvmCli {
 impl LvmWrite for LvmCli {
     fn create_thin_pool(&self, vg: &VgName, pool: &LvName, size: Bytes) -> Result<(), LvmError> {
         let args = vec![
-            s("lvcreate"), s("--yes"), s("--type"), s("thin-pool"), s("-L"), size_arg(size),
-            s("--addtag"), s(OWNERSHIP_TAG), s("-n"), s(pool.as_str()), s("--"), s(vg.as_str()),
+            s("lvcreate"),
+            s("--yes"),
+            s("--type"),
+            s("thin-pool"),
+            s("-L"),
+            size_arg(size),
+            s("--addtag"),
+            s(OWNERSHIP_TAG),
+            s("-n"),
+            s(pool.as_str()),
+            s("--"),
+            s(vg.as_str()),
         ];
         self.run(Mode::Write, &args).map(drop)
     }
 
-    fn create_volume(&self, vg: &VgName, name: &LvName, size: Bytes, pool: Option<&LvName>) -> Result<(), LvmError> {
+    fn create_volume(
+        &self,
+        vg: &VgName,
+        name: &LvName,
+        size: Bytes,
+        pool: Option<&LvName>,
+    ) -> Result<(), LvmError> {
         let mut args = vec![s("lvcreate"), s("--yes")];
         match pool {
-            Some(p) => args.extend([s("--type"), s("thin"), s("-V"), size_arg(size), s("--thinpool"), s(p.as_str())]),
+            Some(p) => args.extend([
+                s("--type"),
+                s("thin"),
+                s("-V"),
+                size_arg(size),
+                s("--thinpool"),
+                s(p.as_str()),
+            ]),
             None => args.extend([s("--type"), s("linear"), s("-L"), size_arg(size)]),
         }
-        args.extend([s("--addtag"), s(OWNERSHIP_TAG), s("-n"), s(name.as_str()), s("--"), s(vg.as_str())]);
+        args.extend([
+            s("--addtag"),
+            s(OWNERSHIP_TAG),
+            s("-n"),
+            s(name.as_str()),
+            s("--"),
+            s(vg.as_str()),
+        ]);
         self.run(Mode::Write, &args).map(drop)
     }
 
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
-        let args = vec![s("lvextend"), s("-L"), size_arg(size), s("--"), Self::lv_path(vg, lv)];
+        let args = vec![
+            s("lvextend"),
+            s("-L"),
+            size_arg(size),
+            s("--"),
+            Self::lv_path(vg, lv),
+        ];
         self.run(Mode::Write, &args).map(drop)
     }
 

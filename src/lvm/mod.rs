@@ -65,13 +65,24 @@ impl Observed {
 #[derive(Debug, thiserror::Error)]
 pub enum LvmError {
     #[error("`{command}` failed (exit {code}): {stderr}")]
-    Failed { command: String, code: i32, stderr: String },
+    Failed {
+        command: String,
+        code: i32,
+        stderr: String,
+    },
     #[error("`{command}` was killed by signal {signal}: {stderr}")]
-    Signalled { command: String, signal: i32, stderr: String },
+    Signalled {
+        command: String,
+        signal: i32,
+        stderr: String,
+    },
     #[error("`{command}` did not finish within {secs} s and was killed (a read: safe to retry)")]
     ReadTimeout { command: String, secs: u64 },
     #[error("cannot run `{command}`: {source}")]
-    Spawn { command: String, source: std::io::Error },
+    Spawn {
+        command: String,
+        source: std::io::Error,
+    },
     #[error("`{command}` printed a report ember cannot read: {detail}")]
     Report { command: String, detail: String },
     #[error("simulated LVM state {path}: {detail}")]
@@ -90,7 +101,13 @@ pub trait LvmRead {
 pub trait LvmWrite: LvmRead {
     fn create_thin_pool(&self, vg: &VgName, pool: &LvName, size: Bytes) -> Result<(), LvmError>;
     /// A thin volume in `pool`, or a linear (thick) volume when `pool` is `None`.
-    fn create_volume(&self, vg: &VgName, name: &LvName, size: Bytes, pool: Option<&LvName>) -> Result<(), LvmError>;
+    fn create_volume(
+        &self,
+        vg: &VgName,
+        name: &LvName,
+        size: Bytes,
+        pool: Option<&LvName>,
+    ) -> Result<(), LvmError>;
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
     fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
 }
@@ -118,17 +135,29 @@ impl std::str::FromStr for LvmSpec {
 }
 
 impl LvmSpec {
-    fn cli(path: &std::path::Path, backend: &crate::config::BackendConfig, s: &crate::config::EmberSettings) -> cli::LvmCli {
+    fn cli(
+        path: &std::path::Path,
+        backend: &crate::config::BackendConfig,
+        s: &crate::config::EmberSettings,
+    ) -> cli::LvmCli {
         cli::LvmCli::for_backend(path, backend, s.lvm_read_timeout, s.lvm_write_warn_after)
     }
     /// A read-only handle: what `plan` gets. It has no method that changes anything.
-    pub fn reader(&self, backend: &crate::config::BackendConfig, s: &crate::config::EmberSettings) -> Box<dyn LvmRead> {
+    pub fn reader(
+        &self,
+        backend: &crate::config::BackendConfig,
+        s: &crate::config::EmberSettings,
+    ) -> Box<dyn LvmRead> {
         match self {
             LvmSpec::Exec(p) => Box::new(Self::cli(p, backend, s)),
             LvmSpec::Sim(p) => Box::new(sim::SimLvm::open(p)),
         }
     }
-    pub fn writer(&self, backend: &crate::config::BackendConfig, s: &crate::config::EmberSettings) -> Box<dyn LvmWrite> {
+    pub fn writer(
+        &self,
+        backend: &crate::config::BackendConfig,
+        s: &crate::config::EmberSettings,
+    ) -> Box<dyn LvmWrite> {
         match self {
             LvmSpec::Exec(p) => Box::new(Self::cli(p, backend, s)),
             LvmSpec::Sim(p) => Box::new(sim::SimLvm::open(p)),

@@ -8,7 +8,8 @@ use super::{LvInfo, LvKind, Observed, VgInfo};
 /// The fields ember asks for, per sub-report (the pv/pvseg/seg reports cannot be switched off,
 /// so they get one cheap field each).
 pub const VG_FIELDS: &str = "vg_name,vg_size,vg_free,vg_extent_size";
-pub const LV_FIELDS: &str = "lv_name,lv_attr,lv_layout,lv_size,pool_lv,lv_tags,data_percent,metadata_percent";
+pub const LV_FIELDS: &str =
+    "lv_name,lv_attr,lv_layout,lv_size,pool_lv,lv_tags,data_percent,metadata_percent";
 
 #[derive(Deserialize)]
 struct Top {
@@ -46,7 +47,9 @@ struct RawLv {
 }
 
 fn num(field: &str, v: &str) -> Result<u64, String> {
-    v.trim().parse().map_err(|_| format!("{field} = {v:?} is not a number of bytes"))
+    v.trim()
+        .parse()
+        .map_err(|_| format!("{field} = {v:?} is not a number of bytes"))
 }
 
 fn pct(field: &str, v: &str) -> Result<Option<f64>, String> {
@@ -54,14 +57,18 @@ fn pct(field: &str, v: &str) -> Result<Option<f64>, String> {
     if v.is_empty() {
         return Ok(None);
     }
-    v.parse().map(Some).map_err(|_| format!("{field} = {v:?} is not a percentage"))
+    v.parse()
+        .map(Some)
+        .map_err(|_| format!("{field} = {v:?} is not a percentage"))
 }
 
 fn kind(attr: &str, layout: &str) -> LvKind {
     match attr.chars().next() {
         Some('t') => LvKind::ThinPool,
         Some('V') => LvKind::Thin,
-        Some('-') if layout.is_empty() || layout == "linear" || layout == "striped" => LvKind::Linear,
+        Some('-') if layout.is_empty() || layout == "linear" || layout == "striped" => {
+            LvKind::Linear
+        }
         _ => LvKind::Other,
     }
 }
@@ -74,7 +81,11 @@ pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, String> {
         .into_iter()
         .find(|s| s.vg.iter().any(|v| v.vg_name == vg))
         .ok_or_else(|| format!("no volume group {vg:?} in the report"))?;
-    let raw = section.vg.into_iter().find(|v| v.vg_name == vg).ok_or_else(|| format!("no volume group {vg:?}"))?;
+    let raw = section
+        .vg
+        .into_iter()
+        .find(|v| v.vg_name == vg)
+        .ok_or_else(|| format!("no volume group {vg:?}"))?;
     let vg_info = VgInfo {
         size: num("vg_size", &raw.vg_size)?,
         free: num("vg_free", &raw.vg_free)?,
@@ -90,7 +101,12 @@ pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, String> {
             kind: kind(&l.lv_attr, &l.lv_layout),
             size: num("lv_size", &l.lv_size)?,
             pool: Some(l.pool_lv).filter(|p| !p.is_empty()),
-            tags: l.lv_tags.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+            tags: l
+                .lv_tags
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect(),
             data_percent: pct("data_percent", &l.data_percent)?,
             metadata_percent: pct("metadata_percent", &l.metadata_percent)?,
             name: l.lv_name,

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{LvInfo, LvKind, LvmError, LvmRead, LvmWrite, Observed, VgInfo};
-use crate::names::{LvName, VgName, OWNERSHIP_TAG};
+use crate::names::{LvName, OWNERSHIP_TAG, VgName};
 use crate::size::Bytes;
 
 const DEFAULT_EXTENT: u64 = 4 << 20;
@@ -56,7 +56,11 @@ pub struct SimLv {
 
 impl SimVg {
     pub fn new(size: u64) -> Self {
-        SimVg { size: Bytes(size).round_down(DEFAULT_EXTENT).0, extent_size: DEFAULT_EXTENT, lvs: BTreeMap::new() }
+        SimVg {
+            size: Bytes(size).round_down(DEFAULT_EXTENT).0,
+            extent_size: DEFAULT_EXTENT,
+            lvs: BTreeMap::new(),
+        }
     }
 
     fn pool_overhead(&self, data: u64) -> u64 {
@@ -80,7 +84,12 @@ impl SimVg {
 
     pub fn observed(&self, name: &str) -> Observed {
         Observed {
-            vg: VgInfo { name: name.to_string(), size: self.size, free: self.free(), extent_size: self.extent_size },
+            vg: VgInfo {
+                name: name.to_string(),
+                size: self.size,
+                free: self.free(),
+                extent_size: self.extent_size,
+            },
             lvs: self
                 .lvs
                 .iter()
@@ -109,11 +118,17 @@ pub struct SimLvm {
 
 impl SimLvm {
     pub fn open(path: &Path) -> Self {
-        SimLvm { path: path.to_path_buf(), calls: Cell::new(0) }
+        SimLvm {
+            path: path.to_path_buf(),
+            calls: Cell::new(0),
+        }
     }
 
     fn err(&self, detail: impl Into<String>) -> LvmError {
-        LvmError::SimState { path: self.path.display().to_string(), detail: detail.into() }
+        LvmError::SimState {
+            path: self.path.display().to_string(),
+            detail: detail.into(),
+        }
     }
 
     pub fn load(&self) -> Result<SimState, LvmError> {
@@ -128,15 +143,29 @@ impl SimLvm {
     pub fn save(&self, state: &SimState) -> Result<(), LvmError> {
         let text = serde_json::to_string_pretty(state).map_err(|e| self.err(e.to_string()))?;
         let tmp = self.path.with_extension("tmp");
-        std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &self.path)).map_err(|e| self.err(e.to_string()))
+        std::fs::write(&tmp, text)
+            .and_then(|_| std::fs::rename(&tmp, &self.path))
+            .map_err(|e| self.err(e.to_string()))
     }
 
     /// Runs one simulated write command: load, check, change, save.
-    fn write(&self, command: String, f: impl FnOnce(&mut SimVg) -> Result<(), String>, vg: &VgName) -> Result<(), LvmError> {
+    fn write(
+        &self,
+        command: String,
+        f: impl FnOnce(&mut SimVg) -> Result<(), String>,
+        vg: &VgName,
+    ) -> Result<(), LvmError> {
         self.calls.set(self.calls.get() + 1);
         let mut state = self.load()?;
-        let fail = |stderr: String| LvmError::Failed { command: command.clone(), code: 5, stderr };
-        let v = state.vgs.get_mut(vg.as_str()).ok_or_else(|| fail(format!("Volume group \"{vg}\" not found")))?;
+        let fail = |stderr: String| LvmError::Failed {
+            command: command.clone(),
+            code: 5,
+            stderr,
+        };
+        let v = state
+            .vgs
+            .get_mut(vg.as_str())
+            .ok_or_else(|| fail(format!("Volume group \"{vg}\" not found")))?;
         f(v).map_err(fail)?;
         self.save(&state)
     }
@@ -156,7 +185,11 @@ fn check_space(vg: &SimVg, need: u64) -> Result<(), String> {
 impl LvmRead for SimLvm {
     fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
         self.calls.set(self.calls.get() + 1);
-        Ok(self.load()?.vgs.get(vg.as_str()).map(|v| v.observed(vg.as_str())))
+        Ok(self
+            .load()?
+            .vgs
+            .get(vg.as_str())
+            .map(|v| v.observed(vg.as_str())))
     }
     fn calls(&self) -> u64 {
         self.calls.get()
@@ -166,74 +199,133 @@ impl LvmRead for SimLvm {
 impl LvmWrite for SimLvm {
     fn create_thin_pool(&self, vg: &VgName, pool: &LvName, size: Bytes) -> Result<(), LvmError> {
         let cmd = format!("lvcreate --type thin-pool -L {}b -n {pool} {vg}", size.0);
-        self.write(cmd, |v| {
-            if v.lvs.contains_key(pool.as_str()) {
-                return Err(format!("Logical Volume \"{pool}\" already exists in volume group \"{vg}\""));
-            }
-            let size = size.round_up(v.extent_size).0;
-            check_space(v, size + v.pool_overhead(size))?;
-            v.lvs.insert(pool.to_string(), SimLv { kind: LvKind::ThinPool, size, pool: None, tags: vec![OWNERSHIP_TAG.into()], data_percent: Some(0.0) });
-            Ok(())
-        }, vg)
+        self.write(
+            cmd,
+            |v| {
+                if v.lvs.contains_key(pool.as_str()) {
+                    return Err(format!(
+                        "Logical Volume \"{pool}\" already exists in volume group \"{vg}\""
+                    ));
+                }
+                let size = size.round_up(v.extent_size).0;
+                check_space(v, size + v.pool_overhead(size))?;
+                v.lvs.insert(
+                    pool.to_string(),
+                    SimLv {
+                        kind: LvKind::ThinPool,
+                        size,
+                        pool: None,
+                        tags: vec![OWNERSHIP_TAG.into()],
+                        data_percent: Some(0.0),
+                    },
+                );
+                Ok(())
+            },
+            vg,
+        )
     }
 
-    fn create_volume(&self, vg: &VgName, name: &LvName, size: Bytes, pool: Option<&LvName>) -> Result<(), LvmError> {
+    fn create_volume(
+        &self,
+        vg: &VgName,
+        name: &LvName,
+        size: Bytes,
+        pool: Option<&LvName>,
+    ) -> Result<(), LvmError> {
         let cmd = format!("lvcreate -L {}b -n {name} {vg}", size.0);
-        self.write(cmd, |v| {
-            if v.lvs.contains_key(name.as_str()) {
-                return Err(format!("Logical Volume \"{name}\" already exists in volume group \"{vg}\""));
-            }
-            let size = size.round_up(v.extent_size).0;
-            let kind = match pool {
-                Some(p) => {
-                    if v.lvs.get(p.as_str()).map(|l| l.kind) != Some(LvKind::ThinPool) {
-                        return Err(format!("Thin pool {vg}/{p} not found."));
+        self.write(
+            cmd,
+            |v| {
+                if v.lvs.contains_key(name.as_str()) {
+                    return Err(format!(
+                        "Logical Volume \"{name}\" already exists in volume group \"{vg}\""
+                    ));
+                }
+                let size = size.round_up(v.extent_size).0;
+                let kind = match pool {
+                    Some(p) => {
+                        if v.lvs.get(p.as_str()).map(|l| l.kind) != Some(LvKind::ThinPool) {
+                            return Err(format!("Thin pool {vg}/{p} not found."));
+                        }
+                        LvKind::Thin
                     }
-                    LvKind::Thin
-                }
-                None => {
-                    check_space(v, size)?;
-                    LvKind::Linear
-                }
-            };
-            v.lvs.insert(name.to_string(), SimLv { kind, size, pool: pool.map(|p| p.to_string()), tags: vec![OWNERSHIP_TAG.into()], data_percent: None });
-            Ok(())
-        }, vg)
+                    None => {
+                        check_space(v, size)?;
+                        LvKind::Linear
+                    }
+                };
+                v.lvs.insert(
+                    name.to_string(),
+                    SimLv {
+                        kind,
+                        size,
+                        pool: pool.map(|p| p.to_string()),
+                        tags: vec![OWNERSHIP_TAG.into()],
+                        data_percent: None,
+                    },
+                );
+                Ok(())
+            },
+            vg,
+        )
     }
 
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
         let cmd = format!("lvextend -L {}b {vg}/{lv}", size.0);
-        self.write(cmd, |v| {
-            let extent = v.extent_size;
-            let size = size.round_up(extent).0;
-            let (kind, cur) = v.lvs.get(lv.as_str()).map(|l| (l.kind, l.size)).ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
-            if size <= cur {
-                return Err(format!("New size given ({} extents) not larger than existing size ({} extents)", size / extent, cur / extent));
-            }
-            match kind {
-                LvKind::ThinPool => check_space(v, size + v.pool_overhead(size) - cur - v.pool_overhead(cur))?,
-                LvKind::Thin => {}
-                _ => check_space(v, size - cur)?,
-            }
-            if let Some(l) = v.lvs.get_mut(lv.as_str()) {
-                l.size = size;
-            }
-            Ok(())
-        }, vg)
+        self.write(
+            cmd,
+            |v| {
+                let extent = v.extent_size;
+                let size = size.round_up(extent).0;
+                let (kind, cur) = v
+                    .lvs
+                    .get(lv.as_str())
+                    .map(|l| (l.kind, l.size))
+                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
+                if size <= cur {
+                    return Err(format!(
+                        "New size given ({} extents) not larger than existing size ({} extents)",
+                        size / extent,
+                        cur / extent
+                    ));
+                }
+                match kind {
+                    LvKind::ThinPool => {
+                        check_space(v, size + v.pool_overhead(size) - cur - v.pool_overhead(cur))?
+                    }
+                    LvKind::Thin => {}
+                    _ => check_space(v, size - cur)?,
+                }
+                if let Some(l) = v.lvs.get_mut(lv.as_str()) {
+                    l.size = size;
+                }
+                Ok(())
+            },
+            vg,
+        )
     }
 
     fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
         let cmd = format!("lvremove --yes {vg}/{lv}");
-        self.write(cmd, |v| {
-            if !v.lvs.contains_key(lv.as_str()) {
-                return Err(format!("Failed to find logical volume \"{vg}/{lv}\""));
-            }
-            if v.lvs.values().any(|l| l.pool.as_deref() == Some(lv.as_str())) {
-                return Err(format!("Logical volume {vg}/{lv} is used by another device."));
-            }
-            v.lvs.remove(lv.as_str());
-            Ok(())
-        }, vg)
+        self.write(
+            cmd,
+            |v| {
+                if !v.lvs.contains_key(lv.as_str()) {
+                    return Err(format!("Failed to find logical volume \"{vg}/{lv}\""));
+                }
+                if v.lvs
+                    .values()
+                    .any(|l| l.pool.as_deref() == Some(lv.as_str()))
+                {
+                    return Err(format!(
+                        "Logical volume {vg}/{lv} is used by another device."
+                    ));
+                }
+                v.lvs.remove(lv.as_str());
+                Ok(())
+            },
+            vg,
+        )
     }
 }
 
@@ -257,11 +349,18 @@ mod tests {
         let pool = LvName::new("vg-pool").unwrap();
         let v1 = LvName::new("v1").unwrap();
         // thin volume without pool fails
-        assert!(sim.create_volume(&vg, &v1, Bytes(1 << 30), Some(&pool)).is_err());
+        assert!(
+            sim.create_volume(&vg, &v1, Bytes(1 << 30), Some(&pool))
+                .is_err()
+        );
         sim.create_thin_pool(&vg, &pool, Bytes(5 << 30)).unwrap();
         sim.create_volume(&vg, &v1, Bytes(1), Some(&pool)).unwrap();
         let o = sim.observe(&vg).unwrap().unwrap();
-        assert_eq!(o.lv("v1").unwrap().size, 4 << 20, "rounded up to one extent");
+        assert_eq!(
+            o.lv("v1").unwrap().size,
+            4 << 20,
+            "rounded up to one extent"
+        );
         assert!(o.lv("v1").unwrap().is_owned());
         // exists
         assert!(sim.create_volume(&vg, &v1, Bytes(1), Some(&pool)).is_err());
@@ -270,10 +369,17 @@ mod tests {
         sim.extend(&vg, &v1, Bytes(1 << 30)).unwrap();
         // pool in use cannot be removed; thick volume larger than free space fails
         assert!(sim.remove(&vg, &pool).is_err());
-        assert!(sim.create_volume(&vg, &LvName::new("big").unwrap(), Bytes(6 << 30), None).is_err());
+        assert!(
+            sim.create_volume(&vg, &LvName::new("big").unwrap(), Bytes(6 << 30), None)
+                .is_err()
+        );
         sim.remove(&vg, &v1).unwrap();
         assert!(sim.remove(&vg, &v1).is_err());
-        assert!(sim.observe(&VgName::new("nope").unwrap()).unwrap().is_none());
+        assert!(
+            sim.observe(&VgName::new("nope").unwrap())
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(sim.calls(), 12);
     }
 }

@@ -31,16 +31,24 @@ pub fn apply(lvm: &dyn LvmWrite, vg: &VgName, plan: &Plan, pool: Option<&LvName>
     let mut out = Outcome::default();
     let mut blocked: Option<String> = None;
     for action in &plan.actions {
-        if let Some(why) = &blocked {
-            if matches!(action, Action::CreateVolume { .. } | Action::ExtendVolume { .. }) {
-                out.skipped.push(Failure { action: action.clone(), error: why.clone() });
-                continue;
-            }
+        if let Some(why) = &blocked
+            && matches!(
+                action,
+                Action::CreateVolume { .. } | Action::ExtendVolume { .. }
+            )
+        {
+            out.skipped.push(Failure {
+                action: action.clone(),
+                error: why.clone(),
+            });
+            continue;
         }
         let result = match action {
             Action::CreatePool { pool, size } => lvm.create_thin_pool(vg, pool, *size),
             Action::ExtendPool { pool, to, .. } => lvm.extend(vg, pool, *to),
-            Action::CreateVolume { volume, size, thin } => lvm.create_volume(vg, volume, *size, if *thin { pool } else { None }),
+            Action::CreateVolume { volume, size, thin } => {
+                lvm.create_volume(vg, volume, *size, if *thin { pool } else { None })
+            }
             Action::ExtendVolume { volume, to, .. } => lvm.extend(vg, volume, *to),
             Action::DeleteVolume { volume, .. } => lvm.remove(vg, volume),
         };
@@ -51,10 +59,22 @@ pub fn apply(lvm: &dyn LvmWrite, vg: &VgName, plan: &Plan, pool: Option<&LvName>
             }
             Err(e) => {
                 tracing::error!(backend = %plan.backend, volume = %action.subject(), action = action.verb(), error = %e, "failed");
-                if matches!(action, Action::CreatePool { .. } | Action::ExtendPool { .. } | Action::DeleteVolume { .. }) {
-                    blocked = Some(format!("skipped: an earlier step failed ({} {}); the next pass plans again", action.verb(), action.subject()));
+                if matches!(
+                    action,
+                    Action::CreatePool { .. }
+                        | Action::ExtendPool { .. }
+                        | Action::DeleteVolume { .. }
+                ) {
+                    blocked = Some(format!(
+                        "skipped: an earlier step failed ({} {}); the next pass plans again",
+                        action.verb(),
+                        action.subject()
+                    ));
                 }
-                out.failed.push(Failure { action: action.clone(), error: e.to_string() });
+                out.failed.push(Failure {
+                    action: action.clone(),
+                    error: e.to_string(),
+                });
             }
         }
     }

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-pub use apply::{apply, Outcome};
-pub use plan::{plan, Action, Plan, Policy, Refusal, RefusalKind};
+pub use apply::{Outcome, apply};
+pub use plan::{Action, Plan, Policy, Refusal, RefusalKind, plan};
 
 use crate::config::BackendConfig;
 use crate::desired::BackendDesired;
@@ -28,10 +28,21 @@ pub enum PassError {
 }
 
 /// Reads the backend's volume group (one lvm call) and plans against it.
-pub fn observe_and_plan(cfg: &BackendConfig, desired: Option<&BackendDesired>, lvm: &dyn LvmRead, policy: &Policy) -> Result<(Observed, Plan), PassError> {
+pub fn observe_and_plan(
+    cfg: &BackendConfig,
+    desired: Option<&BackendDesired>,
+    lvm: &dyn LvmRead,
+    policy: &Policy,
+) -> Result<(Observed, Plan), PassError> {
     let vg = VgName::new(&cfg.volume_group)?;
-    let observed = lvm.observe(&vg)?.ok_or_else(|| PassError::VgNotFound(cfg.volume_group.clone()))?;
-    let empty = BackendDesired { thin_pool: None, prune: false, volumes: Default::default() };
+    let observed = lvm
+        .observe(&vg)?
+        .ok_or_else(|| PassError::VgNotFound(cfg.volume_group.clone()))?;
+    let empty = BackendDesired {
+        thin_pool: None,
+        prune: false,
+        volumes: Default::default(),
+    };
     let p = plan(cfg, desired.unwrap_or(&empty), &observed, policy);
     Ok((observed, p))
 }
@@ -56,10 +67,23 @@ impl PassReport {
 }
 
 /// Observe, plan, apply, and (only when something was done) observe again.
-pub fn converge(cfg: &BackendConfig, desired: Option<&BackendDesired>, lvm: &dyn LvmWrite, policy: &Policy) -> PassReport {
+pub fn converge(
+    cfg: &BackendConfig,
+    desired: Option<&BackendDesired>,
+    lvm: &dyn LvmWrite,
+    policy: &Policy,
+) -> PassReport {
     let start = Instant::now();
     let calls0 = lvm.calls();
-    let mut report = PassReport { backend: cfg.name.clone(), plan: None, outcome: None, remaining: None, error: None, lvm_calls: 0, duration_ms: 0 };
+    let mut report = PassReport {
+        backend: cfg.name.clone(),
+        plan: None,
+        outcome: None,
+        remaining: None,
+        error: None,
+        lvm_calls: 0,
+        duration_ms: 0,
+    };
     match observe_and_plan(cfg, desired, lvm, policy) {
         Err(e) => report.error = Some(e.to_string()),
         Ok((_, p)) => {

@@ -36,11 +36,30 @@ pub enum DeleteReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
-    CreatePool { pool: LvName, size: Bytes },
-    ExtendPool { pool: LvName, from: Bytes, to: Bytes },
-    CreateVolume { volume: LvName, size: Bytes, thin: bool },
-    ExtendVolume { volume: LvName, from: Bytes, to: Bytes },
-    DeleteVolume { volume: LvName, size: Bytes, reason: DeleteReason },
+    CreatePool {
+        pool: LvName,
+        size: Bytes,
+    },
+    ExtendPool {
+        pool: LvName,
+        from: Bytes,
+        to: Bytes,
+    },
+    CreateVolume {
+        volume: LvName,
+        size: Bytes,
+        thin: bool,
+    },
+    ExtendVolume {
+        volume: LvName,
+        from: Bytes,
+        to: Bytes,
+    },
+    DeleteVolume {
+        volume: LvName,
+        size: Bytes,
+        reason: DeleteReason,
+    },
 }
 
 impl Action {
@@ -50,7 +69,9 @@ impl Action {
     pub fn subject(&self) -> &LvName {
         match self {
             Action::CreatePool { pool, .. } | Action::ExtendPool { pool, .. } => pool,
-            Action::CreateVolume { volume, .. } | Action::ExtendVolume { volume, .. } | Action::DeleteVolume { volume, .. } => volume,
+            Action::CreateVolume { volume, .. }
+            | Action::ExtendVolume { volume, .. }
+            | Action::DeleteVolume { volume, .. } => volume,
         }
     }
 }
@@ -106,7 +127,9 @@ pub fn effective_ratio(ratio: Ratio, pool: Option<&LvInfo>, provisioned: u64) ->
             if provisioned == 0 {
                 return 20.0;
             }
-            let used = pool.map(|p| p.size as f64 * p.data_percent.unwrap_or(0.0) / 100.0).unwrap_or(0.0);
+            let used = pool
+                .map(|p| p.size as f64 * p.data_percent.unwrap_or(0.0) / 100.0)
+                .unwrap_or(0.0);
             1.0 + (provisioned as f64 / GIB) / (used / GIB + 1.0)
         }
     }
@@ -119,15 +142,29 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn refuse(&mut self, subject: &str, kind: RefusalKind, reason: String) {
-        self.plan.refused.push(Refusal { subject: subject.to_string(), kind, reason });
+        self.plan.refused.push(Refusal {
+            subject: subject.to_string(),
+            kind,
+            reason,
+        });
     }
 }
 
 /// Plans one backend. `observed` is the backend's volume group as LVM reports it now.
-pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, policy: &Policy) -> Plan {
+pub fn plan(
+    cfg: &BackendConfig,
+    desired: &BackendDesired,
+    observed: &Observed,
+    policy: &Policy,
+) -> Plan {
     let mut cx = Ctx {
         cfg,
-        plan: Plan { backend: cfg.name.clone(), volume_group: cfg.volume_group.clone(), actions: vec![], refused: vec![] },
+        plan: Plan {
+            backend: cfg.name.clone(),
+            volume_group: cfg.volume_group.clone(),
+            actions: vec![],
+            refused: vec![],
+        },
     };
     let vg = &observed.vg;
     let extent = vg.extent_size.max(1);
@@ -136,7 +173,10 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
 
     // --- names ---------------------------------------------------------------------------
     let pool_name = LvName::new(&cfg.pool_name()).ok();
-    let wants_thin_volumes = desired.volumes.iter().any(|(_, v)| v.state == VolumeState::Present);
+    let wants_thin_volumes = desired
+        .volumes
+        .iter()
+        .any(|(_, v)| v.state == VolumeState::Present);
     // --- volumes: classify ---------------------------------------------------------------
     let mut creates: Vec<(LvName, u64)> = vec![];
     let mut extends: Vec<(LvName, u64, u64)> = vec![];
@@ -175,10 +215,13 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
         for lv in undeclared {
             let declared = desired.volumes.contains_key_str(&lv.name);
             let is_pool = pool_name.as_ref().is_some_and(|p| p.as_str() == lv.name);
-            if !declared && !is_pool && lv.is_owned() && matches!(lv.kind, LvKind::Thin | LvKind::Linear) {
-                if let Ok(name) = LvName::new(&lv.name) {
-                    deletes.push((name, lv.size, DeleteReason::Prune));
-                }
+            if !declared
+                && !is_pool
+                && lv.is_owned()
+                && matches!(lv.kind, LvKind::Thin | LvKind::Linear)
+                && let Ok(name) = LvName::new(&lv.name)
+            {
+                deletes.push((name, lv.size, DeleteReason::Prune));
             }
         }
     }
@@ -200,15 +243,26 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
                 Some(LvKind::Thin) => freed_thin += size,
                 _ => vg_free += size,
             }
-            cx.plan.actions.push(Action::DeleteVolume { volume: name, size: Bytes(size), reason });
+            cx.plan.actions.push(Action::DeleteVolume {
+                volume: name,
+                size: Bytes(size),
+                reason,
+            });
         }
     }
 
     // --- the thin pool (after deletions: they may free the space it needs) ------------
     let mut pool_size: Option<u64> = None; // the pool's data size after this plan, if usable
     if thin {
-        match (&pool_name, pool_name.as_ref().and_then(|p| observed.lv(p.as_str()))) {
-            (None, _) => cx.refuse(&cfg.pool_name(), RefusalKind::PoolUnavailable, "the pool name derived from the volume group is not a valid LV name".into()),
+        match (
+            &pool_name,
+            pool_name.as_ref().and_then(|p| observed.lv(p.as_str())),
+        ) {
+            (None, _) => cx.refuse(
+                &cfg.pool_name(),
+                RefusalKind::PoolUnavailable,
+                "the pool name derived from the volume group is not a valid LV name".into(),
+            ),
             (Some(_), Some(lv)) if lv.kind != LvKind::ThinPool => {
                 cx.refuse(&lv.name, RefusalKind::WrongKind, format!("an LV named {} exists but is not a thin pool; ember will not use or change it", lv.name));
             }
@@ -217,7 +271,9 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
                 if let Some(spec) = &desired.thin_pool {
                     let target = spec.size.resolve(vg.size, extent).0;
                     if target > lv.size {
-                        let grow = target - lv.size + pool_overhead(target, extent).saturating_sub(pool_overhead(lv.size, extent));
+                        let grow = target - lv.size
+                            + pool_overhead(target, extent)
+                                .saturating_sub(pool_overhead(lv.size, extent));
                         if grow > vg_free {
                             cx.refuse(name.as_str(), RefusalKind::InsufficientSpace, format!(
                                 "growing the pool to {} needs {} free in the volume group, which has {}",
@@ -225,7 +281,11 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
                         } else {
                             vg_free -= grow;
                             pool_size = Some(target);
-                            cx.plan.actions.push(Action::ExtendPool { pool: name.clone(), from: Bytes(lv.size), to: Bytes(target) });
+                            cx.plan.actions.push(Action::ExtendPool {
+                                pool: name.clone(),
+                                from: Bytes(lv.size),
+                                to: Bytes(target),
+                            });
                         }
                     } else if target < lv.size {
                         cx.refuse(name.as_str(), RefusalKind::Shrink, format!(
@@ -237,7 +297,9 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
             (Some(name), None) if wants_thin_volumes || desired.thin_pool.is_some() => {
                 let size = match &desired.thin_pool {
                     Some(spec) => spec.size.resolve(vg.size, extent),
-                    None => Bytes((vg.free as f64 * DEFAULT_POOL_FRACTION) as u64).round_down(extent),
+                    None => {
+                        Bytes((vg.free as f64 * DEFAULT_POOL_FRACTION) as u64).round_down(extent)
+                    }
                 };
                 let need = size.0 + pool_overhead(size.0, extent);
                 if size.0 == 0 || need > vg_free {
@@ -246,7 +308,10 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
                 } else {
                     vg_free -= need;
                     pool_size = Some(size.0);
-                    cx.plan.actions.push(Action::CreatePool { pool: name.clone(), size });
+                    cx.plan.actions.push(Action::CreatePool {
+                        pool: name.clone(),
+                        size,
+                    });
                 }
             }
             (Some(_), None) => {}
@@ -256,15 +321,28 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
     // --- growth and creation within capacity ---------------------------------------------
     if thin {
         let pool_lv = pool_name.as_ref().and_then(|p| observed.lv(p.as_str()));
-        let provisioned_now: u64 = observed.lvs.iter()
-            .filter(|l| l.kind == LvKind::Thin && pool_name.as_ref().is_some_and(|p| l.pool.as_deref() == Some(p.as_str())))
-            .map(|l| l.size).sum();
+        let provisioned_now: u64 = observed
+            .lvs
+            .iter()
+            .filter(|l| {
+                l.kind == LvKind::Thin
+                    && pool_name
+                        .as_ref()
+                        .is_some_and(|p| l.pool.as_deref() == Some(p.as_str()))
+            })
+            .map(|l| l.size)
+            .sum();
         let ratio = effective_ratio(cfg.max_over_subscription_ratio, pool_lv, provisioned_now);
         let mut provisioned = provisioned_now.saturating_sub(freed_thin);
-        let limit = pool_size.map(|s| (s as f64 * ratio * (1.0 - cfg.reserved_percentage as f64 / 100.0)) as u64);
+        let limit = pool_size
+            .map(|s| (s as f64 * ratio * (1.0 - cfg.reserved_percentage as f64 / 100.0)) as u64);
         let mut admit = |cx: &mut Ctx, name: &LvName, delta: u64| -> bool {
             let Some(limit) = limit else {
-                cx.refuse(name.as_str(), RefusalKind::PoolUnavailable, format!("the thin pool {} is not available", cx.cfg.pool_name()));
+                cx.refuse(
+                    name.as_str(),
+                    RefusalKind::PoolUnavailable,
+                    format!("the thin pool {} is not available", cx.cfg.pool_name()),
+                );
                 return false;
             };
             if provisioned + delta > limit {
@@ -280,12 +358,20 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
         };
         for (name, from, to) in extends {
             if admit(&mut cx, &name, to - from) {
-                cx.plan.actions.push(Action::ExtendVolume { volume: name, from: Bytes(from), to: Bytes(to) });
+                cx.plan.actions.push(Action::ExtendVolume {
+                    volume: name,
+                    from: Bytes(from),
+                    to: Bytes(to),
+                });
             }
         }
         for (name, size) in creates {
             if admit(&mut cx, &name, size) {
-                cx.plan.actions.push(Action::CreateVolume { volume: name, size: Bytes(size), thin: true });
+                cx.plan.actions.push(Action::CreateVolume {
+                    volume: name,
+                    size: Bytes(size),
+                    thin: true,
+                });
             }
         }
     } else {
@@ -293,9 +379,20 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
         let mut available = vg_free.saturating_sub(reserve);
         let mut admit = |cx: &mut Ctx, name: &LvName, delta: u64| -> bool {
             if delta > available {
-                cx.refuse(name.as_str(), RefusalKind::InsufficientSpace, format!(
-                    "needs {} but the volume group has {} available{}", Bytes(delta), Bytes(available),
-                    if reserve > 0 { format!(" ({}% reserved)", cx.cfg.reserved_percentage) } else { String::new() }));
+                cx.refuse(
+                    name.as_str(),
+                    RefusalKind::InsufficientSpace,
+                    format!(
+                        "needs {} but the volume group has {} available{}",
+                        Bytes(delta),
+                        Bytes(available),
+                        if reserve > 0 {
+                            format!(" ({}% reserved)", cx.cfg.reserved_percentage)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                );
                 return false;
             }
             available -= delta;
@@ -303,12 +400,20 @@ pub fn plan(cfg: &BackendConfig, desired: &BackendDesired, observed: &Observed, 
         };
         for (name, from, to) in extends {
             if admit(&mut cx, &name, to - from) {
-                cx.plan.actions.push(Action::ExtendVolume { volume: name, from: Bytes(from), to: Bytes(to) });
+                cx.plan.actions.push(Action::ExtendVolume {
+                    volume: name,
+                    from: Bytes(from),
+                    to: Bytes(to),
+                });
             }
         }
         for (name, size) in creates {
             if admit(&mut cx, &name, size) {
-                cx.plan.actions.push(Action::CreateVolume { volume: name, size: Bytes(size), thin: false });
+                cx.plan.actions.push(Action::CreateVolume {
+                    volume: name,
+                    size: Bytes(size),
+                    thin: false,
+                });
             }
         }
     }

@@ -28,19 +28,36 @@ impl Action {
     pub fn line(&self) -> String {
         match self {
             Action::CreatePool { pool, size } => format!("+ create thin pool {pool} {size}"),
-            Action::ExtendPool { pool, from, to } => format!("~ extend thin pool {pool} {from} -> {to}"),
-            Action::CreateVolume { volume, size, thin } => format!("+ create volume {volume} {size} ({})", if *thin { "thin" } else { "thick" }),
-            Action::ExtendVolume { volume, from, to } => format!("~ extend volume {volume} {from} -> {to}"),
-            Action::DeleteVolume { volume, size, reason } => format!("- delete volume {volume} {size} ({})", match reason {
-                DeleteReason::Absent => "state: absent",
-                DeleteReason::Prune => "not declared, prune: true",
-            }),
+            Action::ExtendPool { pool, from, to } => {
+                format!("~ extend thin pool {pool} {from} -> {to}")
+            }
+            Action::CreateVolume { volume, size, thin } => format!(
+                "+ create volume {volume} {size} ({})",
+                if *thin { "thin" } else { "thick" }
+            ),
+            Action::ExtendVolume { volume, from, to } => {
+                format!("~ extend volume {volume} {from} -> {to}")
+            }
+            Action::DeleteVolume {
+                volume,
+                size,
+                reason,
+            } => format!(
+                "- delete volume {volume} {size} ({})",
+                match reason {
+                    DeleteReason::Absent => "state: absent",
+                    DeleteReason::Prune => "not declared, prune: true",
+                }
+            ),
         }
     }
 }
 
 pub fn plan_text(plan: &Plan) -> String {
-    let mut s = format!("backend {} (volume group {}):\n", plan.backend, plan.volume_group);
+    let mut s = format!(
+        "backend {} (volume group {}):\n",
+        plan.backend, plan.volume_group
+    );
     for a in &plan.actions {
         let _ = writeln!(s, "  {}", a.line());
     }

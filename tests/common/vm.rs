@@ -19,13 +19,29 @@ pub fn require_vm(mode: &str) {
 /// Claims one of the guest's blank disks for this test alone (the tests of one boot share the
 /// disks; a counter under /run, which is the guest's own tmpfs, hands each out once).
 pub fn claim_disk() -> String {
-    let disks: Vec<String> = std::env::var("VM_DISKS").unwrap_or_default().split_whitespace().map(String::from).collect();
-    let f = OpenOptions::new().read(true).write(true).create(true).truncate(false).open("/run/ember-vm-disks").expect("open disk counter");
-    let mut f = nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, e)| e).expect("flock");
+    let disks: Vec<String> = std::env::var("VM_DISKS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open("/run/ember-vm-disks")
+        .expect("open disk counter");
+    let mut f = nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| e)
+        .expect("flock");
     let mut s = String::new();
     f.read_to_string(&mut s).expect("read counter");
     let next: usize = s.trim().parse().unwrap_or(0);
-    assert!(next < disks.len(), "out of VM disks ({} claimed): give the suite more --disk in tests/vm/run-tests", disks.len());
+    assert!(
+        next < disks.len(),
+        "out of VM disks ({} claimed): give the suite more --disk in tests/vm/run-tests",
+        disks.len()
+    );
     f.set_len(0).expect("truncate");
     f.rewind().expect("rewind");
     write!(f, "{}", next + 1).expect("write counter");
@@ -34,8 +50,17 @@ pub fn claim_disk() -> String {
 
 /// Runs a command, asserts success, returns stdout.
 pub fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(out.status.success(), "{cmd} {args:?} failed ({}):\n{}{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -58,15 +83,32 @@ pub struct Lv {
 }
 
 pub fn lvs(vg: &str) -> Vec<Lv> {
-    let out = run("lvs", &["--reportformat", "json", "--units", "b", "--nosuffix", "-o", "lv_name,lv_size,lv_attr,pool_lv,lv_tags", vg]);
+    let out = run(
+        "lvs",
+        &[
+            "--reportformat",
+            "json",
+            "--units",
+            "b",
+            "--nosuffix",
+            "-o",
+            "lv_name,lv_size,lv_attr,pool_lv,lv_tags",
+            vg,
+        ],
+    );
     let v: serde_json::Value = serde_json::from_str(&out).expect("lvs json");
-    v["report"][0]["lv"].as_array().expect("lv array").iter().map(|l| Lv {
-        name: l["lv_name"].as_str().unwrap_or_default().into(),
-        size: l["lv_size"].as_str().unwrap_or("0").parse().expect("size"),
-        attr: l["lv_attr"].as_str().unwrap_or_default().into(),
-        pool: l["pool_lv"].as_str().unwrap_or_default().into(),
-        tags: l["lv_tags"].as_str().unwrap_or_default().into(),
-    }).collect()
+    v["report"][0]["lv"]
+        .as_array()
+        .expect("lv array")
+        .iter()
+        .map(|l| Lv {
+            name: l["lv_name"].as_str().unwrap_or_default().into(),
+            size: l["lv_size"].as_str().unwrap_or("0").parse().expect("size"),
+            attr: l["lv_attr"].as_str().unwrap_or_default().into(),
+            pool: l["pool_lv"].as_str().unwrap_or_default().into(),
+            tags: l["lv_tags"].as_str().unwrap_or_default().into(),
+        })
+        .collect()
 }
 
 pub fn lv(vg: &str, name: &str) -> Option<Lv> {
@@ -74,5 +116,19 @@ pub fn lv(vg: &str, name: &str) -> Option<Lv> {
 }
 
 pub fn vg_size(vg: &str) -> u64 {
-    run("vgs", &["--noheadings", "--units", "b", "--nosuffix", "-o", "vg_size", vg]).trim().parse().expect("vg_size")
+    run(
+        "vgs",
+        &[
+            "--noheadings",
+            "--units",
+            "b",
+            "--nosuffix",
+            "-o",
+            "vg_size",
+            vg,
+        ],
+    )
+    .trim()
+    .parse()
+    .expect("vg_size")
 }

@@ -2,7 +2,9 @@
 use super::*;
 
 fn fixture(name: &str) -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lvm").join(name);
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/lvm")
+        .join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -22,14 +24,20 @@ fn mixed_vg_kinds_tags_and_usage() {
     assert_eq!(pool.size, 512 << 20);
     assert!(pool.metadata_percent.unwrap() > 0.0);
     let v1 = o.lv("volume-0001").unwrap();
-    assert_eq!((v1.kind, v1.size, v1.pool.as_deref()), (LvKind::Thin, 1 << 30, Some("vgfix-pool")));
+    assert_eq!(
+        (v1.kind, v1.size, v1.pool.as_deref()),
+        (LvKind::Thin, 1 << 30, Some("vgfix-pool"))
+    );
     assert!(v1.is_owned());
     let v2 = o.lv("volume-0002").unwrap();
     assert_eq!(v2.tags, ["ember-managed", "other:tag"]);
     assert!(v2.data_percent.unwrap() > 0.0, "20 MiB written");
     assert!(!o.lv("foreign-thin").unwrap().is_owned());
     let thick = o.lv("thick-1").unwrap();
-    assert_eq!((thick.kind, thick.size, thick.pool.as_deref()), (LvKind::Linear, 12 << 20, None));
+    assert_eq!(
+        (thick.kind, thick.size, thick.pool.as_deref()),
+        (LvKind::Linear, 12 << 20, None)
+    );
     assert!(thick.is_owned());
     // a snapshot and its origin are neither thin nor plain linear volumes: ember leaves them be
     assert_eq!(o.lv("legacy").unwrap().kind, LvKind::Other);
@@ -52,9 +60,15 @@ fn vg_not_found_is_exit_5_with_this_message() {
 
 #[test]
 fn unexpected_json_is_an_error_not_a_panic() {
-    for bad in ["", "{", "[]", "{\"report\": 5}", "{\"report\": [{\"vg\": [{\"vg_name\": \"v\"}]}]}",
+    for bad in [
+        "",
+        "{",
+        "[]",
+        "{\"report\": 5}",
+        "{\"report\": [{\"vg\": [{\"vg_name\": \"v\"}]}]}",
         "{\"report\": [{\"vg\": [{\"vg_name\": \"v\", \"vg_size\": \"x\", \"vg_free\": \"1\", \"vg_extent_size\": \"1\"}]}]}",
-        "{\"report\": [{\"vg\": [{\"vg_name\": \"v\", \"vg_size\": \"1\", \"vg_free\": \"1\", \"vg_extent_size\": \"0\"}]}]}"] {
+        "{\"report\": [{\"vg\": [{\"vg_name\": \"v\", \"vg_size\": \"1\", \"vg_free\": \"1\", \"vg_extent_size\": \"0\"}]}]}",
+    ] {
         assert!(parse_fullreport(bad, "v").is_err(), "{bad}");
     }
 }
