@@ -43,14 +43,10 @@ pub struct Global {
     /// The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)
     #[arg(long = "desired-state", value_name = "PATH", global = true)]
     pub desired_state: Option<PathBuf>,
-    /// Log level or RUST_LOG-style filter (error, warn, info, debug, trace)
-    #[arg(
-        long = "log-level",
-        value_name = "FILTER",
-        global = true,
-        default_value = "warn"
-    )]
-    pub log_level: String,
+    /// Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for
+    /// the daemon, warn otherwise)
+    #[arg(long = "log-level", value_name = "FILTER", global = true)]
+    pub log_level: Option<String>,
     /// Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)
     #[arg(
         long = "lvm",
@@ -87,5 +83,27 @@ pub enum Command {
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
+    },
+    /// Run the service: a supervisor and one worker process per LVM backend (foreground)
+    Daemon,
+    /// Ask the running daemon for its state: per backend, worker, last pass, capacity
+    Status {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the running daemon for a pass now
+    Reconcile {
+        /// Only this backend
+        #[arg(long, value_name = "NAME")]
+        backend: Option<String>,
+    },
+    /// Ask the running daemon to re-read cinder.conf and the desired state (as SIGHUP does)
+    Reload,
+    /// One backend's converging loop; started by `ember daemon`, not by hand
+    #[command(hide = true)]
+    Worker {
+        #[arg(long, value_name = "NAME")]
+        backend: String,
     },
 }

@@ -317,7 +317,13 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool) -> i32 {
     let mut reports = vec![];
     for b in &backends {
         let lvm = g.lvm.writer(b, &cfg.ember);
-        let r = reconcile::converge(b, desired.backend(&b.name), lvm.as_ref(), &policy);
+        let r = reconcile::converge(
+            b,
+            desired.backend(&b.name),
+            lvm.as_ref(),
+            &policy,
+            &std::sync::atomic::AtomicBool::new(false),
+        );
         if !json {
             print!("{}", report_text(&r));
         }
@@ -331,4 +337,85 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool) -> i32 {
         });
     }
     if ok { EXIT_OK } else { EXIT_ERROR }
+}
+
+/// The control socket named by the configuration, or the default when it cannot be read.
+fn control_socket(g: &Global) -> PathBuf {
+    config::load(&sources(g))
+        .config
+        .map(|c| c.ember.control_socket)
+        .unwrap_or_else(|| PathBuf::from("/run/ember/control.sock"))
+}
+
+fn call(
+    g: &Global,
+    req: &crate::daemon::control::Request,
+) -> Result<crate::daemon::control::Response, i32> {
+    match crate::daemon::control::call(&control_socket(g), req, std::time::Duration::from_secs(10))
+    {
+        Ok(r) if r.ok => Ok(r),
+        Ok(r) => {
+            eprintln!(
+                "ember: {}",
+                r.error
+                    .unwrap_or_else(|| "the daemon refused the request".into())
+            );
+            Err(EXIT_ERROR)
+        }
+        Err(e) => {
+            eprintln!("ember: {e}");
+            Err(EXIT_ERROR)
+        }
+    }
+}
+
+/// `ember status`: exit 0 when every backend is converged, 2 when some are pending or
+/// erroneous (nothing is wrong with the daemon itself), 1 when the daemon cannot be asked.
+pub fn status(g: &Global, json: bool) -> i32 {
+    use crate::daemon::control::Request;
+    let r = match call(g, &Request::Status) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let Some(st) = r.status else {
+        eprintln!("ember: the daemon sent no status");
+        return EXIT_ERROR;
+    };
+    if json {
+        print_json(&st);
+    } else {
+        print!("{}", st.text());
+    }
+    let all_converged = st
+        .backends
+        .iter()
+        .all(|b| b.state == crate::status::WorkerState::Converged);
+    if all_converged { EXIT_OK } else { EXIT_CHANGES }
+}
+
+pub fn reconcile(g: &Global, backend: Option<&str>) -> i32 {
+    use crate::daemon::control::Request;
+    match call(
+        g,
+        &Request::Reconcile {
+            backend: backend.map(str::to_string),
+        },
+    ) {
+        Ok(r) => {
+            println!("{}", r.message.unwrap_or_default());
+            EXIT_OK
+        }
+        Err(code) => code,
+    }
+}
+
+pub fn reload(g: &Global) -> i32 {
+    use crate::daemon::control::Request;
+    match call(g, &Request::Reload) {
+        Ok(r) => {
+            println!("{}", r.message.unwrap_or_default());
+            EXIT_OK
+        }
+        Err(code) => code,
+    }
 }

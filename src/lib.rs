@@ -6,9 +6,11 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod daemon;
 pub mod desired;
 pub mod lvm;
 pub mod names;
 pub mod problem;
 pub mod reconcile;
 pub mod size;
+pub mod status;

@@ -2,19 +2,37 @@ use clap::Parser;
 
 use ember::cli::{Cli, Command, EXIT_OK, EXIT_USAGE};
 use ember::commands;
+use tracing_subscriber::prelude::*;
 
+/// Under systemd (JOURNAL_STREAM set) logs go to the journal with structured fields (BACKEND=,
+/// VOLUME=, ACTION=, ...); otherwise human-readable to stderr. `RUST_LOG` overrides the level.
 fn init_logging(filter: &str) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| filter.to_string());
     let env_filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|e| {
-        eprintln!("ember: invalid log filter {filter:?} ({e}); using warn");
-        tracing_subscriber::EnvFilter::new("warn")
+        eprintln!("ember: invalid log filter {filter:?} ({e}); using info");
+        tracing_subscriber::EnvFilter::new("info")
     });
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        if let Ok(layer) = tracing_journald::layer() {
+            let layer = layer
+                .with_field_prefix(None)
+                .with_syslog_identifier("ember".into());
+            tracing_subscriber::registry()
+                .with(env_filter)
+                .with(layer)
+                .init();
+            return;
+        }
+    }
+    use std::io::IsTerminal;
+    let ansi = std::io::stderr().is_terminal();
     tracing_subscriber::fmt()
         .with_env_filter(env_filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(false)
         .init();
 }
@@ -28,11 +46,23 @@ fn main() {
             std::process::exit(code);
         }
     };
-    init_logging(&cli.global.log_level);
+    let service = matches!(cli.command, Command::Daemon | Command::Worker { .. });
+    init_logging(
+        cli.global
+            .log_level
+            .as_deref()
+            .unwrap_or(if service { "info" } else { "warn" }),
+    );
+    let g = &cli.global;
     let code = match &cli.command {
-        Command::Check { json } => commands::check(&cli.global, *json),
-        Command::Plan { backend, json } => commands::plan(&cli.global, backend.as_deref(), *json),
-        Command::Apply { backend, json } => commands::apply(&cli.global, backend.as_deref(), *json),
+        Command::Check { json } => commands::check(g, *json),
+        Command::Plan { backend, json } => commands::plan(g, backend.as_deref(), *json),
+        Command::Apply { backend, json } => commands::apply(g, backend.as_deref(), *json),
+        Command::Daemon => ember::daemon::supervisor::run(g),
+        Command::Worker { backend } => ember::daemon::worker::run(g, backend),
+        Command::Status { json } => commands::status(g, *json),
+        Command::Reconcile { backend } => commands::reconcile(g, backend.as_deref()),
+        Command::Reload => commands::reload(g),
     };
     std::process::exit(code);
 }

@@ -183,7 +183,7 @@ proptest! {
         let deletions = plan.actions.iter().filter(|a| a.is_destructive()).count();
         prop_assert!(deletions <= c.cap as usize);
 
-        let report = reconcile::converge(&cfg, Some(&desired), &sim, &policy);
+        let report = reconcile::converge(&cfg, Some(&desired), &sim, &policy, &std::sync::atomic::AtomicBool::new(false));
         prop_assert!(report.ok(), "apply failed: {:?}", report);
         let after = sim.observe(&vg).unwrap().unwrap();
 

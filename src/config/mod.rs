@@ -126,6 +126,18 @@ pub struct EmberSettings {
     pub lvm_read_timeout: Duration,
     #[serde(serialize_with = "ser_secs")]
     pub lvm_write_warn_after: Duration,
+    /// Where the daemon keeps its lock file (and, by default, its control socket).
+    pub run_dir: PathBuf,
+    pub control_socket: PathBuf,
+    /// A group whose members may use the control socket besides root.
+    pub control_group: Option<String>,
+    /// Each worker passes at least this often, to catch drift.
+    #[serde(serialize_with = "ser_secs")]
+    pub resync_interval: Duration,
+    /// How long `ember daemon` waits for workers to finish on stop before killing the ones
+    /// that are not writing.
+    #[serde(serialize_with = "ser_secs")]
+    pub stop_timeout: Duration,
 }
 
 fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -509,11 +521,36 @@ fn resolve_ember(ini: &Ini, anchor: &Path, problems: &mut Vec<Problem>) -> Optio
     let max_deletions = int("max_deletions_per_pass", 5, 0, 1_000_000) as u32;
     let read_timeout = int("lvm_read_timeout", 120, 1, 86_400) as u64;
     let write_warn = int("lvm_write_warn_after", 300, 1, 86_400) as u64;
+    let resync = int("resync_interval", 60, 1, 86_400) as u64;
+    let stop_timeout = int("stop_timeout", 60, 1, 3_600) as u64;
+    let path_opt = |key: &str| {
+        ini.get("ember", key)
+            .filter(|e| !e.value.trim().is_empty())
+            .map(|e| {
+                let p = PathBuf::from(e.value.trim());
+                if p.is_absolute() {
+                    p
+                } else {
+                    dir_of(&e.origin.file).join(p)
+                }
+            })
+    };
+    let run_dir = path_opt("run_dir").unwrap_or_else(|| PathBuf::from("/run/ember"));
+    let control_socket = path_opt("control_socket").unwrap_or_else(|| run_dir.join("control.sock"));
+    let control_group = ini
+        .get("ember", "control_group")
+        .map(|e| e.value.trim().to_string())
+        .filter(|g| !g.is_empty());
     ok.then(|| EmberSettings {
         desired_state,
         max_deletions_per_pass: max_deletions,
         lvm_read_timeout: Duration::from_secs(read_timeout),
         lvm_write_warn_after: Duration::from_secs(write_warn),
+        run_dir,
+        control_socket,
+        control_group,
+        resync_interval: Duration::from_secs(resync),
+        stop_timeout: Duration::from_secs(stop_timeout),
     })
 }
 

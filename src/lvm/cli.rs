@@ -38,6 +38,21 @@ struct Output {
     stdout: String,
 }
 
+/// The lvm command this process is running now (a worker runs one backend, one command at a
+/// time): `read: lvm fullreport ...` or `write: lvm lvcreate ...`. The supervisor uses it to
+/// decide whether a stuck worker may be killed (reads) or never (writes).
+static IN_FLIGHT: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+pub fn in_flight() -> Option<String> {
+    IN_FLIGHT.lock().ok().and_then(|g| g.clone())
+}
+
+fn set_in_flight(v: Option<String>) {
+    if let Ok(mut g) = IN_FLIGHT.lock() {
+        *g = v;
+    }
+}
+
 impl LvmCli {
     /// `lvm_conf_file` becomes `LVM_SYSTEM_DIR` (its directory) when the file exists, as in
     /// cinder's brick LVM layer; `lvm_suppress_fd_warnings` sets `LVM_SUPPRESS_FD_WARNINGS=1`.
@@ -105,10 +120,26 @@ impl LvmCli {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         tracing::debug!(command = %command, "running lvm");
+        // its own process group: a Ctrl-C or a signal to the daemon's group never reaches lvm
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let mut child = cmd.spawn().map_err(|source| LvmError::Spawn {
             command: command.clone(),
             source,
         })?;
+        let kind = if mode == Mode::Read { "read" } else { "write" };
+        set_in_flight(Some(format!("{kind}: {command}")));
+        let result = self.wait_child(mode, &command, &mut child);
+        set_in_flight(None);
+        result
+    }
+
+    fn wait_child(
+        &self,
+        mode: Mode,
+        command: &str,
+        child: &mut std::process::Child,
+    ) -> Result<Output, LvmError> {
+        let command = command.to_string();
         // drain both pipes in threads so a chatty lvm cannot block on a full pipe
         let mut out_pipe = child.stdout.take();
         let mut err_pipe = child.stderr.take();

@@ -134,6 +134,15 @@ impl std::str::FromStr for LvmSpec {
     }
 }
 
+impl std::fmt::Display for LvmSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LvmSpec::Exec(p) => write!(f, "exec:{}", p.display()),
+            LvmSpec::Sim(p) => write!(f, "sim:{}", p.display()),
+        }
+    }
+}
+
 impl LvmSpec {
     fn cli(
         path: &std::path::Path,

@@ -148,6 +148,23 @@ impl SimLvm {
             .map_err(|e| self.err(e.to_string()))
     }
 
+    /// Serialises access between processes (one daemon worker per backend shares the file).
+    fn lock(&self, exclusive: bool) -> Result<nix::fcntl::Flock<std::fs::File>, LvmError> {
+        let path = self.path.with_extension("lock");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| self.err(e.to_string()))?;
+        let arg = if exclusive {
+            nix::fcntl::FlockArg::LockExclusive
+        } else {
+            nix::fcntl::FlockArg::LockShared
+        };
+        nix::fcntl::Flock::lock(f, arg).map_err(|(_, e)| self.err(format!("lock: {e}")))
+    }
+
     /// Runs one simulated write command: load, check, change, save.
     fn write(
         &self,
@@ -156,6 +173,7 @@ impl SimLvm {
         vg: &VgName,
     ) -> Result<(), LvmError> {
         self.calls.set(self.calls.get() + 1);
+        let _lock = self.lock(true)?;
         let mut state = self.load()?;
         let fail = |stderr: String| LvmError::Failed {
             command: command.clone(),
@@ -185,6 +203,7 @@ fn check_space(vg: &SimVg, need: u64) -> Result<(), String> {
 impl LvmRead for SimLvm {
     fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
         self.calls.set(self.calls.get() + 1);
+        let _lock = self.lock(false)?;
         Ok(self
             .load()?
             .vgs

@@ -2,6 +2,8 @@
 //! A failed pool step or deletion stops the steps that relied on it (the next pass re-plans
 //! from a fresh read); other failures are independent and reported one by one.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::Serialize;
 
 use super::plan::{Action, Plan};
@@ -27,19 +29,32 @@ impl Outcome {
     }
 }
 
-pub fn apply(lvm: &dyn LvmWrite, vg: &VgName, plan: &Plan, pool: Option<&LvName>) -> Outcome {
+/// `stop` is checked between steps: a worker told to stop finishes the lvm command under way,
+/// then skips the rest (the next pass, in whatever process, plans again from a fresh read).
+pub fn apply(
+    lvm: &dyn LvmWrite,
+    vg: &VgName,
+    plan: &Plan,
+    pool: Option<&LvName>,
+    stop: &AtomicBool,
+) -> Outcome {
     let mut out = Outcome::default();
     let mut blocked: Option<String> = None;
     for action in &plan.actions {
-        if let Some(why) = &blocked
-            && matches!(
-                action,
-                Action::CreateVolume { .. } | Action::ExtendVolume { .. }
-            )
-        {
+        let skip = if stop.load(Ordering::Relaxed) {
+            Some("skipped: ember is stopping".to_string())
+        } else if matches!(
+            action,
+            Action::CreateVolume { .. } | Action::ExtendVolume { .. }
+        ) {
+            blocked.clone()
+        } else {
+            None
+        };
+        if let Some(why) = skip {
             out.skipped.push(Failure {
                 action: action.clone(),
-                error: why.clone(),
+                error: why,
             });
             continue;
         }

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod plan;
 pub mod render;
 
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -58,6 +59,9 @@ pub struct PassReport {
     pub error: Option<String>,
     pub lvm_calls: u64,
     pub duration_ms: u64,
+    /// The last state read (after applying, when something was applied).
+    #[serde(skip)]
+    pub observed: Option<Observed>,
 }
 
 impl PassReport {
@@ -72,6 +76,7 @@ pub fn converge(
     desired: Option<&BackendDesired>,
     lvm: &dyn LvmWrite,
     policy: &Policy,
+    stop: &AtomicBool,
 ) -> PassReport {
     let start = Instant::now();
     let calls0 = lvm.calls();
@@ -83,19 +88,24 @@ pub fn converge(
         error: None,
         lvm_calls: 0,
         duration_ms: 0,
+        observed: None,
     };
     match observe_and_plan(cfg, desired, lvm, policy) {
         Err(e) => report.error = Some(e.to_string()),
-        Ok((_, p)) => {
+        Ok((observed, p)) => {
+            report.observed = Some(observed);
             if p.has_changes() {
                 let vg = VgName::new(&cfg.volume_group);
                 let pool = LvName::new(&cfg.pool_name()).ok();
                 match vg {
                     Err(e) => report.error = Some(e.to_string()),
                     Ok(vg) => {
-                        report.outcome = Some(apply(lvm, &vg, &p, pool.as_ref()));
+                        report.outcome = Some(apply(lvm, &vg, &p, pool.as_ref(), stop));
                         match observe_and_plan(cfg, desired, lvm, policy) {
-                            Ok((_, after)) => report.remaining = Some(after),
+                            Ok((o, after)) => {
+                                report.observed = Some(o);
+                                report.remaining = Some(after);
+                            }
                             Err(e) => report.error = Some(format!("after applying: {e}")),
                         }
                     }

@@ -1,0 +1,185 @@
+//! The control socket (`/run/ember/control.sock`, mode 0600): one JSON request per connection,
+//! one JSON response. Serves `ember status`, `ember reconcile` and `ember reload`.
+//!
+//! Only root, the daemon's own user, or members of `[ember] control_group` may use it (checked
+//! with SO_PEERCRED). Requests are limited to 64 KiB and 5 s; every client has its own task, so
+//! a slow or hostile one cannot block the daemon.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::status::DaemonStatus;
+
+pub const MAX_REQUEST: u64 = 64 * 1024;
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    Status,
+    Reconcile {
+        #[serde(default)]
+        backend: Option<String>,
+    },
+    Reload,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Response {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DaemonStatus>,
+}
+
+impl Response {
+    pub fn error(e: impl Into<String>) -> Self {
+        Response {
+            ok: false,
+            error: Some(e.into()),
+            message: None,
+            status: None,
+        }
+    }
+    pub fn message(m: impl Into<String>) -> Self {
+        Response {
+            ok: true,
+            error: None,
+            message: Some(m.into()),
+            status: None,
+        }
+    }
+}
+
+pub type Call = (Request, oneshot::Sender<Response>);
+
+/// Who may talk to the daemon.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub group: Option<nix::unistd::Gid>,
+}
+
+impl Access {
+    fn allows(&self, cred: &tokio::net::unix::UCred) -> bool {
+        let uid = cred.uid();
+        if uid == 0 || uid == nix::unistd::geteuid().as_raw() {
+            return true;
+        }
+        let Some(g) = self.group else { return false };
+        if cred.gid() == g.as_raw() {
+            return true;
+        }
+        // supplementary groups of the peer process
+        cred.pid()
+            .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("Groups:"))
+                    .map(|l| l.to_string())
+            })
+            .is_some_and(|l| {
+                l.split_whitespace()
+                    .skip(1)
+                    .any(|x| x == g.as_raw().to_string())
+            })
+    }
+}
+
+/// Binds the socket (mode 0600, or 0660 with a control group) and serves it forever.
+pub fn bind(path: &Path, access: &Access) -> std::io::Result<tokio::net::UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+    // the single-instance lock is held: a socket file here is a stale one
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path)?;
+    let mode = if access.group.is_some() { 0o660 } else { 0o600 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    if let Some(g) = access.group {
+        nix::unistd::chown(path, None, Some(g)).map_err(std::io::Error::from)?;
+    }
+    Ok(listener)
+}
+
+pub async fn serve(listener: tokio::net::UnixListener, access: Access, calls: mpsc::Sender<Call>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let access = access.clone();
+        let calls = calls.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(CLIENT_TIMEOUT, client(stream, access, calls)).await;
+        });
+    }
+}
+
+async fn client(stream: tokio::net::UnixStream, access: Access, calls: mpsc::Sender<Call>) {
+    let allowed = stream
+        .peer_cred()
+        .map(|c| access.allows(&c))
+        .unwrap_or(false);
+    let (rd, mut wr) = stream.into_split();
+    let response = if !allowed {
+        Response::error(
+            "permission denied: the control socket is for root (or [ember] control_group)",
+        )
+    } else {
+        let mut line = String::new();
+        let mut limited = BufReader::new(rd.take(MAX_REQUEST));
+        match limited.read_line(&mut line).await {
+            Ok(_) if !line.ends_with('\n') && line.len() as u64 >= MAX_REQUEST => {
+                Response::error("request too large")
+            }
+            Ok(_) => match serde_json::from_str::<Request>(line.trim()) {
+                Err(e) => Response::error(format!("malformed request: {e}")),
+                Ok(req) => {
+                    let (tx, rx) = oneshot::channel();
+                    if calls.send((req, tx)).await.is_err() {
+                        Response::error("the daemon is shutting down")
+                    } else {
+                        rx.await
+                            .unwrap_or_else(|_| Response::error("the daemon is shutting down"))
+                    }
+                }
+            },
+            Err(e) => Response::error(format!("cannot read the request: {e}")),
+        }
+    };
+    let mut s = serde_json::to_string(&response).unwrap_or_else(|_| "{\"ok\":false}".into());
+    s.push('\n');
+    let _ = wr.write_all(s.as_bytes()).await;
+}
+
+/// The client side, for `ember status`, `ember reconcile`, `ember reload`.
+pub fn call(path: &Path, req: &Request, timeout: Duration) -> Result<Response, String> {
+    let mut stream = std::os::unix::net::UnixStream::connect(path).map_err(|e| {
+        format!(
+            "cannot connect to {}: {e} (is `ember daemon` running?)",
+            path.display()
+        )
+    })?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    stream
+        .set_write_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    let mut s = serde_json::to_string(req).map_err(|e| e.to_string())?;
+    s.push('\n');
+    stream
+        .write_all(s.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut line = String::new();
+    std::io::BufReader::new(stream)
+        .read_line(&mut line)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&line)
+        .map_err(|e| format!("unexpected answer from the daemon ({e}): {line}"))
+}

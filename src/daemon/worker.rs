@@ -1,0 +1,311 @@
+//! `ember worker --backend NAME`: one backend's converging loop, started by the supervisor.
+//!
+//! A pass runs on start, when the desired-state file changes (debounced; in-place writes,
+//! editors' rename-over and symlink swaps such as a ConfigMap's `..data` all show up as events
+//! in the file's directory), on `reload` and `reconcile` from the supervisor, and every
+//! `resync_interval`. Passes never overlap: triggers during a pass coalesce into one more pass.
+//! A desired state that does not parse or validate changes nothing: the last good one stays.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+
+use super::ipc::{self, IPC_FD_ENV, ToSupervisor, ToWorker};
+use crate::cli::{EXIT_ERROR, EXIT_OK, Global};
+use crate::commands::sources;
+use crate::config::{self, BackendConfig, Config};
+use crate::desired::{self, BackendDesired};
+use crate::problem::Problem;
+use crate::reconcile::{self, Policy};
+use crate::status::{Capacity, PassSummary};
+
+const DEBOUNCE: Duration = Duration::from_millis(250);
+const HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// What a worker needs for a pass; re-read on reload.
+struct Inputs {
+    config: Config,
+    backend: BackendConfig,
+    desired_path: PathBuf,
+    /// The last desired state that parsed and validated (this backend's part).
+    desired: Option<BackendDesired>,
+}
+
+fn load_config(g: &Global, name: &str) -> Result<(Config, BackendConfig), String> {
+    let loaded = config::load(&sources(g));
+    let Some(cfg) = loaded.config else {
+        let errs: Vec<String> = loaded
+            .problems
+            .iter()
+            .filter(|p| p.is_error())
+            .map(|p| p.to_string())
+            .collect();
+        return Err(format!("configuration invalid: {}", errs.join("; ")));
+    };
+    match cfg.backend(name) {
+        Some(b) if b.managed => {
+            let b = b.clone();
+            Ok((cfg, b))
+        }
+        _ => Err(format!(
+            "backend {name:?} is not a managed backend in enabled_backends"
+        )),
+    }
+}
+
+/// Reads the desired state; `Err` keeps the previous one in force.
+fn read_desired(
+    path: &Path,
+    cfg: &Config,
+    name: &str,
+) -> Result<Option<BackendDesired>, Vec<Problem>> {
+    desired::load(path, cfg).map(|d| d.backends.get(name).cloned())
+}
+
+pub fn run(g: &Global, name: &str) -> i32 {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ember worker {name}: cannot start the runtime: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    rt.block_on(main_loop(g, name))
+}
+
+fn ipc_stream() -> Result<tokio::net::UnixStream, String> {
+    use std::os::fd::FromRawFd;
+    let fd: i32 = std::env::var(IPC_FD_ENV)
+        .map_err(|_| {
+            format!(
+                "{IPC_FD_ENV} is not set: `ember worker` is started by `ember daemon`, not by hand"
+            )
+        })?
+        .parse()
+        .map_err(|_| format!("{IPC_FD_ENV} is not a file descriptor"))?;
+    if fd < 3 {
+        return Err(format!(
+            "{IPC_FD_ENV}={fd} is not a socket the supervisor passed"
+        ));
+    }
+    // SAFETY: the supervisor passed this descriptor to us for this purpose, and nothing else in
+    // this process uses it; fstat below checks that it is a socket before we read from it.
+    let std = unsafe { std::os::unix::net::UnixStream::from_raw_fd(fd) };
+    std.peer_addr()
+        .map_err(|e| format!("{IPC_FD_ENV}={fd} is not a Unix socket: {e}"))?;
+    std.set_nonblocking(true).map_err(|e| e.to_string())?;
+    tokio::net::UnixStream::from_std(std).map_err(|e| e.to_string())
+}
+
+async fn main_loop(g: &Global, name: &str) -> i32 {
+    let stream = match ipc_stream() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ember worker {name}: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let (rd, mut wr) = stream.into_split();
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<ToSupervisor>();
+    tokio::spawn(async move {
+        while let Some(m) = out_rx.recv().await {
+            if wr.write_all(ipc::encode(&m).as_bytes()).await.is_err() {
+                break;
+            }
+        }
+    });
+    let send = |m: ToSupervisor| {
+        let _ = out_tx.send(m);
+    };
+    send(ToSupervisor::Started {
+        pid: std::process::id(),
+    });
+
+    let (config, backend) = match load_config(g, name) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(backend = name, "{e}");
+            return EXIT_ERROR;
+        }
+    };
+    let desired_path = g
+        .desired_state
+        .clone()
+        .unwrap_or_else(|| config.ember.desired_state.clone());
+    let mut inputs = Inputs {
+        config,
+        backend,
+        desired_path,
+        desired: None,
+    };
+    let reload_desired = |inputs: &mut Inputs| -> bool {
+        match read_desired(&inputs.desired_path, &inputs.config, name) {
+            Ok(d) => {
+                send(ToSupervisor::DesiredState { problems: vec![] });
+                let changed = d != inputs.desired;
+                inputs.desired = d;
+                changed
+            }
+            Err(problems) => {
+                for p in &problems {
+                    tracing::error!(
+                        backend = name,
+                        "desired state not used (the last good one stays in force): {p}"
+                    );
+                }
+                send(ToSupervisor::DesiredState { problems });
+                false
+            }
+        }
+    };
+    reload_desired(&mut inputs);
+
+    // file watching: the directory, so renames and symlink swaps are seen too
+    let (fs_tx, mut fs_rx) = mpsc::unbounded_channel::<()>();
+    let _watcher = watch(&inputs.desired_path, fs_tx);
+
+    let mut lines = BufReader::new(rd).lines();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut pending: Option<String> = Some("start".into());
+    let mut running: Option<tokio::task::JoinHandle<reconcile::PassReport>> = None;
+    let mut running_trigger = String::new();
+    let mut debounce: Option<Instant> = None;
+    let mut resync = tokio::time::interval_at(
+        Instant::now() + inputs.config.ember.resync_interval,
+        inputs.config.ember.resync_interval,
+    );
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+
+    loop {
+        if stop.load(Ordering::Relaxed) && running.is_none() {
+            tracing::info!(backend = name, "worker stopping");
+            return EXIT_OK;
+        }
+        if running.is_none() && !stop.load(Ordering::Relaxed) {
+            if let Some(trigger) = pending.take() {
+                let backend = inputs.backend.clone();
+                let desired = inputs.desired.clone();
+                let lvm = g.lvm.clone();
+                let settings = inputs.config.ember.clone();
+                let policy = Policy {
+                    max_deletions_per_pass: settings.max_deletions_per_pass,
+                };
+                let stop = stop.clone();
+                tracing::debug!(backend = name, trigger = %trigger, "pass starting");
+                running_trigger = trigger;
+                running = Some(tokio::task::spawn_blocking(move || {
+                    let writer = lvm.writer(&backend, &settings);
+                    reconcile::converge(&backend, desired.as_ref(), writer.as_ref(), &policy, &stop)
+                }));
+            }
+        }
+        tokio::select! {
+            line = lines.next_line() => match line {
+                Ok(Some(l)) => match serde_json::from_str::<ToWorker>(&l) {
+                    Ok(ToWorker::Stop) => stop.store(true, Ordering::Relaxed),
+                    Ok(ToWorker::Reconcile) => pending = Some("reconcile".into()),
+                    Ok(ToWorker::Reload) => {
+                        match load_config(g, name) {
+                            Ok((c, b)) => {
+                                inputs.config = c;
+                                inputs.backend = b;
+                            }
+                            Err(e) => tracing::error!(backend = name, "reload: {e}; keeping the running configuration"),
+                        }
+                        reload_desired(&mut inputs);
+                        pending = Some("reload".into());
+                    }
+                    Err(e) => tracing::warn!(backend = name, "ignoring a malformed message from the supervisor: {e}"),
+                },
+                // the supervisor is gone: finish what is under way and exit
+                Ok(None) | Err(_) => stop.store(true, Ordering::Relaxed),
+            },
+            Some(()) = fs_rx.recv() => debounce = Some(Instant::now() + DEBOUNCE),
+            _ = async { if let Some(d) = debounce { sleep_until(d).await } }, if debounce.is_some() => {
+                debounce = None;
+                if reload_desired(&mut inputs) {
+                    tracing::info!(backend = name, path = %inputs.desired_path.display(), "desired state changed");
+                    pending = Some("desired-state change".into());
+                }
+            }
+            _ = resync.tick() => if pending.is_none() { pending = Some("resync".into()) },
+            _ = heartbeat.tick() => send(ToSupervisor::Heartbeat { busy: crate::lvm::cli::in_flight() }),
+            _ = async { if let Some(t) = term.as_mut() { t.recv().await; } }, if term.is_some() => {
+                stop.store(true, Ordering::Relaxed);
+            }
+            done = async { match running.as_mut() { Some(h) => h.await, None => std::future::pending().await } }, if running.is_some() => {
+                running = None;
+                match done {
+                    Ok(report) => {
+                        let summary = PassSummary::from_report(&running_trigger, &report);
+                        log_pass(name, &summary);
+                        let capacity = report.observed.as_ref().map(|o| Capacity::of(&inputs.backend, o));
+                        send(ToSupervisor::Pass { summary, capacity });
+                    }
+                    Err(e) => tracing::error!(backend = name, "pass aborted: {e}"),
+                }
+            }
+        }
+    }
+}
+
+fn log_pass(name: &str, s: &PassSummary) {
+    for d in &s.done {
+        tracing::info!(backend = name, trigger = %s.trigger, "{d}");
+    }
+    for f in &s.failed {
+        tracing::error!(backend = name, trigger = %s.trigger, "{f}");
+    }
+    if let Some(e) = &s.error {
+        tracing::error!(backend = name, trigger = %s.trigger, "pass failed: {e}");
+    }
+    tracing::info!(backend = name, trigger = %s.trigger, lvm_calls = s.lvm_calls, duration_ms = s.duration_ms,
+        done = s.done.len(), refused = s.refused.len(), pending = s.pending, "pass finished");
+}
+
+/// Watches the desired-state file's directory; any event naming the file (or a `..data`
+/// symlink swap) wakes the worker. Returns the watcher, which must be kept alive.
+fn watch(path: &Path, tx: mpsc::UnboundedSender<()>) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let file = path.file_name().map(|f| f.to_os_string());
+    let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if let Ok(ev) = res {
+            let relevant = ev.paths.iter().any(|p| {
+                let n = p.file_name();
+                n == file.as_deref() || n.is_some_and(|n| n == "..data")
+            });
+            if relevant {
+                let _ = tx.send(());
+            }
+        }
+    })
+    .map_err(|e| {
+        tracing::warn!(
+            "cannot watch {}: {e}; relying on the periodic resync",
+            dir.display()
+        )
+    })
+    .ok()?;
+    if let Err(e) = w.watch(&dir, notify::RecursiveMode::NonRecursive) {
+        tracing::warn!(
+            "cannot watch {}: {e}; relying on the periodic resync",
+            dir.display()
+        );
+        return None;
+    }
+    Some(w)
+}

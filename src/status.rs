@@ -1,0 +1,282 @@
+//! What `ember status` shows: per backend, the worker, its last pass and the capacity figures
+//! cinder reports for a backend (total, free, provisioned, ratio, reserved).
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::BackendConfig;
+use crate::lvm::{LvKind, Observed};
+use crate::problem::Problem;
+use crate::reconcile::PassReport;
+use crate::reconcile::plan::effective_ratio;
+use crate::size::Bytes;
+
+/// Capacity as cinder's LVM driver reports it (in bytes here), plus the pool's usage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capacity {
+    pub total: u64,
+    pub free: u64,
+    pub provisioned: u64,
+    pub max_over_subscription_ratio: f64,
+    pub reserved_percentage: u8,
+    pub pool_size: Option<u64>,
+    pub data_percent: Option<f64>,
+    pub metadata_percent: Option<f64>,
+    pub volumes: usize,
+    pub owned_volumes: usize,
+}
+
+impl Capacity {
+    pub fn of(cfg: &BackendConfig, o: &Observed) -> Capacity {
+        let pool = o
+            .lv(&cfg.pool_name())
+            .filter(|l| l.kind == LvKind::ThinPool);
+        let vols = o
+            .lvs
+            .iter()
+            .filter(|l| matches!(l.kind, LvKind::Thin | LvKind::Linear));
+        let provisioned: u64 = vols.clone().map(|l| l.size).sum();
+        let (total, free) = match (cfg.lvm_type.is_thin(), pool) {
+            (true, Some(p)) => (
+                p.size,
+                (p.size as f64 * (1.0 - p.data_percent.unwrap_or(0.0) / 100.0)) as u64,
+            ),
+            (true, None) => (0, 0),
+            (false, _) => (o.vg.size, o.vg.free),
+        };
+        Capacity {
+            total,
+            free,
+            provisioned,
+            max_over_subscription_ratio: if cfg.lvm_type.is_thin() {
+                effective_ratio(cfg.max_over_subscription_ratio, pool, provisioned)
+            } else {
+                1.0
+            },
+            reserved_percentage: cfg.reserved_percentage,
+            pool_size: pool.map(|p| p.size),
+            data_percent: pool.and_then(|p| p.data_percent),
+            metadata_percent: pool.and_then(|p| p.metadata_percent),
+            volumes: vols.clone().count(),
+            owned_volumes: vols.filter(|l| l.is_owned()).count(),
+        }
+    }
+}
+
+/// A pass, summarised for status and the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PassSummary {
+    pub trigger: String,
+    /// Unix seconds at the end of the pass.
+    pub finished_at: u64,
+    pub duration_ms: u64,
+    pub lvm_calls: u64,
+    pub done: Vec<String>,
+    pub failed: Vec<String>,
+    pub refused: Vec<String>,
+    pub error: Option<String>,
+    /// Changes still pending after the pass (0 when converged).
+    pub pending: usize,
+}
+
+impl PassSummary {
+    pub fn from_report(trigger: &str, r: &PassReport) -> PassSummary {
+        let outcome = r.outcome.as_ref();
+        PassSummary {
+            trigger: trigger.to_string(),
+            finished_at: unix_now(),
+            duration_ms: r.duration_ms,
+            lvm_calls: r.lvm_calls,
+            done: outcome
+                .map(|o| o.done.iter().map(|a| a.line()).collect())
+                .unwrap_or_default(),
+            failed: outcome
+                .map(|o| {
+                    o.failed
+                        .iter()
+                        .chain(&o.skipped)
+                        .map(|f| format!("{}: {}", f.action.line(), f.error))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            refused: r
+                .plan
+                .iter()
+                .flat_map(|p| &p.refused)
+                .map(|x| format!("{}: {}", x.subject, x.reason))
+                .collect(),
+            error: r.error.clone(),
+            pending: r.remaining.as_ref().map(|p| p.actions.len()).unwrap_or(0),
+        }
+    }
+
+    pub fn converged(&self) -> bool {
+        self.error.is_none() && self.failed.is_empty() && self.pending == 0
+    }
+}
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerState {
+    Starting,
+    Converged,
+    Pending,
+    Error,
+    Restarting,
+    Stopping,
+}
+
+impl std::fmt::Display for WorkerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WorkerState::Starting => "starting",
+            WorkerState::Converged => "converged",
+            WorkerState::Pending => "pending",
+            WorkerState::Error => "error",
+            WorkerState::Restarting => "restarting",
+            WorkerState::Stopping => "stopping",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackendStatus {
+    pub name: String,
+    pub volume_group: String,
+    pub pid: Option<u32>,
+    pub state: WorkerState,
+    pub restarts: u32,
+    pub last_pass: Option<PassSummary>,
+    /// The desired state could not be used; the last good one stays in force.
+    pub desired_state_problems: Vec<Problem>,
+    pub capacity: Option<Capacity>,
+    /// `read` or `write` while an lvm command runs, with the command.
+    pub busy: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DaemonStatus {
+    pub pid: u32,
+    pub ready: bool,
+    pub config_files: Vec<std::path::PathBuf>,
+    /// The last reload's configuration problems (the running configuration stays).
+    pub config_problems: Vec<Problem>,
+    pub backends: Vec<BackendStatus>,
+}
+
+impl DaemonStatus {
+    /// systemd's STATUS= line: `2 backends: 1 converged, 1 error (lvm-2: volume group ... not found)`.
+    pub fn summary(&self) -> String {
+        let n = self.backends.len();
+        let count = |s: WorkerState| self.backends.iter().filter(|b| b.state == s).count();
+        let mut parts = vec![];
+        for (s, label) in [
+            (WorkerState::Converged, "converged"),
+            (WorkerState::Pending, "pending"),
+            (WorkerState::Error, "error"),
+            (WorkerState::Starting, "starting"),
+            (WorkerState::Restarting, "restarting"),
+        ] {
+            let c = count(s);
+            if c > 0 {
+                parts.push(format!("{c} {label}"));
+            }
+        }
+        let mut line = format!(
+            "{n} backend{}: {}",
+            if n == 1 { "" } else { "s" },
+            if parts.is_empty() {
+                "none".to_string()
+            } else {
+                parts.join(", ")
+            }
+        );
+        let errors: Vec<String> = self
+            .backends
+            .iter()
+            .filter_map(|b| {
+                let e = b
+                    .last_pass
+                    .as_ref()
+                    .and_then(|p| p.error.clone())
+                    .or_else(|| b.desired_state_problems.first().map(|p| p.to_string()));
+                e.map(|e| format!("{}: {e}", b.name))
+            })
+            .collect();
+        if !errors.is_empty() {
+            line.push_str(&format!(" ({})", errors.join("; ")));
+        }
+        if let Some(p) = self.config_problems.iter().find(|p| p.is_error()) {
+            line.push_str(&format!("; reload failed, old configuration kept: {p}"));
+        }
+        line
+    }
+
+    pub fn text(&self) -> String {
+        use std::fmt::Write;
+        let mut s = format!("ember daemon pid {}: {}\n", self.pid, self.summary());
+        for b in &self.backends {
+            let _ = writeln!(
+                s,
+                "backend {} (volume group {}): {}, worker pid {}, {} restart(s)",
+                b.name,
+                b.volume_group,
+                b.state,
+                b.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+                b.restarts
+            );
+            if let Some(p) = &b.last_pass {
+                let _ = writeln!(
+                    s,
+                    "  last pass: {} s ago ({}), {} ms, {} lvm call(s), {} done, {} failed, {} pending",
+                    unix_now().saturating_sub(p.finished_at),
+                    p.trigger,
+                    p.duration_ms,
+                    p.lvm_calls,
+                    p.done.len(),
+                    p.failed.len(),
+                    p.pending
+                );
+                if let Some(e) = &p.error {
+                    let _ = writeln!(s, "  error: {e}");
+                }
+                for f in &p.failed {
+                    let _ = writeln!(s, "  failed: {f}");
+                }
+                for r in &p.refused {
+                    let _ = writeln!(s, "  refused: {r}");
+                }
+            }
+            for p in &b.desired_state_problems {
+                let _ = writeln!(s, "  desired state not used: {p}");
+            }
+            if let Some(c) = &b.capacity {
+                let _ = writeln!(
+                    s,
+                    "  capacity: total {}, free {}, provisioned {}, ratio {:.2}, reserved {}%, {} volume(s) ({} ember's){}",
+                    Bytes(c.total),
+                    Bytes(c.free),
+                    Bytes(c.provisioned),
+                    c.max_over_subscription_ratio,
+                    c.reserved_percentage,
+                    c.volumes,
+                    c.owned_volumes,
+                    match (c.data_percent, c.metadata_percent) {
+                        (Some(d), Some(m)) => format!(", pool data {d:.2}% metadata {m:.2}%"),
+                        _ => String::new(),
+                    }
+                );
+            }
+        }
+        for p in &self.config_problems {
+            let _ = writeln!(s, "config: {p}");
+        }
+        s
+    }
+}
