@@ -339,12 +339,9 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool) -> i32 {
     if ok { EXIT_OK } else { EXIT_ERROR }
 }
 
-/// The control socket named by the configuration, or the default when it cannot be read.
+/// The control socket named by the configuration (read leniently: see config::control_socket_lenient).
 fn control_socket(g: &Global) -> PathBuf {
-    config::load(&sources(g))
-        .config
-        .map(|c| c.ember.control_socket)
-        .unwrap_or_else(|| PathBuf::from("/run/ember/control.sock"))
+    config::control_socket_lenient(&sources(g))
 }
 
 fn call(

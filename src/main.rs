@@ -15,17 +15,17 @@ fn init_logging(filter: &str) {
         eprintln!("ember: invalid log filter {filter:?} ({e}); using info");
         tracing_subscriber::EnvFilter::new("info")
     });
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
-        if let Ok(layer) = tracing_journald::layer() {
-            let layer = layer
-                .with_field_prefix(None)
-                .with_syslog_identifier("ember".into());
-            tracing_subscriber::registry()
-                .with(env_filter)
-                .with(layer)
-                .init();
-            return;
-        }
+    if std::env::var_os("JOURNAL_STREAM").is_some()
+        && let Ok(layer) = tracing_journald::layer()
+    {
+        let layer = layer
+            .with_field_prefix(None)
+            .with_syslog_identifier("ember".into());
+        tracing_subscriber::registry()
+            .with(env_filter)
+            .with(layer)
+            .init();
+        return;
     }
     use std::io::IsTerminal;
     let ansi = std::io::stderr().is_terminal();

@@ -219,6 +219,52 @@ pub fn load(sources: &Sources) -> Loaded {
     }
 }
 
+/// The control socket path from `[ember]`, read leniently: a client must find the daemon even
+/// while an operator's edit has broken cinder.conf (to be told so by `ember reload`).
+pub fn control_socket_lenient(sources: &Sources) -> PathBuf {
+    let mut files: Vec<PathBuf> = sources.config_files.clone();
+    if files.is_empty() && sources.config_dirs.is_empty() {
+        files.push(PathBuf::from(DEFAULT_CONFIG_FILE));
+    }
+    for dir in &sources.config_dirs {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            let mut confs: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+                .collect();
+            confs.sort();
+            files.extend(confs);
+        }
+    }
+    let mut ini = Ini::default();
+    let mut ignored = vec![];
+    for f in &files {
+        ini.merge_file(f, &mut ignored);
+    }
+    let path = |key: &str| {
+        ini.get("ember", key)
+            .filter(|e| !e.value.trim().is_empty())
+            .map(|e| {
+                let p = PathBuf::from(e.value.trim());
+                if p.is_absolute() {
+                    p
+                } else {
+                    e.origin
+                        .file
+                        .parent()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_default()
+                        .join(p)
+                }
+            })
+    };
+    path("control_socket").unwrap_or_else(|| {
+        path("run_dir")
+            .unwrap_or_else(|| PathBuf::from("/run/ember"))
+            .join("control.sock")
+    })
+}
+
 fn at(origin: &Origin) -> (Option<PathBuf>, Option<usize>) {
     (Some(origin.file.clone()), Some(origin.line))
 }

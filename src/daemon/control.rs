@@ -17,6 +17,7 @@ use crate::status::DaemonStatus;
 
 pub const MAX_REQUEST: u64 = 64 * 1024;
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+const DRAIN_LIMIT: u64 = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
@@ -126,13 +127,13 @@ async fn client(stream: tokio::net::UnixStream, access: Access, calls: mpsc::Sen
         .map(|c| access.allows(&c))
         .unwrap_or(false);
     let (rd, mut wr) = stream.into_split();
+    let mut limited = BufReader::new(rd.take(MAX_REQUEST));
     let response = if !allowed {
         Response::error(
             "permission denied: the control socket is for root (or [ember] control_group)",
         )
     } else {
         let mut line = String::new();
-        let mut limited = BufReader::new(rd.take(MAX_REQUEST));
         match limited.read_line(&mut line).await {
             Ok(_) if !line.ends_with('\n') && line.len() as u64 >= MAX_REQUEST => {
                 Response::error("request too large")
@@ -155,6 +156,11 @@ async fn client(stream: tokio::net::UnixStream, access: Access, calls: mpsc::Sen
     let mut s = serde_json::to_string(&response).unwrap_or_else(|_| "{\"ok\":false}".into());
     s.push('\n');
     let _ = wr.write_all(s.as_bytes()).await;
+    let _ = wr.shutdown().await;
+    // read (a bounded amount of) what the client still sends, so that closing does not reset the
+    // connection before it has read the answer; the caller's timeout bounds the time
+    let mut rest = limited.into_inner().into_inner().take(DRAIN_LIMIT);
+    let _ = tokio::io::copy(&mut rest, &mut tokio::io::sink()).await;
 }
 
 /// The client side, for `ember status`, `ember reconcile`, `ember reload`.

@@ -16,8 +16,8 @@ pub enum ToSupervisor {
     },
     /// Sent after every pass, with the capacity figures read in it.
     Pass {
-        summary: PassSummary,
-        capacity: Option<Capacity>,
+        summary: Box<PassSummary>,
+        capacity: Option<Box<Capacity>>,
     },
     /// The desired state (re)read: its problems, empty when it was good.
     DesiredState {

@@ -342,9 +342,9 @@ impl Supervisor<'_> {
                         } else {
                             WorkerState::Converged
                         };
-                        w.status.last_pass = Some(summary);
-                        if capacity.is_some() {
-                            w.status.capacity = capacity;
+                        w.status.last_pass = Some(*summary);
+                        if let Some(c) = capacity {
+                            w.status.capacity = Some(*c);
                         }
                         if let Some(a) = self.awaiting.as_mut() {
                             a.remove(&name);

@@ -190,23 +190,24 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
             tracing::info!(backend = name, "worker stopping");
             return EXIT_OK;
         }
-        if running.is_none() && !stop.load(Ordering::Relaxed) {
-            if let Some(trigger) = pending.take() {
-                let backend = inputs.backend.clone();
-                let desired = inputs.desired.clone();
-                let lvm = g.lvm.clone();
-                let settings = inputs.config.ember.clone();
-                let policy = Policy {
-                    max_deletions_per_pass: settings.max_deletions_per_pass,
-                };
-                let stop = stop.clone();
-                tracing::debug!(backend = name, trigger = %trigger, "pass starting");
-                running_trigger = trigger;
-                running = Some(tokio::task::spawn_blocking(move || {
-                    let writer = lvm.writer(&backend, &settings);
-                    reconcile::converge(&backend, desired.as_ref(), writer.as_ref(), &policy, &stop)
-                }));
-            }
+        if running.is_none()
+            && !stop.load(Ordering::Relaxed)
+            && let Some(trigger) = pending.take()
+        {
+            let backend = inputs.backend.clone();
+            let desired = inputs.desired.clone();
+            let lvm = g.lvm.clone();
+            let settings = inputs.config.ember.clone();
+            let policy = Policy {
+                max_deletions_per_pass: settings.max_deletions_per_pass,
+            };
+            let stop = stop.clone();
+            tracing::debug!(backend = name, trigger = %trigger, "pass starting");
+            running_trigger = trigger;
+            running = Some(tokio::task::spawn_blocking(move || {
+                let writer = lvm.writer(&backend, &settings);
+                reconcile::converge(&backend, desired.as_ref(), writer.as_ref(), &policy, &stop)
+            }));
         }
         tokio::select! {
             line = lines.next_line() => match line {
@@ -249,7 +250,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
                         let summary = PassSummary::from_report(&running_trigger, &report);
                         log_pass(name, &summary);
                         let capacity = report.observed.as_ref().map(|o| Capacity::of(&inputs.backend, o));
-                        send(ToSupervisor::Pass { summary, capacity });
+                        send(ToSupervisor::Pass { summary: Box::new(summary), capacity: capacity.map(Box::new) });
                     }
                     Err(e) => tracing::error!(backend = name, "pass aborted: {e}"),
                 }

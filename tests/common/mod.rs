@@ -73,4 +73,5 @@ pub fn ember_in(dir: &Path, conf: &Path, args: &[&str]) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+pub mod daemon;
 pub mod vm;

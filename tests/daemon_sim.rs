@@ -1,0 +1,335 @@
+//! `ember daemon` end to end against the simulated LVM (plain `cargo test`): workers per
+//! backend, edits picked up without a signal, broken edits changing nothing, SIGHUP adding and
+//! removing backends, crashed workers restarted, a clean stop. The same scenarios run against
+//! real LVM in tests/vm_daemon.rs.
+
+mod common;
+use common::daemon::*;
+use common::*;
+
+fn conf(s: &Scratch, backends: &[&str]) -> std::path::PathBuf {
+    let mut c = format!("[DEFAULT]\nenabled_backends = {}\n", backends.join(","));
+    for b in backends {
+        c.push_str(&format!("[{b}]\nvolume_group = vg-{b}\n"));
+    }
+    c.push_str(&format!(
+        "[ember]\nrun_dir = {}\nresync_interval = 3600\n",
+        s.path("run").display()
+    ));
+    s.write("cinder.conf", &c)
+}
+
+fn setup(backends: &[&str], desired: &str) -> (Scratch, Daemon) {
+    let s = Scratch::new();
+    let mut vgs = vec![];
+    for b in ["a", "b", "c"] {
+        vgs.push(format!("\"vg-{b}\": {{\"size\": 10737418240}}"));
+    }
+    s.write("lvm.json", &format!("{{\"vgs\": {{{}}}}}", vgs.join(", ")));
+    let c = conf(&s, backends);
+    s.write("desired-state.yaml", desired);
+    let sim = format!("sim:{}", s.path("lvm.json").display());
+    let d = Daemon::start(s.dir.path(), &c, &["--lvm", &sim]);
+    (s, d)
+}
+
+fn lv_names(s: &Scratch, vg: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(&s.read("lvm.json")).unwrap();
+    v["vgs"][vg]["lvs"]
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn wait_lv(s: &Scratch, d: &Daemon, vg: &str, lv: &str, present: bool) {
+    let t = std::time::Instant::now();
+    while lv_names(s, vg).contains(&lv.to_string()) != present {
+        assert!(
+            t.elapsed().as_secs() < 10,
+            "{vg}/{lv} present={present} not reached; log:\n{}",
+            d.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+const TWO: &str = "backends:\n  a:\n    volumes:\n      a1: { size: 1G }\n  b:\n    volumes:\n      b1: { size: 1G }\n";
+
+#[test]
+fn two_backends_two_workers_converged_and_status_shows_them() {
+    let (s, mut d) = setup(&["a", "b"], TWO);
+    let st = d.wait_ready(10);
+    let pids = worker_pids(&st);
+    assert_eq!(pids.len(), 2);
+    for (name, pid) in &pids {
+        assert!(*pid > 0 && alive(*pid), "{name}");
+        let b = backend(&st, name);
+        assert_eq!(b["state"], "converged", "{st:#}");
+        assert_eq!(b["last_pass"]["trigger"], "start");
+        assert!(b["capacity"]["pool_size"].as_u64().unwrap() > 0);
+        assert_eq!(b["capacity"]["provisioned"], 1u64 << 30);
+    }
+    assert_eq!(lv_names(&s, "vg-a"), ["a1", "vg-a-pool"]);
+    assert_eq!(lv_names(&s, "vg-b"), ["b1", "vg-b-pool"]);
+    // one process per backend, named in its command line as cinder-volume's children are
+    assert_eq!(
+        workers_mentioning(&s.path("cinder.conf").display().to_string()).len(),
+        2
+    );
+    let text = d.ember(&["status"]);
+    assert_eq!(text.code, 0, "{text:?}");
+    assert!(text.stdout.contains("2 backends: 2 converged"), "{text:?}");
+
+    // a second daemon on the same host is refused
+    let r = d.ember(&["daemon"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("another ember daemon is running"),
+        "{r:?}"
+    );
+
+    assert_eq!(d.stop(10), 0);
+    for (_, pid) in pids {
+        assert!(!alive(pid), "worker {pid} left running");
+    }
+    assert!(!s.path("run/control.sock").exists());
+}
+
+#[test]
+fn edits_in_place_by_rename_and_by_symlink_swap_converge_without_a_signal() {
+    let (s, d) = setup(&["a", "b"], TWO);
+    d.wait_ready(10);
+    // in place
+    s.write(
+        "desired-state.yaml",
+        &format!("{TWO}      b2: {{ size: 1G }}\n"),
+    );
+    wait_lv(&s, &d, "vg-b", "b2", true);
+    // an editor's write-to-temp and rename-over
+    s.write(
+        "ds.tmp",
+        &format!("{TWO}      b2: {{ size: 1G }}\n      b3: {{ size: 1G }}\n"),
+    );
+    std::fs::rename(s.path("ds.tmp"), s.path("desired-state.yaml")).unwrap();
+    wait_lv(&s, &d, "vg-b", "b3", true);
+    let st = d.wait_for("pass after rename", 10, |st| {
+        backend(st, "b")["last_pass"]["trigger"] == "desired-state change"
+    });
+    assert_eq!(backend(&st, "b")["state"], "converged");
+}
+
+#[test]
+fn symlink_swap_like_a_configmap() {
+    // desired-state.yaml -> ..data/desired-state.yaml, ..data -> ..v1; the update swaps ..data
+    let s = Scratch::new();
+    s.write("lvm.json", r#"{"vgs": {"vg-a": {"size": 10737418240}}}"#);
+    let dir = s.path("cm");
+    std::fs::create_dir_all(dir.join("..v1")).unwrap();
+    std::fs::write(
+        dir.join("..v1/desired-state.yaml"),
+        "backends:\n  a:\n    volumes:\n      x1: { size: 1G }\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("..v1", dir.join("..data")).unwrap();
+    std::os::unix::fs::symlink("..data/desired-state.yaml", dir.join("desired-state.yaml"))
+        .unwrap();
+    let c = s.write("cinder.conf", &format!("[DEFAULT]\nenabled_backends = a\n[a]\nvolume_group = vg-a\n[ember]\nrun_dir = {}\ndesired_state = cm/desired-state.yaml\n", s.path("run").display()));
+    let sim = format!("sim:{}", s.path("lvm.json").display());
+    let d = Daemon::start(s.dir.path(), &c, &["--lvm", &sim]);
+    d.wait_ready(10);
+    assert!(lv_names(&s, "vg-a").contains(&"x1".to_string()));
+    std::fs::create_dir_all(dir.join("..v2")).unwrap();
+    std::fs::write(
+        dir.join("..v2/desired-state.yaml"),
+        "backends:\n  a:\n    volumes:\n      x1: { size: 1G }\n      x2: { size: 1G }\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("..v2", dir.join("..data_tmp")).unwrap();
+    std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
+    wait_lv(&s, &d, "vg-a", "x2", true);
+}
+
+#[test]
+fn a_broken_edit_changes_nothing_and_shows_the_error() {
+    let (s, d) = setup(&["a", "b"], TWO);
+    d.wait_ready(10);
+    let before = s.read("lvm.json");
+    // half-written: a new volume and a deletion, cut off mid-line
+    s.write("desired-state.yaml", "backends:\n  a:\n    prune: true\n    volumes:\n      zz: { size: 1G }\n  b:\n    volumes:\n      b1: { si");
+    let st = d.wait_for("the error in status", 10, |st| {
+        !backend(st, "a")["desired_state_problems"]
+            .as_array()
+            .is_none_or(|p| p.is_empty())
+    });
+    let p = &backend(&st, "a")["desired_state_problems"][0];
+    assert!(
+        p["file"].as_str().unwrap().ends_with("desired-state.yaml"),
+        "{p}"
+    );
+    assert!(p["line"].as_u64().is_some(), "{p}");
+    let text = d.ember(&["status"]);
+    assert!(text.stdout.contains("desired state not used"), "{text:?}");
+    // a pass on demand still uses the last good state: nothing changes
+    assert_eq!(d.ember(&["reconcile"]).code, 0);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(s.read("lvm.json"), before);
+    // fixing the file clears the error and converges
+    s.write(
+        "desired-state.yaml",
+        &format!("{TWO}      b9: {{ size: 1G }}\n"),
+    );
+    wait_lv(&s, &d, "vg-b", "b9", true);
+    d.wait_for("errors cleared", 10, |st| {
+        backend(st, "a")["desired_state_problems"]
+            .as_array()
+            .is_some_and(|p| p.is_empty())
+    });
+}
+
+#[test]
+fn sighup_adds_and_removes_backends_without_touching_the_others() {
+    let desired = "backends:\n  a:\n    volumes:\n      a1: { size: 1G }\n  b:\n    volumes:\n      b1: { size: 1G }\n";
+    let (s, d) = setup(&["a", "b"], desired);
+    let st = d.wait_ready(10);
+    let before = worker_pids(&st);
+
+    conf(&s, &["a", "b", "c"]);
+    s.write(
+        "desired-state.yaml",
+        &format!("{desired}  c:\n    volumes:\n      c1: {{ size: 1G }}\n"),
+    );
+    d.signal("HUP");
+    let st = d.wait_for("a third converged worker", 10, |st| {
+        st["ready"] == true && backend(st, "c")["state"] == "converged"
+    });
+    let after = worker_pids(&st);
+    assert_eq!(after.len(), 3);
+    for (name, pid) in &before {
+        assert!(
+            after.contains(&(name.clone(), *pid)),
+            "{name} kept its worker: {before:?} -> {after:?}"
+        );
+    }
+    assert!(lv_names(&s, "vg-c").contains(&"c1".to_string()));
+
+    let c_pid = backend(&st, "c")["pid"].as_u64().unwrap();
+    conf(&s, &["a", "b"]);
+    s.write("desired-state.yaml", desired);
+    let r = d.ember(&["reload"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("removed [c]"), "{r:?}");
+    d.wait_for("c gone", 10, |st| worker_pids(st).len() == 2);
+    assert!(!alive(c_pid), "c's worker stopped");
+    assert!(
+        lv_names(&s, "vg-c").contains(&"c1".to_string()),
+        "a removed backend's volumes stay"
+    );
+    assert_eq!(worker_pids(&d.status().unwrap()), before);
+}
+
+#[test]
+fn changed_backend_options_restart_only_that_worker() {
+    let (s, d) = setup(&["a", "b"], TWO);
+    let st = d.wait_ready(10);
+    let a_pid = backend(&st, "a")["pid"].as_u64().unwrap();
+    let b_pid = backend(&st, "b")["pid"].as_u64().unwrap();
+    let c = s
+        .read("cinder.conf")
+        .replace("[b]\n", "[b]\nreserved_percentage = 10\n");
+    s.write("cinder.conf", &c);
+    d.signal("HUP");
+    let st = d.wait_for("b restarted", 10, |st| {
+        st["ready"] == true
+            && backend(st, "b")["pid"].as_u64().is_some_and(|p| p != b_pid)
+            && backend(st, "b")["state"] == "converged"
+    });
+    assert_eq!(backend(&st, "a")["pid"].as_u64(), Some(a_pid));
+    assert_eq!(backend(&st, "b")["capacity"]["reserved_percentage"], 10);
+}
+
+#[test]
+fn an_invalid_cinder_conf_on_reload_keeps_everything_running() {
+    let (s, d) = setup(&["a", "b"], TWO);
+    let st = d.wait_ready(10);
+    let pids = worker_pids(&st);
+    // a hand edit that breaks the file at its end (the [ember] section above stays readable)
+    let good = s.read("cinder.conf");
+    let bad_line = good.lines().count() + 1;
+    s.write(
+        "cinder.conf",
+        &format!("{good}[lvm-new\nvolume_group = x\n"),
+    );
+    let r = d.ember(&["reload"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains(&format!("cinder.conf:{bad_line}: invalid section header")),
+        "{r:?}"
+    );
+    let st = d.status().unwrap();
+    assert_eq!(worker_pids(&st), pids, "nothing stopped");
+    assert_eq!(st["config_problems"][0]["line"], bad_line);
+    let text = d.ember(&["status"]);
+    assert!(
+        text.stdout
+            .contains("reload failed, old configuration kept"),
+        "{text:?}"
+    );
+    // SIGHUP too
+    d.signal("HUP");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(worker_pids(&d.status().unwrap()), pids);
+}
+
+#[test]
+fn a_killed_worker_is_restarted_and_its_next_pass_plans_nothing() {
+    let (_s, d) = setup(&["a", "b"], TWO);
+    let st = d.wait_ready(10);
+    let a_pid = backend(&st, "a")["pid"].as_u64().unwrap();
+    let b_pid = backend(&st, "b")["pid"].as_u64().unwrap();
+    std::process::Command::new("kill")
+        .args(["-9", &a_pid.to_string()])
+        .status()
+        .unwrap();
+    let st = d.wait_for("a restarted", 10, |st| {
+        let a = backend(st, "a");
+        a["restarts"] == 1
+            && a["pid"].as_u64().is_some_and(|p| p != a_pid)
+            && a["last_pass"]["trigger"] == "start"
+    });
+    let a = backend(&st, "a");
+    assert_eq!(
+        a["last_pass"]["done"],
+        serde_json::json!([]),
+        "nothing to do after a restart: {a:#}"
+    );
+    assert_eq!(a["last_pass"]["lvm_calls"], 1);
+    assert_eq!(backend(&st, "b")["pid"].as_u64(), Some(b_pid));
+    assert!(d.log().contains("worker exited unexpectedly"));
+}
+
+#[test]
+fn control_socket_rejects_malformed_and_oversized_requests() {
+    use std::io::{Read, Write};
+    let (s, d) = setup(&["a"], "backends: {}\n");
+    d.wait_ready(10);
+    let sock = s.path("run/control.sock");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&sock).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    for req in [
+        b"not json\n".to_vec(),
+        b"{\"cmd\":\"format_disks\"}\n".to_vec(),
+        vec![b'x'; 100_000],
+    ] {
+        let mut c = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+        let _ = c.write_all(&req);
+        let mut out = String::new();
+        c.read_to_string(&mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["ok"], false, "{out}");
+    }
+    // a client that connects and says nothing does not block others
+    let _idle = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    assert_eq!(d.ember(&["status"]).code, 0);
+}
