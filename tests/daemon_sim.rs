@@ -147,6 +147,9 @@ fn symlink_swap_like_a_configmap() {
     std::os::unix::fs::symlink("..v2", dir.join("..data_tmp")).unwrap();
     std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
     wait_lv(&s, &d, "vg-a", "x2", true);
+    // an in-place edit of the symlink's target, in another directory, is seen too
+    std::fs::write(dir.join("..v2/desired-state.yaml"), "backends:\n  a:\n    volumes:\n      x1: { size: 1G }\n      x2: { size: 1G }\n      x3: { size: 1G }\n").unwrap();
+    wait_lv(&s, &d, "vg-a", "x3", true);
 }
 
 #[test]

@@ -170,7 +170,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
 
     // file watching: the directory, so renames and symlink swaps are seen too
     let (fs_tx, mut fs_rx) = mpsc::unbounded_channel::<()>();
-    let _watcher = watch(&inputs.desired_path, fs_tx);
+    let mut watcher = DesiredWatch::new(&inputs.desired_path, fs_tx);
 
     let mut lines = BufReader::new(rd).lines();
     let stop = Arc::new(AtomicBool::new(false));
@@ -233,6 +233,9 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
             Some(()) = fs_rx.recv() => debounce = Some(Instant::now() + DEBOUNCE),
             _ = async { if let Some(d) = debounce { sleep_until(d).await } }, if debounce.is_some() => {
                 debounce = None;
+                if let Some(w) = watcher.as_mut() {
+                    w.refresh();
+                }
                 if reload_desired(&mut inputs) {
                     tracing::info!(backend = name, path = %inputs.desired_path.display(), "desired state changed");
                     pending = Some("desired-state change".into());
@@ -273,40 +276,79 @@ fn log_pass(name: &str, s: &PassSummary) {
         done = s.done.len(), refused = s.refused.len(), pending = s.pending, "pass finished");
 }
 
-/// Watches the desired-state file's directory; any event naming the file (or a `..data`
-/// symlink swap) wakes the worker. Returns the watcher, which must be kept alive.
-fn watch(path: &Path, tx: mpsc::UnboundedSender<()>) -> Option<notify::RecommendedWatcher> {
-    use notify::Watcher;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
-    let file = path.file_name().map(|f| f.to_os_string());
-    let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        if let Ok(ev) = res {
-            let relevant = ev.paths.iter().any(|p| {
-                let n = p.file_name();
-                n == file.as_deref() || n.is_some_and(|n| n == "..data")
-            });
-            if relevant {
+/// Watches the desired-state file: the directory it is named in (renames, `..data` symlink
+/// swaps) and, when it is a symlink, the directory of its target (in-place edits there). The
+/// target is re-resolved after every change, since a swap moves it.
+struct DesiredWatch {
+    watcher: notify::RecommendedWatcher,
+    path: PathBuf,
+    dirs: Vec<PathBuf>,
+    names: Arc<std::sync::Mutex<Vec<std::ffi::OsString>>>,
+}
+
+impl DesiredWatch {
+    fn new(path: &Path, tx: mpsc::UnboundedSender<()>) -> Option<DesiredWatch> {
+        let names: Arc<std::sync::Mutex<Vec<std::ffi::OsString>>> = Arc::default();
+        let seen = names.clone();
+        let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            let Ok(ev) = res else { return };
+            let Ok(names) = seen.lock() else { return };
+            if ev
+                .paths
+                .iter()
+                .any(|p| p.file_name().is_some_and(|n| names.iter().any(|x| x == n)))
+            {
                 let _ = tx.send(());
             }
-        }
-    })
-    .map_err(|e| {
-        tracing::warn!(
-            "cannot watch {}: {e}; relying on the periodic resync",
-            dir.display()
-        )
-    })
-    .ok()?;
-    if let Err(e) = w.watch(&dir, notify::RecursiveMode::NonRecursive) {
-        tracing::warn!(
-            "cannot watch {}: {e}; relying on the periodic resync",
-            dir.display()
-        );
-        return None;
+        })
+        .map_err(|e| {
+            tracing::warn!(
+                "cannot watch {}: {e}; relying on the periodic resync",
+                path.display()
+            )
+        })
+        .ok()?;
+        let mut w = DesiredWatch {
+            watcher,
+            path: path.to_path_buf(),
+            dirs: vec![],
+            names,
+        };
+        w.refresh();
+        Some(w)
     }
-    Some(w)
+
+    fn refresh(&mut self) {
+        use notify::Watcher;
+        let parent = |p: &Path| {
+            p.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf()
+        };
+        let mut dirs = vec![parent(&self.path)];
+        let mut names = vec![std::ffi::OsString::from("..data")];
+        names.extend(self.path.file_name().map(|n| n.to_os_string()));
+        if let Ok(target) = std::fs::canonicalize(&self.path) {
+            if !dirs.contains(&parent(&target)) {
+                dirs.push(parent(&target));
+            }
+            names.extend(target.file_name().map(|n| n.to_os_string()));
+        }
+        if let Ok(mut n) = self.names.lock() {
+            *n = names;
+        }
+        for old in self.dirs.iter().filter(|d| !dirs.contains(d)) {
+            let _ = self.watcher.unwatch(old);
+        }
+        for new in dirs.iter().filter(|d| !self.dirs.contains(d)) {
+            if let Err(e) = self.watcher.watch(new, notify::RecursiveMode::NonRecursive) {
+                tracing::warn!(
+                    "cannot watch {}: {e}; relying on the periodic resync",
+                    new.display()
+                );
+            }
+        }
+        self.dirs = dirs;
+    }
 }

@@ -1,0 +1,216 @@
+//! `ember daemon` against real LVM thin provisioning in the QEMU guest
+//! (tests/vm/run-tests daemon). One daemon lives through the whole story, as on a host:
+//! start with two backends, edits (in place, rename-over, symlink swap, broken), SIGHUP adding
+//! and removing a backend, kill -9 of a worker, stop. Every check of LVM uses the guest's `lvs`.
+
+mod common;
+use common::daemon::*;
+use common::vm::*;
+use common::*;
+
+use std::time::{Duration, Instant};
+
+const M: u64 = 1 << 20;
+
+fn conf(s: &Scratch, backends: &[&str]) {
+    let mut c = format!(
+        "[DEFAULT]\nenabled_backends = {}\nhost = vmhost\n",
+        backends.join(",")
+    );
+    for b in backends {
+        c.push_str(&format!(
+            "[{b}]\nvolume_group = vg-{b}\nlvm_conf_file = None\n"
+        ));
+    }
+    c.push_str(&format!(
+        "[ember]\nrun_dir = {}\nresync_interval = 3600\ndesired_state = cm/desired-state.yaml\n",
+        s.path("run").display()
+    ));
+    s.write("cinder.conf", &c);
+}
+
+/// Writes a new desired state the way a ConfigMap update does: a new directory, then an
+/// atomic swap of the `..data` symlink.
+fn configmap_update(s: &Scratch, version: u32, text: &str) {
+    let cm = s.path("cm");
+    let dir = cm.join(format!("..v{version}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("desired-state.yaml"), text).unwrap();
+    let tmp = cm.join("..data_tmp");
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(format!("..v{version}"), &tmp).unwrap();
+    std::fs::rename(&tmp, cm.join("..data")).unwrap();
+    if !cm.join("desired-state.yaml").exists() {
+        std::os::unix::fs::symlink("..data/desired-state.yaml", cm.join("desired-state.yaml"))
+            .unwrap();
+    }
+}
+
+fn wait_lv(vg: &str, name: &str, d: &Daemon, secs: u64) -> Lv {
+    let t = Instant::now();
+    loop {
+        if let Some(l) = lv(vg, name) {
+            return l;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(secs),
+            "{vg}/{name} did not appear within {secs} s; log:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests daemon"]
+fn vm_daemon_lifecycle_on_real_lvm() {
+    require_vm("chroot");
+    for b in ["a", "b", "c"] {
+        create_vg(&format!("vg-{b}"));
+    }
+    let s = Scratch::new();
+    conf(&s, &["a", "b"]);
+    let two = "backends:\n  a:\n    volumes:\n      a1: { size: 64M }\n  b:\n    volumes:\n      b1: { size: 64M }\n";
+    configmap_update(&s, 1, two);
+
+    // --- start: two workers, both converged, READY (status "ready": true)
+    let t0 = Instant::now();
+    let mut d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &[]);
+    let st = d.wait_for("both converged", 120, |st| st["ready"] == true);
+    eprintln!(
+        "daemon ready with 2 backends after {} ms",
+        t0.elapsed().as_millis()
+    );
+    for b in ["a", "b"] {
+        assert_eq!(backend(&st, b)["state"], "converged", "{st:#}");
+        let pool = lv(&format!("vg-{b}"), &format!("vg-{b}-pool")).expect("pool");
+        assert!(pool.attr.starts_with('t'));
+        let v = lv(&format!("vg-{b}"), &format!("{b}1")).expect("volume");
+        assert_eq!((v.size, v.tags.as_str()), (64 * M, "ember-managed"));
+    }
+    let pids = worker_pids(&st);
+    assert_eq!(pids.len(), 2);
+
+    // --- edits without a signal: symlink swap (as a ConfigMap), in place, rename-over
+    let t1 = Instant::now();
+    configmap_update(&s, 2, &format!("{two}      b2: {{ size: 64M }}\n"));
+    wait_lv("vg-b", "b2", &d, 60);
+    eprintln!(
+        "edit (symlink swap) -> volume created in {} ms",
+        t1.elapsed().as_millis()
+    );
+    let real = s.path("cm/..v2/desired-state.yaml");
+    std::fs::write(
+        &real,
+        format!("{two}      b2: {{ size: 64M }}\n      b3: {{ size: 64M }}\n"),
+    )
+    .unwrap();
+    wait_lv("vg-b", "b3", &d, 60);
+    let tmp = s.path("cm/..v2/.desired-state.yaml.swp");
+    std::fs::write(
+        &tmp,
+        format!(
+            "{two}      b2: {{ size: 64M }}\n      b3: {{ size: 64M }}\n      b4: {{ size: 64M }}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::rename(&tmp, &real).unwrap();
+    wait_lv("vg-b", "b4", &d, 60);
+
+    // --- a broken edit changes nothing and shows the error
+    let before = (lvs("vg-a"), lvs("vg-b"));
+    std::fs::write(
+        &real,
+        "backends:\n  a:\n    prune: true\n    volumes: {}\n  b:\n    volumes:\n      b1: { size: ",
+    )
+    .unwrap();
+    let st = d.wait_for("the error", 30, |st| {
+        backend(st, "b")["desired_state_problems"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+    });
+    assert!(
+        backend(&st, "b")["desired_state_problems"][0]["line"]
+            .as_u64()
+            .is_some()
+    );
+    assert_eq!(d.ember(&["reconcile"]).code, 0);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        (lvs("vg-a"), lvs("vg-b")),
+        before,
+        "a broken desired state must change nothing"
+    );
+    let good = format!(
+        "{two}      b2: {{ size: 64M }}\n      b3: {{ size: 64M }}\n      b4: {{ size: 64M }}\n"
+    );
+    std::fs::write(&real, &good).unwrap();
+    d.wait_for("error cleared", 30, |st| {
+        backend(st, "b")["desired_state_problems"]
+            .as_array()
+            .is_some_and(|p| p.is_empty())
+    });
+
+    // --- SIGHUP with a third backend: it converges, the others keep their workers
+    conf(&s, &["a", "b", "c"]);
+    configmap_update(
+        &s,
+        3,
+        &format!("{good}  c:\n    volumes:\n      c1: {{ size: 64M }}\n"),
+    );
+    let t2 = Instant::now();
+    d.signal("HUP");
+    let st = d.wait_for("c converged", 120, |st| {
+        st["ready"] == true && backend(st, "c")["state"] == "converged"
+    });
+    eprintln!(
+        "SIGHUP with a new backend -> ready in {} ms",
+        t2.elapsed().as_millis()
+    );
+    assert!(lv("vg-c", "c1").is_some());
+    let now = worker_pids(&st);
+    for p in &pids {
+        assert!(now.contains(p), "{p:?} kept: {now:?}");
+    }
+    // ... and removed again: its worker stops, its volumes stay
+    let c_pid = backend(&st, "c")["pid"].as_u64().unwrap();
+    conf(&s, &["a", "b"]);
+    d.signal("HUP");
+    d.wait_for("c removed", 60, |st| worker_pids(st).len() == 2);
+    assert!(!alive(c_pid));
+    assert!(
+        lv("vg-c", "c1").is_some(),
+        "the removed backend's volumes stay"
+    );
+
+    // --- kill -9 a worker: restarted, and its next pass plans nothing
+    let a_pid = backend(&d.status().unwrap(), "a")["pid"].as_u64().unwrap();
+    std::process::Command::new("kill")
+        .args(["-9", &a_pid.to_string()])
+        .status()
+        .unwrap();
+    let st = d.wait_for("a restarted and passed", 60, |st| {
+        let a = backend(st, "a");
+        a["restarts"] == 1
+            && a["pid"].as_u64().is_some_and(|p| p != a_pid)
+            && a["last_pass"]["trigger"] == "start"
+    });
+    let a = backend(&st, "a");
+    assert_eq!(a["last_pass"]["done"], serde_json::json!([]), "{a:#}");
+    assert_eq!(
+        a["last_pass"]["lvm_calls"], 1,
+        "a converged pass is one lvm read"
+    );
+
+    // --- stop: everything exits, nothing is left running
+    let workers: Vec<u64> = worker_pids(&d.status().unwrap())
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(d.stop(60), 0);
+    for p in workers {
+        assert!(!alive(p), "worker {p} left running");
+    }
+    assert!(workers_mentioning(&s.path("cinder.conf").display().to_string()).is_empty());
+    assert!(!s.path("run/control.sock").exists());
+}
