@@ -336,3 +336,57 @@ fn control_socket_rejects_malformed_and_oversized_requests() {
     let _idle = std::os::unix::net::UnixStream::connect(&sock).unwrap();
     assert_eq!(d.ember(&["status"]).code, 0);
 }
+
+#[test]
+fn only_root_or_the_daemons_user_may_use_the_control_socket() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: needs root to run a client as another user");
+        return;
+    }
+    let (s, d) = setup(&["a"], "backends: {}\n");
+    d.wait_ready(10);
+    use std::os::unix::fs::PermissionsExt;
+    let nobody = |s: &Scratch| {
+        std::process::Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                ember_bin(),
+                "--config-file",
+            ])
+            .arg(s.path("cinder.conf"))
+            .arg("status")
+            .output()
+            .unwrap()
+    };
+    // the socket is 0600 and root's: nobody cannot connect at all
+    let mode = std::fs::Permissions::from_mode(0o755);
+    std::fs::set_permissions(s.dir.path(), mode.clone()).unwrap();
+    std::fs::set_permissions(s.path("run"), mode).unwrap();
+    std::fs::set_permissions(
+        s.path("cinder.conf"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let out = nobody(&s);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Permission denied"),
+        "{out:?}"
+    );
+    // even with the file mode opened up, the peer-credential check refuses
+    std::fs::set_permissions(
+        s.path("run/control.sock"),
+        std::fs::Permissions::from_mode(0o666),
+    )
+    .unwrap();
+    let out = nobody(&s);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("permission denied: the control socket is for root"),
+        "{out:?}"
+    );
+    assert_eq!(d.ember(&["status"]).code, 0, "root still may");
+}

@@ -170,7 +170,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
 
     // file watching: the directory, so renames and symlink swaps are seen too
     let (fs_tx, mut fs_rx) = mpsc::unbounded_channel::<()>();
-    let mut watcher = DesiredWatch::new(&inputs.desired_path, fs_tx);
+    let mut watcher = DesiredWatch::new(&inputs.desired_path, fs_tx.clone());
 
     let mut lines = BufReader::new(rd).lines();
     let stop = Arc::new(AtomicBool::new(false));
@@ -217,6 +217,12 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
                     Ok(ToWorker::Reload) => {
                         match load_config(g, name) {
                             Ok((c, b)) => {
+                                let path = g.desired_state.clone().unwrap_or_else(|| c.ember.desired_state.clone());
+                                if path != inputs.desired_path {
+                                    tracing::info!(backend = name, path = %path.display(), "the desired state moved");
+                                    watcher = DesiredWatch::new(&path, fs_tx.clone());
+                                    inputs.desired_path = path;
+                                }
                                 inputs.config = c;
                                 inputs.backend = b;
                             }
