@@ -348,8 +348,17 @@ fn call(
     g: &Global,
     req: &crate::daemon::control::Request,
 ) -> Result<crate::daemon::control::Response, i32> {
-    match crate::daemon::control::call(&control_socket(g), req, std::time::Duration::from_secs(10))
-    {
+    // a reload waits until new and restarted workers have passed once: give it time
+    let secs = if matches!(req, crate::daemon::control::Request::Reload) {
+        300
+    } else {
+        10
+    };
+    match crate::daemon::control::call(
+        &control_socket(g),
+        req,
+        std::time::Duration::from_secs(secs),
+    ) {
         Ok(r) if r.ok => Ok(r),
         Ok(r) => {
             eprintln!(

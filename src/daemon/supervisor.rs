@@ -70,6 +70,8 @@ struct Supervisor<'a> {
     ready: bool,
     shutting_down: bool,
     last_status_line: String,
+    /// `ember reload` callers, answered when the daemon is ready again.
+    reload_waiters: Vec<(tokio::sync::oneshot::Sender<Response>, String)>,
 }
 
 pub fn run(g: &Global) -> i32 {
@@ -171,6 +173,7 @@ async fn supervise(g: &Global) -> i32 {
         ready: false,
         shutting_down: false,
         last_status_line: String::new(),
+        reload_waiters: vec![],
     };
     let names: Vec<BackendConfig> = sup
         .config
@@ -203,10 +206,7 @@ async fn supervise(g: &Global) -> i32 {
         sup.check_ready();
         tokio::select! {
             Some(ev) = events.recv() => sup.handle(ev),
-            Some((req, reply)) = calls.recv() => {
-                let r = sup.control(req);
-                let _ = reply.send(r);
-            }
+            Some((req, reply)) = calls.recv() => sup.control(req, reply),
             _ = hup.recv() => { let _ = sup.reload(); }
             _ = term.recv() => break,
             _ = int.recv() => break,
@@ -455,6 +455,9 @@ impl Supervisor<'_> {
             let line = self.status().summary();
             tracing::info!("ready: {line}");
             systemd::ready(&line);
+            for (w, m) in self.reload_waiters.drain(..) {
+                let _ = w.send(Response::message(format!("{m}; ready: {line}")));
+            }
             self.last_status_line = line;
             return;
         }
@@ -467,23 +470,27 @@ impl Supervisor<'_> {
         }
     }
 
-    fn control(&mut self, req: Request) -> Response {
-        match req {
+    fn control(&mut self, req: Request, reply: tokio::sync::oneshot::Sender<Response>) {
+        let r = match req {
             Request::Status => Response {
                 ok: true,
                 error: None,
                 message: None,
                 status: Some(self.status()),
             },
+            // answered once the daemon is ready again (new and restarted workers have passed)
             Request::Reload => match self.reload() {
-                Ok(m) => Response::message(m),
+                Ok(m) => {
+                    self.reload_waiters.push((reply, m));
+                    return;
+                }
                 Err(e) => Response::error(e),
             },
+            Request::Reconcile { backend: Some(b) } if !self.workers.contains_key(&b) => {
+                Response::error(format!("no backend {b:?} is running"))
+            }
             Request::Reconcile { backend } => {
                 let names: Vec<String> = match backend {
-                    Some(b) if !self.workers.contains_key(&b) => {
-                        return Response::error(format!("no backend {b:?} is running"));
-                    }
                     Some(b) => vec![b],
                     None => self.workers.keys().cloned().collect(),
                 };
@@ -491,16 +498,15 @@ impl Supervisor<'_> {
                     .into_iter()
                     .filter(|n| self.send(n, ToWorker::Reconcile))
                     .collect();
-                Response::message(format!(
-                    "pass requested for {}",
-                    if sent.is_empty() {
-                        "no running worker".into()
-                    } else {
-                        sent.join(", ")
-                    }
-                ))
+                let who = if sent.is_empty() {
+                    "no running worker".to_string()
+                } else {
+                    sent.join(", ")
+                };
+                Response::message(format!("pass requested for {who}"))
             }
-        }
+        };
+        let _ = reply.send(r);
     }
 
     /// SIGHUP: re-read cinder.conf; start, stop, restart or reload workers accordingly.
