@@ -1,0 +1,170 @@
+//! The man pages cannot drift from the program: man/ember.8 is generated from the clap
+//! definitions (plus the hand-written man/ember.8.extra), and man/ember-desired-state.5 must
+//! name every option ember reads. `EMBER_UPDATE_MAN=1 cargo test --test man_pages` rewrites
+//! man/ember.8.
+
+use std::path::Path;
+
+use clap::CommandFactory;
+
+fn roff_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('-', "\\-")
+}
+
+/// A COMMANDS section from each visible subcommand's own arguments.
+fn commands_section(cmd: &clap::Command) -> String {
+    let mut s = String::from(".SH COMMANDS\n");
+    for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
+        let mut synopsis = format!("\\fBember {}\\fR", sub.get_name());
+        let args: Vec<&clap::Arg> = sub
+            .get_arguments()
+            .filter(|a| !a.is_hide_set() && !a.is_global_set())
+            .collect();
+        for a in &args {
+            let long = a
+                .get_long()
+                .map(|l| format!("\\fB\\-\\-{}\\fR", roff_escape(l)))
+                .unwrap_or_default();
+            let value = a
+                .get_value_names()
+                .and_then(|v| v.first())
+                .map(|v| format!(" \\fI{v}\\fR"))
+                .unwrap_or_default();
+            let takes = a.get_action().takes_values();
+            synopsis.push_str(&format!(
+                " [{long}{}]",
+                if takes { value } else { String::new() }
+            ));
+        }
+        s.push_str(&format!(
+            ".TP\n{synopsis}\n{}\n",
+            roff_escape(&sub.get_about().map(|a| a.to_string()).unwrap_or_default())
+        ));
+        if !args.is_empty() {
+            s.push_str(".RS\n");
+            for a in args {
+                let long = a
+                    .get_long()
+                    .map(|l| format!("\\fB\\-\\-{}\\fR", roff_escape(l)))
+                    .unwrap_or_default();
+                let value = a
+                    .get_value_names()
+                    .and_then(|v| v.first())
+                    .filter(|_| a.get_action().takes_values())
+                    .map(|v| format!(" \\fI{v}\\fR"))
+                    .unwrap_or_default();
+                s.push_str(&format!(
+                    ".TP\n{long}{value}\n{}\n",
+                    roff_escape(&a.get_help().map(|h| h.to_string()).unwrap_or_default())
+                ));
+            }
+            s.push_str(".RE\n");
+        }
+    }
+    s
+}
+
+fn generate() -> String {
+    let cmd = ember::cli::Cli::command();
+    let man = clap_mangen::Man::new(cmd.clone())
+        .section("8")
+        .date("2026-11-22")
+        .manual("System Administration")
+        .source(format!("ember {}", env!("CARGO_PKG_VERSION")));
+    let mut buf: Vec<u8> = vec![];
+    man.render_title(&mut buf).unwrap();
+    man.render_name_section(&mut buf).unwrap();
+    man.render_synopsis_section(&mut buf).unwrap();
+    man.render_description_section(&mut buf).unwrap();
+    man.render_options_section(&mut buf).unwrap();
+    let mut page = String::from_utf8(buf).unwrap();
+    page.push_str(&commands_section(&cmd));
+    page.push_str(&std::fs::read_to_string(root().join("man/ember.8.extra")).unwrap());
+    page
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn ember_8_matches_the_cli() {
+    let page = generate();
+    let path = root().join("man/ember.8");
+    if std::env::var_os("EMBER_UPDATE_MAN").is_some() {
+        std::fs::write(&path, &page).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == page,
+        "man/ember.8 is out of date with the CLI: run `EMBER_UPDATE_MAN=1 cargo test --test man_pages` and commit it"
+    );
+    for needle in [
+        "ember plan",
+        "ember apply",
+        "ember daemon",
+        "ember status",
+        "config\\-file",
+        "SIGHUP",
+        "EXIT STATUS",
+        "SEE ALSO",
+    ] {
+        assert!(page.contains(needle), "{needle}");
+    }
+    assert!(
+        !page.contains("\\fBember worker\\fR"),
+        "the internal worker command stays out of COMMANDS"
+    );
+}
+
+#[test]
+fn desired_state_5_names_every_option_ember_reads() {
+    let page = std::fs::read_to_string(root().join("man/ember-desired-state.5")).unwrap();
+    let src = std::fs::read_to_string(root().join("src/config/mod.rs")).unwrap();
+    // every key the config module reads: get("key"), ini.get(SECTION, "key"), int("key", ...), path_opt("key")
+    let mut keys = vec![];
+    for pat in [
+        "get(\"",
+        "ini.get(\"DEFAULT\", \"",
+        "ini.get(\"ember\", \"",
+        "ini.get(name, \"",
+        "int(\"",
+        "path_opt(\"",
+    ] {
+        for part in src.split(pat).skip(1) {
+            if let Some(k) = part
+                .split('"')
+                .next()
+                .filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !k.is_empty())
+            {
+                keys.push(k.to_string());
+            }
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    assert!(keys.len() > 15, "{keys:?}");
+    for k in &keys {
+        assert!(
+            page.contains(&k.replace('_', "_")),
+            "man/ember-desired-state.5 does not document {k}"
+        );
+    }
+}
+
+#[test]
+fn pages_render_without_warnings() {
+    let Ok(out) = std::process::Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .arg(root().join("man/ember.8"))
+        .arg(root().join("man/ember-desired-state.5"))
+        .output()
+    else {
+        panic!("groff is not installed (tests/run-all installs groff-base)");
+    };
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "groff warnings:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
