@@ -121,3 +121,195 @@ fn vm_systemd_ember_apply_works_under_systemd_with_udev() {
     );
     assert_eq!(s.ember(&["plan"]).code, 0);
 }
+
+fn ember_workers() -> Vec<String> {
+    let out = Command::new("pgrep")
+        .args(["-a", "-f", "ember.* worker --backend"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+fn sctl(args: &[&str]) -> std::process::Output {
+    Command::new("systemctl").args(args).output().unwrap()
+}
+
+/// What an operator would look at when something fails.
+fn diag() -> String {
+    let st = sctl(&["status", "ember", "--no-pager", "-l"]);
+    let j = Command::new("journalctl")
+        .args(["-u", "ember", "--no-pager", "-n", "60"])
+        .output()
+        .unwrap();
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&st.stdout),
+        String::from_utf8_lossy(&j.stdout)
+    )
+}
+
+fn reload_ok() {
+    let r = sctl(&["reload", "ember"]);
+    assert!(
+        r.status.success(),
+        "systemctl reload ember failed: {}\n{}",
+        String::from_utf8_lossy(&r.stderr),
+        diag()
+    );
+}
+
+fn write_conf(backends: &[&str], broken: bool) {
+    let mut c = format!(
+        "[DEFAULT]\nenabled_backends = {}\nhost = node01\n",
+        backends.join(",")
+    );
+    for b in backends {
+        c.push_str(&format!(
+            "[{b}]\nvolume_group = vg-{b}\nlvm_conf_file = None\n"
+        ));
+    }
+    if broken {
+        c.push_str("[oops\n");
+    }
+    std::fs::write("/etc/cinder/cinder.conf", c).unwrap();
+}
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests systemd"]
+fn vm_systemd_operators_day_with_the_shipped_unit() {
+    require_vm("systemd");
+    for b in ["a", "b", "c"] {
+        create_vg(&format!("vg-{b}"));
+    }
+    // install as a packager would, with the binary the tests built
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new(format!("{root}/install.sh"))
+        .env("PREFIX", "/usr/local")
+        .env("BIN", common::ember_bin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(std::path::Path::new("/usr/local/share/man/man8/ember.8").exists());
+    // a shorter watchdog than the shipped 30 s, to test it quickly
+    std::fs::create_dir_all("/etc/systemd/system/ember.service.d").unwrap();
+    std::fs::write(
+        "/etc/systemd/system/ember.service.d/test.conf",
+        "[Service]\nWatchdogSec=4s\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all("/etc/cinder").unwrap();
+    write_conf(&["a", "b"], false);
+    let two = "backends:\n  a:\n    volumes:\n      a1: { size: 64M }\n  b:\n    volumes:\n      b1: { size: 64M }\n";
+    std::fs::write("/etc/cinder/desired-state.yaml", two).unwrap();
+    run("systemctl", &["daemon-reload"]);
+
+    // start returns only after READY=1: the volumes exist when it returns
+    let t = Instant::now();
+    run("systemctl", &["start", "ember"]);
+    eprintln!("systemctl start ember: {} ms", t.elapsed().as_millis());
+    assert_eq!(prop("ember", "ActiveState"), "active");
+    assert!(
+        lv("vg-a", "a1").is_some() && lv("vg-b", "b1").is_some(),
+        "converged before start returned"
+    );
+    assert_eq!(prop("ember", "StatusText"), "2 backends: 2 converged");
+    let status = String::from_utf8_lossy(&sctl(&["status", "ember", "--no-pager", "-l"]).stdout)
+        .into_owned();
+    assert!(
+        status.contains("worker --backend a") && status.contains("worker --backend b"),
+        "{status}"
+    );
+    assert!(
+        status.contains("Status: \"2 backends: 2 converged\""),
+        "{status}"
+    );
+    let main_pid = prop("ember", "MainPID");
+    let before = ember_workers();
+    assert_eq!(before.len(), 2, "{before:?}");
+
+    // edit the desired state: converged without any command
+    std::fs::write(
+        "/etc/cinder/desired-state.yaml",
+        format!("{two}      b2: {{ size: 64M }}\n"),
+    )
+    .unwrap();
+    wait_for("b2", || lv("vg-b", "b2").is_some());
+
+    // reload with a new backend: returns after READY=1, others keep their workers
+    write_conf(&["a", "b", "c"], false);
+    std::fs::write(
+        "/etc/cinder/desired-state.yaml",
+        format!("{two}      b2: {{ size: 64M }}\n  c:\n    volumes:\n      c1: {{ size: 64M }}\n"),
+    )
+    .unwrap();
+    let t = Instant::now();
+    reload_ok();
+    eprintln!(
+        "systemctl reload ember (new backend): {} ms",
+        t.elapsed().as_millis()
+    );
+    assert!(
+        lv("vg-c", "c1").is_some(),
+        "the new backend converged before reload returned"
+    );
+    let after = ember_workers();
+    assert_eq!(after.len(), 3, "{after:?}");
+    for w in &before {
+        assert!(after.contains(w), "{w} kept");
+    }
+    assert_eq!(prop("ember", "MainPID"), main_pid);
+
+    // a broken cinder.conf: the reload fails, the service keeps running the old configuration
+    write_conf(&["a", "b", "c"], true);
+    let r = sctl(&["reload", "ember"]);
+    assert!(
+        !r.status.success(),
+        "reload of a broken cinder.conf must fail"
+    );
+    assert_eq!(prop("ember", "ActiveState"), "active");
+    assert!(
+        prop("ember", "StatusText").contains("reload failed, old configuration kept"),
+        "{}",
+        prop("ember", "StatusText")
+    );
+    assert_eq!(ember_workers().len(), 3);
+    write_conf(&["a", "b", "c"], false);
+    reload_ok();
+
+    // structured journal fields
+    let journal = run("journalctl", &["-u", "ember", "-o", "json", "--no-pager"]);
+    let structured = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["ACTION"] == "create_volume" && e["VOLUME"] == "c1");
+    let e = structured.unwrap_or_else(|| panic!("no entry with ACTION/VOLUME in:\n{journal}"));
+    assert_eq!(e["BACKEND"], "c");
+
+    // watchdog: a supervisor that stops answering is restarted by systemd
+    let t = Instant::now();
+    run("kill", &["-STOP", &main_pid]);
+    wait_for("a watchdog restart", || {
+        prop("ember", "NRestarts") == "1"
+            && prop("ember", "ActiveState") == "active"
+            && prop("ember", "MainPID") != main_pid
+    });
+    eprintln!(
+        "watchdog restart after SIGSTOP: {} ms (WatchdogSec=4s)",
+        t.elapsed().as_millis()
+    );
+    wait_for("three workers again", || ember_workers().len() == 3);
+    assert_eq!(prop("ember", "StatusText"), "3 backends: 3 converged");
+
+    // stop: everything exits, nothing is left behind
+    let t = Instant::now();
+    run("systemctl", &["stop", "ember"]);
+    eprintln!("systemctl stop ember: {} ms", t.elapsed().as_millis());
+    assert_eq!(prop("ember", "ActiveState"), "inactive");
+    assert!(ember_workers().is_empty(), "{:?}", ember_workers());
+    assert!(!std::path::Path::new("/run/ember/control.sock").exists());
+    // volumes stay
+    assert!(lv("vg-c", "c1").is_some());
+}

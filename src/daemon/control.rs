@@ -18,6 +18,7 @@ use crate::status::DaemonStatus;
 pub const MAX_REQUEST: u64 = 64 * 1024;
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 const DRAIN_LIMIT: u64 = 1 << 20;
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
@@ -116,7 +117,7 @@ pub async fn serve(listener: tokio::net::UnixListener, access: Access, calls: mp
         let access = access.clone();
         let calls = calls.clone();
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(CLIENT_TIMEOUT, client(stream, access, calls)).await;
+            client(stream, access, calls).await;
         });
     }
 }
@@ -134,7 +135,16 @@ async fn client(stream: tokio::net::UnixStream, access: Access, calls: mpsc::Sen
         )
     } else {
         let mut line = String::new();
-        match limited.read_line(&mut line).await {
+        // a slow client gets CLIENT_TIMEOUT to send its request; the answer may take longer
+        // (a reload answers once new workers have converged)
+        match tokio::time::timeout(CLIENT_TIMEOUT, limited.read_line(&mut line))
+            .await
+            .unwrap_or_else(|_| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "timed out",
+                ))
+            }) {
             Ok(_) if !line.ends_with('\n') && line.len() as u64 >= MAX_REQUEST => {
                 Response::error("request too large")
             }
@@ -145,8 +155,11 @@ async fn client(stream: tokio::net::UnixStream, access: Access, calls: mpsc::Sen
                     if calls.send((req, tx)).await.is_err() {
                         Response::error("the daemon is shutting down")
                     } else {
-                        rx.await
-                            .unwrap_or_else(|_| Response::error("the daemon is shutting down"))
+                        match tokio::time::timeout(ANSWER_TIMEOUT, rx).await {
+                            Ok(Ok(r)) => r,
+                            Ok(Err(_)) => Response::error("the daemon is shutting down"),
+                            Err(_) => Response::error("no answer within 10 minutes"),
+                        }
                     }
                 }
             },
@@ -160,7 +173,11 @@ async fn client(stream: tokio::net::UnixStream, access: Access, calls: mpsc::Sen
     // read (a bounded amount of) what the client still sends, so that closing does not reset the
     // connection before it has read the answer; the caller's timeout bounds the time
     let mut rest = limited.into_inner().into_inner().take(DRAIN_LIMIT);
-    let _ = tokio::io::copy(&mut rest, &mut tokio::io::sink()).await;
+    let _ = tokio::time::timeout(
+        CLIENT_TIMEOUT,
+        tokio::io::copy(&mut rest, &mut tokio::io::sink()),
+    )
+    .await;
 }
 
 /// The client side, for `ember status`, `ember reconcile`, `ember reload`.

@@ -269,17 +269,15 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
 }
 
 fn log_pass(name: &str, s: &PassSummary) {
-    for d in &s.done {
-        tracing::info!(backend = name, trigger = %s.trigger, "{d}");
-    }
-    for f in &s.failed {
-        tracing::error!(backend = name, trigger = %s.trigger, "{f}");
-    }
     if let Some(e) = &s.error {
         tracing::error!(backend = name, trigger = %s.trigger, "pass failed: {e}");
     }
+    for r in &s.refused {
+        tracing::warn!(backend = name, trigger = %s.trigger, "refused {r}");
+    }
     tracing::info!(backend = name, trigger = %s.trigger, lvm_calls = s.lvm_calls, duration_ms = s.duration_ms,
-        done = s.done.len(), refused = s.refused.len(), pending = s.pending, "pass finished");
+        "pass ({}): {} done, {} failed, {} refused, {} pending; {} lvm call(s), {} ms",
+        s.trigger, s.done.len(), s.failed.len(), s.refused.len(), s.pending, s.lvm_calls, s.duration_ms);
 }
 
 /// Watches the desired-state file: the directory it is named in (renames, `..data` symlink

@@ -69,11 +69,11 @@ pub fn apply(
         };
         match result {
             Ok(()) => {
-                tracing::info!(backend = %plan.backend, volume = %action.subject(), action = action.verb(), "done");
+                tracing::info!(backend = %plan.backend, volume = %action.subject(), action = action.verb(), "{}", action.line());
                 out.done.push(action.clone());
             }
             Err(e) => {
-                tracing::error!(backend = %plan.backend, volume = %action.subject(), action = action.verb(), error = %e, "failed");
+                tracing::error!(backend = %plan.backend, volume = %action.subject(), action = action.verb(), error = %e, "{} failed: {e}", action.line());
                 if matches!(
                     action,
                     Action::CreatePool { .. }
