@@ -168,9 +168,22 @@ pub struct Loaded {
     pub problems: Vec<Problem>,
 }
 
+impl Loaded {
+    /// The errors, one line each joined with "; " (for logs and control answers).
+    pub fn error_text(&self) -> String {
+        self.problems
+            .iter()
+            .filter(|p| p.is_error())
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 /// Reads `--config-file`s in order, then each `--config-dir`'s `*.conf` sorted by name.
-pub fn load(sources: &Sources) -> Loaded {
-    let mut problems = vec![];
+/// The files to read, in order: the `--config-file`s (default /etc/cinder/cinder.conf when
+/// neither option is given), then each `--config-dir`'s `*.conf` sorted by name.
+fn files_to_read(sources: &Sources, problems: &mut Vec<Problem>) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = sources.config_files.clone();
     if files.is_empty() && sources.config_dirs.is_empty() {
         files.push(PathBuf::from(DEFAULT_CONFIG_FILE));
@@ -192,6 +205,32 @@ pub fn load(sources: &Sources) -> Loaded {
             }
         }
     }
+    files
+}
+
+/// An `[ember]` path option, relative to the directory of the file that sets it.
+fn ember_path(ini: &Ini, key: &str) -> Option<PathBuf> {
+    ini.get("ember", key)
+        .filter(|e| !e.value.trim().is_empty())
+        .map(|e| {
+            let p = PathBuf::from(e.value.trim());
+            if p.is_absolute() {
+                p
+            } else {
+                e.origin
+                    .file
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default()
+                    .join(p)
+            }
+        })
+}
+
+/// Reads `--config-file`s in order, then each `--config-dir`'s `*.conf` sorted by name.
+pub fn load(sources: &Sources) -> Loaded {
+    let mut problems = vec![];
+    let files = files_to_read(sources, &mut problems);
     let mut ini = Ini::default();
     for f in &files {
         ini.merge_file(f, &mut problems);
@@ -222,44 +261,13 @@ pub fn load(sources: &Sources) -> Loaded {
 /// The control socket path from `[ember]`, read leniently: a client must find the daemon even
 /// while an operator's edit has broken cinder.conf (to be told so by `ember reload`).
 pub fn control_socket_lenient(sources: &Sources) -> PathBuf {
-    let mut files: Vec<PathBuf> = sources.config_files.clone();
-    if files.is_empty() && sources.config_dirs.is_empty() {
-        files.push(PathBuf::from(DEFAULT_CONFIG_FILE));
-    }
-    for dir in &sources.config_dirs {
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            let mut confs: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "conf"))
-                .collect();
-            confs.sort();
-            files.extend(confs);
-        }
-    }
-    let mut ini = Ini::default();
     let mut ignored = vec![];
-    for f in &files {
-        ini.merge_file(f, &mut ignored);
+    let mut ini = Ini::default();
+    for f in files_to_read(sources, &mut ignored) {
+        ini.merge_file(&f, &mut ignored);
     }
-    let path = |key: &str| {
-        ini.get("ember", key)
-            .filter(|e| !e.value.trim().is_empty())
-            .map(|e| {
-                let p = PathBuf::from(e.value.trim());
-                if p.is_absolute() {
-                    p
-                } else {
-                    e.origin
-                        .file
-                        .parent()
-                        .map(Path::to_path_buf)
-                        .unwrap_or_default()
-                        .join(p)
-                }
-            })
-    };
-    path("control_socket").unwrap_or_else(|| {
-        path("run_dir")
+    ember_path(&ini, "control_socket").unwrap_or_else(|| {
+        ember_path(&ini, "run_dir")
             .unwrap_or_else(|| PathBuf::from("/run/ember"))
             .join("control.sock")
     })
@@ -540,17 +548,8 @@ fn resolve_backend(
 
 fn resolve_ember(ini: &Ini, anchor: &Path, problems: &mut Vec<Problem>) -> Option<EmberSettings> {
     let dir_of = |p: &Path| p.parent().map(Path::to_path_buf).unwrap_or_default();
-    let desired_state = match ini.get("ember", "desired_state") {
-        Some(e) if !e.value.trim().is_empty() => {
-            let p = PathBuf::from(e.value.trim());
-            if p.is_absolute() {
-                p
-            } else {
-                dir_of(&e.origin.file).join(p)
-            }
-        }
-        _ => dir_of(anchor).join(DEFAULT_DESIRED_STATE_NAME),
-    };
+    let desired_state = ember_path(ini, "desired_state")
+        .unwrap_or_else(|| dir_of(anchor).join(DEFAULT_DESIRED_STATE_NAME));
     let mut ok = true;
     let mut int = |key: &str, default: i64, min: i64, max: i64| match ini
         .get("ember", key)
@@ -569,18 +568,7 @@ fn resolve_ember(ini: &Ini, anchor: &Path, problems: &mut Vec<Problem>) -> Optio
     let write_warn = int("lvm_write_warn_after", 300, 1, 86_400) as u64;
     let resync = int("resync_interval", 60, 1, 86_400) as u64;
     let stop_timeout = int("stop_timeout", 60, 1, 3_600) as u64;
-    let path_opt = |key: &str| {
-        ini.get("ember", key)
-            .filter(|e| !e.value.trim().is_empty())
-            .map(|e| {
-                let p = PathBuf::from(e.value.trim());
-                if p.is_absolute() {
-                    p
-                } else {
-                    dir_of(&e.origin.file).join(p)
-                }
-            })
-    };
+    let path_opt = |key: &str| ember_path(ini, key);
     let run_dir = path_opt("run_dir").unwrap_or_else(|| PathBuf::from("/run/ember"));
     let control_socket = path_opt("control_socket").unwrap_or_else(|| run_dir.join("control.sock"));
     let control_group = ini

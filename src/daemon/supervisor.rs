@@ -513,16 +513,9 @@ impl Supervisor<'_> {
     fn reload(&mut self) -> Result<String, String> {
         systemd::reloading();
         let loaded = config::load(&sources(self.g));
-        let Some(new) = loaded.config else {
-            let errs: Vec<String> = loaded
-                .problems
-                .iter()
-                .filter(|p| p.is_error())
-                .map(|p| p.to_string())
-                .collect();
-            for e in &errs {
-                tracing::error!("reload: {e}");
-            }
+        let Some(new) = loaded.config.clone() else {
+            let errs = loaded.error_text();
+            tracing::error!("reload: {errs}");
             tracing::error!(
                 "reload failed: the configuration has errors; the running configuration stays in force"
             );
@@ -530,10 +523,7 @@ impl Supervisor<'_> {
             let line = self.status().summary();
             systemd::ready(&line);
             self.last_status_line = line;
-            return Err(format!(
-                "configuration invalid, nothing changed: {}",
-                errs.join("; ")
-            ));
+            return Err(format!("configuration invalid, nothing changed: {errs}"));
         };
         self.config_problems = loaded.problems;
         let wanted: BTreeMap<String, BackendConfig> = new

@@ -38,14 +38,8 @@ struct Inputs {
 
 fn load_config(g: &Global, name: &str) -> Result<(Config, BackendConfig), String> {
     let loaded = config::load(&sources(g));
-    let Some(cfg) = loaded.config else {
-        let errs: Vec<String> = loaded
-            .problems
-            .iter()
-            .filter(|p| p.is_error())
-            .map(|p| p.to_string())
-            .collect();
-        return Err(format!("configuration invalid: {}", errs.join("; ")));
+    let Some(cfg) = loaded.config.clone() else {
+        return Err(format!("configuration invalid: {}", loaded.error_text()));
     };
     match cfg.backend(name) {
         Some(b) if b.managed => {

@@ -135,6 +135,9 @@ pub fn effective_ratio(ratio: Ratio, pool: Option<&LvInfo>, provisioned: u64) ->
     }
 }
 
+/// Decides whether growth or creation by `delta` bytes fits what capacity is left.
+type Admit<'a> = dyn FnMut(&mut Ctx, &LvName, u64) -> bool + 'a;
+
 struct Ctx<'a> {
     cfg: &'a BackendConfig,
     plan: Plan,
@@ -319,7 +322,8 @@ pub fn plan(
     }
 
     // --- growth and creation within capacity ---------------------------------------------
-    if thin {
+    // admits growth and creation one by one against the capacity left
+    let mut admit: Box<Admit> = if thin {
         let pool_lv = pool_name.as_ref().and_then(|p| observed.lv(p.as_str()));
         let provisioned_now: u64 = observed
             .lvs
@@ -336,7 +340,7 @@ pub fn plan(
         let mut provisioned = provisioned_now.saturating_sub(freed_thin);
         let limit = pool_size
             .map(|s| (s as f64 * ratio * (1.0 - cfg.reserved_percentage as f64 / 100.0)) as u64);
-        let mut admit = |cx: &mut Ctx, name: &LvName, delta: u64| -> bool {
+        let admit = move |cx: &mut Ctx, name: &LvName, delta: u64| -> bool {
             let Some(limit) = limit else {
                 cx.refuse(
                     name.as_str(),
@@ -356,28 +360,11 @@ pub fn plan(
             provisioned += delta;
             true
         };
-        for (name, from, to) in extends {
-            if admit(&mut cx, &name, to - from) {
-                cx.plan.actions.push(Action::ExtendVolume {
-                    volume: name,
-                    from: Bytes(from),
-                    to: Bytes(to),
-                });
-            }
-        }
-        for (name, size) in creates {
-            if admit(&mut cx, &name, size) {
-                cx.plan.actions.push(Action::CreateVolume {
-                    volume: name,
-                    size: Bytes(size),
-                    thin: true,
-                });
-            }
-        }
+        Box::new(admit)
     } else {
         let reserve = (vg.size as f64 * cfg.reserved_percentage as f64 / 100.0) as u64;
         let mut available = vg_free.saturating_sub(reserve);
-        let mut admit = |cx: &mut Ctx, name: &LvName, delta: u64| -> bool {
+        let admit = move |cx: &mut Ctx, name: &LvName, delta: u64| -> bool {
             if delta > available {
                 cx.refuse(
                     name.as_str(),
@@ -398,23 +385,24 @@ pub fn plan(
             available -= delta;
             true
         };
-        for (name, from, to) in extends {
-            if admit(&mut cx, &name, to - from) {
-                cx.plan.actions.push(Action::ExtendVolume {
-                    volume: name,
-                    from: Bytes(from),
-                    to: Bytes(to),
-                });
-            }
+        Box::new(admit)
+    };
+    for (name, from, to) in extends {
+        if admit(&mut cx, &name, to - from) {
+            cx.plan.actions.push(Action::ExtendVolume {
+                volume: name,
+                from: Bytes(from),
+                to: Bytes(to),
+            });
         }
-        for (name, size) in creates {
-            if admit(&mut cx, &name, size) {
-                cx.plan.actions.push(Action::CreateVolume {
-                    volume: name,
-                    size: Bytes(size),
-                    thin: false,
-                });
-            }
+    }
+    for (name, size) in creates {
+        if admit(&mut cx, &name, size) {
+            cx.plan.actions.push(Action::CreateVolume {
+                volume: name,
+                size: Bytes(size),
+                thin,
+            });
         }
     }
     cx.plan
