@@ -30,6 +30,7 @@ pub fn sources(g: &Global) -> Sources {
     Sources {
         config_files: g.config_file.clone(),
         config_dirs: g.config_dir.clone(),
+        allow_insecure_files: g.allow_insecure_files,
     }
 }
 

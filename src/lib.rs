@@ -14,3 +14,4 @@ pub mod problem;
 pub mod reconcile;
 pub mod size;
 pub mod status;
+pub mod trust;

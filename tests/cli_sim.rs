@@ -258,3 +258,64 @@ fn backend_selection_and_usage_errors() {
     assert!(r.stdout.contains("check") && r.stdout.contains("plan") && r.stdout.contains("apply"));
     assert!(!r.stdout.contains("sim:"), "--lvm is hidden");
 }
+
+#[test]
+fn files_other_users_can_write_are_refused_when_running_as_root() {
+    use std::os::unix::fs::PermissionsExt;
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: the check applies to root only");
+        return;
+    }
+    let s = setup("backends:\n  lvm-1:\n    volumes:\n      v: { size: 1G }\n");
+    let sim = sim_arg(&s);
+    let before = s.read("lvm.json");
+    std::fs::set_permissions(
+        s.path("desired-state.yaml"),
+        std::fs::Permissions::from_mode(0o666),
+    )
+    .unwrap();
+    let r = s.ember(&["--lvm", &sim, "apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("the desired state refused")
+            && r.stderr.contains("writable by everyone (mode 0666)"),
+        "{r:?}"
+    );
+    assert_eq!(s.read("lvm.json"), before, "nothing done");
+    let r = s.ember(&["--lvm", &sim, "--allow-insecure-files", "plan"]);
+    assert_eq!(r.code, 2, "the operator may accept it explicitly: {r:?}");
+
+    std::fs::set_permissions(
+        s.path("desired-state.yaml"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    nix::unistd::chown(
+        &s.path("cinder.conf"),
+        Some(nix::unistd::Uid::from_raw(65534)),
+        None,
+    )
+    .unwrap();
+    let r = s.ember(&["check"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("configuration file refused") && r.stderr.contains("owned by uid 65534"),
+        "{r:?}"
+    );
+    // a world-writable directory without the sticky bit: the file could be swapped
+    nix::unistd::chown(
+        &s.path("cinder.conf"),
+        Some(nix::unistd::Uid::from_raw(0)),
+        None,
+    )
+    .unwrap();
+    std::fs::set_permissions(s.dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let r = s.ember(&["check"]);
+    assert!(r.stderr.contains("without the sticky bit"), "{r:?}");
+    std::fs::set_permissions(s.dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    assert_eq!(
+        s.ember(&["check"]).code,
+        0,
+        "sticky /tmp-style directories are fine"
+    );
+}

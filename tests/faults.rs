@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 /// A fake lvm: `fullreport` runs `read`, anything else runs `write` (bash snippets). `$VG` is the
 /// volume group asked for; reports are the captured empty-VG fixture renamed to it.
 fn fake_lvm(s: &Scratch, read: &str, write: &str) -> String {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lvm/empty-vg.json");
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lvm/empty-vg.json");
     let dir = s.dir.path().display();
     let script = format!(
         "#!/bin/bash\nD={dir}\nVG=\"${{@: -1}}\"\necho \"$*\" >> $D/calls\nreport() {{ sed \"s/vgfix/$VG/\" {fixture}; }}\n\
@@ -20,7 +21,11 @@ fn fake_lvm(s: &Scratch, read: &str, write: &str) -> String {
         fixture = fixture.display()
     );
     let p = s.write("fake-lvm", &script);
-    std::process::Command::new("chmod").arg("755").arg(&p).status().unwrap();
+    std::process::Command::new("chmod")
+        .arg("755")
+        .arg(&p)
+        .status()
+        .unwrap();
     format!("exec:{}", p.display())
 }
 
@@ -34,7 +39,11 @@ fn setup(ember_opts: &str, desired: &str) -> Scratch {
 }
 
 fn calls(s: &Scratch) -> Vec<String> {
-    std::fs::read_to_string(s.path("calls")).unwrap_or_default().lines().map(String::from).collect()
+    std::fs::read_to_string(s.path("calls"))
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
 }
 
 #[test]
@@ -45,15 +54,26 @@ fn a_hanging_read_is_killed_and_reported() {
     let r = s.ember(&["--lvm", &lvm, "plan", "--backend", "a"]);
     assert!(t.elapsed() < Duration::from_secs(10), "not stuck");
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stdout.contains("did not finish within 1 s and was killed"), "{r:?}");
-    let left = std::process::Command::new("pgrep").args(["-f", "ember-fake-hang"]).output().unwrap();
+    assert!(
+        r.stdout
+            .contains("did not finish within 1 s and was killed"),
+        "{r:?}"
+    );
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", "ember-fake-hang"])
+        .output()
+        .unwrap();
     assert!(left.stdout.is_empty(), "the hung lvm was killed");
 }
 
 #[test]
 fn a_read_that_crashes_once_is_retried() {
     let s = setup("", "backends:\n  a:\n    volumes:\n      v: { size: 1G }\n");
-    let lvm = fake_lvm(&s, "if [ ! -e $D/crashed ]; then touch $D/crashed; exit 139; fi; report", "exit 0");
+    let lvm = fake_lvm(
+        &s,
+        "if [ ! -e $D/crashed ]; then touch $D/crashed; exit 139; fi; report",
+        "exit 0",
+    );
     let r = s.ember(&["--lvm", &lvm, "plan", "--backend", "a"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stdout.contains("+ create volume v"), "{r:?}");
@@ -66,46 +86,96 @@ fn a_write_that_crashes_is_not_retried() {
     let lvm = fake_lvm(&s, "report", "echo 'Internal error' >&2; exit 139");
     let r = s.ember(&["--lvm", &lvm, "apply", "--backend", "a"]);
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stdout.contains("FAILED") && r.stdout.contains("exit 139"), "{r:?}");
-    let writes = calls(&s).iter().filter(|c| c.starts_with("lvcreate")).count();
-    assert_eq!(writes, 1, "a failed write is never repeated blindly (the pool step failed, the rest skipped)");
+    assert!(
+        r.stdout.contains("FAILED") && r.stdout.contains("exit 139"),
+        "{r:?}"
+    );
+    let writes = calls(&s)
+        .iter()
+        .filter(|c| c.starts_with("lvcreate"))
+        .count();
+    assert_eq!(
+        writes, 1,
+        "a failed write is never repeated blindly (the pool step failed, the rest skipped)"
+    );
 }
 
 #[test]
 fn an_unreadable_report_is_a_clear_error() {
-    for bad in ["echo '{\"report\": [{\"vg\": [{\"vg_name\": \"'$VG'\", \"vg_size\": \"lots\"'", "echo 'WARNING: something'", "head -c 100 /dev/urandom"] {
+    for bad in [
+        "echo '{\"report\": [{\"vg\": [{\"vg_name\": \"'$VG'\", \"vg_size\": \"lots\"'",
+        "echo 'WARNING: something'",
+        "head -c 100 /dev/urandom",
+    ] {
         let s = setup("", "backends: {}\n");
         let lvm = fake_lvm(&s, bad, "exit 0");
         let r = s.ember(&["--lvm", &lvm, "plan", "--backend", "a"]);
         assert_eq!(r.code, 1, "{bad}: {r:?}");
-        assert!(r.stdout.contains("printed a report ember cannot read"), "{bad}: {r:?}");
+        assert!(
+            r.stdout.contains("printed a report ember cannot read"),
+            "{bad}: {r:?}"
+        );
     }
 }
 
 #[test]
 fn a_slow_write_is_waited_for_and_never_killed() {
-    let s = setup("lvm_write_warn_after = 1", "backends:\n  a:\n    volumes:\n      v: { size: 1G }\n");
+    let s = setup(
+        "lvm_write_warn_after = 1",
+        "backends:\n  a:\n    volumes:\n      v: { size: 1G }\n",
+    );
     let lvm = fake_lvm(&s, "report", "sleep 3; echo \"$*\" >> $D/finished; exit 0");
     let t = Instant::now();
-    let r = s.ember(&["--lvm", &lvm, "--log-level", "warn", "apply", "--backend", "a"]);
-    assert!(t.elapsed() >= Duration::from_secs(6), "waited for both writes (pool, volume)");
+    let r = s.ember(&[
+        "--lvm",
+        &lvm,
+        "--log-level",
+        "warn",
+        "apply",
+        "--backend",
+        "a",
+    ]);
+    assert!(
+        t.elapsed() >= Duration::from_secs(6),
+        "waited for both writes (pool, volume)"
+    );
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stderr.contains("ember never kills a write"), "{r:?}");
     let finished = std::fs::read_to_string(s.path("finished")).unwrap_or_default();
-    assert_eq!(finished.lines().count(), 2, "both writes ran to the end: {finished}");
+    assert_eq!(
+        finished.lines().count(),
+        2,
+        "both writes ran to the end: {finished}"
+    );
 }
 
 #[test]
 fn one_backends_hanging_lvm_degrades_that_backend_only() {
-    let s = setup("lvm_read_timeout = 1\nresync_interval = 3600", "backends:\n  a:\n    volumes:\n      v: { size: 1G }\n  b: {}\n");
-    let lvm = fake_lvm(&s, "if [ \"$VG\" = vga ]; then exec sleep 60; fi; report", "exit 0");
+    let s = setup(
+        "lvm_read_timeout = 1\nresync_interval = 3600",
+        "backends:\n  a:\n    volumes:\n      v: { size: 1G }\n  b: {}\n",
+    );
+    let lvm = fake_lvm(
+        &s,
+        "if [ \"$VG\" = vga ]; then exec sleep 60; fi; report",
+        "exit 0",
+    );
     let d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &["--lvm", &lvm]);
     let st = d.wait_ready(20);
     assert_eq!(backend(&st, "a")["state"], "error", "{st:#}");
-    assert!(backend(&st, "a")["last_pass"]["error"].as_str().unwrap().contains("was killed"), "{st:#}");
+    assert!(
+        backend(&st, "a")["last_pass"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("was killed"),
+        "{st:#}"
+    );
     assert_eq!(backend(&st, "b")["state"], "converged", "{st:#}");
     let line = d.ember(&["status"]).stdout;
-    assert!(line.contains("2 backends: 1 converged, 1 error (a: "), "{line}");
+    assert!(
+        line.contains("2 backends: 1 converged, 1 error (a: "),
+        "{line}"
+    );
     // and the daemon keeps serving
     assert_eq!(d.ember(&["reconcile", "--backend", "b"]).code, 0);
 }

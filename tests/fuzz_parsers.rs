@@ -14,16 +14,33 @@ fn cfg() -> ember::config::Config {
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("cinder.conf");
     std::fs::write(&f, "[DEFAULT]\nenabled_backends = a,b\n[a]\nvolume_group = va\n[b]\nvolume_group = vb\nlvm_type = default\n").unwrap();
-    ember::config::load(&ember::config::Sources { config_files: vec![f], config_dirs: vec![] }).config.unwrap()
+    ember::config::load(&ember::config::Sources {
+        config_files: vec![f],
+        config_dirs: vec![],
+        allow_insecure_files: true,
+    })
+    .config
+    .unwrap()
 }
 
 /// Lines made of INI's own pieces, so the fuzzer reaches past the first syntax error.
 fn ini_text() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
-        Just("[DEFAULT]".to_string()), Just("[a]".to_string()), Just("[backend_defaults]".to_string()), Just("[".to_string()),
-        Just("enabled_backends = a,b,".to_string()), Just("volume_group = x".to_string()), Just("  continued".to_string()),
-        Just("# c".to_string()), Just("; c".to_string()), Just("".to_string()), Just("k: v = w".to_string()), Just("\"q'".to_string()),
-        Just("reserved_percentage = ".to_string()), Just("\u{feff}".to_string()), Just("lvm_type = Thin".to_string()),
+        Just("[DEFAULT]".to_string()),
+        Just("[a]".to_string()),
+        Just("[backend_defaults]".to_string()),
+        Just("[".to_string()),
+        Just("enabled_backends = a,b,".to_string()),
+        Just("volume_group = x".to_string()),
+        Just("  continued".to_string()),
+        Just("# c".to_string()),
+        Just("; c".to_string()),
+        Just("".to_string()),
+        Just("k: v = w".to_string()),
+        Just("\"q'".to_string()),
+        Just("reserved_percentage = ".to_string()),
+        Just("\u{feff}".to_string()),
+        Just("lvm_type = Thin".to_string()),
         "[ -~]{0,20}".prop_map(|s| s),
     ];
     prop::collection::vec(piece, 0..30).prop_map(|v| v.join("\n"))
@@ -31,12 +48,25 @@ fn ini_text() -> impl Strategy<Value = String> {
 
 fn yaml_text() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
-        Just("backends:".to_string()), Just("  a:".to_string()), Just("  b:".to_string()), Just("    volumes:".to_string()),
-        Just("      v: { size: 1G }".to_string()), Just("      v: { size: 1G }".to_string()), Just("      w: { state: absent }".to_string()),
-        Just("    thin_pool: { size: 90% }".to_string()), Just("    prune: true".to_string()), Just("&x [*x]".to_string()),
-        Just("a: &a [*a,*a,*a]".to_string()), Just("- -".to_string()), Just("{{{{".to_string()), Just("? [a]: b".to_string()),
-        Just("      \"-rf\": { size: 1 }".to_string()), Just("      x_tmeta: { size: 99999999999999999999T }".to_string()),
-        Just("!!binary aGk=".to_string()), Just("\t".to_string()), "[ -~]{0,24}".prop_map(|s| s),
+        Just("backends:".to_string()),
+        Just("  a:".to_string()),
+        Just("  b:".to_string()),
+        Just("    volumes:".to_string()),
+        Just("      v: { size: 1G }".to_string()),
+        Just("      v: { size: 1G }".to_string()),
+        Just("      w: { state: absent }".to_string()),
+        Just("    thin_pool: { size: 90% }".to_string()),
+        Just("    prune: true".to_string()),
+        Just("&x [*x]".to_string()),
+        Just("a: &a [*a,*a,*a]".to_string()),
+        Just("- -".to_string()),
+        Just("{{{{".to_string()),
+        Just("? [a]: b".to_string()),
+        Just("      \"-rf\": { size: 1 }".to_string()),
+        Just("      x_tmeta: { size: 99999999999999999999T }".to_string()),
+        Just("!!binary aGk=".to_string()),
+        Just("\t".to_string()),
+        "[ -~]{0,24}".prop_map(|s| s),
     ];
     prop::collection::vec(piece, 0..30).prop_map(|v| v.join("\n"))
 }

@@ -44,6 +44,8 @@ const BACKEND_OPTIONS: &[&str] = &[
 pub struct Sources {
     pub config_files: Vec<PathBuf>,
     pub config_dirs: Vec<PathBuf>,
+    /// Accept files that users other than root can write (see `crate::trust`).
+    pub allow_insecure_files: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -146,6 +148,8 @@ fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error>
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Config {
+    #[serde(skip)]
+    pub allow_insecure_files: bool,
     pub config_files: Vec<PathBuf>,
     pub enabled_backends: Vec<String>,
     pub backends: Vec<BackendConfig>,
@@ -233,6 +237,16 @@ pub fn load(sources: &Sources) -> Loaded {
     let files = files_to_read(sources, &mut problems);
     let mut ini = Ini::default();
     for f in &files {
+        if !sources.allow_insecure_files {
+            if let Some(why) = crate::trust::untrusted(f) {
+                problems.push(Problem::error(
+                    Some(f.clone()),
+                    None,
+                    crate::trust::refusal("configuration file", &why),
+                ));
+                continue;
+            }
+        }
         ini.merge_file(f, &mut problems);
     }
     let anchor = sources
@@ -244,7 +258,10 @@ pub fn load(sources: &Sources) -> Loaded {
     let config = if problems.iter().any(Problem::is_error) {
         None
     } else {
-        resolve(&ini, &files, &anchor, &mut problems)
+        resolve(&ini, &files, &anchor, &mut problems).map(|mut c| {
+            c.allow_insecure_files = sources.allow_insecure_files;
+            c
+        })
     };
     let config = if problems.iter().any(Problem::is_error) {
         None
@@ -407,6 +424,7 @@ fn resolve(
         .map(|e| e.value.clone())
         .unwrap_or_else(|| "volume-%s".into());
     Some(Config {
+        allow_insecure_files: false,
         config_files: files.to_vec(),
         enabled_backends: enabled,
         backends,

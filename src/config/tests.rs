@@ -11,6 +11,7 @@ fn load_files(files: &[PathBuf]) -> Loaded {
     load(&Sources {
         config_files: files.to_vec(),
         config_dirs: vec![],
+        allow_insecure_files: true,
     })
 }
 
@@ -110,6 +111,7 @@ fn later_files_win_and_config_dir_is_read_sorted_after_files() {
     let l = load(&Sources {
         config_files: vec![a, b.clone()],
         config_dirs: vec![confd.clone()],
+        allow_insecure_files: true,
     });
     let c = l.config.unwrap();
     assert_eq!(c.backends[0].volume_group, "vg-dir-20");
@@ -289,6 +291,7 @@ fn missing_config_file_and_dir_are_errors() {
     let l = load(&Sources {
         config_files: vec!["/nonexistent/cinder.conf".into()],
         config_dirs: vec!["/nonexistent.d".into()],
+        allow_insecure_files: true,
     });
     assert!(l.config.is_none());
     assert_eq!(l.problems.iter().filter(|p| p.is_error()).count(), 2);

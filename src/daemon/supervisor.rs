@@ -238,6 +238,9 @@ fn worker_args(g: &Global, name: &str) -> Vec<OsString> {
         a.push("--log-level".into());
         a.push(l.into());
     }
+    if g.allow_insecure_files {
+        a.push("--allow-insecure-files".into());
+    }
     a.push("--lvm".into());
     a.push(g.lvm.to_string().into());
     a.push("worker".into());

@@ -8,6 +8,7 @@ fn cfg() -> Config {
     config::load(&Sources {
         config_files: vec![f],
         config_dirs: vec![],
+        allow_insecure_files: true,
     })
     .config
     .unwrap()
