@@ -237,15 +237,15 @@ pub fn load(sources: &Sources) -> Loaded {
     let files = files_to_read(sources, &mut problems);
     let mut ini = Ini::default();
     for f in &files {
-        if !sources.allow_insecure_files {
-            if let Some(why) = crate::trust::untrusted(f) {
-                problems.push(Problem::error(
-                    Some(f.clone()),
-                    None,
-                    crate::trust::refusal("configuration file", &why),
-                ));
-                continue;
-            }
+        if !sources.allow_insecure_files
+            && let Some(why) = crate::trust::untrusted(f)
+        {
+            problems.push(Problem::error(
+                Some(f.clone()),
+                None,
+                crate::trust::refusal("configuration file", &why),
+            ));
+            continue;
         }
         ini.merge_file(f, &mut problems);
     }

@@ -207,10 +207,10 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
 /// error: the caller keeps whatever state it had.
 pub fn load(path: &Path, config: &Config) -> Result<DesiredState, Vec<Problem>> {
     let one = |msg: String| vec![Problem::error(Some(path.to_path_buf()), None, msg)];
-    if !config.allow_insecure_files {
-        if let Some(why) = crate::trust::untrusted(path) {
-            return Err(one(crate::trust::refusal("the desired state", &why)));
-        }
+    if !config.allow_insecure_files
+        && let Some(why) = crate::trust::untrusted(path)
+    {
+        return Err(one(crate::trust::refusal("the desired state", &why)));
     }
     let meta =
         std::fs::metadata(path).map_err(|e| one(format!("cannot read the desired state: {e}")))?;
