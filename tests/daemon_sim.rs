@@ -396,13 +396,20 @@ fn only_root_or_the_daemons_user_may_use_the_control_socket() {
 fn rss_kib(pid: u64) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
 #[test]
 fn an_edit_storm_coalesces_and_ends_in_the_last_files_state() {
-    let (s, d) = setup(&["a"], "backends:\n  a:\n    volumes:\n      v0: { size: 4M }\n");
+    let (s, d) = setup(
+        &["a"],
+        "backends:\n  a:\n    volumes:\n      v0: { size: 4M }\n",
+    );
     let st = d.wait_ready(10);
     let pid = backend(&st, "a")["pid"].as_u64().unwrap();
     let rss_before = rss_kib(pid);
@@ -432,13 +439,35 @@ fn an_edit_storm_coalesces_and_ends_in_the_last_files_state() {
     // the final state is the last file's: v0..v300
     let t = std::time::Instant::now();
     while lv_names(&s, "vg-a").len() != n + 2 {
-        assert!(t.elapsed().as_secs() < 30, "not converged: {} LVs; log:\n{}", lv_names(&s, "vg-a").len(), d.log());
+        assert!(
+            t.elapsed().as_secs() < 30,
+            "not converged: {} LVs; log:\n{}",
+            lv_names(&s, "vg-a").len(),
+            d.log()
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let st = d.wait_for("converged", 10, |st| backend(st, "a")["state"] == "converged");
-    assert!(backend(&st, "a")["desired_state_problems"].as_array().is_some_and(|p| p.is_empty()));
+    let st = d.wait_for("converged", 10, |st| {
+        backend(st, "a")["state"] == "converged"
+    });
+    assert!(
+        backend(&st, "a")["desired_state_problems"]
+            .as_array()
+            .is_some_and(|p| p.is_empty())
+    );
     let passes = d.log().matches("pass (desired-state change)").count();
-    eprintln!("{n} rewrites in {} ms -> {passes} passes; worker RSS {rss_before} -> {} KiB", storm.as_millis(), rss_kib(pid));
-    assert!(passes < n / 5, "passes coalesce: {passes} passes for {n} rewrites");
-    assert!(rss_kib(pid) < rss_before + 8 * 1024, "memory stays bounded: {rss_before} -> {} KiB", rss_kib(pid));
+    eprintln!(
+        "{n} rewrites in {} ms -> {passes} passes; worker RSS {rss_before} -> {} KiB",
+        storm.as_millis(),
+        rss_kib(pid)
+    );
+    assert!(
+        passes < n / 5,
+        "passes coalesce: {passes} passes for {n} rewrites"
+    );
+    assert!(
+        rss_kib(pid) < rss_before + 8 * 1024,
+        "memory stays bounded: {rss_before} -> {} KiB",
+        rss_kib(pid)
+    );
 }

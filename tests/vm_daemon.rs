@@ -214,3 +214,119 @@ fn vm_daemon_lifecycle_on_real_lvm() {
     assert!(workers_mentioning(&s.path("cinder.conf").display().to_string()).is_empty());
     assert!(!s.path("run/control.sock").exists());
 }
+
+/// A small deterministic pseudo-random sequence (no dependency needed for jitter).
+struct Lcg(u64);
+impl Lcg {
+    fn next_ms(&mut self, lo: u64, hi: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        lo + (self.0 >> 33) % (hi - lo)
+    }
+}
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests daemon"]
+fn vm_kill_9_at_random_moments_loses_nothing_and_leaves_nothing_half_done() {
+    require_vm("chroot");
+    create_vg("vg-crash");
+    let rounds: u64 = std::env::var("EMBER_CRASH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    let per_round = 5;
+    let s = Scratch::new();
+    s.write("cinder.conf", &format!("[DEFAULT]\nenabled_backends = x\n[x]\nvolume_group = vg-crash\nlvm_conf_file = None\n[ember]\nrun_dir = {}\nresync_interval = 5\n", s.path("run").display()));
+    // a volume ember must never touch
+    run(
+        "lvcreate",
+        &["-q", "--yes", "-L", "8M", "-n", "foreign", "vg-crash"],
+    );
+    let desired = |n: u64| {
+        let mut t = String::from("backends:\n  x:\n    thin_pool: { size: 50% }\n    volumes:\n");
+        for i in 0..n {
+            t.push_str(&format!("      v{i}: {{ size: 64M }}\n"));
+        }
+        t
+    };
+    s.write("desired-state.yaml", &desired(per_round));
+    let mut d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &[]);
+    let mut rng = Lcg(42);
+    let mut supervisor_kills = 0;
+    for round in 1..=rounds {
+        s.write("desired-state.yaml", &desired(per_round * (round + 1)));
+        std::thread::sleep(Duration::from_millis(rng.next_ms(1000, 5000)));
+        if round % 3 == 0 {
+            // the supervisor dies: its workers finish their lvm command and exit; a new daemon starts
+            d.signal("KILL");
+            let _ = d.child.wait();
+            supervisor_kills += 1;
+            let t = Instant::now();
+            while !workers_mentioning(&s.path("cinder.conf").display().to_string()).is_empty() {
+                assert!(
+                    t.elapsed() < Duration::from_secs(60),
+                    "orphaned workers did not exit"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &[]);
+        } else if let Some(pid) = d.status().and_then(|st| backend(&st, "x")["pid"].as_u64()) {
+            std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status()
+                .unwrap();
+        }
+        eprintln!(
+            "round {round}: killed; {} LVs so far",
+            lvs("vg-crash").len()
+        );
+    }
+    let want = per_round * (rounds + 1);
+    let t = Instant::now();
+    d.wait_for("converged after the crashes", 300, |st| {
+        backend(st, "x")["state"] == "converged"
+            && backend(st, "x")["capacity"]["owned_volumes"] == want
+    });
+    eprintln!(
+        "{rounds} rounds ({supervisor_kills} supervisor kills): converged {} ms after the last kill",
+        t.elapsed().as_millis()
+    );
+    let all = lvs("vg-crash");
+    let mut names: Vec<String> = all.iter().map(|l| l.name.clone()).collect();
+    names.sort();
+    let mut expected: Vec<String> = (0..want)
+        .map(|i| format!("v{i}"))
+        .chain(["foreign".to_string(), "vg-crash-pool".to_string()])
+        .collect();
+    expected.sort();
+    assert_eq!(
+        names, expected,
+        "exactly the desired volumes: no duplicate, no half-created, no leftover LV"
+    );
+    for l in &all {
+        match l.name.as_str() {
+            "foreign" => assert_eq!(
+                (l.size, l.tags.as_str()),
+                (8 * M, ""),
+                "the foreign LV is untouched"
+            ),
+            "vg-crash-pool" => assert!(l.attr.starts_with('t')),
+            _ => {
+                assert_eq!(
+                    (l.size, l.tags.as_str(), l.pool.as_str()),
+                    (64 * M, "ember-managed", "vg-crash-pool"),
+                    "{l:?}"
+                );
+                assert!(l.attr.starts_with("Vwi-a"), "thin and active: {l:?}");
+            }
+        }
+    }
+    assert_eq!(d.stop(60), 0);
+    let stray = std::process::Command::new("pgrep")
+        .args(["-x", "lvm"])
+        .output()
+        .unwrap();
+    assert!(stray.stdout.is_empty(), "no lvm process left running");
+}
