@@ -28,7 +28,7 @@ fn init_logging(filter: &str) {
         return;
     }
     use std::io::IsTerminal;
-    let ansi = std::io::stderr().is_terminal();
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(env_filter)
         .with_writer(std::io::stderr)
