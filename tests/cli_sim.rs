@@ -319,3 +319,21 @@ fn files_other_users_can_write_are_refused_when_running_as_root() {
         "sticky /tmp-style directories are fine"
     );
 }
+
+#[test]
+fn a_thousand_declared_volumes_converge_and_stay_converged() {
+    let mut d = String::from("backends:\n  lvm-1:\n    thin_pool: { size: 80% }\n    volumes:\n");
+    for i in 0..1000 {
+        d.push_str(&format!("      volume-{i:04}: {{ size: 8M }}\n"));
+    }
+    let s = setup(&d);
+    let sim = sim_arg(&s);
+    let r = s.ember(&["--lvm", &sim, "apply"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(lvs(&s).as_object().unwrap().len(), 1000 + 2);
+    let r = s.ember(&["--lvm", &sim, "apply"]);
+    assert!(
+        r.stdout.contains("No changes.") && r.stdout.contains("(1 lvm call(s)"),
+        "{r:?}"
+    );
+}

@@ -179,3 +179,27 @@ fn one_backends_hanging_lvm_degrades_that_backend_only() {
     // and the daemon keeps serving
     assert_eq!(d.ember(&["reconcile", "--backend", "b"]).code, 0);
 }
+
+#[test]
+fn lvm_runs_with_a_clean_environment() {
+    let s = setup("", "backends: {}\n");
+    let lvm = fake_lvm(&s, "env > $D/env; report", "exit 0");
+    let out = std::process::Command::new(ember_bin())
+        .args(["--config-file"])
+        .arg(s.path("cinder.conf"))
+        .args(["--lvm", &lvm, "plan", "--backend", "a"])
+        .env("LVM_SYSTEM_DIR", "/evil")
+        .env("LVM_COMMAND_PROFILE", "evil")
+        .env("LD_PRELOAD", "/evil.so")
+        .env("SECRET_TOKEN", "x")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let env = std::fs::read_to_string(s.path("env")).unwrap();
+    let names: Vec<&str> = env
+        .lines()
+        .filter_map(|l| l.split('=').next())
+        .filter(|n| !["PWD", "SHLVL", "_", "OLDPWD"].contains(n))
+        .collect();
+    assert_eq!(names, ["LC_ALL", "PATH"], "only what ember sets: {env}");
+}

@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 use crate::problem::Problem;
 
+/// cinder.conf files larger than this are refused (the largest real ones are tens of KB).
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
 /// Where a value came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
@@ -173,8 +176,21 @@ impl Ini {
         }
     }
 
-    /// Reads and merges a file; unreadable, binary or non-UTF-8 files are errors.
+    /// Reads and merges a file; unreadable, oversized, binary or non-UTF-8 files are errors.
     pub fn merge_file(&mut self, path: &Path, problems: &mut Vec<Problem>) {
+        if let Ok(m) = std::fs::metadata(path) {
+            if m.len() > MAX_FILE_BYTES {
+                problems.push(Problem::error(
+                    Some(path.into()),
+                    None,
+                    format!(
+                        "{} bytes: a configuration file larger than {MAX_FILE_BYTES} is refused",
+                        m.len()
+                    ),
+                ));
+                return;
+            }
+        }
         match std::fs::read(path) {
             Err(e) => problems.push(Problem::error(
                 Some(path.into()),

@@ -25,7 +25,8 @@ use crate::size::{Bytes, SizeSpec};
 pub use unique_map::UniqueMap;
 
 /// Larger files are refused before parsing: a desired state this big is a mistake or an attack.
-pub const MAX_FILE_BYTES: u64 = 16 << 20;
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
+// (20 000 volumes take about 1.4 MB.)
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

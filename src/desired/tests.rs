@@ -198,6 +198,17 @@ fn load_rejects_binary_bad_utf8_missing_and_huge() {
             .message
             .contains("cannot read")
     );
-    std::fs::write(&f, vec![b'#'; (MAX_FILE_BYTES + 1) as usize]).unwrap();
+    std::fs::write(&f, vec![b'#'; 10 << 20]).unwrap(); // 10 MB
     assert!(load(&f, &c).unwrap_err()[0].message.contains("refused"));
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let text = format!("backends: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    assert!(p(&text).is_err());
+    let text = format!(
+        "backends:\n  lvm-1:\n    volumes:\n      v: {}\n",
+        "{a: ".repeat(5_000)
+    );
+    assert!(p(&text).is_err());
 }

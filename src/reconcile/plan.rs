@@ -85,6 +85,7 @@ pub enum RefusalKind {
     DeletionCap,
     InsufficientSpace,
     PoolUnavailable,
+    PoolFull,
     WrongKind,
 }
 
@@ -109,6 +110,11 @@ impl Plan {
         !self.actions.is_empty()
     }
 }
+
+/// A pool whose data is this full (fraction of its size) takes no new or growing volumes.
+pub const POOL_FULL: f64 = 0.99;
+/// Nor one whose metadata is this full (percent).
+pub const METADATA_FULL: f64 = 95.0;
 
 /// VG space a thin pool takes beyond its data: the metadata LV and its spare (lvm2 sizes
 /// metadata at roughly 64 bytes per 64 KiB chunk; this estimate is twice that, at least 2 MiB
@@ -338,9 +344,27 @@ pub fn plan(
             .sum();
         let ratio = effective_ratio(cfg.max_over_subscription_ratio, pool_lv, provisioned_now);
         let mut provisioned = provisioned_now.saturating_sub(freed_thin);
+        // a full pool takes no more (cinder's scheduler would see no free capacity either);
+        // growing it in this same pass counts
+        let full = pool_lv.and_then(|p| {
+            let used = p.size as f64 * p.data_percent.unwrap_or(0.0) / 100.0;
+            let after = pool_size.unwrap_or(p.size) as f64;
+            let meta = p.metadata_percent.unwrap_or(0.0);
+            if used >= after * POOL_FULL {
+                Some(format!("the thin pool {} is full (data {:.2}%): grow it (thin_pool size) before adding or growing volumes", p.name, used * 100.0 / after))
+            } else if meta >= METADATA_FULL {
+                Some(format!("the thin pool {}'s metadata is {meta:.2}% full: grow it (lvextend --poolmetadatasize) before adding or growing volumes", p.name))
+            } else {
+                None
+            }
+        });
         let limit = pool_size
             .map(|s| (s as f64 * ratio * (1.0 - cfg.reserved_percentage as f64 / 100.0)) as u64);
         let admit = move |cx: &mut Ctx, name: &LvName, delta: u64| -> bool {
+            if let Some(why) = &full {
+                cx.refuse(name.as_str(), RefusalKind::PoolFull, why.clone());
+                return false;
+            }
             let Some(limit) = limit else {
                 cx.refuse(
                     name.as_str(),

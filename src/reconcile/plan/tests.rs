@@ -438,3 +438,59 @@ fn deletions_free_space_for_the_pool_in_the_same_pass() {
     assert!(matches!(p.actions[1], Action::CreatePool { .. }), "{p:?}");
     assert!(p.refused.is_empty());
 }
+
+#[test]
+fn a_full_pool_takes_no_more_until_it_grows() {
+    let mut pool = lv("vg-pool", LvKind::ThinPool, 10 * G, true);
+    pool.data_percent = Some(100.0);
+    pool.metadata_percent = Some(20.0);
+    let o = observed(
+        50 * G,
+        vec![
+            pool.clone(),
+            lv("a", LvKind::Thin, G, true),
+            lv("gone", LvKind::Thin, G, true),
+        ],
+    );
+    let p = plan(
+        &cfg(LvmType::Auto),
+        &desired("volumes:\n  a: {size: 2G}\n  b: {size: 1G}\n  gone: {state: absent}\n"),
+        &o,
+        &POLICY,
+    );
+    assert_eq!(p.actions.len(), 1, "the deletion still happens: {p:?}");
+    assert!(p.actions[0].is_destructive());
+    assert_eq!(
+        p.refused.iter().map(|r| r.kind).collect::<Vec<_>>(),
+        [RefusalKind::PoolFull, RefusalKind::PoolFull]
+    );
+    assert!(
+        p.refused[0].reason.contains("full (data 100.00%)"),
+        "{}",
+        p.refused[0].reason
+    );
+    // growing the pool in the same pass makes room
+    let p = plan(
+        &cfg(LvmType::Auto),
+        &desired("thin_pool: {size: 20G}\nvolumes:\n  b: {size: 1G}\n"),
+        &o,
+        &POLICY,
+    );
+    assert_eq!(p.actions.len(), 2, "{p:?}");
+    // full metadata
+    pool.data_percent = Some(10.0);
+    pool.metadata_percent = Some(97.0);
+    let o = observed(50 * G, vec![pool]);
+    let p = plan(
+        &cfg(LvmType::Auto),
+        &desired("volumes:\n  b: {size: 1G}\n"),
+        &o,
+        &POLICY,
+    );
+    assert!(p.actions.is_empty());
+    assert!(
+        p.refused[0].reason.contains("metadata is 97.00% full"),
+        "{}",
+        p.refused[0].reason
+    );
+}
