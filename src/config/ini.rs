@@ -178,18 +178,18 @@ impl Ini {
 
     /// Reads and merges a file; unreadable, oversized, binary or non-UTF-8 files are errors.
     pub fn merge_file(&mut self, path: &Path, problems: &mut Vec<Problem>) {
-        if let Ok(m) = std::fs::metadata(path) {
-            if m.len() > MAX_FILE_BYTES {
-                problems.push(Problem::error(
-                    Some(path.into()),
-                    None,
-                    format!(
-                        "{} bytes: a configuration file larger than {MAX_FILE_BYTES} is refused",
-                        m.len()
-                    ),
-                ));
-                return;
-            }
+        if let Ok(m) = std::fs::metadata(path)
+            && m.len() > MAX_FILE_BYTES
+        {
+            problems.push(Problem::error(
+                Some(path.into()),
+                None,
+                format!(
+                    "{} bytes: a configuration file larger than {MAX_FILE_BYTES} is refused",
+                    m.len()
+                ),
+            ));
+            return;
         }
         match std::fs::read(path) {
             Err(e) => problems.push(Problem::error(
