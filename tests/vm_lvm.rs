@@ -252,26 +252,54 @@ fn vm_missing_volume_group_and_broken_desired_state_change_nothing() {
 fn vm_a_full_pool_is_refused_until_it_grows_and_a_vanished_vg_is_an_error() {
     require_vm("chroot");
     create_vg("vg-full");
-    let s = host(&[("lvm-1", "vg-full", "")], "backends:\n  lvm-1:\n    thin_pool: { size: 64M }\n    volumes:\n      f1: { size: 128M }\n");
+    let s = host(
+        &[("lvm-1", "vg-full", "")],
+        "backends:\n  lvm-1:\n    thin_pool: { size: 64M }\n    volumes:\n      f1: { size: 128M }\n",
+    );
     assert_eq!(s.ember(&["apply"]).code, 0);
     // fill the pool: fail writes at once instead of queueing them for 60 s
-    run("lvchange", &["-q", "--errorwhenfull", "y", "vg-full/vg-full-pool"]);
-    let _ = std::process::Command::new("dd").args(["if=/dev/zero", "of=/dev/vg-full/f1", "bs=1M", "count=100", "oflag=direct", "status=none"]).status();
+    run(
+        "lvchange",
+        &["-q", "--errorwhenfull", "y", "vg-full/vg-full-pool"],
+    );
+    let _ = std::process::Command::new("dd")
+        .args([
+            "if=/dev/zero",
+            "of=/dev/vg-full/f1",
+            "bs=1M",
+            "count=100",
+            "oflag=direct",
+            "status=none",
+        ])
+        .status();
     s.write("desired-state.yaml", "backends:\n  lvm-1:\n    thin_pool: { size: 64M }\n    volumes:\n      f1: { size: 128M }\n      f2: { size: 16M }\n");
     let r = s.ember(&["plan"]);
     assert_eq!(r.code, 0, "only a refusal: {r:?}");
-    assert!(r.stdout.contains("! refused f2: the thin pool vg-full-pool is full (data 100.00%)"), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("! refused f2: the thin pool vg-full-pool is full (data 100.00%)"),
+        "{r:?}"
+    );
     assert_eq!(s.ember(&["apply"]).code, 0);
-    assert!(lv("vg-full", "f2").is_none(), "nothing created in a full pool");
+    assert!(
+        lv("vg-full", "f2").is_none(),
+        "nothing created in a full pool"
+    );
     // growing the pool in the same pass makes room
     s.write("desired-state.yaml", "backends:\n  lvm-1:\n    thin_pool: { size: 256M }\n    volumes:\n      f1: { size: 128M }\n      f2: { size: 16M }\n");
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("~ extend thin pool") && r.stdout.contains("+ create volume f2"), "{r:?}");
+    assert!(
+        r.stdout.contains("~ extend thin pool") && r.stdout.contains("+ create volume f2"),
+        "{r:?}"
+    );
     assert_eq!(lv("vg-full", "vg-full-pool").unwrap().size, 256 * M);
     // the volume group disappears: a clear error, nothing else happens
     run("vgremove", &["-q", "-ff", "vg-full"]);
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stdout.contains("volume group \"vg-full\" not found"), "{r:?}");
+    assert!(
+        r.stdout.contains("volume group \"vg-full\" not found"),
+        "{r:?}"
+    );
 }
