@@ -267,11 +267,7 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
 fn report_text(r: &PassReport) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
-    let vg = r
-        .plan
-        .as_ref()
-        .map(|p| p.volume_group.as_str())
-        .unwrap_or("?");
+    let vg = &r.volume_group;
     let _ = writeln!(s, "backend {} (volume group {vg}):", r.backend);
     if let Some(err) = &r.error {
         let _ = writeln!(s, "  error: {err}");

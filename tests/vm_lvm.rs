@@ -303,3 +303,69 @@ fn vm_a_full_pool_is_refused_until_it_grows_and_a_vanished_vg_is_an_error() {
         "{r:?}"
     );
 }
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests lvm"]
+fn vm_a_failing_pv_is_a_clear_error_and_nothing_is_lost() {
+    require_vm("chroot");
+    // the PV is a device-mapper linear map over the disk, so the test can make it fail like a
+    // dying disk (every I/O errors) and then come back
+    let disk = claim_disk();
+    // 1 MiB in, so that only the map (not the raw disk too) carries the PV label
+    let sectors: u64 = run("blockdev", &["--getsz", &disk]).trim().parse().unwrap();
+    let sectors = sectors - 2048;
+    let linear = format!("0 {sectors} linear {disk} 2048");
+    run("dmsetup", &["create", "pvwrap", "--table", &linear]);
+    run("pvcreate", &["-q", "/dev/mapper/pvwrap"]);
+    run("vgcreate", &["-q", "vg-fail", "/dev/mapper/pvwrap"]);
+    let s = host(
+        &[("lvm-1", "vg-fail", "")],
+        "backends:\n  lvm-1:\n    volumes:\n      keep: { size: 64M }\n",
+    );
+    assert_eq!(s.ember(&["apply"]).code, 0);
+    let before = lvs("vg-fail");
+
+    // the disk fails
+    run("dmsetup", &["suspend", "--noflush", "pvwrap"]);
+    run(
+        "dmsetup",
+        &["load", "pvwrap", "--table", &format!("0 {sectors} error")],
+    );
+    run("dmsetup", &["resume", "pvwrap"]);
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  lvm-1:\n    prune: true\n    volumes:\n      new: { size: 64M }\n",
+    );
+    let r = s.ember(&["apply"]);
+    assert_eq!(
+        r.code, 1,
+        "a failing PV must be an error, not a silent success: {r:?}"
+    );
+    assert!(
+        r.stdout.contains("error:") || r.stdout.contains("FAILED"),
+        "{r:?}"
+    );
+    eprintln!("with the PV failing, ember apply said:\n{}", r.stdout);
+
+    // the disk comes back: the state is intact, and only what the desired state says happens
+    run("dmsetup", &["suspend", "--noflush", "pvwrap"]);
+    run("dmsetup", &["load", "pvwrap", "--table", &linear]);
+    run("dmsetup", &["resume", "pvwrap"]);
+    let _ = std::process::Command::new("pvscan").arg("--cache").status();
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  lvm-1:\n    volumes:\n      keep: { size: 64M }\n      new: { size: 64M }\n",
+    );
+    let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let after = lvs("vg-fail");
+    for l in &before {
+        assert!(
+            after
+                .iter()
+                .any(|a| a.name == l.name && a.size == l.size && a.tags == l.tags),
+            "{l:?} survived: {after:?}"
+        );
+    }
+    assert!(lv("vg-fail", "new").is_some());
+}

@@ -52,6 +52,7 @@ pub fn observe_and_plan(
 #[derive(Debug, Serialize)]
 pub struct PassReport {
     pub backend: String,
+    pub volume_group: String,
     pub plan: Option<Plan>,
     pub outcome: Option<Outcome>,
     /// What is still different after the pass (a fresh read and plan).
@@ -82,6 +83,7 @@ pub fn converge(
     let calls0 = lvm.calls();
     let mut report = PassReport {
         backend: cfg.name.clone(),
+        volume_group: cfg.volume_group.clone(),
         plan: None,
         outcome: None,
         remaining: None,
