@@ -12,7 +12,12 @@ if ! vgs vg-pc >/dev/null 2>&1; then
   lvcreate -q --yes -L 8M -n foreign vg-pc
   printf '[DEFAULT]\nenabled_backends = pc\n[pc]\nvolume_group = vg-pc\nlvm_conf_file = None\n[ember]\nmax_deletions_per_pass = 0\n' > "$conf"
 fi
-vgchange -q -ay vg-pc >/dev/null
+# after a cut, activation can fail: LVM's metadata may name a thin volume whose creation the
+# pool's own metadata never committed ("Couldn't open thin internal device"). Say so loudly.
+if ! vgchange -q -ay vg-pc >/dev/null 2>"$dir/activation.err"; then
+  echo "FINDING: activation failed after a power cut:"; cat "$dir/activation.err"
+  lvs -a -o lv_name,lv_attr,lv_size,lv_tags vg-pc || true
+fi
 { echo "backends:"; echo "  pc:"; echo "    thin_pool: { size: 50% }"; echo "    volumes:"
   for i in $(seq 1 "$n"); do echo "      v$i: { size: 32M }"; done; } > "$dir/desired-state.yaml"
 if [ "$phase" = converge ]; then
