@@ -182,11 +182,13 @@ fn ready(
 ) -> Result<(Config, DesiredState, Vec<BackendConfig>), i32> {
     let inputs = read_inputs(g);
     print_problems(&inputs.problems);
+    let has_errors = inputs.has_errors();
     let (Some(cfg), Some(desired)) = (inputs.config, inputs.desired) else {
         eprintln!("ember: nothing done: fix the errors above first");
         return Err(EXIT_ERROR);
     };
-    if inputs.problems.iter().any(Problem::is_error) {
+    if has_errors {
+        eprintln!("ember: nothing done: fix the errors above first");
         return Err(EXIT_ERROR);
     }
     match selected(&cfg, only) {

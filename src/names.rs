@@ -120,13 +120,9 @@ impl<'de> serde::Deserialize<'de> for LvName {
     }
 }
 
-impl AsRef<str> for LvName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl AsRef<str> for VgName {
-    fn as_ref(&self) -> &str {
+/// Ordered, compared and hashed exactly as its text, so maps keyed by LvName look up by &str.
+impl std::borrow::Borrow<str> for LvName {
+    fn borrow(&self) -> &str {
         &self.0
     }
 }

@@ -109,8 +109,15 @@ impl PassSummary {
         }
     }
 
-    pub fn converged(&self) -> bool {
-        self.error.is_none() && self.failed.is_empty() && self.pending == 0
+    /// The worker state this pass leaves the backend in.
+    pub fn state(&self) -> WorkerState {
+        if self.error.is_some() || !self.failed.is_empty() {
+            WorkerState::Error
+        } else if self.pending > 0 {
+            WorkerState::Pending
+        } else {
+            WorkerState::Converged
+        }
     }
 }
 

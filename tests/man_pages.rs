@@ -11,52 +11,40 @@ fn roff_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('-', "\\-")
 }
 
+/// `\fB\-\-name\fR \fIVALUE\fR` for one argument (the value only when it takes one).
+fn arg_roff(a: &clap::Arg) -> String {
+    let long = a
+        .get_long()
+        .map(|l| format!("\\fB\\-\\-{}\\fR", roff_escape(l)))
+        .unwrap_or_default();
+    let value = a
+        .get_value_names()
+        .and_then(|v| v.first())
+        .filter(|_| a.get_action().takes_values())
+        .map(|v| format!(" \\fI{v}\\fR"))
+        .unwrap_or_default();
+    format!("{long}{value}")
+}
+
 /// A COMMANDS section from each visible subcommand's own arguments.
 fn commands_section(cmd: &clap::Command) -> String {
     let mut s = String::from(".SH COMMANDS\n");
     for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
-        let mut synopsis = format!("\\fBember {}\\fR", sub.get_name());
         let args: Vec<&clap::Arg> = sub
             .get_arguments()
             .filter(|a| !a.is_hide_set() && !a.is_global_set())
             .collect();
+        let mut synopsis = format!("\\fBember {}\\fR", sub.get_name());
         for a in &args {
-            let long = a
-                .get_long()
-                .map(|l| format!("\\fB\\-\\-{}\\fR", roff_escape(l)))
-                .unwrap_or_default();
-            let value = a
-                .get_value_names()
-                .and_then(|v| v.first())
-                .map(|v| format!(" \\fI{v}\\fR"))
-                .unwrap_or_default();
-            let takes = a.get_action().takes_values();
-            synopsis.push_str(&format!(
-                " [{long}{}]",
-                if takes { value } else { String::new() }
-            ));
+            synopsis.push_str(&format!(" [{}]", arg_roff(a)));
         }
-        s.push_str(&format!(
-            ".TP\n{synopsis}\n{}\n",
-            roff_escape(&sub.get_about().map(|a| a.to_string()).unwrap_or_default())
-        ));
+        let about = roff_escape(&sub.get_about().map(|a| a.to_string()).unwrap_or_default());
+        s.push_str(&format!(".TP\n{synopsis}\n{about}\n"));
         if !args.is_empty() {
             s.push_str(".RS\n");
             for a in args {
-                let long = a
-                    .get_long()
-                    .map(|l| format!("\\fB\\-\\-{}\\fR", roff_escape(l)))
-                    .unwrap_or_default();
-                let value = a
-                    .get_value_names()
-                    .and_then(|v| v.first())
-                    .filter(|_| a.get_action().takes_values())
-                    .map(|v| format!(" \\fI{v}\\fR"))
-                    .unwrap_or_default();
-                s.push_str(&format!(
-                    ".TP\n{long}{value}\n{}\n",
-                    roff_escape(&a.get_help().map(|h| h.to_string()).unwrap_or_default())
-                ));
+                let help = roff_escape(&a.get_help().map(|h| h.to_string()).unwrap_or_default());
+                s.push_str(&format!(".TP\n{}\n{help}\n", arg_roff(a)));
             }
             s.push_str(".RE\n");
         }

@@ -41,8 +41,6 @@ pub fn section_key(name: &str) -> String {
 #[derive(Debug, Default, Clone)]
 pub struct Ini {
     sections: HashMap<String, HashMap<String, Entry>>,
-    /// Where each section was first seen.
-    section_origins: HashMap<String, Origin>,
 }
 
 impl Ini {
@@ -53,9 +51,6 @@ impl Ini {
     }
     pub fn has_section(&self, section: &str) -> bool {
         self.sections.contains_key(&section_key(section))
-    }
-    pub fn section_origin(&self, section: &str) -> Option<&Origin> {
-        self.section_origins.get(&section_key(section))
     }
 
     /// Parses one file's text and merges it over what is already there. Returns problems;
@@ -109,10 +104,6 @@ impl Ini {
                 }
                 let key = section_key(name);
                 self.sections.entry(key.clone()).or_default();
-                self.section_origins.entry(key.clone()).or_insert(Origin {
-                    file: file.into(),
-                    line: lineno,
-                });
                 section = Some(key);
             } else if line.starts_with(['#', ';']) {
                 continue;

@@ -338,13 +338,7 @@ impl Supervisor<'_> {
                         w.status.desired_state_problems = problems
                     }
                     ToSupervisor::Pass { summary, capacity } => {
-                        w.status.state = if summary.error.is_some() || !summary.failed.is_empty() {
-                            WorkerState::Error
-                        } else if summary.pending > 0 {
-                            WorkerState::Pending
-                        } else {
-                            WorkerState::Converged
-                        };
+                        w.status.state = summary.state();
                         w.status.last_pass = Some(*summary);
                         if let Some(c) = capacity {
                             w.status.capacity = Some(*c);
@@ -392,7 +386,7 @@ impl Supervisor<'_> {
                         let delay = BACKOFF_MIN
                             .saturating_mul(1 << (w.failures - 1).min(6))
                             .min(BACKOFF_MAX);
-                        w.restarts_inc();
+                        w.status.restarts += 1;
                         w.status.state = WorkerState::Restarting;
                         w.restart_at = Some(Instant::now() + delay);
                         tracing::error!(backend = %name, restarts = w.status.restarts,
@@ -635,12 +629,6 @@ impl Supervisor<'_> {
             }
         }
         tracing::info!("ember daemon stopped");
-    }
-}
-
-impl Worker {
-    fn restarts_inc(&mut self) {
-        self.status.restarts += 1;
     }
 }
 

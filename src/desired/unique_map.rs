@@ -33,9 +33,10 @@ impl<K: Ord, V> UniqueMap<K, V> {
     }
 }
 
-impl<K: Ord + AsRef<str>, V> UniqueMap<K, V> {
+impl<K: Ord + std::borrow::Borrow<str>, V> UniqueMap<K, V> {
+    /// O(log n), by the key's text.
     pub fn contains_key_str(&self, key: &str) -> bool {
-        self.0.keys().any(|k| k.as_ref() == key)
+        self.0.contains_key(key)
     }
 }
 

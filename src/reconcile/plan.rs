@@ -176,6 +176,10 @@ pub fn plan(
         },
     };
     let vg = &observed.vg;
+    // one index instead of a scan per declared volume: plans stay linear in the LV count
+    let by_name: std::collections::HashMap<&str, &LvInfo> =
+        observed.lvs.iter().map(|l| (l.name.as_str(), l)).collect();
+    let lv = |name: &str| by_name.get(name).copied();
     let extent = vg.extent_size.max(1);
     let thin = cfg.lvm_type.is_thin();
     let mut vg_free = vg.free;
@@ -191,7 +195,7 @@ pub fn plan(
     let mut extends: Vec<(LvName, u64, u64)> = vec![];
     let mut deletes: Vec<(LvName, u64, DeleteReason)> = vec![];
     for (name, spec) in desired.volumes.iter() {
-        let existing = observed.lv(name.as_str());
+        let existing = lv(name.as_str());
         match (spec.state, existing) {
             (VolumeState::Absent, None) => {}
             (VolumeState::Absent, Some(lv)) if !lv.is_owned() => cx.refuse(name.as_str(), RefusalKind::Foreign, format!(
@@ -248,7 +252,7 @@ pub fn plan(
         }
     } else {
         for (name, size, reason) in deletes {
-            match observed.lv(name.as_str()).map(|l| l.kind) {
+            match lv(name.as_str()).map(|l| l.kind) {
                 Some(LvKind::Thin) => freed_thin += size,
                 _ => vg_free += size,
             }
@@ -263,10 +267,7 @@ pub fn plan(
     // --- the thin pool (after deletions: they may free the space it needs) ------------
     let mut pool_size: Option<u64> = None; // the pool's data size after this plan, if usable
     if thin {
-        match (
-            &pool_name,
-            pool_name.as_ref().and_then(|p| observed.lv(p.as_str())),
-        ) {
+        match (&pool_name, pool_name.as_ref().and_then(|p| lv(p.as_str()))) {
             (None, _) => cx.refuse(
                 &cfg.pool_name(),
                 RefusalKind::PoolUnavailable,
@@ -330,7 +331,7 @@ pub fn plan(
     // --- growth and creation within capacity ---------------------------------------------
     // admits growth and creation one by one against the capacity left
     let mut admit: Box<Admit> = if thin {
-        let pool_lv = pool_name.as_ref().and_then(|p| observed.lv(p.as_str()));
+        let pool_lv = pool_name.as_ref().and_then(|p| lv(p.as_str()));
         let provisioned_now: u64 = observed
             .lvs
             .iter()
