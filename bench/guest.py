@@ -1,0 +1,504 @@
+#!/usr/bin/python3
+"""The benchmark's guest side: runs inside a tests/vm/vm-run guest, on real LVM thin.
+
+Started by bench/run (never by hand: it wipes the guest's disks). Every contender starts from an
+empty thin pool on a fresh volume group; contenders alternate within each round. Each
+measurement is one JSON line in --out: scenario, n, contender, round, wall_s, cpu_s, lvm_procs.
+
+lvm processes are counted by the kernel, not by the contenders: the sched_process_exec
+tracepoint (tracefs, trace_clock=mono) records every exec; a measurement counts the execs of
+lvm and its lv*/vg*/pv* links inside its own time window. CPU time is user+system of the
+guest during the window (it runs nothing else), so helpers such as os-brick's privsep daemon and
+udev count too. Each measurement is checked afterwards (the volumes and sizes lvs reports); a
+contender that did not converge fails the benchmark.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+VG, POOL = "bench", "bench-pool"
+VG2, POOL2 = "bench2", "bench2-pool"
+SIZES_MIB = [64, 128, 256, 512, 1024]   # "mixed sizes", cycled
+WORK = Path("/tmp/bench")
+TRACE = Path("/sys/kernel/tracing")
+LVM_NAMES = re.compile(r"^(lvm|lvmconfig|(lv|vg|pv)(create|s|display|extend|remove|change|rename|resize|reduce|scan|ck|cfgbackup|convert))$")
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def sh(argv, check=True, **kw):
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    if check and p.returncode != 0:
+        raise BenchError(f"{' '.join(map(str, argv))} exited {p.returncode}:\n{p.stdout[-3000:]}")
+    return p.stdout
+
+
+# --- counting lvm processes ------------------------------------------------------------------
+class ExecTracer:
+    def __init__(self):
+        if not (TRACE / "trace").exists():
+            sh(["mount", "-t", "tracefs", "nodev", str(TRACE)])
+        (TRACE / "trace_clock").write_text("mono")
+        (TRACE / "buffer_size_kb").write_text("32768")
+        (TRACE / "events/sched/sched_process_exec/enable").write_text("1")
+        (TRACE / "tracing_on").write_text("1")
+        self.events = []   # (mono seconds, basename)
+
+    def drain(self):
+        """Reads and clears the trace buffer."""
+        text = (TRACE / "trace").read_text(errors="replace")
+        (TRACE / "trace").write_text("")
+        lost = 0
+        for line in text.splitlines():
+            if line.startswith("#"):
+                m = re.search(r"entries-in-buffer/entries-written: (\d+)/(\d+)", line)
+                if m and m.group(1) != m.group(2):
+                    lost = int(m.group(2)) - int(m.group(1))
+                continue
+            m = re.search(r"\s(\d+\.\d+): sched_process_exec: filename=(\S+)", line)
+            if m:
+                self.events.append((float(m.group(1)), os.path.basename(m.group(2))))
+        if lost:
+            raise BenchError(f"the exec trace lost {lost} events: raise buffer_size_kb")
+
+    def count(self, t0, t1):
+        self.drain()
+        n = sum(1 for t, name in self.events if t0 <= t <= t1 and LVM_NAMES.match(name))
+        self.events = [e for e in self.events if e[0] > t1]
+        return n
+
+
+def busy_cpu():
+    """Busy CPU seconds of the whole guest (user, nice, system, irq, softirq): the guest runs
+    nothing else, and this also catches what a contender's daemons (os-brick's privsep, udev,
+    kernel threads for device-mapper) spend on its behalf."""
+    f = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return sum(int(f[i]) for i in (1, 2, 3, 6, 7)) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+# --- volume groups ----------------------------------------------------------------------------
+def fresh_vg(vg, pool, disk, pool_size="4G"):
+    """An empty thin pool on a fresh volume group (outside any measurement)."""
+    if sh(["vgs", vg], check=False).strip().startswith("VG") or vg in sh(["vgs", "--noheadings", "-o", "vg_name"], check=False).split():
+        sh(["vgchange", "-an", vg], check=False)
+        sh(["vgremove", "-ff", "-y", vg], check=False)
+    sh(["wipefs", "-a", "-q", disk], check=False)
+    sh(["dd", "if=/dev/zero", f"of={disk}", "bs=1M", "count=32", "oflag=direct", "status=none"])
+    sh(["pvcreate", "-q", "-y", "--metadatasize", "16m", disk])
+    sh(["vgcreate", "-q", vg, disk])
+    sh(["lvcreate", "-q", "-y", "-T", "-L", pool_size, "-n", pool, vg])
+
+
+def observed(vg):
+    out = sh(["lvs", "--noheadings", "--units", "m", "--nosuffix", "-o", "lv_name,lv_size", vg])
+    got = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and not parts[0].startswith("[") and parts[0] != POOL and parts[0] != POOL2:
+            got[parts[0]] = round(float(parts[1]))
+    return got
+
+
+def expect(vg, volumes, what):
+    got = observed(vg)
+    want = dict(volumes)
+    if got != want:
+        missing = sorted(set(want) - set(got))[:5]
+        extra = sorted(set(got) - set(want))[:5]
+        wrong = sorted(k for k in want if k in got and got[k] != want[k])[:5]
+        raise BenchError(f"{what}: LVM does not match: {len(got)} volumes, want {len(want)}; "
+                         f"missing {missing}, unexpected {extra}, wrong size {wrong}")
+
+
+def volume_set(n, grow=0):
+    return [(f"vol{i:04d}", SIZES_MIB[i % len(SIZES_MIB)] + grow) for i in range(n)]
+
+
+# --- ember's files ------------------------------------------------------------------------------
+def write_conf(path, backends, desired):
+    sections = "".join(f"[{b}]\nvolume_group = {b}\n\n" for b in backends)
+    path.write_text(
+        "[DEFAULT]\n"
+        f"enabled_backends = {','.join(backends)}\n\n"
+        "[backend_defaults]\n"
+        "volume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver\n"
+        "lvm_type = thin\n"
+        "# the mixed sizes provision far more than 20x the 4 GiB pool\n"
+        "max_over_subscription_ratio = 1000\n\n"
+        f"{sections}"
+        "[ember]\n"
+        f"desired_state = {desired}\n"
+        "# deleting 100 volumes in one pass is what the benchmark asks for\n"
+        "max_deletions_per_pass = 1000\n"
+        f"run_dir = {WORK}/run\n")
+
+
+def write_desired(volumes, absent=(), second=(), comment="", name="desired.yaml"):
+    """Atomic (rename-over), as an operator's editor or config management writes it."""
+    lines = [f"# {comment}", "backends:", f"  {VG}:", "    thin_pool: { size: 4G }", "    volumes:"]
+    lines += [f"      {n}: {{ size: {s}M }}" for n, s in volumes]
+    lines += [f"      {n}: {{ state: absent }}" for n in absent]
+    if not volumes and not absent:
+        lines[-1] = "    volumes: {}"
+    if second is not None:
+        lines += [f"  {VG2}:", "    thin_pool: { size: 1G }", "    volumes:"]
+        lines += [f"      {n}: {{ size: {s}M }}" for n, s in second] or ["      {}"]
+        if not second:
+            lines[-2:] = ["    volumes: {}"]
+    tmp = WORK / (name + ".tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, WORK / name)
+
+
+class Daemon:
+    PASS = re.compile(r"pass \(([^)]*)\): (\d+) done, (\d+) failed, (\d+) refused, (\d+) pending; (\d+) lvm call")
+
+    def __init__(self, ember, conf):
+        self.log_path = WORK / "daemon.log"
+        self.log_path.write_text("")
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock = WORK / "notify.sock"
+        sock.unlink(missing_ok=True)
+        self.notify.bind(str(sock))
+        env = {"PATH": os.environ["PATH"], "NO_COLOR": "1", "NOTIFY_SOCKET": str(sock)}
+        self.proc = subprocess.Popen([ember, "--config-file", str(conf), "daemon"], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=open(self.log_path, "w"))
+        self.offset = 0
+        self.wait_notify("READY=1", 600)
+
+    def wait_notify(self, what, timeout):
+        self.notify.settimeout(timeout)
+        while True:
+            try:
+                msg = self.notify.recv(4096).decode()
+            except socket.timeout:
+                raise BenchError(f"daemon: no {what} in {timeout} s:\n{self.log_path.read_text()[-3000:]}")
+            if what in msg.split("\n"):
+                return time.monotonic()
+
+    def pids(self):
+        kids = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        return [self.proc.pid] + [int(k) for k in kids]
+
+    def passes(self):
+        """New pass lines since the last call: (trigger, done, failed, refused, pending, calls)."""
+        text = self.log_path.read_text(errors="replace")
+        new, self.offset = text[self.offset:], len(text)
+        out = []
+        for line in new.splitlines():
+            m = self.PASS.search(line)
+            if m and f"backend={VG2}" not in line and f'backend="{VG2}"' not in line:
+                out.append((m.group(1),) + tuple(int(g) for g in m.groups()[1:]))
+            if " ERROR " in line or "pass failed" in line:
+                raise BenchError(f"daemon: {line}")
+        return out
+
+    def wait_converged(self, want_done, timeout=3600):
+        """Until passes after the edit have done want_done actions and the last has none pending."""
+        done = passes = calls = 0
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for _trigger, d, failed, refused, pending, c in self.passes():
+                if failed or refused:
+                    raise BenchError(f"daemon pass: {failed} failed, {refused} refused")
+                done, passes, calls = done + d, passes + 1, calls + c
+                if done >= want_done and pending == 0:
+                    return time.monotonic(), passes, calls
+            time.sleep(0.02)
+        raise BenchError(f"daemon: not converged after {timeout} s ({done}/{want_done} done)")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=120)
+        self.notify.close()
+
+
+# --- the contenders -----------------------------------------------------------------------------
+class Bench:
+    def __init__(self, args):
+        self.a = args
+        self.ember = args.ember
+        self.py = args.venv + "/bin/python"
+        self.disks = os.environ["VM_DISKS"].split()
+        self.tracer = ExecTracer()
+        self.out = open(args.out, "a")
+        WORK.mkdir(parents=True, exist_ok=True)
+        (WORK / "run").mkdir(exist_ok=True)
+        os.chmod(WORK, 0o755)
+        # apply has a desired-state file of its own: the daemon must not see apply's edits
+        write_conf(WORK / "apply.conf", [VG], WORK / "apply.yaml")
+        write_conf(WORK / "daemon.conf", [VG, VG2], WORK / "desired.yaml")
+        self.second = volume_set(5)
+
+    def record(self, scenario, n, contender, rnd, t0, t1, cpu, **extra):
+        row = {"scenario": scenario, "n": n, "contender": contender, "round": rnd,
+               "wall_s": round(t1 - t0, 4), "cpu_s": round(cpu, 3),
+               "lvm_procs": self.tracer.count(t0, t1), **extra}
+        self.out.write(json.dumps(row) + "\n")
+        self.out.flush()
+        log(f"{scenario:<9} n={n:<4} {contender:<13} round {rnd}: {row['wall_s']:8.2f} s wall, "
+            f"{row['cpu_s']:7.2f} s cpu, {row['lvm_procs']:4} lvm processes {extra or ''}")
+        return row
+
+    def timed(self, argv, env=None, stdin=None):
+        c0, t0 = busy_cpu(), time.monotonic()
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           env=env, input=stdin)
+        t1 = time.monotonic()
+        if p.returncode != 0:
+            raise BenchError(f"{argv[0]} exited {p.returncode}:\n{p.stdout[-3000:]}")
+        return t0, t1, busy_cpu() - c0, p.stdout
+
+    # ember apply / the shell loop / os-brick / Ansible, each given the whole desired outcome
+    def ember_apply(self, volumes, absent=()):
+        write_desired(volumes, absent, second=None, name="apply.yaml")
+        t0, t1, cpu, _ = self.timed([self.ember, "--config-file", str(WORK / "apply.conf"), "apply", "--backend", VG])
+        return t0, t1, cpu, {}
+
+    def shell(self, script, lines):
+        (WORK / "list").write_text("".join(" ".join(map(str, l)) + "\n" for l in lines))
+        t0, t1, cpu, _ = self.timed(["bash", "-c", script, "bench", str(WORK / "list")])
+        return t0, t1, cpu, {}
+
+    def os_brick(self, op, lines):
+        (WORK / "list").write_text("".join(" ".join(map(str, l)) + "\n" for l in lines))
+        # os-brick's own calls go through oslo.privsep, which starts its daemon with
+        # "sudo privsep-helper"; we are root already, so sudo is a pass-through shim
+        shim = WORK / "bin/sudo"
+        if not shim.exists():
+            shim.parent.mkdir(exist_ok=True)
+            shim.write_text('#!/bin/sh\nexec "$@"\n')
+            shim.chmod(0o755)
+        env = dict(os.environ, PYTHONWARNINGS="ignore",
+                   PATH=f"{shim.parent}:{os.path.dirname(self.py)}:{os.environ['PATH']}")
+        _t0, _t1, _cpu, out = self.timed([self.py, str(self.a.bench_dir / "osbrick_driver.py"), op, str(WORK / "list")], env=env)
+        r = json.loads(out.strip().splitlines()[-1])
+        # cinder-volume is long-running: its imports and LVM() set-up are paid once, not per
+        # request, so the figure is the loop alone; the set-up is reported beside it
+        return r["t0"], r["t1"], r["cpu"], {"setup_s": round(r["setup_s"], 3)}
+
+    def ansible(self, volumes):
+        tasks = "".join(
+            f"    - community.general.lvol: {{vg: {VG}, lv: {n}, size: {s}m, thinpool: {POOL}}}\n"
+            for n, s in volumes)
+        pb = WORK / "playbook.yml"
+        pb.write_text("- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n" + tasks)
+        env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false",
+                   ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(WORK / "ansible"),
+                   ANSIBLE_PYTHON_INTERPRETER=self.py, PYTHONWARNINGS="ignore")
+        bin_ = os.path.dirname(self.py) + "/ansible-playbook"
+        t0, t1, cpu, _ = self.timed([self.py, bin_, "-i", "localhost,", str(pb)], env=env)
+        return t0, t1, cpu, {}
+
+    # --- scenarios ---------------------------------------------------------------------------
+    SHELL_CREATE = 'while read -r n s; do lvcreate -q -y -T "bench/bench-pool" -V "${s}m" -n "$n" >/dev/null; done < "$1"'
+    SHELL_ENSURE = ('declare -A have; for n in $(lvs --noheadings -o lv_name bench); do have[$n]=1; done; '
+                    'while read -r n s; do [ -n "${have[$n]:-}" ] || '
+                    'lvcreate -q -y -T "bench/bench-pool" -V "${s}m" -n "$n" >/dev/null; done < "$1"')
+    SHELL_EXTEND = 'while read -r n s; do lvextend -q -L "${s}m" "bench/$n" >/dev/null; done < "$1"'
+    SHELL_DELETE = 'while read -r n s; do lvremove -q -y "bench/$n" >/dev/null; done < "$1"'
+
+    def converge(self, n, contender, rnd):
+        vols = volume_set(n)
+        fresh_vg(VG, POOL, self.disks[0])
+        if contender == "ember daemon":
+            write_desired([], second=self.second)
+            d = Daemon(self.ember, WORK / "daemon.conf")
+            self.passes_clear(d)
+            cpu0, t0 = busy_cpu(), time.monotonic()
+            write_desired(vols, second=self.second)
+            t1, passes, calls = d.wait_converged(n)
+            cpu = busy_cpu() - cpu0
+            d.stop()
+            extra = {"passes": passes}
+        elif contender == "ember apply":
+            t0, t1, cpu, extra = self.ember_apply(vols)
+        elif contender == "shell loop":
+            t0, t1, cpu, extra = self.shell(self.SHELL_CREATE, vols)
+        elif contender == "os-brick":
+            t0, t1, cpu, extra = self.os_brick("create", vols)
+        elif contender == "ansible":
+            t0, t1, cpu, extra = self.ansible(vols)
+        else:
+            raise BenchError(f"unknown contender {contender}")
+        expect(VG, vols, f"converge {n} by {contender}")
+        return self.record("converge", n, contender, rnd, t0, t1, cpu, **extra)
+
+    def passes_clear(self, d):
+        time.sleep(0.5)
+        d.passes()
+
+    def steady(self, n, contender, rnd, daemon=None):
+        vols = volume_set(n)
+        if contender == "ember daemon":
+            self.passes_clear(daemon)
+            cpu0, t0 = busy_cpu(), time.monotonic()
+            # `ember reconcile` returns once the worker has the request; the pass's end is its log line
+            self.timed([self.ember, "--config-file", str(WORK / "daemon.conf"), "reconcile", "--backend", VG])
+            t1, passes, _ = daemon.wait_converged(0)
+            cpu = busy_cpu() - cpu0
+            extra = {"passes": passes}
+        elif contender == "ember apply":
+            t0, t1, cpu, extra = self.ember_apply(vols)
+        elif contender == "shell loop":
+            t0, t1, cpu, extra = self.shell(self.SHELL_ENSURE, vols)
+        elif contender == "os-brick":
+            t0, t1, cpu, extra = self.os_brick("ensure", vols)
+        elif contender == "ansible":
+            t0, t1, cpu, extra = self.ansible(vols)
+        expect(VG, vols, f"steady {n} by {contender}")
+        return self.record("steady", n, contender, rnd, t0, t1, cpu, **extra)
+
+    def extend_delete(self, n, contender, rnd):
+        grown = volume_set(n, grow=64)
+        if contender == "ember apply":
+            t0, t1, cpu, extra = self.ember_apply(grown)
+        elif contender == "shell loop":
+            t0, t1, cpu, extra = self.shell(self.SHELL_EXTEND, grown)
+        elif contender == "os-brick":
+            t0, t1, cpu, extra = self.os_brick("extend", grown)
+        expect(VG, grown, f"extend {n} by {contender}")
+        self.record("extend", n, contender, rnd, t0, t1, cpu, **extra)
+        if contender == "ember apply":
+            t0, t1, cpu, extra = self.ember_apply([], absent=[v for v, _ in grown])
+        elif contender == "shell loop":
+            t0, t1, cpu, extra = self.shell(self.SHELL_DELETE, grown)
+        elif contender == "os-brick":
+            t0, t1, cpu, extra = self.os_brick("delete", grown)
+        expect(VG, [], f"delete {n} by {contender}")
+        self.record("delete", n, contender, rnd, t0, t1, cpu, **extra)
+
+    def daemon_figures(self, n_big, rounds, edits):
+        """Converge n_big volumes with the daemon; steady state at n_big; footprint; reload."""
+        fresh_vg(VG, POOL, self.disks[0])
+        fresh_vg(VG2, POOL2, self.disks[1], pool_size="1G")
+        write_desired([], second=self.second)
+        d = Daemon(self.ember, WORK / "daemon.conf")
+        try:
+            self.passes_clear(d)
+            vols = volume_set(n_big)
+            cpu0, t0 = busy_cpu(), time.monotonic()
+            write_desired(vols, second=self.second)
+            t1, passes, _ = d.wait_converged(n_big)
+            expect(VG, vols, f"daemon converge {n_big}")
+            self.record("converge", n_big, "ember daemon", 1, t0, t1, busy_cpu() - cpu0, passes=passes)
+            self.rss(d, n_big, "after converging")
+            for rnd in range(1, rounds + 1):
+                for c in self.rotate(["ember apply", "ember daemon", "shell loop", "os-brick"], rnd):
+                    if c in self.a.contenders:
+                        self.steady(n_big, c, rnd, daemon=d)
+            # reload latency: SIGHUP with unchanged backends -> READY=1
+            for rnd in range(1, max(rounds, 5) + 1):
+                time.sleep(0.3)
+                t0 = time.monotonic()
+                d.proc.send_signal(signal.SIGHUP)
+                t1 = d.wait_notify("READY=1", 120)
+                self.record("reload", n_big, "ember daemon", rnd, t0, t1, 0.0)
+            # edit -> converged, one new volume
+            for rnd in range(1, max(rounds, 5) + 1):
+                self.passes_clear(d)
+                vols = vols + [(f"new{rnd:03d}", 64)]
+                cpu0, t0 = busy_cpu(), time.monotonic()
+                write_desired(vols, second=self.second)
+                t1, passes, _ = d.wait_converged(1)
+                self.record("edit+1", n_big, "ember daemon", rnd, t0, t1, busy_cpu() - cpu0, passes=passes)
+            # a compressed hour of edits: a real change every 20 ms (an absent volume that never
+            # existed comes and goes: a new desired state, a pass, nothing for lvm to do)
+            self.passes_clear(d)
+            cpu0, t0 = busy_cpu(), time.monotonic()
+            for i in range(edits):
+                write_desired(vols, absent=[f"ghost{i % 7}"], second=self.second, comment=f"edit {i}")
+                time.sleep(0.02)
+            time.sleep(2)
+            while True:   # until a quiet second: the last edit's pass has run
+                got = d.passes()
+                if not got:
+                    break
+                time.sleep(1)
+            t1 = time.monotonic()
+            self.record("edits", n_big, "ember daemon", 1, t0, t1, busy_cpu() - cpu0, edits=edits)
+            expect(VG, vols, "after the edits")
+            self.rss(d, n_big, f"after {edits} edits")
+        finally:
+            d.stop()
+
+    def rss(self, d, n, when):
+        pids = d.pids()
+        kib = [rss_kib(p) for p in pids]
+        row = {"scenario": "rss", "n": n, "contender": "ember daemon", "when": when,
+               "supervisor_kib": kib[0], "workers_kib": kib[1:], "total_kib": sum(kib)}
+        self.out.write(json.dumps(row) + "\n")
+        self.out.flush()
+        log(f"RSS {when}: supervisor {kib[0]} KiB, workers {kib[1:]} KiB, total {sum(kib)} KiB")
+
+    @staticmethod
+    def rotate(xs, k):
+        k %= len(xs)
+        return xs[k:] + xs[:k]
+
+    def run(self):
+        a = self.a
+        fresh_vg(VG2, POOL2, self.disks[1], pool_size="1G")
+        log(f"lvm: {sh(['lvm', 'version']).splitlines()[0].strip()}; contenders: {', '.join(a.contenders)}")
+        for n in a.converge:
+            for rnd in range(1, a.rounds + 1):
+                for c in self.rotate(a.contenders, rnd):
+                    if c == "ansible" and n > a.ansible_max and rnd > 1:
+                        continue   # one round: Ansible's ~3 s per task makes 3 rounds cost half an hour
+                    self.converge(n, c, rnd)
+                    if c != "ember daemon" and n in a.steady:
+                        self.steady(n, c, rnd)   # the same volumes again: nothing to do
+                    if c in ("ember apply", "shell loop", "os-brick") and n == a.extend:
+                        self.extend_delete(n, c, rnd)   # then grow and delete them
+        self.daemon_figures(a.big, a.rounds, a.edits)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--ember", required=True)
+    p.add_argument("--venv", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--converge", default="20,100")
+    p.add_argument("--steady", default="100")
+    p.add_argument("--extend", type=int, default=100)
+    p.add_argument("--big", type=int, default=1000)
+    p.add_argument("--edits", type=int, default=1000)
+    p.add_argument("--ansible-max", type=int, default=20, help="above this N, Ansible runs in round 1 only")
+    p.add_argument("--contenders", default="ember apply,ember daemon,shell loop,os-brick,ansible")
+    a = p.parse_args()
+    a.converge = [int(x) for x in a.converge.split(",") if x]
+    a.steady = [int(x) for x in a.steady.split(",") if x]
+    a.contenders = [c.strip() for c in a.contenders.split(",")]
+    a.bench_dir = Path(__file__).resolve().parent
+    try:
+        Bench(a).run()
+    except BenchError as e:
+        log(f"FAILED: {e}")
+        sys.exit(1)
+    log("done")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""Renders bench/guest.py's raw JSON lines as markdown tables: medians, spread (min-max) and
+the ratio to the bare shell loop measured in the same run.
+
+    report.py RAW.jsonl [--vm DESCRIPTION]
+"""
+import argparse
+import json
+import statistics
+from collections import defaultdict
+
+ORDER = ["ember apply", "ember daemon", "shell loop", "os-brick", "ansible"]
+TITLES = {
+    "converge": "Converge N thin volumes from nothing",
+    "steady": "A pass with nothing to do, N volumes exist",
+    "extend": "Extend N volumes (+64 MiB each)",
+    "delete": "Delete N volumes",
+    "reload": "SIGHUP with unchanged backends -> READY=1",
+    "edit+1": "Edit the desired state -> one new volume converged",
+    "edits": "Rewrites of the desired state every 20 ms (an hour of edits, compressed)",
+}
+
+
+def fmt_s(xs):
+    med = statistics.median(xs)
+    if len(xs) == 1:
+        return f"{med:.2f}"
+    return f"{med:.2f} ({min(xs):.2f}-{max(xs):.2f})"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("raw")
+    p.add_argument("--vm", default="")
+    a = p.parse_args()
+    rows = [json.loads(line) for line in open(a.raw) if line.strip()]
+    groups = defaultdict(list)
+    rss = []
+    for r in rows:
+        if r["scenario"] == "rss":
+            rss.append(r)
+        else:
+            groups[(r["scenario"], r["n"], r["contender"])].append(r)
+    rounds = max((r.get("round", 1) for r in rows), default=0)
+    print(f"Benchmark `{a.raw}`: {a.vm}; rounds: {rounds}; time in seconds, median (min-max).")
+    print()
+    for scenario, title in TITLES.items():
+        keys = sorted({(n, c) for (s, n, c) in groups if s == scenario},
+                      key=lambda k: (k[0], ORDER.index(k[1]) if k[1] in ORDER else 99))
+        if not keys:
+            continue
+        print(f"**{title}**")
+        print()
+        print("| N | contender | wall s | x shell loop | CPU s | lvm processes | runs |")
+        print("|---:|---|---|---:|---|---:|---:|")
+        for n, c in keys:
+            g = groups[(scenario, n, c)]
+            wall = [r["wall_s"] for r in g]
+            shell = groups.get((scenario, n, "shell loop"))
+            ratio = (f"{statistics.median(wall) / statistics.median([r['wall_s'] for r in shell]):.2f}"
+                     if shell else "")
+            procs = sorted({r["lvm_procs"] for r in g})
+            procs_s = str(procs[0]) if len(procs) == 1 else f"{procs[0]}-{procs[-1]}"
+            note = ""
+            if "setup_s" in g[0]:
+                note = f" (+{statistics.median([r['setup_s'] for r in g]):.1f} s set-up)"
+            if "passes" in g[0]:
+                note = f" ({statistics.median([r['passes'] for r in g]):g} passes)"
+            if "edits" in g[0]:
+                note = f" ({g[0]['edits']} edits)"
+            print(f"| {n} | {c}{note} | {fmt_s(wall)} | {ratio} | "
+                  f"{fmt_s([r['cpu_s'] for r in g])} | {procs_s} | {len(g)} |")
+        print()
+    if rss:
+        print("**Daemon memory (VmRSS), 2 backends**")
+        print()
+        print("| N volumes | when | supervisor KiB | workers KiB | total KiB |")
+        print("|---:|---|---:|---|---:|")
+        for r in rss:
+            print(f"| {r['n']} | {r['when']} | {r['supervisor_kib']} | "
+                  f"{', '.join(map(str, r['workers_kib']))} | {r['total_kib']} |")
+        print()
+
+
+if __name__ == "__main__":
+    main()
