@@ -62,8 +62,11 @@ fn read_desired(
 }
 
 pub fn run(g: &Global, name: &str) -> i32 {
+    // passes run one at a time on one long-lived blocking thread, not a fresh thread per pass
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .max_blocking_threads(1)
+        .thread_keep_alive(Duration::from_secs(24 * 3600))
         .build()
     {
         Ok(rt) => rt,

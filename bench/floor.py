@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Below the shell loop: what one thin lvcreate costs, and which knobs lower it. Guest side of
+`bench/run --floor`; wipes the guest's first disk.
+
+Each variant creates --n thin volumes, one lvm command each (the "lvm shell" variant: one `lvm`
+process reading all the commands on stdin), from an empty pool on a fresh VG; variants
+alternate within each round. Writes JSON lines (variant, round, per_volume_s) to --out.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from guest import POOL, VG, fresh_vg, log  # noqa: E402
+
+VARIANTS = {
+    "lvcreate (the shell loop)": [],
+    "+ --addtag (what ember runs)": ["--addtag", "ember-managed"],
+    "+ --autobackup n": ["--autobackup", "n"],
+    "+ --devices <the VG's PV>": ["--devices", "{disk}"],
+    "+ --noudevsync": ["--noudevsync"],
+    "+ -an (not activated)": ["-an"],
+}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--out", required=True)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--n", type=int, default=20)
+    a = p.parse_args()
+    disk = os.environ["VM_DISKS"].split()[0]
+    out = open(a.out, "a")
+    names = list(VARIANTS) + ["one `lvm` shell process for all"]
+    for rnd in range(1, a.rounds + 1):
+        k = rnd % len(names)
+        for v in names[k:] + names[:k]:
+            fresh_vg(VG, POOL, disk)
+            cmds = [["lvcreate", "-q", "-y", "-T", f"{VG}/{POOL}", "-V", "64m", "-n", f"f{i:03d}"]
+                    + [x.replace("{disk}", disk) for x in VARIANTS.get(v, [])] for i in range(a.n)]
+            t0 = time.monotonic()
+            if v in VARIANTS:
+                for c in cmds:
+                    subprocess.run(c, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            else:
+                script = "".join(" ".join(c) + "\n" for c in cmds)
+                subprocess.run(["lvm"], input=script, text=True, check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            per = (time.monotonic() - t0) / a.n
+            made = subprocess.run(["lvs", "--noheadings", "-o", "lv_name", VG], capture_output=True,
+                                  text=True, check=True).stdout.split()
+            if sum(1 for m in made if m.startswith("f")) != a.n:
+                sys.exit(f"{v}: {len(made)} volumes made, want {a.n}")
+            out.write(json.dumps({"variant": v, "round": rnd, "n": a.n, "per_volume_s": round(per, 4)}) + "\n")
+            out.flush()
+            log(f"floor round {rnd}: {v:<34} {per:.3f} s per volume")
+
+
+if __name__ == "__main__":
+    main()
