@@ -43,13 +43,20 @@ def main():
                     + [x.replace("{disk}", disk) for x in VARIANTS.get(v, [])] for i in range(a.n)]
             t0 = time.monotonic()
             if v in VARIANTS:
-                for c in cmds:
-                    subprocess.run(c, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                runs = [subprocess.run(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                        for c in cmds]
             else:
                 script = "".join(" ".join(c) + "\n" for c in cmds)
-                subprocess.run(["lvm"], input=script, text=True, check=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                runs = [subprocess.run(["lvm"], input=script, text=True,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)]
             per = (time.monotonic() - t0) / a.n
+            failed = [r for r in runs if r.returncode != 0]
+            if failed:   # a knob that breaks lvcreate is a finding, not a crash of the benchmark
+                why = failed[0].stderr.strip().splitlines()[-1:] or ["no message"]
+                out.write(json.dumps({"variant": v, "round": rnd, "n": a.n, "failed": len(failed),
+                                      "error": why[0]}) + "\n")
+                log(f"floor round {rnd}: {v:<34} {len(failed)} of {len(runs)} commands failed: {why[0]}")
+                continue
             made = subprocess.run(["lvs", "--noheadings", "-o", "lv_name", VG], capture_output=True,
                                   text=True, check=True).stdout.split()
             if sum(1 for m in made if m.startswith("f")) != a.n:
