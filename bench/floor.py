@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True   # the project directory is shared with the guest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from guest import POOL, VG, fresh_vg, log  # noqa: E402
 
