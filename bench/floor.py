@@ -53,7 +53,7 @@ def main():
             per = (time.monotonic() - t0) / a.n
             failed = [r for r in runs if r.returncode != 0]
             if failed:   # a knob that breaks lvcreate is a finding, not a crash of the benchmark
-                why = failed[0].stderr.strip().splitlines()[-1:] or ["no message"]
+                why = [l.strip() for l in failed[0].stderr.splitlines()[-1:]] or ["no message"]
                 out.write(json.dumps({"variant": v, "round": rnd, "n": a.n, "failed": len(failed),
                                       "error": why[0]}) + "\n")
                 log(f"floor round {rnd}: {v:<34} {len(failed)} of {len(runs)} commands failed: {why[0]}")

@@ -100,7 +100,7 @@ def rss_kib(pid):
 # --- volume groups ----------------------------------------------------------------------------
 def fresh_vg(vg, pool, disk, pool_size="4G"):
     """An empty thin pool on a fresh volume group (outside any measurement)."""
-    if sh(["vgs", vg], check=False).strip().startswith("VG") or vg in sh(["vgs", "--noheadings", "-o", "vg_name"], check=False).split():
+    if vg in sh(["vgs", "--noheadings", "-o", "vg_name"], check=False).split():
         sh(["vgchange", "-an", vg], check=False)
         sh(["vgremove", "-ff", "-y", vg], check=False)
     sh(["wipefs", "-a", "-q", disk], check=False)
@@ -154,18 +154,19 @@ def write_conf(path, backends, desired):
         f"run_dir = {WORK}/run\n")
 
 
-def write_desired(volumes, absent=(), second=(), comment="", name="desired.yaml"):
-    """Atomic (rename-over), as an operator's editor or config management writes it."""
-    lines = [f"# {comment}", "backends:", f"  {VG}:", "    thin_pool: { size: 4G }", "    volumes:"]
-    lines += [f"      {n}: {{ size: {s}M }}" for n, s in volumes]
-    lines += [f"      {n}: {{ state: absent }}" for n in absent]
-    if not volumes and not absent:
-        lines[-1] = "    volumes: {}"
+def backend_yaml(vg, pool_size, volumes, absent=()):
+    entries = [f"      {n}: {{ size: {s}M }}" for n, s in volumes]
+    entries += [f"      {n}: {{ state: absent }}" for n in absent]
+    return [f"  {vg}:", f"    thin_pool: {{ size: {pool_size} }}"] + (
+        ["    volumes:"] + entries if entries else ["    volumes: {}"])
+
+
+def write_desired(volumes, absent=(), second=None, comment="", name="desired.yaml"):
+    """Atomic (rename-over), as an operator's editor or config management writes it. `second`:
+    the volumes of the daemon's second backend (None: no second backend)."""
+    lines = [f"# {comment}", "backends:"] + backend_yaml(VG, "4G", volumes, absent)
     if second is not None:
-        lines += [f"  {VG2}:", "    thin_pool: { size: 1G }", "    volumes:"]
-        lines += [f"      {n}: {{ size: {s}M }}" for n, s in second] or ["      {}"]
-        if not second:
-            lines[-2:] = ["    volumes: {}"]
+        lines += backend_yaml(VG2, "1G", second)
     tmp = WORK / (name + ".tmp")
     tmp.write_text("\n".join(lines) + "\n")
     os.replace(tmp, WORK / name)
@@ -214,19 +215,33 @@ class Daemon:
                 raise BenchError(f"daemon: {line}")
         return out
 
+    def settle(self):
+        """Lets running passes finish and forgets their lines."""
+        time.sleep(0.5)
+        self.passes()
+
     def wait_converged(self, want_done, timeout=3600):
-        """Until passes after the edit have done want_done actions and the last has none pending."""
-        done = passes = calls = 0
+        """Until passes after the edit have done want_done actions and the last has none pending.
+        Returns (the time it saw that, the number of passes)."""
+        done = passes = 0
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for _trigger, d, failed, refused, pending, c in self.passes():
+            for _trigger, d, failed, refused, pending, _calls in self.passes():
                 if failed or refused:
                     raise BenchError(f"daemon pass: {failed} failed, {refused} refused")
-                done, passes, calls = done + d, passes + 1, calls + c
+                done, passes = done + d, passes + 1
                 if done >= want_done and pending == 0:
-                    return time.monotonic(), passes, calls
+                    return time.monotonic(), passes
             time.sleep(0.02)
         raise BenchError(f"daemon: not converged after {timeout} s ({done}/{want_done} done)")
+
+    def measure(self, start, want_done):
+        """Times start() (an edit, a request) until the passes it causes converged."""
+        self.settle()
+        cpu0, t0 = busy_cpu(), time.monotonic()
+        start()
+        t1, passes = self.wait_converged(want_done)
+        return t0, t1, busy_cpu() - cpu0, {"passes": passes}
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -261,28 +276,53 @@ class Bench:
             f"{row['cpu_s']:7.2f} s cpu, {row['lvm_procs']:4} lvm processes {extra or ''}")
         return row
 
-    def timed(self, argv, env=None, stdin=None):
+    def timed(self, argv, env=None):
         c0, t0 = busy_cpu(), time.monotonic()
-        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           env=env, input=stdin)
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         t1 = time.monotonic()
         if p.returncode != 0:
             raise BenchError(f"{argv[0]} exited {p.returncode}:\n{p.stdout[-3000:]}")
         return t0, t1, busy_cpu() - c0, p.stdout
 
-    # ember apply / the shell loop / os-brick / Ansible, each given the whole desired outcome
-    def ember_apply(self, volumes, absent=()):
-        write_desired(volumes, absent, second=None, name="apply.yaml")
-        t0, t1, cpu, _ = self.timed([self.ember, "--config-file", str(WORK / "apply.conf"), "apply", "--backend", VG])
-        return t0, t1, cpu, {}
+    # --- the contenders: each does one operation (create, ensure, extend, delete) on a volume list
+    SHELL = {
+        "create": 'while read -r n s; do lvcreate -q -y -T "bench/bench-pool" -V "${s}m" -n "$n" >/dev/null; done < "$1"',
+        # a fair idempotent script: list once, create what is missing
+        "ensure": ('declare -A have; for n in $(lvs --noheadings -o lv_name bench); do have[$n]=1; done; '
+                   'while read -r n s; do [ -n "${have[$n]:-}" ] || '
+                   'lvcreate -q -y -T "bench/bench-pool" -V "${s}m" -n "$n" >/dev/null; done < "$1"'),
+        "extend": 'while read -r n s; do lvextend -q -L "${s}m" "bench/$n" >/dev/null; done < "$1"',
+        "delete": 'while read -r n s; do lvremove -q -y "bench/$n" >/dev/null; done < "$1"',
+    }
 
-    def shell(self, script, lines):
-        (WORK / "list").write_text("".join(" ".join(map(str, l)) + "\n" for l in lines))
-        t0, t1, cpu, _ = self.timed(["bash", "-c", script, "bench", str(WORK / "list")])
-        return t0, t1, cpu, {}
+    def contender(self, who, op, volumes, daemon=None):
+        """Runs one contender; returns (t0, t1, cpu, extra)."""
+        if who == "ember apply":
+            if op == "delete":
+                write_desired([], absent=[n for n, _ in volumes], name="apply.yaml")
+            else:
+                write_desired(volumes, name="apply.yaml")
+            t0, t1, cpu, _ = self.timed([self.ember, "--config-file", str(WORK / "apply.conf"), "apply", "--backend", VG])
+            return t0, t1, cpu, {}
+        if who == "ember daemon" and op == "ensure":
+            # `ember reconcile` returns once the worker has the request; the pass's end is its log line
+            return daemon.measure(lambda: self.timed(
+                [self.ember, "--config-file", str(WORK / "daemon.conf"), "reconcile", "--backend", VG]), 0)
+        if who == "shell loop":
+            self.write_list(volumes)
+            t0, t1, cpu, _ = self.timed(["bash", "-c", self.SHELL[op], "bench", str(WORK / "list")])
+            return t0, t1, cpu, {}
+        if who == "os-brick":
+            return self.os_brick(op, volumes)
+        if who == "ansible" and op in ("create", "ensure"):
+            return self.ansible(volumes)
+        raise BenchError(f"{who} has no {op} here")
 
-    def os_brick(self, op, lines):
-        (WORK / "list").write_text("".join(" ".join(map(str, l)) + "\n" for l in lines))
+    def write_list(self, volumes):
+        (WORK / "list").write_text("".join(f"{n} {s}\n" for n, s in volumes))
+
+    def os_brick(self, op, volumes):
+        self.write_list(volumes)
         # os-brick's own calls go through oslo.privsep, which starts its daemon with
         # "sudo privsep-helper"; we are root already, so sudo is a pass-through shim
         shim = WORK / "bin/sudo"
@@ -311,83 +351,35 @@ class Bench:
         t0, t1, cpu, _ = self.timed([self.py, bin_, "-i", "localhost,", str(pb)], env=env)
         return t0, t1, cpu, {}
 
-    # --- scenarios ---------------------------------------------------------------------------
-    SHELL_CREATE = 'while read -r n s; do lvcreate -q -y -T "bench/bench-pool" -V "${s}m" -n "$n" >/dev/null; done < "$1"'
-    SHELL_ENSURE = ('declare -A have; for n in $(lvs --noheadings -o lv_name bench); do have[$n]=1; done; '
-                    'while read -r n s; do [ -n "${have[$n]:-}" ] || '
-                    'lvcreate -q -y -T "bench/bench-pool" -V "${s}m" -n "$n" >/dev/null; done < "$1"')
-    SHELL_EXTEND = 'while read -r n s; do lvextend -q -L "${s}m" "bench/$n" >/dev/null; done < "$1"'
-    SHELL_DELETE = 'while read -r n s; do lvremove -q -y "bench/$n" >/dev/null; done < "$1"'
+    # --- scenarios -----------------------------------------------------------------------------
+    def measured(self, scenario, n, who, rnd, op, volumes, want, daemon=None):
+        """One contender, one operation, checked against lvs, recorded."""
+        t0, t1, cpu, extra = self.contender(who, op, volumes, daemon)
+        expect(VG, want, f"{scenario} {n} by {who}")
+        return self.record(scenario, n, who, rnd, t0, t1, cpu, **extra)
 
-    def converge(self, n, contender, rnd):
+    def converge(self, n, who, rnd):
         vols = volume_set(n)
         fresh_vg(VG, POOL, self.disks[0])
-        if contender == "ember daemon":
-            write_desired([], second=self.second)
-            d = Daemon(self.ember, WORK / "daemon.conf")
-            self.passes_clear(d)
-            cpu0, t0 = busy_cpu(), time.monotonic()
-            write_desired(vols, second=self.second)
-            t1, passes, calls = d.wait_converged(n)
-            cpu = busy_cpu() - cpu0
+        if who != "ember daemon":
+            return self.measured("converge", n, who, rnd, "create", vols, vols)
+        write_desired([], second=self.second)
+        d = Daemon(self.ember, WORK / "daemon.conf")
+        try:
+            t0, t1, cpu, extra = d.measure(lambda: write_desired(vols, second=self.second), n)
+        finally:
             d.stop()
-            extra = {"passes": passes}
-        elif contender == "ember apply":
-            t0, t1, cpu, extra = self.ember_apply(vols)
-        elif contender == "shell loop":
-            t0, t1, cpu, extra = self.shell(self.SHELL_CREATE, vols)
-        elif contender == "os-brick":
-            t0, t1, cpu, extra = self.os_brick("create", vols)
-        elif contender == "ansible":
-            t0, t1, cpu, extra = self.ansible(vols)
-        else:
-            raise BenchError(f"unknown contender {contender}")
-        expect(VG, vols, f"converge {n} by {contender}")
-        return self.record("converge", n, contender, rnd, t0, t1, cpu, **extra)
+        expect(VG, vols, f"converge {n} by {who}")
+        return self.record("converge", n, who, rnd, t0, t1, cpu, **extra)
 
-    def passes_clear(self, d):
-        time.sleep(0.5)
-        d.passes()
+    def steady(self, n, who, rnd, daemon=None):
+        vols = volume_set(n)   # they exist: nothing to do
+        return self.measured("steady", n, who, rnd, "ensure", vols, vols, daemon)
 
-    def steady(self, n, contender, rnd, daemon=None):
-        vols = volume_set(n)
-        if contender == "ember daemon":
-            self.passes_clear(daemon)
-            cpu0, t0 = busy_cpu(), time.monotonic()
-            # `ember reconcile` returns once the worker has the request; the pass's end is its log line
-            self.timed([self.ember, "--config-file", str(WORK / "daemon.conf"), "reconcile", "--backend", VG])
-            t1, passes, _ = daemon.wait_converged(0)
-            cpu = busy_cpu() - cpu0
-            extra = {"passes": passes}
-        elif contender == "ember apply":
-            t0, t1, cpu, extra = self.ember_apply(vols)
-        elif contender == "shell loop":
-            t0, t1, cpu, extra = self.shell(self.SHELL_ENSURE, vols)
-        elif contender == "os-brick":
-            t0, t1, cpu, extra = self.os_brick("ensure", vols)
-        elif contender == "ansible":
-            t0, t1, cpu, extra = self.ansible(vols)
-        expect(VG, vols, f"steady {n} by {contender}")
-        return self.record("steady", n, contender, rnd, t0, t1, cpu, **extra)
-
-    def extend_delete(self, n, contender, rnd):
+    def extend_delete(self, n, who, rnd):
         grown = volume_set(n, grow=64)
-        if contender == "ember apply":
-            t0, t1, cpu, extra = self.ember_apply(grown)
-        elif contender == "shell loop":
-            t0, t1, cpu, extra = self.shell(self.SHELL_EXTEND, grown)
-        elif contender == "os-brick":
-            t0, t1, cpu, extra = self.os_brick("extend", grown)
-        expect(VG, grown, f"extend {n} by {contender}")
-        self.record("extend", n, contender, rnd, t0, t1, cpu, **extra)
-        if contender == "ember apply":
-            t0, t1, cpu, extra = self.ember_apply([], absent=[v for v, _ in grown])
-        elif contender == "shell loop":
-            t0, t1, cpu, extra = self.shell(self.SHELL_DELETE, grown)
-        elif contender == "os-brick":
-            t0, t1, cpu, extra = self.os_brick("delete", grown)
-        expect(VG, [], f"delete {n} by {contender}")
-        self.record("delete", n, contender, rnd, t0, t1, cpu, **extra)
+        self.measured("extend", n, who, rnd, "extend", grown, grown)
+        self.measured("delete", n, who, rnd, "delete", grown, [])
 
     def daemon_figures(self, n_big, rounds, edits):
         """Converge n_big volumes with the daemon; steady state at n_big; footprint; reload."""
@@ -396,13 +388,10 @@ class Bench:
         write_desired([], second=self.second)
         d = Daemon(self.ember, WORK / "daemon.conf")
         try:
-            self.passes_clear(d)
             vols = volume_set(n_big)
-            cpu0, t0 = busy_cpu(), time.monotonic()
-            write_desired(vols, second=self.second)
-            t1, passes, _ = d.wait_converged(n_big)
+            t0, t1, cpu, extra = d.measure(lambda: write_desired(vols, second=self.second), n_big)
             expect(VG, vols, f"daemon converge {n_big}")
-            self.record("converge", n_big, "ember daemon", 1, t0, t1, busy_cpu() - cpu0, passes=passes)
+            self.record("converge", n_big, "ember daemon", 1, t0, t1, cpu, **extra)
             self.rss(d, n_big, "after converging")
             for rnd in range(1, rounds + 1):
                 for c in self.rotate(["ember apply", "ember daemon", "shell loop", "os-brick"], rnd):
@@ -417,15 +406,12 @@ class Bench:
                 self.record("reload", n_big, "ember daemon", rnd, t0, t1, 0.0)
             # edit -> converged, one new volume
             for rnd in range(1, max(rounds, 5) + 1):
-                self.passes_clear(d)
                 vols = vols + [(f"new{rnd:03d}", 64)]
-                cpu0, t0 = busy_cpu(), time.monotonic()
-                write_desired(vols, second=self.second)
-                t1, passes, _ = d.wait_converged(1)
-                self.record("edit+1", n_big, "ember daemon", rnd, t0, t1, busy_cpu() - cpu0, passes=passes)
+                t0, t1, cpu, extra = d.measure(lambda: write_desired(vols, second=self.second), 1)
+                self.record("edit+1", n_big, "ember daemon", rnd, t0, t1, cpu, **extra)
             # a compressed hour of edits: a real change every 20 ms (an absent volume that never
             # existed comes and goes: a new desired state, a pass, nothing for lvm to do)
-            self.passes_clear(d)
+            d.settle()
             cpu0, t0 = busy_cpu(), time.monotonic()
             for i in range(edits):
                 write_desired(vols, absent=[f"ghost{i % 7}"], second=self.second, comment=f"edit {i}")
@@ -460,12 +446,15 @@ class Bench:
     def run(self):
         a = self.a
         fresh_vg(VG2, POOL2, self.disks[1], pool_size="1G")
-        log(f"lvm: {sh(['lvm', 'version']).splitlines()[0].strip()}; contenders: {', '.join(a.contenders)}")
+        lvm = sh(["lvm", "version"]).splitlines()[0].split(":", 1)[-1].strip()
+        self.out.write(json.dumps({"scenario": "meta", "kernel": os.uname().release, "lvm": lvm,
+                                   "cpus": os.cpu_count()}) + "\n")
+        log(f"lvm {lvm}, kernel {os.uname().release}; contenders: {', '.join(a.contenders)}")
         for n in a.converge:
             for rnd in range(1, a.rounds + 1):
                 for c in self.rotate(a.contenders, rnd):
                     if c == "ansible" and n > a.ansible_max and rnd > 1:
-                        continue   # one round: Ansible's ~3 s per task makes 3 rounds cost half an hour
+                        continue   # one round: at ~10 s per task under TCG, three would take hours
                     self.converge(n, c, rnd)
                     if c != "ember daemon" and n in a.steady:
                         self.steady(n, c, rnd)   # the same volumes again: nothing to do

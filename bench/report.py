@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Renders bench/guest.py's raw JSON lines as markdown tables: medians, spread (min-max) and
+"""Renders bench/guest.py's (or bench/floor.py's) raw JSON lines as markdown tables: medians, spread (min-max) and
 the ratio to the bare shell loop measured in the same run.
 
     report.py RAW.jsonl [--vm DESCRIPTION]
@@ -34,15 +34,21 @@ def main():
     p.add_argument("--vm", default="")
     a = p.parse_args()
     rows = [json.loads(line) for line in open(a.raw) if line.strip()]
+    if rows and "variant" in rows[0]:
+        return floor(rows)
     groups = defaultdict(list)
     rss = []
+    meta = next((r for r in rows if r["scenario"] == "meta"), None)
+    if meta:
+        a.vm += f", guest kernel {meta['kernel']}, {meta['cpus']} vCPU, lvm {meta['lvm']}"
     for r in rows:
+        if r["scenario"] == "meta":
+            continue
         if r["scenario"] == "rss":
             rss.append(r)
         else:
             groups[(r["scenario"], r["n"], r["contender"])].append(r)
-    rounds = max((r.get("round", 1) for r in rows), default=0)
-    print(f"Benchmark `{a.raw}`: {a.vm}; rounds: {rounds}; time in seconds, median (min-max).")
+    print(f"Benchmark `{a.raw}`: {a.vm}. Time in seconds, median (min-max) over the runs counted.")
     print()
     for scenario, title in TITLES.items():
         keys = sorted({(n, c) for (s, n, c) in groups if s == scenario},
@@ -80,6 +86,21 @@ def main():
             print(f"| {r['n']} | {r['when']} | {r['supervisor_kib']} | "
                   f"{', '.join(map(str, r['workers_kib']))} | {r['total_kib']} |")
         print()
+
+
+def floor(rows):
+    """bench/floor.py's rows: seconds per volume by variant, against plain lvcreate."""
+    base = statistics.median(r["per_volume_s"] for r in rows
+                             if r["variant"].startswith("lvcreate") and "failed" not in r)
+    print("| one thin volume by | s per volume, median (min-max) | x lvcreate |")
+    print("|---|---|---:|")
+    for v in dict.fromkeys(r["variant"] for r in rows):
+        bad = [r for r in rows if r["variant"] == v and "failed" in r]
+        if bad:
+            print(f"| {v} | failed: {bad[0]['error']} | |")
+            continue
+        xs = [r["per_volume_s"] for r in rows if r["variant"] == v]
+        print(f"| {v} | {fmt_s(xs)} | {statistics.median(xs) / base:.2f} |")
 
 
 if __name__ == "__main__":

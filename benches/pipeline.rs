@@ -18,6 +18,9 @@ use ember::lvm::report::parse_fullreport;
 use ember::reconcile::{Policy, plan};
 
 const N: usize = 10_000;
+/// The benchmarked backend, `lvm-0`, and its volume group (as cinder_conf() writes them).
+const BACKEND: &str = "lvm-0";
+const VG: &str = "vg-0";
 const SIZES: [u64; 5] = [64, 128, 256, 512, 1024]; // MiB
 
 fn main() {
@@ -33,20 +36,20 @@ fn fullreport(n: usize) -> String {
     let mut lvs = String::new();
     let _ = write!(
         lvs,
-        r#"{{"lv_name":"bench-pool", "lv_attr":"twi-aotz--", "lv_layout":"thin,pool", "lv_size":"{}", "pool_lv":"", "lv_tags":"", "data_percent":"3.91", "metadata_percent":"11.72"}}"#,
+        r#"{{"lv_name":"{VG}-pool", "lv_attr":"twi-aotz--", "lv_layout":"thin,pool", "lv_size":"{}", "pool_lv":"", "lv_tags":"", "data_percent":"3.91", "metadata_percent":"11.72"}}"#,
         4u64 << 40
     );
     for i in 0..n {
         let _ = write!(
             lvs,
             r#",
-{{"lv_name":"{}", "lv_attr":"Vwi-a-tz--", "lv_layout":"thin,sparse", "lv_size":"{}", "pool_lv":"bench-pool", "lv_tags":"ember-managed", "data_percent":"0.00", "metadata_percent":""}}"#,
+{{"lv_name":"{}", "lv_attr":"Vwi-a-tz--", "lv_layout":"thin,sparse", "lv_size":"{}", "pool_lv":"{VG}-pool", "lv_tags":"ember-managed", "data_percent":"0.00", "metadata_percent":""}}"#,
             name(i),
             SIZES[i % SIZES.len()] << 20
         );
     }
     format!(
-        r#"{{"report": [{{"vg": [{{"vg_name":"bench", "vg_size":"{}", "vg_free":"{}", "vg_extent_size":"4194304"}}],
+        r#"{{"report": [{{"vg": [{{"vg_name":"{VG}", "vg_size":"{}", "vg_free":"{}", "vg_extent_size":"4194304"}}],
 "pv": [{{"pv_name":"/dev/vda"}}], "lv": [{lvs}], "pvseg": [], "seg": []}}]}}"#,
         8u64 << 40,
         2u64 << 40
@@ -54,7 +57,7 @@ fn fullreport(n: usize) -> String {
 }
 
 fn desired_yaml(n: usize) -> String {
-    let mut s = String::from("backends:\n  lvm-0:\n    thin_pool: { size: 4T }\n    volumes:\n");
+    let mut s = format!("backends:\n  {BACKEND}:\n    thin_pool: {{ size: 4T }}\n    volumes:\n");
     for i in 0..n {
         let _ = writeln!(
             s,
@@ -66,8 +69,9 @@ fn desired_yaml(n: usize) -> String {
     s
 }
 
-/// A cinder.conf of about 200 KB: [DEFAULT] with the usual noise, 200 backend sections.
-fn cinder_conf() -> String {
+/// A cinder.conf of about 200 KB: [DEFAULT] with the usual noise, 200 backend sections
+/// (`lvm-N` on volume group `vg-N`), and [ember] naming the desired state.
+fn cinder_conf(desired: &Path) -> String {
     let backends: Vec<String> = (0..200).map(|i| format!("lvm-{i}")).collect();
     let mut s = String::from("[DEFAULT]\n");
     let _ = writeln!(s, "enabled_backends = {}", backends.join(","));
@@ -77,6 +81,7 @@ fn cinder_conf() -> String {
             "# an operator's comment, line {i}, as deployment tools leave them\nopt_{i} = value-{i}"
         );
     }
+    let _ = writeln!(s, "\n[ember]\ndesired_state = {}", desired.display());
     s.push_str("\n[backend_defaults]\nvolume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver\nlvm_type = thin\n");
     for (i, b) in backends.iter().enumerate() {
         let _ = writeln!(
@@ -103,17 +108,7 @@ fn files() -> Files {
     let dir = tempfile::tempdir().expect("a temporary directory for the benchmark's files");
     let conf = dir.path().join("cinder.conf");
     let desired = dir.path().join("desired-state.yaml");
-    let text = cinder_conf()
-        .replacen(
-            "[backend_defaults]",
-            &format!(
-                "[ember]\ndesired_state = {}\n\n[backend_defaults]",
-                desired.display()
-            ),
-            1,
-        )
-        .replace("vg-0\n", "bench\n");
-    std::fs::write(&conf, text).expect("write cinder.conf");
+    std::fs::write(&conf, cinder_conf(&desired)).expect("write cinder.conf");
     std::fs::write(&desired, desired_yaml(N)).expect("write the desired state");
     Files {
         _dir: dir,
@@ -141,7 +136,7 @@ fn load_config(conf: &Path) -> Config {
 fn parse_fullreport_10k(b: divan::Bencher) {
     let json = fullreport(N);
     b.counter(divan::counter::BytesCount::new(json.len()))
-        .bench(|| parse_fullreport(divan::black_box(&json), "bench").expect("the report parses"));
+        .bench(|| parse_fullreport(divan::black_box(&json), VG).expect("the report parses"));
 }
 
 #[divan::bench]
@@ -167,11 +162,11 @@ fn plan_10k_converged(b: divan::Bencher) {
     let f = files();
     let cfg = load_config(&f.conf);
     let desired = ember::desired::load(&f.desired, &cfg).expect("the desired state loads");
-    let backend = cfg.backend("lvm-0").expect("backend lvm-0");
-    let observed = parse_fullreport(&fullreport(N), "bench").expect("the report parses");
+    let backend = cfg.backend(BACKEND).expect("the benchmarked backend");
+    let observed = parse_fullreport(&fullreport(N), VG).expect("the report parses");
     let want = desired
-        .backend("lvm-0")
-        .expect("lvm-0 in the desired state");
+        .backend(BACKEND)
+        .expect("the backend in the desired state");
     let policy = Policy {
         max_deletions_per_pass: 5,
     };
