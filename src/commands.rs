@@ -297,7 +297,12 @@ fn report_text(r: &PassReport) -> String {
             let _ = writeln!(s, "  Converged.");
         }
     }
-    let _ = writeln!(s, "  ({} lvm call(s), {} ms)", r.lvm_calls, r.duration_ms);
+    let _ = writeln!(
+        s,
+        "  ({}, {} ms)",
+        crate::status::lvm_cost(r.lvm_calls, r.lvm_commands),
+        r.duration_ms
+    );
     s
 }
 

@@ -62,6 +62,15 @@ impl Capacity {
     }
 }
 
+/// "3 lvm call(s)", or "2 lvm call(s) for 22 commands" when a shell ran several commands.
+pub fn lvm_cost(calls: u64, commands: u64) -> String {
+    if commands > calls {
+        format!("{calls} lvm call(s) for {commands} commands")
+    } else {
+        format!("{calls} lvm call(s)")
+    }
+}
+
 /// A pass, summarised for status and the journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PassSummary {
@@ -69,7 +78,11 @@ pub struct PassSummary {
     /// Unix seconds at the end of the pass.
     pub finished_at: u64,
     pub duration_ms: u64,
+    /// lvm processes started.
     pub lvm_calls: u64,
+    /// lvm commands run (more than `lvm_calls` when writes went through the lvm shell).
+    #[serde(default)]
+    pub lvm_commands: u64,
     pub done: Vec<String>,
     pub failed: Vec<String>,
     pub refused: Vec<String>,
@@ -86,6 +99,7 @@ impl PassSummary {
             finished_at: unix_now(),
             duration_ms: r.duration_ms,
             lvm_calls: r.lvm_calls,
+            lvm_commands: r.lvm_commands,
             done: outcome
                 .map(|o| o.done.iter().map(|a| a.line()).collect())
                 .unwrap_or_default(),
@@ -241,11 +255,11 @@ impl DaemonStatus {
             if let Some(p) = &b.last_pass {
                 let _ = writeln!(
                     s,
-                    "  last pass: {} s ago ({}), {} ms, {} lvm call(s), {} done, {} failed, {} pending",
+                    "  last pass: {} s ago ({}), {} ms, {}, {} done, {} failed, {} pending",
                     unix_now().saturating_sub(p.finished_at),
                     p.trigger,
                     p.duration_ms,
-                    p.lvm_calls,
+                    lvm_cost(p.lvm_calls, p.lvm_commands),
                     p.done.len(),
                     p.failed.len(),
                     p.pending

@@ -10,13 +10,15 @@ use common::*;
 use std::time::{Duration, Instant};
 
 /// A fake lvm: `fullreport` runs `read`, anything else runs `write` (bash snippets). `$VG` is the
-/// volume group asked for; reports are the captured empty-VG fixture renamed to it.
+/// volume group asked for; reports are the captured empty-VG fixture renamed to it. Started
+/// without arguments (as the lvm shell) it fails, as an lvm without the shell protocol would.
 fn fake_lvm(s: &Scratch, read: &str, write: &str) -> String {
     let fixture =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lvm/empty-vg.json");
     let dir = s.dir.path().display();
     let script = format!(
-        "#!/bin/bash\nD={dir}\nVG=\"${{@: -1}}\"\necho \"$*\" >> $D/calls\nreport() {{ sed \"s/vgfix/$VG/\" {fixture}; }}\n\
+        "#!/bin/bash\nD={dir}\nif [ $# -eq 0 ]; then echo 'this fake lvm has no shell' >&2; exit 3; fi\n\
+         VG=\"${{@: -1}}\"\necho \"$*\" >> $D/calls\nreport() {{ sed \"s/vgfix/$VG/\" {fixture}; }}\n\
          case \"$1\" in\n  fullreport) {read} ;;\n  *) {write} ;;\nesac\n",
         fixture = fixture.display()
     );
@@ -202,4 +204,243 @@ fn lvm_runs_with_a_clean_environment() {
         .filter(|n| !["PWD", "SHLVL", "_", "OLDPWD"].contains(n))
         .collect();
     assert_eq!(names, ["LC_ALL", "PATH"], "only what ember sets: {env}");
+}
+
+// ---- the lvm shell: one process for a pass's writes ----
+
+/// A fake lvm that also speaks the lvm shell protocol (as lvm does with
+/// `LVM_COMMAND_PROFILE=lvmdbusd`): one JSON document per command on `LVM_REPORT_FD`, whose last
+/// log entry carries the return code (1 = success). With arguments it runs one command as its
+/// own process (`exec_write` for writes). In the shell, `$n` counts the writes and
+/// `shell_read`/`shell_write` are bash snippets; `ok`, `fail CODE MESSAGE` and `report_ok`
+/// write a response. Like lvm, a failure's messages come only from `lastlog`.
+fn fake_shell_lvm(s: &Scratch, shell_read: &str, shell_write: &str, exec_write: &str) -> String {
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lvm/empty-vg.json");
+    let dir = s.dir.path().display();
+    let status = r#"{"log_seq_num":"9","log_type":"status","log_context":"shell","log_object_type":"cmd","log_message":"x","log_ret_code":"%s"}"#;
+    let script = format!(
+        r#"#!/bin/bash
+D={dir}
+report() {{ sed "s/vgfix/$VG/" {fixture}; }}
+ok() {{ printf '{{"log":[{status}]}}\n' 1 >&3; }}
+fail() {{ LAST="$2"; printf '{{"log":[{status}]}}\n' "$1" >&3; }}
+lastlog() {{ printf '{{"log":[{{"log_type":"error","log_context":"processing","log_object_type":"cmd","log_message":"%s","log_ret_code":"0"}},{status}]}}\n' "$LAST" 1 >&3; }}
+report_ok() {{ report | sed '$ s/}}$/,"log":[{status}]}}/' | sed "s/%s/1/" >&3; }}
+if [ $# -gt 0 ]; then
+  VG="${{@: -1}}"; echo "$*" >> $D/calls
+  case "$1" in fullreport) report ;; *) {exec_write} ;; esac
+  exit
+fi
+echo "shell $LVM_COMMAND_PROFILE $LVM_REPORT_FD" >> $D/calls
+n=0
+while read -r line; do
+  set -- $line; VG="${{@: -1}}"; echo "$line" >> $D/shell
+  case "$1" in
+    version) ok ;;
+    lastlog) lastlog ;;
+    exit) exit 0 ;;
+    fullreport) {shell_read} ;;
+    *) n=$((n+1)); {shell_write} ;;
+  esac
+done
+"#,
+        fixture = fixture.display()
+    );
+    let p = s.write("fake-lvm", &script);
+    std::process::Command::new("chmod")
+        .arg("755")
+        .arg(&p)
+        .status()
+        .unwrap();
+    format!("exec:{}", p.display())
+}
+
+fn lines(s: &Scratch, file: &str) -> Vec<String> {
+    std::fs::read_to_string(s.path(file))
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+const THREE: &str = "backends:\n  a:\n    volumes:\n      v1: { size: 1G }\n      v2: { size: 1G }\n      v3: { size: 1G }\n";
+
+#[test]
+fn a_passs_writes_and_its_confirming_read_share_one_lvm_shell() {
+    let s = setup("", THREE);
+    let lvm = fake_shell_lvm(&s, "report_ok", "ok", "exit 1");
+    let r = s.ember(&["--lvm", &lvm, "apply", "--backend", "a"]);
+    // the fake's VG never changes, so the confirming read still sees the four changes pending
+    assert!(r.stdout.contains("still pending: 4 change(s)"), "{r:?}");
+    assert!(
+        r.stdout.contains("(2 lvm call(s) for 6 commands"),
+        "one read, then one shell for 4 writes and the confirming read: {r:?}"
+    );
+    let calls = lines(&s, "calls");
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls[0].starts_with("fullreport"), "{calls:?}");
+    assert_eq!(calls[1], "shell lvmdbusd 3", "lvm's own shell protocol");
+    let shell = lines(&s, "shell");
+    assert_eq!(shell[0], "version", "the shell is checked before any write");
+    let creates: Vec<&String> = shell.iter().filter(|l| l.starts_with("lvcreate")).collect();
+    assert_eq!(creates.len(), 4, "{shell:?}");
+    assert!(
+        creates
+            .iter()
+            .all(|c| c.contains("--addtag ember-managed") && c.ends_with("-- vga")),
+        "{creates:?}"
+    );
+    assert!(
+        shell[shell.len() - 2].starts_with("fullreport"),
+        "{shell:?}"
+    );
+    assert_eq!(shell[shell.len() - 1], "exit", "{shell:?}");
+}
+
+#[test]
+fn an_lvm_error_in_the_shell_is_reported_with_lvms_own_message() {
+    let s = setup("", THREE);
+    let lvm = fake_shell_lvm(
+        &s,
+        "report_ok",
+        "if [ $n -eq 2 ]; then fail 5 'Insufficient free space: 1 extents needed'; else ok; fi",
+        "exit 1",
+    );
+    let r = s.ember(&["--lvm", &lvm, "apply", "--backend", "a"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("(exit 5): Insufficient free space: 1 extents needed"),
+        "{r:?}"
+    );
+    assert_eq!(r.stdout.matches("FAILED").count(), 1, "{r:?}");
+}
+
+#[test]
+fn a_shell_that_dies_during_a_write_is_not_trusted_and_that_write_is_not_repeated() {
+    let s = setup("", THREE);
+    // the second write (the first volume) kills the shell; the rest run one process each
+    let lvm = fake_shell_lvm(
+        &s,
+        "report_ok",
+        "if [ $n -eq 2 ]; then echo \"$line\" > $D/died; kill -SEGV $$; fi; ok",
+        "exit 0",
+    );
+    let r = s.ember(&[
+        "--lvm",
+        &lvm,
+        "--log-level",
+        "warn",
+        "apply",
+        "--backend",
+        "a",
+    ]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("the lvm shell ended during the command")
+            && r.stdout.contains("known only from the next read"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("one lvm process per command"), "{r:?}");
+    let died = std::fs::read_to_string(s.path("died")).unwrap();
+    let exec_creates: Vec<String> = lines(&s, "calls")
+        .into_iter()
+        .filter(|c| c.starts_with("lvcreate"))
+        .collect();
+    assert_eq!(
+        exec_creates.len(),
+        2,
+        "the other two volumes: {exec_creates:?}"
+    );
+    assert!(
+        !exec_creates.contains(&died.trim().to_string()),
+        "the write whose outcome is unknown is not run again: {died} in {exec_creates:?}"
+    );
+    let reads = lines(&s, "calls")
+        .iter()
+        .filter(|c| c.starts_with("fullreport"))
+        .count();
+    assert_eq!(reads, 2, "the confirming read ran as its own process");
+}
+
+#[test]
+fn a_shell_that_stops_speaking_json_during_a_write_is_left_to_finish_it() {
+    let s = setup("", THREE);
+    let lvm = fake_shell_lvm(
+        &s,
+        "report_ok",
+        "echo 'garbage{' >&3; sleep 2; echo \"$line\" >> $D/finished",
+        "exit 0",
+    );
+    let t = Instant::now();
+    let r = s.ember(&["--lvm", &lvm, "apply", "--backend", "a"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("not JSON"), "{r:?}");
+    assert!(t.elapsed() < Duration::from_secs(2), "not waited for");
+    // the pool step failed, so the volumes were skipped; the shell's write still ran to its end
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while lines(&s, "finished").is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let finished = lines(&s, "finished");
+    assert_eq!(finished.len(), 1, "never killed: {finished:?}");
+    assert!(finished[0].contains("thin-pool"), "{finished:?}");
+}
+
+#[test]
+fn a_read_that_hangs_in_the_shell_is_killed() {
+    let s = setup("lvm_read_timeout = 1", THREE);
+    let lvm = fake_shell_lvm(&s, "exec -a ember-fake-shell-hang sleep 60", "ok", "exit 0");
+    let t = Instant::now();
+    let r = s.ember(&["--lvm", &lvm, "apply", "--backend", "a"]);
+    assert!(t.elapsed() < Duration::from_secs(10), "not stuck");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("after applying")
+            && r.stdout
+                .contains("did not finish within 1 s and was killed"),
+        "{r:?}"
+    );
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", "ember-fake-shell-hang"])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "the hung shell was killed");
+}
+
+#[test]
+fn without_the_shell_each_command_is_its_own_process() {
+    // an lvm whose shell does not answer, and lvm_shell = false
+    for (opts, lvm_has_shell) in [("", false), ("lvm_shell = false", true)] {
+        let s = setup(opts, THREE);
+        let lvm = if lvm_has_shell {
+            fake_shell_lvm(&s, "report_ok", "ok", "exit 0")
+        } else {
+            fake_lvm(&s, "report", "exit 0")
+        };
+        let r = s.ember(&[
+            "--lvm",
+            &lvm,
+            "--log-level",
+            "warn",
+            "apply",
+            "--backend",
+            "a",
+        ]);
+        // the shell that did not answer was one process
+        let want = if lvm_has_shell { 6 } else { 7 };
+        assert!(
+            r.stdout.contains(&format!("({want} lvm call(s),")),
+            "{opts}: {r:?}"
+        );
+        assert_eq!(
+            r.stderr.contains("cannot use the lvm shell"),
+            !lvm_has_shell,
+            "{opts}: {r:?}"
+        );
+        let calls = lines(&s, "calls");
+        assert_eq!(calls.len(), 6, "{opts}: {calls:?}");
+        assert!(calls.iter().all(|c| !c.starts_with("shell")), "{calls:?}");
+    }
 }

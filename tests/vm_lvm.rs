@@ -51,6 +51,10 @@ fn vm_apply_creates_thin_pool_and_volumes_then_plan_says_no_changes() {
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("Converged."), "{r:?}");
+    assert!(
+        r.stdout.contains("(2 lvm call(s) for 6 commands"),
+        "one read, then one lvm shell for the pool, 3 volumes and the confirming read: {r:?}"
+    );
 
     let pool = lv("vg-apply", "vg-apply-pool").expect("pool created");
     assert!(pool.attr.starts_with('t'), "{pool:?}");
@@ -368,4 +372,69 @@ fn vm_a_failing_pv_is_a_clear_error_and_nothing_is_lost() {
         );
     }
     assert!(lv("vg-fail", "new").is_some());
+}
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests lvm"]
+fn vm_the_lvm_shell_reports_lvms_refusals_and_needs_its_profile_beside_lvm_conf_file() {
+    require_vm("chroot");
+    create_vg("vg-max");
+    // a limit ember's planner does not know: lvm itself refuses the second LV
+    run("vgchange", &["-q", "--logicalvolume", "1", "vg-max"]);
+    // cinder's lvm_conf_file: lvm reads this lvm.conf (LVM_SYSTEM_DIR) and takes command
+    // profiles from the profile/ directory beside it
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.path("lvm/profile")).unwrap();
+    s.write(
+        "lvm/lvm.conf",
+        &std::fs::read_to_string("/etc/lvm/lvm.conf").unwrap(),
+    );
+    s.write(
+        "cinder.conf",
+        &format!(
+            "[DEFAULT]\nenabled_backends = m\n[m]\nvolume_group = vg-max\nlvm_conf_file = {}\n",
+            s.path("lvm/lvm.conf").display()
+        ),
+    );
+    let refused = "Maximum number of logical volumes (1) reached";
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  m:\n    volumes:\n      r1: { size: 64M }\n",
+    );
+    // without the profile there: one lvm process per command, and the warning says why
+    let r = s.ember(&["--log-level", "warn", "apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("cannot use the lvm shell")
+            && r.stderr.contains("profile/lvmdbusd.profile"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains(refused), "{r:?}");
+    assert!(
+        r.stdout.contains("(5 lvm call(s),"),
+        "read, the shell tried, pool, r1, read: {r:?}"
+    );
+    // with it: lvm's refusals come back through the shell, in lvm's own words
+    let profile = std::fs::read_to_string("/etc/lvm/profile/lvmdbusd.profile").unwrap();
+    s.write("lvm/profile/lvmdbusd.profile", &profile);
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  m:\n    volumes:\n      r1: { size: 64M }\n      r2: { size: 64M }\n",
+    );
+    let r = s.ember(&["--log-level", "warn", "apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(!r.stderr.contains("cannot use the lvm shell"), "{r:?}");
+    assert_eq!(r.stdout.matches(refused).count(), 2, "{r:?}");
+    assert!(
+        r.stdout.contains("(2 lvm call(s) for 4 commands"),
+        "one read, then one shell for r1, r2 and the confirming read: {r:?}"
+    );
+    let names: Vec<String> = lvs("vg-max").into_iter().map(|l| l.name).collect();
+    assert_eq!(names, ["vg-max-pool"], "only the pool was created");
+    // the limit lifted, the same shell path converges
+    run("vgchange", &["-q", "--logicalvolume", "0", "vg-max"]);
+    let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("(2 lvm call(s) for 4 commands"), "{r:?}");
+    assert!(lv("vg-max", "r1").is_some() && lv("vg-max", "r2").is_some());
 }

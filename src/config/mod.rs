@@ -128,6 +128,9 @@ pub struct EmberSettings {
     pub lvm_read_timeout: Duration,
     #[serde(serialize_with = "ser_secs")]
     pub lvm_write_warn_after: Duration,
+    /// Whether a pass's writes run through one lvm shell process (falls back to one process
+    /// per command when the shell is not available).
+    pub lvm_shell: bool,
     /// Where the daemon keeps its lock file (and, by default, its control socket).
     pub run_dir: PathBuf,
     pub control_socket: PathBuf,
@@ -586,6 +589,18 @@ fn resolve_ember(ini: &Ini, anchor: &Path, problems: &mut Vec<Problem>) -> Optio
     let write_warn = int("lvm_write_warn_after", 300, 1, 86_400) as u64;
     let resync = int("resync_interval", 60, 1, 86_400) as u64;
     let stop_timeout = int("stop_timeout", 60, 1, 3_600) as u64;
+    let lvm_shell = match ini
+        .get("ember", "lvm_shell")
+        .map(|e| parse_bool(e, "lvm_shell"))
+    {
+        Some(Ok(v)) => v,
+        Some(Err(p)) => {
+            problems.push(p);
+            ok = false;
+            true
+        }
+        None => true,
+    };
     let path_opt = |key: &str| ember_path(ini, key);
     let run_dir = path_opt("run_dir").unwrap_or_else(|| PathBuf::from("/run/ember"));
     let control_socket = path_opt("control_socket").unwrap_or_else(|| run_dir.join("control.sock"));
@@ -598,6 +613,7 @@ fn resolve_ember(ini: &Ini, anchor: &Path, problems: &mut Vec<Problem>) -> Optio
         max_deletions_per_pass: max_deletions,
         lvm_read_timeout: Duration::from_secs(read_timeout),
         lvm_write_warn_after: Duration::from_secs(write_warn),
+        lvm_shell,
         run_dir,
         control_socket,
         control_group,

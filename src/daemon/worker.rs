@@ -272,9 +272,11 @@ fn log_pass(name: &str, s: &PassSummary) {
     for r in &s.refused {
         tracing::warn!(backend = name, trigger = %s.trigger, "refused {r}");
     }
-    tracing::info!(backend = name, trigger = %s.trigger, lvm_calls = s.lvm_calls, duration_ms = s.duration_ms,
-        "pass ({}): {} done, {} failed, {} refused, {} pending; {} lvm call(s), {} ms",
-        s.trigger, s.done.len(), s.failed.len(), s.refused.len(), s.pending, s.lvm_calls, s.duration_ms);
+    tracing::info!(backend = name, trigger = %s.trigger, lvm_calls = s.lvm_calls, lvm_commands = s.lvm_commands,
+        duration_ms = s.duration_ms,
+        "pass ({}): {} done, {} failed, {} refused, {} pending; {}, {} ms",
+        s.trigger, s.done.len(), s.failed.len(), s.refused.len(), s.pending,
+        crate::status::lvm_cost(s.lvm_calls, s.lvm_commands), s.duration_ms);
 }
 
 /// Watches the desired-state file: the directory it is named in (renames, `..data` symlink

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use wait_timeout::ChildExt;
 
+use super::shell::{LvmShell, ShellError, fits_on_line};
 use super::{LvmError, LvmRead, LvmWrite, Observed, report};
 use crate::config::BackendConfig;
 use crate::names::{LvName, OWNERSHIP_TAG, VgName};
@@ -25,7 +26,13 @@ pub struct LvmCli {
     env: Vec<(String, OsString)>,
     read_timeout: Duration,
     write_warn_after: Duration,
+    /// Whether a pass's writes may go through one lvm shell (`[ember] lvm_shell`).
+    use_shell: bool,
+    /// Set when the shell did not answer: it is not tried again by this process.
+    shell_unavailable: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    shell: std::sync::Arc<std::sync::Mutex<Option<LvmShell>>>,
     calls: std::sync::Arc<AtomicU64>,
+    commands: std::sync::Arc<AtomicU64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -61,6 +68,7 @@ impl LvmCli {
         backend: &BackendConfig,
         read_timeout: Duration,
         write_warn_after: Duration,
+        use_shell: bool,
     ) -> Self {
         let mut env: Vec<(String, OsString)> = vec![
             ("LC_ALL".into(), "C".into()),
@@ -83,7 +91,11 @@ impl LvmCli {
             env,
             read_timeout,
             write_warn_after,
+            use_shell,
+            shell_unavailable: Default::default(),
+            shell: Default::default(),
             calls: Default::default(),
+            commands: Default::default(),
         }
     }
 
@@ -97,6 +109,9 @@ impl LvmCli {
     }
 
     fn run(&self, mode: Mode, args: &[String]) -> Result<Output, LvmError> {
+        if let Some(result) = self.run_in_shell(mode, args) {
+            return result;
+        }
         let result = self.run_once(mode, args);
         let transient = matches!(
             result,
@@ -112,6 +127,7 @@ impl LvmCli {
     fn run_once(&self, mode: Mode, args: &[String]) -> Result<Output, LvmError> {
         let command = self.describe(args);
         self.calls.fetch_add(1, Ordering::Relaxed);
+        self.commands.fetch_add(1, Ordering::Relaxed);
         let mut cmd = Command::new(&self.program);
         cmd.args(args)
             .env_clear()
@@ -131,6 +147,75 @@ impl LvmCli {
         let result = self.wait_child(mode, &command, &mut child);
         set_in_flight(None);
         result
+    }
+
+    /// Runs the command through the open lvm shell, if there is one and every argument fits
+    /// on its line; `None` means "run it as its own process".
+    fn run_in_shell(&self, mode: Mode, args: &[String]) -> Option<Result<Output, LvmError>> {
+        let mut slot = self.shell.lock().ok()?;
+        let shell = slot.as_mut()?;
+        if !args.iter().all(|a| fits_on_line(a)) {
+            return None;
+        }
+        let command = self.describe(args);
+        self.commands.fetch_add(1, Ordering::Relaxed);
+        let kind = if mode == Mode::Read { "read" } else { "write" };
+        set_in_flight(Some(format!("{kind}: {command}")));
+        let warn = || {
+            tracing::warn!(command = %command, secs = self.write_warn_after.as_secs(),
+                "lvm write is still running; ember never kills a write, waiting for it (backend degraded)");
+        };
+        let result = match mode {
+            Mode::Read => shell.run(args, Some(self.read_timeout), None),
+            Mode::Write => shell.run(args, None, Some((self.write_warn_after, &warn))),
+        };
+        set_in_flight(None);
+        match result {
+            Ok(r) if r.code == 0 => Some(Ok(Output { stdout: r.json })),
+            Ok(r) => {
+                // the shell's command log says only "failure"; lvm keeps the messages for
+                // `lastlog` (as lvmdbusd asks for them)
+                let mut errors = r.errors;
+                match shell.run(&["lastlog".to_string()], Some(self.read_timeout), None) {
+                    Ok(last) => {
+                        for line in last.errors.lines() {
+                            if !errors.lines().any(|l| l == line) {
+                                if !errors.is_empty() {
+                                    errors.push('\n');
+                                }
+                                errors.push_str(line);
+                            }
+                        }
+                    }
+                    Err(_) => *slot = None,
+                }
+                Some(Err(LvmError::Failed {
+                    command,
+                    code: r.code,
+                    stderr: errors,
+                }))
+            }
+            Err(ShellError::ReadTimeout) => {
+                *slot = None;
+                Some(Err(LvmError::ReadTimeout {
+                    command,
+                    secs: self.read_timeout.as_secs(),
+                }))
+            }
+            Err(ShellError::Died { detail, stderr }) => {
+                // the shell is given up on (never killed: it may be finishing a write)
+                *slot = None;
+                tracing::warn!(command = %command, "{detail}; the rest of this pass runs one lvm process per command");
+                match mode {
+                    // a read changes nothing: run it again as its own process
+                    Mode::Read => None,
+                    Mode::Write => Some(Err(LvmError::ShellDied {
+                        command,
+                        detail: format!("{detail} {stderr}").trim().to_string(),
+                    })),
+                }
+            }
+        }
     }
 
     fn wait_child(
@@ -276,9 +361,42 @@ impl LvmRead for LvmCli {
     fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
     }
+
+    fn commands(&self) -> u64 {
+        self.commands.load(Ordering::Relaxed)
+    }
 }
 
 impl LvmWrite for LvmCli {
+    fn begin_batch(&self) {
+        if !self.use_shell || self.shell_unavailable.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(mut slot) = self.shell.lock() else {
+            return;
+        };
+        if slot.is_some() {
+            return;
+        }
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        match LvmShell::start(&self.program, &self.env, self.read_timeout) {
+            Ok(sh) => *slot = Some(sh),
+            Err(e) => {
+                self.shell_unavailable.store(true, Ordering::Relaxed);
+                tracing::warn!(
+                    "cannot use the lvm shell ({e}); running one lvm process per command from now on"
+                )
+            }
+        }
+    }
+
+    fn end_batch(&self) {
+        let shell = self.shell.lock().ok().and_then(|mut s| s.take());
+        if let Some(sh) = shell {
+            sh.close(Duration::from_secs(10));
+        }
+    }
+
     fn create_thin_pool(&self, vg: &VgName, pool: &LvName, size: Bytes) -> Result<(), LvmError> {
         let args = vec![
             s("lvcreate"),

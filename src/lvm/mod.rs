@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod report;
+pub mod shell;
 pub mod sim;
 
 use crate::names::{LvName, VgName};
@@ -85,6 +86,10 @@ pub enum LvmError {
     },
     #[error("`{command}` printed a report ember cannot read: {detail}")]
     Report { command: String, detail: String },
+    #[error(
+        "`{command}`: the lvm shell ended during the command ({detail}); whether it took effect is known only from the next read"
+    )]
+    ShellDied { command: String, detail: String },
     #[error("simulated LVM state {path}: {detail}")]
     SimState { path: String, detail: String },
 }
@@ -95,10 +100,17 @@ pub trait LvmRead {
     fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError>;
     /// How many lvm processes this handle has started so far.
     fn calls(&self) -> u64;
+    /// How many lvm commands it has run (more than `calls` when a shell ran several).
+    fn commands(&self) -> u64 {
+        self.calls()
+    }
 }
 
 /// Changing LVM. Every LV ember creates carries [`crate::names::OWNERSHIP_TAG`].
 pub trait LvmWrite: LvmRead {
+    /// The commands until [`LvmWrite::end_batch`] may share one lvm process (the lvm shell).
+    fn begin_batch(&self) {}
+    fn end_batch(&self) {}
     fn create_thin_pool(&self, vg: &VgName, pool: &LvName, size: Bytes) -> Result<(), LvmError>;
     /// A thin volume in `pool`, or a linear (thick) volume when `pool` is `None`.
     fn create_volume(
@@ -149,7 +161,13 @@ impl LvmSpec {
         backend: &crate::config::BackendConfig,
         s: &crate::config::EmberSettings,
     ) -> cli::LvmCli {
-        cli::LvmCli::for_backend(path, backend, s.lvm_read_timeout, s.lvm_write_warn_after)
+        cli::LvmCli::for_backend(
+            path,
+            backend,
+            s.lvm_read_timeout,
+            s.lvm_write_warn_after,
+            s.lvm_shell,
+        )
     }
     /// A read-only handle: what `plan` gets. It has no method that changes anything.
     pub fn reader(

@@ -58,7 +58,10 @@ pub struct PassReport {
     /// What is still different after the pass (a fresh read and plan).
     pub remaining: Option<Plan>,
     pub error: Option<String>,
+    /// lvm processes started.
     pub lvm_calls: u64,
+    /// lvm commands run (more than `lvm_calls` when the writes went through the lvm shell).
+    pub lvm_commands: u64,
     pub duration_ms: u64,
     /// The last state read (after applying, when something was applied).
     #[serde(skip)]
@@ -81,6 +84,7 @@ pub fn converge(
 ) -> PassReport {
     let start = Instant::now();
     let calls0 = lvm.calls();
+    let commands0 = lvm.commands();
     let mut report = PassReport {
         backend: cfg.name.clone(),
         volume_group: cfg.volume_group.clone(),
@@ -89,6 +93,7 @@ pub fn converge(
         remaining: None,
         error: None,
         lvm_calls: 0,
+        lvm_commands: 0,
         duration_ms: 0,
         observed: None,
     };
@@ -102,6 +107,8 @@ pub fn converge(
                 match vg {
                     Err(e) => report.error = Some(e.to_string()),
                     Ok(vg) => {
+                        // the writes and the confirming read share one lvm process if they can
+                        lvm.begin_batch();
                         report.outcome = Some(apply(lvm, &vg, &p, pool.as_ref(), stop));
                         match observe_and_plan(cfg, desired, lvm, policy) {
                             Ok((o, after)) => {
@@ -110,6 +117,7 @@ pub fn converge(
                             }
                             Err(e) => report.error = Some(format!("after applying: {e}")),
                         }
+                        lvm.end_batch();
                     }
                 }
             } else {
@@ -119,6 +127,7 @@ pub fn converge(
         }
     }
     report.lvm_calls = lvm.calls() - calls0;
+    report.lvm_commands = lvm.commands() - commands0;
     report.duration_ms = start.elapsed().as_millis() as u64;
     report
 }
