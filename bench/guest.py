@@ -97,6 +97,10 @@ def rss_kib(pid):
     return 0
 
 
+# ember apply with `[ember] lvm_shell = false`: one lvm process per command, as before the shell
+NO_SHELL = "ember apply (no lvm shell)"
+
+
 # --- volume groups ----------------------------------------------------------------------------
 def fresh_vg(vg, pool, disk, pool_size="4G"):
     """An empty thin pool on a fresh volume group (outside any measurement)."""
@@ -136,7 +140,7 @@ def volume_set(n, grow=0):
 
 
 # --- ember's files ------------------------------------------------------------------------------
-def write_conf(path, backends, desired):
+def write_conf(path, backends, desired, extra=""):
     sections = "".join(f"[{b}]\nvolume_group = {b}\n\n" for b in backends)
     path.write_text(
         "[DEFAULT]\n"
@@ -151,7 +155,8 @@ def write_conf(path, backends, desired):
         f"desired_state = {desired}\n"
         "# deleting 100 volumes in one pass is what the benchmark asks for\n"
         "max_deletions_per_pass = 1000\n"
-        f"run_dir = {WORK}/run\n")
+        f"run_dir = {WORK}/run\n"
+        f"{extra}")
 
 
 def backend_yaml(vg, pool_size, volumes, absent=()):
@@ -263,6 +268,8 @@ class Bench:
         os.chmod(WORK, 0o755)
         # apply has a desired-state file of its own: the daemon must not see apply's edits
         write_conf(WORK / "apply.conf", [VG], WORK / "apply.yaml")
+        write_conf(WORK / "apply-exec.conf", [VG], WORK / "apply.yaml",
+                   "# one lvm process per command, for comparison\nlvm_shell = false\n")
         write_conf(WORK / "daemon.conf", [VG, VG2], WORK / "desired.yaml")
         self.second = volume_set(5)
 
@@ -297,12 +304,13 @@ class Bench:
 
     def contender(self, who, op, volumes, daemon=None):
         """Runs one contender; returns (t0, t1, cpu, extra)."""
-        if who == "ember apply":
+        if who in ("ember apply", NO_SHELL):
             if op == "delete":
                 write_desired([], absent=[n for n, _ in volumes], name="apply.yaml")
             else:
                 write_desired(volumes, name="apply.yaml")
-            t0, t1, cpu, _ = self.timed([self.ember, "--config-file", str(WORK / "apply.conf"), "apply", "--backend", VG])
+            conf = WORK / ("apply.conf" if who == "ember apply" else "apply-exec.conf")
+            t0, t1, cpu, _ = self.timed([self.ember, "--config-file", str(conf), "apply", "--backend", VG])
             return t0, t1, cpu, {}
         if who == "ember daemon" and op == "ensure":
             # `ember reconcile` returns once the worker has the request; the pass's end is its log line
@@ -458,9 +466,10 @@ class Bench:
                     self.converge(n, c, rnd)
                     if c != "ember daemon" and n in a.steady:
                         self.steady(n, c, rnd)   # the same volumes again: nothing to do
-                    if c in ("ember apply", "shell loop", "os-brick") and n == a.extend:
+                    if c in ("ember apply", NO_SHELL, "shell loop", "os-brick") and n == a.extend:
                         self.extend_delete(n, c, rnd)   # then grow and delete them
-        self.daemon_figures(a.big, a.rounds, a.edits)
+        if a.big > 0:
+            self.daemon_figures(a.big, a.rounds, a.edits)
 
 
 def main():
@@ -472,10 +481,10 @@ def main():
     p.add_argument("--converge", default="20,100")
     p.add_argument("--steady", default="100")
     p.add_argument("--extend", type=int, default=100)
-    p.add_argument("--big", type=int, default=1000)
+    p.add_argument("--big", type=int, default=1000, help="0: no daemon figures")
     p.add_argument("--edits", type=int, default=1000)
     p.add_argument("--ansible-max", type=int, default=20, help="above this N, Ansible runs in round 1 only")
-    p.add_argument("--contenders", default="ember apply,ember daemon,shell loop,os-brick,ansible")
+    p.add_argument("--contenders", default=f"ember apply,{NO_SHELL},ember daemon,shell loop,os-brick,ansible")
     a = p.parse_args()
     a.converge = [int(x) for x in a.converge.split(",") if x]
     a.steady = [int(x) for x in a.steady.split(",") if x]
