@@ -267,6 +267,9 @@ impl DaemonStatus {
                 if let Some(e) = &p.error {
                     let _ = writeln!(s, "  error: {e}");
                 }
+                for d in p.done.iter().filter(|d| d.starts_with("+ recreate")) {
+                    let _ = writeln!(s, "  mended: {d}");
+                }
                 for f in &p.failed {
                     let _ = writeln!(s, "  failed: {f}");
                 }

@@ -101,6 +101,8 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
                 pool: None,
                 tags: vec![],
                 data_percent: None,
+                active: true,
+                unknown_to_pool: false,
             },
         );
     }
@@ -127,6 +129,9 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
                 pool,
                 tags,
                 data_percent: None,
+                // some volumes inactive (as after a boot without autoactivation)
+                active: mib % 3 != 0,
+                unknown_to_pool: false,
             },
         );
     }

@@ -460,4 +460,15 @@ impl LvmWrite for LvmCli {
         let args = vec![s("lvremove"), s("--yes"), s("--"), Self::lv_path(vg, lv)];
         self.run(Mode::Write, &args).map(drop)
     }
+
+    fn activate(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
+        let args = vec![
+            s("lvchange"),
+            s("--activate"),
+            s("y"),
+            s("--"),
+            Self::lv_path(vg, lv),
+        ];
+        self.run(Mode::Write, &args).map(drop)
+    }
 }

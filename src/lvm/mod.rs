@@ -49,6 +49,31 @@ pub struct LvInfo {
     pub data_percent: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata_percent: Option<f64>,
+    /// Whether the LV is active (has a device). After a boot LVM activates volumes itself; one
+    /// that stays inactive may be a thin volume its pool does not know (see `LvmWrite::activate`).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// What lvm (libdevmapper) prints when the kernel's thin target cannot find the thin device in
+/// its pool's metadata: `thin: Couldn't open thin internal device (-ENODATA)` in the kernel log,
+/// `device-mapper: reload ioctl on (...) failed: No data available` from lvm (`LC_ALL=C`).
+pub const UNKNOWN_TO_POOL: &str = "failed: No data available";
+
+impl LvmError {
+    /// Whether activating a thin volume failed because its pool has no such thin device: LVM's
+    /// metadata names the volume, the pool's own metadata never recorded it (a creation cut
+    /// short by a crash or power cut). Such a volume has no mapped blocks: it holds no data.
+    pub fn unknown_to_pool(&self) -> bool {
+        matches!(self, LvmError::Failed { stderr, .. } if stderr.contains(UNKNOWN_TO_POOL))
+    }
 }
 
 impl LvInfo {
@@ -122,6 +147,9 @@ pub trait LvmWrite: LvmRead {
     ) -> Result<(), LvmError>;
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
     fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
+    /// `lvchange --activate y`: what cinder-volume's `ensure_export` does for each of its
+    /// volumes at start.
+    fn activate(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
 }
 
 /// Which LVM to talk to: the real `lvm` binary (default), or the simulator (hidden `--lvm

@@ -109,6 +109,9 @@ pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, String> {
                 .collect(),
             data_percent: pct("data_percent", &l.data_percent)?,
             metadata_percent: pct("metadata_percent", &l.metadata_percent)?,
+            // lv_attr's fifth character is the state; '-' is inactive (a suspended or otherwise
+            // odd state is not "inactive": ember leaves those to the operator)
+            active: l.lv_attr.chars().nth(4) != Some('-'),
             name: l.lv_name,
         });
     }

@@ -52,6 +52,22 @@ pub struct SimLv {
     pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_percent: Option<f64>,
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub active: bool,
+    /// A thin volume in LVM's metadata that its pool never recorded (a creation cut short by a
+    /// power cut): it cannot be activated, as on real LVM.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unknown_to_pool: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl SimVg {
@@ -104,6 +120,7 @@ impl SimVg {
                         _ => None,
                     },
                     metadata_percent: (l.kind == LvKind::ThinPool).then_some(1.0),
+                    active: l.active,
                 })
                 .collect(),
         }
@@ -236,6 +253,8 @@ impl LvmWrite for SimLvm {
                         pool: None,
                         tags: vec![OWNERSHIP_TAG.into()],
                         data_percent: Some(0.0),
+                        active: true,
+                        unknown_to_pool: false,
                     },
                 );
                 Ok(())
@@ -281,6 +300,8 @@ impl LvmWrite for SimLvm {
                         pool: pool.map(|p| p.to_string()),
                         tags: vec![OWNERSHIP_TAG.into()],
                         data_percent: None,
+                        active: true,
+                        unknown_to_pool: false,
                     },
                 );
                 Ok(())
@@ -341,6 +362,29 @@ impl LvmWrite for SimLvm {
                     ));
                 }
                 v.lvs.remove(lv.as_str());
+                Ok(())
+            },
+            vg,
+        )
+    }
+
+    fn activate(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
+        let cmd = format!("lvchange --activate y {vg}/{lv}");
+        self.write(
+            cmd,
+            |v| {
+                let l = v
+                    .lvs
+                    .get_mut(lv.as_str())
+                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
+                if l.unknown_to_pool {
+                    // what lvm prints when the kernel's thin target does not find the device
+                    return Err(format!(
+                        "device-mapper: reload ioctl on  (253:9) {}",
+                        super::UNKNOWN_TO_POOL
+                    ));
+                }
+                l.active = true;
                 Ok(())
             },
             vg,

@@ -1,6 +1,17 @@
-//! Carrying out a plan, in the order the planner gave: pool, deletions, growth, creation.
-//! A failed pool step or deletion stops the steps that relied on it (the next pass re-plans
-//! from a fresh read); other failures are independent and reported one by one.
+//! Carrying out a plan, in the order the planner gave: deletions, pool, activation, growth,
+//! creation. A failed pool step or deletion stops the steps that relied on it (the next pass
+//! re-plans from a fresh read); other failures are independent and reported one by one.
+//!
+//! Half-created thin volumes. A crash or power cut during `lvcreate` can leave a thin volume
+//! in LVM's metadata (with ember's tag and its size) that the pool's own metadata never
+//! recorded (found by tests/vm/powercut). LVM cannot activate it, and the kernel says why:
+//! the pool has no such thin device. Such a volume has no mapped blocks, so it holds no data:
+//! removing it from LVM's metadata loses nothing (lvm2 itself treats "no such device" as done
+//! when it deletes), and it is created again as declared. ember mends **one** per pass: ember
+//! writes one volume at a time, so a cut leaves at most one behind, and the pass that mends it
+//! does so before it creates anything new. Several at once are not what a cut leaves (the
+//! pool's metadata may have been restored or repaired by hand): then ember changes nothing
+//! and says so; the operator decides.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -40,7 +51,9 @@ pub fn apply(
 ) -> Outcome {
     let mut out = Outcome::default();
     let mut blocked: Option<String> = None;
-    for action in &plan.actions {
+    // thin volumes whose activation showed that their pool does not know them
+    let mut unknown: Vec<(Action, LvName, crate::size::Bytes, String)> = vec![];
+    for (i, action) in plan.actions.iter().enumerate() {
         let skip = if stop.load(Ordering::Relaxed) {
             Some("skipped: ember is stopping".to_string())
         } else if matches!(
@@ -66,7 +79,117 @@ pub fn apply(
             }
             Action::ExtendVolume { volume, to, .. } => lvm.extend(vg, volume, *to),
             Action::DeleteVolume { volume, .. } => lvm.remove(vg, volume),
+            Action::ActivateVolume { volume, .. } => lvm.activate(vg, volume),
+            Action::RecreateVolume { volume, size } => {
+                recreate(lvm, vg, volume, *size, pool).map_err(|(_, e)| e)
+            }
         };
+        if let (
+            Err(e),
+            Action::ActivateVolume {
+                volume,
+                size,
+                thin: true,
+            },
+        ) = (&result, action)
+            && e.unknown_to_pool()
+        {
+            unknown.push((action.clone(), volume.clone(), *size, e.to_string()));
+        } else {
+            record(&mut out, &mut blocked, plan, action, result);
+        }
+        // the activations come together, before growth and creation: mend what they found
+        let last_activation =
+            !matches!(plan.actions.get(i + 1), Some(Action::ActivateVolume { .. }));
+        if last_activation && !unknown.is_empty() {
+            mend(
+                lvm,
+                vg,
+                pool,
+                plan,
+                std::mem::take(&mut unknown),
+                stop,
+                &mut out,
+            );
+        }
+    }
+    out
+}
+
+/// Removes a thin volume its pool does not know and creates it again as declared.
+fn recreate(
+    lvm: &dyn LvmWrite,
+    vg: &VgName,
+    volume: &LvName,
+    size: crate::size::Bytes,
+    pool: Option<&LvName>,
+) -> Result<(), (&'static str, crate::lvm::LvmError)> {
+    lvm.remove(vg, volume).map_err(|e| ("removing it", e))?;
+    lvm.create_volume(vg, volume, size, pool)
+        .map_err(|e| ("creating it again", e))
+}
+
+/// Mends the thin volumes found unknown to their pool: one alone is a creation cut short and is
+/// recreated; several are not what a crash leaves, and nothing is done to any of them.
+fn mend(
+    lvm: &dyn LvmWrite,
+    vg: &VgName,
+    pool: Option<&LvName>,
+    plan: &Plan,
+    unknown: Vec<(Action, LvName, crate::size::Bytes, String)>,
+    stop: &AtomicBool,
+    out: &mut Outcome,
+) {
+    let n = unknown.len();
+    if n > 1 {
+        for (action, volume, _, error) in unknown {
+            let why = format!(
+                "{error}; its thin pool has no such device, and neither do {} other volume(s): a crash leaves at most one half-created volume, so the pool's metadata may have been restored or repaired. ember changes none of them: inspect the pool (thin_ls, thin_dump), then remove or restore them yourself",
+                n - 1
+            );
+            tracing::error!(backend = %plan.backend, volume = %volume, action = "activate_volume", "{why}");
+            out.failed.push(Failure { action, error: why });
+        }
+        return;
+    }
+    for (_, volume, size, error) in unknown {
+        let action = Action::RecreateVolume {
+            volume: volume.clone(),
+            size,
+        };
+        if stop.load(Ordering::Relaxed) {
+            out.skipped.push(Failure {
+                action,
+                error: "skipped: ember is stopping".into(),
+            });
+            continue;
+        }
+        tracing::warn!(backend = %plan.backend, volume = %volume, action = "recreate_volume",
+            "volume {volume} is half-created: it is in the volume group's metadata but its thin pool has no such device ({error}); a creation was cut short by a crash or power cut. It holds no data: removing it and creating it again");
+        match recreate(lvm, vg, &volume, size, pool) {
+            Ok(()) => {
+                tracing::info!(backend = %plan.backend, volume = %volume, action = action.verb(), "{}", action.line());
+                out.done.push(action);
+            }
+            Err((step, e)) => {
+                tracing::error!(backend = %plan.backend, volume = %volume, action = action.verb(), error = %e, "{} failed while {step}: {e}", action.line());
+                out.failed.push(Failure {
+                    action,
+                    error: format!("{step}: {e}"),
+                });
+            }
+        }
+    }
+}
+
+fn record(
+    out: &mut Outcome,
+    blocked: &mut Option<String>,
+    plan: &Plan,
+    action: &Action,
+    result: Result<(), crate::lvm::LvmError>,
+) {
+    {
         match result {
             Ok(()) => {
                 tracing::info!(backend = %plan.backend, volume = %action.subject(), action = action.verb(), "{}", action.line());
@@ -80,7 +203,7 @@ pub fn apply(
                         | Action::ExtendPool { .. }
                         | Action::DeleteVolume { .. }
                 ) {
-                    blocked = Some(format!(
+                    *blocked = Some(format!(
                         "skipped: an earlier step failed ({} {}); the next pass plans again",
                         action.verb(),
                         action.subject()
@@ -93,5 +216,125 @@ pub fn apply(
             }
         }
     }
-    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lvm::sim::{SimLvm, SimState, SimVg};
+    use crate::lvm::{LvKind, LvmRead};
+    use crate::size::Bytes;
+
+    const M: u64 = 1 << 20;
+
+    /// A simulated VG with a pool, a healthy volume `keep`, and the named volumes inactive and
+    /// unknown to the pool (what a power cut during `lvcreate` leaves).
+    fn sim(half_created: &[&str]) -> (tempfile::TempDir, SimLvm, VgName, LvName) {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("lvm.json");
+        let lvm = SimLvm::open(&path);
+        let mut state = SimState::default();
+        state.vgs.insert("vg".into(), SimVg::new(1 << 30));
+        lvm.save(&state).unwrap();
+        let vg = VgName::new("vg").unwrap();
+        let pool = LvName::new("vg-pool").unwrap();
+        lvm.create_thin_pool(&vg, &pool, Bytes(256 * M)).unwrap();
+        for name in std::iter::once(&"keep").chain(half_created) {
+            let n = LvName::new(name).unwrap();
+            lvm.create_volume(&vg, &n, Bytes(64 * M), Some(&pool))
+                .unwrap();
+        }
+        let mut state = lvm.load().unwrap();
+        for name in half_created {
+            let l = state.vgs.get_mut("vg").unwrap().lvs.get_mut(*name).unwrap();
+            l.active = false;
+            l.unknown_to_pool = true;
+        }
+        lvm.save(&state).unwrap();
+        (d, lvm, vg, pool)
+    }
+
+    fn activations(names: &[&str]) -> Plan {
+        let mut actions: Vec<Action> = names
+            .iter()
+            .map(|n| Action::ActivateVolume {
+                volume: LvName::new(n).unwrap(),
+                size: Bytes(64 * M),
+                thin: true,
+            })
+            .collect();
+        actions.push(Action::CreateVolume {
+            volume: LvName::new("new").unwrap(),
+            size: Bytes(64 * M),
+            thin: true,
+        });
+        Plan {
+            backend: "b".into(),
+            volume_group: "vg".into(),
+            actions,
+            refused: vec![],
+        }
+    }
+
+    #[test]
+    fn one_half_created_volume_is_recreated_before_anything_new() {
+        let (_d, lvm, vg, pool) = sim(&["half"]);
+        let out = apply(
+            &lvm,
+            &vg,
+            &activations(&["half"]),
+            Some(&pool),
+            &AtomicBool::new(false),
+        );
+        assert!(out.ok(), "{out:?}");
+        let verbs: Vec<&str> = out.done.iter().map(Action::verb).collect();
+        assert_eq!(verbs, ["recreate_volume", "create_volume"]);
+        let o = lvm.observe(&vg).unwrap().unwrap();
+        let half = o.lv("half").unwrap();
+        assert!(half.active && half.is_owned() && half.kind == LvKind::Thin);
+        assert_eq!(half.size, 64 * M);
+        assert!(o.lv("keep").is_some() && o.lv("new").is_some());
+        let st = lvm.load().unwrap();
+        assert!(
+            !st.vgs["vg"].lvs["half"].unknown_to_pool,
+            "a fresh thin device"
+        );
+    }
+
+    #[test]
+    fn several_half_created_volumes_are_not_what_a_crash_leaves_and_nothing_is_done_to_them() {
+        let (_d, lvm, vg, pool) = sim(&["h1", "h2"]);
+        let out = apply(
+            &lvm,
+            &vg,
+            &activations(&["h1", "h2"]),
+            Some(&pool),
+            &AtomicBool::new(false),
+        );
+        assert_eq!(out.failed.len(), 2, "{out:?}");
+        assert!(
+            out.failed[0].error.contains("a crash leaves at most one"),
+            "{out:?}"
+        );
+        let st = lvm.load().unwrap();
+        for n in ["h1", "h2"] {
+            let l = &st.vgs["vg"].lvs[n];
+            assert!(l.unknown_to_pool && !l.active, "{n} left as it was");
+        }
+        // the rest of the pass still runs
+        assert_eq!(
+            out.done.iter().map(Action::verb).collect::<Vec<_>>(),
+            ["create_volume"]
+        );
+    }
+
+    #[test]
+    fn an_activation_that_fails_otherwise_is_reported_and_never_mended() {
+        let (_d, lvm, vg, pool) = sim(&[]);
+        let plan = activations(&["missing"]);
+        let out = apply(&lvm, &vg, &plan, Some(&pool), &AtomicBool::new(false));
+        assert_eq!(out.failed.len(), 1);
+        assert_eq!(out.failed[0].action.verb(), "activate_volume");
+        assert!(lvm.observe(&vg).unwrap().unwrap().lv("missing").is_none());
+    }
 }

@@ -1,7 +1,8 @@
 //! `plan(config, desired, observed, policy) -> Plan`: the pure diff between what the operator
 //! declared and what LVM has. It never sees an LVM handle, so it cannot change anything.
 //!
-//! Order: deletions, then the pool (deletions may free its space), growth, creation.
+//! Order: deletions, then the pool (deletions may free its space), activation of inactive
+//! volumes, growth, creation.
 //!
 //! Rules (each has a test): only LVs carrying ember's tag are touched, plus the backend's thin
 //! pool `<vg>-pool`; nothing shrinks; deletions only for `state: absent` or `prune: true`, and
@@ -60,6 +61,20 @@ pub enum Action {
         size: Bytes,
         reason: DeleteReason,
     },
+    /// An owned, declared volume that is inactive: activated, as cinder-volume's
+    /// `ensure_export` does for its volumes at start.
+    ActivateVolume {
+        volume: LvName,
+        size: Bytes,
+        thin: bool,
+    },
+    /// Never planned: what applying does with a thin volume whose activation shows that its
+    /// pool has no such device (a creation cut short by a crash or power cut; it holds no
+    /// data): removed from LVM's metadata and created again, empty, as declared.
+    RecreateVolume {
+        volume: LvName,
+        size: Bytes,
+    },
 }
 
 impl Action {
@@ -71,7 +86,9 @@ impl Action {
             Action::CreatePool { pool, .. } | Action::ExtendPool { pool, .. } => pool,
             Action::CreateVolume { volume, .. }
             | Action::ExtendVolume { volume, .. }
-            | Action::DeleteVolume { volume, .. } => volume,
+            | Action::DeleteVolume { volume, .. }
+            | Action::ActivateVolume { volume, .. }
+            | Action::RecreateVolume { volume, .. } => volume,
         }
     }
 }
@@ -194,8 +211,17 @@ pub fn plan(
     let mut creates: Vec<(LvName, u64)> = vec![];
     let mut extends: Vec<(LvName, u64, u64)> = vec![];
     let mut deletes: Vec<(LvName, u64, DeleteReason)> = vec![];
+    let mut activates: Vec<(LvName, u64)> = vec![];
     for (name, spec) in desired.volumes.iter() {
         let existing = lv(name.as_str());
+        if let Some(l) = existing
+            && spec.state == VolumeState::Present
+            && !l.active
+            && l.is_owned()
+            && expected_kind(cx.cfg, l)
+        {
+            activates.push((name.clone(), l.size));
+        }
         match (spec.state, existing) {
             (VolumeState::Absent, None) => {}
             (VolumeState::Absent, Some(lv)) if !lv.is_owned() => cx.refuse(name.as_str(), RefusalKind::Foreign, format!(
@@ -326,6 +352,16 @@ pub fn plan(
             }
             (Some(_), None) => {}
         }
+    }
+
+    // --- activation (before growth and creation: a volume that turns out to be unknown to
+    // its pool is mended before anything new is made; see apply) -------------------------
+    for (volume, size) in activates {
+        cx.plan.actions.push(Action::ActivateVolume {
+            volume,
+            size: Bytes(size),
+            thin,
+        });
     }
 
     // --- growth and creation within capacity ---------------------------------------------

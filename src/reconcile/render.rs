@@ -21,6 +21,8 @@ impl Action {
             Action::CreateVolume { .. } => "create_volume",
             Action::ExtendVolume { .. } => "extend_volume",
             Action::DeleteVolume { .. } => "delete_volume",
+            Action::ActivateVolume { .. } => "activate_volume",
+            Action::RecreateVolume { .. } => "recreate_volume",
         }
     }
 
@@ -48,6 +50,12 @@ impl Action {
                     DeleteReason::Absent => "state: absent",
                     DeleteReason::Prune => "not declared, prune: true",
                 }
+            ),
+            Action::ActivateVolume { volume, size, .. } => {
+                format!("~ activate volume {volume} {size} (inactive)")
+            }
+            Action::RecreateVolume { volume, size } => format!(
+                "+ recreate volume {volume} {size} (half-created: its thin pool has no such device, so it held no data)"
             ),
         }
     }

@@ -30,6 +30,9 @@ lvchange -q --errorwhenfull y vgfix/fullpool
 lvcreate -q --yes --type thin -V 64M --thinpool fullpool -n filler -- vgfix
 dd if=/dev/zero of=/dev/vgfix/filler bs=1M count=64 oflag=direct status=none 2>/dev/null || true
 report vgfix > "$out/full-pool.json"
+# inactive volumes (lv_attr state "-"): what ember activates, as cinder-volume does at start
+lvchange -q -an vgfix/volume-0002 vgfix/thick-1
+report vgfix > "$out/some-inactive.json"
 set +e
 report nosuchvg > "$out/vg-not-found.stdout" 2> "$out/vg-not-found.stderr"
 echo $? > "$out/vg-not-found.exit"

@@ -39,6 +39,7 @@ fn lv(name: &str, kind: LvKind, size: u64, owned: bool) -> LvInfo {
         },
         data_percent: None,
         metadata_percent: None,
+        active: true,
     }
 }
 
@@ -492,5 +493,60 @@ fn a_full_pool_takes_no_more_until_it_grows() {
         p.refused[0].reason.contains("metadata is 97.00% full"),
         "{}",
         p.refused[0].reason
+    );
+}
+
+#[test]
+fn inactive_owned_declared_volumes_are_activated_before_growth_and_creation() {
+    let pool = lv("vg-pool", LvKind::ThinPool, 50 * G, true);
+    let mut asleep = lv("asleep", LvKind::Thin, G, true);
+    asleep.active = false;
+    let mut small = lv("small", LvKind::Thin, G, true);
+    small.active = false;
+    let mut foreign = lv("foreign", LvKind::Thin, G, false);
+    foreign.active = false;
+    let mut undeclared = lv("undeclared", LvKind::Thin, G, true);
+    undeclared.active = false;
+    let mut gone = lv("gone", LvKind::Thin, G, true);
+    gone.active = false;
+    let p = plan(
+        &cfg(LvmType::Auto),
+        &desired(
+            "volumes:\n  asleep: {size: 1G}\n  small: {size: 2G}\n  foreign: {size: 1G}\n  new: {size: 1G}\n  gone: {state: absent}\n",
+        ),
+        &observed(40 * G, vec![pool, asleep, small, foreign, undeclared, gone]),
+        &POLICY,
+    );
+    let n = |s: &str| LvName::new(s).unwrap();
+    assert_eq!(
+        p.actions,
+        vec![
+            Action::DeleteVolume {
+                volume: n("gone"),
+                size: Bytes(G),
+                reason: DeleteReason::Absent
+            },
+            Action::ActivateVolume {
+                volume: n("asleep"),
+                size: Bytes(G),
+                thin: true
+            },
+            Action::ActivateVolume {
+                volume: n("small"),
+                size: Bytes(G),
+                thin: true
+            },
+            Action::ExtendVolume {
+                volume: n("small"),
+                from: Bytes(G),
+                to: Bytes(2 * G)
+            },
+            Action::CreateVolume {
+                volume: n("new"),
+                size: Bytes(G),
+                thin: true
+            },
+        ],
+        "foreign and undeclared volumes are not activated"
     );
 }
