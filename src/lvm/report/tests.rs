@@ -72,3 +72,18 @@ fn unexpected_json_is_an_error_not_a_panic() {
         assert!(parse_fullreport(bad, "v").is_err(), "{bad}");
     }
 }
+
+#[test]
+fn inactive_volumes_are_seen_as_inactive() {
+    let o = parse_fullreport(&fixture("some-inactive.json"), "vgfix").unwrap();
+    for (name, active) in [
+        ("volume-0001", true),
+        ("volume-0002", false),
+        ("thick-1", false),
+        ("vgfix-pool", true),
+    ] {
+        assert_eq!(o.lv(name).unwrap().active, active, "{name}");
+    }
+    let mixed = parse_fullreport(&fixture("mixed.json"), "vgfix").unwrap();
+    assert!(mixed.lvs.iter().all(|l| l.active), "everything active there");
+}
