@@ -435,8 +435,14 @@ fn vm_the_lvm_shell_reports_lvms_refusals_and_needs_its_profile_beside_lvm_conf_
     run("vgchange", &["-q", "--logicalvolume", "0", "vg-max"]);
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("(2 lvm call(s) for 4 commands"), "{r:?}");
-    assert!(lv("vg-max", "r1").is_some() && lv("vg-max", "r2").is_some());
+    assert!(
+        r.stdout.contains("(2 lvm call(s) for 5 commands"),
+        "one read, then one shell: r1 and r2 created inactive, one lvchange for both, the confirming read: {r:?}"
+    );
+    for name in ["r1", "r2"] {
+        let v = lv("vg-max", name).unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(&v.attr[4..5], "a", "active at the end of the pass: {v:?}");
+    }
 }
 
 /// A power cut during `lvcreate` can leave a thin volume in the VG's metadata that its pool
@@ -527,4 +533,90 @@ fn vm_a_half_created_thin_volume_is_recreated_and_nothing_else_changes() {
         );
     }
     assert_eq!(md5("keep"), keep_before);
+}
+
+/// In a pool that zeroes new blocks (lvm's default), thin volumes are created inactive and
+/// activated together at the end of the pass (one `lvchange` per 50): each ends up active and
+/// reads as zeroes, even on blocks a deleted volume's data used. In a pool made without
+/// zeroing (`-Zn`), lvcreate's own wipe is kept: one active `lvcreate` per volume.
+#[test]
+#[ignore = "VM test: tests/vm/run-tests lvm"]
+fn vm_new_thin_volumes_are_activated_together_and_read_as_zeroes() {
+    require_vm("chroot");
+    create_vg("vg-zero");
+    let s = host(
+        &[("z", "vg-zero", "")],
+        "backends:\n  z:\n    thin_pool: { size: 256M }\n    volumes:\n      old: { size: 64M }\n",
+    );
+    assert_eq!(s.ember(&["apply"]).code, 0);
+    run(
+        "dd",
+        &[
+            "if=/dev/urandom",
+            "of=/dev/vg-zero/old",
+            "bs=1M",
+            "count=64",
+            "oflag=direct",
+            "status=none",
+        ],
+    );
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  z:\n    volumes:\n      old: { state: absent }\n      n1: { size: 64M }\n      n2: { size: 64M }\n      n3: { size: 64M }\n",
+    );
+    s.write(
+        "cinder.conf",
+        &s.read("cinder.conf")
+            .replace("max_deletions_per_pass = 2", "max_deletions_per_pass = 1"),
+    );
+    let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("(2 lvm call(s) for 7 commands"),
+        "read; one shell: delete, 3 inactive creations, 1 lvchange, the confirming read: {r:?}"
+    );
+    for name in ["n1", "n2", "n3"] {
+        let v = lv("vg-zero", name).unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(
+            (&v.attr[4..5], v.tags.as_str()),
+            ("a", "ember-managed"),
+            "{v:?}"
+        );
+        run(
+            "cmp",
+            &["-n", "64M", "/dev/zero", &format!("/dev/vg-zero/{name}")],
+        );
+    }
+    assert!(s.ember(&["plan"]).stdout.contains("No changes."));
+
+    // a pool made without zeroing: each volume is created active, as lvcreate wipes it
+    create_vg("vg-nozero");
+    run(
+        "lvcreate",
+        &[
+            "-q",
+            "--yes",
+            "--type",
+            "thin-pool",
+            "-Zn",
+            "-L",
+            "256M",
+            "-n",
+            "vg-nozero-pool",
+            "vg-nozero",
+        ],
+    );
+    let s = host(
+        &[("nz", "vg-nozero", "")],
+        "backends:\n  nz:\n    volumes:\n      a: { size: 64M }\n      b: { size: 64M }\n",
+    );
+    let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("(2 lvm call(s) for 4 commands"),
+        "read; one shell: 2 active creations and the confirming read: {r:?}"
+    );
+    for name in ["a", "b"] {
+        assert_eq!(&lv("vg-nozero", name).unwrap().attr[4..5], "a");
+    }
 }

@@ -297,6 +297,42 @@ impl LvmCli {
         }
     }
 
+    /// `lvcreate` of a volume ember owns: thin in `pool`, or linear; `--activate n` when not
+    /// `active` (thin only: a linear volume must be wiped, which needs it active).
+    fn lvcreate(
+        &self,
+        vg: &VgName,
+        name: &LvName,
+        size: Bytes,
+        pool: Option<&LvName>,
+        active: bool,
+    ) -> Result<(), LvmError> {
+        let mut args = vec![s("lvcreate"), s("--yes")];
+        match pool {
+            Some(p) => args.extend([
+                s("--type"),
+                s("thin"),
+                s("-V"),
+                size_arg(size),
+                s("--thinpool"),
+                s(p.as_str()),
+            ]),
+            None => args.extend([s("--type"), s("linear"), s("-L"), size_arg(size)]),
+        }
+        if !active && pool.is_some() {
+            args.extend([s("--activate"), s("n")]);
+        }
+        args.extend([
+            s("--addtag"),
+            s(OWNERSHIP_TAG),
+            s("-n"),
+            s(name.as_str()),
+            s("--"),
+            s(vg.as_str()),
+        ]);
+        self.run(Mode::Write, &args).map(drop)
+    }
+
     fn lv_path(vg: &VgName, lv: &LvName) -> String {
         format!("{vg}/{lv}")
     }
@@ -422,27 +458,17 @@ impl LvmWrite for LvmCli {
         size: Bytes,
         pool: Option<&LvName>,
     ) -> Result<(), LvmError> {
-        let mut args = vec![s("lvcreate"), s("--yes")];
-        match pool {
-            Some(p) => args.extend([
-                s("--type"),
-                s("thin"),
-                s("-V"),
-                size_arg(size),
-                s("--thinpool"),
-                s(p.as_str()),
-            ]),
-            None => args.extend([s("--type"), s("linear"), s("-L"), size_arg(size)]),
-        }
-        args.extend([
-            s("--addtag"),
-            s(OWNERSHIP_TAG),
-            s("-n"),
-            s(name.as_str()),
-            s("--"),
-            s(vg.as_str()),
-        ]);
-        self.run(Mode::Write, &args).map(drop)
+        self.lvcreate(vg, name, size, pool, true)
+    }
+
+    fn create_thin_inactive(
+        &self,
+        vg: &VgName,
+        name: &LvName,
+        size: Bytes,
+        pool: &LvName,
+    ) -> Result<(), LvmError> {
+        self.lvcreate(vg, name, size, Some(pool), false)
     }
 
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
@@ -461,14 +487,9 @@ impl LvmWrite for LvmCli {
         self.run(Mode::Write, &args).map(drop)
     }
 
-    fn activate(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
-        let args = vec![
-            s("lvchange"),
-            s("--activate"),
-            s("y"),
-            s("--"),
-            Self::lv_path(vg, lv),
-        ];
+    fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
+        let mut args = vec![s("lvchange"), s("--activate"), s("y"), s("--")];
+        args.extend(lvs.iter().map(|lv| Self::lv_path(vg, lv)));
         self.run(Mode::Write, &args).map(drop)
     }
 }

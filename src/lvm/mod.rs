@@ -53,6 +53,14 @@ pub struct LvInfo {
     /// that stays inactive may be a thin volume its pool does not know (see `LvmWrite::activate`).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub active: bool,
+    /// A thin pool that zeroes newly provisioned blocks (lv_attr's eighth character `z`, the
+    /// default): a thin volume in it reads as zeroes where nothing was written.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub zeroes: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn yes() -> bool {
@@ -147,10 +155,27 @@ pub trait LvmWrite: LvmRead {
     ) -> Result<(), LvmError>;
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
     fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
-    /// `lvchange --activate y`: what cinder-volume's `ensure_export` does for each of its
-    /// volumes at start.
-    fn activate(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
+    /// A thin volume created inactive (`--activate n`): no activation and no udev wait; the
+    /// caller activates it later, with others ([`LvmWrite::activate_many`]).
+    fn create_thin_inactive(
+        &self,
+        vg: &VgName,
+        name: &LvName,
+        size: Bytes,
+        pool: &LvName,
+    ) -> Result<(), LvmError>;
+    /// `lvchange --activate y` of several volumes in one command (at most [`ACTIVATE_CHUNK`]);
+    /// fails if any of them could not be activated (the others may have been).
+    fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError>;
+    /// One volume: what cinder-volume's `ensure_export` does for each of its volumes at start.
+    fn activate(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
+        self.activate_many(vg, std::slice::from_ref(lv))
+    }
 }
+
+/// Volumes per `lvchange --activate y`: lvm's shell splits a line into at most 64 words
+/// (`MAX_ARGS` in lvm2's tools/lvm.c), and a command line stays short.
+pub const ACTIVATE_CHUNK: usize = 50;
 
 /// Which LVM to talk to: the real `lvm` binary (default), or the simulator (hidden `--lvm
 /// sim:PATH`, for tests and demos).

@@ -112,6 +112,7 @@ pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, String> {
             // lv_attr's fifth character is the state; '-' is inactive (a suspended or otherwise
             // odd state is not "inactive": ember leaves those to the operator)
             active: l.lv_attr.chars().nth(4) != Some('-'),
+            zeroes: l.lv_attr.starts_with('t') && l.lv_attr.chars().nth(7) == Some('z'),
             name: l.lv_name,
         });
     }

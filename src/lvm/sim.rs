@@ -121,6 +121,7 @@ impl SimVg {
                     },
                     metadata_percent: (l.kind == LvKind::ThinPool).then_some(1.0),
                     active: l.active,
+                    zeroes: l.kind == LvKind::ThinPool,
                 })
                 .collect(),
         }
@@ -180,6 +181,55 @@ impl SimLvm {
             nix::fcntl::FlockArg::LockShared
         };
         nix::fcntl::Flock::lock(f, arg).map_err(|(_, e)| self.err(format!("lock: {e}")))
+    }
+
+    /// `lvcreate` as lvm does it: thin in `pool`, or linear (always active).
+    fn lvcreate(
+        &self,
+        vg: &VgName,
+        name: &LvName,
+        size: Bytes,
+        pool: Option<&LvName>,
+        active: bool,
+    ) -> Result<(), LvmError> {
+        let cmd = format!("lvcreate -L {}b -n {name} {vg}", size.0);
+        self.write(
+            cmd,
+            |v| {
+                if v.lvs.contains_key(name.as_str()) {
+                    return Err(format!(
+                        "Logical Volume \"{name}\" already exists in volume group \"{vg}\""
+                    ));
+                }
+                let size = size.round_up(v.extent_size).0;
+                let kind = match pool {
+                    Some(p) => {
+                        if v.lvs.get(p.as_str()).map(|l| l.kind) != Some(LvKind::ThinPool) {
+                            return Err(format!("Thin pool {vg}/{p} not found."));
+                        }
+                        LvKind::Thin
+                    }
+                    None => {
+                        check_space(v, size)?;
+                        LvKind::Linear
+                    }
+                };
+                v.lvs.insert(
+                    name.to_string(),
+                    SimLv {
+                        kind,
+                        size,
+                        pool: pool.map(|p| p.to_string()),
+                        tags: vec![OWNERSHIP_TAG.into()],
+                        data_percent: None,
+                        active,
+                        unknown_to_pool: false,
+                    },
+                );
+                Ok(())
+            },
+            vg,
+        )
     }
 
     /// Runs one simulated write command: load, check, change, save.
@@ -270,44 +320,17 @@ impl LvmWrite for SimLvm {
         size: Bytes,
         pool: Option<&LvName>,
     ) -> Result<(), LvmError> {
-        let cmd = format!("lvcreate -L {}b -n {name} {vg}", size.0);
-        self.write(
-            cmd,
-            |v| {
-                if v.lvs.contains_key(name.as_str()) {
-                    return Err(format!(
-                        "Logical Volume \"{name}\" already exists in volume group \"{vg}\""
-                    ));
-                }
-                let size = size.round_up(v.extent_size).0;
-                let kind = match pool {
-                    Some(p) => {
-                        if v.lvs.get(p.as_str()).map(|l| l.kind) != Some(LvKind::ThinPool) {
-                            return Err(format!("Thin pool {vg}/{p} not found."));
-                        }
-                        LvKind::Thin
-                    }
-                    None => {
-                        check_space(v, size)?;
-                        LvKind::Linear
-                    }
-                };
-                v.lvs.insert(
-                    name.to_string(),
-                    SimLv {
-                        kind,
-                        size,
-                        pool: pool.map(|p| p.to_string()),
-                        tags: vec![OWNERSHIP_TAG.into()],
-                        data_percent: None,
-                        active: true,
-                        unknown_to_pool: false,
-                    },
-                );
-                Ok(())
-            },
-            vg,
-        )
+        self.lvcreate(vg, name, size, pool, true)
+    }
+
+    fn create_thin_inactive(
+        &self,
+        vg: &VgName,
+        name: &LvName,
+        size: Bytes,
+        pool: &LvName,
+    ) -> Result<(), LvmError> {
+        self.lvcreate(vg, name, size, Some(pool), false)
     }
 
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
@@ -368,27 +391,39 @@ impl LvmWrite for SimLvm {
         )
     }
 
-    fn activate(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
-        let cmd = format!("lvchange --activate y {vg}/{lv}");
-        self.write(
-            cmd,
+    fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
+        let names: Vec<String> = lvs.iter().map(|l| format!("{vg}/{l}")).collect();
+        let cmd = format!("lvchange --activate y {}", names.join(" "));
+        // as lvm: every volume it can, then a failure naming the others
+        let mut errors = vec![];
+        let result = self.write(
+            cmd.clone(),
             |v| {
-                let l = v
-                    .lvs
-                    .get_mut(lv.as_str())
-                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
-                if l.unknown_to_pool {
-                    // what lvm prints when the kernel's thin target does not find the device
-                    return Err(format!(
-                        "device-mapper: reload ioctl on  (253:9) {}",
-                        super::UNKNOWN_TO_POOL
-                    ));
+                for lv in lvs {
+                    match v.lvs.get_mut(lv.as_str()) {
+                        None => errors.push(format!("Failed to find logical volume \"{vg}/{lv}\"")),
+                        // what lvm prints when the kernel's thin target does not find the device
+                        Some(l) if l.unknown_to_pool => errors.push(format!(
+                            "device-mapper: reload ioctl on  (253:9) {}",
+                            super::UNKNOWN_TO_POOL
+                        )),
+                        Some(l) => l.active = true,
+                    }
                 }
-                l.active = true;
                 Ok(())
             },
             vg,
-        )
+        );
+        result?;
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(LvmError::Failed {
+                command: cmd,
+                code: 5,
+                stderr: errors.join("\n"),
+            })
+        }
     }
 }
 

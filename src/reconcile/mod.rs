@@ -15,7 +15,7 @@ pub use plan::{Action, Plan, Policy, Refusal, RefusalKind, plan};
 
 use crate::config::BackendConfig;
 use crate::desired::BackendDesired;
-use crate::lvm::{LvmError, LvmRead, LvmWrite, Observed};
+use crate::lvm::{LvKind, LvmError, LvmRead, LvmWrite, Observed};
 use crate::names::{LvName, VgName};
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +100,14 @@ pub fn converge(
     match observe_and_plan(cfg, desired, lvm, policy) {
         Err(e) => report.error = Some(e.to_string()),
         Ok((observed, p)) => {
+            // thin volumes are created inactive and activated together only in a pool that
+            // zeroes new blocks (and exists already: one this pass creates is not read until
+            // the pass ends)
+            let opts = apply::Options {
+                create_inactive: observed
+                    .lv(&cfg.pool_name())
+                    .is_some_and(|l| l.kind == LvKind::ThinPool && l.zeroes),
+            };
             report.observed = Some(observed);
             if p.has_changes() {
                 let vg = VgName::new(&cfg.volume_group);
@@ -109,7 +117,7 @@ pub fn converge(
                     Ok(vg) => {
                         // the writes and the confirming read share one lvm process if they can
                         lvm.begin_batch();
-                        report.outcome = Some(apply(lvm, &vg, &p, pool.as_ref(), stop));
+                        report.outcome = Some(apply(lvm, &vg, &p, pool.as_ref(), opts, stop));
                         match observe_and_plan(cfg, desired, lvm, policy) {
                             Ok((o, after)) => {
                                 report.observed = Some(o);

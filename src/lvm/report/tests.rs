@@ -85,5 +85,8 @@ fn inactive_volumes_are_seen_as_inactive() {
         assert_eq!(o.lv(name).unwrap().active, active, "{name}");
     }
     let mixed = parse_fullreport(&fixture("mixed.json"), "vgfix").unwrap();
-    assert!(mixed.lvs.iter().all(|l| l.active), "everything active there");
+    assert!(
+        mixed.lvs.iter().all(|l| l.active),
+        "everything active there"
+    );
 }

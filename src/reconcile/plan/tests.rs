@@ -40,6 +40,7 @@ fn lv(name: &str, kind: LvKind, size: u64, owned: bool) -> LvInfo {
         data_percent: None,
         metadata_percent: None,
         active: true,
+        zeroes: kind == LvKind::ThinPool,
     }
 }
 
