@@ -297,42 +297,6 @@ impl LvmCli {
         }
     }
 
-    /// `lvcreate` of a volume ember owns: thin in `pool`, or linear; `--activate n` when not
-    /// `active` (thin only: a linear volume must be wiped, which needs it active).
-    fn lvcreate(
-        &self,
-        vg: &VgName,
-        name: &LvName,
-        size: Bytes,
-        pool: Option<&LvName>,
-        active: bool,
-    ) -> Result<(), LvmError> {
-        let mut args = vec![s("lvcreate"), s("--yes")];
-        match pool {
-            Some(p) => args.extend([
-                s("--type"),
-                s("thin"),
-                s("-V"),
-                size_arg(size),
-                s("--thinpool"),
-                s(p.as_str()),
-            ]),
-            None => args.extend([s("--type"), s("linear"), s("-L"), size_arg(size)]),
-        }
-        if !active && pool.is_some() {
-            args.extend([s("--activate"), s("n")]);
-        }
-        args.extend([
-            s("--addtag"),
-            s(OWNERSHIP_TAG),
-            s("-n"),
-            s(name.as_str()),
-            s("--"),
-            s(vg.as_str()),
-        ]);
-        self.run(Mode::Write, &args).map(drop)
-    }
-
     fn lv_path(vg: &VgName, lv: &LvName) -> String {
         format!("{vg}/{lv}")
     }
@@ -451,24 +415,38 @@ impl LvmWrite for LvmCli {
         self.run(Mode::Write, &args).map(drop)
     }
 
-    fn create_volume(
+    fn create_lv(
         &self,
         vg: &VgName,
         name: &LvName,
         size: Bytes,
         pool: Option<&LvName>,
+        active: bool,
     ) -> Result<(), LvmError> {
-        self.lvcreate(vg, name, size, pool, true)
-    }
-
-    fn create_thin_inactive(
-        &self,
-        vg: &VgName,
-        name: &LvName,
-        size: Bytes,
-        pool: &LvName,
-    ) -> Result<(), LvmError> {
-        self.lvcreate(vg, name, size, Some(pool), false)
+        let mut args = vec![s("lvcreate"), s("--yes")];
+        match pool {
+            Some(p) => args.extend([
+                s("--type"),
+                s("thin"),
+                s("-V"),
+                size_arg(size),
+                s("--thinpool"),
+                s(p.as_str()),
+            ]),
+            None => args.extend([s("--type"), s("linear"), s("-L"), size_arg(size)]),
+        }
+        if !active && pool.is_some() {
+            args.extend([s("--activate"), s("n")]);
+        }
+        args.extend([
+            s("--addtag"),
+            s(OWNERSHIP_TAG),
+            s("-n"),
+            s(name.as_str()),
+            s("--"),
+            s(vg.as_str()),
+        ]);
+        self.run(Mode::Write, &args).map(drop)
     }
 
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {

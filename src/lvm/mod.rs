@@ -145,16 +145,27 @@ pub trait LvmWrite: LvmRead {
     fn begin_batch(&self) {}
     fn end_batch(&self) {}
     fn create_thin_pool(&self, vg: &VgName, pool: &LvName, size: Bytes) -> Result<(), LvmError>;
-    /// A thin volume in `pool`, or a linear (thick) volume when `pool` is `None`.
+    /// `lvcreate` of a volume ember owns: thin in `pool`, or linear (thick) when `pool` is
+    /// `None`; a thin volume created inactive when not `active` (a linear one is always created
+    /// active: lvcreate wipes its start, which needs it active).
+    fn create_lv(
+        &self,
+        vg: &VgName,
+        name: &LvName,
+        size: Bytes,
+        pool: Option<&LvName>,
+        active: bool,
+    ) -> Result<(), LvmError>;
+    /// A thin volume in `pool`, or a linear (thick) volume when `pool` is `None`; active.
     fn create_volume(
         &self,
         vg: &VgName,
         name: &LvName,
         size: Bytes,
         pool: Option<&LvName>,
-    ) -> Result<(), LvmError>;
-    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
-    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
+    ) -> Result<(), LvmError> {
+        self.create_lv(vg, name, size, pool, true)
+    }
     /// A thin volume created inactive (`--activate n`): no activation and no udev wait; the
     /// caller activates it later, with others ([`LvmWrite::activate_many`]).
     fn create_thin_inactive(
@@ -163,7 +174,11 @@ pub trait LvmWrite: LvmRead {
         name: &LvName,
         size: Bytes,
         pool: &LvName,
-    ) -> Result<(), LvmError>;
+    ) -> Result<(), LvmError> {
+        self.create_lv(vg, name, size, Some(pool), false)
+    }
+    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
+    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
     /// `lvchange --activate y` of several volumes in one command (at most [`ACTIVATE_CHUNK`]);
     /// fails if any of them could not be activated (the others may have been).
     fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError>;

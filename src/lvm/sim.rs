@@ -183,55 +183,6 @@ impl SimLvm {
         nix::fcntl::Flock::lock(f, arg).map_err(|(_, e)| self.err(format!("lock: {e}")))
     }
 
-    /// `lvcreate` as lvm does it: thin in `pool`, or linear (always active).
-    fn lvcreate(
-        &self,
-        vg: &VgName,
-        name: &LvName,
-        size: Bytes,
-        pool: Option<&LvName>,
-        active: bool,
-    ) -> Result<(), LvmError> {
-        let cmd = format!("lvcreate -L {}b -n {name} {vg}", size.0);
-        self.write(
-            cmd,
-            |v| {
-                if v.lvs.contains_key(name.as_str()) {
-                    return Err(format!(
-                        "Logical Volume \"{name}\" already exists in volume group \"{vg}\""
-                    ));
-                }
-                let size = size.round_up(v.extent_size).0;
-                let kind = match pool {
-                    Some(p) => {
-                        if v.lvs.get(p.as_str()).map(|l| l.kind) != Some(LvKind::ThinPool) {
-                            return Err(format!("Thin pool {vg}/{p} not found."));
-                        }
-                        LvKind::Thin
-                    }
-                    None => {
-                        check_space(v, size)?;
-                        LvKind::Linear
-                    }
-                };
-                v.lvs.insert(
-                    name.to_string(),
-                    SimLv {
-                        kind,
-                        size,
-                        pool: pool.map(|p| p.to_string()),
-                        tags: vec![OWNERSHIP_TAG.into()],
-                        data_percent: None,
-                        active,
-                        unknown_to_pool: false,
-                    },
-                );
-                Ok(())
-            },
-            vg,
-        )
-    }
-
     /// Runs one simulated write command: load, check, change, save.
     fn write(
         &self,
@@ -313,24 +264,52 @@ impl LvmWrite for SimLvm {
         )
     }
 
-    fn create_volume(
+    fn create_lv(
         &self,
         vg: &VgName,
         name: &LvName,
         size: Bytes,
         pool: Option<&LvName>,
+        active: bool,
     ) -> Result<(), LvmError> {
-        self.lvcreate(vg, name, size, pool, true)
-    }
-
-    fn create_thin_inactive(
-        &self,
-        vg: &VgName,
-        name: &LvName,
-        size: Bytes,
-        pool: &LvName,
-    ) -> Result<(), LvmError> {
-        self.lvcreate(vg, name, size, Some(pool), false)
+        let cmd = format!("lvcreate -L {}b -n {name} {vg}", size.0);
+        self.write(
+            cmd,
+            |v| {
+                if v.lvs.contains_key(name.as_str()) {
+                    return Err(format!(
+                        "Logical Volume \"{name}\" already exists in volume group \"{vg}\""
+                    ));
+                }
+                let size = size.round_up(v.extent_size).0;
+                let kind = match pool {
+                    Some(p) => {
+                        if v.lvs.get(p.as_str()).map(|l| l.kind) != Some(LvKind::ThinPool) {
+                            return Err(format!("Thin pool {vg}/{p} not found."));
+                        }
+                        LvKind::Thin
+                    }
+                    None => {
+                        check_space(v, size)?;
+                        LvKind::Linear
+                    }
+                };
+                v.lvs.insert(
+                    name.to_string(),
+                    SimLv {
+                        kind,
+                        size,
+                        pool: pool.map(|p| p.to_string()),
+                        tags: vec![OWNERSHIP_TAG.into()],
+                        data_percent: None,
+                        active,
+                        unknown_to_pool: false,
+                    },
+                );
+                Ok(())
+            },
+            vg,
+        )
     }
 
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
