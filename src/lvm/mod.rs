@@ -75,7 +75,17 @@ fn is_true(b: &bool) -> bool {
 /// `device-mapper: reload ioctl on (...) failed: No data available` from lvm (`LC_ALL=C`).
 pub const UNKNOWN_TO_POOL: &str = "failed: No data available";
 
+/// How lvm refuses a new thin volume in a pool whose data or metadata is (nearly) full:
+/// `Cannot create new thin volume, free space in thin pool VG/POOL reached threshold.`
+pub const POOL_THRESHOLD: &str = "reached threshold";
+
 impl LvmError {
+    /// Whether lvm refused a new thin volume because its pool is (nearly) full: every further
+    /// creation in the pool would be refused the same way.
+    pub fn pool_refuses_new_volumes(&self) -> bool {
+        matches!(self, LvmError::Failed { stderr, .. } if stderr.contains(POOL_THRESHOLD))
+    }
+
     /// Whether activating a thin volume failed because its pool has no such thin device: LVM's
     /// metadata names the volume, the pool's own metadata never recorded it (a creation cut
     /// short by a crash or power cut). Such a volume has no mapped blocks: it holds no data.
