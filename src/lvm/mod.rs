@@ -59,10 +59,10 @@ pub struct LvInfo {
     pub zeroes: bool,
 }
 
+// serde helpers for boolean fields with a default (also the simulator's)
 fn is_false(b: &bool) -> bool {
     !*b
 }
-
 fn yes() -> bool {
     true
 }

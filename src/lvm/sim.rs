@@ -52,22 +52,12 @@ pub struct SimLv {
     pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_percent: Option<f64>,
-    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    #[serde(default = "super::yes", skip_serializing_if = "super::is_true")]
     pub active: bool,
     /// A thin volume in LVM's metadata that its pool never recorded (a creation cut short by a
     /// power cut): it cannot be activated, as on real LVM.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "super::is_false")]
     pub unknown_to_pool: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-fn is_true(b: &bool) -> bool {
-    *b
-}
-fn is_false(b: &bool) -> bool {
-    !*b
 }
 
 impl SimVg {

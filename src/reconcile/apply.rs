@@ -118,6 +118,7 @@ pub fn apply(
             },
             Action::ExtendVolume { volume, to, .. } => lvm.extend(vg, volume, *to),
             Action::DeleteVolume { volume, .. } => lvm.remove(vg, volume),
+            // (planned activations are carried out as a block above; this arm is its fallback)
             Action::ActivateVolume { volume, .. } => lvm.activate(vg, volume),
             Action::RecreateVolume { volume, size } => {
                 recreate(lvm, vg, volume, *size, pool).map_err(|(_, e)| e)
