@@ -34,6 +34,8 @@ def main():
     p.add_argument("--vm", default="")
     a = p.parse_args()
     rows = [json.loads(line) for line in open(a.raw) if line.strip()]
+    if rows and "wall_s" in rows[0] and "variant" in rows[0]:
+        return read_cost(rows)
     if rows and "variant" in rows[0]:
         return floor(rows)
     groups = defaultdict(list)
@@ -101,6 +103,20 @@ def floor(rows):
             continue
         xs = [r["per_volume_s"] for r in rows if r["variant"] == v]
         print(f"| {v} | {fmt_s(xs)} | {statistics.median(xs) / base:.2f} |")
+
+
+def read_cost(rows):
+    """bench/readcost.py's rows: one read of the VG by variant, per number of volumes."""
+    print("| N volumes | read | wall ms, median (p10-p90) | CPU ms, median | x names only | runs |")
+    print("|---:|---|---|---:|---:|---:|")
+    for n in sorted({r["n"] for r in rows}):
+        at = [r for r in rows if r["n"] == n]
+        base = statistics.median(r["wall_s"] for r in at if r["variant"].startswith("lvs names"))
+        for v in dict.fromkeys(r["variant"] for r in at):
+            w = sorted(r["wall_s"] * 1000 for r in at if r["variant"] == v)
+            cpu = statistics.median(r["cpu_s"] * 1000 for r in at if r["variant"] == v)
+            print(f"| {n} | {v} | {statistics.median(w):.0f} ({w[len(w) // 10]:.0f}-{w[len(w) * 9 // 10]:.0f}) "
+                  f"| {cpu:.0f} | {statistics.median(w) / 1000 / base:.2f} | {len(w)} |")
 
 
 if __name__ == "__main__":
