@@ -10,14 +10,20 @@ wall_s, cpu_s) to --out. The variants:
     metadata_percent for every LV: a device-mapper status call per thin volume);
   - "pool usage only": the same, but the usage comes from the seg sub-report, selected to the
     thin pools (-S segtype=thin-pool), so lvm asks the kernel for one pool's status;
-  - "no usage": the lower bound of a fullreport with LV state but no usage at all;
+  - "no usage": the lower bound of a fullreport with LV state but no usage at all; the same
+    with the seg sub-report (which fullreport always prints) cut to the pool's one row;
+  - "lvs ... the VG's": one lvs with the same LV fields and the VG's fields on every row (it
+    prints no row at all for a VG without LVs, so it would need a second read there);
   - "names only": `lvs -o lv_name`, what the shell loop reads (it cannot tell an inactive or
-    foreign volume from its own, so it is a floor, not an alternative).
+    foreign volume from its own, so it is a floor, not an alternative);
+  - with --ember: "ember apply, nothing to do": the whole pass (process start, cinder.conf,
+    desired state, the read, the plan), its desired state declaring exactly these volumes.
 """
 import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,7 +31,7 @@ import time
 
 sys.dont_write_bytecode = True   # the project directory is shared with the guest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from guest import POOL, VG, fresh_vg, log  # noqa: E402
+from guest import POOL, VG, WORK, backend_yaml, fresh_vg, log, write_conf  # noqa: E402
 
 VG_FIELDS = "vg_name,vg_size,vg_free,vg_extent_size"
 LV_BASE = "lv_name,lv_attr,lv_layout,lv_size,pool_lv,lv_tags"
@@ -43,8 +49,16 @@ VARIANTS = {
     "fullreport, pool usage only": fullreport(
         LV_BASE, seg=("-o", "lv_name,data_percent,metadata_percent", "-S", "segtype=thin-pool")),
     "fullreport, no usage": fullreport(LV_BASE),
+    "fullreport, no usage, seg report cut to the pool": fullreport(
+        LV_BASE, seg=("-o", "segtype", "-S", "segtype=thin-pool")),
+    "lvs, the same LV fields and the VG's": [
+        "lvs", "--reportformat", "json", "--units", "b", "--nosuffix", "-o",
+        LV_BASE + ",data_percent,metadata_percent," + VG_FIELDS, VG],
     "lvs names only (the shell loop's read)": ["lvs", "--noheadings", "-o", "lv_name", VG],
 }
+
+
+EMBER = "ember apply, nothing to do"
 
 
 def make_volumes(n):
@@ -90,7 +104,14 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--rounds", type=int, default=30)
     p.add_argument("--n", default="100,1000", help="comma-separated volume counts")
+    p.add_argument("--ember", help="also time `ember apply` with nothing to do (copied to the guest's tmpfs)")
     a = p.parse_args()
+    if a.ember:
+        (WORK / "run").mkdir(parents=True, exist_ok=True)
+        shutil.copy(a.ember, WORK / "ember")   # not from the uncached 9p share (see guest.py)
+        write_conf(WORK / "read.conf", [VG], WORK / "read.yaml")
+        VARIANTS[EMBER] = [str(WORK / "ember"), "--config-file", str(WORK / "read.conf"),
+                           "apply", "--backend", VG]
     disk = os.environ["VM_DISKS"].split()[0]
     out = open(a.out, "a")
     names = list(VARIANTS)
@@ -98,9 +119,14 @@ def main():
         fresh_vg(VG, POOL, disk)
         t0 = time.monotonic()
         make_volumes(n)
+        if a.ember:
+            vols = [(f"r{i:04d}", 64) for i in range(n)]
+            (WORK / "read.yaml").write_text("\n".join(["backends:"] + backend_yaml(VG, "4G", vols)) + "\n")
         log(f"read cost: {n} volumes made in {time.monotonic() - t0:.0f} s")
         outputs = {v: timed(VARIANTS[v])[2] for v in names}   # warm-up, and the facts agree
         check_same_facts(outputs, n)
+        if a.ember and "No changes" not in outputs[EMBER]:
+            sys.exit(f"ember apply had something to do:\n{outputs[EMBER][-2000:]}")
         walls = {v: [] for v in names}
         for rnd in range(1, a.rounds + 1):
             k = rnd % len(names)

@@ -112,7 +112,10 @@ def read_cost(rows):
     for n in sorted({r["n"] for r in rows}):
         at = [r for r in rows if r["n"] == n]
         base = statistics.median(r["wall_s"] for r in at if r["variant"].startswith("lvs names"))
-        for v in dict.fromkeys(r["variant"] for r in at):
+        order = ["usage per LV", "pool usage only", "no usage,", "no usage", "lvs, the same", "ember apply",
+                 "names only"]
+        for v in sorted(dict.fromkeys(r["variant"] for r in at),
+                        key=lambda v: next((i for i, w in enumerate(order) if w in v), 99)):
             w = sorted(r["wall_s"] * 1000 for r in at if r["variant"] == v)
             cpu = statistics.median(r["cpu_s"] * 1000 for r in at if r["variant"] == v)
             print(f"| {n} | {v} | {statistics.median(w):.0f} ({w[len(w) // 10]:.0f}-{w[len(w) * 9 // 10]:.0f}) "
