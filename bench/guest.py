@@ -98,6 +98,19 @@ def rss_kib(pid):
     return 0
 
 
+def memory_kib(pid):
+    """VmRSS, RssAnon and Pss of a process. VmRSS counts every page the process maps, so the
+    pages of ember's binary and libc, which the supervisor and its workers share, are counted
+    once per process; Pss divides each shared page among its sharers, so the Pss of the three
+    processes adds up to what they really occupy. RssAnon is each one's own heap and stacks."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                  if ":" in line)
+    pss = next((line.split()[1] for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+                if line.startswith("Pss:")), "0")
+    return {"rss": int(status.get("VmRSS", "0 kB").split()[0]),
+            "anon": int(status.get("RssAnon", "0 kB").split()[0]), "pss": int(pss)}
+
+
 # ember apply with `[ember] lvm_shell = false`: one lvm process per command, as before the shell
 NO_SHELL = "ember apply (no lvm shell)"
 
@@ -234,13 +247,17 @@ class Daemon:
         time.sleep(0.5)
         self.passes()
 
-    def wait_converged(self, want_done, timeout=3600):
+    def wait_converged(self, want_done, timeout=3600, trigger=None):
         """Until passes after the edit have done want_done actions and the last has none pending.
-        Returns (the time it saw that, the number of passes)."""
+        With `trigger`, only passes started by it count: a pass with nothing to do must not be
+        confused with one that was already running (a resync). Returns (the time it saw that,
+        the number of passes)."""
         done = passes = 0
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for _trigger, d, failed, refused, pending, _calls in self.passes():
+            for why, d, failed, refused, pending, _calls in self.passes():
+                if trigger is not None and why != trigger:
+                    continue
                 if failed or refused:
                     raise BenchError(f"daemon pass: {failed} failed, {refused} refused")
                 done, passes = done + d, passes + 1
@@ -249,12 +266,12 @@ class Daemon:
             time.sleep(0.02)
         raise BenchError(f"daemon: not converged after {timeout} s ({done}/{want_done} done)")
 
-    def measure(self, start, want_done):
+    def measure(self, start, want_done, trigger=None):
         """Times start() (an edit, a request) until the passes it causes converged."""
         self.settle()
         cpu0, t0 = busy_cpu(), time.monotonic()
         start()
-        t1, passes = self.wait_converged(want_done)
+        t1, passes = self.wait_converged(want_done, trigger=trigger)
         return t0, t1, busy_cpu() - cpu0, {"passes": passes}
 
     def stop(self):
@@ -330,7 +347,8 @@ class Bench:
         if who == "ember daemon" and op == "ensure":
             # `ember reconcile` returns once the worker has the request; the pass's end is its log line
             return daemon.measure(lambda: self.timed(
-                [self.ember, "--config-file", str(WORK / "daemon.conf"), "reconcile", "--backend", VG]), 0)
+                [self.ember, "--config-file", str(WORK / "daemon.conf"), "reconcile", "--backend", VG]), 0,
+                trigger="reconcile")
         if who == "shell loop":
             self.write_list(volumes)
             t0, t1, cpu, _ = self.timed(["bash", "-c", self.SHELL[op], "bench", str(WORK / "list")])
@@ -454,12 +472,15 @@ class Bench:
 
     def rss(self, d, n, when):
         pids = d.pids()
-        kib = [rss_kib(p) for p in pids]
+        mem = [memory_kib(p) for p in pids]
+        kib = [m["rss"] for m in mem]
         row = {"scenario": "rss", "n": n, "contender": "ember daemon", "when": when,
-               "supervisor_kib": kib[0], "workers_kib": kib[1:], "total_kib": sum(kib)}
+               "supervisor_kib": kib[0], "workers_kib": kib[1:], "total_kib": sum(kib),
+               "anon_kib": [m["anon"] for m in mem], "pss_total_kib": sum(m["pss"] for m in mem)}
         self.out.write(json.dumps(row) + "\n")
         self.out.flush()
-        log(f"RSS {when}: supervisor {kib[0]} KiB, workers {kib[1:]} KiB, total {sum(kib)} KiB")
+        log(f"RSS {when}: supervisor {kib[0]} KiB, workers {kib[1:]} KiB, total {sum(kib)} KiB; "
+            f"anon {row['anon_kib']} KiB; Pss total {row['pss_total_kib']} KiB")
 
     @staticmethod
     def rotate(xs, k):

@@ -82,11 +82,15 @@ def main():
     if rss:
         print("**Daemon memory (VmRSS), 2 backends**")
         print()
-        print("| N volumes | when | supervisor KiB | workers KiB | total KiB |")
-        print("|---:|---|---:|---|---:|")
+        print("| N volumes | when | supervisor KiB | workers KiB | VmRSS total KiB | own (RssAnon) KiB | Pss total KiB |")
+        print("|---:|---|---:|---|---:|---|---:|")
         for r in rss:
+            anon = ", ".join(map(str, r["anon_kib"])) if "anon_kib" in r else ""
             print(f"| {r['n']} | {r['when']} | {r['supervisor_kib']} | "
-                  f"{', '.join(map(str, r['workers_kib']))} | {r['total_kib']} |")
+                  f"{', '.join(map(str, r['workers_kib']))} | {r['total_kib']} | {anon} | {r.get('pss_total_kib', '')} |")
+        print()
+        print("VmRSS counts the pages of the binary and libc, which the three processes share, once per "
+              "process; Pss shares them out, so its total is what the daemon occupies.")
         print()
 
 
