@@ -91,13 +91,6 @@ def busy_cpu():
     return sum(int(f[i]) for i in (1, 2, 3, 6, 7)) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_kib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
 def memory_kib(pid):
     """VmRSS, RssAnon and Pss of a process. VmRSS counts every page the process maps, so the
     pages of ember's binary and libc, which the supervisor and its workers share, are counted

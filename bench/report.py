@@ -80,7 +80,7 @@ def main():
                   f"{fmt_s([r['cpu_s'] for r in g])} | {procs_s} | {len(g)} |")
         print()
     if rss:
-        print("**Daemon memory (VmRSS), 2 backends**")
+        print("**Daemon memory, 2 backends**")
         print()
         print("| N volumes | when | supervisor KiB | workers KiB | VmRSS total KiB | own (RssAnon) KiB | Pss total KiB |")
         print("|---:|---|---:|---|---:|---|---:|")
