@@ -43,7 +43,7 @@ fn fullreport(n: usize) -> String {
         let _ = write!(
             lvs,
             r#",
-{{"lv_name":"{}", "lv_attr":"Vwi-a-tz--", "lv_layout":"thin,sparse", "lv_size":"{}", "pool_lv":"{VG}-pool", "lv_tags":"ember-managed", "data_percent":"0.00", "metadata_percent":""}}"#,
+{{"lv_name":"{}", "lv_attr":"Vwi-a-tz--", "lv_layout":"thin,sparse", "lv_size":"{}", "pool_lv":"{VG}-pool", "lv_tags":"ember-backend={BACKEND},ember-managed", "data_percent":"0.00", "metadata_percent":""}}"#,
             name(i),
             SIZES[i % SIZES.len()] << 20
         );
@@ -169,6 +169,8 @@ fn plan_10k_converged(b: divan::Bencher) {
         .expect("the backend in the desired state");
     let policy = Policy {
         max_deletions_per_pass: 5,
+        prune_grace: 600,
+        now: 1_800_000_000,
     };
     let p = plan(backend, want, &observed, &policy);
     assert!(

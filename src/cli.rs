@@ -86,6 +86,9 @@ pub enum Command {
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
+        /// Confirm up to N deletions in this one pass of --backend, above max_deletions_per_pass
+        #[arg(long, value_name = "N", requires = "backend")]
+        allow_deletions: Option<u32>,
     },
     /// Run the service: a supervisor and one worker process per LVM backend (foreground)
     Daemon,
@@ -100,6 +103,9 @@ pub enum Command {
         /// Only this backend
         #[arg(long, value_name = "NAME")]
         backend: Option<String>,
+        /// Confirm up to N deletions in the next pass of --backend, above max_deletions_per_pass
+        #[arg(long, value_name = "N", requires = "backend")]
+        allow_deletions: Option<u32>,
     },
     /// Ask the running daemon to re-read cinder.conf and the desired state (as SIGHUP does)
     Reload,

@@ -8,8 +8,12 @@ use serde::Serialize;
 use crate::cli::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Global};
 use crate::config::{self, BackendConfig, Config, Sources};
 use crate::desired::{self, DesiredState};
+use crate::lvm::vglock::{Holder, VgLock};
 use crate::problem::Problem;
 use crate::reconcile::{self, PassReport, Plan, Policy, render};
+
+/// How long `ember apply` waits for another `ember apply` writing the same volume group.
+const APPLY_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Configuration and desired state, read and validated, with every problem found.
 pub struct Inputs {
@@ -170,9 +174,7 @@ fn selected<'a>(cfg: &'a Config, only: Option<&str>) -> Result<Vec<&'a BackendCo
 }
 
 fn policy(cfg: &Config) -> Policy {
-    Policy {
-        max_deletions_per_pass: cfg.ember.max_deletions_per_pass,
-    }
+    Policy::new(&cfg.ember, crate::status::unix_now())
 }
 
 /// Reads everything, or prints why not and returns the exit status.
@@ -285,8 +287,22 @@ fn report_text(r: &PassReport) -> String {
             let _ = writeln!(s, "  {}  [{}]", f.action.line(), f.error);
         }
     }
+    if r.stale {
+        let _ = writeln!(
+            s,
+            "  nothing done: the desired state changed while this pass ran (a pass that deletes never acts on a file being written); run it again"
+        );
+    }
+    for p in r.remaining.iter().chain(r.plan.iter()).take(1) {
+        for d in &p.scheduled {
+            let _ = writeln!(s, "  {}", d.line(p.planned_at));
+        }
+    }
     for x in r.plan.iter().flat_map(|p| &p.refused) {
         let _ = writeln!(s, "  ! refused {}: {}", x.subject, x.reason);
+    }
+    for w in r.plan.iter().flat_map(|p| &p.warnings) {
+        let _ = writeln!(s, "  warning: {}", w.message);
     }
     if let Some(rem) = &r.remaining {
         if rem.has_changes() {
@@ -312,14 +328,33 @@ struct ApplyJson<'a> {
     ok: bool,
 }
 
-pub fn apply(g: &Global, only: Option<&str>, json: bool) -> i32 {
+pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option<u32>) -> i32 {
     let (cfg, desired, backends) = match ready(g, only) {
         Ok(v) => v,
         Err(code) => return code,
     };
-    let policy = policy(&cfg);
+    let mut policy = policy(&cfg);
+    if let Some(n) = allow_deletions {
+        policy.max_deletions_per_pass = policy.max_deletions_per_pass.max(n);
+    }
+    let unchanged = || desired::Digest::of_file(&desired.path) == Some(desired.digest);
     let mut reports = vec![];
+    let mut ok = true;
     for b in &backends {
+        // one writer per volume group: refused while the daemon manages it, waits for another apply
+        let _lock = match crate::names::VgName::new(&b.volume_group)
+            .map_err(|e| e.to_string())
+            .and_then(|vg| {
+                VgLock::acquire(&g.lvm, &vg, &Holder::Apply, APPLY_LOCK_WAIT)
+                    .map_err(|e| e.to_string())
+            }) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("ember: backend {}: {e}", b.name);
+                ok = false;
+                continue;
+            }
+        };
         let lvm = g.lvm.writer(b, &cfg.ember);
         let r = reconcile::converge(
             b,
@@ -327,13 +362,14 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool) -> i32 {
             lvm.as_ref(),
             &policy,
             &std::sync::atomic::AtomicBool::new(false),
+            &unchanged,
         );
         if !json {
             print!("{}", report_text(&r));
         }
+        ok &= r.ok() && !r.stale;
         reports.push(r);
     }
-    let ok = reports.iter().all(PassReport::ok);
     if json {
         print_json(&ApplyJson {
             backends: &reports,
@@ -403,12 +439,13 @@ pub fn status(g: &Global, json: bool) -> i32 {
     if all_converged { EXIT_OK } else { EXIT_CHANGES }
 }
 
-pub fn reconcile(g: &Global, backend: Option<&str>) -> i32 {
+pub fn reconcile(g: &Global, backend: Option<&str>, allow_deletions: Option<u32>) -> i32 {
     use crate::daemon::control::Request;
     match call(
         g,
         &Request::Reconcile {
             backend: backend.map(str::to_string),
+            allow_deletions,
         },
     ) {
         Ok(r) => {

@@ -57,11 +57,18 @@ fn main() {
     let code = match &cli.command {
         Command::Check { json } => commands::check(g, *json),
         Command::Plan { backend, json } => commands::plan(g, backend.as_deref(), *json),
-        Command::Apply { backend, json } => commands::apply(g, backend.as_deref(), *json),
+        Command::Apply {
+            backend,
+            json,
+            allow_deletions,
+        } => commands::apply(g, backend.as_deref(), *json, *allow_deletions),
         Command::Daemon => ember::daemon::supervisor::run(g),
         Command::Worker { backend } => ember::daemon::worker::run(g, backend),
         Command::Status { json } => commands::status(g, *json),
-        Command::Reconcile { backend } => commands::reconcile(g, backend.as_deref()),
+        Command::Reconcile {
+            backend,
+            allow_deletions,
+        } => commands::reconcile(g, backend.as_deref(), *allow_deletions),
         Command::Reload => commands::reload(g),
     };
     std::process::exit(code);

@@ -9,8 +9,14 @@ use std::fmt;
 /// LVM's limit (NAME_LEN 128 including the terminating NUL).
 pub const MAX_NAME_LEN: usize = 127;
 
-/// The tag ember puts on every LV it creates; only LVs carrying it are ever changed.
+/// The tag ember puts on every LV it creates: "ember's" (see [`Tag`] for whose).
 pub const OWNERSHIP_TAG: &str = "ember-managed";
+/// The tag that names the backend that created (or adopted) an LV: `ember-backend=<name>`.
+pub const BACKEND_TAG_PREFIX: &str = "ember-backend=";
+/// The mark of a volume that a backend with `prune: true` found undeclared:
+/// `ember-undeclared-since=<unix seconds>`. It is deleted `prune_grace` seconds later if it is
+/// still undeclared; declared again, the mark is removed.
+pub const MARK_TAG_PREFIX: &str = "ember-undeclared-since=";
 
 const RESERVED_PREFIXES: &[&str] = &["pvmove", "snapshot"];
 const RESERVED_SUBSTRINGS: &[&str] = &[
@@ -138,6 +144,86 @@ impl fmt::Display for LvName {
     }
 }
 
+/// An LVM tag: `A-Za-z0-9._+-/=!:&#` (lvm2's `validate_tag`), not starting with `-` (it would be
+/// read as an option), and without `#` (the lvm shell reads it as a comment).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct Tag(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} is not an LVM tag ember can write (A-Z a-z 0-9 . _ + - / = ! : &, not starting with -)"
+)]
+pub struct TagError(String);
+
+impl Tag {
+    pub fn new(tag: &str) -> Result<Self, TagError> {
+        let ok = !tag.is_empty()
+            && !tag.starts_with('-')
+            && tag.len() <= 1024
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._+-/=!:&".contains(c));
+        if ok {
+            Ok(Tag(tag.to_string()))
+        } else {
+            Err(TagError(tag.to_string()))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// `ember-managed`.
+    pub fn managed() -> Tag {
+        Tag(OWNERSHIP_TAG.to_string())
+    }
+    /// `ember-backend=<name>`: the backend name in LVM's tag alphabet. Bytes other than
+    /// `A-Za-z0-9._+-` are written `:` and two lowercase hex digits (`:` itself is `:3a`), so
+    /// the encoding is reversible and two backend names never share a tag.
+    pub fn backend(name: &str) -> Tag {
+        Tag(format!("{BACKEND_TAG_PREFIX}{}", encode_tag_value(name)))
+    }
+    /// `ember-undeclared-since=<unix seconds>`.
+    pub fn mark(since: u64) -> Tag {
+        Tag(format!("{MARK_TAG_PREFIX}{since}"))
+    }
+}
+
+impl fmt::Display for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// See [`Tag::backend`].
+pub fn encode_tag_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b"._+-".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!(":{b:02x}"));
+        }
+    }
+    out
+}
+
+/// The inverse of [`encode_tag_value`]; `None` for text it never produces.
+pub fn decode_tag_value(v: &str) -> Option<String> {
+    let mut bytes = vec![];
+    let mut it = v.bytes();
+    while let Some(b) = it.next() {
+        if b == b':' {
+            let hex = [it.next()?, it.next()?];
+            let hex = std::str::from_utf8(&hex).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+        } else {
+            bytes.push(b);
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +263,21 @@ mod tests {
             Err(NameError::TooLong(_))
         ));
         assert!(VgName::new("-vg").is_err());
+    }
+
+    #[test]
+    fn backend_tags_are_lvm_tags_and_decode_back() {
+        for name in ["lvm-1", "LVM_iSCSI", "a b", "ü:#,@x", "-x", "a.b+c"] {
+            let t = Tag::backend(name);
+            assert!(Tag::new(t.as_str()).is_ok(), "{t}");
+            assert!(crate::lvm::shell::fits_on_line(t.as_str()), "{t}");
+            let v = t.as_str().strip_prefix(BACKEND_TAG_PREFIX).unwrap();
+            assert_eq!(decode_tag_value(v).as_deref(), Some(name));
+        }
+        assert_eq!(Tag::backend("lvm-1").as_str(), "ember-backend=lvm-1");
+        assert_eq!(Tag::backend("a b").as_str(), "ember-backend=a:20b");
+        assert_ne!(Tag::backend("a:20b"), Tag::backend("a b"));
+        assert!(Tag::new("-x").is_err() && Tag::new("a#b").is_err() && Tag::new("a,b").is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::config::BackendConfig;
 use crate::lvm::{LvKind, Observed};
 use crate::problem::Problem;
 use crate::reconcile::PassReport;
-use crate::reconcile::plan::effective_ratio;
+use crate::reconcile::plan::{Scheduled, effective_ratio};
 use crate::size::Bytes;
 
 /// Capacity as cinder's LVM driver reports it (in bytes here), plus the pool's usage.
@@ -89,6 +89,11 @@ pub struct PassSummary {
     pub error: Option<String>,
     /// Changes still pending after the pass (0 when converged).
     pub pending: usize,
+    /// Marked volumes and when a prune deletes them.
+    #[serde(default)]
+    pub scheduled: Vec<Scheduled>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl PassSummary {
@@ -120,6 +125,18 @@ impl PassSummary {
                 .collect(),
             error: r.error.clone(),
             pending: r.remaining.as_ref().map(|p| p.actions.len()).unwrap_or(0),
+            // what is left after the pass: marks it made included
+            scheduled: r
+                .remaining
+                .as_ref()
+                .map(|p| p.scheduled.clone())
+                .unwrap_or_default(),
+            warnings: r
+                .plan
+                .iter()
+                .flat_map(|p| &p.warnings)
+                .map(|w| w.message.clone())
+                .collect(),
         }
     }
 
@@ -275,6 +292,12 @@ impl DaemonStatus {
                 }
                 for r in &p.refused {
                     let _ = writeln!(s, "  refused: {r}");
+                }
+                for d in &p.scheduled {
+                    let _ = writeln!(s, "  marked: {}", d.line(unix_now()));
+                }
+                for w in &p.warnings {
+                    let _ = writeln!(s, "  warning: {w}");
                 }
             }
             for p in &b.desired_state_problems {

@@ -127,7 +127,9 @@ fn shrink_foreign_oversubscription_and_deletion_cap_are_refused_and_nothing_happ
     assert!(after.get("huge").is_none());
     assert!(after.get("b").is_none() && after.get("c").is_none());
 
-    // deletion cap: three owned, undeclared volumes with prune and a cap of two
+    // deletion cap: three owned, undeclared volumes with prune and a cap of two (deleted at
+    // once: prune_grace = 0)
+    s.write("cinder.conf", &format!("{CONF}prune_grace = 0\n"));
     s.write("desired-state.yaml", "backends:\n  lvm-1:\n    volumes:\n      p1: { size: 4M }\n      p2: { size: 4M }\n      p3: { size: 4M }\n");
     assert_eq!(s.ember(&["--lvm", &sim, "apply"]).code, 0);
     s.write(

@@ -10,13 +10,14 @@ use proptest::prelude::*;
 use ember::config::{BackendConfig, LVM_DRIVERS, LvmType, Ratio};
 use ember::desired::{BackendDesired, PoolDesired, VolumeDesired, VolumeState};
 use ember::lvm::sim::{SimLv, SimLvm, SimState, SimVg};
-use ember::lvm::{LvKind, LvmRead};
-use ember::names::{LvName, OWNERSHIP_TAG, VgName};
+use ember::lvm::{LvKind, LvmRead, Owner};
+use ember::names::{LvName, OWNERSHIP_TAG, Tag, VgName};
 use ember::reconcile::{self, Action, Policy, RefusalKind};
 use ember::size::{Bytes, SizeSpec};
 
 const M: u64 = 1 << 20;
 const G: u64 = 1 << 30;
+const NOW: u64 = 1_800_000_000;
 
 fn cfg(thin: bool, ratio: f64) -> BackendConfig {
     BackendConfig {
@@ -44,13 +45,15 @@ struct Case {
     ratio: f64,
     vg_gib: u64,
     pool_gib: Option<u64>,
-    /// existing LVs: name index, size in MiB, owned
-    existing: Vec<(u8, u64, bool)>,
+    /// existing LVs: name index, size in MiB, owner (0 foreign, 1 an ember from before backend
+    /// tags, 2 this backend, 3 another backend), marked undeclared this many seconds ago
+    existing: Vec<(u8, u64, u8, Option<u64>)>,
     /// desired volumes: name index, size in MiB (None = absent)
     desired: Vec<(u8, Option<u64>)>,
     prune: bool,
     desired_pool_pct: Option<u8>,
     cap: u32,
+    prune_grace: u64,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -59,14 +62,27 @@ fn case() -> impl Strategy<Value = Case> {
         prop_oneof![Just(1.0), Just(2.0), Just(20.0)],
         4u64..64,
         prop::option::of(1u64..4),
-        prop::collection::vec((0u8..12, 1u64..3000, any::<bool>()), 0..8),
+        prop::collection::vec(
+            (0u8..12, 1u64..3000, 0u8..4, prop::option::of(0u64..1200)),
+            0..8,
+        ),
         prop::collection::vec((0u8..12, prop::option::of(1u64..5000)), 0..10),
         any::<bool>(),
         prop::option::of(10u8..100),
-        0u32..6,
+        (0u32..6, prop_oneof![Just(0u64), Just(600u64)]),
     )
         .prop_map(
-            |(thin, ratio, vg_gib, pool_gib, existing, desired, prune, desired_pool_pct, cap)| {
+            |(
+                thin,
+                ratio,
+                vg_gib,
+                pool_gib,
+                existing,
+                desired,
+                prune,
+                desired_pool_pct,
+                (cap, prune_grace),
+            )| {
                 Case {
                     thin,
                     ratio,
@@ -77,6 +93,7 @@ fn case() -> impl Strategy<Value = Case> {
                     prune,
                     desired_pool_pct,
                     cap,
+                    prune_grace,
                 }
             },
         )
@@ -106,7 +123,7 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
             },
         );
     }
-    for (i, mib, owned) in &c.existing {
+    for (i, mib, owner, marked) in &c.existing {
         let size = mib * M / (4 * M) * (4 * M) + 4 * M;
         let (kind, pool) = if c.thin && c.pool_gib.is_some() {
             (LvKind::Thin, Some("vg-pool".to_string()))
@@ -116,11 +133,15 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
         if kind == LvKind::Linear && vg.free() < size {
             continue;
         }
-        let tags = if *owned {
-            vec![OWNERSHIP_TAG.to_string()]
-        } else {
-            vec![]
+        let mut tags = match owner {
+            0 => vec![],
+            1 => vec![OWNERSHIP_TAG.to_string()],
+            2 => vec![OWNERSHIP_TAG.to_string(), Tag::backend("b").to_string()],
+            _ => vec![OWNERSHIP_TAG.to_string(), Tag::backend("other").to_string()],
         };
+        if let Some(ago) = marked {
+            tags.push(Tag::mark(NOW - ago).to_string());
+        }
         vg.lvs.insert(
             name(*i),
             SimLv {
@@ -158,6 +179,7 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
         }),
         prune: c.prune,
         volumes: volumes.into_iter().collect(),
+        volumes_listed: true,
     };
     (dir, sim, cfg(c.thin, c.ratio), desired)
 }
@@ -168,7 +190,7 @@ proptest! {
     #[test]
     fn apply_converges_and_never_does_what_it_must_not(c in case()) {
         let (_dir, sim, cfg, desired) = build(&c);
-        let policy = Policy { max_deletions_per_pass: c.cap };
+        let policy = Policy { max_deletions_per_pass: c.cap, prune_grace: c.prune_grace, now: NOW };
         let vg = VgName::new("vg").unwrap();
         let before = sim.observe(&vg).unwrap().unwrap();
         let (_, plan) = reconcile::observe_and_plan(&cfg, Some(&desired), &sim, &policy).unwrap();
@@ -178,17 +200,25 @@ proptest! {
             if let Action::DeleteVolume { volume, .. } = a {
                 let lv = before.lv(volume.as_str()).unwrap();
                 prop_assert!(lv.is_owned(), "deleting a foreign LV: {volume}");
+                prop_assert!(lv.owner() != Owner::Backend("other".into()), "deleting another backend's LV: {volume}");
                 let declared = desired.volumes.iter().find(|(k, _)| k.as_str() == volume.as_str());
                 match declared {
                     Some((_, v)) => prop_assert_eq!(v.state, VolumeState::Absent),
-                    None => prop_assert!(desired.prune, "pruning without prune: {}", volume),
+                    None => {
+                        prop_assert!(desired.prune, "pruning without prune: {}", volume);
+                        // a prune deletes only what has been undeclared for prune_grace
+                        prop_assert!(
+                            c.prune_grace == 0 || lv.marked_since().is_some_and(|t| t + c.prune_grace <= NOW),
+                            "pruned {} before its grace period ended", volume
+                        );
+                    }
                 }
             }
         }
         let deletions = plan.actions.iter().filter(|a| a.is_destructive()).count();
         prop_assert!(deletions <= c.cap as usize);
 
-        let report = reconcile::converge(&cfg, Some(&desired), &sim, &policy, &std::sync::atomic::AtomicBool::new(false));
+        let report = reconcile::converge(&cfg, Some(&desired), &sim, &policy, &std::sync::atomic::AtomicBool::new(false), &|| true);
         prop_assert!(report.ok(), "apply failed: {:?}", report);
         let after = sim.observe(&vg).unwrap().unwrap();
 
@@ -201,8 +231,12 @@ proptest! {
             match after.lv(&lv.name) {
                 Some(now) => {
                     prop_assert!(now.size >= lv.size, "{} shrank", lv.name);
-                    if !lv.is_owned() && lv.name != "vg-pool" {
+                    if (!lv.is_owned() || lv.owner() == Owner::Backend("other".into())) && lv.name != "vg-pool" {
                         prop_assert_eq!(now, lv, "foreign LV changed");
+                    }
+                    // what this backend keeps carries its tag afterwards
+                    if lv.is_owned() && lv.owner() != Owner::Backend("other".into()) {
+                        prop_assert_eq!(now.owner(), Owner::Backend("b".into()));
                     }
                 }
                 None => prop_assert!(plan.actions.iter().any(|a| a.is_destructive() && a.subject().as_str() == lv.name), "{} vanished", lv.name),

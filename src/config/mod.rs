@@ -48,7 +48,7 @@ pub struct Sources {
     pub allow_insecure_files: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LvmType {
     Default,
@@ -85,6 +85,18 @@ impl serde::Serialize for Ratio {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Ratio {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s == "auto" {
+            return Ok(Ratio::Auto);
+        }
+        s.parse()
+            .map(Ratio::Fixed)
+            .map_err(|_| serde::de::Error::custom(format!("not a ratio: {s:?}")))
+    }
+}
+
 impl std::fmt::Display for Ratio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -95,7 +107,7 @@ impl std::fmt::Display for Ratio {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BackendConfig {
     pub name: String,
     pub managed: bool,
@@ -120,13 +132,17 @@ impl BackendConfig {
 }
 
 /// ember's own settings, from `[ember]`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EmberSettings {
     pub desired_state: PathBuf,
     pub max_deletions_per_pass: u32,
-    #[serde(serialize_with = "ser_secs")]
+    /// How long a volume that `prune: true` found undeclared stays marked before it is
+    /// deleted (0: at once, as before marks existed).
+    #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
+    pub prune_grace: Duration,
+    #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
     pub lvm_read_timeout: Duration,
-    #[serde(serialize_with = "ser_secs")]
+    #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
     pub lvm_write_warn_after: Duration,
     /// Whether a pass's writes run through one lvm shell process (falls back to one process
     /// per command when the shell is not available).
@@ -137,11 +153,11 @@ pub struct EmberSettings {
     /// A group whose members may use the control socket besides root.
     pub control_group: Option<String>,
     /// Each worker passes at least this often, to catch drift.
-    #[serde(serialize_with = "ser_secs")]
+    #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
     pub resync_interval: Duration,
     /// How long `ember daemon` waits for workers to finish on stop before killing the ones
     /// that are not writing.
-    #[serde(serialize_with = "ser_secs")]
+    #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
     pub stop_timeout: Duration,
 }
 
@@ -149,7 +165,13 @@ fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error>
     s.serialize_u64(d.as_secs())
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+fn de_secs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    <u64 as serde::Deserialize>::deserialize(d).map(Duration::from_secs)
+}
+
+/// The configuration in force. The supervisor hands it to each worker (serialized over the
+/// worker's socket), so a worker never reads a cinder.conf that was edited but not reloaded.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     #[serde(skip)]
     pub allow_insecure_files: bool,
@@ -585,10 +607,20 @@ fn resolve_ember(ini: &Ini, anchor: &Path, problems: &mut Vec<Problem>) -> Optio
         _ => default,
     };
     let max_deletions = int("max_deletions_per_pass", 5, 0, 1_000_000) as u32;
+    let prune_grace = int("prune_grace", 600, 0, 365 * 86_400) as u64;
     let read_timeout = int("lvm_read_timeout", 120, 1, 86_400) as u64;
     let write_warn = int("lvm_write_warn_after", 300, 1, 86_400) as u64;
     let resync = int("resync_interval", 60, 1, 86_400) as u64;
     let stop_timeout = int("stop_timeout", 60, 1, 3_600) as u64;
+    if prune_grace == 0
+        && let Some(e) = ini.get("ember", "prune_grace")
+    {
+        problems.push(Problem::warning(
+            Some(e.origin.file.clone()),
+            Some(e.origin.line),
+            "prune_grace = 0: with prune: true, a volume missing from the desired state is deleted by the first pass that reads it, also when the file was only half written or a name mistyped; the default (600) marks it first and deletes it only if it is still missing 10 minutes later",
+        ));
+    }
     let lvm_shell = match ini
         .get("ember", "lvm_shell")
         .map(|e| parse_bool(e, "lvm_shell"))
@@ -611,6 +643,7 @@ fn resolve_ember(ini: &Ini, anchor: &Path, problems: &mut Vec<Problem>) -> Optio
     ok.then(|| EmberSettings {
         desired_state,
         max_deletions_per_pass: max_deletions,
+        prune_grace: Duration::from_secs(prune_grace),
         lvm_read_timeout: Duration::from_secs(read_timeout),
         lvm_write_warn_after: Duration::from_secs(write_warn),
         lvm_shell,

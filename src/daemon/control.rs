@@ -27,6 +27,9 @@ pub enum Request {
     Reconcile {
         #[serde(default)]
         backend: Option<String>,
+        /// A one-shot confirmation: up to this many deletions in the next pass of `backend`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        allow_deletions: Option<u32>,
     },
     Reload,
 }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Config;
 use crate::problem::Problem;
 use crate::status::{Capacity, PassSummary};
 
@@ -29,14 +30,18 @@ pub enum ToSupervisor {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToWorker {
-    /// Re-read the desired state (and the configuration, which the supervisor found unchanged
-    /// for this backend), then pass.
-    Reload,
-    /// Pass now.
-    Reconcile,
+    /// The configuration in force (the supervisor's: a worker never reads cinder.conf itself,
+    /// so a restarted worker cannot pick up an edit that was not reloaded). The first message a
+    /// worker gets, and again on every reload; then re-read the desired state and pass.
+    Configure { config: Box<Config> },
+    /// Pass now; `allow_deletions` confirms up to that many deletions for this one pass.
+    Reconcile {
+        #[serde(default)]
+        allow_deletions: Option<u32>,
+    },
     /// Finish the lvm command under way and exit.
     Stop,
 }

@@ -296,6 +296,10 @@ impl Supervisor<'_> {
         match start_process(name, generation, &args, events) {
             Ok((pid, tx)) => {
                 tracing::info!(backend = name, pid, "worker started");
+                // the configuration in force, not whatever cinder.conf holds now
+                let _ = tx.send(ToWorker::Configure {
+                    config: Box::new(self.config.clone()),
+                });
                 w.status.pid = Some(pid);
                 w.status.state = WorkerState::Starting;
                 w.tx = Some(tx);
@@ -483,17 +487,26 @@ impl Supervisor<'_> {
                 }
                 Err(e) => Response::error(e),
             },
-            Request::Reconcile { backend: Some(b) } if !self.workers.contains_key(&b) => {
+            Request::Reconcile {
+                backend: Some(b), ..
+            } if !self.workers.contains_key(&b) => {
                 Response::error(format!("no backend {b:?} is running"))
             }
-            Request::Reconcile { backend } => {
+            Request::Reconcile {
+                backend: None,
+                allow_deletions: Some(_),
+            } => Response::error("a confirmation of deletions needs --backend"),
+            Request::Reconcile {
+                backend,
+                allow_deletions,
+            } => {
                 let names: Vec<String> = match backend {
                     Some(b) => vec![b],
                     None => self.workers.keys().cloned().collect(),
                 };
                 let sent: Vec<String> = names
                     .into_iter()
-                    .filter(|n| self.send(n, ToWorker::Reconcile))
+                    .filter(|n| self.send(n, ToWorker::Reconcile { allow_deletions }))
                     .collect();
                 let who = if sent.is_empty() {
                     "no running worker".to_string()
@@ -523,6 +536,9 @@ impl Supervisor<'_> {
             return Err(format!("configuration invalid, nothing changed: {errs}"));
         };
         self.config_problems = loaded.problems;
+        // in force from here on: workers started or configured below get this one
+        let old = std::mem::replace(&mut self.config, new);
+        let new = &self.config;
         let wanted: BTreeMap<String, BackendConfig> = new
             .backends
             .iter()
@@ -560,7 +576,8 @@ impl Supervisor<'_> {
                 }
                 Some(_) => {
                     reloaded.push(name.clone());
-                    self.send(&name, ToWorker::Reload);
+                    let config = Box::new(self.config.clone());
+                    self.send(&name, ToWorker::Configure { config });
                 }
             }
         }
@@ -571,14 +588,13 @@ impl Supervisor<'_> {
                 self.add_worker(b);
             }
         }
-        if new.ember.control_socket != self.config.ember.control_socket
-            || new.ember.run_dir != self.config.ember.run_dir
+        if old.ember.control_socket != self.config.ember.control_socket
+            || old.ember.run_dir != self.config.ember.run_dir
         {
             tracing::warn!(
                 "[ember] run_dir and control_socket take effect on restart, not on reload"
             );
         }
-        self.config = new;
         let msg = format!(
             "reloaded: added [{}], removed [{}], restarted [{}], reloaded [{}]",
             added.join(", "),

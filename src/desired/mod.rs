@@ -34,8 +34,8 @@ struct RawFile {
     backends: UniqueMap<String, BackendDesired>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(from = "RawBackend")]
 pub struct BackendDesired {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thin_pool: Option<PoolDesired>,
@@ -43,6 +43,45 @@ pub struct BackendDesired {
     pub prune: bool,
     #[serde(default)]
     pub volumes: UniqueMap<LvName, VolumeDesired>,
+    /// The file has a `volumes:` key (possibly `{}`). Only then may a prune delete every
+    /// volume of the backend: a missing list is not a statement that there are none.
+    #[serde(skip)]
+    pub volumes_listed: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackend {
+    #[serde(default)]
+    thin_pool: Option<PoolDesired>,
+    #[serde(default)]
+    prune: bool,
+    #[serde(default, deserialize_with = "not_null")]
+    volumes: Option<UniqueMap<LvName, VolumeDesired>>,
+}
+
+impl From<RawBackend> for BackendDesired {
+    fn from(r: RawBackend) -> Self {
+        BackendDesired {
+            thin_pool: r.thin_pool,
+            prune: r.prune,
+            volumes_listed: r.volumes.is_some(),
+            volumes: r.volumes.unwrap_or_default(),
+        }
+    }
+}
+
+/// `volumes:` with no value (YAML null, as when every volume line is commented out) is an
+/// error, not an empty list: with `prune: true` it would delete every volume.
+fn not_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<UniqueMap<LvName, VolumeDesired>>, D::Error> {
+    match Option::<UniqueMap<LvName, VolumeDesired>>::deserialize(d)? {
+        Some(m) => Ok(Some(m)),
+        None => Err(serde::de::Error::custom(
+            "`volumes:` has no value (YAML null, as when every volume line is commented out); write `volumes: {}` to declare no volumes",
+        )),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +133,27 @@ impl TryFrom<RawVolume> for VolumeDesired {
 pub struct DesiredState {
     pub path: PathBuf,
     pub backends: BTreeMap<String, BackendDesired>,
+    /// What the file held when it was read: a pass that would delete checks, just before it
+    /// writes, that the file still holds exactly this ([`Digest::of_file`]).
+    #[serde(skip)]
+    pub digest: Digest,
+}
+
+/// A fingerprint of the desired-state file's bytes (SipHash, within one process).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Digest(u64);
+
+impl Digest {
+    pub fn of(bytes: &[u8]) -> Digest {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut h);
+        Digest(h.finish())
+    }
+    /// The file's digest now; `None` when it cannot be read.
+    pub fn of_file(path: &Path) -> Option<Digest> {
+        std::fs::read(path).ok().map(|b| Digest::of(&b))
+    }
 }
 
 impl DesiredState {
@@ -201,6 +261,7 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
     Ok(DesiredState {
         path: path.to_path_buf(),
         backends: raw.backends.into_inner(),
+        digest: Digest::of(text.as_bytes()),
     })
 }
 

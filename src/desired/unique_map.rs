@@ -38,6 +38,10 @@ impl<K: Ord + std::borrow::Borrow<str>, V> UniqueMap<K, V> {
     pub fn contains_key_str(&self, key: &str) -> bool {
         self.0.contains_key(key)
     }
+    /// O(log n), by the key's text.
+    pub fn get_str(&self, key: &str) -> Option<&V> {
+        self.0.get(key)
+    }
 }
 
 impl<K: Ord, V> FromIterator<(K, V)> for UniqueMap<K, V> {

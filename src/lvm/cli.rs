@@ -16,7 +16,7 @@ use wait_timeout::ChildExt;
 use super::shell::{LvmShell, ShellError, fits_on_line};
 use super::{LvmError, LvmRead, LvmWrite, Observed, report};
 use crate::config::BackendConfig;
-use crate::names::{LvName, OWNERSHIP_TAG, VgName};
+use crate::names::{LvName, OWNERSHIP_TAG, Tag, VgName};
 use crate::size::Bytes;
 
 /// How lvm is run for one backend.
@@ -422,6 +422,7 @@ impl LvmWrite for LvmCli {
         size: Bytes,
         pool: Option<&LvName>,
         active: bool,
+        tags: &[Tag],
     ) -> Result<(), LvmError> {
         let mut args = vec![s("lvcreate"), s("--yes")];
         match pool {
@@ -438,14 +439,10 @@ impl LvmWrite for LvmCli {
         if !active && pool.is_some() {
             args.extend([s("--activate"), s("n")]);
         }
-        args.extend([
-            s("--addtag"),
-            s(OWNERSHIP_TAG),
-            s("-n"),
-            s(name.as_str()),
-            s("--"),
-            s(vg.as_str()),
-        ]);
+        for t in tags {
+            args.extend([s("--addtag"), s(t.as_str())]);
+        }
+        args.extend([s("-n"), s(name.as_str()), s("--"), s(vg.as_str())]);
         self.run(Mode::Write, &args).map(drop)
     }
 
@@ -462,6 +459,24 @@ impl LvmWrite for LvmCli {
 
     fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
         let args = vec![s("lvremove"), s("--yes"), s("--"), Self::lv_path(vg, lv)];
+        self.run(Mode::Write, &args).map(drop)
+    }
+
+    fn change_tags(
+        &self,
+        vg: &VgName,
+        lv: &LvName,
+        add: &[Tag],
+        remove: &[Tag],
+    ) -> Result<(), LvmError> {
+        let mut args = vec![s("lvchange")];
+        for t in add {
+            args.extend([s("--addtag"), s(t.as_str())]);
+        }
+        for t in remove {
+            args.extend([s("--deltag"), s(t.as_str())]);
+        }
+        args.extend([s("--"), Self::lv_path(vg, lv)]);
         self.run(Mode::Write, &args).map(drop)
     }
 

@@ -7,8 +7,10 @@ pub mod cli;
 pub mod report;
 pub mod shell;
 pub mod sim;
+pub mod sizing;
+pub mod vglock;
 
-use crate::names::{LvName, VgName};
+use crate::names::{BACKEND_TAG_PREFIX, LvName, MARK_TAG_PREFIX, OWNERSHIP_TAG, Tag, VgName};
 use crate::size::Bytes;
 
 /// A volume group and its logical volumes, as one `lvm fullreport` shows them.
@@ -94,9 +96,55 @@ impl LvmError {
     }
 }
 
+/// Whose an LV is, by its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// No `ember-managed` tag: not ember's.
+    Foreign,
+    /// `ember-managed` without a backend tag: made by an ember from before backend tags; it
+    /// belongs to the backend whose volume group it is in.
+    Legacy,
+    /// `ember-managed` and `ember-backend=<name>` (the name decoded).
+    Backend(String),
+}
+
 impl LvInfo {
+    /// Carries `ember-managed` (whichever backend's it is).
     pub fn is_owned(&self) -> bool {
-        self.tags.iter().any(|t| t == crate::names::OWNERSHIP_TAG)
+        self.tags.iter().any(|t| t == OWNERSHIP_TAG)
+    }
+
+    pub fn owner(&self) -> Owner {
+        if !self.is_owned() {
+            return Owner::Foreign;
+        }
+        match self
+            .tags
+            .iter()
+            .find_map(|t| t.strip_prefix(BACKEND_TAG_PREFIX))
+        {
+            None => Owner::Legacy,
+            Some(v) => {
+                Owner::Backend(crate::names::decode_tag_value(v).unwrap_or_else(|| v.to_string()))
+            }
+        }
+    }
+
+    /// When a backend with `prune: true` marked it undeclared (the earliest valid mark).
+    pub fn marked_since(&self) -> Option<u64> {
+        self.tags
+            .iter()
+            .filter_map(|t| t.strip_prefix(MARK_TAG_PREFIX)?.parse().ok())
+            .min()
+    }
+
+    /// Every mark tag it carries (valid or not): what unmarking removes.
+    pub fn mark_tags(&self) -> Vec<Tag> {
+        self.tags
+            .iter()
+            .filter(|t| t.starts_with(MARK_TAG_PREFIX))
+            .filter_map(|t| Tag::new(t).ok())
+            .collect()
     }
 }
 
@@ -149,7 +197,8 @@ pub trait LvmRead {
     }
 }
 
-/// Changing LVM. Every LV ember creates carries [`crate::names::OWNERSHIP_TAG`].
+/// Changing LVM. Every LV ember creates carries the tags its caller gives (ember's own:
+/// `ember-managed` and the backend's `ember-backend=<name>`).
 pub trait LvmWrite: LvmRead {
     /// The commands until [`LvmWrite::end_batch`] may share one lvm process (the lvm shell).
     fn begin_batch(&self) {}
@@ -165,6 +214,7 @@ pub trait LvmWrite: LvmRead {
         size: Bytes,
         pool: Option<&LvName>,
         active: bool,
+        tags: &[Tag],
     ) -> Result<(), LvmError>;
     /// A thin volume in `pool`, or a linear (thick) volume when `pool` is `None`; active.
     fn create_volume(
@@ -173,8 +223,9 @@ pub trait LvmWrite: LvmRead {
         name: &LvName,
         size: Bytes,
         pool: Option<&LvName>,
+        tags: &[Tag],
     ) -> Result<(), LvmError> {
-        self.create_lv(vg, name, size, pool, true)
+        self.create_lv(vg, name, size, pool, true, tags)
     }
     /// A thin volume created inactive (`--activate n`): no activation and no udev wait; the
     /// caller activates it later, with others ([`LvmWrite::activate_many`]).
@@ -184,9 +235,18 @@ pub trait LvmWrite: LvmRead {
         name: &LvName,
         size: Bytes,
         pool: &LvName,
+        tags: &[Tag],
     ) -> Result<(), LvmError> {
-        self.create_lv(vg, name, size, Some(pool), false)
+        self.create_lv(vg, name, size, Some(pool), false, tags)
     }
+    /// `lvchange --addtag ... --deltag ...` of one LV: ownership and prune marks.
+    fn change_tags(
+        &self,
+        vg: &VgName,
+        lv: &LvName,
+        add: &[Tag],
+        remove: &[Tag],
+    ) -> Result<(), LvmError>;
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
     fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
     /// `lvchange --activate y` of several volumes in one command (at most [`ACTIVATE_CHUNK`]);

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{LvInfo, LvKind, LvmError, LvmRead, LvmWrite, Observed, VgInfo};
-use crate::names::{LvName, OWNERSHIP_TAG, VgName};
+use crate::names::{LvName, OWNERSHIP_TAG, Tag, VgName};
 use crate::size::Bytes;
 
 const DEFAULT_EXTENT: u64 = 4 << 20;
@@ -70,7 +70,7 @@ impl SimVg {
     }
 
     fn pool_overhead(&self, data: u64) -> u64 {
-        crate::reconcile::plan::pool_overhead(data, self.extent_size)
+        super::sizing::pool_overhead(data, self.extent_size)
     }
 
     fn used(&self) -> u64 {
@@ -261,6 +261,7 @@ impl LvmWrite for SimLvm {
         size: Bytes,
         pool: Option<&LvName>,
         active: bool,
+        tags: &[Tag],
     ) -> Result<(), LvmError> {
         let cmd = format!("lvcreate -L {}b -n {name} {vg}", size.0);
         self.write(
@@ -290,7 +291,7 @@ impl LvmWrite for SimLvm {
                         kind,
                         size,
                         pool: pool.map(|p| p.to_string()),
-                        tags: vec![OWNERSHIP_TAG.into()],
+                        tags: tags.iter().map(|t| t.to_string()).collect(),
                         data_percent: None,
                         active,
                         unknown_to_pool: false,
@@ -360,6 +361,34 @@ impl LvmWrite for SimLvm {
         )
     }
 
+    fn change_tags(
+        &self,
+        vg: &VgName,
+        lv: &LvName,
+        add: &[Tag],
+        remove: &[Tag],
+    ) -> Result<(), LvmError> {
+        let cmd = format!("lvchange --addtag/--deltag {vg}/{lv}");
+        self.write(
+            cmd,
+            |v| {
+                let l = v
+                    .lvs
+                    .get_mut(lv.as_str())
+                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
+                l.tags.retain(|t| !remove.iter().any(|r| r.as_str() == t));
+                for t in add {
+                    if !l.tags.iter().any(|x| x == t.as_str()) {
+                        l.tags.push(t.to_string());
+                    }
+                }
+                l.tags.sort();
+                Ok(())
+            },
+            vg,
+        )
+    }
+
     fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
         let names: Vec<String> = lvs.iter().map(|l| format!("{vg}/{l}")).collect();
         let cmd = format!("lvchange --activate y {}", names.join(" "));
@@ -417,11 +446,12 @@ mod tests {
         let v1 = LvName::new("v1").unwrap();
         // thin volume without pool fails
         assert!(
-            sim.create_volume(&vg, &v1, Bytes(1 << 30), Some(&pool))
+            sim.create_volume(&vg, &v1, Bytes(1 << 30), Some(&pool), &[Tag::managed()])
                 .is_err()
         );
         sim.create_thin_pool(&vg, &pool, Bytes(5 << 30)).unwrap();
-        sim.create_volume(&vg, &v1, Bytes(1), Some(&pool)).unwrap();
+        sim.create_volume(&vg, &v1, Bytes(1), Some(&pool), &[Tag::managed()])
+            .unwrap();
         let o = sim.observe(&vg).unwrap().unwrap();
         assert_eq!(
             o.lv("v1").unwrap().size,
@@ -430,15 +460,24 @@ mod tests {
         );
         assert!(o.lv("v1").unwrap().is_owned());
         // exists
-        assert!(sim.create_volume(&vg, &v1, Bytes(1), Some(&pool)).is_err());
+        assert!(
+            sim.create_volume(&vg, &v1, Bytes(1), Some(&pool), &[Tag::managed()])
+                .is_err()
+        );
         // no shrink through extend
         assert!(sim.extend(&vg, &v1, Bytes(1)).is_err());
         sim.extend(&vg, &v1, Bytes(1 << 30)).unwrap();
         // pool in use cannot be removed; thick volume larger than free space fails
         assert!(sim.remove(&vg, &pool).is_err());
         assert!(
-            sim.create_volume(&vg, &LvName::new("big").unwrap(), Bytes(6 << 30), None)
-                .is_err()
+            sim.create_volume(
+                &vg,
+                &LvName::new("big").unwrap(),
+                Bytes(6 << 30),
+                None,
+                &[Tag::managed()]
+            )
+            .is_err()
         );
         sim.remove(&vg, &v1).unwrap();
         assert!(sim.remove(&vg, &v1).is_err());

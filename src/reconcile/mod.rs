@@ -39,11 +39,7 @@ pub fn observe_and_plan(
     let observed = lvm
         .observe(&vg)?
         .ok_or_else(|| PassError::VgNotFound(cfg.volume_group.clone()))?;
-    let empty = BackendDesired {
-        thin_pool: None,
-        prune: false,
-        volumes: Default::default(),
-    };
+    let empty = BackendDesired::default();
     let p = plan(cfg, desired.unwrap_or(&empty), &observed, policy);
     Ok((observed, p))
 }
@@ -63,40 +59,53 @@ pub struct PassReport {
     /// lvm commands run (more than `lvm_calls` when the writes went through the lvm shell).
     pub lvm_commands: u64,
     pub duration_ms: u64,
+    /// The desired-state file changed between reading it and a write that would delete:
+    /// nothing was done; plan again from the file as it is now.
+    pub stale: bool,
     /// The last state read (after applying, when something was applied).
     #[serde(skip)]
     pub observed: Option<Observed>,
 }
 
 impl PassReport {
+    /// A pass that could not start.
+    pub fn failed(cfg: &BackendConfig, error: String) -> PassReport {
+        PassReport {
+            backend: cfg.name.clone(),
+            volume_group: cfg.volume_group.clone(),
+            plan: None,
+            outcome: None,
+            remaining: None,
+            error: Some(error),
+            lvm_calls: 0,
+            lvm_commands: 0,
+            duration_ms: 0,
+            stale: false,
+            observed: None,
+        }
+    }
+
     pub fn ok(&self) -> bool {
         self.error.is_none() && self.outcome.as_ref().is_none_or(Outcome::ok)
     }
 }
 
-/// Observe, plan, apply, and (only when something was done) observe again.
+/// Observe, plan, apply, and (only when something was done) observe again. `unchanged` says
+/// whether the desired-state file still holds what `desired` was read from: it is asked just
+/// before a plan that deletes is carried out (a file being written must never delete).
 pub fn converge(
     cfg: &BackendConfig,
     desired: Option<&BackendDesired>,
     lvm: &dyn LvmWrite,
     policy: &Policy,
     stop: &AtomicBool,
+    unchanged: &dyn Fn() -> bool,
 ) -> PassReport {
     let start = Instant::now();
     let calls0 = lvm.calls();
     let commands0 = lvm.commands();
-    let mut report = PassReport {
-        backend: cfg.name.clone(),
-        volume_group: cfg.volume_group.clone(),
-        plan: None,
-        outcome: None,
-        remaining: None,
-        error: None,
-        lvm_calls: 0,
-        lvm_commands: 0,
-        duration_ms: 0,
-        observed: None,
-    };
+    let mut report = PassReport::failed(cfg, String::new());
+    report.error = None;
     match observe_and_plan(cfg, desired, lvm, policy) {
         Err(e) => report.error = Some(e.to_string()),
         Ok((observed, p)) => {
@@ -109,7 +118,11 @@ pub fn converge(
                     .is_some_and(|l| l.kind == LvKind::ThinPool && l.zeroes),
             };
             report.observed = Some(observed);
-            if p.has_changes() {
+            if p.deletes() && !unchanged() {
+                tracing::warn!(backend = %cfg.name, "the desired state changed since this pass read it: nothing done (a pass that deletes never acts on a file being written); planning again");
+                report.stale = true;
+                report.remaining = Some(p.clone());
+            } else if p.has_changes() {
                 let vg = VgName::new(&cfg.volume_group);
                 let pool = LvName::new(&cfg.pool_name()).ok();
                 match vg {

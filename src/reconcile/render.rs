@@ -11,7 +11,7 @@
 
 use std::fmt::Write;
 
-use super::plan::{Action, DeleteReason, Plan};
+use super::plan::{Action, DeleteReason, Plan, Scheduled, UnmarkReason};
 
 impl Action {
     pub fn verb(&self) -> &'static str {
@@ -23,6 +23,9 @@ impl Action {
             Action::DeleteVolume { .. } => "delete_volume",
             Action::ActivateVolume { .. } => "activate_volume",
             Action::RecreateVolume { .. } => "recreate_volume",
+            Action::ClaimVolume { .. } => "claim_volume",
+            Action::MarkVolume { .. } => "mark_volume",
+            Action::UnmarkVolume { .. } => "unmark_volume",
         }
     }
 
@@ -57,7 +60,54 @@ impl Action {
             Action::RecreateVolume { volume, size } => format!(
                 "+ recreate volume {volume} {size} (half-created: its thin pool has no such device, so it held no data)"
             ),
+            Action::ClaimVolume { volume, size } => format!(
+                "~ tag volume {volume} {size} with its backend (made by an ember from before backend tags)"
+            ),
+            Action::MarkVolume {
+                volume,
+                size,
+                since,
+                delete_at,
+            } => format!(
+                "~ mark volume {volume} {size} (not declared, prune: true): deleted {} unless declared again",
+                after(*delete_at, *since)
+            ),
+            Action::UnmarkVolume {
+                volume,
+                size,
+                reason,
+                ..
+            } => format!(
+                "~ unmark volume {volume} {size} ({}): kept",
+                match reason {
+                    UnmarkReason::Declared => "declared again",
+                    UnmarkReason::PruneOff => "prune is off",
+                }
+            ),
         }
+    }
+}
+
+/// `in 8 min`, `in 45 s`, `in 2 h 5 min`; `now` once due.
+pub fn after(at: u64, now: u64) -> String {
+    let s = at.saturating_sub(now);
+    match s {
+        0 => "now".into(),
+        1..=119 => format!("in {s} s"),
+        120..=7199 => format!("in {} min", s.div_ceil(60)),
+        _ => format!("in {} h {} min", s / 3600, (s % 3600).div_ceil(60)),
+    }
+}
+
+impl Scheduled {
+    /// The diff line of a marked volume waiting for its grace period to end.
+    pub fn line(&self, now: u64) -> String {
+        format!(
+            "- delete volume {} {} (not declared, prune: true) {}",
+            self.volume,
+            crate::size::Bytes(self.size),
+            after(self.delete_at, now)
+        )
     }
 }
 
@@ -69,8 +119,14 @@ pub fn plan_text(plan: &Plan) -> String {
     for a in &plan.actions {
         let _ = writeln!(s, "  {}", a.line());
     }
+    for d in &plan.scheduled {
+        let _ = writeln!(s, "  {}", d.line(plan.planned_at));
+    }
     for r in &plan.refused {
         let _ = writeln!(s, "  ! refused {}: {}", r.subject, r.reason);
+    }
+    for w in &plan.warnings {
+        let _ = writeln!(s, "  warning: {}", w.message);
     }
     if plan.actions.is_empty() {
         s.push_str("  No changes.\n");

@@ -1,7 +1,7 @@
 use super::*;
 use crate::config::LvmType;
 use crate::lvm::VgInfo;
-use crate::names::OWNERSHIP_TAG;
+use crate::names::{OWNERSHIP_TAG, Tag};
 
 const G: u64 = 1 << 30;
 const M: u64 = 1 << 20;
@@ -33,7 +33,7 @@ fn lv(name: &str, kind: LvKind, size: u64, owned: bool) -> LvInfo {
         size,
         pool: (kind == LvKind::Thin).then(|| "vg-pool".into()),
         tags: if owned {
-            vec![OWNERSHIP_TAG.into()]
+            vec![OWNERSHIP_TAG.into(), Tag::backend("lvm-1").to_string()]
         } else {
             vec![]
         },
@@ -56,9 +56,13 @@ fn observed(free: u64, lvs: Vec<LvInfo>) -> Observed {
     }
 }
 
+/// Deletes at once (no grace period), as before marks existed: the tests of the other rules.
 const POLICY: Policy = Policy {
     max_deletions_per_pass: 5,
+    prune_grace: 0,
+    now: NOW,
 };
+const NOW: u64 = 1_800_000_000;
 
 #[test]
 fn from_nothing_creates_pool_then_volumes() {
@@ -274,6 +278,7 @@ fn deletions_over_the_cap_are_refused() {
         &observed(10 * G, p_lvs()),
         &Policy {
             max_deletions_per_pass: 3,
+            ..POLICY
         },
     );
     assert!(
@@ -293,6 +298,7 @@ fn deletions_over_the_cap_are_refused() {
         &observed(10 * G, p_lvs()),
         &Policy {
             max_deletions_per_pass: 8,
+            ..POLICY
         },
     );
     assert_eq!(p.actions.len(), 8);
@@ -432,7 +438,8 @@ fn deletions_free_space_for_the_pool_in_the_same_pass() {
     let o = observed(2 * G, vec![lv("old", LvKind::Linear, 98 * G, true)]);
     let p = plan(
         &cfg(LvmType::Thin),
-        &desired("prune: true\nthin_pool: {size: 50%}\n"),
+        // (`volumes: {}`: a prune of every volume must be said explicitly)
+        &desired("prune: true\nthin_pool: {size: 50%}\nvolumes: {}\n"),
         &o,
         &POLICY,
     );

@@ -1,0 +1,45 @@
+use super::*;
+
+fn spec(d: &tempfile::TempDir) -> LvmSpec {
+    LvmSpec::Sim(d.path().join("lvm.json"))
+}
+
+#[test]
+fn a_daemon_holding_the_lock_is_a_refusal_that_says_what_to_do() {
+    let d = tempfile::tempdir().unwrap();
+    let vg = VgName::new("vg").unwrap();
+    let who = Holder::Daemon {
+        backend: "lvm-1".into(),
+    };
+    let _held = VgLock::acquire(&spec(&d), &vg, &who, Duration::ZERO).unwrap();
+    let e = VgLock::acquire(&spec(&d), &vg, &Holder::Apply, Duration::from_secs(5)).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, LockError::Daemon { .. }), "{msg}");
+    assert!(msg.contains("ember reconcile --backend lvm-1"), "{msg}");
+    assert!(msg.contains(&std::process::id().to_string()), "{msg}");
+}
+
+#[test]
+fn another_apply_is_waited_for_then_refused_and_other_vgs_are_free() {
+    let d = tempfile::tempdir().unwrap();
+    let vg = VgName::new("vg").unwrap();
+    let held = VgLock::acquire(&spec(&d), &vg, &Holder::Apply, Duration::ZERO).unwrap();
+    let t = Instant::now();
+    let e =
+        VgLock::acquire(&spec(&d), &vg, &Holder::Apply, Duration::from_millis(300)).unwrap_err();
+    assert!(matches!(e, LockError::Apply { .. }), "{e}");
+    assert!(t.elapsed() >= Duration::from_millis(300), "it waited");
+    let other = VgName::new("vg2").unwrap();
+    assert!(VgLock::acquire(&spec(&d), &other, &Holder::Apply, Duration::ZERO).is_ok());
+    drop(held);
+    assert!(VgLock::acquire(&spec(&d), &vg, &Holder::Apply, Duration::ZERO).is_ok());
+}
+
+#[test]
+fn the_real_lvms_lock_lives_where_no_setting_moves_it() {
+    let vg = VgName::new("cinder-volumes").unwrap();
+    assert_eq!(
+        LvmSpec::Exec("lvm".into()).lock_path(&vg),
+        Path::new("/run/lock/ember/cinder-volumes.lock")
+    );
+}

@@ -1,0 +1,210 @@
+//! Ownership and deletion: which LVs are this backend's, legacy tags claimed, the soft prune
+//! (mark, wait `prune_grace`, delete if still undeclared), and the deletion circuit breaker.
+
+use super::{
+    Action, DeleteReason, Plan, Policy, RefusalKind, Scheduled, UnmarkReason, Warning, WarningKind,
+    Whose, whose,
+};
+use crate::config::BackendConfig;
+use crate::desired::{BackendDesired, VolumeState};
+use crate::lvm::{LvInfo, LvKind, Observed};
+use crate::names::{LvName, Tag};
+use crate::size::Bytes;
+
+/// Space this plan's deletions give back: thin volumes' virtual size (provisioning) and
+/// linear volumes' extents (the VG's free space).
+#[derive(Debug, Default)]
+pub(super) struct Freed {
+    pub thin: u64,
+    pub linear: u64,
+}
+
+/// A pass compares at most this many (new name, undeclared name) pairs for "did you mean".
+const MAX_SIMILARITY_PAIRS: usize = 250_000;
+
+fn is_volume(lv: &LvInfo, pool: Option<&LvName>) -> bool {
+    matches!(lv.kind, LvKind::Thin | LvKind::Linear) && pool.is_none_or(|p| p.as_str() != lv.name)
+}
+
+/// Phase 2. `absent`: this backend's volumes declared `state: absent`; `creates`: names about
+/// to be created (for "did you mean").
+#[allow(clippy::too_many_arguments)]
+pub(super) fn ownership_and_deletions(
+    cfg: &BackendConfig,
+    desired: &BackendDesired,
+    observed: &Observed,
+    pool: Option<&LvName>,
+    absent: Vec<(LvName, u64)>,
+    creates: &[(LvName, u64)],
+    policy: &Policy,
+    plan: &mut Plan,
+) -> Freed {
+    let mut lvs: Vec<&LvInfo> = observed.lvs.iter().filter(|l| is_volume(l, pool)).collect();
+    lvs.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut mine = 0usize;
+    let mut undeclared: Vec<(&LvInfo, LvName)> = vec![];
+    for lv in lvs {
+        let Ok(name) = LvName::new(&lv.name) else {
+            continue;
+        };
+        let declared = desired.volumes.get_str(&lv.name).map(|v| v.state);
+        match whose(cfg, lv) {
+            Whose::Foreign => continue,
+            Whose::Other(b) => {
+                if declared.is_none() {
+                    plan.warnings.push(Warning {
+                        subject: lv.name.clone(),
+                        kind: WarningKind::OtherBackend,
+                        message: format!(
+                            "volume {} {} is owned by backend {b} (tag {}), not by this backend: ember leaves it alone (was volume_group changed in cinder.conf?)",
+                            lv.name, Bytes(lv.size), Tag::backend(&b)),
+                    });
+                }
+                continue;
+            }
+            Whose::Mine { legacy } => {
+                mine += 1;
+                if legacy {
+                    plan.actions.push(Action::ClaimVolume {
+                        volume: name.clone(),
+                        size: Bytes(lv.size),
+                    });
+                }
+            }
+        }
+        let marks = lv.mark_tags();
+        match declared {
+            Some(VolumeState::Present) if !marks.is_empty() => {
+                unmark(plan, name, lv, marks, UnmarkReason::Declared)
+            }
+            Some(_) => {}
+            None if !desired.prune => {
+                if !marks.is_empty() {
+                    unmark(plan, name, lv, marks, UnmarkReason::PruneOff);
+                }
+            }
+            None => undeclared.push((lv, name)),
+        }
+    }
+    did_you_mean(creates, &undeclared, plan);
+    let mut due: Vec<(LvName, u64, DeleteReason)> = absent
+        .into_iter()
+        .map(|(n, s)| (n, s, DeleteReason::Absent))
+        .collect();
+    let says_none = desired.volumes_listed
+        && desired
+            .volumes
+            .iter()
+            .all(|(_, v)| v.state == VolumeState::Absent);
+    if !undeclared.is_empty() && undeclared.len() + due.len() >= mine && !says_none {
+        for (_, name) in &undeclared {
+            plan.refuse(name.as_str(), RefusalKind::PruneAll, format!(
+                "prune would delete every volume of backend {} ({mine}): none is marked or deleted. If the backend is really to have no volumes, say so with `volumes: {{}}`",
+                cfg.name));
+        }
+        undeclared.clear();
+    }
+    for (lv, name) in undeclared {
+        soft_prune(policy, lv, name, &mut due, plan);
+    }
+    breaker(cfg, observed, policy, due, plan)
+}
+
+fn unmark(plan: &mut Plan, volume: LvName, lv: &LvInfo, tags: Vec<Tag>, reason: UnmarkReason) {
+    plan.actions.push(Action::UnmarkVolume {
+        volume,
+        size: Bytes(lv.size),
+        tags,
+        reason,
+    });
+}
+
+/// An undeclared volume of this backend, with `prune: true`: marked now, left alone while its
+/// grace period runs, due for deletion after it.
+fn soft_prune(
+    policy: &Policy,
+    lv: &LvInfo,
+    name: LvName,
+    due: &mut Vec<(LvName, u64, DeleteReason)>,
+    plan: &mut Plan,
+) {
+    if policy.prune_grace == 0 {
+        due.push((name, lv.size, DeleteReason::Prune));
+        return;
+    }
+    match lv.marked_since() {
+        None => plan.actions.push(Action::MarkVolume {
+            volume: name,
+            size: Bytes(lv.size),
+            since: policy.now,
+            delete_at: policy.now + policy.prune_grace,
+        }),
+        Some(since) if policy.now >= since.saturating_add(policy.prune_grace) => {
+            due.push((name, lv.size, DeleteReason::Prune))
+        }
+        Some(since) => plan.scheduled.push(Scheduled {
+            volume: name.to_string(),
+            size: lv.size,
+            delete_at: since.saturating_add(policy.prune_grace),
+        }),
+    }
+}
+
+/// A new name that differs from an undeclared volume only by case or one or two characters is
+/// probably that volume, mistyped.
+fn did_you_mean(creates: &[(LvName, u64)], undeclared: &[(&LvInfo, LvName)], plan: &mut Plan) {
+    if creates.len().saturating_mul(undeclared.len()) > MAX_SIMILARITY_PAIRS {
+        return;
+    }
+    for (new, _) in creates {
+        let (a, la) = (new.as_str(), new.as_str().len());
+        let near = undeclared.iter().find(|(_, old)| {
+            let b = old.as_str();
+            a.eq_ignore_ascii_case(b)
+                || (la.abs_diff(b.len()) <= 2 && strsim::levenshtein(a, b) <= 2)
+        });
+        if let Some((lv, old)) = near {
+            plan.warnings.push(Warning {
+                subject: a.to_string(),
+                kind: WarningKind::DidYouMean,
+                message: format!(
+                    "new volume {a} looks like {old} ({}), which is no longer declared and will be pruned: did you mean {old}?",
+                    Bytes(lv.size)),
+            });
+        }
+    }
+}
+
+/// More deletions due than the cap allows means none happen: a bad edit must not be carried
+/// out slowly, a few volumes every pass.
+fn breaker(
+    cfg: &BackendConfig,
+    observed: &Observed,
+    policy: &Policy,
+    due: Vec<(LvName, u64, DeleteReason)>,
+    plan: &mut Plan,
+) -> Freed {
+    let mut freed = Freed::default();
+    let cap = policy.max_deletions_per_pass as usize;
+    let n = due.len();
+    if n > cap {
+        for (name, _, _) in due {
+            plan.refuse(name.as_str(), RefusalKind::DeletionCap, format!(
+                "{n} deletions planned, more than max_deletions_per_pass = {cap}: none done. To confirm them once: `ember apply --backend {b} --allow-deletions {n}` (or `ember reconcile --backend {b} --allow-deletions {n}` while the daemon runs)",
+                b = cfg.name));
+        }
+        return freed;
+    }
+    for (name, size, reason) in due {
+        match observed.lv(name.as_str()).map(|l| l.kind) {
+            Some(LvKind::Thin) => freed.thin += size,
+            _ => freed.linear += size,
+        }
+        plan.actions.push(Action::DeleteVolume {
+            volume: name,
+            size: Bytes(size),
+            reason,
+        });
+    }
+    freed
+}
