@@ -86,7 +86,10 @@ fn vm_daemon_lifecycle_on_real_lvm() {
         let pool = lv(&format!("vg-{b}"), &format!("vg-{b}-pool")).expect("pool");
         assert!(pool.attr.starts_with('t'));
         let v = lv(&format!("vg-{b}"), &format!("{b}1")).expect("volume");
-        assert_eq!((v.size, v.tags.as_str()), (64 * M, "ember-managed"));
+        assert_eq!(
+            (v.size, v.tags.as_str()),
+            (64 * M, format!("ember-backend={b},ember-managed").as_str())
+        );
     }
     let pids = worker_pids(&st);
     assert_eq!(pids.len(), 2);
@@ -316,7 +319,7 @@ fn vm_kill_9_at_random_moments_loses_nothing_and_leaves_nothing_half_done() {
             _ => {
                 assert_eq!(
                     (l.size, l.tags.as_str(), l.pool.as_str()),
-                    (64 * M, "ember-managed", "vg-crash-pool"),
+                    (64 * M, "ember-backend=x,ember-managed", "vg-crash-pool"),
                     "{l:?}"
                 );
                 assert!(l.attr.starts_with("Vwi-a"), "thin and active: {l:?}");

@@ -68,7 +68,7 @@ fn vm_apply_creates_thin_pool_and_volumes_then_plan_says_no_changes() {
         assert_eq!(v.size, size, "{v:?}");
         assert!(v.attr.starts_with('V'), "thin: {v:?}");
         assert_eq!(v.pool, "vg-apply-pool");
-        assert_eq!(v.tags, "ember-managed");
+        assert_eq!(v.tags, "ember-backend=lvm-1,ember-managed");
     }
     let foreign = lv("vg-apply", "foreign").unwrap();
     assert_eq!((foreign.size, foreign.tags.as_str()), (64 * M, ""));
@@ -199,7 +199,9 @@ fn vm_thick_backend_and_two_backends_in_one_apply() {
     assert_eq!(r.code, 0, "{r:?}");
     let t1 = lv("vg-thick", "t1").unwrap();
     assert!(
-        t1.attr.starts_with('-') && t1.pool.is_empty() && t1.tags == "ember-managed",
+        t1.attr.starts_with('-')
+            && t1.pool.is_empty()
+            && t1.tags == "ember-backend=thick,ember-managed",
         "linear: {t1:?}"
     );
     assert_eq!(t1.size, 100 * M);
@@ -509,7 +511,12 @@ fn vm_a_half_created_thin_volume_is_recreated_and_nothing_else_changes() {
             half.tags.as_str(),
             half.pool.as_str()
         ),
-        (96 * M, "a", "ember-managed", "vg-half-pool")
+        (
+            96 * M,
+            "a",
+            "ember-backend=lvm-1,ember-managed",
+            "vg-half-pool"
+        )
     );
     assert_eq!(
         md5("keep"),
@@ -528,7 +535,7 @@ fn vm_a_half_created_thin_volume_is_recreated_and_nothing_else_changes() {
         let v = lv("vg-half", name).unwrap_or_else(|| panic!("{name} must stay"));
         assert_eq!(
             (&v.attr[4..5], v.tags.as_str()),
-            ("-", "ember-managed"),
+            ("-", "ember-backend=lvm-1,ember-managed"),
             "{v:?}"
         );
     }
@@ -579,7 +586,7 @@ fn vm_new_thin_volumes_are_activated_together_and_read_as_zeroes() {
         let v = lv("vg-zero", name).unwrap_or_else(|| panic!("{name}"));
         assert_eq!(
             (&v.attr[4..5], v.tags.as_str()),
-            ("a", "ember-managed"),
+            ("a", "ember-backend=z,ember-managed"),
             "{v:?}"
         );
         run(

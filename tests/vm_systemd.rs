@@ -113,7 +113,7 @@ fn vm_systemd_ember_apply_works_under_systemd_with_udev() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(
         lv("vg-sd", "v").map(|l| l.tags),
-        Some("ember-managed".to_string())
+        Some("ember-backend=lvm-1,ember-managed".to_string())
     );
     assert!(
         std::path::Path::new("/dev/vg-sd/v").exists(),

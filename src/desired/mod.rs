@@ -71,6 +71,8 @@ impl From<RawBackend> for BackendDesired {
     }
 }
 
+const NULL_VOLUMES: &str = "`volumes:` has no value (YAML null, as when every volume line is commented out); write `volumes: {}` to declare no volumes";
+
 /// `volumes:` with no value (YAML null, as when every volume line is commented out) is an
 /// error, not an empty list: with `prune: true` it would delete every volume.
 fn not_null<'de, D: serde::Deserializer<'de>>(
@@ -78,9 +80,7 @@ fn not_null<'de, D: serde::Deserializer<'de>>(
 ) -> Result<Option<UniqueMap<LvName, VolumeDesired>>, D::Error> {
     match Option::<UniqueMap<LvName, VolumeDesired>>::deserialize(d)? {
         Some(m) => Ok(Some(m)),
-        None => Err(serde::de::Error::custom(
-            "`volumes:` has no value (YAML null, as when every volume line is commented out); write `volumes: {}` to declare no volumes",
-        )),
+        None => Err(serde::de::Error::custom(NULL_VOLUMES)),
     }
 }
 
@@ -199,6 +199,17 @@ fn yaml_problem(path: &Path, text: &str, e: &serde_yaml::Error) -> Problem {
         key,
     ) {
         line = Some(start + second);
+        column = None;
+    }
+    // serde_yaml marks a null `volumes:` at the start of its backend's mapping: point at it
+    if msg.contains(NULL_VOLUMES)
+        && let Some(start) = line
+        && let Some(at) = key_line(
+            &text.lines().skip(start - 1).collect::<Vec<_>>().join("\n"),
+            "volumes",
+        )
+    {
+        line = Some(start - 1 + at);
         column = None;
     }
     let mut p = Problem::error(Some(path.into()), line, msg);

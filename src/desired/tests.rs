@@ -212,3 +212,32 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     );
     assert!(p(&text).is_err());
 }
+
+#[test]
+fn a_volumes_list_with_no_value_is_an_error_and_only_an_explicit_list_counts() {
+    // every volume line commented out leaves `volumes:` with no value (YAML null)
+    for text in [
+        "backends:\n  lvm-1:\n    prune: true\n    volumes:\n#      a: { size: 1G }\n",
+        "backends:\n  lvm-1:\n    prune: true\n    volumes: ~\n",
+    ] {
+        let e = one_err(text);
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("volumes: {}"), "{e}");
+    }
+    let listed = |t: &str| p(t).unwrap().backend("lvm-1").unwrap().volumes_listed;
+    assert!(listed("backends:\n  lvm-1:\n    volumes: {}\n"));
+    assert!(!listed("backends:\n  lvm-1:\n    prune: true\n"));
+}
+
+#[test]
+fn the_digest_is_of_the_files_bytes() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("d.yaml");
+    std::fs::write(&f, "backends: {}\n").unwrap();
+    let mut c = cfg();
+    c.allow_insecure_files = true;
+    let s = load(&f, &c).unwrap();
+    assert_eq!(Digest::of_file(&f), Some(s.digest));
+    std::fs::write(&f, "backends: {}\n\n").unwrap();
+    assert_ne!(Digest::of_file(&f), Some(s.digest));
+}

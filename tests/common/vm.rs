@@ -79,6 +79,7 @@ pub struct Lv {
     pub size: u64,
     pub attr: String,
     pub pool: String,
+    /// Comma-separated, sorted.
     pub tags: String,
 }
 
@@ -106,7 +107,17 @@ pub fn lvs(vg: &str) -> Vec<Lv> {
             size: l["lv_size"].as_str().unwrap_or("0").parse().expect("size"),
             attr: l["lv_attr"].as_str().unwrap_or_default().into(),
             pool: l["pool_lv"].as_str().unwrap_or_default().into(),
-            tags: l["lv_tags"].as_str().unwrap_or_default().into(),
+            // sorted: lvm keeps tags in an order of its own
+            tags: {
+                let mut t: Vec<&str> = l["lv_tags"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|t| !t.is_empty())
+                    .collect();
+                t.sort_unstable();
+                t.join(",")
+            },
         })
         .collect()
 }

@@ -31,7 +31,7 @@ if grep -q "recreate volume" "$dir/verify-apply.log"; then echo "powercut: ember
 names=$(lvs --noheadings -o lv_name vg-pc | tr -d ' ' | sort | tr '\n' ' ')
 want=$( (for i in $(seq 1 "$n"); do echo "v$i"; done; echo foreign; echo vg-pc-pool) | sort | tr '\n' ' ')
 check "[ \"$names\" = \"$want\" ]"
-check "[ \$(lvs --noheadings -o lv_tags -S 'lv_name=~^v[0-9]+$ && lv_tags=ember-managed' vg-pc | wc -l) = $n ]"
+check "[ \$(lvs --noheadings -o lv_name,lv_tags vg-pc | grep -E '^ *v[0-9]+ ' | grep 'ember-managed' | grep -c 'ember-backend=pc') = $n ]"
 check "[ \$(lvs --noheadings --units b --nosuffix -o lv_name,lv_size vg-pc | grep -cE '^ *v[0-9]+ +33554432\$') = $n ]"
 check "[ \"\$(lvs --noheadings -o lv_tags vg-pc/foreign | tr -d ' ')\" = '' ]"
 # no half-created volume left: every one of ember's volumes can be (and is) active

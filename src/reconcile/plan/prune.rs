@@ -208,3 +208,6 @@ fn breaker(
     }
     freed
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,329 @@
+//! Ownership and the soft prune, planned against made-up VGs.
+
+use crate::config::{BackendConfig, LVM_DRIVERS, LvmType, Ratio};
+use crate::desired::BackendDesired;
+use crate::lvm::{LvInfo, LvKind, Observed, VgInfo};
+use crate::names::{OWNERSHIP_TAG, Tag};
+use crate::reconcile::plan::{
+    Action, DeleteReason, Policy, RefusalKind, UnmarkReason, WarningKind, plan,
+};
+use crate::reconcile::render::plan_text;
+
+const G: u64 = 1 << 30;
+const NOW: u64 = 1_800_000_000;
+const GRACE: Policy = Policy {
+    max_deletions_per_pass: 5,
+    prune_grace: 600,
+    now: NOW,
+};
+
+fn cfg() -> BackendConfig {
+    BackendConfig {
+        name: "lvm-1".into(),
+        managed: true,
+        volume_driver: LVM_DRIVERS[0].into(),
+        volume_backend_name: "LVM".into(),
+        volume_group: "vg".into(),
+        lvm_type: LvmType::Thin,
+        max_over_subscription_ratio: Ratio::Fixed(20.0),
+        reserved_percentage: 0,
+        lvm_conf_file: None,
+        lvm_suppress_fd_warnings: false,
+        host: "h@lvm-1".into(),
+    }
+}
+
+fn desired(yaml: &str) -> BackendDesired {
+    serde_yaml::from_str(yaml).unwrap()
+}
+
+/// A thin volume of `owner` ("" = foreign, "legacy" = ember-managed alone), marked at `marked`.
+fn vol(name: &str, owner: &str, marked: Option<u64>) -> LvInfo {
+    let mut tags = match owner {
+        "" => vec![],
+        "legacy" => vec![OWNERSHIP_TAG.to_string()],
+        b => vec![OWNERSHIP_TAG.to_string(), Tag::backend(b).to_string()],
+    };
+    tags.extend(marked.map(|t| Tag::mark(t).to_string()));
+    LvInfo {
+        name: name.into(),
+        kind: LvKind::Thin,
+        size: G,
+        pool: Some("vg-pool".into()),
+        tags,
+        data_percent: Some(0.0),
+        metadata_percent: None,
+        active: true,
+        zeroes: false,
+    }
+}
+
+fn vg(mut lvs: Vec<LvInfo>) -> Observed {
+    let mut pool = vol("vg-pool", "legacy", None);
+    pool.kind = LvKind::ThinPool;
+    pool.pool = None;
+    pool.size = 50 * G;
+    lvs.push(pool);
+    Observed {
+        vg: VgInfo {
+            name: "vg".into(),
+            size: 100 * G,
+            free: 40 * G,
+            extent_size: 4 << 20,
+        },
+        lvs,
+    }
+}
+
+fn verbs(p: &crate::reconcile::Plan) -> Vec<(&'static str, String)> {
+    p.actions
+        .iter()
+        .map(|a| (a.verb(), a.subject().to_string()))
+        .collect()
+}
+
+const KEEP: &str = "prune: true\nvolumes:\n  keep: {size: 1G}\n";
+
+#[test]
+fn an_undeclared_volume_is_marked_first_and_not_deleted() {
+    let o = vg(vec![vol("keep", "lvm-1", None), vol("gone", "lvm-1", None)]);
+    let p = plan(&cfg(), &desired(KEEP), &o, &GRACE);
+    assert_eq!(
+        p.actions,
+        [Action::MarkVolume {
+            volume: crate::names::LvName::new("gone").unwrap(),
+            size: crate::size::Bytes(G),
+            since: NOW,
+            delete_at: NOW + 600,
+        }]
+    );
+    assert_eq!(p.next_deletion_at(), Some(NOW + 600));
+    assert!(
+        plan_text(&p).contains(
+            "~ mark volume gone 1.0 GiB (not declared, prune: true): deleted in 10 min unless declared again"
+        ),
+        "{}",
+        plan_text(&p)
+    );
+}
+
+#[test]
+fn a_marked_volume_waits_for_its_grace_period_then_is_deleted() {
+    let o = vg(vec![
+        vol("keep", "lvm-1", None),
+        vol("gone", "lvm-1", Some(NOW - 120)),
+    ]);
+    let p = plan(&cfg(), &desired(KEEP), &o, &GRACE);
+    assert!(p.actions.is_empty(), "{p:?}");
+    assert_eq!(p.scheduled.len(), 1);
+    assert_eq!(p.scheduled[0].delete_at, NOW + 480);
+    assert!(
+        plan_text(&p).contains("- delete volume gone 1.0 GiB (not declared, prune: true) in 8 min"),
+        "{}",
+        plan_text(&p)
+    );
+    let o = vg(vec![
+        vol("keep", "lvm-1", None),
+        vol("gone", "lvm-1", Some(NOW - 600)),
+    ]);
+    let p = plan(&cfg(), &desired(KEEP), &o, &GRACE);
+    assert_eq!(verbs(&p), [("delete_volume", "gone".to_string())]);
+    assert!(matches!(
+        p.actions[0],
+        Action::DeleteVolume {
+            reason: DeleteReason::Prune,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn declared_again_or_prune_off_removes_the_mark_and_nothing_else() {
+    let o = vg(vec![vol("keep", "lvm-1", Some(NOW - 500))]);
+    let p = plan(&cfg(), &desired(KEEP), &o, &GRACE);
+    match &p.actions[..] {
+        [Action::UnmarkVolume { tags, reason, .. }] => {
+            assert_eq!(*reason, UnmarkReason::Declared);
+            assert_eq!(tags, &[Tag::mark(NOW - 500)]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let o = vg(vec![
+        vol("keep", "lvm-1", None),
+        vol("x", "lvm-1", Some(NOW - 5000)),
+    ]);
+    let p = plan(
+        &cfg(),
+        &desired("volumes:\n  keep: {size: 1G}\n"),
+        &o,
+        &GRACE,
+    );
+    assert!(matches!(
+        &p.actions[..],
+        [Action::UnmarkVolume {
+            reason: UnmarkReason::PruneOff,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn state_absent_deletes_at_once_and_the_cap_counts_due_deletions() {
+    let o = vg(vec![vol("keep", "lvm-1", None), vol("x", "lvm-1", None)]);
+    let p = plan(
+        &cfg(),
+        &desired("prune: true\nvolumes:\n  keep: {size: 1G}\n  x: {state: absent}\n"),
+        &o,
+        &GRACE,
+    );
+    assert_eq!(verbs(&p), [("delete_volume", "x".to_string())]);
+    let mut lvs = vec![vol("keep", "lvm-1", None)];
+    for i in 0..3 {
+        lvs.push(vol(&format!("old{i}"), "lvm-1", Some(NOW - 700)));
+    }
+    let p = plan(
+        &cfg(),
+        &desired(KEEP),
+        &vg(lvs),
+        &Policy {
+            max_deletions_per_pass: 2,
+            ..GRACE
+        },
+    );
+    assert!(p.actions.is_empty(), "{p:?}");
+    assert_eq!(p.refused.len(), 3);
+    assert!(p.refused.iter().all(|r| r.kind == RefusalKind::DeletionCap));
+    assert!(
+        p.refused[0]
+            .reason
+            .contains("ember apply --backend lvm-1 --allow-deletions 3"),
+        "{}",
+        p.refused[0].reason
+    );
+}
+
+#[test]
+fn another_backends_volumes_are_reported_and_never_touched() {
+    let o = vg(vec![
+        vol("keep", "lvm-1", None),
+        vol("b1", "beta", None),
+        vol("b2", "beta", Some(NOW - 9000)),
+    ]);
+    let d = desired("prune: true\nvolumes:\n  keep: {size: 1G}\n  b1: {size: 2G}\n");
+    let p = plan(
+        &cfg(),
+        &d,
+        &o,
+        &Policy {
+            prune_grace: 0,
+            ..GRACE
+        },
+    );
+    assert!(
+        p.actions.is_empty(),
+        "nothing of beta's is grown, marked or deleted: {p:?}"
+    );
+    assert_eq!(p.refused.len(), 1);
+    assert_eq!(p.refused[0].kind, RefusalKind::OtherBackend);
+    assert!(
+        p.refused[0].reason.contains("owned by backend beta"),
+        "{:?}",
+        p.refused
+    );
+    assert_eq!(p.warnings.len(), 1);
+    assert_eq!(p.warnings[0].kind, WarningKind::OtherBackend);
+    assert!(p.warnings[0].message.contains("b2") && p.warnings[0].message.contains("backend beta"));
+}
+
+#[test]
+fn volumes_of_an_ember_from_before_backend_tags_are_claimed_once_and_are_this_backends() {
+    let o = vg(vec![
+        vol("keep", "legacy", None),
+        vol("old", "legacy", None),
+    ]);
+    let p = plan(&cfg(), &desired(KEEP), &o, &GRACE);
+    assert_eq!(
+        verbs(&p),
+        [
+            ("claim_volume", "keep".to_string()),
+            ("claim_volume", "old".to_string()),
+            ("mark_volume", "old".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn a_prune_of_every_volume_needs_an_explicit_empty_list() {
+    let o = || {
+        vg(vec![
+            vol("a", "lvm-1", None),
+            vol("b", "lvm-1", Some(NOW - 9000)),
+        ])
+    };
+    for yaml in [
+        "prune: true\n",
+        "prune: true\nvolumes:\n  new: {size: 1G}\n",
+    ] {
+        let p = plan(&cfg(), &desired(yaml), &o(), &GRACE);
+        assert!(
+            !p.actions
+                .iter()
+                .any(|a| matches!(a, Action::MarkVolume { .. } | Action::DeleteVolume { .. })),
+            "{yaml}: {p:?}"
+        );
+        assert_eq!(
+            p.refused
+                .iter()
+                .filter(|r| r.kind == RefusalKind::PruneAll)
+                .count(),
+            2,
+            "{yaml}"
+        );
+        assert!(
+            p.refused[0].reason.contains("volumes: {}"),
+            "{:?}",
+            p.refused
+        );
+    }
+    let p = plan(&cfg(), &desired("prune: true\nvolumes: {}\n"), &o(), &GRACE);
+    assert_eq!(
+        verbs(&p),
+        [
+            ("mark_volume", "a".to_string()),
+            ("delete_volume", "b".to_string())
+        ]
+    );
+}
+
+#[test]
+fn a_new_name_like_an_undeclared_one_is_a_did_you_mean() {
+    let o = vg(vec![
+        vol("keep", "lvm-1", None),
+        vol("volume-2c7e0f33", "lvm-1", None),
+    ]);
+    for new in ["Volume-2c7e0f33", "volume-2c7e0f3", "volume-2c7e0f34"] {
+        let d = desired(&format!(
+            "prune: true\nvolumes:\n  keep: {{size: 1G}}\n  {new}: {{size: 1G}}\n"
+        ));
+        let p = plan(&cfg(), &d, &o, &GRACE);
+        assert_eq!(p.warnings.len(), 1, "{new}: {p:?}");
+        assert_eq!(p.warnings[0].kind, WarningKind::DidYouMean);
+        assert!(
+            p.warnings[0]
+                .message
+                .contains("did you mean volume-2c7e0f33?"),
+            "{}",
+            p.warnings[0].message
+        );
+        assert!(
+            plan_text(&p).contains("warning: new volume"),
+            "{}",
+            plan_text(&p)
+        );
+    }
+    let d = desired("prune: true\nvolumes:\n  keep: {size: 1G}\n  volume-9ab14d21: {size: 1G}\n");
+    assert!(
+        plan(&cfg(), &d, &o, &GRACE).warnings.is_empty(),
+        "a different name"
+    );
+}
