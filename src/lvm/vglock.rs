@@ -108,6 +108,7 @@ impl VgLock {
             std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
         }
         let start = Instant::now();
+        let mut waited = false;
         loop {
             let f = std::fs::OpenOptions::new()
                 .read(true)
@@ -131,6 +132,12 @@ impl VgLock {
                             pid,
                             backend: backend.to_string(),
                         });
+                    }
+                    if !waited && !wait.is_zero() {
+                        waited = true;
+                        tracing::warn!(
+                            "waiting for `ember apply` (pid {pid}), which is writing volume group {vg}"
+                        );
                     }
                     if start.elapsed() >= wait {
                         return Err(LockError::Apply {
