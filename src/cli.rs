@@ -61,6 +61,17 @@ pub struct Global {
     pub lvm: LvmSpec,
 }
 
+impl Global {
+    /// Where the configuration comes from, as on cinder-volume's command line.
+    pub fn sources(&self) -> crate::config::Sources {
+        crate::config::Sources {
+            config_files: self.config_file.clone(),
+            config_dirs: self.config_dir.clone(),
+            allow_insecure_files: self.allow_insecure_files,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Validate cinder.conf and the desired state; errors name the file and line

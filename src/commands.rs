@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::cli::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Global};
-use crate::config::{self, BackendConfig, Config, Sources};
+use crate::config::{self, BackendConfig, Config};
 use crate::desired::{self, DesiredState};
+use crate::inputs::{self, Inputs};
 use crate::lvm::vglock::{Holder, VgLock};
 use crate::problem::Problem;
 use crate::reconcile::{self, PassReport, Plan, Policy, render};
@@ -15,50 +16,8 @@ use crate::reconcile::{self, PassReport, Plan, Policy, render};
 /// How long `ember apply` waits for another `ember apply` writing the same volume group.
 const APPLY_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// Configuration and desired state, read and validated, with every problem found.
-pub struct Inputs {
-    pub config_files: Vec<PathBuf>,
-    pub config: Option<Config>,
-    pub desired_path: Option<PathBuf>,
-    pub desired: Option<DesiredState>,
-    pub problems: Vec<Problem>,
-}
-
-impl Inputs {
-    pub fn has_errors(&self) -> bool {
-        self.problems.iter().any(Problem::is_error)
-    }
-}
-
-pub fn sources(g: &Global) -> Sources {
-    Sources {
-        config_files: g.config_file.clone(),
-        config_dirs: g.config_dir.clone(),
-        allow_insecure_files: g.allow_insecure_files,
-    }
-}
-
-pub fn read_inputs(g: &Global) -> Inputs {
-    let loaded = config::load(&sources(g));
-    let mut problems = loaded.problems;
-    let mut desired = None;
-    let mut desired_path = g.desired_state.clone();
-    if let Some(cfg) = &loaded.config {
-        let path = desired_path
-            .get_or_insert_with(|| cfg.ember.desired_state.clone())
-            .clone();
-        match desired::load(&path, cfg) {
-            Ok(d) => desired = Some(d),
-            Err(ps) => problems.extend(ps),
-        }
-    }
-    Inputs {
-        config_files: loaded.config_files,
-        config: loaded.config,
-        desired_path,
-        desired,
-        problems,
-    }
+fn read_inputs(g: &Global) -> Inputs {
+    inputs::read(&g.sources(), g.desired_state.as_ref())
 }
 
 fn print_problems(problems: &[Problem]) {
@@ -227,7 +186,7 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
     let policy = policy(&cfg);
     let mut entries = vec![];
     for b in &backends {
-        let lvm = g.lvm.reader(b, &cfg.ember);
+        let lvm = g.lvm.reader(&inputs::lvm_options(b, &cfg.ember));
         match reconcile::observe_and_plan(b, desired.backend(&b.name), lvm.as_ref(), &policy) {
             Ok((_, p)) => entries.push(PlanEntry {
                 backend: b.name.clone(),
@@ -355,7 +314,7 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
                 continue;
             }
         };
-        let lvm = g.lvm.writer(b, &cfg.ember);
+        let lvm = g.lvm.writer(&inputs::lvm_options(b, &cfg.ember));
         let r = reconcile::converge(
             b,
             desired.backend(&b.name),
@@ -381,20 +340,17 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
 
 /// The control socket named by the configuration (read leniently: see config::control_socket_lenient).
 fn control_socket(g: &Global) -> PathBuf {
-    config::control_socket_lenient(&sources(g))
+    config::control_socket_lenient(&g.sources())
 }
 
-fn call(
-    g: &Global,
-    req: &crate::daemon::control::Request,
-) -> Result<crate::daemon::control::Response, i32> {
+fn call(g: &Global, req: &crate::control::Request) -> Result<crate::control::Response, i32> {
     // a reload waits until new and restarted workers have passed once: give it time
-    let secs = if matches!(req, crate::daemon::control::Request::Reload) {
+    let secs = if matches!(req, crate::control::Request::Reload) {
         300
     } else {
         10
     };
-    match crate::daemon::control::call(
+    match crate::control::call(
         &control_socket(g),
         req,
         std::time::Duration::from_secs(secs),
@@ -418,7 +374,7 @@ fn call(
 /// `ember status`: exit 0 when every backend is converged, 2 when some are pending or
 /// erroneous (nothing is wrong with the daemon itself), 1 when the daemon cannot be asked.
 pub fn status(g: &Global, json: bool) -> i32 {
-    use crate::daemon::control::Request;
+    use crate::control::Request;
     let r = match call(g, &Request::Status) {
         Ok(r) => r,
         Err(code) => return code,
@@ -440,7 +396,7 @@ pub fn status(g: &Global, json: bool) -> i32 {
 }
 
 pub fn reconcile(g: &Global, backend: Option<&str>, allow_deletions: Option<u32>) -> i32 {
-    use crate::daemon::control::Request;
+    use crate::control::Request;
     match call(
         g,
         &Request::Reconcile {
@@ -457,7 +413,7 @@ pub fn reconcile(g: &Global, backend: Option<&str>, allow_deletions: Option<u32>
 }
 
 pub fn reload(g: &Global) -> i32 {
-    use crate::daemon::control::Request;
+    use crate::control::Request;
     match call(g, &Request::Reload) {
         Ok(r) => {
             println!("{}", r.message.unwrap_or_default());

@@ -6,8 +6,10 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod control;
 pub mod daemon;
 pub mod desired;
+pub mod inputs;
 pub mod lvm;
 pub mod names;
 pub mod problem;

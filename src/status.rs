@@ -195,7 +195,7 @@ pub struct BackendStatus {
     pub desired_state_problems: Vec<Problem>,
     pub capacity: Option<Capacity>,
     /// `read` or `write` while an lvm command runs, with the command.
-    pub busy: Option<String>,
+    pub busy: Option<crate::lvm::Busy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,68 +1,22 @@
-//! The control socket (`/run/ember/control.sock`, mode 0600): one JSON request per connection,
-//! one JSON response. Serves `ember status`, `ember reconcile` and `ember reload`.
+//! The control socket's server (`/run/ember/control.sock`, mode 0600): one JSON request per
+//! connection, one JSON response ([`crate::control`] has the protocol and the client). Serves
+//! `ember status`, `ember reconcile` and `ember reload`.
 //!
 //! Only root, the daemon's own user, or members of `[ember] control_group` may use it (checked
 //! with SO_PEERCRED). Requests are limited to 64 KiB and 5 s; every client has its own task, so
 //! a slow or hostile one cannot block the daemon.
 
-use std::io::{BufRead, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::status::DaemonStatus;
+pub use crate::control::{MAX_REQUEST, Request, Response};
 
-pub const MAX_REQUEST: u64 = 64 * 1024;
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 const DRAIN_LIMIT: u64 = 1 << 20;
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Request {
-    Status,
-    Reconcile {
-        #[serde(default)]
-        backend: Option<String>,
-        /// A one-shot confirmation: up to this many deletions in the next pass of `backend`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        allow_deletions: Option<u32>,
-    },
-    Reload,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Response {
-    pub ok: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<DaemonStatus>,
-}
-
-impl Response {
-    pub fn error(e: impl Into<String>) -> Self {
-        Response {
-            ok: false,
-            error: Some(e.into()),
-            message: None,
-            status: None,
-        }
-    }
-    pub fn message(m: impl Into<String>) -> Self {
-        Response {
-            ok: true,
-            error: None,
-            message: Some(m.into()),
-            status: None,
-        }
-    }
-}
 
 pub type Call = (Request, oneshot::Sender<Response>);
 
@@ -181,31 +135,4 @@ async fn client(stream: tokio::net::UnixStream, access: Access, calls: mpsc::Sen
         tokio::io::copy(&mut rest, &mut tokio::io::sink()),
     )
     .await;
-}
-
-/// The client side, for `ember status`, `ember reconcile`, `ember reload`.
-pub fn call(path: &Path, req: &Request, timeout: Duration) -> Result<Response, String> {
-    let mut stream = std::os::unix::net::UnixStream::connect(path).map_err(|e| {
-        format!(
-            "cannot connect to {}: {e} (is `ember daemon` running?)",
-            path.display()
-        )
-    })?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
-    stream
-        .set_write_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
-    let mut s = serde_json::to_string(req).map_err(|e| e.to_string())?;
-    s.push('\n');
-    stream
-        .write_all(s.as_bytes())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut line = String::new();
-    std::io::BufReader::new(stream)
-        .read_line(&mut line)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&line)
-        .map_err(|e| format!("unexpected answer from the daemon ({e}): {line}"))
 }

@@ -24,9 +24,9 @@ pub enum ToSupervisor {
     DesiredState {
         problems: Vec<Problem>,
     },
-    /// Sent periodically; `busy` names the lvm command under way (`read: ...`, `write: ...`).
+    /// Sent periodically; `busy` is the lvm command under way.
     Heartbeat {
-        busy: Option<String>,
+        busy: Option<crate::lvm::Busy>,
     },
 }
 

@@ -3,36 +3,24 @@
 //! SIGHUP, stops on SIGTERM/SIGINT, serves the control socket and talks to systemd.
 
 use std::collections::{BTreeMap, HashSet};
-use std::ffi::OsString;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::control::{self, Access, Call, Request, Response};
-use super::ipc::{self, IPC_FD_ENV, ToSupervisor, ToWorker};
-use super::systemd;
+use super::ipc::{ToSupervisor, ToWorker};
+use super::spawn::{Event, Kill, Spawned, start_process, worker_args};
+use super::{backoff, reload, systemd};
 use crate::cli::{EXIT_ERROR, EXIT_OK, Global};
-use crate::commands::sources;
 use crate::config::{self, BackendConfig, Config};
+use crate::lvm::Busy;
 use crate::problem::Problem;
 use crate::status::{BackendStatus, DaemonStatus, WorkerState};
 
-/// oslo.service restarts a dead child at most once a second; ember starts there and doubles.
-const BACKOFF_MIN: Duration = Duration::from_secs(1);
-const BACKOFF_MAX: Duration = Duration::from_secs(60);
-/// A worker that ran this long without dying is healthy again: its backoff resets.
-const HEALTHY_AFTER: Duration = Duration::from_secs(60);
 /// No heartbeat for this long: the worker is stuck.
 const STUCK_AFTER: Duration = Duration::from_secs(30);
-
-enum Event {
-    Msg(String, u64, ToSupervisor),
-    Exited(String, u64, String),
-}
 
 /// What happens when a worker process exits.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +37,7 @@ struct Worker {
     cfg: BackendConfig,
     generation: u64,
     tx: Option<mpsc::UnboundedSender<ToWorker>>,
+    kill: Option<Kill>,
     status: BackendStatus,
     started_at: Instant,
     last_heartbeat: Instant,
@@ -116,7 +105,7 @@ fn single_instance(cfg: &Config) -> Result<nix::fcntl::Flock<std::fs::File>, Str
 }
 
 async fn supervise(g: &Global) -> i32 {
-    let loaded = config::load(&sources(g));
+    let loaded = config::load(&g.sources());
     for p in &loaded.problems {
         if p.is_error() {
             tracing::error!("{p}");
@@ -219,36 +208,6 @@ async fn supervise(g: &Global) -> i32 {
     EXIT_OK
 }
 
-/// The arguments a worker gets: the supervisor's own configuration arguments.
-fn worker_args(g: &Global, name: &str) -> Vec<OsString> {
-    let mut a: Vec<OsString> = vec![];
-    for f in &g.config_file {
-        a.push("--config-file".into());
-        a.push(f.into());
-    }
-    for d in &g.config_dir {
-        a.push("--config-dir".into());
-        a.push(d.into());
-    }
-    if let Some(d) = &g.desired_state {
-        a.push("--desired-state".into());
-        a.push(d.into());
-    }
-    if let Some(l) = &g.log_level {
-        a.push("--log-level".into());
-        a.push(l.into());
-    }
-    if g.allow_insecure_files {
-        a.push("--allow-insecure-files".into());
-    }
-    a.push("--lvm".into());
-    a.push(g.lvm.to_string().into());
-    a.push("worker".into());
-    a.push("--backend".into());
-    a.push(name.into());
-    a
-}
-
 impl Supervisor<'_> {
     fn add_worker(&mut self, cfg: BackendConfig) {
         let name = cfg.name.clone();
@@ -268,6 +227,7 @@ impl Supervisor<'_> {
             cfg,
             generation: 0,
             tx: None,
+            kill: None,
             started_at: now,
             last_heartbeat: now,
             failures: 0,
@@ -294,8 +254,9 @@ impl Supervisor<'_> {
         w.started_at = Instant::now();
         w.last_heartbeat = Instant::now();
         match start_process(name, generation, &args, events) {
-            Ok((pid, tx)) => {
+            Ok(Spawned { pid, tx, kill }) => {
                 tracing::info!(backend = name, pid, "worker started");
+                w.kill = Some(kill);
                 // the configuration in force, not whatever cinder.conf holds now
                 let _ = tx.send(ToWorker::Configure {
                     config: Box::new(self.config.clone()),
@@ -361,6 +322,7 @@ impl Supervisor<'_> {
                     return;
                 }
                 w.tx = None;
+                w.kill = None;
                 w.status.pid = None;
                 w.status.busy = None;
                 match std::mem::replace(&mut w.fate, Fate::Restart) {
@@ -383,13 +345,8 @@ impl Supervisor<'_> {
                     }
                     Fate::Restart if self.shutting_down => {}
                     Fate::Restart => {
-                        if w.started_at.elapsed() >= HEALTHY_AFTER {
-                            w.failures = 0;
-                        }
-                        w.failures += 1;
-                        let delay = BACKOFF_MIN
-                            .saturating_mul(1 << (w.failures - 1).min(6))
-                            .min(BACKOFF_MAX);
+                        w.failures = backoff::failures_after(w.failures, w.started_at.elapsed());
+                        let delay = backoff::restart_delay(w.failures);
                         w.status.restarts += 1;
                         w.status.state = WorkerState::Restarting;
                         w.restart_at = Some(Instant::now() + delay);
@@ -421,20 +378,13 @@ impl Supervisor<'_> {
                 continue;
             }
             w.stuck_reported = true;
-            let writing = w
-                .status
-                .busy
-                .as_deref()
-                .is_some_and(|b| b.starts_with("write"));
+            let writing = w.status.busy.as_ref().is_some_and(Busy::is_write);
             if writing {
                 tracing::error!(backend = %name, busy = ?w.status.busy,
                     "worker sent no heartbeat for {} s while an lvm write runs: not killing it (a killed write can leave LVM locked)", STUCK_AFTER.as_secs());
-            } else if let Some(pid) = w.status.pid {
+            } else if let Some(k) = &w.kill {
                 tracing::error!(backend = %name, busy = ?w.status.busy, "worker sent no heartbeat for {} s: killing it (no write under way)", STUCK_AFTER.as_secs());
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid as i32),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
+                k.kill();
             }
         }
     }
@@ -522,7 +472,7 @@ impl Supervisor<'_> {
     /// SIGHUP: re-read cinder.conf; start, stop, restart or reload workers accordingly.
     fn reload(&mut self) -> Result<String, String> {
         systemd::reloading();
-        let loaded = config::load(&sources(self.g));
+        let loaded = config::load(&self.g.sources());
         let Some(new) = loaded.config.clone() else {
             let errs = loaded.error_text();
             tracing::error!("reload: {errs}");
@@ -538,55 +488,41 @@ impl Supervisor<'_> {
         self.config_problems = loaded.problems;
         // in force from here on: workers started or configured below get this one
         let old = std::mem::replace(&mut self.config, new);
-        let new = &self.config;
-        let wanted: BTreeMap<String, BackendConfig> = new
-            .backends
+        let running: BTreeMap<String, BackendConfig> = self
+            .workers
             .iter()
-            .filter(|b| b.managed)
-            .map(|b| (b.name.clone(), b.clone()))
+            .map(|(n, w)| (n.clone(), w.cfg.clone()))
             .collect();
+        let diff = reload::diff(&running, &self.config);
         let mut awaiting = HashSet::new();
-        let (mut added, mut removed, mut restarted, mut reloaded) =
-            (vec![], vec![], vec![], vec![]);
-        let names: Vec<String> = self.workers.keys().cloned().collect();
-        for name in names {
-            match wanted.get(&name) {
-                None => {
-                    removed.push(name.clone());
-                    if self.send(&name, ToWorker::Stop) {
-                        if let Some(w) = self.workers.get_mut(&name) {
-                            w.fate = Fate::Remove;
-                            w.status.state = WorkerState::Stopping;
-                        }
-                    } else {
-                        self.workers.remove(&name);
-                    }
+        for name in &diff.removed {
+            if self.send(name, ToWorker::Stop) {
+                if let Some(w) = self.workers.get_mut(name) {
+                    w.fate = Fate::Remove;
+                    w.status.state = WorkerState::Stopping;
                 }
-                Some(b) if self.workers.get(&name).is_some_and(|w| &w.cfg != b) => {
-                    restarted.push(name.clone());
-                    awaiting.insert(name.clone());
-                    if self.send(&name, ToWorker::Stop) {
-                        if let Some(w) = self.workers.get_mut(&name) {
-                            w.fate = Fate::Respawn(b.clone());
-                        }
-                    } else if let Some(w) = self.workers.get_mut(&name) {
-                        w.cfg = b.clone();
-                        self.spawn(&name);
-                    }
-                }
-                Some(_) => {
-                    reloaded.push(name.clone());
-                    let config = Box::new(self.config.clone());
-                    self.send(&name, ToWorker::Configure { config });
-                }
+            } else {
+                self.workers.remove(name);
             }
         }
-        for (name, b) in wanted {
-            if !self.workers.contains_key(&name) {
-                added.push(name.clone());
-                awaiting.insert(name);
-                self.add_worker(b);
+        for b in &diff.restarted {
+            awaiting.insert(b.name.clone());
+            if self.send(&b.name, ToWorker::Stop) {
+                if let Some(w) = self.workers.get_mut(&b.name) {
+                    w.fate = Fate::Respawn(b.clone());
+                }
+            } else if let Some(w) = self.workers.get_mut(&b.name) {
+                w.cfg = b.clone();
+                self.spawn(&b.name);
             }
+        }
+        for name in &diff.reloaded {
+            let config = Box::new(self.config.clone());
+            self.send(name, ToWorker::Configure { config });
+        }
+        for b in &diff.added {
+            awaiting.insert(b.name.clone());
+            self.add_worker(b.clone());
         }
         if old.ember.control_socket != self.config.ember.control_socket
             || old.ember.run_dir != self.config.ember.run_dir
@@ -595,13 +531,7 @@ impl Supervisor<'_> {
                 "[ember] run_dir and control_socket take effect on restart, not on reload"
             );
         }
-        let msg = format!(
-            "reloaded: added [{}], removed [{}], restarted [{}], reloaded [{}]",
-            added.join(", "),
-            removed.join(", "),
-            restarted.join(", "),
-            reloaded.join(", ")
-        );
+        let msg = diff.message();
         tracing::info!("{msg}");
         self.ready = false;
         self.awaiting = Some(awaiting);
@@ -629,101 +559,18 @@ impl Supervisor<'_> {
             }
         }
         for (name, w) in &self.workers {
-            let Some(pid) = w.status.pid else { continue };
-            if w.status
-                .busy
-                .as_deref()
-                .is_some_and(|b| b.starts_with("write"))
-            {
+            let (Some(pid), Some(kill)) = (w.status.pid, &w.kill) else {
+                continue;
+            };
+            if w.status.busy.as_ref().is_some_and(Busy::is_write) {
                 tracing::error!(backend = %name, pid, "worker still writing after the stop timeout: leaving it to finish (it exits after the write)");
             } else {
                 tracing::warn!(backend = %name, pid, "worker did not stop within the stop timeout: killing it");
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid as i32),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
+                kill.kill();
+                // the task that owns the child reaps it; give it a moment before we exit
+                let _ = tokio::time::timeout(Duration::from_secs(2), events.recv()).await;
             }
         }
         tracing::info!("ember daemon stopped");
     }
-}
-
-/// Starts `ember worker --backend NAME` with one end of a socketpair as its IPC descriptor,
-/// and tasks that forward its messages and its exit to the supervisor's event loop.
-fn start_process(
-    name: &str,
-    generation: u64,
-    args: &[OsString],
-    events: mpsc::UnboundedSender<Event>,
-) -> std::io::Result<(u32, mpsc::UnboundedSender<ToWorker>)> {
-    let (parent, child) = std::os::unix::net::UnixStream::pair()?;
-    let child_fd = child.as_raw_fd();
-    let argv0 = std::env::args_os().next().unwrap_or_else(|| "ember".into());
-    let mut cmd = tokio::process::Command::new("/proc/self/exe");
-    cmd.arg0(argv0)
-        .args(args)
-        .env(IPC_FD_ENV, child_fd.to_string())
-        .env_remove("NOTIFY_SOCKET")
-        .env_remove("WATCHDOG_USEC")
-        .env_remove("WATCHDOG_PID")
-        .env_remove("LISTEN_FDS")
-        .env_remove("LISTEN_PID")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(false);
-    // A worker's allocations come from a few threads in turn (the pass, lvm's output readers):
-    // glibc would give each its own malloc arena and keep their pages, so RSS would creep up
-    // with every new thread. Two arenas keep it flat (measured: bench/run, "edits" and RSS).
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        cmd.env("MALLOC_ARENA_MAX", "2");
-    }
-    // SAFETY: between fork and exec this only calls async-signal-safe functions (fcntl, prctl)
-    // on a descriptor that stays open in the child.
-    unsafe {
-        cmd.pre_exec(move || {
-            let fd = std::os::fd::BorrowedFd::borrow_raw(child_fd);
-            nix::fcntl::fcntl(
-                fd,
-                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
-            )?;
-            // the worker dies with the supervisor (it treats SIGTERM as "stop after this lvm command")
-            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)?;
-            Ok(())
-        });
-    }
-    let mut proc_ = cmd.spawn()?;
-    drop(child);
-    let pid = proc_.id().unwrap_or(0);
-    parent.set_nonblocking(true)?;
-    let stream = tokio::net::UnixStream::from_std(parent)?;
-    let (rd, mut wr) = stream.into_split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<ToWorker>();
-    tokio::spawn(async move {
-        while let Some(m) = rx.recv().await {
-            if wr.write_all(ipc::encode(&m).as_bytes()).await.is_err() {
-                break;
-            }
-        }
-    });
-    let n = name.to_string();
-    let ev = events.clone();
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(rd).lines();
-        while let Ok(Some(l)) = lines.next_line().await {
-            match serde_json::from_str::<ToSupervisor>(&l) {
-                Ok(m) => {
-                    let _ = ev.send(Event::Msg(n.clone(), generation, m));
-                }
-                Err(e) => tracing::warn!(backend = %n, "malformed message from the worker: {e}"),
-            }
-        }
-    });
-    let n = name.to_string();
-    tokio::spawn(async move {
-        let how = match proc_.wait().await {
-            Ok(s) => s.to_string(),
-            Err(e) => format!("wait failed: {e}"),
-        };
-        let _ = events.send(Event::Exited(n, generation, how));
-    });
-    Ok((pid, tx))
 }

@@ -389,10 +389,7 @@ fn configured(
             ));
         }
     };
-    let path = g
-        .desired_state
-        .clone()
-        .unwrap_or_else(|| config.ember.desired_state.clone());
+    let path = crate::inputs::desired_path(g.desired_state.as_ref(), &config);
     Ok((config, backend, path))
 }
 
@@ -442,7 +439,7 @@ fn start_pass(
     let stop = stop.clone();
     tracing::debug!(backend = name, trigger = %trigger, "pass starting");
     Ok(tokio::task::spawn_blocking(move || {
-        let writer = lvm.writer(&backend, &settings);
+        let writer = lvm.writer(&crate::inputs::lvm_options(&backend, &settings));
         let unchanged = || digest.is_some() && Digest::of_file(&path) == digest;
         reconcile::converge(
             &backend,
@@ -500,6 +497,9 @@ fn log_pass(name: &str, s: &PassSummary) {
     }
     for r in &s.refused {
         tracing::warn!(backend = name, trigger = %s.trigger, "refused {r}");
+    }
+    for w in &s.warnings {
+        tracing::warn!(backend = name, trigger = %s.trigger, "{w}");
     }
     tracing::info!(backend = name, trigger = %s.trigger, lvm_calls = s.lvm_calls, lvm_commands = s.lvm_commands,
         duration_ms = s.duration_ms,

@@ -14,8 +14,7 @@ use std::time::Duration;
 use wait_timeout::ChildExt;
 
 use super::shell::{LvmShell, ShellError, fits_on_line};
-use super::{LvmError, LvmRead, LvmWrite, Observed, report};
-use crate::config::BackendConfig;
+use super::{Busy, BusyKind, LvmError, LvmRead, LvmWrite, Observed, report};
 use crate::names::{LvName, OWNERSHIP_TAG, Tag, VgName};
 use crate::size::Bytes;
 
@@ -41,20 +40,30 @@ enum Mode {
     Write,
 }
 
+impl Mode {
+    fn busy(self, command: &str) -> Busy {
+        Busy {
+            kind: match self {
+                Mode::Read => BusyKind::Read,
+                Mode::Write => BusyKind::Write,
+            },
+            command: command.to_string(),
+        }
+    }
+}
+
 struct Output {
     stdout: String,
 }
 
-/// The lvm command this process is running now (a worker runs one backend, one command at a
-/// time): `read: lvm fullreport ...` or `write: lvm lvcreate ...`. The supervisor uses it to
-/// decide whether a stuck worker may be killed (reads) or never (writes).
-static IN_FLIGHT: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+/// The lvm command this process is running now (see [`Busy`]).
+static IN_FLIGHT: std::sync::Mutex<Option<Busy>> = std::sync::Mutex::new(None);
 
-pub fn in_flight() -> Option<String> {
+pub fn in_flight() -> Option<Busy> {
     IN_FLIGHT.lock().ok().and_then(|g| g.clone())
 }
 
-fn set_in_flight(v: Option<String>) {
+fn set_in_flight(v: Option<Busy>) {
     if let Ok(mut g) = IN_FLIGHT.lock() {
         *g = v;
     }
@@ -63,13 +72,7 @@ fn set_in_flight(v: Option<String>) {
 impl LvmCli {
     /// `lvm_conf_file` becomes `LVM_SYSTEM_DIR` (its directory) when the file exists, as in
     /// cinder's brick LVM layer; `lvm_suppress_fd_warnings` sets `LVM_SUPPRESS_FD_WARNINGS=1`.
-    pub fn for_backend(
-        program: &Path,
-        backend: &BackendConfig,
-        read_timeout: Duration,
-        write_warn_after: Duration,
-        use_shell: bool,
-    ) -> Self {
+    pub fn new(program: &Path, opts: &super::LvmOptions) -> Self {
         let mut env: Vec<(String, OsString)> = vec![
             ("LC_ALL".into(), "C".into()),
             (
@@ -77,21 +80,21 @@ impl LvmCli {
                 "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
             ),
         ];
-        if let Some(conf) = &backend.lvm_conf_file
+        if let Some(conf) = &opts.lvm_conf_file
             && conf.is_file()
             && let Some(dir) = conf.parent()
         {
             env.push(("LVM_SYSTEM_DIR".into(), dir.as_os_str().to_owned()));
         }
-        if backend.lvm_suppress_fd_warnings {
+        if opts.suppress_fd_warnings {
             env.push(("LVM_SUPPRESS_FD_WARNINGS".into(), "1".into()));
         }
         LvmCli {
             program: program.to_path_buf(),
             env,
-            read_timeout,
-            write_warn_after,
-            use_shell,
+            read_timeout: opts.read_timeout,
+            write_warn_after: opts.write_warn_after,
+            use_shell: opts.use_shell,
             shell_unavailable: Default::default(),
             shell: Default::default(),
             calls: Default::default(),
@@ -142,8 +145,7 @@ impl LvmCli {
             command: command.clone(),
             source,
         })?;
-        let kind = if mode == Mode::Read { "read" } else { "write" };
-        set_in_flight(Some(format!("{kind}: {command}")));
+        set_in_flight(Some(mode.busy(&command)));
         let result = self.wait_child(mode, &command, &mut child);
         set_in_flight(None);
         result
@@ -159,8 +161,7 @@ impl LvmCli {
         }
         let command = self.describe(args);
         self.commands.fetch_add(1, Ordering::Relaxed);
-        let kind = if mode == Mode::Read { "read" } else { "write" };
-        set_in_flight(Some(format!("{kind}: {command}")));
+        set_in_flight(Some(mode.busy(&command)));
         let warn = || {
             tracing::warn!(command = %command, secs = self.write_warn_after.as_secs(),
                 "lvm write is still running; ember never kills a write, waiting for it (backend degraded)");

@@ -258,6 +258,37 @@ pub trait LvmWrite: LvmRead {
     }
 }
 
+/// The lvm command a process is running now (a worker runs one command at a time). The
+/// supervisor uses it to decide whether a stuck worker may be killed (a read) or never (a write).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Busy {
+    pub kind: BusyKind,
+    pub command: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BusyKind {
+    Read,
+    Write,
+}
+
+impl Busy {
+    pub fn is_write(&self) -> bool {
+        self.kind == BusyKind::Write
+    }
+}
+
+impl std::fmt::Display for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.kind {
+            BusyKind::Read => "read",
+            BusyKind::Write => "write",
+        };
+        write!(f, "{kind}: {}", self.command)
+    }
+}
+
 /// Volumes per `lvchange --activate y`: lvm's shell splits a line into at most 64 words
 /// (`MAX_ARGS` in lvm2's tools/lvm.c), and a command line stays short.
 pub const ACTIVATE_CHUNK: usize = 50;
@@ -293,38 +324,33 @@ impl std::fmt::Display for LvmSpec {
     }
 }
 
+/// What lvm needs to know of the configuration: built where the program is wired together
+/// (`crate::inputs::lvm_options`), so that this layer knows nothing of cinder.conf.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LvmOptions {
+    /// When it names a file, lvm runs with `LVM_SYSTEM_DIR` set to its directory.
+    pub lvm_conf_file: Option<std::path::PathBuf>,
+    /// `LVM_SUPPRESS_FD_WARNINGS=1`.
+    pub suppress_fd_warnings: bool,
+    /// A read that takes longer is killed (reads only).
+    pub read_timeout: std::time::Duration,
+    /// A write that takes longer is reported as stuck (never killed).
+    pub write_warn_after: std::time::Duration,
+    /// A pass's writes and its confirming read go through one lvm shell process.
+    pub use_shell: bool,
+}
+
 impl LvmSpec {
-    fn cli(
-        path: &std::path::Path,
-        backend: &crate::config::BackendConfig,
-        s: &crate::config::EmberSettings,
-    ) -> cli::LvmCli {
-        cli::LvmCli::for_backend(
-            path,
-            backend,
-            s.lvm_read_timeout,
-            s.lvm_write_warn_after,
-            s.lvm_shell,
-        )
-    }
     /// A read-only handle: what `plan` gets. It has no method that changes anything.
-    pub fn reader(
-        &self,
-        backend: &crate::config::BackendConfig,
-        s: &crate::config::EmberSettings,
-    ) -> Box<dyn LvmRead> {
+    pub fn reader(&self, opts: &LvmOptions) -> Box<dyn LvmRead> {
         match self {
-            LvmSpec::Exec(p) => Box::new(Self::cli(p, backend, s)),
+            LvmSpec::Exec(p) => Box::new(cli::LvmCli::new(p, opts)),
             LvmSpec::Sim(p) => Box::new(sim::SimLvm::open(p)),
         }
     }
-    pub fn writer(
-        &self,
-        backend: &crate::config::BackendConfig,
-        s: &crate::config::EmberSettings,
-    ) -> Box<dyn LvmWrite> {
+    pub fn writer(&self, opts: &LvmOptions) -> Box<dyn LvmWrite> {
         match self {
-            LvmSpec::Exec(p) => Box::new(Self::cli(p, backend, s)),
+            LvmSpec::Exec(p) => Box::new(cli::LvmCli::new(p, opts)),
             LvmSpec::Sim(p) => Box::new(sim::SimLvm::open(p)),
         }
     }

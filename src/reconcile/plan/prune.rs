@@ -91,12 +91,9 @@ pub(super) fn ownership_and_deletions(
         .into_iter()
         .map(|(n, s)| (n, s, DeleteReason::Absent))
         .collect();
-    let says_none = desired.volumes_listed
-        && desired
-            .volumes
-            .iter()
-            .all(|(_, v)| v.state == VolumeState::Absent);
-    if !undeclared.is_empty() && undeclared.len() + due.len() >= mine && !says_none {
+    // a file without a `volumes:` list (cut short, or every line gone) would leave the backend
+    // with no volume at all: only `volumes: {}` says that
+    if !undeclared.is_empty() && !desired.volumes_listed {
         for (_, name) in &undeclared {
             plan.refuse(name.as_str(), RefusalKind::PruneAll, format!(
                 "prune would delete every volume of backend {} ({mine}): none is marked or deleted. If the backend is really to have no volumes, say so with `volumes: {{}}`",

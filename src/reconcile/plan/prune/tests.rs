@@ -260,10 +260,7 @@ fn a_prune_of_every_volume_needs_an_explicit_empty_list() {
             vol("b", "lvm-1", Some(NOW - 9000)),
         ])
     };
-    for yaml in [
-        "prune: true\n",
-        "prune: true\nvolumes:\n  new: {size: 1G}\n",
-    ] {
+    for yaml in ["prune: true\n", "prune: true\nthin_pool: {size: 50%}\n"] {
         let p = plan(&cfg(), &desired(yaml), &o(), &GRACE);
         assert!(
             !p.actions

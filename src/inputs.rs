@@ -1,0 +1,65 @@
+//! The one place that loads what a pass needs: cinder.conf (→ the backends), the desired-state
+//! path and file (→ each backend's desired state), and the options handed down to lvm. The
+//! one-shot commands, the supervisor and the workers all load through here.
+
+use std::path::PathBuf;
+
+use crate::config::{self, BackendConfig, Config, EmberSettings, Sources};
+use crate::desired::{self, DesiredState};
+use crate::lvm::LvmOptions;
+use crate::problem::Problem;
+
+/// Configuration and desired state, read and validated, with every problem found.
+pub struct Inputs {
+    pub config_files: Vec<PathBuf>,
+    pub config: Option<Config>,
+    pub desired_path: Option<PathBuf>,
+    pub desired: Option<DesiredState>,
+    pub problems: Vec<Problem>,
+}
+
+impl Inputs {
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(Problem::is_error)
+    }
+}
+
+/// The desired-state file: `--desired-state` if given, else `[ember] desired_state`.
+pub fn desired_path(flag: Option<&PathBuf>, config: &Config) -> PathBuf {
+    flag.cloned()
+        .unwrap_or_else(|| config.ember.desired_state.clone())
+}
+
+/// cinder.conf, then the desired state it points to.
+pub fn read(sources: &Sources, desired_flag: Option<&PathBuf>) -> Inputs {
+    let loaded = config::load(sources);
+    let mut problems = loaded.problems;
+    let mut desired = None;
+    let mut path = desired_flag.cloned();
+    if let Some(cfg) = &loaded.config {
+        let p = desired_path(desired_flag, cfg);
+        match desired::load(&p, cfg) {
+            Ok(d) => desired = Some(d),
+            Err(ps) => problems.extend(ps),
+        }
+        path = Some(p);
+    }
+    Inputs {
+        config_files: loaded.config_files,
+        config: loaded.config,
+        desired_path: path,
+        desired,
+        problems,
+    }
+}
+
+/// What lvm needs of a backend's configuration.
+pub fn lvm_options(backend: &BackendConfig, s: &EmberSettings) -> LvmOptions {
+    LvmOptions {
+        lvm_conf_file: backend.lvm_conf_file.clone(),
+        suppress_fd_warnings: backend.lvm_suppress_fd_warnings,
+        read_timeout: s.lvm_read_timeout,
+        write_warn_after: s.lvm_write_warn_after,
+        use_shell: s.lvm_shell,
+    }
+}
