@@ -10,6 +10,8 @@
 //!
 //! `bench/run --short` runs each once (`-- --test`) to prove they work.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 

@@ -5,6 +5,8 @@
 //! and the one-shot confirmation of a bulk deletion. The same scenarios that need real LVM run
 //! in tests/vm_lvm.rs and tests/vm_daemon.rs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
 mod common;
 use common::daemon::*;
 use common::*;

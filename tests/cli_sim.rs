@@ -1,5 +1,7 @@
 //! The one-shot commands end to end, through the real binary, against the simulated LVM.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
 mod common;
 use common::*;
 
@@ -264,8 +266,7 @@ fn backend_selection_and_usage_errors() {
 #[test]
 fn files_other_users_can_write_are_refused_when_running_as_root() {
     use std::os::unix::fs::PermissionsExt;
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: the check applies to root only");
+    if !is_root_or_say_so("the refusal of files other users can write (it applies to root)") {
         return;
     }
     let s = setup("backends:\n  lvm-1:\n    volumes:\n      v: { size: 1G }\n");

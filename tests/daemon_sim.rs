@@ -3,6 +3,8 @@
 //! removing backends, crashed workers restarted, a clean stop. The same scenarios run against
 //! real LVM in tests/vm_daemon.rs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
 mod common;
 use common::daemon::*;
 use common::*;
@@ -341,8 +343,7 @@ fn control_socket_rejects_malformed_and_oversized_requests() {
 
 #[test]
 fn only_root_or_the_daemons_user_may_use_the_control_socket() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: needs root to run a client as another user");
+    if !is_root_or_say_so("the control socket's peer check (a client as another user)") {
         return;
     }
     let (s, d) = setup(&["a"], "backends: {}\n");
@@ -393,6 +394,7 @@ fn only_root_or_the_daemons_user_may_use_the_control_socket() {
     assert_eq!(d.ember(&["status"]).code, 0, "root still may");
 }
 
+/// The worker's VmRSS; a test that cannot read it fails (a 0 would make its assertion true).
 fn rss_kib(pid: u64) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -401,7 +403,7 @@ fn rss_kib(pid: u64) -> u64 {
                 .find(|l| l.starts_with("VmRSS:"))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
-        .unwrap_or(0)
+        .unwrap_or_else(|| panic!("cannot read VmRSS of process {pid}"))
 }
 
 #[test]

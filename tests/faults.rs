@@ -3,6 +3,8 @@
 //! is a clear error; a slow write is waited for and never killed; in the daemon, one backend's
 //! hanging lvm degrades that backend only.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
 mod common;
 use common::daemon::*;
 use common::*;

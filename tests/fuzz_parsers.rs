@@ -3,6 +3,8 @@
 //! format's own tokens, must give a value or an error, never a panic or a hang.
 //! Short in `cargo test`; the long mode is `PROPTEST_CASES=2000000 cargo test --release --test fuzz_parsers`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
 use std::path::Path;
 
 use proptest::prelude::*;

@@ -3,6 +3,8 @@
 //! name every option ember reads. `EMBER_UPDATE_MAN=1 cargo test --test man_pages` rewrites
 //! man/ember.8.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
 use std::path::Path;
 
 use clap::CommandFactory;

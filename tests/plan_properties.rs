@@ -3,6 +3,8 @@
 //! nothing destructive happens without permission, foreign LVs are never changed, nothing
 //! shrinks.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;

@@ -3,6 +3,8 @@
 //! start with two backends, edits (in place, rename-over, symlink swap, broken), SIGHUP adding
 //! and removing a backend, kill -9 of a worker, stop. Every check of LVM uses the guest's `lvs`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
 #[path = "vm_daemon/accidents.rs"]
 mod accidents;
 mod common;

@@ -1,6 +1,8 @@
 //! The core pipeline against real LVM thin provisioning, inside the QEMU guest
 //! (tests/vm/run-tests lvm). Every check uses the guest's own `lvs`, not ember's parser.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
 mod common;
 use common::vm::*;
 use common::*;

@@ -2,6 +2,8 @@
 //! Type=notify unit is started, reloaded and stopped, and its journal read back. This is the
 //! base the daemon's own systemd tests build on.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
 mod common;
 use common::vm::*;
 

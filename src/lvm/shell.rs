@@ -398,8 +398,16 @@ mod tests {
             "ember-managed",
             "vg/v_1.2+x",
             "1073741824b",
+            "ember-undeclared-since=1800000000",
         ] {
             assert!(fits_on_line(ok), "{ok}");
+        }
+        for name in ["lvm-1", "a b", "ü:#,@x"] {
+            let t = crate::names::Tag::backend(name);
+            assert!(
+                fits_on_line(t.as_str()),
+                "every backend tag goes on a line: {t}"
+            );
         }
         for bad in [
             "", "a b", "a\tb", "a\"b", "a'b", "a\\b", "#x", "a\nb", "a\u{85}b",

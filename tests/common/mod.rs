@@ -73,5 +73,19 @@ pub fn ember_in(dir: &Path, conf: &Path, args: &[&str]) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+/// Whether the test runs as root. Where it does not, the test says so loudly and returns; under
+/// CI (`CI=true`, which runs as root) not being root is a failure, never a silent pass.
+pub fn is_root_or_say_so(what: &str) -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{what} needs root, and CI runs as root: this run is not as it should be"
+    );
+    eprintln!("!!! NOT TESTED (not root): {what}");
+    false
+}
+
 pub mod daemon;
 pub mod vm;
