@@ -12,6 +12,8 @@
 //! This test reads every `crate::`/`ember::` path in `src/` (comments aside) and fails on a
 //! module that reaches one it must not: a wrong-direction import, or a cycle.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
