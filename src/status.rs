@@ -21,6 +21,9 @@ pub struct Capacity {
     pub pool_size: Option<u64>,
     pub data_percent: Option<f64>,
     pub metadata_percent: Option<f64>,
+    /// The pool's health as lvm marks it (lv_attr), when it is not ok.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_health: Option<crate::lvm::attr::Health>,
     pub volumes: usize,
     pub owned_volumes: usize,
 }
@@ -56,6 +59,9 @@ impl Capacity {
             pool_size: pool.map(|p| p.size),
             data_percent: pool.and_then(|p| p.data_percent),
             metadata_percent: pool.and_then(|p| p.metadata_percent),
+            pool_health: pool
+                .map(|p| p.health)
+                .filter(|h| *h != crate::lvm::attr::Health::Ok),
             volumes: vols.clone().count(),
             owned_volumes: vols.filter(|l| l.is_owned()).count(),
         }
@@ -319,6 +325,9 @@ impl DaemonStatus {
                         _ => String::new(),
                     }
                 );
+                if let Some(h) = c.pool_health {
+                    let _ = writeln!(s, "  pool health: {} (lvm's lv_attr)", h.describe());
+                }
             }
         }
         for p in &self.config_problems {

@@ -11,6 +11,7 @@ use proptest::prelude::*;
 
 use ember::config::{BackendConfig, LVM_DRIVERS, LvmType, Ratio};
 use ember::desired::{BackendDesired, PoolDesired, VolumeDesired, VolumeState};
+use ember::lvm::attr::Health;
 use ember::lvm::sim::{SimLv, SimLvm, SimState, SimVg};
 use ember::lvm::{LvKind, LvmRead, Owner};
 use ember::names::{LvName, OWNERSHIP_TAG, Tag, VgName};
@@ -56,6 +57,8 @@ struct Case {
     desired_pool_pct: Option<u8>,
     cap: u32,
     prune_grace: u64,
+    /// lv_attr's health of the pool
+    pool_health: Health,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -71,7 +74,11 @@ fn case() -> impl Strategy<Value = Case> {
         prop::collection::vec((0u8..12, prop::option::of(1u64..5000)), 0..10),
         any::<bool>(),
         prop::option::of(10u8..100),
-        (0u32..6, prop_oneof![Just(0u64), Just(600u64)]),
+        (
+            0u32..6,
+            prop_oneof![Just(0u64), Just(600u64)],
+            prop_oneof![4 => Just(Health::Ok), 1 => Just(Health::OutOfData), 1 => Just(Health::MetadataReadOnly)],
+        ),
     )
         .prop_map(
             |(
@@ -83,7 +90,7 @@ fn case() -> impl Strategy<Value = Case> {
                 desired,
                 prune,
                 desired_pool_pct,
-                (cap, prune_grace),
+                (cap, prune_grace, pool_health),
             )| {
                 Case {
                     thin,
@@ -96,6 +103,7 @@ fn case() -> impl Strategy<Value = Case> {
                     desired_pool_pct,
                     cap,
                     prune_grace,
+                    pool_health,
                 }
             },
         )
@@ -122,6 +130,7 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
                 data_percent: None,
                 active: true,
                 unknown_to_pool: false,
+                health: c.pool_health,
             },
         );
     }
@@ -155,6 +164,7 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
                 // some volumes inactive (as after a boot without autoactivation)
                 active: mib % 3 != 0,
                 unknown_to_pool: false,
+                health: Health::Ok,
             },
         );
     }
@@ -217,6 +227,10 @@ proptest! {
                 }
             }
         }
+        // a pool that needs a repair gets no write at all
+        if c.thin && c.pool_gib.is_some() && c.pool_health.needs_repair() {
+            prop_assert!(plan.actions.is_empty(), "writes to a pool that needs repair: {:?}", plan.actions);
+        }
         let deletions = plan.actions.iter().filter(|a| a.is_destructive()).count();
         prop_assert!(deletions <= c.cap as usize);
 
@@ -237,7 +251,8 @@ proptest! {
                         prop_assert_eq!(now, lv, "foreign LV changed");
                     }
                     // what this backend keeps carries its tag afterwards
-                    if lv.is_owned() && lv.owner() != Owner::Backend("other".into()) {
+                    let held = c.thin && c.pool_gib.is_some() && c.pool_health.needs_repair();
+                    if lv.is_owned() && lv.owner() != Owner::Backend("other".into()) && !held {
                         prop_assert_eq!(now.owner(), Owner::Backend("b".into()));
                     }
                 }

@@ -288,6 +288,13 @@ fn vm_a_full_pool_is_refused_until_it_grows_and_a_vanished_vg_is_an_error() {
             .contains("! refused f2: the thin pool vg-full-pool is full (data 100.00%)"),
         "{r:?}"
     );
+    // lvm marks the pool out of data space (lv_attr's health 'D'), and ember reads the mark
+    let pool = lv("vg-full", "vg-full-pool").unwrap();
+    assert_eq!(&pool.attr[8..9], "D", "{pool:?}");
+    assert!(
+        r.stdout.contains("and lvm marks it out of data space"),
+        "{r:?}"
+    );
     assert_eq!(s.ember(&["apply"]).code, 0);
     assert!(
         lv("vg-full", "f2").is_none(),

@@ -3,6 +3,7 @@
 //! Reading and writing are separate traits: `ember plan` is handed a [`LvmRead`] and so cannot
 //! run a mutating command (there is no way to reach one through that type).
 
+pub mod attr;
 pub mod cli;
 pub mod report;
 pub mod shell;
@@ -59,6 +60,13 @@ pub struct LvInfo {
     /// default): a thin volume in it reads as zeroes where nothing was written.
     #[serde(default, skip_serializing_if = "is_false")]
     pub zeroes: bool,
+    /// lv_attr's health character (a thin pool out of data space, failed, metadata read-only).
+    #[serde(default, skip_serializing_if = "is_ok")]
+    pub health: attr::Health,
+}
+
+fn is_ok(h: &attr::Health) -> bool {
+    *h == attr::Health::Ok
 }
 
 // serde helpers for boolean fields with a default (also the simulator's)

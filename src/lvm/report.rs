@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use super::attr::LvAttr;
 use super::{LvInfo, LvKind, Observed, VgInfo};
 
 /// The fields ember asks for, per sub-report (the pv/pvseg/seg reports cannot be switched off,
@@ -62,13 +63,11 @@ fn pct(field: &str, v: &str) -> Result<Option<f64>, String> {
         .map_err(|_| format!("{field} = {v:?} is not a percentage"))
 }
 
-fn kind(attr: &str, layout: &str) -> LvKind {
-    match attr.chars().next() {
-        Some('t') => LvKind::ThinPool,
-        Some('V') => LvKind::Thin,
-        Some('-') if layout.is_empty() || layout == "linear" || layout == "striped" => {
-            LvKind::Linear
-        }
+fn kind(attr: &LvAttr, layout: &str) -> LvKind {
+    match attr.volume_type {
+        't' => LvKind::ThinPool,
+        'V' => LvKind::Thin,
+        '-' if layout.is_empty() || layout == "linear" || layout == "striped" => LvKind::Linear,
         _ => LvKind::Other,
     }
 }
@@ -97,8 +96,9 @@ pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, String> {
     }
     let mut lvs = Vec::with_capacity(section.lv.len());
     for l in section.lv {
+        let attr = LvAttr::parse(&l.lv_attr).map_err(|e| format!("LV {}: {e}", l.lv_name))?;
         lvs.push(LvInfo {
-            kind: kind(&l.lv_attr, &l.lv_layout),
+            kind: kind(&attr, &l.lv_layout),
             size: num("lv_size", &l.lv_size)?,
             pool: Some(l.pool_lv).filter(|p| !p.is_empty()),
             tags: l
@@ -109,10 +109,9 @@ pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, String> {
                 .collect(),
             data_percent: pct("data_percent", &l.data_percent)?,
             metadata_percent: pct("metadata_percent", &l.metadata_percent)?,
-            // lv_attr's fifth character is the state; '-' is inactive (a suspended or otherwise
-            // odd state is not "inactive": ember leaves those to the operator)
-            active: l.lv_attr.chars().nth(4) != Some('-'),
-            zeroes: l.lv_attr.starts_with('t') && l.lv_attr.chars().nth(7) == Some('z'),
+            active: !attr.inactive(),
+            zeroes: attr.volume_type == 't' && attr.zeroes,
+            health: attr.health,
             name: l.lv_name,
         });
     }

@@ -58,6 +58,9 @@ pub struct SimLv {
     /// power cut): it cannot be activated, as on real LVM.
     #[serde(default, skip_serializing_if = "super::is_false")]
     pub unknown_to_pool: bool,
+    /// lv_attr's health, as lvm would report it (set by tests: a failed pool, ...).
+    #[serde(default, skip_serializing_if = "super::is_ok")]
+    pub health: super::attr::Health,
 }
 
 impl SimVg {
@@ -112,6 +115,7 @@ impl SimVg {
                     metadata_percent: (l.kind == LvKind::ThinPool).then_some(1.0),
                     active: l.active,
                     zeroes: l.kind == LvKind::ThinPool,
+                    health: l.health,
                 })
                 .collect(),
         }
@@ -246,6 +250,7 @@ impl LvmWrite for SimLvm {
                         data_percent: Some(0.0),
                         active: true,
                         unknown_to_pool: false,
+                        health: Default::default(),
                     },
                 );
                 Ok(())
@@ -295,6 +300,7 @@ impl LvmWrite for SimLvm {
                         data_percent: None,
                         active,
                         unknown_to_pool: false,
+                        health: Default::default(),
                     },
                 );
                 Ok(())

@@ -168,6 +168,8 @@ pub enum RefusalKind {
     InsufficientSpace,
     PoolUnavailable,
     PoolFull,
+    /// lvm marks the thin pool failed or its metadata read-only: nothing is written.
+    PoolNeedsRepair,
     WrongKind,
 }
 
@@ -383,7 +385,37 @@ pub fn plan(
             Err((kind, why)) => plan.refuse(volume.as_str(), kind, why),
         }
     }
+    if let Some(pool) = pool_name.as_ref().and_then(|p| by_name.get(p.as_str()))
+        && cfg.lvm_type.is_thin()
+        && pool.health.needs_repair()
+    {
+        hold_everything(&mut plan, pool);
+    }
     plan
+}
+
+/// A thin pool lvm marks failed or metadata read-only takes no write at all: every action of
+/// the plan becomes a refusal that says why (it needs a repair by hand).
+fn hold_everything(plan: &mut Plan, pool: &LvInfo) {
+    let why = format!(
+        "lvm marks the thin pool {} {} (lv_attr health): ember writes nothing to this backend until it is repaired by hand (lvconvert --repair; lvmthin(7), \"Thin Pool Metadata Exhaustion\")",
+        pool.name,
+        pool.health.describe()
+    );
+    for a in std::mem::take(&mut plan.actions) {
+        plan.refuse(
+            a.subject().as_str(),
+            RefusalKind::PoolNeedsRepair,
+            why.clone(),
+        );
+    }
+    if plan
+        .refused
+        .iter()
+        .all(|r| r.kind != RefusalKind::PoolNeedsRepair)
+    {
+        plan.refuse(&pool.name, RefusalKind::PoolNeedsRepair, why);
+    }
 }
 
 /// Phase 1: each declared volume against the LV of that name, if any.

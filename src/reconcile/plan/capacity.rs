@@ -3,6 +3,7 @@
 
 use super::{RefusalKind, effective_ratio};
 use crate::config::BackendConfig;
+use crate::lvm::attr::Health;
 use crate::lvm::{LvInfo, LvKind, Observed};
 use crate::size::Bytes;
 
@@ -54,8 +55,12 @@ impl Capacity {
             let used = p.size as f64 * p.data_percent.unwrap_or(0.0) / 100.0;
             let after = pool_size.unwrap_or(p.size) as f64;
             let meta = p.metadata_percent.unwrap_or(0.0);
+            let out_of_data = p.health == Health::OutOfData && pool_size.is_none_or(|s| s <= p.size);
             if used >= after * POOL_FULL {
-                Some(format!("the thin pool {} is full (data {:.2}%): grow it (thin_pool size) before adding or growing volumes", p.name, used * 100.0 / after))
+                Some(format!("the thin pool {} is full (data {:.2}%){}: grow it (thin_pool size) before adding or growing volumes", p.name, used * 100.0 / after,
+                    if out_of_data { ", and lvm marks it out of data space" } else { "" }))
+            } else if out_of_data {
+                Some(format!("lvm marks the thin pool {} out of data space: grow it (thin_pool size) before adding or growing volumes", p.name))
             } else if meta >= METADATA_FULL {
                 Some(format!("the thin pool {}'s metadata is {meta:.2}% full: grow it (lvextend --poolmetadatasize) before adding or growing volumes", p.name))
             } else {
@@ -152,3 +157,6 @@ impl Capacity {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -41,6 +41,7 @@ fn lv(name: &str, kind: LvKind, size: u64, owned: bool) -> LvInfo {
         metadata_percent: None,
         active: true,
         zeroes: kind == LvKind::ThinPool,
+        health: Default::default(),
     }
 }
 

@@ -55,6 +55,7 @@ fn vol(name: &str, owner: &str, marked: Option<u64>) -> LvInfo {
         metadata_percent: None,
         active: true,
         zeroes: false,
+        health: Default::default(),
     }
 }
 
