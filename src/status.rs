@@ -7,7 +7,7 @@ use crate::config::BackendConfig;
 use crate::lvm::{LvKind, Observed};
 use crate::problem::Problem;
 use crate::reconcile::PassReport;
-use crate::reconcile::plan::{Scheduled, effective_ratio};
+use crate::reconcile::plan::{Figures, Scheduled};
 use crate::size::Bytes;
 
 /// Capacity as cinder's LVM driver reports it (in bytes here), plus the pool's usage.
@@ -29,6 +29,7 @@ pub struct Capacity {
 }
 
 impl Capacity {
+    /// cinder's figures ([`Figures`], the same the planner admits with) and the pool's usage.
     pub fn of(cfg: &BackendConfig, o: &Observed) -> Capacity {
         let pool = o
             .lv(&cfg.pool_name())
@@ -37,24 +38,12 @@ impl Capacity {
             .lvs
             .iter()
             .filter(|l| matches!(l.kind, LvKind::Thin | LvKind::Linear));
-        let provisioned: u64 = vols.clone().map(|l| l.size).sum();
-        let (total, free) = match (cfg.lvm_type.is_thin(), pool) {
-            (true, Some(p)) => (
-                p.size,
-                (p.size as f64 * (1.0 - p.data_percent.unwrap_or(0.0) / 100.0)) as u64,
-            ),
-            (true, None) => (0, 0),
-            (false, _) => (o.vg.size, o.vg.free),
-        };
+        let f = Figures::of(cfg, o);
         Capacity {
-            total,
-            free,
-            provisioned,
-            max_over_subscription_ratio: if cfg.lvm_type.is_thin() {
-                effective_ratio(cfg.max_over_subscription_ratio, pool, provisioned)
-            } else {
-                1.0
-            },
+            total: f.total,
+            free: f.free,
+            provisioned: f.provisioned,
+            max_over_subscription_ratio: f.ratio,
             reserved_percentage: cfg.reserved_percentage,
             pool_size: pool.map(|p| p.size),
             data_percent: pool.and_then(|p| p.data_percent),
@@ -336,3 +325,6 @@ impl DaemonStatus {
         s
     }
 }
+
+#[cfg(test)]
+mod tests;

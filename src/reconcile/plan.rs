@@ -27,7 +27,7 @@ use crate::names::{LvName, Tag};
 use crate::size::Bytes;
 
 pub use crate::lvm::sizing::pool_overhead;
-pub use capacity::{METADATA_FULL, POOL_FULL};
+pub use capacity::{Figures, METADATA_FULL, POOL_FULL};
 
 /// Cinder's share of the VG's free space for a thin pool it creates itself.
 pub const DEFAULT_POOL_FRACTION: f64 = 0.95;
@@ -361,7 +361,7 @@ pub fn plan(
         let pool = pool_name
             .as_ref()
             .and_then(|p| by_name.get(p.as_str()).copied());
-        capacity::Capacity::thin(cfg, observed, pool, pool_size, freed.thin)
+        capacity::Capacity::thin(cfg, observed, pool, pool_size, freed.thin + freed.linear)
     } else {
         capacity::Capacity::thick(cfg, observed, vg_free)
     };

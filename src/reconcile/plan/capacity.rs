@@ -12,6 +12,59 @@ pub const POOL_FULL: f64 = 0.99;
 /// Nor one whose metadata is this full (percent).
 pub const METADATA_FULL: f64 = 95.0;
 
+/// A backend's capacity as cinder's LVM driver reports it to the scheduler
+/// (`_update_volume_stats` over os-brick's `LVM.update_volume_group_info`): ember admits with
+/// these numbers and `ember status` shows them, so the two never disagree.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figures {
+    /// Thin: the pool's size; thick: the VG's.
+    pub total: u64,
+    /// Thin: pool size × (1 − data%); thick: the VG's free space.
+    pub free: u64,
+    /// Thin: the sizes of every LV in the VG except the pool (thin or linear, ember's or not);
+    /// thick: total − free.
+    pub provisioned: u64,
+    /// `max_over_subscription_ratio` in force (`auto` computed as cinder does; 1 for thick).
+    pub ratio: f64,
+}
+
+impl Figures {
+    pub fn of(cfg: &BackendConfig, observed: &Observed) -> Figures {
+        let pool_name = cfg.pool_name();
+        let pool = observed
+            .lv(&pool_name)
+            .filter(|l| l.kind == LvKind::ThinPool);
+        if !cfg.lvm_type.is_thin() {
+            let (total, free) = (observed.vg.size, observed.vg.free);
+            return Figures {
+                total,
+                free,
+                provisioned: total.saturating_sub(free),
+                ratio: 1.0,
+            };
+        }
+        let provisioned = observed
+            .lvs
+            .iter()
+            .filter(|l| l.name != pool_name)
+            .map(|l| l.size)
+            .sum();
+        let (total, free) = match pool {
+            Some(p) => (
+                p.size,
+                (p.size as f64 * (1.0 - p.data_percent.unwrap_or(0.0) / 100.0)) as u64,
+            ),
+            None => (0, 0),
+        };
+        Figures {
+            total,
+            free,
+            provisioned,
+            ratio: effective_ratio(cfg.max_over_subscription_ratio, pool, provisioned),
+        }
+    }
+}
+
 /// What is left to admit into, for this plan.
 pub(super) enum Capacity {
     Thin {
@@ -32,8 +85,8 @@ pub(super) enum Capacity {
 }
 
 impl Capacity {
-    /// `pool_size`: the pool's data size after this plan; `freed`: thin volumes this plan
-    /// deletes (their virtual size no longer counts).
+    /// `pool_size`: the pool's data size after this plan; `freed`: the sizes of the volumes this
+    /// plan deletes (they no longer count as provisioned).
     pub(super) fn thin(
         cfg: &BackendConfig,
         observed: &Observed,
@@ -42,13 +95,11 @@ impl Capacity {
         freed: u64,
     ) -> Capacity {
         let pool_name = cfg.pool_name();
-        let provisioned_now: u64 = observed
-            .lvs
-            .iter()
-            .filter(|l| l.kind == LvKind::Thin && l.pool.as_deref() == Some(pool_name.as_str()))
-            .map(|l| l.size)
-            .sum();
-        let ratio = effective_ratio(cfg.max_over_subscription_ratio, pool, provisioned_now);
+        let Figures {
+            provisioned: provisioned_now,
+            ratio,
+            ..
+        } = Figures::of(cfg, observed);
         // a full pool takes no more (cinder's scheduler would see no free capacity either);
         // growing it in this same pass counts
         let full = pool.and_then(|p| {

@@ -1,0 +1,112 @@
+use super::*;
+use crate::config::{LVM_DRIVERS, LvmType, Ratio};
+use crate::lvm::{LvInfo, VgInfo};
+use crate::names::Tag;
+use crate::reconcile::plan::{Policy, RefusalKind, plan};
+
+const G: u64 = 1 << 30;
+const M: u64 = 1 << 20;
+
+fn cfg(lvm_type: LvmType) -> BackendConfig {
+    BackendConfig {
+        name: "b".into(),
+        managed: true,
+        volume_driver: LVM_DRIVERS[0].into(),
+        volume_backend_name: "LVM".into(),
+        volume_group: "vg".into(),
+        lvm_type,
+        max_over_subscription_ratio: Ratio::Fixed(2.0),
+        reserved_percentage: 0,
+        lvm_conf_file: None,
+        lvm_suppress_fd_warnings: false,
+        host: "h@b".into(),
+    }
+}
+
+fn lv(name: &str, kind: LvKind, size: u64, owned: bool) -> LvInfo {
+    LvInfo {
+        name: name.into(),
+        kind,
+        size,
+        pool: (kind == LvKind::Thin).then(|| "vg-pool".into()),
+        tags: if owned {
+            vec!["ember-managed".into(), Tag::backend("b").to_string()]
+        } else {
+            vec![]
+        },
+        data_percent: (kind == LvKind::ThinPool).then_some(25.0),
+        metadata_percent: (kind == LvKind::ThinPool).then_some(3.0),
+        active: true,
+        zeroes: true,
+        health: Default::default(),
+    }
+}
+
+/// A VG with a pool, an owned and a foreign thin volume, an owned and a foreign linear one.
+fn mixed() -> Observed {
+    Observed {
+        vg: VgInfo {
+            name: "vg".into(),
+            size: 100 * G,
+            free: 30 * G,
+            extent_size: 4 * M,
+        },
+        lvs: vec![
+            lv("vg-pool", LvKind::ThinPool, 40 * G, true),
+            lv("thin-owned", LvKind::Thin, 10 * G, true),
+            lv("thin-foreign", LvKind::Thin, 20 * G, false),
+            lv("linear-owned", LvKind::Linear, 5 * G, true),
+            lv("linear-foreign", LvKind::Linear, 15 * G, false),
+        ],
+    }
+}
+
+#[test]
+fn status_shows_cinders_figures() {
+    let c = Capacity::of(&cfg(LvmType::Thin), &mixed());
+    assert_eq!((c.total, c.free), (40 * G, 30 * G), "the pool, 25% used");
+    assert_eq!(
+        c.provisioned,
+        50 * G,
+        "every LV but the pool, ember's or not"
+    );
+    assert_eq!((c.volumes, c.owned_volumes), (4, 2));
+    let c = Capacity::of(&cfg(LvmType::Default), &mixed());
+    assert_eq!((c.total, c.free, c.provisioned), (100 * G, 30 * G, 70 * G));
+    assert_eq!(c.max_over_subscription_ratio, 1.0);
+}
+
+#[test]
+fn status_and_plan_agree_on_what_fits() {
+    // ratio 2 x pool 40 GiB = 80 GiB; status says 50 GiB are provisioned: 30 GiB fit
+    let o = mixed();
+    let c = Capacity::of(&cfg(LvmType::Thin), &o);
+    let room = (c.total as f64 * c.max_over_subscription_ratio) as u64 - c.provisioned;
+    assert_eq!(room, 30 * G);
+    let policy = Policy {
+        max_deletions_per_pass: 5,
+        prune_grace: 0,
+        now: 0,
+    };
+    let want = |size: u64| {
+        serde_yaml::from_str::<crate::desired::BackendDesired>(&format!(
+            "volumes:\n  new: {{size: {size}}}\n"
+        ))
+        .unwrap()
+    };
+    let fits = plan(&cfg(LvmType::Thin), &want(room), &o, &policy);
+    assert!(
+        fits.refused.is_empty() && fits.actions.len() == 1,
+        "{fits:?}"
+    );
+    let over = plan(&cfg(LvmType::Thin), &want(room + 4 * M), &o, &policy);
+    assert_eq!(over.refused.len(), 1, "{over:?}");
+    assert_eq!(over.refused[0].kind, RefusalKind::OverSubscription);
+    assert!(
+        over.refused[0]
+            .reason
+            .contains("provisioned already 50.0 GiB"),
+        "{}",
+        over.refused[0].reason
+    );
+}
