@@ -4,10 +4,15 @@
 //! built-in default; `[DEFAULT]` is never consulted for backend options. ember's own settings
 //! live in `[ember]`, a section cinder ignores.
 
+mod backend;
+mod ember;
 pub mod ini;
 
+use backend::resolve_backend;
+pub use ember::EmberSettings;
+use ember::{ember_path, resolve_ember};
+
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use ini::{Entry, Ini, Origin};
 
@@ -131,44 +136,6 @@ impl BackendConfig {
     }
 }
 
-/// ember's own settings, from `[ember]`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct EmberSettings {
-    pub desired_state: PathBuf,
-    pub max_deletions_per_pass: u32,
-    /// How long a volume that `prune: true` found undeclared stays marked before it is
-    /// deleted (0: at once, as before marks existed).
-    #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
-    pub prune_grace: Duration,
-    #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
-    pub lvm_read_timeout: Duration,
-    #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
-    pub lvm_write_warn_after: Duration,
-    /// Whether a pass's writes run through one lvm shell process (falls back to one process
-    /// per command when the shell is not available).
-    pub lvm_shell: bool,
-    /// Where the daemon keeps its lock file (and, by default, its control socket).
-    pub run_dir: PathBuf,
-    pub control_socket: PathBuf,
-    /// A group whose members may use the control socket besides root.
-    pub control_group: Option<String>,
-    /// Each worker passes at least this often, to catch drift.
-    #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
-    pub resync_interval: Duration,
-    /// How long `ember daemon` waits for workers to finish on stop before killing the ones
-    /// that are not writing.
-    #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
-    pub stop_timeout: Duration,
-}
-
-fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(d.as_secs())
-}
-
-fn de_secs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    <u64 as serde::Deserialize>::deserialize(d).map(Duration::from_secs)
-}
-
 /// The configuration in force. The supervisor hands it to each worker (serialized over the
 /// worker's socket), so a worker never reads a cinder.conf that was edited but not reloaded.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -235,25 +202,6 @@ fn files_to_read(sources: &Sources, problems: &mut Vec<Problem>) -> Vec<PathBuf>
         }
     }
     files
-}
-
-/// An `[ember]` path option, relative to the directory of the file that sets it.
-fn ember_path(ini: &Ini, key: &str) -> Option<PathBuf> {
-    ini.get("ember", key)
-        .filter(|e| !e.value.trim().is_empty())
-        .map(|e| {
-            let p = PathBuf::from(e.value.trim());
-            if p.is_absolute() {
-                p
-            } else {
-                e.origin
-                    .file
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default()
-                    .join(p)
-            }
-        })
 }
 
 /// Reads `--config-file`s in order, then each `--config-dir`'s `*.conf` sorted by name.
@@ -455,203 +403,6 @@ fn resolve(
         backends,
         volume_name_template,
         ember,
-    })
-}
-
-fn resolve_backend(
-    ini: &Ini,
-    name: &str,
-    default_host: &str,
-    anchor: Option<PathBuf>,
-    problems: &mut Vec<Problem>,
-) -> Option<BackendConfig> {
-    if !ini.has_section(name) {
-        problems.push(Problem::warning(anchor, None, format!(
-            "backend {name:?} is in enabled_backends but has no [{name}] section: it gets [backend_defaults] and built-in defaults"
-        )));
-    }
-    let get = |key: &str| {
-        ini.get(name, key)
-            .or_else(|| ini.get("backend_defaults", key))
-    };
-    let mut ok = true;
-    let mut fail = |p: Problem| {
-        problems.push(p);
-        ok = false;
-    };
-    let volume_driver = get("volume_driver")
-        .map(|e| e.value.clone())
-        .unwrap_or_else(|| LVM_DRIVERS[0].into());
-    let managed = LVM_DRIVERS.contains(&volume_driver.as_str());
-    let volume_group = get("volume_group")
-        .map(|e| e.value.clone())
-        .unwrap_or_else(|| "cinder-volumes".into());
-    if managed && let Err(e) = VgName::new(&volume_group) {
-        let entry = get("volume_group");
-        let (f, l) = entry.map(|e| at(&e.origin)).unwrap_or((None, None));
-        fail(Problem::error(
-            f,
-            l,
-            format!("backend {name:?}: volume_group: {e}"),
-        ));
-    }
-    let lvm_type = match get("lvm_type") {
-        None => LvmType::Auto,
-        Some(e) => match e.value.as_str() {
-            "default" => LvmType::Default,
-            "thin" => LvmType::Thin,
-            "auto" => LvmType::Auto,
-            v => {
-                fail(err_at(
-                    e,
-                    format!("lvm_type = {v:?}: must be one of default, thin, auto"),
-                ));
-                LvmType::Auto
-            }
-        },
-    };
-    let ratio = match get("max_over_subscription_ratio") {
-        None => Ratio::Fixed(20.0),
-        Some(e) if e.value.trim() == "auto" => Ratio::Auto,
-        Some(e) => match e.value.trim().parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 1.0 => Ratio::Fixed(v),
-            Ok(_) => {
-                fail(err_at(
-                    e,
-                    format!(
-                        "max_over_subscription_ratio = {:?}: must be a number of at least 1.0, or auto",
-                        e.value
-                    ),
-                ));
-                Ratio::Fixed(20.0)
-            }
-            Err(_) => {
-                fail(err_at(
-                    e,
-                    format!(
-                        "max_over_subscription_ratio = {:?}: expected a number or auto",
-                        e.value
-                    ),
-                ));
-                Ratio::Fixed(20.0)
-            }
-        },
-    };
-    // an empty integer counts as unset: fall through to [backend_defaults], then the default
-    let reserved_entry = [name, "backend_defaults"]
-        .iter()
-        .filter_map(|s| ini.get(s, "reserved_percentage"))
-        .find(|e| !e.value.trim().is_empty());
-    let reserved = match reserved_entry.map(|e| parse_int(e, "reserved_percentage", 0, 100)) {
-        Some(Ok(Some(v))) => v as u8,
-        Some(Err(p)) => {
-            fail(p);
-            0
-        }
-        _ => 0,
-    };
-    let lvm_conf_file = match get("lvm_conf_file") {
-        None => Some(PathBuf::from("/etc/cinder/lvm.conf")),
-        Some(e) if e.value.trim().eq_ignore_ascii_case("none") || e.value.trim().is_empty() => None,
-        Some(e) => Some(PathBuf::from(e.value.trim())),
-    };
-    let suppress =
-        match get("lvm_suppress_fd_warnings").map(|e| parse_bool(e, "lvm_suppress_fd_warnings")) {
-            Some(Ok(v)) => v,
-            Some(Err(p)) => {
-                fail(p);
-                false
-            }
-            None => false,
-        };
-    let volume_backend_name = get("volume_backend_name")
-        .map(|e| e.value.clone())
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "LVM".into());
-    // cinder/cmd/volume.py: backend_host comes from the backend's own section only
-    let host_part = ini
-        .get(name, "backend_host")
-        .map(|e| e.value.clone())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| default_host.to_string());
-    ok.then(|| BackendConfig {
-        name: name.to_string(),
-        managed,
-        volume_driver,
-        volume_backend_name,
-        volume_group,
-        lvm_type,
-        max_over_subscription_ratio: ratio,
-        reserved_percentage: reserved,
-        lvm_conf_file,
-        lvm_suppress_fd_warnings: suppress,
-        host: format!("{host_part}@{name}"),
-    })
-}
-
-fn resolve_ember(ini: &Ini, anchor: &Path, problems: &mut Vec<Problem>) -> Option<EmberSettings> {
-    let dir_of = |p: &Path| p.parent().map(Path::to_path_buf).unwrap_or_default();
-    let desired_state = ember_path(ini, "desired_state")
-        .unwrap_or_else(|| dir_of(anchor).join(DEFAULT_DESIRED_STATE_NAME));
-    let mut ok = true;
-    let mut int = |key: &str, default: i64, min: i64, max: i64| match ini
-        .get("ember", key)
-        .map(|e| parse_int(e, key, min, max))
-    {
-        Some(Ok(Some(v))) => v,
-        Some(Err(p)) => {
-            problems.push(p);
-            ok = false;
-            default
-        }
-        _ => default,
-    };
-    let max_deletions = int("max_deletions_per_pass", 5, 0, 1_000_000) as u32;
-    let prune_grace = int("prune_grace", 600, 0, 365 * 86_400) as u64;
-    let read_timeout = int("lvm_read_timeout", 120, 1, 86_400) as u64;
-    let write_warn = int("lvm_write_warn_after", 300, 1, 86_400) as u64;
-    let resync = int("resync_interval", 60, 1, 86_400) as u64;
-    let stop_timeout = int("stop_timeout", 60, 1, 3_600) as u64;
-    if prune_grace == 0
-        && let Some(e) = ini.get("ember", "prune_grace")
-    {
-        problems.push(Problem::warning(
-            Some(e.origin.file.clone()),
-            Some(e.origin.line),
-            "prune_grace = 0: with prune: true, a volume missing from the desired state is deleted by the first pass that reads it, also when the file was only half written or a name mistyped; the default (600) marks it first and deletes it only if it is still missing 10 minutes later",
-        ));
-    }
-    let lvm_shell = match ini
-        .get("ember", "lvm_shell")
-        .map(|e| parse_bool(e, "lvm_shell"))
-    {
-        Some(Ok(v)) => v,
-        Some(Err(p)) => {
-            problems.push(p);
-            ok = false;
-            true
-        }
-        None => true,
-    };
-    let path_opt = |key: &str| ember_path(ini, key);
-    let run_dir = path_opt("run_dir").unwrap_or_else(|| PathBuf::from("/run/ember"));
-    let control_socket = path_opt("control_socket").unwrap_or_else(|| run_dir.join("control.sock"));
-    let control_group = ini
-        .get("ember", "control_group")
-        .map(|e| e.value.trim().to_string())
-        .filter(|g| !g.is_empty());
-    ok.then(|| EmberSettings {
-        desired_state,
-        max_deletions_per_pass: max_deletions,
-        prune_grace: Duration::from_secs(prune_grace),
-        lvm_read_timeout: Duration::from_secs(read_timeout),
-        lvm_write_warn_after: Duration::from_secs(write_warn),
-        lvm_shell,
-        run_dir,
-        control_socket,
-        control_group,
-        resync_interval: Duration::from_secs(resync),
-        stop_timeout: Duration::from_secs(stop_timeout),
     })
 }
 

@@ -56,3 +56,35 @@ pub fn encode<T: Serialize>(msg: &T) -> String {
     s.push('\n');
     s
 }
+
+/// The supervisor's end of the socketpair, named by `EMBER_IPC_FD`: checked to be a socket
+/// (borrowed, fstat) before this process takes ownership of the descriptor.
+pub fn ipc_stream() -> Result<tokio::net::UnixStream, String> {
+    use std::os::fd::{BorrowedFd, FromRawFd};
+    let fd: i32 = std::env::var(IPC_FD_ENV)
+        .map_err(|_| {
+            format!(
+                "{IPC_FD_ENV} is not set: `ember worker` is started by `ember daemon`, not by hand"
+            )
+        })?
+        .parse()
+        .map_err(|_| format!("{IPC_FD_ENV} is not a file descriptor"))?;
+    if fd < 3 {
+        return Err(format!(
+            "{IPC_FD_ENV}={fd} is not a socket the supervisor passed"
+        ));
+    }
+    // SAFETY: borrowed only for the fstat; fstat on a descriptor that is not open fails cleanly.
+    let st = nix::sys::stat::fstat(unsafe { BorrowedFd::borrow_raw(fd) })
+        .map_err(|e| format!("{IPC_FD_ENV}={fd}: {e}"))?;
+    if nix::sys::stat::SFlag::from_bits_truncate(st.st_mode) & nix::sys::stat::SFlag::S_IFMT
+        != nix::sys::stat::SFlag::S_IFSOCK
+    {
+        return Err(format!("{IPC_FD_ENV}={fd} is not a socket"));
+    }
+    // SAFETY: the supervisor passed this socket to us for this purpose (checked above), and
+    // nothing else in this process uses it.
+    let std = unsafe { std::os::unix::net::UnixStream::from_raw_fd(fd) };
+    std.set_nonblocking(true).map_err(|e| e.to_string())?;
+    tokio::net::UnixStream::from_std(std).map_err(|e| e.to_string())
+}

@@ -2,9 +2,11 @@
 
 mod backoff;
 pub mod control;
+mod instance;
 pub mod ipc;
 mod reload;
 mod spawn;
 pub mod supervisor;
 pub mod systemd;
+mod watch;
 pub mod worker;

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::control::{self, Access, Call, Request, Response};
+use super::instance::single_instance;
 use super::ipc::{ToSupervisor, ToWorker};
 use super::spawn::{Event, Kill, Spawned, start_process, worker_args};
 use super::{backoff, reload, systemd};
@@ -75,33 +76,6 @@ pub fn run(g: &Global) -> i32 {
         }
     };
     rt.block_on(supervise(g))
-}
-
-/// Holds `run_dir/ember.lock` for the daemon's lifetime: one daemon per host.
-fn single_instance(cfg: &Config) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
-    use std::io::Write;
-    let dir = &cfg.ember.run_dir;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let path = dir.join("ember.lock");
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut lock = nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusiveNonblock)
-        .map_err(|(_, _)| {
-            let holder = std::fs::read_to_string(&path).unwrap_or_default();
-            format!(
-                "another ember daemon is running (pid {}; lock {})",
-                holder.trim(),
-                path.display()
-            )
-        })?;
-    let _ = lock.set_len(0);
-    let _ = write!(lock, "{}", std::process::id());
-    Ok(lock)
 }
 
 async fn supervise(g: &Global) -> i32 {
@@ -285,78 +259,80 @@ impl Supervisor<'_> {
 
     fn handle(&mut self, ev: Event) {
         match ev {
-            Event::Msg(name, generation, msg) => {
-                let Some(w) = self.workers.get_mut(&name) else {
-                    return;
-                };
-                if w.generation != generation {
-                    return;
+            Event::Msg(name, generation, msg) => self.message(name, generation, msg),
+            Event::Exited(name, generation, how) => self.exited(name, generation, how),
+        }
+    }
+
+    fn message(&mut self, name: String, generation: u64, msg: ToSupervisor) {
+        let Some(w) = self.workers.get_mut(&name) else {
+            return;
+        };
+        if w.generation != generation {
+            return;
+        }
+        w.last_heartbeat = Instant::now();
+        match msg {
+            ToSupervisor::Started { pid } => w.status.pid = Some(pid),
+            ToSupervisor::Heartbeat { busy } => {
+                w.status.busy = busy;
+                w.stuck_reported = false;
+            }
+            ToSupervisor::DesiredState { problems } => w.status.desired_state_problems = problems,
+            ToSupervisor::Pass { summary, capacity } => {
+                w.status.state = summary.state();
+                w.status.last_pass = Some(*summary);
+                if let Some(c) = capacity {
+                    w.status.capacity = Some(*c);
                 }
-                w.last_heartbeat = Instant::now();
-                match msg {
-                    ToSupervisor::Started { pid } => w.status.pid = Some(pid),
-                    ToSupervisor::Heartbeat { busy } => {
-                        w.status.busy = busy;
-                        w.stuck_reported = false;
-                    }
-                    ToSupervisor::DesiredState { problems } => {
-                        w.status.desired_state_problems = problems
-                    }
-                    ToSupervisor::Pass { summary, capacity } => {
-                        w.status.state = summary.state();
-                        w.status.last_pass = Some(*summary);
-                        if let Some(c) = capacity {
-                            w.status.capacity = Some(*c);
-                        }
-                        if let Some(a) = self.awaiting.as_mut() {
-                            a.remove(&name);
-                        }
-                    }
+                if let Some(a) = self.awaiting.as_mut() {
+                    a.remove(&name);
                 }
             }
-            Event::Exited(name, generation, how) => {
-                let Some(w) = self.workers.get_mut(&name) else {
-                    return;
-                };
-                if w.generation != generation {
-                    return;
+        }
+    }
+
+    fn exited(&mut self, name: String, generation: u64, how: String) {
+        let Some(w) = self.workers.get_mut(&name) else {
+            return;
+        };
+        if w.generation != generation {
+            return;
+        }
+        w.tx = None;
+        w.kill = None;
+        w.status.pid = None;
+        w.status.busy = None;
+        match std::mem::replace(&mut w.fate, Fate::Restart) {
+            Fate::Remove => {
+                if self.shutting_down {
+                    tracing::info!(backend = %name, "worker stopped ({how})");
+                } else {
+                    tracing::info!(backend = %name, "worker stopped ({how}); backend removed, its volumes stay");
                 }
-                w.tx = None;
-                w.kill = None;
-                w.status.pid = None;
-                w.status.busy = None;
-                match std::mem::replace(&mut w.fate, Fate::Restart) {
-                    Fate::Remove => {
-                        if self.shutting_down {
-                            tracing::info!(backend = %name, "worker stopped ({how})");
-                        } else {
-                            tracing::info!(backend = %name, "worker stopped ({how}); backend removed, its volumes stay");
-                        }
-                        self.workers.remove(&name);
-                        if let Some(a) = self.awaiting.as_mut() {
-                            a.remove(&name);
-                        }
-                    }
-                    Fate::Respawn(cfg) => {
-                        tracing::info!(backend = %name, "worker stopped ({how}); starting it with the new options");
-                        w.status.volume_group = cfg.volume_group.clone();
-                        w.cfg = cfg;
-                        self.spawn(&name);
-                    }
-                    Fate::Restart if self.shutting_down => {}
-                    Fate::Restart => {
-                        w.failures = backoff::failures_after(w.failures, w.started_at.elapsed());
-                        let delay = backoff::restart_delay(w.failures);
-                        w.status.restarts += 1;
-                        w.status.state = WorkerState::Restarting;
-                        w.restart_at = Some(Instant::now() + delay);
-                        tracing::error!(backend = %name, restarts = w.status.restarts,
-                            "worker exited unexpectedly ({how}); restarting in {} s", delay.as_secs());
-                        // a worker that dies before its first pass must not hold READY=1 back
-                        if let Some(a) = self.awaiting.as_mut() {
-                            a.remove(&name);
-                        }
-                    }
+                self.workers.remove(&name);
+                if let Some(a) = self.awaiting.as_mut() {
+                    a.remove(&name);
+                }
+            }
+            Fate::Respawn(cfg) => {
+                tracing::info!(backend = %name, "worker stopped ({how}); starting it with the new options");
+                w.status.volume_group = cfg.volume_group.clone();
+                w.cfg = cfg;
+                self.spawn(&name);
+            }
+            Fate::Restart if self.shutting_down => {}
+            Fate::Restart => {
+                w.failures = backoff::failures_after(w.failures, w.started_at.elapsed());
+                let delay = backoff::restart_delay(w.failures);
+                w.status.restarts += 1;
+                w.status.state = WorkerState::Restarting;
+                w.restart_at = Some(Instant::now() + delay);
+                tracing::error!(backend = %name, restarts = w.status.restarts,
+                    "worker exited unexpectedly ({how}); restarting in {} s", delay.as_secs());
+                // a worker that dies before its first pass must not hold READY=1 back
+                if let Some(a) = self.awaiting.as_mut() {
+                    a.remove(&name);
                 }
             }
         }

@@ -6,7 +6,7 @@
 //! `resync_interval`. Passes never overlap: triggers during a pass coalesce into one more pass.
 //! A desired state that does not parse or validate changes nothing: the last good one stays.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -15,7 +15,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use super::ipc::{self, IPC_FD_ENV, ToSupervisor, ToWorker};
+use super::ipc::{self, ToSupervisor, ToWorker, ipc_stream};
+use super::watch::DesiredWatch;
 use crate::cli::{EXIT_ERROR, EXIT_OK, Global};
 use crate::config::{BackendConfig, Config};
 use crate::desired::{self, BackendDesired, Digest};
@@ -83,38 +84,6 @@ pub fn run(g: &Global, name: &str) -> i32 {
         }
     };
     rt.block_on(main_loop(g, name))
-}
-
-/// The supervisor's end of the socketpair, named by `EMBER_IPC_FD`: checked to be a socket
-/// (borrowed, fstat) before this process takes ownership of the descriptor.
-fn ipc_stream() -> Result<tokio::net::UnixStream, String> {
-    use std::os::fd::{BorrowedFd, FromRawFd};
-    let fd: i32 = std::env::var(IPC_FD_ENV)
-        .map_err(|_| {
-            format!(
-                "{IPC_FD_ENV} is not set: `ember worker` is started by `ember daemon`, not by hand"
-            )
-        })?
-        .parse()
-        .map_err(|_| format!("{IPC_FD_ENV} is not a file descriptor"))?;
-    if fd < 3 {
-        return Err(format!(
-            "{IPC_FD_ENV}={fd} is not a socket the supervisor passed"
-        ));
-    }
-    // SAFETY: borrowed only for the fstat; fstat on a descriptor that is not open fails cleanly.
-    let st = nix::sys::stat::fstat(unsafe { BorrowedFd::borrow_raw(fd) })
-        .map_err(|e| format!("{IPC_FD_ENV}={fd}: {e}"))?;
-    if nix::sys::stat::SFlag::from_bits_truncate(st.st_mode) & nix::sys::stat::SFlag::S_IFMT
-        != nix::sys::stat::SFlag::S_IFSOCK
-    {
-        return Err(format!("{IPC_FD_ENV}={fd} is not a socket"));
-    }
-    // SAFETY: the supervisor passed this socket to us for this purpose (checked above), and
-    // nothing else in this process uses it.
-    let std = unsafe { std::os::unix::net::UnixStream::from_raw_fd(fd) };
-    std.set_nonblocking(true).map_err(|e| e.to_string())?;
-    tokio::net::UnixStream::from_std(std).map_err(|e| e.to_string())
 }
 
 /// Reads the desired state; `Err` keeps the previous one in force. A file modified within the
@@ -506,81 +475,4 @@ fn log_pass(name: &str, s: &PassSummary) {
         "pass ({}): {} done, {} failed, {} refused, {} pending; {}, {} ms",
         s.trigger, s.done.len(), s.failed.len(), s.refused.len(), s.pending,
         crate::status::lvm_cost(s.lvm_calls, s.lvm_commands), s.duration_ms);
-}
-
-/// Watches the desired-state file: the directory it is named in (renames, `..data` symlink
-/// swaps) and, when it is a symlink, the directory of its target (in-place edits there). The
-/// target is re-resolved after every change, since a swap moves it.
-struct DesiredWatch {
-    watcher: notify::RecommendedWatcher,
-    path: PathBuf,
-    dirs: Vec<PathBuf>,
-    names: Arc<std::sync::Mutex<Vec<std::ffi::OsString>>>,
-}
-
-impl DesiredWatch {
-    fn new(path: &Path, tx: mpsc::UnboundedSender<()>) -> Option<DesiredWatch> {
-        let names: Arc<std::sync::Mutex<Vec<std::ffi::OsString>>> = Arc::default();
-        let seen = names.clone();
-        let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            let Ok(ev) = res else { return };
-            let Ok(names) = seen.lock() else { return };
-            if ev
-                .paths
-                .iter()
-                .any(|p| p.file_name().is_some_and(|n| names.iter().any(|x| x == n)))
-            {
-                let _ = tx.send(());
-            }
-        })
-        .map_err(|e| {
-            tracing::warn!(
-                "cannot watch {}: {e}; relying on the periodic resync",
-                path.display()
-            )
-        })
-        .ok()?;
-        let mut w = DesiredWatch {
-            watcher,
-            path: path.to_path_buf(),
-            dirs: vec![],
-            names,
-        };
-        w.refresh();
-        Some(w)
-    }
-
-    fn refresh(&mut self) {
-        use notify::Watcher;
-        let parent = |p: &Path| {
-            p.parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-                .to_path_buf()
-        };
-        let mut dirs = vec![parent(&self.path)];
-        let mut names = vec![std::ffi::OsString::from("..data")];
-        names.extend(self.path.file_name().map(|n| n.to_os_string()));
-        if let Ok(target) = std::fs::canonicalize(&self.path) {
-            if !dirs.contains(&parent(&target)) {
-                dirs.push(parent(&target));
-            }
-            names.extend(target.file_name().map(|n| n.to_os_string()));
-        }
-        if let Ok(mut n) = self.names.lock() {
-            *n = names;
-        }
-        for old in self.dirs.iter().filter(|d| !dirs.contains(d)) {
-            let _ = self.watcher.unwatch(old);
-        }
-        for new in dirs.iter().filter(|d| !self.dirs.contains(d)) {
-            if let Err(e) = self.watcher.watch(new, notify::RecursiveMode::NonRecursive) {
-                tracing::warn!(
-                    "cannot watch {}: {e}; relying on the periodic resync",
-                    new.display()
-                );
-            }
-        }
-        self.dirs = dirs;
-    }
 }

@@ -45,7 +45,7 @@ impl Outcome {
 pub struct Options {
     /// Create thin volumes inactive and activate them together at the end of the pass, a
     /// chunk of volumes per `lvchange` (measured: half the time of one `lvcreate` each; see
-    /// README "Benchmarks"). Only where the pool zeroes new blocks: a thin volume created
+    /// docs/benchmarks.md). Only where the pool zeroes new blocks: a thin volume created
     /// inactive is not wiped by lvcreate, and only such a pool guarantees it reads as zeroes.
     pub create_inactive: bool,
 }

@@ -16,13 +16,15 @@
 //! (1 − reserved%); extent rounding never causes a plan.
 
 mod capacity;
+mod classify;
+mod pool;
 mod prune;
 
 use serde::Serialize;
 
 use crate::config::{BackendConfig, EmberSettings, Ratio};
-use crate::desired::{BackendDesired, VolumeState};
-use crate::lvm::{LvInfo, LvKind, Observed, Owner};
+use crate::desired::BackendDesired;
+use crate::lvm::{LvInfo, Observed, Owner};
 use crate::names::{LvName, Tag};
 use crate::size::Bytes;
 
@@ -296,15 +298,6 @@ pub(crate) fn whose(cfg: &BackendConfig, lv: &LvInfo) -> Whose {
     }
 }
 
-/// What the declared volumes need, found by comparing them with what exists.
-#[derive(Default)]
-struct Classified {
-    creates: Vec<(LvName, u64)>,
-    extends: Vec<(LvName, u64, u64)>,
-    absent: Vec<(LvName, u64)>,
-    activates: Vec<(LvName, u64)>,
-}
-
 /// Plans one backend. `observed` is the backend's volume group as LVM reports it now.
 pub fn plan(
     cfg: &BackendConfig,
@@ -317,7 +310,7 @@ pub fn plan(
     let by_name: std::collections::HashMap<&str, &LvInfo> =
         observed.lvs.iter().map(|l| (l.name.as_str(), l)).collect();
     let pool_name = LvName::new(&cfg.pool_name()).ok();
-    let c = classify(
+    let c = classify::classify(
         cfg,
         desired,
         observed.vg.extent_size.max(1),
@@ -336,7 +329,7 @@ pub fn plan(
     );
     let mut vg_free = observed.vg.free + freed.linear;
     let pool_size = if cfg.lvm_type.is_thin() {
-        plan_pool(
+        pool::plan_pool(
             cfg,
             desired,
             observed,
@@ -415,202 +408,6 @@ fn hold_everything(plan: &mut Plan, pool: &LvInfo) {
         .all(|r| r.kind != RefusalKind::PoolNeedsRepair)
     {
         plan.refuse(&pool.name, RefusalKind::PoolNeedsRepair, why);
-    }
-}
-
-/// Phase 1: each declared volume against the LV of that name, if any.
-fn classify(
-    cfg: &BackendConfig,
-    desired: &BackendDesired,
-    extent: u64,
-    lv: &std::collections::HashMap<&str, &LvInfo>,
-    plan: &mut Plan,
-) -> Classified {
-    let mut c = Classified::default();
-    let thin = cfg.lvm_type.is_thin();
-    for (name, spec) in desired.volumes.iter() {
-        let existing = lv.get(name.as_str()).copied();
-        let who = existing.map(|l| whose(cfg, l));
-        let n = name.as_str();
-        match (existing, &who) {
-            (None, _) => {}
-            (Some(_), Some(Whose::Foreign)) => {
-                let what = if spec.state == VolumeState::Absent {
-                    "declared absent, but the LV exists without ember's tag"
-                } else {
-                    "an LV with this name exists without ember's tag"
-                };
-                plan.refuse(
-                    n,
-                    RefusalKind::Foreign,
-                    format!(
-                        "{what} ({}): ember leaves it alone",
-                        crate::names::OWNERSHIP_TAG
-                    ),
-                );
-                continue;
-            }
-            (Some(_), Some(Whose::Other(b))) => {
-                plan.refuse(n, RefusalKind::OtherBackend, format!(
-                    "owned by backend {b} (its tag {}): not this backend's; ember leaves it alone", Tag::backend(b)));
-                continue;
-            }
-            (Some(l), _)
-                if spec.state == VolumeState::Absent
-                    && !matches!(l.kind, LvKind::Thin | LvKind::Linear) =>
-            {
-                plan.refuse(
-                    n,
-                    RefusalKind::WrongKind,
-                    format!(
-                        "declared absent, but the LV is a {:?}, not a volume",
-                        l.kind
-                    ),
-                );
-                continue;
-            }
-            _ => {}
-        }
-        match (spec.state, existing) {
-            (VolumeState::Absent, None) => {}
-            (VolumeState::Absent, Some(l)) => c.absent.push((name.clone(), l.size)),
-            (VolumeState::Present, _) => {
-                let Some(size) = spec.size else { continue };
-                let want = size.round_up(extent).0;
-                match existing {
-                    None => c.creates.push((name.clone(), want)),
-                    Some(l) if !expected_kind(cfg, l) => plan.refuse(n, RefusalKind::WrongKind, format!(
-                        "exists as a {:?} LV{}, but this backend makes {} volumes: ember will not convert it",
-                        l.kind, l.pool.as_ref().map(|p| format!(" in pool {p}")).unwrap_or_default(),
-                        if thin { "thin" } else { "thick" })),
-                    Some(l) => {
-                        if !l.active {
-                            c.activates.push((name.clone(), l.size));
-                        }
-                        if l.size > want {
-                            plan.refuse(n, RefusalKind::Shrink, format!(
-                                "is {}, the desired state says {}: ember never shrinks", Bytes(l.size), Bytes(want)));
-                        } else if l.size < want {
-                            c.extends.push((name.clone(), l.size, want));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    c
-}
-
-/// Phase 3: the thin pool. Returns its data size after this plan, when it is usable.
-fn plan_pool(
-    cfg: &BackendConfig,
-    desired: &BackendDesired,
-    observed: &Observed,
-    lv: &std::collections::HashMap<&str, &LvInfo>,
-    pool_name: Option<&LvName>,
-    vg_free: &mut u64,
-    plan: &mut Plan,
-) -> Option<u64> {
-    let vg = &observed.vg;
-    let extent = vg.extent_size.max(1);
-    let Some(name) = pool_name else {
-        plan.refuse(
-            &cfg.pool_name(),
-            RefusalKind::PoolUnavailable,
-            "the pool name derived from the volume group is not a valid LV name".into(),
-        );
-        return None;
-    };
-    match lv.get(name.as_str()).copied() {
-        Some(l) if l.kind != LvKind::ThinPool => {
-            plan.refuse(
-                &l.name,
-                RefusalKind::WrongKind,
-                format!(
-                    "an LV named {} exists but is not a thin pool; ember will not use or change it",
-                    l.name
-                ),
-            );
-            None
-        }
-        Some(l) => {
-            let Some(spec) = &desired.thin_pool else {
-                return Some(l.size);
-            };
-            let target = spec.size.resolve(vg.size, extent).0;
-            if target < l.size {
-                plan.refuse(
-                    name.as_str(),
-                    RefusalKind::Shrink,
-                    format!(
-                        "the pool is {}, the desired state says {} ({}): ember never shrinks",
-                        Bytes(l.size),
-                        Bytes(target),
-                        spec.size
-                    ),
-                );
-                return Some(l.size);
-            }
-            if target == l.size {
-                return Some(l.size);
-            }
-            let grow = target - l.size
-                + pool_overhead(target, extent).saturating_sub(pool_overhead(l.size, extent));
-            if grow > *vg_free {
-                plan.refuse(
-                    name.as_str(),
-                    RefusalKind::InsufficientSpace,
-                    format!(
-                        "growing the pool to {} needs {} free in the volume group, which has {}",
-                        Bytes(target),
-                        Bytes(grow),
-                        Bytes(*vg_free)
-                    ),
-                );
-                return Some(l.size);
-            }
-            *vg_free -= grow;
-            plan.actions.push(Action::ExtendPool {
-                pool: name.clone(),
-                from: Bytes(l.size),
-                to: Bytes(target),
-            });
-            Some(target)
-        }
-        None => {
-            let wants_volumes = desired
-                .volumes
-                .iter()
-                .any(|(_, v)| v.state == VolumeState::Present);
-            if !wants_volumes && desired.thin_pool.is_none() {
-                return None;
-            }
-            let size = match &desired.thin_pool {
-                Some(spec) => spec.size.resolve(vg.size, extent),
-                None => Bytes((vg.free as f64 * DEFAULT_POOL_FRACTION) as u64).round_down(extent),
-            };
-            let need = size.0 + pool_overhead(size.0, extent);
-            if size.0 == 0 || need > *vg_free {
-                plan.refuse(name.as_str(), RefusalKind::InsufficientSpace, format!(
-                    "creating the pool with {} needs {} free in the volume group (with its metadata), which has {}",
-                    size, Bytes(need), Bytes(*vg_free)));
-                return None;
-            }
-            *vg_free -= need;
-            plan.actions.push(Action::CreatePool {
-                pool: name.clone(),
-                size,
-            });
-            Some(size.0)
-        }
-    }
-}
-
-fn expected_kind(cfg: &BackendConfig, lv: &LvInfo) -> bool {
-    if cfg.lvm_type.is_thin() {
-        lv.kind == LvKind::Thin && lv.pool.as_deref() == Some(cfg.pool_name().as_str())
-    } else {
-        lv.kind == LvKind::Linear
     }
 }
 

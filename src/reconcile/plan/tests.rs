@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::LvmType;
-use crate::lvm::VgInfo;
+use crate::lvm::{LvKind, VgInfo};
 use crate::names::{OWNERSHIP_TAG, Tag};
 
 const G: u64 = 1 << 30;

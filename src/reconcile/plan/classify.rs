@@ -1,0 +1,110 @@
+//! Phase 1: each declared volume against the LV of that name, if any.
+
+use std::collections::HashMap;
+
+use super::{Plan, RefusalKind, Whose, whose};
+use crate::config::BackendConfig;
+use crate::desired::{BackendDesired, VolumeState};
+use crate::lvm::{LvInfo, LvKind};
+use crate::names::{LvName, Tag};
+use crate::size::Bytes;
+
+/// What the declared volumes need, found by comparing them with what exists.
+#[derive(Default)]
+pub(super) struct Classified {
+    pub creates: Vec<(LvName, u64)>,
+    pub extends: Vec<(LvName, u64, u64)>,
+    pub absent: Vec<(LvName, u64)>,
+    pub activates: Vec<(LvName, u64)>,
+}
+
+/// Phase 1: each declared volume against the LV of that name, if any.
+pub(super) fn classify(
+    cfg: &BackendConfig,
+    desired: &BackendDesired,
+    extent: u64,
+    lv: &HashMap<&str, &LvInfo>,
+    plan: &mut Plan,
+) -> Classified {
+    let mut c = Classified::default();
+    let thin = cfg.lvm_type.is_thin();
+    for (name, spec) in desired.volumes.iter() {
+        let existing = lv.get(name.as_str()).copied();
+        let who = existing.map(|l| whose(cfg, l));
+        let n = name.as_str();
+        match (existing, &who) {
+            (None, _) => {}
+            (Some(_), Some(Whose::Foreign)) => {
+                let what = if spec.state == VolumeState::Absent {
+                    "declared absent, but the LV exists without ember's tag"
+                } else {
+                    "an LV with this name exists without ember's tag"
+                };
+                plan.refuse(
+                    n,
+                    RefusalKind::Foreign,
+                    format!(
+                        "{what} ({}): ember leaves it alone",
+                        crate::names::OWNERSHIP_TAG
+                    ),
+                );
+                continue;
+            }
+            (Some(_), Some(Whose::Other(b))) => {
+                plan.refuse(n, RefusalKind::OtherBackend, format!(
+                    "owned by backend {b} (its tag {}): not this backend's; ember leaves it alone", Tag::backend(b)));
+                continue;
+            }
+            (Some(l), _)
+                if spec.state == VolumeState::Absent
+                    && !matches!(l.kind, LvKind::Thin | LvKind::Linear) =>
+            {
+                plan.refuse(
+                    n,
+                    RefusalKind::WrongKind,
+                    format!(
+                        "declared absent, but the LV is a {:?}, not a volume",
+                        l.kind
+                    ),
+                );
+                continue;
+            }
+            _ => {}
+        }
+        match (spec.state, existing) {
+            (VolumeState::Absent, None) => {}
+            (VolumeState::Absent, Some(l)) => c.absent.push((name.clone(), l.size)),
+            (VolumeState::Present, _) => {
+                let Some(size) = spec.size else { continue };
+                let want = size.round_up(extent).0;
+                match existing {
+                    None => c.creates.push((name.clone(), want)),
+                    Some(l) if !expected_kind(cfg, l) => plan.refuse(n, RefusalKind::WrongKind, format!(
+                        "exists as a {:?} LV{}, but this backend makes {} volumes: ember will not convert it",
+                        l.kind, l.pool.as_ref().map(|p| format!(" in pool {p}")).unwrap_or_default(),
+                        if thin { "thin" } else { "thick" })),
+                    Some(l) => {
+                        if !l.active {
+                            c.activates.push((name.clone(), l.size));
+                        }
+                        if l.size > want {
+                            plan.refuse(n, RefusalKind::Shrink, format!(
+                                "is {}, the desired state says {}: ember never shrinks", Bytes(l.size), Bytes(want)));
+                        } else if l.size < want {
+                            c.extends.push((name.clone(), l.size, want));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    c
+}
+
+fn expected_kind(cfg: &BackendConfig, lv: &LvInfo) -> bool {
+    if cfg.lvm_type.is_thin() {
+        lv.kind == LvKind::Thin && lv.pool.as_deref() == Some(cfg.pool_name().as_str())
+    } else {
+        lv.kind == LvKind::Linear
+    }
+}

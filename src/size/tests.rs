@@ -1,0 +1,67 @@
+use super::*;
+
+#[test]
+fn parses_binary_units() {
+    assert_eq!(Bytes::parse("512M"), Ok(Bytes(512 << 20)));
+    assert_eq!(Bytes::parse("10G"), Ok(Bytes(10 << 30)));
+    assert_eq!(Bytes::parse("10g"), Ok(Bytes(10 << 30)));
+    assert_eq!(Bytes::parse("10GiB"), Ok(Bytes(10 << 30)));
+    assert_eq!(Bytes::parse("1T"), Ok(Bytes(1 << 40)));
+    assert_eq!(Bytes::parse("4096"), Ok(Bytes(4096)));
+    assert_eq!(Bytes::parse("1.5G"), Ok(Bytes(3 << 29)));
+    assert_eq!(Bytes::parse("0.5k"), Ok(Bytes(512)));
+}
+
+#[test]
+fn rejects_garbage_zero_and_overflow() {
+    for bad in [
+        "", "G", "10X", "10 GB B", "-1G", "1..5G", "1e9", "ten", "10GiBs",
+    ] {
+        assert!(
+            matches!(Bytes::parse(bad), Err(SizeError::Syntax(_))),
+            "{bad:?}"
+        );
+    }
+    assert!(matches!(Bytes::parse("0"), Err(SizeError::Zero(_))));
+    assert!(matches!(Bytes::parse("16E"), Err(SizeError::Overflow(_))));
+    assert!(matches!(
+        Bytes::parse("99999999999999999999999999999"),
+        Err(SizeError::Overflow(_))
+    ));
+    assert!(matches!(
+        Bytes::parse("18446744073709551616"),
+        Err(SizeError::Overflow(_))
+    ));
+}
+
+#[test]
+fn percentages_only_in_range() {
+    assert_eq!(SizeSpec::parse("90%"), Ok(SizeSpec::Percent(90.0)));
+    assert_eq!(SizeSpec::parse("100%"), Ok(SizeSpec::Percent(100.0)));
+    for bad in ["0%", "101%", "-5%", "%", "abc%", "1e2%"] {
+        assert!(SizeSpec::parse(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn extent_rounding_matches_lvm() {
+    let ext = 4 << 20;
+    assert_eq!(Bytes(1).round_up(ext), Bytes(ext));
+    assert_eq!(Bytes(ext).round_up(ext), Bytes(ext));
+    assert_eq!(Bytes(ext + 1).round_up(ext), Bytes(2 * ext));
+    // 90% of a 10 GiB VG with 4 MiB extents: 9216 MiB exactly
+    assert_eq!(
+        SizeSpec::Percent(90.0).resolve(10 << 30, ext),
+        Bytes(9216 << 20)
+    );
+    // 33% rounds down to whole extents
+    assert_eq!(SizeSpec::Percent(33.0).resolve(10 << 30, ext).0 % ext, 0);
+}
+
+#[test]
+fn displays_like_an_operator_reads() {
+    assert_eq!(Bytes(10 << 30).to_string(), "10.0 GiB");
+    assert_eq!(Bytes(512 << 20).to_string(), "512.0 MiB");
+    assert_eq!(Bytes(100).to_string(), "100 B");
+    assert_eq!(Bytes((10 << 30) + (4 << 20)).to_string(), "10.00 GiB");
+}
