@@ -45,7 +45,15 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("inputs", &["lvm", "config", "desired", "problem"][..]),
         (
             "status",
-            &["reconcile", "lvm", "config", "problem", "size"][..],
+            &[
+                "reconcile",
+                "lvm",
+                "config",
+                "desired",
+                "names",
+                "problem",
+                "size",
+            ][..],
         ),
         ("reconcile", CORE),
         ("lvm", &["names", "size"][..]),
