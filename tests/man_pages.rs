@@ -110,7 +110,11 @@ fn ember_8_matches_the_cli() {
 #[test]
 fn desired_state_5_names_every_option_ember_reads() {
     let page = std::fs::read_to_string(root().join("man/ember-desired-state.5")).unwrap();
-    let src = std::fs::read_to_string(root().join("src/config/mod.rs")).unwrap();
+    // the config module's files: cinder.conf and [ember] options
+    let src: String = ["mod.rs", "backend.rs", "ember.rs"]
+        .iter()
+        .map(|f| std::fs::read_to_string(root().join("src/config").join(f)).unwrap())
+        .collect();
     // every key the config module reads: get("key"), ini.get(SECTION, "key"), int("key", ...), path_opt("key")
     let mut keys = vec![];
     for pat in [
