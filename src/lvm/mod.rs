@@ -184,7 +184,11 @@ pub enum LvmError {
         source: std::io::Error,
     },
     #[error("`{command}` printed a report ember cannot read: {detail}")]
-    Report { command: String, detail: String },
+    Report {
+        command: String,
+        #[source]
+        detail: report::ReportError,
+    },
     #[error(
         "`{command}`: the lvm shell ended during the command ({detail}); whether it took effect is known only from the next read"
     )]

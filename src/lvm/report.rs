@@ -47,20 +47,43 @@ struct RawLv {
     metadata_percent: String,
 }
 
-fn num(field: &str, v: &str) -> Result<u64, String> {
-    v.trim()
-        .parse()
-        .map_err(|_| format!("{field} = {v:?} is not a number of bytes"))
+/// What is wrong with a report ember cannot read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("no volume group {0:?} in the report")]
+    NoVg(String),
+    #[error("{field} = {value:?} is not {what}")]
+    Field {
+        field: &'static str,
+        value: String,
+        what: &'static str,
+    },
+    #[error("vg_extent_size is 0")]
+    ZeroExtent,
+    #[error("LV {lv}: {detail}")]
+    Attr { lv: String, detail: String },
 }
 
-fn pct(field: &str, v: &str) -> Result<Option<f64>, String> {
+fn num(field: &'static str, v: &str) -> Result<u64, ReportError> {
+    v.trim().parse().map_err(|_| ReportError::Field {
+        field,
+        value: v.to_string(),
+        what: "a number of bytes",
+    })
+}
+
+fn pct(field: &'static str, v: &str) -> Result<Option<f64>, ReportError> {
     let v = v.trim();
     if v.is_empty() {
         return Ok(None);
     }
-    v.parse()
-        .map(Some)
-        .map_err(|_| format!("{field} = {v:?} is not a percentage"))
+    v.parse().map(Some).map_err(|_| ReportError::Field {
+        field,
+        value: v.to_string(),
+        what: "a percentage",
+    })
 }
 
 fn kind(attr: &LvAttr, layout: &str) -> LvKind {
@@ -73,18 +96,18 @@ fn kind(attr: &LvAttr, layout: &str) -> LvKind {
 }
 
 /// Parses the report of one volume group named `vg`.
-pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, String> {
-    let top: Top = serde_json::from_str(json).map_err(|e| format!("invalid JSON: {e}"))?;
+pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, ReportError> {
+    let top: Top = serde_json::from_str(json)?;
     let section = top
         .report
         .into_iter()
         .find(|s| s.vg.iter().any(|v| v.vg_name == vg))
-        .ok_or_else(|| format!("no volume group {vg:?} in the report"))?;
+        .ok_or_else(|| ReportError::NoVg(vg.to_string()))?;
     let raw = section
         .vg
         .into_iter()
         .find(|v| v.vg_name == vg)
-        .ok_or_else(|| format!("no volume group {vg:?}"))?;
+        .ok_or_else(|| ReportError::NoVg(vg.to_string()))?;
     let vg_info = VgInfo {
         size: num("vg_size", &raw.vg_size)?,
         free: num("vg_free", &raw.vg_free)?,
@@ -92,11 +115,14 @@ pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, String> {
         name: raw.vg_name,
     };
     if vg_info.extent_size == 0 {
-        return Err("vg_extent_size is 0".into());
+        return Err(ReportError::ZeroExtent);
     }
     let mut lvs = Vec::with_capacity(section.lv.len());
     for l in section.lv {
-        let attr = LvAttr::parse(&l.lv_attr).map_err(|e| format!("LV {}: {e}", l.lv_name))?;
+        let attr = LvAttr::parse(&l.lv_attr).map_err(|detail| ReportError::Attr {
+            lv: l.lv_name.clone(),
+            detail,
+        })?;
         lvs.push(LvInfo {
             kind: kind(&attr, &l.lv_layout),
             size: num("lv_size", &l.lv_size)?,

@@ -73,7 +73,7 @@ impl SimVg {
     }
 
     fn pool_overhead(&self, data: u64) -> u64 {
-        super::sizing::pool_overhead(data, self.extent_size)
+        2 * super::sizing::lvm_metadata(data, self.extent_size)
     }
 
     fn used(&self) -> u64 {

@@ -1,10 +1,51 @@
 //! Facts about how lvm2 sizes what it creates, shared by the planner and the simulator.
+//!
+//! lvm2 sizes a thin pool's metadata from its data alone: 64 bytes per chunk
+//! (`_estimate_metadata_size` in lib/metadata/thin_manip.c), 2 MiB at least, rounded up to
+//! extents, and puts a spare of the same size (`lvol0_pmspare`) beside it. Chunks are 64 KiB for
+//! the pools ember creates.
 
 use crate::size::Bytes;
 
-/// VG space a thin pool takes beyond its data: the metadata LV and its spare (lvm2 sizes
-/// metadata at roughly 64 bytes per 64 KiB chunk; this estimate is twice that, at least 2 MiB
-/// each, rounded to extents: it errs on the side of refusing early rather than failing midway).
+/// lvm2's chunk size for a thin pool of ember's (its default).
+pub const CHUNK: u64 = 64 << 10;
+/// lvm2's smallest thin pool metadata.
+pub const MIN_METADATA: u64 = 2 << 20;
+
+/// What lvm2 gives a thin pool of `data` bytes as metadata (one LV; the spare is the same again).
+pub fn lvm_metadata(data: u64, extent: u64) -> u64 {
+    Bytes((data / CHUNK * 64).max(MIN_METADATA))
+        .round_up(extent)
+        .0
+}
+
+/// VG space the planner reserves for a thin pool beyond its data: metadata and spare, each
+/// estimated at twice lvm2's size (at least 2 MiB, rounded to extents). It errs on the side of
+/// refusing early rather than failing midway; the simulator charges lvm2's real size
+/// ([`lvm_metadata`]), so a test fails if this estimate ever falls below it.
 pub fn pool_overhead(data: u64, extent: u64) -> u64 {
-    2 * Bytes((data / 512).max(2 << 20)).round_up(extent).0
+    2 * Bytes((data / 512).max(MIN_METADATA)).round_up(extent).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_estimate_covers_what_lvm_takes() {
+        let e = 4 << 20;
+        for data in [0, 1 << 20, 64 << 20, 4 << 30, 1 << 40, 10 << 40] {
+            assert!(
+                pool_overhead(data, e) >= 2 * lvm_metadata(data, e),
+                "{data}"
+            );
+        }
+        // lvm2: a 4 GiB pool gets 4 MiB of metadata (64 bytes x 65536 chunks)
+        assert_eq!(lvm_metadata(4 << 30, e), 4 << 20);
+        assert_eq!(
+            lvm_metadata(64 << 20, e),
+            4 << 20,
+            "2 MiB at least, a whole extent"
+        );
+    }
 }
