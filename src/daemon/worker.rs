@@ -20,13 +20,16 @@ use super::watch::DesiredWatch;
 use crate::cli::{EXIT_ERROR, EXIT_OK, Global};
 use crate::config::{BackendConfig, Config};
 use crate::desired::{self, BackendDesired, Digest};
-use crate::lvm::vglock::{Holder, LockError, VgLock};
+use crate::lvm::vglock::VgLock;
 use crate::problem::Problem;
-use crate::reconcile::{self, Policy};
+use crate::reconcile;
 use crate::status::{Capacity, PassSummary};
 
 const DEBOUNCE: Duration = Duration::from_millis(250);
 const HEARTBEAT: Duration = Duration::from_secs(5);
+
+mod pass;
+use pass::{after_pass, log_pass, release_freed_memory, start_pass};
 /// How soon a worker tries again for a volume group another ember process holds.
 const LOCK_RETRY: Duration = Duration::from_secs(2);
 
@@ -129,6 +132,20 @@ impl Loop {
     }
 }
 
+/// A worker's state between events.
+struct Worker<'a> {
+    g: &'a Global,
+    name: &'a str,
+    inputs: Inputs,
+    lp: Loop,
+    out: mpsc::UnboundedSender<ToSupervisor>,
+    watcher: Option<DesiredWatch>,
+    fs_tx: mpsc::UnboundedSender<()>,
+    stop: Arc<AtomicBool>,
+    running: Option<tokio::task::JoinHandle<reconcile::PassReport>>,
+    running_trigger: Trigger,
+}
+
 async fn main_loop(g: &Global, name: &str) -> i32 {
     let stream = match ipc_stream() {
         Ok(s) => s,
@@ -138,7 +155,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
         }
     };
     let (rd, mut wr) = stream.into_split();
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<ToSupervisor>();
+    let (out, mut out_rx) = mpsc::unbounded_channel::<ToSupervisor>();
     tokio::spawn(async move {
         while let Some(m) = out_rx.recv().await {
             if wr.write_all(ipc::encode(&m).as_bytes()).await.is_err() {
@@ -146,170 +163,215 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
             }
         }
     });
-    let send = |m: ToSupervisor| {
-        let _ = out_tx.send(m);
-    };
-    send(ToSupervisor::Started {
+    let _ = out.send(ToSupervisor::Started {
         pid: std::process::id(),
     });
     let mut lines = BufReader::new(rd).lines();
     // the supervisor's configuration comes first
-    let mut inputs = match first_configuration(&mut lines, g, name).await {
+    let inputs = match first_configuration(&mut lines, g, name).await {
         Ok(i) => i,
         Err(e) => {
             tracing::error!(backend = name, "{e}");
             return EXIT_ERROR;
         }
     };
-    let reload_desired = |inputs: &mut Inputs| -> Option<bool> {
-        match read_desired(inputs, name) {
+    // file watching: the directory, so renames and symlink swaps are seen too
+    let (fs_tx, mut fs_rx) = mpsc::unbounded_channel::<()>();
+    let mut w = Worker {
+        g,
+        name,
+        watcher: DesiredWatch::new(&inputs.desired_path, fs_tx.clone()),
+        inputs,
+        lp: Loop {
+            pending: Some(Trigger::Start),
+            allow_deletions: None,
+            debounce: None,
+            wake_at: None,
+            lock: None,
+        },
+        out,
+        fs_tx,
+        stop: Arc::new(AtomicBool::new(false)),
+        running: None,
+        running_trigger: Trigger::Start,
+    };
+    if w.reload_desired().is_none() {
+        w.lp.debounce = Some(Instant::now() + DEBOUNCE);
+    }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let every = w.inputs.config.ember.resync_interval;
+    let mut resync = tokio::time::interval_at(Instant::now() + every, every);
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+
+    loop {
+        if w.stop.load(Ordering::Relaxed) && w.running.is_none() {
+            tracing::info!(backend = name, "worker stopping");
+            return EXIT_OK;
+        }
+        w.maybe_start();
+        let (debounce, wake_at) = (w.lp.debounce, w.lp.wake_at);
+        tokio::select! {
+            line = lines.next_line() => match line {
+                Ok(Some(l)) => match serde_json::from_str::<ToWorker>(&l) {
+                    Ok(msg) => w.on_message(msg),
+                    Err(e) => tracing::warn!(backend = name, "ignoring a malformed message from the supervisor: {e}"),
+                },
+                // the supervisor is gone: finish what is under way and exit
+                Ok(None) | Err(_) => w.stop.store(true, Ordering::Relaxed),
+            },
+            Some(()) = fs_rx.recv() => w.lp.debounce = Some(Instant::now() + DEBOUNCE),
+            _ = async { if let Some(d) = debounce { sleep_until(d).await } }, if debounce.is_some() => w.on_quiet(),
+            _ = async { if let Some((t, _)) = wake_at { sleep_until(t).await } }, if wake_at.is_some() => {
+                if let Some((_, why)) = w.lp.wake_at.take() && w.lp.pending.is_none() {
+                    w.lp.pending = Some(why);
+                }
+            }
+            _ = resync.tick() => if w.lp.pending.is_none() { w.lp.pending = Some(Trigger::Resync) },
+            _ = heartbeat.tick() => w.send(ToSupervisor::Heartbeat { busy: crate::lvm::cli::in_flight() }),
+            _ = async { if let Some(t) = term.as_mut() { t.recv().await; } }, if term.is_some() => {
+                w.stop.store(true, Ordering::Relaxed);
+            }
+            done = async { match w.running.as_mut() { Some(h) => h.await, None => std::future::pending().await } }, if w.running.is_some() => {
+                w.running = None;
+                w.on_pass_done(done);
+            }
+        }
+    }
+}
+
+impl Worker<'_> {
+    fn send(&self, m: ToSupervisor) {
+        let _ = self.out.send(m);
+    }
+
+    /// Reads the desired state: `Some(changed)`, or `None` when the file is still being written.
+    /// A desired state with problems keeps the last good one in force (`Some(false)`).
+    fn reload_desired(&mut self) -> Option<bool> {
+        match read_desired(&self.inputs, self.name) {
             Ok(None) => None,
             Ok(Some(d)) => {
-                send(ToSupervisor::DesiredState { problems: vec![] });
-                let changed = d.backend != inputs.desired;
-                inputs.desired = d.backend;
-                inputs.digest = Some(d.digest);
+                self.send(ToSupervisor::DesiredState { problems: vec![] });
+                let changed = d.backend != self.inputs.desired;
+                self.inputs.desired = d.backend;
+                self.inputs.digest = Some(d.digest);
                 Some(changed)
             }
             Err(problems) => {
                 for p in &problems {
                     tracing::error!(
-                        backend = name,
+                        backend = self.name,
                         "desired state not used (the last good one stays in force): {p}"
                     );
                 }
-                send(ToSupervisor::DesiredState { problems });
+                self.send(ToSupervisor::DesiredState { problems });
                 Some(false)
             }
         }
-    };
-    let mut lp = Loop {
-        pending: Some(Trigger::Start),
-        allow_deletions: None,
-        debounce: None,
-        wake_at: None,
-        lock: None,
-    };
-    if reload_desired(&mut inputs).is_none() {
-        lp.debounce = Some(Instant::now() + DEBOUNCE);
     }
 
-    // file watching: the directory, so renames and symlink swaps are seen too
-    let (fs_tx, mut fs_rx) = mpsc::unbounded_channel::<()>();
-    let mut watcher = DesiredWatch::new(&inputs.desired_path, fs_tx.clone());
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let mut running: Option<tokio::task::JoinHandle<reconcile::PassReport>> = None;
-    let mut running_trigger = Trigger::Start;
-    let mut resync = tokio::time::interval_at(
-        Instant::now() + inputs.config.ember.resync_interval,
-        inputs.config.ember.resync_interval,
-    );
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
-
-    loop {
-        if stop.load(Ordering::Relaxed) && running.is_none() {
-            tracing::info!(backend = name, "worker stopping");
-            return EXIT_OK;
-        }
-        // a pass waits while the file is being written (debounce armed)
-        if running.is_none()
-            && lp.debounce.is_none()
-            && !stop.load(Ordering::Relaxed)
-            && let Some(trigger) = lp.pending.take()
+    /// Starts the pending pass, unless one runs, the file is being written, or the worker stops.
+    fn maybe_start(&mut self) {
+        if self.running.is_some() || self.lp.debounce.is_some() || self.stop.load(Ordering::Relaxed)
         {
-            running_trigger = trigger;
-            match start_pass(g, name, &inputs, &mut lp, trigger, &stop) {
-                Ok(h) => running = Some(h),
-                Err(e) => {
-                    // the volume group is another ember process's: say so, try again shortly
-                    let report = reconcile::PassReport::failed(&inputs.backend, e);
-                    let summary = PassSummary::from_report(&trigger.to_string(), &report);
-                    log_pass(name, &summary);
-                    send(ToSupervisor::Pass {
-                        summary: Box::new(summary),
-                        capacity: None,
-                    });
-                    lp.wake(Instant::now() + LOCK_RETRY, Trigger::LockRetry);
-                }
+            return;
+        }
+        let Some(trigger) = self.lp.pending.take() else {
+            return;
+        };
+        self.running_trigger = trigger;
+        match start_pass(
+            self.g,
+            self.name,
+            &self.inputs,
+            &mut self.lp,
+            trigger,
+            &self.stop,
+        ) {
+            Ok(h) => self.running = Some(h),
+            Err(e) => {
+                // the volume group is another ember process's: say so, try again shortly
+                let report = reconcile::PassReport::failed(&self.inputs.backend, e);
+                let summary = PassSummary::from_report(&trigger.to_string(), &report);
+                log_pass(self.name, &summary);
+                self.send(ToSupervisor::Pass {
+                    summary: Box::new(summary),
+                    capacity: None,
+                });
+                self.lp
+                    .wake(Instant::now() + LOCK_RETRY, Trigger::LockRetry);
             }
         }
-        tokio::select! {
-            line = lines.next_line() => match line {
-                Ok(Some(l)) => match serde_json::from_str::<ToWorker>(&l) {
-                    Ok(ToWorker::Stop) => stop.store(true, Ordering::Relaxed),
-                    Ok(ToWorker::Reconcile { allow_deletions }) => {
-                        lp.allow_deletions = allow_deletions.or(lp.allow_deletions);
-                        lp.pending = Some(Trigger::Reconcile);
-                    }
-                    Ok(ToWorker::Configure { config }) => {
-                        match configured(g, name, *config) {
-                            Ok((c, b, path)) => {
-                                if path != inputs.desired_path {
-                                    tracing::info!(backend = name, path = %path.display(), "the desired state moved");
-                                    watcher = DesiredWatch::new(&path, fs_tx.clone());
-                                    inputs.desired_path = path;
-                                }
-                                inputs.config = c;
-                                inputs.backend = b;
-                            }
-                            Err(e) => tracing::error!(backend = name, "reload: {e}; keeping the running configuration"),
-                        }
-                        if reload_desired(&mut inputs).is_none() {
-                            lp.debounce = Some(Instant::now() + DEBOUNCE);
-                        }
-                        lp.pending = Some(Trigger::Reload);
-                    }
-                    Err(e) => tracing::warn!(backend = name, "ignoring a malformed message from the supervisor: {e}"),
-                },
-                // the supervisor is gone: finish what is under way and exit
-                Ok(None) | Err(_) => stop.store(true, Ordering::Relaxed),
-            },
-            Some(()) = fs_rx.recv() => lp.debounce = Some(Instant::now() + DEBOUNCE),
-            _ = async { if let Some(d) = lp.debounce { sleep_until(d).await } }, if lp.debounce.is_some() => {
-                lp.debounce = None;
-                if let Some(w) = watcher.as_mut() {
-                    w.refresh();
-                }
-                match reload_desired(&mut inputs) {
-                    // modified within the window: still being written, wait for quiet
-                    None => lp.debounce = Some(Instant::now() + DEBOUNCE),
-                    Some(true) => {
-                        tracing::info!(backend = name, path = %inputs.desired_path.display(), "desired state changed");
-                        lp.pending.get_or_insert(Trigger::DesiredStateChange);
-                    }
-                    Some(false) => {}
-                }
+    }
+
+    fn on_message(&mut self, msg: ToWorker) {
+        match msg {
+            ToWorker::Stop => self.stop.store(true, Ordering::Relaxed),
+            ToWorker::Reconcile { allow_deletions } => {
+                self.lp.allow_deletions = allow_deletions.or(self.lp.allow_deletions);
+                self.lp.pending = Some(Trigger::Reconcile);
             }
-            _ = async { if let Some((t, _)) = lp.wake_at { sleep_until(t).await } }, if lp.wake_at.is_some() => {
-                if let Some((_, why)) = lp.wake_at.take() && lp.pending.is_none() {
-                    lp.pending = Some(why);
-                }
-            }
-            _ = resync.tick() => if lp.pending.is_none() { lp.pending = Some(Trigger::Resync) },
-            _ = heartbeat.tick() => send(ToSupervisor::Heartbeat { busy: crate::lvm::cli::in_flight() }),
-            _ = async { if let Some(t) = term.as_mut() { t.recv().await; } }, if term.is_some() => {
-                stop.store(true, Ordering::Relaxed);
-            }
-            done = async { match running.as_mut() { Some(h) => h.await, None => std::future::pending().await } }, if running.is_some() => {
-                running = None;
-                match done {
-                    Ok(report) => {
-                        after_pass(&report, &mut lp);
-                        if report.stale && reload_desired(&mut inputs) != Some(false) {
-                            lp.pending.get_or_insert(Trigger::DesiredStateChange);
+            ToWorker::Configure { config } => {
+                match configured(self.g, self.name, *config) {
+                    Ok((c, b, path)) => {
+                        if path != self.inputs.desired_path {
+                            tracing::info!(backend = self.name, path = %path.display(), "the desired state moved");
+                            self.watcher = DesiredWatch::new(&path, self.fs_tx.clone());
+                            self.inputs.desired_path = path;
                         }
-                        let summary = PassSummary::from_report(&running_trigger.to_string(), &report);
-                        log_pass(name, &summary);
-                        let capacity = report.observed.as_ref().map(|o| Capacity::of(&inputs.backend, o));
-                        send(ToSupervisor::Pass { summary: Box::new(summary), capacity: capacity.map(Box::new) });
+                        self.inputs.config = c;
+                        self.inputs.backend = b;
                     }
-                    Err(e) => tracing::error!(backend = name, "pass aborted: {e}"),
+                    Err(e) => tracing::error!(
+                        backend = self.name,
+                        "reload: {e}; keeping the running configuration"
+                    ),
                 }
-                release_freed_memory();
+                if self.reload_desired().is_none() {
+                    self.lp.debounce = Some(Instant::now() + DEBOUNCE);
+                }
+                self.lp.pending = Some(Trigger::Reload);
             }
         }
+    }
+
+    /// The desired-state file has been quiet for the debounce window.
+    fn on_quiet(&mut self) {
+        self.lp.debounce = None;
+        if let Some(w) = self.watcher.as_mut() {
+            w.refresh();
+        }
+        match self.reload_desired() {
+            // modified within the window: still being written, wait for quiet
+            None => self.lp.debounce = Some(Instant::now() + DEBOUNCE),
+            Some(true) => {
+                tracing::info!(backend = self.name, path = %self.inputs.desired_path.display(), "desired state changed");
+                self.lp.pending.get_or_insert(Trigger::DesiredStateChange);
+            }
+            Some(false) => {}
+        }
+    }
+
+    fn on_pass_done(&mut self, done: Result<reconcile::PassReport, tokio::task::JoinError>) {
+        match done {
+            Ok(report) => {
+                after_pass(&report, &mut self.lp);
+                if report.stale && self.reload_desired() != Some(false) {
+                    self.lp.pending.get_or_insert(Trigger::DesiredStateChange);
+                }
+                let summary = PassSummary::from_report(&self.running_trigger.to_string(), &report);
+                log_pass(self.name, &summary);
+                let capacity = report
+                    .observed
+                    .as_ref()
+                    .map(|o| Capacity::of(&self.inputs.backend, o));
+                self.send(ToSupervisor::Pass {
+                    summary: Box::new(summary),
+                    capacity: capacity.map(Box::new),
+                });
+            }
+            Err(e) => tracing::error!(backend = self.name, "pass aborted: {e}"),
+        }
+        release_freed_memory();
     }
 }
 
@@ -360,119 +422,4 @@ fn configured(
     };
     let path = crate::inputs::desired_path(g.desired_state.as_ref(), &config);
     Ok((config, backend, path))
-}
-
-/// Takes the volume group's lock (once; held for the worker's life) and starts a pass on the
-/// blocking thread. `Err` when another ember process holds the lock (retried after
-/// [`LOCK_RETRY`]).
-fn start_pass(
-    g: &Global,
-    name: &str,
-    inputs: &Inputs,
-    lp: &mut Loop,
-    trigger: Trigger,
-    stop: &Arc<AtomicBool>,
-) -> Result<tokio::task::JoinHandle<reconcile::PassReport>, String> {
-    let backend = inputs.backend.clone();
-    if lp.lock.is_none() {
-        let vg = crate::names::VgName::new(&backend.volume_group).ok();
-        let who = Holder::Daemon {
-            backend: name.to_string(),
-        };
-        match vg.map(|vg| VgLock::acquire(&g.lvm, &vg, &who, Duration::ZERO)) {
-            Some(Ok(l)) => lp.lock = Some(l),
-            Some(Err(e)) => {
-                return Err(format!(
-                    "volume group {} is not touched by this daemon: {}",
-                    backend.volume_group,
-                    lock_text(&e)
-                ));
-            }
-            // an invalid VG name: the pass reports it
-            None => {}
-        }
-    }
-    let desired = inputs.desired.clone();
-    let lvm = g.lvm.clone();
-    let settings = inputs.config.ember.clone();
-    let mut policy = Policy::new(&settings, crate::status::unix_now());
-    if let Some(n) = lp.allow_deletions.take() {
-        policy.max_deletions_per_pass = policy.max_deletions_per_pass.max(n);
-        tracing::warn!(
-            backend = name,
-            "this pass may delete up to {n} volume(s) (confirmed with ember reconcile --allow-deletions)"
-        );
-    }
-    let path = inputs.desired_path.clone();
-    let digest = inputs.digest;
-    let stop = stop.clone();
-    tracing::debug!(backend = name, trigger = %trigger, "pass starting");
-    Ok(tokio::task::spawn_blocking(move || {
-        let writer = lvm.writer(&crate::inputs::lvm_options(&backend, &settings));
-        let unchanged = || digest.is_some() && Digest::of_file(&path) == digest;
-        reconcile::converge(
-            &backend,
-            desired.as_ref(),
-            writer.as_ref(),
-            &policy,
-            &stop,
-            &unchanged,
-        )
-    }))
-}
-
-/// A lock refusal as a daemon reports it (the lock's own text speaks to `ember apply`).
-fn lock_text(e: &LockError) -> String {
-    match e {
-        LockError::Daemon { pid, backend, .. } => format!(
-            "another ember daemon (pid {pid}, backend {backend}) manages it; one daemon per volume group"
-        ),
-        LockError::Apply { pid, .. } => format!("`ember apply` (pid {pid}) is writing it"),
-        LockError::Io { .. } => e.to_string(),
-    }
-}
-
-/// Arms the timer for the next marked volume's deletion.
-fn after_pass(report: &reconcile::PassReport, lp: &mut Loop) {
-    let next = report
-        .remaining
-        .as_ref()
-        .or(report.plan.as_ref())
-        .and_then(|p| p.next_deletion_at());
-    if let Some(at) = next {
-        let secs = at.saturating_sub(crate::status::unix_now()) + 1;
-        lp.wake(
-            Instant::now() + Duration::from_secs(secs),
-            Trigger::PruneDue,
-        );
-    }
-}
-
-/// Gives the memory a pass freed back to the system. A pass over 1000 volumes allocates a few
-/// MiB (lvm's report, the plan, the results) on its own thread; glibc keeps what is freed in
-/// that thread's arena, so without this a worker's RSS stays at the high-water mark of its
-/// biggest pass (measured by `bench/run`: 2026-11-30).
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks glibc's own arenas under their locks; it takes no pointers.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-fn log_pass(name: &str, s: &PassSummary) {
-    if let Some(e) = &s.error {
-        tracing::error!(backend = name, trigger = %s.trigger, "pass failed: {e}");
-    }
-    for r in &s.refused {
-        tracing::warn!(backend = name, trigger = %s.trigger, "refused {r}");
-    }
-    for w in &s.warnings {
-        tracing::warn!(backend = name, trigger = %s.trigger, "{w}");
-    }
-    tracing::info!(backend = name, trigger = %s.trigger, lvm_calls = s.lvm_calls, lvm_commands = s.lvm_commands,
-        duration_ms = s.duration_ms,
-        "pass ({}): {} done, {} failed, {} refused, {} pending; {}, {} ms",
-        s.trigger, s.done.len(), s.failed.len(), s.refused.len(), s.pending,
-        crate::status::lvm_cost(s.lvm_calls, s.lvm_commands), s.duration_ms);
 }

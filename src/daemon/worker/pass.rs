@@ -1,0 +1,130 @@
+//! One pass of a worker: taking the volume group's lock, running the pass on the blocking
+//! thread, and what follows it (the next prune deadline, the journal, the memory).
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{Inputs, Loop, Trigger};
+use crate::cli::Global;
+use crate::desired::Digest;
+use crate::lvm::vglock::{Holder, LockError, VgLock};
+use crate::reconcile::{self, Policy};
+use crate::status::PassSummary;
+
+/// Takes the volume group's lock (once; held for the worker's life) and starts a pass on the
+/// blocking thread. `Err` when another ember process holds the lock (retried after
+/// `LOCK_RETRY`).
+pub(super) fn start_pass(
+    g: &Global,
+    name: &str,
+    inputs: &Inputs,
+    lp: &mut Loop,
+    trigger: Trigger,
+    stop: &Arc<AtomicBool>,
+) -> Result<tokio::task::JoinHandle<reconcile::PassReport>, String> {
+    let backend = inputs.backend.clone();
+    if lp.lock.is_none() {
+        let vg = crate::names::VgName::new(&backend.volume_group).ok();
+        let who = Holder::Daemon {
+            backend: name.to_string(),
+        };
+        match vg.map(|vg| VgLock::acquire(&g.lvm, &vg, &who, Duration::ZERO)) {
+            Some(Ok(l)) => lp.lock = Some(l),
+            Some(Err(e)) => {
+                return Err(format!(
+                    "volume group {} is not touched by this daemon: {}",
+                    backend.volume_group,
+                    lock_text(&e)
+                ));
+            }
+            // an invalid VG name: the pass reports it
+            None => {}
+        }
+    }
+    let desired = inputs.desired.clone();
+    let lvm = g.lvm.clone();
+    let settings = inputs.config.ember.clone();
+    let mut policy = Policy::new(&settings, crate::status::unix_now());
+    if let Some(n) = lp.allow_deletions.take() {
+        policy.max_deletions_per_pass = policy.max_deletions_per_pass.max(n);
+        tracing::warn!(
+            backend = name,
+            "this pass may delete up to {n} volume(s) (confirmed with ember reconcile --allow-deletions)"
+        );
+    }
+    let path = inputs.desired_path.clone();
+    let digest = inputs.digest;
+    let stop = stop.clone();
+    tracing::debug!(backend = name, trigger = %trigger, "pass starting");
+    Ok(tokio::task::spawn_blocking(move || {
+        let writer = lvm.writer(&crate::inputs::lvm_options(&backend, &settings));
+        let unchanged = || digest.is_some() && Digest::of_file(&path) == digest;
+        reconcile::converge(
+            &backend,
+            desired.as_ref(),
+            writer.as_ref(),
+            &policy,
+            &stop,
+            &unchanged,
+        )
+    }))
+}
+
+/// A lock refusal as a daemon reports it (the lock's own text speaks to `ember apply`).
+fn lock_text(e: &LockError) -> String {
+    match e {
+        LockError::Daemon { pid, backend, .. } => format!(
+            "another ember daemon (pid {pid}, backend {backend}) manages it; one daemon per volume group"
+        ),
+        LockError::Apply { pid, .. } => format!("`ember apply` (pid {pid}) is writing it"),
+        LockError::Io { .. } => e.to_string(),
+    }
+}
+
+/// Arms the timer for the next marked volume's deletion.
+pub(super) fn after_pass(report: &reconcile::PassReport, lp: &mut Loop) {
+    let next = report
+        .remaining
+        .as_ref()
+        .or(report.plan.as_ref())
+        .and_then(|p| p.next_deletion_at());
+    if let Some(at) = next {
+        let secs = at.saturating_sub(crate::status::unix_now()) + 1;
+        lp.wake(
+            Instant::now() + Duration::from_secs(secs),
+            Trigger::PruneDue,
+        );
+    }
+}
+
+/// Gives the memory a pass freed back to the system. A pass over 1000 volumes allocates a few
+/// MiB (lvm's report, the plan, the results) on its own thread; glibc keeps what is freed in
+/// that thread's arena, so without this a worker's RSS stays at the high-water mark of its
+/// biggest pass (measured by `bench/run`: 2026-11-30).
+pub(super) fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks glibc's own arenas under their locks; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+pub(super) fn log_pass(name: &str, s: &PassSummary) {
+    if let Some(e) = &s.error {
+        tracing::error!(backend = name, trigger = %s.trigger, "pass failed: {e}");
+    }
+    for r in &s.refused {
+        tracing::warn!(backend = name, trigger = %s.trigger, "refused {r}");
+    }
+    for w in &s.warnings {
+        tracing::warn!(backend = name, trigger = %s.trigger, "{w}");
+    }
+    tracing::info!(backend = name, trigger = %s.trigger, lvm_calls = s.lvm_calls, lvm_commands = s.lvm_commands,
+        duration_ms = s.duration_ms,
+        "pass ({}): {} done, {} failed, {} refused, {} pending; {}, {} ms",
+        s.trigger, s.done.len(), s.failed.len(), s.refused.len(), s.pending,
+        crate::status::lvm_cost(s.lvm_calls, s.lvm_commands), s.duration_ms);
+}
