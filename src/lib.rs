@@ -16,4 +16,6 @@ pub mod problem;
 pub mod reconcile;
 pub mod size;
 pub mod status;
+#[cfg(test)]
+mod testkit;
 pub mod trust;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::{LVM_DRIVERS, LvmType, Ratio};
+use crate::config::{LvmType, Ratio};
 use crate::lvm::{LvInfo, VgInfo};
 use crate::names::Tag;
 use crate::reconcile::plan::{Policy, RefusalKind, plan};
@@ -9,17 +9,8 @@ const M: u64 = 1 << 20;
 
 fn cfg(lvm_type: LvmType) -> BackendConfig {
     BackendConfig {
-        name: "b".into(),
-        managed: true,
-        volume_driver: LVM_DRIVERS[0].into(),
-        volume_backend_name: "LVM".into(),
-        volume_group: "vg".into(),
-        lvm_type,
         max_over_subscription_ratio: Ratio::Fixed(2.0),
-        reserved_percentage: 0,
-        lvm_conf_file: None,
-        lvm_suppress_fd_warnings: false,
-        host: "h@b".into(),
+        ..crate::testkit::backend("b", lvm_type)
     }
 }
 

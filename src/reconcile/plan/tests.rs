@@ -7,24 +7,10 @@ const G: u64 = 1 << 30;
 const M: u64 = 1 << 20;
 
 fn cfg(lvm_type: LvmType) -> BackendConfig {
-    BackendConfig {
-        name: "lvm-1".into(),
-        managed: true,
-        volume_driver: crate::config::LVM_DRIVERS[0].into(),
-        volume_backend_name: "LVM".into(),
-        volume_group: "vg".into(),
-        lvm_type,
-        max_over_subscription_ratio: Ratio::Fixed(20.0),
-        reserved_percentage: 0,
-        lvm_conf_file: None,
-        lvm_suppress_fd_warnings: false,
-        host: "h@lvm-1".into(),
-    }
+    crate::testkit::backend("lvm-1", lvm_type)
 }
 
-fn desired(yaml: &str) -> BackendDesired {
-    serde_yaml::from_str(yaml).unwrap()
-}
+use crate::testkit::desired;
 
 fn lv(name: &str, kind: LvKind, size: u64, owned: bool) -> LvInfo {
     LvInfo {

@@ -1,7 +1,6 @@
 //! A thin pool's health, as lvm marks it in lv_attr, decides what a plan may do.
 
-use crate::config::{BackendConfig, LVM_DRIVERS, LvmType, Ratio};
-use crate::desired::BackendDesired;
+use crate::config::{BackendConfig, LvmType};
 use crate::lvm::attr::Health;
 use crate::lvm::{LvInfo, LvKind, Observed, VgInfo};
 use crate::names::{OWNERSHIP_TAG, Tag};
@@ -15,19 +14,7 @@ const POLICY: Policy = Policy {
 };
 
 fn cfg() -> BackendConfig {
-    BackendConfig {
-        name: "b".into(),
-        managed: true,
-        volume_driver: LVM_DRIVERS[0].into(),
-        volume_backend_name: "LVM".into(),
-        volume_group: "vg".into(),
-        lvm_type: LvmType::Thin,
-        max_over_subscription_ratio: Ratio::Fixed(20.0),
-        reserved_percentage: 0,
-        lvm_conf_file: None,
-        lvm_suppress_fd_warnings: false,
-        host: "h@b".into(),
-    }
+    crate::testkit::backend("b", LvmType::Thin)
 }
 
 fn lv(name: &str, kind: LvKind, size: u64, health: Health) -> LvInfo {
@@ -61,9 +48,7 @@ fn observed(pool: Health) -> Observed {
     }
 }
 
-fn desired(yaml: &str) -> BackendDesired {
-    serde_yaml::from_str(yaml).unwrap()
-}
+use crate::testkit::desired;
 
 const EVERYTHING: &str =
     "thin_pool: {size: 45G}\nprune: true\nvolumes:\n  small: {size: 2G}\n  new: {size: 1G}\n";

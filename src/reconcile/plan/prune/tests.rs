@@ -1,7 +1,6 @@
 //! Ownership and the soft prune, planned against made-up VGs.
 
-use crate::config::{BackendConfig, LVM_DRIVERS, LvmType, Ratio};
-use crate::desired::BackendDesired;
+use crate::config::{BackendConfig, LvmType};
 use crate::lvm::{LvInfo, LvKind, Observed, VgInfo};
 use crate::names::{OWNERSHIP_TAG, Tag};
 use crate::reconcile::plan::{
@@ -18,24 +17,10 @@ const GRACE: Policy = Policy {
 };
 
 fn cfg() -> BackendConfig {
-    BackendConfig {
-        name: "lvm-1".into(),
-        managed: true,
-        volume_driver: LVM_DRIVERS[0].into(),
-        volume_backend_name: "LVM".into(),
-        volume_group: "vg".into(),
-        lvm_type: LvmType::Thin,
-        max_over_subscription_ratio: Ratio::Fixed(20.0),
-        reserved_percentage: 0,
-        lvm_conf_file: None,
-        lvm_suppress_fd_warnings: false,
-        host: "h@lvm-1".into(),
-    }
+    crate::testkit::backend("lvm-1", LvmType::Thin)
 }
 
-fn desired(yaml: &str) -> BackendDesired {
-    serde_yaml::from_str(yaml).unwrap()
-}
+use crate::testkit::desired;
 
 /// A thin volume of `owner` ("" = foreign, "legacy" = ember-managed alone), marked at `marked`.
 fn vol(name: &str, owner: &str, marked: Option<u64>) -> LvInfo {
