@@ -174,14 +174,8 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
     let mut volumes = BTreeMap::new();
     for (i, mib) in &c.desired {
         let v = match mib {
-            Some(m) => VolumeDesired {
-                size: Some(Bytes(m * M)),
-                state: VolumeState::Present,
-            },
-            None => VolumeDesired {
-                size: None,
-                state: VolumeState::Absent,
-            },
+            Some(m) => VolumeDesired::Present { size: Bytes(m * M) },
+            None => VolumeDesired::Absent,
         };
         volumes.insert(LvName::new(&name(*i)).unwrap(), v);
     }
@@ -215,7 +209,7 @@ proptest! {
                 prop_assert!(lv.owner() != Owner::Backend("other".into()), "deleting another backend's LV: {volume}");
                 let declared = desired.volumes.iter().find(|(k, _)| k.as_str() == volume.as_str());
                 match declared {
-                    Some((_, v)) => prop_assert_eq!(v.state, VolumeState::Absent),
+                    Some((_, v)) => prop_assert_eq!(v.state(), VolumeState::Absent),
                     None => {
                         prop_assert!(desired.prune, "pruning without prune: {}", volume);
                         // a prune deletes only what has been undeclared for prune_grace
@@ -264,10 +258,11 @@ proptest! {
         for (n, v) in desired.volumes.iter() {
             let refused = plan.refused.iter().any(|r| r.subject == n.as_str());
             let lv = after.lv(n.as_str());
-            match v.state {
+            match v.state() {
                 VolumeState::Present if !refused => {
                     let lv = lv.unwrap();
-                    prop_assert!(lv.size >= v.size.unwrap().0 && lv.size - v.size.unwrap().0 < after.vg.extent_size, "{} is {} not {:?}", n, lv.size, v.size);
+                    let want = v.size().unwrap().0;
+                    prop_assert!(lv.size >= want && lv.size - want < after.vg.extent_size, "{} is {} not {:?}", n, lv.size, v.size());
                     prop_assert!(lv.is_owned());
                 }
                 VolumeState::Absent if !refused => {

@@ -98,18 +98,35 @@ pub enum VolumeState {
     Absent,
 }
 
+/// One declared volume: present with a size, or absent (deleted if it is the backend's).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, try_from = "RawVolume")]
-pub struct VolumeDesired {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<Bytes>,
-    pub state: VolumeState,
+#[serde(try_from = "RawVolume", into = "RawVolume")]
+pub enum VolumeDesired {
+    Present { size: Bytes },
+    Absent,
 }
 
-#[derive(Deserialize)]
+impl VolumeDesired {
+    pub fn state(&self) -> VolumeState {
+        match self {
+            VolumeDesired::Present { .. } => VolumeState::Present,
+            VolumeDesired::Absent => VolumeState::Absent,
+        }
+    }
+    /// The declared size of a present volume.
+    pub fn size(&self) -> Option<Bytes> {
+        match self {
+            VolumeDesired::Present { size } => Some(*size),
+            VolumeDesired::Absent => None,
+        }
+    }
+}
+
+/// A volume as the file spells it (`state: absent` may carry a size, which means nothing).
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawVolume {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     size: Option<Bytes>,
     #[serde(default)]
     state: VolumeState,
@@ -118,13 +135,22 @@ struct RawVolume {
 impl TryFrom<RawVolume> for VolumeDesired {
     type Error = String;
     fn try_from(r: RawVolume) -> Result<Self, String> {
-        if r.state == VolumeState::Present && r.size.is_none() {
-            return Err("a present volume needs a size (e.g. size: 10G)".into());
+        match (r.state, r.size) {
+            (VolumeState::Present, Some(size)) => Ok(VolumeDesired::Present { size }),
+            (VolumeState::Present, None) => {
+                Err("a present volume needs a size (e.g. size: 10G)".into())
+            }
+            (VolumeState::Absent, _) => Ok(VolumeDesired::Absent),
         }
-        Ok(VolumeDesired {
-            size: r.size,
-            state: r.state,
-        })
+    }
+}
+
+impl From<VolumeDesired> for RawVolume {
+    fn from(v: VolumeDesired) -> Self {
+        RawVolume {
+            size: v.size(),
+            state: v.state(),
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::{Plan, RefusalKind, Whose, whose};
 use crate::config::BackendConfig;
-use crate::desired::{BackendDesired, VolumeState};
+use crate::desired::{BackendDesired, VolumeDesired, VolumeState};
 use crate::lvm::{LvInfo, LvKind};
 use crate::names::{LvName, Tag};
 use crate::size::Bytes;
@@ -35,7 +35,7 @@ pub(super) fn classify(
         match (existing, &who) {
             (None, _) => {}
             (Some(_), Some(Whose::Foreign)) => {
-                let what = if spec.state == VolumeState::Absent {
+                let what = if spec.state() == VolumeState::Absent {
                     "declared absent, but the LV exists without ember's tag"
                 } else {
                     "an LV with this name exists without ember's tag"
@@ -56,7 +56,7 @@ pub(super) fn classify(
                 continue;
             }
             (Some(l), _)
-                if spec.state == VolumeState::Absent
+                if spec.state() == VolumeState::Absent
                     && !matches!(l.kind, LvKind::Thin | LvKind::Linear) =>
             {
                 plan.refuse(
@@ -71,11 +71,10 @@ pub(super) fn classify(
             }
             _ => {}
         }
-        match (spec.state, existing) {
-            (VolumeState::Absent, None) => {}
-            (VolumeState::Absent, Some(l)) => c.absent.push((name.clone(), l.size)),
-            (VolumeState::Present, _) => {
-                let Some(size) = spec.size else { continue };
+        match (spec, existing) {
+            (VolumeDesired::Absent, None) => {}
+            (VolumeDesired::Absent, Some(l)) => c.absent.push((name.clone(), l.size)),
+            (VolumeDesired::Present { size }, _) => {
                 let want = size.round_up(extent).0;
                 match existing {
                     None => c.creates.push((name.clone(), want)),

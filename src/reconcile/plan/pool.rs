@@ -90,7 +90,7 @@ pub(super) fn plan_pool(
             let wants_volumes = desired
                 .volumes
                 .iter()
-                .any(|(_, v)| v.state == VolumeState::Present);
+                .any(|(_, v)| v.state() == VolumeState::Present);
             if !wants_volumes && desired.thin_pool.is_none() {
                 return None;
             }

@@ -47,7 +47,7 @@ pub(super) fn ownership_and_deletions(
         let Ok(name) = LvName::new(&lv.name) else {
             continue;
         };
-        let declared = desired.volumes.get_str(&lv.name).map(|v| v.state);
+        let declared = desired.volumes.get_str(&lv.name).map(|v| v.state());
         match whose(cfg, lv) {
             Whose::Foreign => continue,
             Whose::Other(b) => {
