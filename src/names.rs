@@ -126,6 +126,32 @@ impl<'de> serde::Deserialize<'de> for LvName {
     }
 }
 
+/// Reads as its text (`len`, `starts_with`, comparisons with `&str`).
+impl std::ops::Deref for LvName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for LvName {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for LvName {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<LvName> for &str {
+    fn eq(&self, other: &LvName) -> bool {
+        *self == other.0
+    }
+}
+
 /// Ordered, compared and hashed exactly as its text, so maps keyed by LvName look up by &str.
 impl std::borrow::Borrow<str> for LvName {
     fn borrow(&self) -> &str {

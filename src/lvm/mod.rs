@@ -41,7 +41,8 @@ pub enum LvKind {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LvInfo {
-    pub name: String,
+    /// LVM's own names obey LVM's rules, so every visible LV's name is an [`LvName`].
+    pub name: LvName,
     pub kind: LvKind,
     pub size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]

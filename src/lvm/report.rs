@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::attr::LvAttr;
 use super::{LvInfo, LvKind, Observed, VgInfo};
+use crate::names::LvName;
 
 /// The fields ember asks for, per sub-report (the pv/pvseg/seg reports cannot be switched off,
 /// so they get one cheap field each).
@@ -64,6 +65,8 @@ pub enum ReportError {
     ZeroExtent,
     #[error("LV {lv}: {detail}")]
     Attr { lv: String, detail: String },
+    #[error("an LV name lvm reports that breaks lvm's own rules: {0}")]
+    Name(String),
 }
 
 fn num(field: &'static str, v: &str) -> Result<u64, ReportError> {
@@ -138,7 +141,7 @@ pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, ReportError> {
             active: !attr.inactive(),
             zeroes: attr.volume_type == 't' && attr.zeroes,
             health: attr.health,
-            name: l.lv_name,
+            name: LvName::new(&l.lv_name).map_err(|e| ReportError::Name(e.to_string()))?,
         });
     }
     Ok(Observed { vg: vg_info, lvs })

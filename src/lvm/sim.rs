@@ -91,19 +91,24 @@ impl SimVg {
         self.size.saturating_sub(self.used())
     }
 
-    pub fn observed(&self, name: &str) -> Observed {
-        Observed {
+    /// What `lvm fullreport` would show; an LV name lvm would refuse is an error.
+    pub fn observed(&self, name: &str) -> Result<Observed, String> {
+        let mut lvs = Vec::with_capacity(self.lvs.len());
+        for (n, l) in &self.lvs {
+            let lv_name = LvName::new(n).map_err(|e| e.to_string())?;
+            lvs.push((lv_name, l));
+        }
+        Ok(Observed {
             vg: VgInfo {
                 name: name.to_string(),
                 size: self.size,
                 free: self.free(),
                 extent_size: self.extent_size,
             },
-            lvs: self
-                .lvs
-                .iter()
+            lvs: lvs
+                .into_iter()
                 .map(|(n, l)| LvInfo {
-                    name: n.clone(),
+                    name: n,
                     kind: l.kind,
                     size: l.size,
                     pool: l.pool.clone(),
@@ -118,7 +123,7 @@ impl SimVg {
                     health: l.health,
                 })
                 .collect(),
-        }
+        })
     }
 }
 
@@ -216,11 +221,11 @@ impl LvmRead for SimLvm {
     fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
         self.calls.set(self.calls.get() + 1);
         let _lock = self.lock(false)?;
-        Ok(self
-            .load()?
+        self.load()?
             .vgs
             .get(vg.as_str())
-            .map(|v| v.observed(vg.as_str())))
+            .map(|v| v.observed(vg.as_str()).map_err(|e| self.err(e)))
+            .transpose()
     }
     fn calls(&self) -> u64 {
         self.calls.get()

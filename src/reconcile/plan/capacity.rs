@@ -46,7 +46,7 @@ impl Figures {
         let provisioned = observed
             .lvs
             .iter()
-            .filter(|l| l.name != pool_name)
+            .filter(|l| l.name != pool_name.as_str())
             .map(|l| l.size)
             .sum();
         let (total, free) = match pool {

@@ -44,16 +44,14 @@ pub(super) fn ownership_and_deletions(
     let mut mine = 0usize;
     let mut undeclared: Vec<(&LvInfo, LvName)> = vec![];
     for lv in lvs {
-        let Ok(name) = LvName::new(&lv.name) else {
-            continue;
-        };
+        let name = lv.name.clone();
         let declared = desired.volumes.get_str(&lv.name).map(|v| v.state());
         match whose(cfg, lv) {
             Whose::Foreign => continue,
             Whose::Other(b) => {
                 if declared.is_none() {
                     plan.warnings.push(Warning {
-                        subject: lv.name.clone(),
+                        subject: lv.name.to_string(),
                         kind: WarningKind::OtherBackend,
                         message: format!(
                             "volume {} {} is owned by backend {b} (tag {}), not by this backend: ember leaves it alone (was volume_group changed in cinder.conf?)",

@@ -14,7 +14,7 @@ use crate::testkit::desired;
 
 fn lv(name: &str, kind: LvKind, size: u64, owned: bool) -> LvInfo {
     LvInfo {
-        name: name.into(),
+        name: crate::names::LvName::new(name).unwrap(),
         kind,
         size,
         pool: (kind == LvKind::Thin).then(|| "vg-pool".into()),

@@ -19,7 +19,7 @@ fn cfg() -> BackendConfig {
 
 fn lv(name: &str, kind: LvKind, size: u64, health: Health) -> LvInfo {
     LvInfo {
-        name: name.into(),
+        name: crate::names::LvName::new(name).unwrap(),
         kind,
         size,
         pool: (kind == LvKind::Thin).then(|| "vg-pool".into()),

@@ -31,7 +31,7 @@ fn vol(name: &str, owner: &str, marked: Option<u64>) -> LvInfo {
     };
     tags.extend(marked.map(|t| Tag::mark(t).to_string()));
     LvInfo {
-        name: name.into(),
+        name: crate::names::LvName::new(name).unwrap(),
         kind: LvKind::Thin,
         size: G,
         pool: Some("vg-pool".into()),
