@@ -207,6 +207,7 @@ proptest! {
                 let lv = before.lv(volume.as_str()).unwrap();
                 prop_assert!(lv.is_owned(), "deleting a foreign LV: {volume}");
                 prop_assert!(lv.owner() != Owner::Backend("other".into()), "deleting another backend's LV: {volume}");
+                prop_assert!(lv.owner() != Owner::Legacy || desired.volumes.iter().any(|(k, _)| k.as_str() == volume.as_str()), "pruning an unclaimed old volume: {volume}");
                 let declared = desired.volumes.iter().find(|(k, _)| k.as_str() == volume.as_str());
                 match declared {
                     Some((_, v)) => prop_assert_eq!(v.state(), VolumeState::Absent),
@@ -246,7 +247,9 @@ proptest! {
                     }
                     // what this backend keeps carries its tag afterwards
                     let held = c.thin && c.pool_gib.is_some() && c.pool_health.needs_repair();
-                    if lv.is_owned() && lv.owner() != Owner::Backend("other".into()) && !held {
+                    let undeclared_legacy = lv.owner() == Owner::Legacy
+                        && !desired.volumes.iter().any(|(k, _)| k.as_str() == lv.name.as_str());
+                    if lv.is_owned() && lv.owner() != Owner::Backend("other".into()) && !held && !undeclared_legacy {
                         prop_assert_eq!(now.owner(), Owner::Backend("b".into()));
                     }
                 }

@@ -355,7 +355,11 @@ impl Worker<'_> {
         match done {
             Ok(report) => {
                 after_pass(&report, &mut self.lp);
-                if report.stale && self.reload_desired() != Some(false) {
+                if report.stale {
+                    // the file changed under the pass: read it again (once it is quiet) and plan
+                    if self.reload_desired().is_none() {
+                        self.lp.debounce = Some(Instant::now() + DEBOUNCE);
+                    }
                     self.lp.pending.get_or_insert(Trigger::DesiredStateChange);
                 }
                 let summary = PassSummary::from_report(&self.running_trigger.to_string(), &report);

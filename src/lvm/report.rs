@@ -65,8 +65,6 @@ pub enum ReportError {
     ZeroExtent,
     #[error("LV {lv}: {detail}")]
     Attr { lv: String, detail: String },
-    #[error("an LV name lvm reports that breaks lvm's own rules: {0}")]
-    Name(String),
 }
 
 fn num(field: &'static str, v: &str) -> Result<u64, ReportError> {
@@ -122,6 +120,15 @@ pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, ReportError> {
     }
     let mut lvs = Vec::with_capacity(section.lv.len());
     for l in section.lv {
+        // lvm's rules and ember's differ at the edges (ember reserves a few more suffixes): an
+        // LV ember could not have made is not ember's, and it must not stop the backend
+        let name = match LvName::new(&l.lv_name) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(vg, "LV {:?} left out of the plan: {e}", l.lv_name);
+                continue;
+            }
+        };
         let attr = LvAttr::parse(&l.lv_attr).map_err(|detail| ReportError::Attr {
             lv: l.lv_name.clone(),
             detail,
@@ -141,7 +148,7 @@ pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, ReportError> {
             active: !attr.inactive(),
             zeroes: attr.volume_type == 't' && attr.zeroes,
             health: attr.health,
-            name: LvName::new(&l.lv_name).map_err(|e| ReportError::Name(e.to_string()))?,
+            name,
         });
     }
     Ok(Observed { vg: vg_info, lvs })

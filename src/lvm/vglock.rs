@@ -94,6 +94,66 @@ fn read_holder(path: &Path) -> (String, String) {
     )
 }
 
+/// The real LVM's lock directory: created 0700 by root, and refused when it is not root's own
+/// directory (`/run/lock` is world-writable: anyone could have made it first).
+fn private_dir(dir: &Path) -> Result<(), LockError> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(dir, e)),
+    }
+    let m = std::fs::symlink_metadata(dir).map_err(|e| io(dir, e))?;
+    let me = nix::unistd::geteuid().as_raw();
+    if !m.file_type().is_dir() || m.uid() != me || m.mode() & 0o022 != 0 {
+        return Err(io(
+            dir,
+            format!(
+                "not a directory of uid {me} that only it can write (uid {}, mode {:o}): refusing to take a lock there",
+                m.uid(),
+                m.mode() & 0o7777
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Opens the lock file without following a symlink and checks that it is a regular file of
+/// ours before anything is written into it.
+fn open_lock_file(path: &Path) -> Result<std::fs::File, LockError> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| io(path, e))?;
+    let m = f.metadata().map_err(|e| io(path, e))?;
+    if !m.file_type().is_file() || m.uid() != nix::unistd::geteuid().as_raw() {
+        return Err(io(
+            path,
+            "not a regular file of ours: refusing to use it as a lock",
+        ));
+    }
+    Ok(f)
+}
+
+/// Whether `f` is still the file at `path` (a lock on a file that was removed or replaced
+/// would lock nothing).
+fn still_there(f: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (f.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
 impl VgLock {
     /// Takes the lock of `vg`. A daemon holding it is a refusal at once; another `ember apply`
     /// holding it is waited for, up to `wait`.
@@ -104,20 +164,21 @@ impl VgLock {
         wait: Duration,
     ) -> Result<VgLock, LockError> {
         let path = spec.lock_path(vg);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        if let LvmSpec::Exec(_) = spec
+            && let Some(dir) = path.parent()
+        {
+            private_dir(dir)?;
         }
         let start = Instant::now();
         let mut waited = false;
         loop {
-            let f = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(|e| io(&path, e))?;
+            let f = open_lock_file(&path)?;
             match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
+                Ok(file) if !still_there(&file, &path) => {
+                    // removed or replaced between open and lock: take the one there now
+                    drop(file);
+                    continue;
+                }
                 Ok(mut file) => {
                     let _ = file.set_len(0);
                     let _ = file.rewind();

@@ -39,8 +39,12 @@ pub fn observe_and_plan(
     let observed = lvm
         .observe(&vg)?
         .ok_or_else(|| PassError::VgNotFound(cfg.volume_group.clone()))?;
-    let empty = BackendDesired::default();
-    let p = plan(cfg, desired.unwrap_or(&empty), &observed, policy);
+    // a backend the desired state does not name (or whose desired state never parsed) is left
+    // as it is: no write at all, not even a tag
+    let p = match desired {
+        Some(d) => plan(cfg, d, &observed, policy),
+        None => Plan::new(&cfg.name, &cfg.volume_group, policy.now),
+    };
     Ok((observed, p))
 }
 

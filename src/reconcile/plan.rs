@@ -71,6 +71,8 @@ pub enum UnmarkReason {
     Declared,
     /// The backend no longer has `prune: true`.
     PruneOff,
+    /// Dated in the future (the clock was ahead): replaced by a mark from now.
+    FutureMark,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -199,6 +201,10 @@ pub enum WarningKind {
     OtherBackend,
     /// A new name that looks like a volume about to be pruned.
     DidYouMean,
+    /// A volume of an ember from before backend tags that this backend does not declare.
+    Unclaimed,
+    /// The system clock cannot be right: no marks, no prune.
+    Clock,
 }
 
 /// Something the operator should see that changes nothing by itself.

@@ -82,6 +82,8 @@ impl Action {
                 match reason {
                     UnmarkReason::Declared => "declared again",
                     UnmarkReason::PruneOff => "prune is off",
+                    UnmarkReason::FutureMark =>
+                        "its mark was dated in the future; marked again from now",
                 }
             ),
         }

@@ -43,3 +43,29 @@ fn the_real_lvms_lock_lives_where_no_setting_moves_it() {
         Path::new("/run/lock/ember/cinder-volumes.lock")
     );
 }
+
+#[test]
+fn a_symlink_or_someone_elses_file_is_never_written_through() {
+    let d = tempfile::tempdir().unwrap();
+    let vg = VgName::new("vg").unwrap();
+    let victim = d.path().join("victim");
+    std::fs::write(&victim, "keep me").unwrap();
+    std::os::unix::fs::symlink(&victim, spec(&d).lock_path(&vg)).unwrap();
+    let e = VgLock::acquire(&spec(&d), &vg, &Holder::Apply, Duration::ZERO).unwrap_err();
+    assert!(matches!(e, LockError::Io { .. }), "{e}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+}
+
+#[test]
+fn the_lock_directory_must_be_ours_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let open = d.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    assert!(private_dir(&open).is_err(), "world-writable");
+    let mine = d.path().join("mine");
+    assert!(private_dir(&mine).is_ok(), "created 0700");
+    let mode = std::fs::metadata(&mine).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700);
+}

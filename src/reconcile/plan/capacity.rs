@@ -162,12 +162,12 @@ impl Capacity {
                 provisioned,
                 ..
             } => {
-                if *provisioned + delta > *limit {
+                if provisioned.saturating_add(delta) > *limit {
                     return Err((
                         RefusalKind::OverSubscription,
                         format!(
                             "would provision {} in a pool of {} (limit {} = ratio {:.2} x pool{}); provisioned already {}",
-                            Bytes(*provisioned + delta),
+                            Bytes(provisioned.saturating_add(delta)),
                             Bytes(*pool_size),
                             Bytes(*limit),
                             ratio,
@@ -180,7 +180,7 @@ impl Capacity {
                         ),
                     ));
                 }
-                *provisioned += delta;
+                *provisioned = provisioned.saturating_add(delta);
                 Ok(())
             }
             Capacity::Thick {

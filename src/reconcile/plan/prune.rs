@@ -19,6 +19,11 @@ pub(super) struct Freed {
     pub linear: u64,
 }
 
+/// Before this (2025-01-01) the clock is wrong: nothing is marked or pruned.
+const PLAUSIBLE_NOW: u64 = 1_735_689_600;
+/// A mark dated further ahead than this was made by a clock that was ahead.
+const MAX_CLOCK_AHEAD: u64 = 86_400;
+
 /// A pass compares at most this many (new name, undeclared name) pairs for "did you mean".
 const MAX_SIMILARITY_PAIRS: usize = 250_000;
 
@@ -60,6 +65,18 @@ pub(super) fn ownership_and_deletions(
                 }
                 continue;
             }
+            // an old ember's volume is claimed only when this backend declares it: one that is
+            // not declared may be another backend's whose VG this is by mistake (a swap)
+            Whose::Mine { legacy: true } if declared.is_none() => {
+                plan.warnings.push(Warning {
+                    subject: lv.name.to_string(),
+                    kind: WarningKind::Unclaimed,
+                    message: format!(
+                        "volume {} {} has ember's tag from before backend tags and is not declared: not claimed, not pruned (declare it to make it this backend's, or tag it {} yourself)",
+                        lv.name, Bytes(lv.size), Tag::backend(&cfg.name)),
+                });
+                continue;
+            }
             Whose::Mine { legacy } => {
                 mine += 1;
                 if legacy {
@@ -99,6 +116,19 @@ pub(super) fn ownership_and_deletions(
         }
         undeclared.clear();
     }
+    if !undeclared.is_empty() && policy.now < PLAUSIBLE_NOW {
+        // a clock that reads before this was written would date marks in the past, and the
+        // volumes would be deleted the moment it is corrected
+        plan.warnings.push(Warning {
+            subject: cfg.name.clone(),
+            kind: WarningKind::Clock,
+            message: format!(
+                "the system clock reads {} (Unix time): ember neither marks nor prunes until it is set",
+                policy.now
+            ),
+        });
+        undeclared.clear();
+    }
     for (lv, name) in undeclared {
         soft_prune(policy, lv, name, &mut due, plan);
     }
@@ -127,13 +157,27 @@ fn soft_prune(
         due.push((name, lv.size, DeleteReason::Prune));
         return;
     }
-    match lv.marked_since() {
-        None => plan.actions.push(Action::MarkVolume {
+    let mark = |plan: &mut Plan, name: LvName| {
+        plan.actions.push(Action::MarkVolume {
             volume: name,
             size: Bytes(lv.size),
             since: policy.now,
-            delete_at: policy.now + policy.prune_grace,
-        }),
+            delete_at: policy.now.saturating_add(policy.prune_grace),
+        })
+    };
+    match lv.marked_since() {
+        None => mark(plan, name),
+        // dated in the future (the clock was ahead when it was made): marked again, from now
+        Some(since) if since > policy.now.saturating_add(MAX_CLOCK_AHEAD) => {
+            unmark(
+                plan,
+                name.clone(),
+                lv,
+                lv.mark_tags(),
+                UnmarkReason::FutureMark,
+            );
+            mark(plan, name);
+        }
         Some(since) if policy.now >= since.saturating_add(policy.prune_grace) => {
             due.push((name, lv.size, DeleteReason::Prune))
         }
@@ -182,10 +226,24 @@ fn breaker(
     let mut freed = Freed::default();
     let cap = policy.max_deletions_per_pass as usize;
     let n = due.len();
-    if n > cap {
+    // volumes marked and waiting count too: edits a few seconds apart, each removing up to the
+    // cap, must not add up to more than the cap once their grace periods end
+    let waiting = plan.scheduled.len()
+        + plan
+            .actions
+            .iter()
+            .filter(|a| matches!(a, Action::MarkVolume { .. }))
+            .count();
+    let total = n + waiting;
+    if n > 0 && total > cap {
+        let what = if waiting == 0 {
+            format!("{n} deletions planned")
+        } else {
+            format!("{total} deletions planned ({n} due now, {waiting} marked for later)")
+        };
         for (name, _, _) in due {
             plan.refuse(name.as_str(), RefusalKind::DeletionCap, format!(
-                "{n} deletions planned, more than max_deletions_per_pass = {cap}: none done. To confirm them once: `ember apply --backend {b} --allow-deletions {n}` (or `ember reconcile --backend {b} --allow-deletions {n}` while the daemon runs)",
+                "{what}, more than max_deletions_per_pass = {cap}: none done. To confirm them once: `ember apply --backend {b} --allow-deletions {total}` (or `ember reconcile --backend {b} --allow-deletions {total}` while the daemon runs)",
                 b = cfg.name));
         }
         return freed;

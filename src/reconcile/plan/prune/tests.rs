@@ -222,20 +222,18 @@ fn another_backends_volumes_are_reported_and_never_touched() {
 }
 
 #[test]
-fn volumes_of_an_ember_from_before_backend_tags_are_claimed_once_and_are_this_backends() {
+fn volumes_of_an_ember_from_before_backend_tags_are_claimed_when_declared_and_never_pruned() {
     let o = vg(vec![
         vol("keep", "legacy", None),
         vol("old", "legacy", None),
     ]);
     let p = plan(&cfg(), &desired(KEEP), &o, &GRACE);
-    assert_eq!(
-        verbs(&p),
-        [
-            ("claim_volume", "keep".to_string()),
-            ("claim_volume", "old".to_string()),
-            ("mark_volume", "old".to_string()),
-        ]
-    );
+    // the declared one is claimed; the undeclared one may be another backend's (a swapped VG):
+    // reported, neither claimed nor pruned
+    assert_eq!(verbs(&p), [("claim_volume", "keep".to_string())]);
+    assert_eq!(p.warnings.len(), 1);
+    assert_eq!(p.warnings[0].kind, WarningKind::Unclaimed);
+    assert!(p.warnings[0].message.contains("old"), "{:?}", p.warnings);
 }
 
 #[test]
@@ -309,4 +307,52 @@ fn a_new_name_like_an_undeclared_one_is_a_did_you_mean() {
         plan(&cfg(), &d, &o, &GRACE).warnings.is_empty(),
         "a different name"
     );
+}
+
+#[test]
+fn volumes_marked_in_separate_edits_add_up_against_the_cap() {
+    // two edits seconds apart each removed two volumes; the first two are due, two more wait
+    let mut lvs = vec![vol("keep", "lvm-1", None)];
+    for i in 0..2 {
+        lvs.push(vol(&format!("first{i}"), "lvm-1", Some(NOW - 601)));
+        lvs.push(vol(&format!("second{i}"), "lvm-1", Some(NOW - 597)));
+    }
+    let cap3 = Policy {
+        max_deletions_per_pass: 3,
+        ..GRACE
+    };
+    let p = plan(&cfg(), &desired(KEEP), &vg(lvs), &cap3);
+    assert!(!p.deletes(), "4 in all, more than 3: {p:?}");
+    assert!(
+        p.refused[0]
+            .reason
+            .contains("4 deletions planned (2 due now, 2 marked for later)")
+            && p.refused[0].reason.contains("--allow-deletions 4"),
+        "{}",
+        p.refused[0].reason
+    );
+}
+
+#[test]
+fn a_wrong_clock_neither_marks_nor_prunes_and_a_future_mark_is_redated() {
+    let o = vg(vec![
+        vol("keep", "lvm-1", None),
+        vol("gone", "lvm-1", Some(5)),
+    ]);
+    let p = plan(&cfg(), &desired(KEEP), &o, &Policy { now: 0, ..GRACE });
+    assert!(p.actions.is_empty() && p.scheduled.is_empty(), "{p:?}");
+    assert_eq!(p.warnings[0].kind, WarningKind::Clock);
+    let o = vg(vec![
+        vol("keep", "lvm-1", None),
+        vol("gone", "lvm-1", Some(NOW + 10 * 86_400)),
+    ]);
+    let p = plan(&cfg(), &desired(KEEP), &o, &GRACE);
+    assert_eq!(
+        verbs(&p),
+        [
+            ("unmark_volume", "gone".to_string()),
+            ("mark_volume", "gone".to_string())
+        ]
+    );
+    assert_eq!(p.next_deletion_at(), Some(NOW + 600));
 }
