@@ -187,7 +187,10 @@ impl VgLock {
                 }
                 Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
                     let (pid, line) = read_holder(&path);
-                    if let Some(backend) = line.strip_prefix("daemon ") {
+                    // the line is the last holder's: one that just took the lock has not written
+                    // its own yet, so a daemon's line counts only while that daemon's pid lives
+                    let alive = Path::new("/proc").join(&pid).exists();
+                    if let Some(backend) = line.strip_prefix("daemon ").filter(|_| alive) {
                         return Err(LockError::Daemon {
                             vg: vg.to_string(),
                             pid,

@@ -69,3 +69,17 @@ fn the_lock_directory_must_be_ours_alone() {
     let mode = std::fs::metadata(&mine).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o700);
 }
+
+#[test]
+fn a_dead_daemons_line_is_not_taken_for_the_holder() {
+    // the lock is held (by an apply that has not written its line yet); the file still says a
+    // daemon whose process is gone: that is waited for, not refused
+    let d = tempfile::tempdir().unwrap();
+    let vg = VgName::new("vg").unwrap();
+    let held = VgLock::acquire(&spec(&d), &vg, &Holder::Apply, Duration::ZERO).unwrap();
+    std::fs::write(spec(&d).lock_path(&vg), "999999999 daemon lvm-1\n").unwrap();
+    let e =
+        VgLock::acquire(&spec(&d), &vg, &Holder::Apply, Duration::from_millis(200)).unwrap_err();
+    assert!(matches!(e, LockError::Apply { .. }), "{e}");
+    drop(held);
+}
