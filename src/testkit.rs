@@ -24,3 +24,33 @@ pub fn backend(name: &str, lvm_type: LvmType) -> BackendConfig {
 pub fn desired(yaml: &str) -> BackendDesired {
     serde_yaml::from_str(yaml).unwrap()
 }
+
+/// An LV of `kind` in the pool `vg-pool` (when thin), owned by `owner`'s backend (with
+/// `ember-managed` and its backend tag) or foreign (`None`); active, healthy, no usage.
+pub fn lv(
+    name: &str,
+    kind: crate::lvm::LvKind,
+    size: u64,
+    owner: Option<&str>,
+) -> crate::lvm::LvInfo {
+    use crate::lvm::LvKind;
+    crate::lvm::LvInfo {
+        name: crate::names::LvName::new(name).unwrap(),
+        kind,
+        size,
+        pool: (kind == LvKind::Thin).then(|| "vg-pool".into()),
+        tags: owner
+            .map(|b| {
+                vec![
+                    crate::names::OWNERSHIP_TAG.to_string(),
+                    crate::names::Tag::backend(b).to_string(),
+                ]
+            })
+            .unwrap_or_default(),
+        data_percent: None,
+        metadata_percent: None,
+        active: true,
+        zeroes: kind == LvKind::ThinPool,
+        health: Default::default(),
+    }
+}

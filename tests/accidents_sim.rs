@@ -205,6 +205,14 @@ fn a_removed_volume_is_marked_kept_through_a_restart_and_deleted_after_the_grace
     assert!(lvs(&s, "vg-a").contains_key("v09"), "kept");
 }
 
+/// `ember --lvm sim:... apply ARGS...` against this scratch directory's configuration.
+fn apply(s: &Scratch, c: &std::path::Path, args: &[&str]) -> Run {
+    let sim = sim(s);
+    let mut a = vec!["--lvm", sim.as_str(), "apply"];
+    a.extend_from_slice(args);
+    ember_in(s.dir.path(), c, &a)
+}
+
 fn crate_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -331,15 +339,12 @@ fn a_bulk_deletion_is_confirmed_once_for_one_backend() {
         "prune_grace = 0\nmax_deletions_per_pass = 1\n",
         &volumes(ten(), true),
     );
-    assert_eq!(
-        ember_in(s.dir.path(), &c, &["--lvm", &sim(&s), "apply"]).code,
-        0
-    );
+    assert_eq!(apply(&s, &c, &[]).code, 0);
     s.write(
         "desired-state.yaml",
         &volumes(ten().into_iter().take(7), true),
     );
-    let r = ember_in(s.dir.path(), &c, &["--lvm", &sim(&s), "apply"]);
+    let r = apply(&s, &c, &[]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
         r.stdout
@@ -347,43 +352,15 @@ fn a_bulk_deletion_is_confirmed_once_for_one_backend() {
         "{r:?}"
     );
     assert_eq!(lvs(&s, "vg-a").len(), 11);
-    let r = ember_in(
-        s.dir.path(),
-        &c,
-        &["--lvm", &sim(&s), "apply", "--allow-deletions", "3"],
-    );
+    let r = apply(&s, &c, &["--allow-deletions", "3"]);
     assert_eq!(r.code, 64, "the confirmation names its backend: {r:?}");
-    let r = ember_in(
-        s.dir.path(),
-        &c,
-        &[
-            "--lvm",
-            &sim(&s),
-            "apply",
-            "--backend",
-            "a",
-            "--allow-deletions",
-            "2",
-        ],
-    );
+    let r = apply(&s, &c, &["--backend", "a", "--allow-deletions", "2"]);
     assert!(
         r.stdout.contains("3 deletions planned"),
         "2 do not confirm 3: {r:?}"
     );
     assert_eq!(lvs(&s, "vg-a").len(), 11);
-    let r = ember_in(
-        s.dir.path(),
-        &c,
-        &[
-            "--lvm",
-            &sim(&s),
-            "apply",
-            "--backend",
-            "a",
-            "--allow-deletions",
-            "3",
-        ],
-    );
+    let r = apply(&s, &c, &["--backend", "a", "--allow-deletions", "3"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(lvs(&s, "vg-a").len(), 8);
 

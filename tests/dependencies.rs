@@ -66,7 +66,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("size", &[][..]),
         ("problem", &[][..]),
         ("trust", &[][..]),
-        ("testkit", &["config", "desired"][..]),
+        ("testkit", &["config", "desired", "lvm", "names"][..]),
     ])
 }
 

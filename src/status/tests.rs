@@ -1,7 +1,6 @@
 use super::*;
 use crate::config::{LvmType, Ratio};
 use crate::lvm::{LvInfo, VgInfo};
-use crate::names::Tag;
 use crate::reconcile::plan::{Policy, RefusalKind, plan};
 
 const G: u64 = 1 << 30;
@@ -15,21 +14,12 @@ fn cfg(lvm_type: LvmType) -> BackendConfig {
 }
 
 fn lv(name: &str, kind: LvKind, size: u64, owned: bool) -> LvInfo {
+    let pool = kind == LvKind::ThinPool;
     LvInfo {
-        name: crate::names::LvName::new(name).unwrap(),
-        kind,
-        size,
-        pool: (kind == LvKind::Thin).then(|| "vg-pool".into()),
-        tags: if owned {
-            vec!["ember-managed".into(), Tag::backend("b").to_string()]
-        } else {
-            vec![]
-        },
-        data_percent: (kind == LvKind::ThinPool).then_some(25.0),
-        metadata_percent: (kind == LvKind::ThinPool).then_some(3.0),
-        active: true,
+        data_percent: pool.then_some(25.0),
+        metadata_percent: pool.then_some(3.0),
         zeroes: true,
-        health: Default::default(),
+        ..crate::testkit::lv(name, kind, size, owned.then_some("b"))
     }
 }
 

@@ -1,7 +1,6 @@
 use super::*;
 use crate::config::LvmType;
 use crate::lvm::{LvKind, VgInfo};
-use crate::names::{OWNERSHIP_TAG, Tag};
 
 const G: u64 = 1 << 30;
 const M: u64 = 1 << 20;
@@ -13,22 +12,7 @@ fn cfg(lvm_type: LvmType) -> BackendConfig {
 use crate::testkit::desired;
 
 fn lv(name: &str, kind: LvKind, size: u64, owned: bool) -> LvInfo {
-    LvInfo {
-        name: crate::names::LvName::new(name).unwrap(),
-        kind,
-        size,
-        pool: (kind == LvKind::Thin).then(|| "vg-pool".into()),
-        tags: if owned {
-            vec![OWNERSHIP_TAG.into(), Tag::backend("lvm-1").to_string()]
-        } else {
-            vec![]
-        },
-        data_percent: None,
-        metadata_percent: None,
-        active: true,
-        zeroes: kind == LvKind::ThinPool,
-        health: Default::default(),
-    }
+    crate::testkit::lv(name, kind, size, owned.then_some("lvm-1"))
 }
 
 fn observed(free: u64, lvs: Vec<LvInfo>) -> Observed {

@@ -3,7 +3,6 @@
 use crate::config::{BackendConfig, LvmType};
 use crate::lvm::attr::Health;
 use crate::lvm::{LvInfo, LvKind, Observed, VgInfo};
-use crate::names::{OWNERSHIP_TAG, Tag};
 use crate::reconcile::plan::{Action, Policy, RefusalKind, plan};
 
 const G: u64 = 1 << 30;
@@ -19,16 +18,11 @@ fn cfg() -> BackendConfig {
 
 fn lv(name: &str, kind: LvKind, size: u64, health: Health) -> LvInfo {
     LvInfo {
-        name: crate::names::LvName::new(name).unwrap(),
-        kind,
-        size,
-        pool: (kind == LvKind::Thin).then(|| "vg-pool".into()),
-        tags: vec![OWNERSHIP_TAG.into(), Tag::backend("b").to_string()],
         data_percent: Some(10.0),
         metadata_percent: Some(5.0),
-        active: true,
         zeroes: true,
         health,
+        ..crate::testkit::lv(name, kind, size, Some("b"))
     }
 }
 

@@ -24,23 +24,14 @@ use crate::testkit::desired;
 
 /// A thin volume of `owner` ("" = foreign, "legacy" = ember-managed alone), marked at `marked`.
 fn vol(name: &str, owner: &str, marked: Option<u64>) -> LvInfo {
-    let mut tags = match owner {
-        "" => vec![],
-        "legacy" => vec![OWNERSHIP_TAG.to_string()],
-        b => vec![OWNERSHIP_TAG.to_string(), Tag::backend(b).to_string()],
-    };
-    tags.extend(marked.map(|t| Tag::mark(t).to_string()));
+    let mut l = crate::testkit::lv(name, LvKind::Thin, G, Some(owner).filter(|o| !o.is_empty()));
+    if owner == "legacy" {
+        l.tags = vec![OWNERSHIP_TAG.to_string()];
+    }
+    l.tags.extend(marked.map(|t| Tag::mark(t).to_string()));
     LvInfo {
-        name: crate::names::LvName::new(name).unwrap(),
-        kind: LvKind::Thin,
-        size: G,
-        pool: Some("vg-pool".into()),
-        tags,
         data_percent: Some(0.0),
-        metadata_percent: None,
-        active: true,
-        zeroes: false,
-        health: Default::default(),
+        ..l
     }
 }
 
