@@ -219,5 +219,7 @@ impl<'de> serde::Deserialize<'de> for SizeSpec {
     }
 }
 
+pub mod limits;
+
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod pool;
+pub use pool::{AutoextendStatus, GrowthRecord, PoolStatus};
+
 use crate::config::BackendConfig;
 use crate::lvm::{LvKind, Observed};
 use crate::problem::Problem;
@@ -191,6 +194,9 @@ pub struct BackendStatus {
     pub capacity: Option<Capacity>,
     /// `read` or `write` while an lvm command runs, with the command.
     pub busy: Option<crate::lvm::Busy>,
+    /// The thin pool, from the last pass or pool check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -314,9 +320,12 @@ impl DaemonStatus {
                         _ => String::new(),
                     }
                 );
-                if let Some(h) = c.pool_health {
+                if let Some(h) = c.pool_health.filter(|_| b.pool.is_none()) {
                     let _ = writeln!(s, "  pool health: {} (lvm's lv_attr)", h.describe());
                 }
+            }
+            for l in b.pool.iter().flat_map(|p| p.lines(unix_now())) {
+                let _ = writeln!(s, "  {l}");
             }
         }
         for p in &self.config_problems {

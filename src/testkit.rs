@@ -49,6 +49,8 @@ pub fn lv(
             .unwrap_or_default(),
         data_percent: None,
         metadata_percent: None,
+        metadata_size: (kind == LvKind::ThinPool).then_some(64 << 20),
+        chunk_size: (kind == LvKind::ThinPool).then_some(64 << 10),
         active: true,
         zeroes: kind == LvKind::ThinPool,
         health: Default::default(),

@@ -123,14 +123,8 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
         vg.lvs.insert(
             "vg-pool".into(),
             SimLv {
-                kind: LvKind::ThinPool,
-                size: p * G,
-                pool: None,
-                tags: vec![],
-                data_percent: None,
-                active: true,
-                unknown_to_pool: false,
                 health: c.pool_health,
+                ..SimLv::new(LvKind::ThinPool, p * G)
             },
         );
     }
@@ -156,15 +150,11 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
         vg.lvs.insert(
             name(*i),
             SimLv {
-                kind,
-                size,
                 pool,
                 tags,
-                data_percent: None,
                 // some volumes inactive (as after a boot without autoactivation)
                 active: mib % 3 != 0,
-                unknown_to_pool: false,
-                health: Health::Ok,
+                ..SimLv::new(kind, size)
             },
         );
     }
@@ -180,9 +170,10 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
         volumes.insert(LvName::new(&name(*i)).unwrap(), v);
     }
     let desired = BackendDesired {
-        thin_pool: c.desired_pool_pct.filter(|_| c.thin).map(|p| PoolDesired {
-            size: SizeSpec::Percent(p as f64),
-        }),
+        thin_pool: c
+            .desired_pool_pct
+            .filter(|_| c.thin)
+            .map(|p| PoolDesired::of_size(SizeSpec::Percent(p as f64))),
         prune: c.prune,
         volumes: volumes.into_iter().collect(),
         volumes_listed: true,

@@ -31,6 +31,10 @@ pub struct EmberSettings {
     /// Each worker passes at least this often, to catch drift.
     #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
     pub resync_interval: Duration,
+    /// How often a worker reads its thin pool's usage (one `lvs` of the pool) and grows it by
+    /// `autoextend` when usage reached the threshold.
+    #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
+    pub pool_check_interval: Duration,
     /// How long `ember daemon` waits for workers to finish on stop before killing the ones
     /// that are not writing.
     #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
@@ -91,6 +95,7 @@ pub(super) fn resolve_ember(
     let write_warn = int("lvm_write_warn_after", 300, 1, 86_400) as u64;
     let resync = int("resync_interval", 60, 1, 86_400) as u64;
     let stop_timeout = int("stop_timeout", 60, 1, 3_600) as u64;
+    let pool_check = int("pool_check_interval", 10, 1, 3_600) as u64;
     if prune_grace == 0
         && let Some(e) = ini.get("ember", "prune_grace")
     {
@@ -131,5 +136,6 @@ pub(super) fn resolve_ember(
         control_group,
         resync_interval: Duration::from_secs(resync),
         stop_timeout: Duration::from_secs(stop_timeout),
+        pool_check_interval: Duration::from_secs(pool_check),
     })
 }

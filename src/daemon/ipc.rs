@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::problem::Problem;
-use crate::status::{Capacity, PassSummary};
+use crate::status::{Capacity, PassSummary, PoolStatus};
 
 /// The environment variable that tells a worker which file descriptor is its socket.
 pub const IPC_FD_ENV: &str = "EMBER_IPC_FD";
@@ -19,6 +19,10 @@ pub enum ToSupervisor {
     Pass {
         summary: Box<PassSummary>,
         capacity: Option<Box<Capacity>>,
+    },
+    /// The thin pool as the last pass or pool check read it (`None`: there is none).
+    Pool {
+        pool: Option<Box<PoolStatus>>,
     },
     /// The desired state (re)read: its problems, empty when it was good.
     DesiredState {

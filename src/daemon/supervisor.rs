@@ -199,6 +199,7 @@ impl Supervisor<'_> {
                 desired_state_problems: vec![],
                 capacity: None,
                 busy: None,
+                pool: None,
             },
             cfg,
             generation: 0,
@@ -281,6 +282,7 @@ impl Supervisor<'_> {
                 w.stuck_reported = false;
             }
             ToSupervisor::DesiredState { problems } => w.status.desired_state_problems = problems,
+            ToSupervisor::Pool { pool } => w.status.pool = pool.map(|p| *p),
             ToSupervisor::Pass { summary, capacity } => {
                 w.status.state = summary.state();
                 w.status.last_pass = Some(*summary);

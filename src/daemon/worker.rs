@@ -28,8 +28,16 @@ use crate::status::{Capacity, PassSummary};
 const DEBOUNCE: Duration = Duration::from_millis(250);
 const HEARTBEAT: Duration = Duration::from_secs(5);
 
+mod check;
 mod pass;
+use check::{after_check, start_check};
 use pass::{after_pass, log_pass, release_freed_memory, start_pass};
+
+/// What the blocking thread returns: a pass, or a pool check.
+enum Done {
+    Pass(reconcile::PassReport),
+    Check(reconcile::check::PoolCheck),
+}
 /// How soon a worker tries again for a volume group another ember process holds.
 const LOCK_RETRY: Duration = Duration::from_secs(2);
 
@@ -122,6 +130,14 @@ struct Loop {
     /// The next time a pass must run for a marked volume, or to retry the lock.
     wake_at: Option<(Instant, Trigger)>,
     lock: Option<VgLock>,
+    /// A pool check is due (run when no pass is running or pending).
+    check_due: bool,
+    /// The last pool check's error and the last reason the pool cannot grow (each logged when
+    /// it changes, not every check).
+    check_error: Option<String>,
+    cannot_grow: Option<String>,
+    /// The pool's last growth by this worker (pass or check).
+    last_growth: Option<crate::status::GrowthRecord>,
 }
 
 impl Loop {
@@ -142,7 +158,7 @@ struct Worker<'a> {
     watcher: Option<DesiredWatch>,
     fs_tx: mpsc::UnboundedSender<()>,
     stop: Arc<AtomicBool>,
-    running: Option<tokio::task::JoinHandle<reconcile::PassReport>>,
+    running: Option<tokio::task::JoinHandle<Done>>,
     running_trigger: Trigger,
 }
 
@@ -188,6 +204,10 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
             debounce: None,
             wake_at: None,
             lock: None,
+            check_due: false,
+            check_error: None,
+            cannot_grow: None,
+            last_growth: None,
         },
         out,
         fs_tx,
@@ -202,6 +222,9 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
     let every = w.inputs.config.ember.resync_interval;
     let mut resync = tokio::time::interval_at(Instant::now() + every, every);
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    let check_every = w.inputs.config.ember.pool_check_interval;
+    let mut check = tokio::time::interval_at(Instant::now() + check_every, check_every);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
     loop {
         if w.stop.load(Ordering::Relaxed) && w.running.is_none() {
@@ -227,13 +250,24 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
                 }
             }
             _ = resync.tick() => if w.lp.pending.is_none() { w.lp.pending = Some(Trigger::Resync) },
+            _ = check.tick() => w.lp.check_due = true,
             _ = heartbeat.tick() => w.send(ToSupervisor::Heartbeat { busy: crate::lvm::cli::in_flight() }),
             _ = async { if let Some(t) = term.as_mut() { t.recv().await; } }, if term.is_some() => {
                 w.stop.store(true, Ordering::Relaxed);
             }
             done = async { match w.running.as_mut() { Some(h) => h.await, None => std::future::pending().await } }, if w.running.is_some() => {
                 w.running = None;
-                w.on_pass_done(done);
+                match done {
+                    Ok(Done::Pass(report)) => w.on_pass_done(report),
+                    Ok(Done::Check(c)) => {
+                        let pool = after_check(name, &w.inputs, &mut w.lp, &c);
+                        if c.grew() || pool.is_some() {
+                            w.send(ToSupervisor::Pool { pool: pool.map(Box::new) });
+                        }
+                    }
+                    Err(e) => tracing::error!(backend = name, "pass aborted: {e}"),
+                }
+                release_freed_memory();
             }
         }
     }
@@ -269,10 +303,17 @@ impl Worker<'_> {
         }
     }
 
-    /// Starts the pending pass, unless one runs, the file is being written, or the worker stops.
+    /// Starts the pending pass, unless one runs, the file is being written, or the worker
+    /// stops; else a pool check that is due.
     fn maybe_start(&mut self) {
-        if self.running.is_some() || self.lp.debounce.is_some() || self.stop.load(Ordering::Relaxed)
-        {
+        if self.running.is_some() || self.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let pass_waits = self.lp.pending.is_some() && self.lp.debounce.is_none();
+        if !pass_waits {
+            if std::mem::take(&mut self.lp.check_due) {
+                self.running = start_check(self.g, &self.inputs, &self.lp, &self.stop);
+            }
             return;
         }
         let Some(trigger) = self.lp.pending.take() else {
@@ -351,31 +392,29 @@ impl Worker<'_> {
         }
     }
 
-    fn on_pass_done(&mut self, done: Result<reconcile::PassReport, tokio::task::JoinError>) {
-        match done {
-            Ok(report) => {
-                after_pass(&report, &mut self.lp);
-                if report.stale {
-                    // the file changed under the pass: read it again (once it is quiet) and plan
-                    if self.reload_desired().is_none() {
-                        self.lp.debounce = Some(Instant::now() + DEBOUNCE);
-                    }
-                    self.lp.pending.get_or_insert(Trigger::DesiredStateChange);
-                }
-                let summary = PassSummary::from_report(&self.running_trigger.to_string(), &report);
-                log_pass(self.name, &summary);
-                let capacity = report
-                    .observed
-                    .as_ref()
-                    .map(|o| Capacity::of(&self.inputs.backend, o));
-                self.send(ToSupervisor::Pass {
-                    summary: Box::new(summary),
-                    capacity: capacity.map(Box::new),
-                });
+    fn on_pass_done(&mut self, report: reconcile::PassReport) {
+        after_pass(&report, &mut self.lp);
+        if report.stale {
+            // the file changed under the pass: read it again (once it is quiet) and plan
+            if self.reload_desired().is_none() {
+                self.lp.debounce = Some(Instant::now() + DEBOUNCE);
             }
-            Err(e) => tracing::error!(backend = self.name, "pass aborted: {e}"),
+            self.lp.pending.get_or_insert(Trigger::DesiredStateChange);
         }
-        release_freed_memory();
+        let summary = PassSummary::from_report(&self.running_trigger.to_string(), &report);
+        log_pass(self.name, &summary);
+        let capacity = report
+            .observed
+            .as_ref()
+            .map(|o| Capacity::of(&self.inputs.backend, o));
+        self.send(ToSupervisor::Pass {
+            summary: Box::new(summary),
+            capacity: capacity.map(Box::new),
+        });
+        let pool = pass::pool_status(&self.inputs, &mut self.lp, &report);
+        self.send(ToSupervisor::Pool {
+            pool: pool.map(Box::new),
+        });
     }
 }
 

@@ -11,6 +11,7 @@
 //! ```
 //! Everything is checked before anything reaches LVM; every error names file, line and column.
 
+mod pool;
 mod unique_map;
 
 use std::collections::BTreeMap;
@@ -21,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::names::LvName;
 use crate::problem::Problem;
-use crate::size::{Bytes, SizeSpec};
+use crate::size::Bytes;
+pub use pool::{Autoextend, PoolDesired};
 pub use unique_map::UniqueMap;
 
 /// Larger files are refused before parsing: a desired state this big is a mistake or an attack.
@@ -82,12 +84,6 @@ fn not_null<'de, D: serde::Deserializer<'de>>(
         Some(m) => Ok(Some(m)),
         None => Err(serde::de::Error::custom(NULL_VOLUMES)),
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PoolDesired {
-    pub size: SizeSpec,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::{self, Sources};
+use crate::size::SizeSpec;
 
 fn cfg() -> Config {
     let d = tempfile::tempdir().unwrap();

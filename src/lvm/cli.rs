@@ -14,8 +14,8 @@ use std::time::Duration;
 use wait_timeout::ChildExt;
 
 use super::shell::{LvmShell, ShellError, fits_on_line};
-use super::{Busy, BusyKind, LvmError, LvmRead, LvmWrite, Observed, report};
-use crate::names::{LvName, OWNERSHIP_TAG, Tag, VgName};
+use super::{Busy, BusyKind, LvmError, LvmRead, LvmWrite, Observed, PoolCreate, report};
+use crate::names::{LvName, Tag, VgName};
 use crate::size::Bytes;
 
 /// How lvm is run for one backend.
@@ -339,7 +339,7 @@ impl LvmRead for LvmCli {
             s("--configreport"),
             s("seg"),
             s("-o"),
-            s("segtype"),
+            s(report::SEG_FIELDS),
             s("--"),
             s(vg.as_str()),
         ];
@@ -352,6 +352,37 @@ impl LvmRead for LvmCli {
                 }),
             Err(LvmError::Failed { stderr, .. })
                 if stderr.contains(&format!("Volume group \"{vg}\" not found")) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn observe_pool(&self, vg: &VgName, pool: &LvName) -> Result<Option<Observed>, LvmError> {
+        let args: Vec<String> = vec![
+            s("lvs"),
+            s("--reportformat"),
+            s("json"),
+            s("--units"),
+            s("b"),
+            s("--nosuffix"),
+            s("-o"),
+            format!("{},{}", report::VG_FIELDS, report::LV_FIELDS),
+            s("--"),
+            Self::lv_path(vg, pool),
+        ];
+        match self.run(Mode::Read, &args) {
+            Ok(out) => report::parse_pool_row(&out.stdout, vg.as_str())
+                .map(Some)
+                .map_err(|detail| LvmError::Report {
+                    command: self.describe(&args),
+                    detail,
+                }),
+            // no VG, or no pool (yet): the check has nothing to watch
+            Err(LvmError::Failed { stderr, .. })
+                if stderr.contains(&format!("Volume group \"{vg}\" not found"))
+                    || stderr.contains("Failed to find logical volume") =>
             {
                 Ok(None)
             }
@@ -398,20 +429,44 @@ impl LvmWrite for LvmCli {
         }
     }
 
-    fn create_thin_pool(&self, vg: &VgName, pool: &LvName, size: Bytes) -> Result<(), LvmError> {
-        let args = vec![
+    fn create_thin_pool(
+        &self,
+        vg: &VgName,
+        pool: &LvName,
+        spec: &PoolCreate,
+        tags: &[Tag],
+    ) -> Result<(), LvmError> {
+        let mut args = vec![
             s("lvcreate"),
             s("--yes"),
             s("--type"),
             s("thin-pool"),
             s("-L"),
+            size_arg(spec.size),
+            s("--poolmetadatasize"),
+            size_arg(spec.metadata),
+            s("--chunksize"),
+            size_arg(spec.chunk),
+        ];
+        for t in tags {
+            args.extend([s("--addtag"), s(t.as_str())]);
+        }
+        args.extend([s("-n"), s(pool.as_str()), s("--"), s(vg.as_str())]);
+        self.run(Mode::Write, &args).map(drop)
+    }
+
+    fn extend_pool_metadata(
+        &self,
+        vg: &VgName,
+        pool: &LvName,
+        size: Bytes,
+    ) -> Result<(), LvmError> {
+        let args = vec![
+            s("lvextend"),
+            s("--poolmetadatasize"),
             size_arg(size),
-            s("--addtag"),
-            s(OWNERSHIP_TAG),
-            s("-n"),
-            s(pool.as_str()),
             s("--"),
-            s(vg.as_str()),
+            Self::lv_path(vg, pool),
         ];
         self.run(Mode::Write, &args).map(drop)
     }

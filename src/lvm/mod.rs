@@ -21,12 +21,19 @@ pub struct Observed {
     pub lvs: Vec<LvInfo>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
 pub struct VgInfo {
     pub name: String,
     pub size: u64,
     pub free: u64,
     pub extent_size: u64,
+    /// Free space in the VG's metadata area (`vg_mda_free`): lvm fails a creation when the
+    /// VG's text metadata no longer fits. `None` when lvm did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mda_free: Option<u64>,
+    /// The size of the smallest metadata area (`vg_mda_size`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mda_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -53,6 +60,12 @@ pub struct LvInfo {
     pub data_percent: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata_percent: Option<f64>,
+    /// A thin pool's metadata LV size (`lv_metadata_size`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_size: Option<u64>,
+    /// A thin pool's chunk size (`chunk_size`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_size: Option<u64>,
     /// Whether the LV is active (has a device). After a boot LVM activates volumes itself; one
     /// that stays inactive may be a thin volume its pool does not know (see `LvmWrite::activate`).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
@@ -202,6 +215,15 @@ pub enum LvmError {
 pub trait LvmRead {
     /// The whole state of one volume group in one lvm call; `None` when it does not exist.
     fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError>;
+    /// The volume group and its thin pool `pool` alone, in one cheap read (`lvs` of one LV
+    /// with the VG's fields): what the daemon's pool check runs. `None` when the VG or the pool
+    /// does not exist.
+    fn observe_pool(&self, vg: &VgName, pool: &LvName) -> Result<Option<Observed>, LvmError> {
+        Ok(self.observe(vg)?.and_then(|mut o| {
+            o.lvs.retain(|l| l.name == *pool);
+            (!o.lvs.is_empty()).then_some(o)
+        }))
+    }
     /// How many lvm processes this handle has started so far.
     fn calls(&self) -> u64;
     /// How many lvm commands it has run (more than `calls` when a shell ran several).
@@ -216,7 +238,18 @@ pub trait LvmWrite: LvmRead {
     /// The commands until [`LvmWrite::end_batch`] may share one lvm process (the lvm shell).
     fn begin_batch(&self) {}
     fn end_batch(&self) {}
-    fn create_thin_pool(&self, vg: &VgName, pool: &LvName, size: Bytes) -> Result<(), LvmError>;
+    /// `lvcreate --type thin-pool` with the metadata and chunk sizes given, and these tags.
+    fn create_thin_pool(
+        &self,
+        vg: &VgName,
+        pool: &LvName,
+        spec: &PoolCreate,
+        tags: &[Tag],
+    ) -> Result<(), LvmError>;
+    /// `lvextend --poolmetadatasize`: the pool's metadata grown to `size` (lvm grows the spare
+    /// with it when the spare is smaller).
+    fn extend_pool_metadata(&self, vg: &VgName, pool: &LvName, size: Bytes)
+    -> Result<(), LvmError>;
     /// `lvcreate` of a volume ember owns: thin in `pool`, or linear (thick) when `pool` is
     /// `None`; a thin volume created inactive when not `active` (a linear one is always created
     /// active: lvcreate wipes its start, which needs it active).
@@ -269,6 +302,15 @@ pub trait LvmWrite: LvmRead {
     fn activate(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
         self.activate_many(vg, std::slice::from_ref(lv))
     }
+}
+
+/// A thin pool to create: data, metadata (one LV; lvm puts a spare of the same size beside it)
+/// and chunk size, each a whole number of extents or chunks already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PoolCreate {
+    pub size: Bytes,
+    pub metadata: Bytes,
+    pub chunk: Bytes,
 }
 
 /// The lvm command a process is running now (a worker runs one command at a time). The

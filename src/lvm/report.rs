@@ -9,9 +9,11 @@ use crate::names::LvName;
 
 /// The fields ember asks for, per sub-report (the pv/pvseg/seg reports cannot be switched off,
 /// so they get one cheap field each).
-pub const VG_FIELDS: &str = "vg_name,vg_size,vg_free,vg_extent_size";
-pub const LV_FIELDS: &str =
-    "lv_name,lv_attr,lv_layout,lv_size,pool_lv,lv_tags,data_percent,metadata_percent";
+pub const VG_FIELDS: &str = "vg_name,vg_size,vg_free,vg_extent_size,vg_mda_free,vg_mda_size";
+pub const LV_FIELDS: &str = "lv_name,lv_attr,lv_layout,lv_size,pool_lv,lv_tags,data_percent,metadata_percent,lv_metadata_size";
+/// `chunk_size` is a segment field: asked of the seg sub-report (in an LV report it would
+/// turn the whole report into a segment report).
+pub const SEG_FIELDS: &str = "lv_name,chunk_size";
 
 #[derive(Deserialize)]
 struct Top {
@@ -23,6 +25,15 @@ struct Section {
     vg: Vec<RawVg>,
     #[serde(default)]
     lv: Vec<RawLv>,
+    #[serde(default)]
+    seg: Vec<RawSeg>,
+}
+#[derive(Deserialize)]
+struct RawSeg {
+    #[serde(default)]
+    lv_name: String,
+    #[serde(default)]
+    chunk_size: String,
 }
 #[derive(Deserialize)]
 struct RawVg {
@@ -30,6 +41,10 @@ struct RawVg {
     vg_size: String,
     vg_free: String,
     vg_extent_size: String,
+    #[serde(default)]
+    vg_mda_free: String,
+    #[serde(default)]
+    vg_mda_size: String,
 }
 #[derive(Deserialize)]
 struct RawLv {
@@ -46,6 +61,17 @@ struct RawLv {
     data_percent: String,
     #[serde(default)]
     metadata_percent: String,
+    #[serde(default)]
+    lv_metadata_size: String,
+}
+
+/// One row of `lvs` with VG fields beside the LV's.
+#[derive(Deserialize)]
+struct RawRow {
+    #[serde(flatten)]
+    vg: RawVg,
+    #[serde(flatten)]
+    lv: RawLv,
 }
 
 /// What is wrong with a report ember cannot read.
@@ -96,6 +122,71 @@ fn kind(attr: &LvAttr, layout: &str) -> LvKind {
     }
 }
 
+/// A size field that may be empty (not applicable, or a field this lvm does not print); 0 is
+/// "none" too.
+fn opt_num(field: &'static str, v: &str) -> Result<Option<u64>, ReportError> {
+    if v.trim().is_empty() {
+        return Ok(None);
+    }
+    num(field, v).map(|n| Some(n).filter(|n| *n > 0))
+}
+
+fn vg_info(raw: RawVg) -> Result<VgInfo, ReportError> {
+    let vg_info = VgInfo {
+        size: num("vg_size", &raw.vg_size)?,
+        free: num("vg_free", &raw.vg_free)?,
+        extent_size: num("vg_extent_size", &raw.vg_extent_size)?,
+        mda_free: if raw.vg_mda_free.trim().is_empty() {
+            None
+        } else {
+            Some(num("vg_mda_free", &raw.vg_mda_free)?)
+        },
+        mda_size: opt_num("vg_mda_size", &raw.vg_mda_size)?,
+        name: raw.vg_name,
+    };
+    if vg_info.extent_size == 0 {
+        return Err(ReportError::ZeroExtent);
+    }
+    Ok(vg_info)
+}
+
+/// One LV; `None` for an LV whose name ember could not have made (left out, with a warning).
+fn lv_info(vg: &str, l: RawLv) -> Result<Option<LvInfo>, ReportError> {
+    // lvm's rules and ember's differ at the edges (ember reserves a few more suffixes): an
+    // LV ember could not have made is not ember's, and it must not stop the backend
+    let name = match LvName::new(&l.lv_name) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(vg, "LV {:?} left out of the plan: {e}", l.lv_name);
+            return Ok(None);
+        }
+    };
+    let attr = LvAttr::parse(&l.lv_attr).map_err(|detail| ReportError::Attr {
+        lv: l.lv_name.clone(),
+        detail,
+    })?;
+    let pool = attr.volume_type == 't';
+    Ok(Some(LvInfo {
+        kind: kind(&attr, &l.lv_layout),
+        size: num("lv_size", &l.lv_size)?,
+        pool: Some(l.pool_lv).filter(|p| !p.is_empty()),
+        tags: l
+            .lv_tags
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
+        data_percent: pct("data_percent", &l.data_percent)?,
+        metadata_percent: pct("metadata_percent", &l.metadata_percent)?,
+        metadata_size: opt_num("lv_metadata_size", &l.lv_metadata_size)?.filter(|_| pool),
+        chunk_size: None,
+        active: !attr.inactive(),
+        zeroes: pool && attr.zeroes,
+        health: attr.health,
+        name,
+    }))
+}
+
 /// Parses the report of one volume group named `vg`.
 pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, ReportError> {
     let top: Top = serde_json::from_str(json)?;
@@ -109,48 +200,45 @@ pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, ReportError> {
         .into_iter()
         .find(|v| v.vg_name == vg)
         .ok_or_else(|| ReportError::NoVg(vg.to_string()))?;
-    let vg_info = VgInfo {
-        size: num("vg_size", &raw.vg_size)?,
-        free: num("vg_free", &raw.vg_free)?,
-        extent_size: num("vg_extent_size", &raw.vg_extent_size)?,
-        name: raw.vg_name,
-    };
-    if vg_info.extent_size == 0 {
-        return Err(ReportError::ZeroExtent);
-    }
+    let vg_info = vg_info(raw)?;
     let mut lvs = Vec::with_capacity(section.lv.len());
     for l in section.lv {
-        // lvm's rules and ember's differ at the edges (ember reserves a few more suffixes): an
-        // LV ember could not have made is not ember's, and it must not stop the backend
-        let name = match LvName::new(&l.lv_name) {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(vg, "LV {:?} left out of the plan: {e}", l.lv_name);
-                continue;
-            }
-        };
-        let attr = LvAttr::parse(&l.lv_attr).map_err(|detail| ReportError::Attr {
-            lv: l.lv_name.clone(),
-            detail,
-        })?;
-        lvs.push(LvInfo {
-            kind: kind(&attr, &l.lv_layout),
-            size: num("lv_size", &l.lv_size)?,
-            pool: Some(l.pool_lv).filter(|p| !p.is_empty()),
-            tags: l
-                .lv_tags
-                .split(',')
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect(),
-            data_percent: pct("data_percent", &l.data_percent)?,
-            metadata_percent: pct("metadata_percent", &l.metadata_percent)?,
-            active: !attr.inactive(),
-            zeroes: attr.volume_type == 't' && attr.zeroes,
-            health: attr.health,
-            name,
-        });
+        lvs.extend(lv_info(vg, l)?);
     }
+    // a thin pool's chunk size, from its (one) segment
+    for seg in section.seg {
+        if let Some(c) = opt_num("chunk_size", &seg.chunk_size)?
+            && let Some(l) = lvs
+                .iter_mut()
+                .find(|l| l.kind == LvKind::ThinPool && l.name == seg.lv_name.as_str())
+        {
+            l.chunk_size = Some(c);
+        }
+    }
+    Ok(Observed { vg: vg_info, lvs })
+}
+
+#[derive(Deserialize)]
+struct LvsTop {
+    report: Vec<LvsSection>,
+}
+#[derive(Deserialize)]
+struct LvsSection {
+    #[serde(default)]
+    lv: Vec<RawRow>,
+}
+
+/// Parses `lvs -o VG_FIELDS,LV_FIELDS VG/POOL`: the VG and that one LV (the pool check's read).
+pub fn parse_pool_row(json: &str, vg: &str) -> Result<Observed, ReportError> {
+    let top: LvsTop = serde_json::from_str(json)?;
+    let row = top
+        .report
+        .into_iter()
+        .flat_map(|s| s.lv)
+        .find(|r| r.vg.vg_name == vg)
+        .ok_or_else(|| ReportError::NoVg(vg.to_string()))?;
+    let vg_info = vg_info(row.vg)?;
+    let lvs = lv_info(vg, row.lv)?.into_iter().collect();
     Ok(Observed { vg: vg_info, lvs })
 }
 

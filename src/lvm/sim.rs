@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{LvInfo, LvKind, LvmError, LvmRead, LvmWrite, Observed, VgInfo};
-use crate::names::{LvName, OWNERSHIP_TAG, Tag, VgName};
+use super::{LvInfo, LvKind, LvmError, LvmRead, Observed, VgInfo};
+use crate::names::{LvName, VgName};
 use crate::size::Bytes;
 
 const DEFAULT_EXTENT: u64 = 4 << 20;
@@ -35,7 +35,14 @@ pub struct SimVg {
     pub extent_size: u64,
     #[serde(default)]
     pub lvs: BTreeMap<String, SimLv>,
+    /// The metadata area's size, when a test wants lvm's `vg_mda_free` simulated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mda_size: Option<u64>,
 }
+
+/// What the simulator charges the metadata area for the VG itself and for each LV.
+pub const MDA_BASE: u64 = 2048;
+pub const MDA_PER_LV: u64 = 512;
 
 fn default_extent() -> u64 {
     DEFAULT_EXTENT
@@ -58,9 +65,35 @@ pub struct SimLv {
     /// power cut): it cannot be activated, as on real LVM.
     #[serde(default, skip_serializing_if = "super::is_false")]
     pub unknown_to_pool: bool,
+    /// A thin pool's metadata LV (lvm's own estimate when absent) and its usage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_percent: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_size: Option<u64>,
     /// lv_attr's health, as lvm would report it (set by tests: a failed pool, ...).
     #[serde(default, skip_serializing_if = "super::is_ok")]
     pub health: super::attr::Health,
+}
+
+impl SimLv {
+    /// An active, healthy, untagged LV with no usage.
+    pub fn new(kind: LvKind, size: u64) -> SimLv {
+        SimLv {
+            kind,
+            size,
+            pool: None,
+            tags: vec![],
+            data_percent: None,
+            active: true,
+            unknown_to_pool: false,
+            metadata_size: None,
+            metadata_percent: None,
+            chunk_size: None,
+            health: Default::default(),
+        }
+    }
 }
 
 impl SimVg {
@@ -69,22 +102,47 @@ impl SimVg {
             size: Bytes(size).round_down(DEFAULT_EXTENT).0,
             extent_size: DEFAULT_EXTENT,
             lvs: BTreeMap::new(),
+            mda_size: None,
         }
     }
 
-    fn pool_overhead(&self, data: u64) -> u64 {
-        2 * super::sizing::lvm_metadata(data, self.extent_size)
+    /// A pool's metadata LV: as created, or lvm's own estimate for a pool of `data`.
+    fn metadata_of(&self, l: &SimLv) -> u64 {
+        l.metadata_size
+            .unwrap_or_else(|| super::sizing::lvm_metadata(l.size, self.extent_size))
+    }
+
+    /// lvm's spare metadata LV (`lvol0_pmspare`): as large as the largest pool metadata.
+    fn spare(&self) -> u64 {
+        self.lvs
+            .values()
+            .filter(|l| l.kind == LvKind::ThinPool)
+            .map(|l| self.metadata_of(l))
+            .max()
+            .unwrap_or(0)
     }
 
     fn used(&self) -> u64 {
-        self.lvs
+        let lvs: u64 = self
+            .lvs
             .values()
             .map(|l| match l.kind {
-                LvKind::ThinPool => l.size + self.pool_overhead(l.size),
+                LvKind::ThinPool => l.size + self.metadata_of(l),
                 LvKind::Thin => 0,
                 _ => l.size,
             })
-            .sum()
+            .sum();
+        lvs + self.spare()
+    }
+
+    /// The VG's metadata area: a simulated VG can be given one (`mda_size`), and each LV's
+    /// text then takes [`MDA_PER_LV`] of it.
+    pub(super) fn mda_free(&self) -> Option<u64> {
+        // lvm writes new text only while it fits half the area (the old copy stays)
+        self.mda_size.map(|m| {
+            let max = (m.saturating_sub(512) / 2).saturating_sub(512);
+            max.saturating_sub(MDA_BASE + self.lvs.len() as u64 * MDA_PER_LV)
+        })
     }
 
     pub fn free(&self) -> u64 {
@@ -104,6 +162,8 @@ impl SimVg {
                 size: self.size,
                 free: self.free(),
                 extent_size: self.extent_size,
+                mda_free: self.mda_free(),
+                mda_size: self.mda_size,
             },
             lvs: lvs
                 .into_iter()
@@ -117,7 +177,11 @@ impl SimVg {
                         LvKind::ThinPool | LvKind::Thin => Some(l.data_percent.unwrap_or(0.0)),
                         _ => None,
                     },
-                    metadata_percent: (l.kind == LvKind::ThinPool).then_some(1.0),
+                    metadata_percent: (l.kind == LvKind::ThinPool)
+                        .then(|| l.metadata_percent.unwrap_or(1.0)),
+                    metadata_size: (l.kind == LvKind::ThinPool).then(|| self.metadata_of(l)),
+                    chunk_size: (l.kind == LvKind::ThinPool)
+                        .then(|| l.chunk_size.unwrap_or(super::sizing::CHUNK)),
                     active: l.active,
                     zeroes: l.kind == LvKind::ThinPool,
                     health: l.health,
@@ -206,17 +270,6 @@ impl SimLvm {
     }
 }
 
-fn check_space(vg: &SimVg, need: u64) -> Result<(), String> {
-    if need > vg.free() {
-        return Err(format!(
-            "Volume group has insufficient free space ({} extents): {} required.",
-            vg.free() / vg.extent_size,
-            need.div_ceil(vg.extent_size)
-        ));
-    }
-    Ok(())
-}
-
 impl LvmRead for SimLvm {
     fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
         self.calls.set(self.calls.get() + 1);
@@ -232,209 +285,7 @@ impl LvmRead for SimLvm {
     }
 }
 
-impl LvmWrite for SimLvm {
-    fn create_thin_pool(&self, vg: &VgName, pool: &LvName, size: Bytes) -> Result<(), LvmError> {
-        let cmd = format!("lvcreate --type thin-pool -L {}b -n {pool} {vg}", size.0);
-        self.write(
-            cmd,
-            |v| {
-                if v.lvs.contains_key(pool.as_str()) {
-                    return Err(format!(
-                        "Logical Volume \"{pool}\" already exists in volume group \"{vg}\""
-                    ));
-                }
-                let size = size.round_up(v.extent_size).0;
-                check_space(v, size + v.pool_overhead(size))?;
-                v.lvs.insert(
-                    pool.to_string(),
-                    SimLv {
-                        kind: LvKind::ThinPool,
-                        size,
-                        pool: None,
-                        tags: vec![OWNERSHIP_TAG.into()],
-                        data_percent: Some(0.0),
-                        active: true,
-                        unknown_to_pool: false,
-                        health: Default::default(),
-                    },
-                );
-                Ok(())
-            },
-            vg,
-        )
-    }
-
-    fn create_lv(
-        &self,
-        vg: &VgName,
-        name: &LvName,
-        size: Bytes,
-        pool: Option<&LvName>,
-        active: bool,
-        tags: &[Tag],
-    ) -> Result<(), LvmError> {
-        let cmd = format!("lvcreate -L {}b -n {name} {vg}", size.0);
-        self.write(
-            cmd,
-            |v| {
-                if v.lvs.contains_key(name.as_str()) {
-                    return Err(format!(
-                        "Logical Volume \"{name}\" already exists in volume group \"{vg}\""
-                    ));
-                }
-                let size = size.round_up(v.extent_size).0;
-                let kind = match pool {
-                    Some(p) => {
-                        if v.lvs.get(p.as_str()).map(|l| l.kind) != Some(LvKind::ThinPool) {
-                            return Err(format!("Thin pool {vg}/{p} not found."));
-                        }
-                        LvKind::Thin
-                    }
-                    None => {
-                        check_space(v, size)?;
-                        LvKind::Linear
-                    }
-                };
-                v.lvs.insert(
-                    name.to_string(),
-                    SimLv {
-                        kind,
-                        size,
-                        pool: pool.map(|p| p.to_string()),
-                        tags: tags.iter().map(|t| t.to_string()).collect(),
-                        data_percent: None,
-                        active,
-                        unknown_to_pool: false,
-                        health: Default::default(),
-                    },
-                );
-                Ok(())
-            },
-            vg,
-        )
-    }
-
-    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
-        let cmd = format!("lvextend -L {}b {vg}/{lv}", size.0);
-        self.write(
-            cmd,
-            |v| {
-                let extent = v.extent_size;
-                let size = size.round_up(extent).0;
-                let (kind, cur) = v
-                    .lvs
-                    .get(lv.as_str())
-                    .map(|l| (l.kind, l.size))
-                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
-                if size <= cur {
-                    return Err(format!(
-                        "New size given ({} extents) not larger than existing size ({} extents)",
-                        size / extent,
-                        cur / extent
-                    ));
-                }
-                match kind {
-                    LvKind::ThinPool => {
-                        check_space(v, size + v.pool_overhead(size) - cur - v.pool_overhead(cur))?
-                    }
-                    LvKind::Thin => {}
-                    _ => check_space(v, size - cur)?,
-                }
-                if let Some(l) = v.lvs.get_mut(lv.as_str()) {
-                    l.size = size;
-                }
-                Ok(())
-            },
-            vg,
-        )
-    }
-
-    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
-        let cmd = format!("lvremove --yes {vg}/{lv}");
-        self.write(
-            cmd,
-            |v| {
-                if !v.lvs.contains_key(lv.as_str()) {
-                    return Err(format!("Failed to find logical volume \"{vg}/{lv}\""));
-                }
-                if v.lvs
-                    .values()
-                    .any(|l| l.pool.as_deref() == Some(lv.as_str()))
-                {
-                    return Err(format!(
-                        "Logical volume {vg}/{lv} is used by another device."
-                    ));
-                }
-                v.lvs.remove(lv.as_str());
-                Ok(())
-            },
-            vg,
-        )
-    }
-
-    fn change_tags(
-        &self,
-        vg: &VgName,
-        lv: &LvName,
-        add: &[Tag],
-        remove: &[Tag],
-    ) -> Result<(), LvmError> {
-        let cmd = format!("lvchange --addtag/--deltag {vg}/{lv}");
-        self.write(
-            cmd,
-            |v| {
-                let l = v
-                    .lvs
-                    .get_mut(lv.as_str())
-                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
-                l.tags.retain(|t| !remove.iter().any(|r| r.as_str() == t));
-                for t in add {
-                    if !l.tags.iter().any(|x| x == t.as_str()) {
-                        l.tags.push(t.to_string());
-                    }
-                }
-                l.tags.sort();
-                Ok(())
-            },
-            vg,
-        )
-    }
-
-    fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
-        let names: Vec<String> = lvs.iter().map(|l| format!("{vg}/{l}")).collect();
-        let cmd = format!("lvchange --activate y {}", names.join(" "));
-        // as lvm: every volume it can, then a failure naming the others
-        let mut errors = vec![];
-        let result = self.write(
-            cmd.clone(),
-            |v| {
-                for lv in lvs {
-                    match v.lvs.get_mut(lv.as_str()) {
-                        None => errors.push(format!("Failed to find logical volume \"{vg}/{lv}\"")),
-                        // what lvm prints when the kernel's thin target does not find the device
-                        Some(l) if l.unknown_to_pool => errors.push(format!(
-                            "device-mapper: reload ioctl on  (253:9) {}",
-                            super::UNKNOWN_TO_POOL
-                        )),
-                        Some(l) => l.active = true,
-                    }
-                }
-                Ok(())
-            },
-            vg,
-        );
-        result?;
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(LvmError::Failed {
-                command: cmd,
-                code: 5,
-                stderr: errors.join("\n"),
-            })
-        }
-    }
-}
+mod write;
 
 #[cfg(test)]
 mod tests;

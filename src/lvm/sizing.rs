@@ -1,16 +1,22 @@
-//! Facts about how lvm2 sizes what it creates, shared by the planner and the simulator.
+//! Facts about how lvm2 and the kernel size a thin pool, shared by the planner and the
+//! simulator, and ember's rule for the metadata of the pools it creates.
 //!
 //! lvm2 sizes a thin pool's metadata from its data alone: 64 bytes per chunk
 //! (`_estimate_metadata_size` in lib/metadata/thin_manip.c), 2 MiB at least, rounded up to
-//! extents, and puts a spare of the same size (`lvol0_pmspare`) beside it. Chunks are 64 KiB for
-//! the pools ember creates.
+//! extents, and puts a spare of the same size (`lvol0_pmspare`) beside it. That holds the
+//! mappings of a full pool but leaves no room for many thin volumes: a 4 GiB pool gets 4 MiB,
+//! which refused its 644th thin volume in ember's benchmark.
 
 use crate::size::Bytes;
 
-/// lvm2's chunk size for a thin pool of ember's (its default).
-pub const CHUNK: u64 = 64 << 10;
-/// lvm2's smallest thin pool metadata.
-pub const MIN_METADATA: u64 = 2 << 20;
+pub use crate::size::limits::{MAX_CHUNK, MAX_METADATA, MIN_METADATA};
+/// lvm2's smallest thin pool chunk, and its chunk for pools up to 128 GiB.
+pub const CHUNK: u64 = crate::size::limits::MIN_CHUNK;
+/// How many thin volumes and snapshots ember's default metadata holds, whatever the pool size.
+pub const DEFAULT_THINS: u64 = 5000;
+/// lvm2's target for metadata it sizes itself: above it, lvm2 doubles the chunk instead
+/// (`DEFAULT_THIN_POOL_OPTIMAL_METADATA_SIZE`, the `generic` chunk size policy).
+const OPTIMAL_METADATA: u64 = 128 << 20;
 
 /// What lvm2 gives a thin pool of `data` bytes as metadata (one LV; the spare is the same again).
 pub fn lvm_metadata(data: u64, extent: u64) -> u64 {
@@ -19,12 +25,40 @@ pub fn lvm_metadata(data: u64, extent: u64) -> u64 {
         .0
 }
 
-/// VG space the planner reserves for a thin pool beyond its data: metadata and spare, each
-/// estimated at twice lvm2's size (at least 2 MiB, rounded to extents). It errs on the side of
-/// refusing early rather than failing midway; the simulator charges lvm2's real size
-/// ([`lvm_metadata`]), so a test fails if this estimate ever falls below it.
-pub fn pool_overhead(data: u64, extent: u64) -> u64 {
-    2 * Bytes((data / 512).max(MIN_METADATA)).round_up(extent).0
+/// thin-provisioning-tools' `thin_metadata_size -b CHUNK -s POOL -m THINS`: one 4 KiB
+/// superblock, one leaf of 126 mappings per 126 chunks, one 4 KiB block per thin device.
+pub fn thin_metadata_size(chunk: u64, pool: u64, thins: u64) -> u64 {
+    const BLOCK: u64 = 4096;
+    const PER_LEAF: u64 = 126;
+    let chunks = pool / chunk.max(1);
+    let blocks = 1 + chunks.div_ceil(PER_LEAF) + thins;
+    (blocks * BLOCK).min(255 * 16320 * BLOCK)
+}
+
+/// The chunk size lvm2's `generic` policy picks for a pool of `data` bytes: 64 KiB, doubled
+/// while lvm2's own metadata estimate would exceed 128 MiB.
+pub fn default_chunk(data: u64) -> u64 {
+    let mut chunk = CHUNK;
+    while chunk < MAX_CHUNK && data / chunk * 64 > OPTIMAL_METADATA {
+        chunk *= 2;
+    }
+    chunk
+}
+
+/// ember's metadata for a pool it creates without `metadata_size`: room for
+/// [`DEFAULT_THINS`] thin volumes and snapshots beside the mappings of a full pool of
+/// `largest` bytes (its size, or its autoextend cap), and never less than lvm2's own size;
+/// within lvm2's limits, in whole extents.
+pub fn default_metadata(chunk: u64, largest: u64, extent: u64) -> u64 {
+    let want = thin_metadata_size(chunk, largest, DEFAULT_THINS)
+        .max(lvm_metadata(largest, extent))
+        .clamp(MIN_METADATA, MAX_METADATA);
+    let rounded = Bytes(want).round_up(extent).0;
+    if rounded > MAX_METADATA {
+        Bytes(MAX_METADATA).round_down(extent).0
+    } else {
+        rounded
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 
 use super::plan::{Action, Plan};
-use crate::lvm::{LvmError, LvmWrite};
+use crate::lvm::{LvmError, LvmWrite, PoolCreate};
 use crate::names::{LvName, Tag, VgName};
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -102,8 +102,21 @@ pub fn apply(
             continue;
         }
         let result = match action {
-            Action::CreatePool { pool, size } => lvm.create_thin_pool(vg, pool, *size),
+            Action::CreatePool {
+                pool,
+                size,
+                metadata,
+                chunk,
+            } => {
+                let spec = PoolCreate {
+                    size: *size,
+                    metadata: *metadata,
+                    chunk: *chunk,
+                };
+                lvm.create_thin_pool(vg, pool, &spec, &tags)
+            }
             Action::ExtendPool { pool, to, .. } => lvm.extend(vg, pool, *to),
+            Action::ExtendPoolMetadata { pool, to, .. } => lvm.extend_pool_metadata(vg, pool, *to),
             Action::CreateVolume { volume, size, thin } => match (thin, pool) {
                 (true, Some(p)) if opts.create_inactive => {
                     let r = lvm.create_thin_inactive(vg, volume, *size, p, &tags);
@@ -293,7 +306,10 @@ fn record(
             tracing::error!(backend = %plan.backend, volume = %action.subject(), action = action.verb(), error = %e, "{} failed: {e}", action.line());
             if matches!(
                 action,
-                Action::CreatePool { .. } | Action::ExtendPool { .. } | Action::DeleteVolume { .. }
+                Action::CreatePool { .. }
+                    | Action::ExtendPool { .. }
+                    | Action::ExtendPoolMetadata { .. }
+                    | Action::DeleteVolume { .. }
             ) {
                 *blocked = Some(format!(
                     "skipped: an earlier step failed ({} {}); the next pass plans again",

@@ -2,6 +2,7 @@
 //! pass run.
 
 pub mod apply;
+pub mod check;
 pub mod plan;
 pub mod render;
 

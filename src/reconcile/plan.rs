@@ -17,6 +17,8 @@
 
 mod capacity;
 mod classify;
+mod growth;
+mod mda;
 mod pool;
 mod prune;
 
@@ -28,7 +30,6 @@ use crate::lvm::{LvInfo, Observed, Owner};
 use crate::names::{LvName, Tag};
 use crate::size::Bytes;
 
-pub use crate::lvm::sizing::pool_overhead;
 pub use capacity::{Figures, METADATA_FULL, POOL_FULL};
 
 /// Cinder's share of the VG's free space for a thin pool it creates itself.
@@ -75,17 +76,49 @@ pub enum UnmarkReason {
     FutureMark,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Why a thin pool's data or metadata grows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum Growth {
+    /// The desired state declares it larger.
+    Declared,
+    /// `autoextend`: usage (percent) reached the threshold.
+    Usage { percent: f64, threshold: f64 },
+    /// lvm marks the pool out of data space: grown at once (within the cap), so that the
+    /// writes the kernel holds complete.
+    OutOfData,
+}
+
+impl Growth {
+    /// Growth the daemon's pool check does by itself (a declared size waits for a pass).
+    pub fn is_automatic(&self) -> bool {
+        !matches!(self, Growth::Declared)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     CreatePool {
         pool: LvName,
         size: Bytes,
+        /// The metadata LV (lvm puts a spare of the same size beside it).
+        metadata: Bytes,
+        chunk: Bytes,
     },
+    /// The pool's data grown.
     ExtendPool {
         pool: LvName,
         from: Bytes,
         to: Bytes,
+        growth: Growth,
+    },
+    /// The pool's metadata grown (`lvextend --poolmetadatasize`; the spare follows).
+    ExtendPoolMetadata {
+        pool: LvName,
+        from: Bytes,
+        to: Bytes,
+        growth: Growth,
     },
     CreateVolume {
         volume: LvName,
@@ -112,16 +145,10 @@ pub enum Action {
     /// Never planned: what applying does with a thin volume whose activation shows that its
     /// pool has no such device (a creation cut short by a crash or power cut; it holds no
     /// data): removed from LVM's metadata and created again, empty, as declared.
-    RecreateVolume {
-        volume: LvName,
-        size: Bytes,
-    },
+    RecreateVolume { volume: LvName, size: Bytes },
     /// A volume made by an ember from before backend tags (`ember-managed` alone): it gets
     /// this backend's tag, once.
-    ClaimVolume {
-        volume: LvName,
-        size: Bytes,
-    },
+    ClaimVolume { volume: LvName, size: Bytes },
     /// Undeclared with `prune: true`: tagged with the time, deleted at `delete_at` if it is
     /// still undeclared then.
     MarkVolume {
@@ -145,7 +172,9 @@ impl Action {
     }
     pub fn subject(&self) -> &LvName {
         match self {
-            Action::CreatePool { pool, .. } | Action::ExtendPool { pool, .. } => pool,
+            Action::CreatePool { pool, .. }
+            | Action::ExtendPool { pool, .. }
+            | Action::ExtendPoolMetadata { pool, .. } => pool,
             Action::CreateVolume { volume, .. }
             | Action::ExtendVolume { volume, .. }
             | Action::DeleteVolume { volume, .. }
@@ -174,6 +203,11 @@ pub enum RefusalKind {
     PoolFull,
     /// lvm marks the thin pool failed or its metadata read-only: nothing is written.
     PoolNeedsRepair,
+    /// The pool's data is above its autoextend threshold and it cannot grow (at its cap, or
+    /// the VG has no room): a new volume would be a promise of space that is not there.
+    PoolAtCap,
+    /// The VG's own metadata area could not hold another LV.
+    VgMetadataFull,
     WrongKind,
 }
 
@@ -205,6 +239,10 @@ pub enum WarningKind {
     Unclaimed,
     /// The system clock cannot be right: no marks, no prune.
     Clock,
+    /// The thin pool cannot grow any more (its cap, or the VG is full).
+    PoolCap,
+    /// Something declared of the pool that cannot change once it exists (its chunk size).
+    PoolFixed,
 }
 
 /// Something the operator should see that changes nothing by itself.
@@ -256,6 +294,13 @@ impl Plan {
             .map(|s| s.delete_at)
             .chain(marked)
             .min()
+    }
+    fn warn(&mut self, subject: &str, kind: WarningKind, message: String) {
+        self.warnings.push(Warning {
+            subject: subject.to_string(),
+            kind,
+            message,
+        });
     }
     fn refuse(&mut self, subject: &str, kind: RefusalKind, reason: String) {
         self.refused.push(Refusal {
@@ -334,7 +379,7 @@ pub fn plan(
         &mut plan,
     );
     let mut vg_free = observed.vg.free + freed.linear;
-    let pool_size = if cfg.lvm_type.is_thin() {
+    let pool_after = if cfg.lvm_type.is_thin() {
         pool::plan_pool(
             cfg,
             desired,
@@ -357,10 +402,12 @@ pub fn plan(
         });
     }
     let mut cap = if cfg.lvm_type.is_thin() {
-        let pool = pool_name
-            .as_ref()
-            .and_then(|p| by_name.get(p.as_str()).copied());
-        capacity::Capacity::thin(cfg, observed, pool, pool_size, freed.thin + freed.linear)
+        capacity::Capacity::thin(
+            cfg,
+            observed,
+            pool_after.as_ref(),
+            freed.thin + freed.linear,
+        )
     } else {
         capacity::Capacity::thick(cfg, observed, vg_free)
     };
@@ -384,12 +431,53 @@ pub fn plan(
             Err((kind, why)) => plan.refuse(volume.as_str(), kind, why),
         }
     }
+    mda::hold_to_metadata_area(&observed.vg, observed.lvs.len(), &mut plan);
     if let Some(pool) = pool_name.as_ref().and_then(|p| by_name.get(p.as_str()))
         && cfg.lvm_type.is_thin()
         && pool.health.needs_repair()
     {
         hold_everything(&mut plan, pool);
     }
+    plan
+}
+
+/// The daemon's pool check: only what `autoextend` would grow now, from a read of the pool
+/// alone (`observed` holds the VG and the pool). Never a volume, never a declared size.
+pub fn plan_pool_check(
+    cfg: &BackendConfig,
+    desired: &BackendDesired,
+    observed: &Observed,
+    now: u64,
+) -> Plan {
+    let mut plan = Plan::new(&cfg.name, &cfg.volume_group, now);
+    let pool_name = cfg.pool_name();
+    let Some(pool) = observed
+        .lv(&pool_name)
+        .filter(|l| l.kind == crate::lvm::LvKind::ThinPool && cfg.lvm_type.is_thin())
+    else {
+        return plan;
+    };
+    if pool.health.needs_repair() {
+        return plan;
+    }
+    let by_name = std::collections::HashMap::from([(pool_name.as_str(), pool)]);
+    let mut vg_free = observed.vg.free;
+    pool::plan_pool(
+        cfg,
+        desired,
+        observed,
+        &by_name,
+        Some(&pool.name),
+        &mut vg_free,
+        &mut plan,
+    );
+    plan.actions.retain(|a| match a {
+        Action::ExtendPool { growth, .. } | Action::ExtendPoolMetadata { growth, .. } => {
+            growth.is_automatic()
+        }
+        _ => false,
+    });
+    plan.refused.clear();
     plan
 }
 

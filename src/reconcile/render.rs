@@ -11,13 +11,14 @@
 
 use std::fmt::Write;
 
-use super::plan::{Action, DeleteReason, Plan, Scheduled, UnmarkReason};
+use super::plan::{Action, DeleteReason, Growth, Plan, Scheduled, UnmarkReason};
 
 impl Action {
     pub fn verb(&self) -> &'static str {
         match self {
             Action::CreatePool { .. } => "create_pool",
             Action::ExtendPool { .. } => "extend_pool",
+            Action::ExtendPoolMetadata { .. } => "extend_pool_metadata",
             Action::CreateVolume { .. } => "create_volume",
             Action::ExtendVolume { .. } => "extend_volume",
             Action::DeleteVolume { .. } => "delete_volume",
@@ -32,10 +33,35 @@ impl Action {
     /// One diff line, without indentation.
     pub fn line(&self) -> String {
         match self {
-            Action::CreatePool { pool, size } => format!("+ create thin pool {pool} {size}"),
-            Action::ExtendPool { pool, from, to } => {
-                format!("~ extend thin pool {pool} {from} -> {to}")
-            }
+            Action::CreatePool {
+                pool,
+                size,
+                metadata,
+                chunk,
+            } => format!("+ create thin pool {pool} {size} (metadata {metadata}, chunk {chunk})"),
+            Action::ExtendPool {
+                pool,
+                from,
+                to,
+                growth,
+            } => match growth {
+                Growth::Declared => format!("~ extend thin pool {pool} {from} -> {to}"),
+                g => format!("~ grow thin pool {pool} data {from} -> {to} ({})", why(g)),
+            },
+            Action::ExtendPoolMetadata {
+                pool,
+                from,
+                to,
+                growth,
+            } => match growth {
+                Growth::Declared => {
+                    format!("~ extend thin pool {pool} metadata {from} -> {to} (metadata_size)")
+                }
+                g => format!(
+                    "~ grow thin pool {pool} metadata {from} -> {to} ({})",
+                    why(g)
+                ),
+            },
             Action::CreateVolume { volume, size, thin } => format!(
                 "+ create volume {volume} {size} ({})",
                 if *thin { "thin" } else { "thick" }
@@ -87,6 +113,15 @@ impl Action {
                 }
             ),
         }
+    }
+}
+
+/// Why autoextend grows: `usage 82% >= 80%`.
+fn why(g: &Growth) -> String {
+    match g {
+        Growth::Declared => "declared".into(),
+        Growth::Usage { percent, threshold } => format!("usage {percent:.0}% >= {threshold}%"),
+        Growth::OutOfData => "lvm marks it out of data space: grown at once".into(),
     }
 }
 

@@ -31,6 +31,7 @@ fn mixed() -> Observed {
             size: 100 * G,
             free: 30 * G,
             extent_size: 4 * M,
+            ..Default::default()
         },
         lvs: vec![
             lv("vg-pool", LvKind::ThinPool, 40 * G, true),

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Inputs, Loop, Trigger};
+use super::{Done, Inputs, Loop, Trigger};
 use crate::cli::Global;
 use crate::desired::Digest;
 use crate::lvm::vglock::{Holder, LockError, VgLock};
 use crate::reconcile::{self, Policy};
-use crate::status::PassSummary;
+use crate::status::{GrowthRecord, PassSummary, PoolStatus};
 
 /// Takes the volume group's lock (once; held for the worker's life) and starts a pass on the
 /// blocking thread. `Err` when another ember process holds the lock (retried after
@@ -24,7 +24,7 @@ pub(super) fn start_pass(
     lp: &mut Loop,
     trigger: Trigger,
     stop: &Arc<AtomicBool>,
-) -> Result<tokio::task::JoinHandle<reconcile::PassReport>, String> {
+) -> Result<tokio::task::JoinHandle<Done>, String> {
     let backend = inputs.backend.clone();
     if lp.lock.is_none() {
         let vg = crate::names::VgName::new(&backend.volume_group).ok();
@@ -62,14 +62,14 @@ pub(super) fn start_pass(
     Ok(tokio::task::spawn_blocking(move || {
         let writer = lvm.writer(&crate::inputs::lvm_options(&backend, &settings));
         let unchanged = || digest.is_some() && Digest::of_file(&path) == digest;
-        reconcile::converge(
+        Done::Pass(reconcile::converge(
             &backend,
             desired.as_ref(),
             writer.as_ref(),
             &policy,
             &stop,
             &unchanged,
-        )
+        ))
     }))
 }
 
@@ -98,6 +98,34 @@ pub(super) fn after_pass(report: &reconcile::PassReport, lp: &mut Loop) {
             Trigger::PruneDue,
         );
     }
+}
+
+/// The pool as the pass left it, with the last growth any pass or check made.
+pub(super) fn pool_status(
+    inputs: &Inputs,
+    lp: &mut Loop,
+    report: &reconcile::PassReport,
+) -> Option<PoolStatus> {
+    let now = crate::status::unix_now();
+    if let Some(g) = report
+        .outcome
+        .as_ref()
+        .and_then(|o| GrowthRecord::last_of(o, now))
+    {
+        lp.last_growth = Some(g);
+    }
+    let spec = inputs.desired.as_ref().and_then(|d| d.thin_pool.as_ref());
+    let plan = report.remaining.as_ref().or(report.plan.as_ref());
+    let mut status = PoolStatus::of(
+        &inputs.backend.pool_name(),
+        spec,
+        report.observed.as_ref()?,
+        plan,
+        now,
+    )?;
+    lp.cannot_grow = status.cannot_grow.clone();
+    status.last_growth = lp.last_growth.clone();
+    Some(status)
 }
 
 /// Gives the memory a pass freed back to the system. A pass over 1000 volumes allocates a few

@@ -1,4 +1,14 @@
 use super::*;
+use crate::lvm::{LvmWrite, PoolCreate};
+use crate::names::Tag;
+
+fn pool_of(size: u64) -> PoolCreate {
+    PoolCreate {
+        size: Bytes(size),
+        metadata: Bytes(8 << 20),
+        chunk: Bytes(64 << 10),
+    }
+}
 
 fn setup() -> (tempfile::TempDir, SimLvm, VgName) {
     let d = tempfile::tempdir().unwrap();
@@ -20,7 +30,8 @@ fn keeps_lvm_rules() {
         sim.create_volume(&vg, &v1, Bytes(1 << 30), Some(&pool), &[Tag::managed()])
             .is_err()
     );
-    sim.create_thin_pool(&vg, &pool, Bytes(5 << 30)).unwrap();
+    sim.create_thin_pool(&vg, &pool, &pool_of(5 << 30), &[Tag::managed()])
+        .unwrap();
     sim.create_volume(&vg, &v1, Bytes(1), Some(&pool), &[Tag::managed()])
         .unwrap();
     let o = sim.observe(&vg).unwrap().unwrap();

@@ -16,7 +16,13 @@ fn sim(half_created: &[&str]) -> (tempfile::TempDir, SimLvm, VgName, LvName) {
     lvm.save(&state).unwrap();
     let vg = VgName::new("vg").unwrap();
     let pool = LvName::new("vg-pool").unwrap();
-    lvm.create_thin_pool(&vg, &pool, Bytes(256 * M)).unwrap();
+    let spec = crate::lvm::PoolCreate {
+        size: Bytes(256 * M),
+        metadata: Bytes(4 * M),
+        chunk: Bytes(64 << 10),
+    };
+    lvm.create_thin_pool(&vg, &pool, &spec, &[Tag::managed()])
+        .unwrap();
     for name in std::iter::once(&"keep").chain(half_created) {
         let n = LvName::new(name).unwrap();
         lvm.create_volume(&vg, &n, Bytes(64 * M), Some(&pool), &[Tag::managed()])
@@ -220,7 +226,16 @@ impl LvmRead for FullPool {
 }
 
 impl LvmWrite for FullPool {
-    fn create_thin_pool(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
+    fn create_thin_pool(
+        &self,
+        _: &VgName,
+        _: &LvName,
+        _: &crate::lvm::PoolCreate,
+        _: &[Tag],
+    ) -> Result<(), LvmError> {
+        unreachable!()
+    }
+    fn extend_pool_metadata(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
         unreachable!()
     }
     fn create_lv(

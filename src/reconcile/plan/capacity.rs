@@ -1,10 +1,10 @@
 //! Admission: growth and creation take capacity one by one, and what does not fit is refused
 //! with the numbers.
 
+use super::pool::PoolAfter;
 use super::{RefusalKind, effective_ratio};
 use crate::config::BackendConfig;
-use crate::lvm::attr::Health;
-use crate::lvm::{LvInfo, LvKind, Observed};
+use crate::lvm::{LvKind, Observed};
 use crate::size::Bytes;
 
 /// A pool whose data is this full (fraction of its size) takes no new or growing volumes.
@@ -69,8 +69,8 @@ impl Figures {
 pub(super) enum Capacity {
     Thin {
         pool_name: String,
-        /// Why the pool takes nothing (full data or metadata).
-        full: Option<String>,
+        /// Why the pool takes nothing (full data or metadata, at its cap).
+        full: Option<(RefusalKind, String)>,
         /// ratio × pool size × (1 − reserved%); `None` when there is no usable pool.
         limit: Option<u64>,
         pool_size: u64,
@@ -84,14 +84,42 @@ pub(super) enum Capacity {
     },
 }
 
+/// Why a pool takes no new or growing volumes after this plan (cinder's scheduler would see no
+/// free capacity either), if it does not: full data, lvm's out-of-data mark, metadata 95 %
+/// full, or above its autoextend threshold with no room to grow.
+fn closed(name: &str, p: &PoolAfter) -> Option<(RefusalKind, String)> {
+    let d = p.data_percent;
+    let full = |why: String| Some((RefusalKind::PoolFull, why));
+    if d >= POOL_FULL * 100.0 {
+        full(format!(
+            "the thin pool {name} is full (data {d:.2}%){}: grow it (thin_pool size) before adding or growing volumes",
+            if p.out_of_data {
+                ", and lvm marks it out of data space"
+            } else {
+                ""
+            }
+        ))
+    } else if p.out_of_data {
+        full(format!(
+            "lvm marks the thin pool {name} out of data space: grow it (thin_pool size) before adding or growing volumes"
+        ))
+    } else if p.metadata_percent >= METADATA_FULL {
+        full(format!(
+            "the thin pool {name}'s metadata is {:.2}% full (no new or growing volumes above {METADATA_FULL}%): grow it (thin_pool metadata_size, or autoextend) before adding or growing volumes",
+            p.metadata_percent
+        ))
+    } else {
+        p.at_cap.clone().map(|why| (RefusalKind::PoolAtCap, why))
+    }
+}
+
 impl Capacity {
     /// `pool_size`: the pool's data size after this plan; `freed`: the sizes of the volumes this
     /// plan deletes (they no longer count as provisioned).
     pub(super) fn thin(
         cfg: &BackendConfig,
         observed: &Observed,
-        pool: Option<&LvInfo>,
-        pool_size: Option<u64>,
+        pool: Option<&PoolAfter>,
         freed: u64,
     ) -> Capacity {
         let pool_name = cfg.pool_name();
@@ -100,31 +128,13 @@ impl Capacity {
             ratio,
             ..
         } = Figures::of(cfg, observed);
-        // a full pool takes no more (cinder's scheduler would see no free capacity either);
-        // growing it in this same pass counts
-        let full = pool.and_then(|p| {
-            let used = p.size as f64 * p.data_percent.unwrap_or(0.0) / 100.0;
-            let after = pool_size.unwrap_or(p.size) as f64;
-            let meta = p.metadata_percent.unwrap_or(0.0);
-            let out_of_data = p.health == Health::OutOfData && pool_size.is_none_or(|s| s <= p.size);
-            if used >= after * POOL_FULL {
-                Some(format!("the thin pool {} is full (data {:.2}%){}: grow it (thin_pool size) before adding or growing volumes", p.name, used * 100.0 / after,
-                    if out_of_data { ", and lvm marks it out of data space" } else { "" }))
-            } else if out_of_data {
-                Some(format!("lvm marks the thin pool {} out of data space: grow it (thin_pool size) before adding or growing volumes", p.name))
-            } else if meta >= METADATA_FULL {
-                Some(format!("the thin pool {}'s metadata is {meta:.2}% full: grow it (lvextend --poolmetadatasize) before adding or growing volumes", p.name))
-            } else {
-                None
-            }
-        });
         Capacity::Thin {
-            pool_name,
-            full,
-            limit: pool_size.map(|s| {
-                (s as f64 * ratio * (1.0 - cfg.reserved_percentage as f64 / 100.0)) as u64
+            full: pool.and_then(|p| closed(&pool_name, p)),
+            limit: pool.map(|p| {
+                (p.size as f64 * ratio * (1.0 - cfg.reserved_percentage as f64 / 100.0)) as u64
             }),
-            pool_size: pool_size.unwrap_or(0),
+            pool_name,
+            pool_size: pool.map_or(0, |p| p.size),
             ratio,
             reserved: cfg.reserved_percentage,
             provisioned: provisioned_now.saturating_sub(freed),
@@ -145,7 +155,7 @@ impl Capacity {
         match self {
             Capacity::Thin {
                 full: Some(why), ..
-            } => Err((RefusalKind::PoolFull, why.clone())),
+            } => Err(why.clone()),
             Capacity::Thin {
                 limit: None,
                 pool_name,

@@ -1,16 +1,33 @@
 //! Phase 3: the thin pool, created or grown after the deletions (they may free its space), never
-//! shrunk.
+//! shrunk: its data and its metadata to the declared sizes, and by `autoextend` when usage
+//! reaches the threshold (within the cap and what the volume group has).
 
 use std::collections::HashMap;
 
-use super::{Action, DEFAULT_POOL_FRACTION, Plan, RefusalKind, pool_overhead};
+use super::growth::{self, percent};
+use super::{Action, DEFAULT_POOL_FRACTION, Growth, Plan, RefusalKind, WarningKind};
 use crate::config::BackendConfig;
-use crate::desired::{BackendDesired, VolumeState};
-use crate::lvm::{LvInfo, LvKind, Observed};
+use crate::desired::{BackendDesired, PoolDesired, VolumeState};
+use crate::lvm::attr::Health;
+use crate::lvm::sizing::{default_chunk, default_metadata};
+use crate::lvm::{LvInfo, LvKind, Observed, VgInfo};
 use crate::names::LvName;
 use crate::size::Bytes;
 
-/// Phase 3: the thin pool. Returns its data size after this plan, when it is usable.
+/// The pool as this plan leaves it: what admission needs.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct PoolAfter {
+    pub size: u64,
+    /// Data and metadata usage after this plan's growth, in percent.
+    pub data_percent: f64,
+    pub metadata_percent: f64,
+    /// lvm marks it out of data space and this plan does not grow it.
+    pub out_of_data: bool,
+    /// Above its autoextend threshold and unable to grow: why.
+    pub at_cap: Option<String>,
+}
+
+/// Phase 3: the thin pool. Returns it as this plan leaves it, when it is usable.
 pub(super) fn plan_pool(
     cfg: &BackendConfig,
     desired: &BackendDesired,
@@ -19,9 +36,7 @@ pub(super) fn plan_pool(
     pool_name: Option<&LvName>,
     vg_free: &mut u64,
     plan: &mut Plan,
-) -> Option<u64> {
-    let vg = &observed.vg;
-    let extent = vg.extent_size.max(1);
+) -> Option<PoolAfter> {
     let Some(name) = pool_name else {
         plan.refuse(
             &cfg.pool_name(),
@@ -42,75 +57,299 @@ pub(super) fn plan_pool(
             );
             None
         }
-        Some(l) => {
-            let Some(spec) = &desired.thin_pool else {
-                return Some(l.size);
-            };
-            let target = spec.size.resolve(vg.size, extent).0;
-            if target < l.size {
-                plan.refuse(
-                    name.as_str(),
-                    RefusalKind::Shrink,
+        Some(l) => Some(existing(
+            desired.thin_pool.as_ref(),
+            l,
+            &observed.vg,
+            vg_free,
+            plan,
+        )),
+        None => create(desired, &observed.vg, name, vg_free, plan),
+    }
+}
+
+/// An existing pool: declared growth, then autoextend's, each within what the VG has.
+fn existing(
+    spec: Option<&PoolDesired>,
+    l: &LvInfo,
+    vg: &VgInfo,
+    vg_free: &mut u64,
+    plan: &mut Plan,
+) -> PoolAfter {
+    let extent = vg.extent_size.max(1);
+    let (used_data, used_meta) = growth::used(l);
+    let meta_now = l.metadata_size.unwrap_or(0);
+    let mut data: Option<(u64, Growth)> = None;
+    let mut meta: Option<(u64, Growth)> = None;
+    let mut at_cap = None;
+    if let Some(spec) = spec {
+        fixed_at_creation(spec, l, plan);
+        data = declared_data(spec, l, vg, vg_free, plan);
+        meta = declared_metadata(spec, l, extent, vg_free, plan);
+        if let Some(a) = &spec.autoextend {
+            let data_from = data.map_or(l.size, |d| d.0);
+            let meta_from = meta.map_or(meta_now, |m| m.0);
+            let cap = cap(spec, vg, meta_from);
+            if let Some(g) = growth::grow_data(a, l, data_from, cap, *vg_free, extent) {
+                *vg_free -= g.0 - data_from;
+                data = Some(g);
+            }
+            let data_to = data.map_or(l.size, |d| d.0);
+            if let Some(g) = growth::grow_metadata(a, l, meta_from, data_to, *vg_free, extent) {
+                *vg_free -= 2 * (g.0 - meta_from);
+                meta = Some(g);
+            }
+            let pct = percent(used_data, data_to);
+            if pct >= a.threshold {
+                let why = if data_to >= cap {
                     format!(
-                        "the pool is {}, the desired state says {} ({}): ember never shrinks",
-                        Bytes(l.size),
-                        Bytes(target),
-                        spec.size
-                    ),
-                );
-                return Some(l.size);
-            }
-            if target == l.size {
-                return Some(l.size);
-            }
-            let grow = target - l.size
-                + pool_overhead(target, extent).saturating_sub(pool_overhead(l.size, extent));
-            if grow > *vg_free {
-                plan.refuse(
-                    name.as_str(),
-                    RefusalKind::InsufficientSpace,
+                        "at its cap: data {pct:.0}% of {}, autoextend max {} ({})",
+                        Bytes(data_to),
+                        a.max,
+                        Bytes(cap)
+                    )
+                } else {
                     format!(
-                        "growing the pool to {} needs {} free in the volume group, which has {}",
-                        Bytes(target),
-                        Bytes(grow),
-                        Bytes(*vg_free)
-                    ),
+                        "data {pct:.0}% of {} and the volume group has {} free: it cannot grow to its cap {}",
+                        Bytes(data_to),
+                        Bytes(*vg_free),
+                        Bytes(cap)
+                    )
+                };
+                plan.warn(
+                    &l.name,
+                    WarningKind::PoolCap,
+                    format!("thin pool {} {why}", l.name),
                 );
-                return Some(l.size);
+                at_cap = Some(format!(
+                    "the thin pool {} is {why}: new volumes are refused while data usage is at or above the autoextend threshold {}%",
+                    l.name, a.threshold
+                ));
             }
-            *vg_free -= grow;
-            plan.actions.push(Action::ExtendPool {
-                pool: name.clone(),
-                from: Bytes(l.size),
-                to: Bytes(target),
-            });
-            Some(target)
-        }
-        None => {
-            let wants_volumes = desired
-                .volumes
-                .iter()
-                .any(|(_, v)| v.state() == VolumeState::Present);
-            if !wants_volumes && desired.thin_pool.is_none() {
-                return None;
-            }
-            let size = match &desired.thin_pool {
-                Some(spec) => spec.size.resolve(vg.size, extent),
-                None => Bytes((vg.free as f64 * DEFAULT_POOL_FRACTION) as u64).round_down(extent),
-            };
-            let need = size.0 + pool_overhead(size.0, extent);
-            if size.0 == 0 || need > *vg_free {
-                plan.refuse(name.as_str(), RefusalKind::InsufficientSpace, format!(
-                    "creating the pool with {} needs {} free in the volume group (with its metadata), which has {}",
-                    size, Bytes(need), Bytes(*vg_free)));
-                return None;
-            }
-            *vg_free -= need;
-            plan.actions.push(Action::CreatePool {
-                pool: name.clone(),
-                size,
-            });
-            Some(size.0)
         }
     }
+    if let Some((to, growth)) = data {
+        plan.actions.push(Action::ExtendPool {
+            pool: l.name.clone(),
+            from: Bytes(l.size),
+            to: Bytes(to),
+            growth,
+        });
+    }
+    if let Some((to, growth)) = meta {
+        plan.actions.push(Action::ExtendPoolMetadata {
+            pool: l.name.clone(),
+            from: Bytes(meta_now),
+            to: Bytes(to),
+            growth,
+        });
+    }
+    let size = data.map_or(l.size, |d| d.0);
+    PoolAfter {
+        size,
+        data_percent: percent(used_data, size),
+        metadata_percent: match meta {
+            Some((to, _)) => percent(used_meta, to),
+            None => l.metadata_percent.unwrap_or(0.0),
+        },
+        out_of_data: l.health == Health::OutOfData && data.is_none(),
+        at_cap,
+    }
+}
+
+/// The largest the pool's data may become: autoextend's `max`, less the room its metadata and
+/// spare take, in whole extents.
+fn cap(spec: &PoolDesired, vg: &VgInfo, metadata: u64) -> u64 {
+    let extent = vg.extent_size.max(1);
+    let max = spec
+        .autoextend
+        .as_ref()
+        .map_or(0, |a| a.max.resolve(vg.size, extent).0);
+    max.min(
+        Bytes(vg.size.saturating_sub(2 * metadata))
+            .round_down(extent)
+            .0,
+    )
+}
+
+/// A chunk size declared for a pool that has another: reported, never acted on.
+fn fixed_at_creation(spec: &PoolDesired, l: &LvInfo, plan: &mut Plan) {
+    if let (Some(want), Some(have)) = (spec.chunk_size, l.chunk_size)
+        && want.0 != have
+    {
+        plan.warn(
+            &l.name,
+            WarningKind::PoolFixed,
+            format!(
+                "thin pool {} has chunk size {}, the desired state says {want}: a chunk size is fixed when a pool is created, nothing is done",
+                l.name,
+                Bytes(have)
+            ),
+        );
+    }
+}
+
+/// The declared data size: a growth, or a refusal (smaller without autoextend, no room).
+fn declared_data(
+    spec: &PoolDesired,
+    l: &LvInfo,
+    vg: &VgInfo,
+    vg_free: &mut u64,
+    plan: &mut Plan,
+) -> Option<(u64, Growth)> {
+    let extent = vg.extent_size.max(1);
+    let target = spec.size.resolve(vg.size, extent).0;
+    if target < l.size {
+        // with autoextend, `size` is where the pool starts: grown past it is converged
+        if spec.autoextend.is_none() {
+            plan.refuse(
+                &l.name,
+                RefusalKind::Shrink,
+                format!(
+                    "the pool is {}, the desired state says {} ({}): ember never shrinks",
+                    Bytes(l.size),
+                    Bytes(target),
+                    spec.size
+                ),
+            );
+        }
+        return None;
+    }
+    if target == l.size {
+        return None;
+    }
+    let cap = cap(spec, vg, l.metadata_size.unwrap_or(0));
+    if spec.autoextend.is_some() && target > cap {
+        plan.refuse(
+            &l.name,
+            RefusalKind::PoolAtCap,
+            format!(
+                "thin_pool size {} is more than the cap autoextend max ({}) leaves ({}): the pool is not grown past its cap",
+                Bytes(target),
+                spec.autoextend.as_ref().map_or(String::new(), |a| a.max.to_string()),
+                Bytes(cap)
+            ),
+        );
+        return None;
+    }
+    let grow = target - l.size;
+    if grow > *vg_free {
+        plan.refuse(
+            &l.name,
+            RefusalKind::InsufficientSpace,
+            format!(
+                "growing the pool to {} needs {} free in the volume group, which has {}",
+                Bytes(target),
+                Bytes(grow),
+                Bytes(*vg_free)
+            ),
+        );
+        return None;
+    }
+    *vg_free -= grow;
+    Some((target, Growth::Declared))
+}
+
+/// The declared metadata size: a growth (with its spare), or a refusal.
+fn declared_metadata(
+    spec: &PoolDesired,
+    l: &LvInfo,
+    extent: u64,
+    vg_free: &mut u64,
+    plan: &mut Plan,
+) -> Option<(u64, Growth)> {
+    let want = spec.metadata_size?.round_up(extent).0;
+    let have = l.metadata_size?;
+    if want < have && spec.autoextend.is_none() {
+        plan.refuse(
+            &l.name,
+            RefusalKind::Shrink,
+            format!(
+                "the pool's metadata is {}, the desired state says metadata_size {}: ember never shrinks (lvm cannot shrink pool metadata)",
+                Bytes(have),
+                Bytes(want)
+            ),
+        );
+    }
+    if want <= have {
+        return None;
+    }
+    let need = 2 * (want - have);
+    if need > *vg_free {
+        plan.refuse(
+            &l.name,
+            RefusalKind::InsufficientSpace,
+            format!(
+                "growing the pool's metadata to {} needs {} free in the volume group (with its spare), which has {}",
+                Bytes(want),
+                Bytes(need),
+                Bytes(*vg_free)
+            ),
+        );
+        return None;
+    }
+    *vg_free -= need;
+    Some((want, Growth::Declared))
+}
+
+/// A pool that does not exist yet: created when the backend declares one or wants volumes,
+/// with the declared (or ember's default) metadata and chunk size.
+fn create(
+    desired: &BackendDesired,
+    vg: &VgInfo,
+    name: &LvName,
+    vg_free: &mut u64,
+    plan: &mut Plan,
+) -> Option<PoolAfter> {
+    let extent = vg.extent_size.max(1);
+    let wants_volumes = desired
+        .volumes
+        .iter()
+        .any(|(_, v)| v.state() == VolumeState::Present);
+    if !wants_volumes && desired.thin_pool.is_none() {
+        return None;
+    }
+    let spec = desired.thin_pool.as_ref();
+    let declared = spec.map(|s| s.size.resolve(vg.size, extent).0);
+    // undeclared: cinder's share of the free space, less what its metadata takes
+    let size = declared.unwrap_or_else(|| {
+        let share = Bytes((vg.free as f64 * DEFAULT_POOL_FRACTION) as u64).round_down(extent);
+        let meta = default_metadata(default_chunk(share.0), share.0, extent);
+        share
+            .0
+            .min(Bytes(vg.free.saturating_sub(2 * meta)).round_down(extent).0)
+    });
+    let chunk = spec
+        .and_then(|s| s.chunk_size)
+        .map_or_else(|| default_chunk(size), |c| c.0);
+    // metadata for the largest the pool may become
+    let largest = spec
+        .and_then(|s| s.autoextend.as_ref())
+        .map_or(0, |a| a.max.resolve(vg.size, extent).0)
+        .max(size);
+    let metadata = spec.and_then(|s| s.metadata_size).map_or_else(
+        || default_metadata(chunk, largest, extent),
+        |m| m.round_up(extent).0,
+    );
+    let need = size + 2 * metadata;
+    if size == 0 || need > *vg_free {
+        plan.refuse(name.as_str(), RefusalKind::InsufficientSpace, format!(
+            "creating the pool with {} needs {} free in the volume group (with its metadata {} and the spare), which has {}",
+            Bytes(size), Bytes(need), Bytes(metadata), Bytes(*vg_free)));
+        return None;
+    }
+    *vg_free -= need;
+    plan.actions.push(Action::CreatePool {
+        pool: name.clone(),
+        size: Bytes(size),
+        metadata: Bytes(metadata),
+        chunk: Bytes(chunk),
+    });
+    Some(PoolAfter {
+        size,
+        data_percent: 0.0,
+        metadata_percent: 0.0,
+        out_of_data: false,
+        at_cap: None,
+    })
 }

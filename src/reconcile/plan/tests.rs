@@ -22,6 +22,7 @@ fn observed(free: u64, lvs: Vec<LvInfo>) -> Observed {
             size: 100 * G,
             free,
             extent_size: 4 * M,
+            ..Default::default()
         },
         lvs,
     }
@@ -48,7 +49,11 @@ fn from_nothing_creates_pool_then_volumes() {
         vec![
             Action::CreatePool {
                 pool: LvName::new("vg-pool").unwrap(),
-                size: Bytes(50 * G)
+                size: Bytes(50 * G),
+                // lvm's own estimate (64 bytes a chunk: 50 MiB, whole extents) is more than room
+                // for 5000 thin volumes beside a full pool's mappings (44.8 MiB)
+                metadata: Bytes(52 * M),
+                chunk: Bytes(64 << 10),
             },
             Action::CreateVolume {
                 volume: LvName::new("a").unwrap(),
@@ -77,7 +82,9 @@ fn default_pool_is_95_percent_of_free_space() {
         p.actions[0],
         Action::CreatePool {
             pool: LvName::new("vg-pool").unwrap(),
-            size: Bytes(38 * G)
+            size: Bytes(38 * G),
+            metadata: Bytes(40 * M),
+            chunk: Bytes(64 << 10),
         }
     );
 }
@@ -151,7 +158,8 @@ fn grows_pool_and_volume() {
             Action::ExtendPool {
                 pool: LvName::new("vg-pool").unwrap(),
                 from: Bytes(50 * G),
-                to: Bytes(60 * G)
+                to: Bytes(60 * G),
+                growth: Growth::Declared,
             },
             Action::ExtendVolume {
                 volume: LvName::new("a").unwrap(),

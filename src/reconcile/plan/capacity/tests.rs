@@ -33,6 +33,7 @@ fn observed(pool: Health) -> Observed {
             size: 100 * G,
             free: 50 * G,
             extent_size: 4 << 20,
+            ..Default::default()
         },
         lvs: vec![
             lv("vg-pool", LvKind::ThinPool, 40 * G, pool),
@@ -91,7 +92,7 @@ fn a_pool_out_of_data_space_takes_no_new_volume_but_may_grow() {
     assert!(
         p.refused[0]
             .reason
-            .contains("lvm marks the thin pool vg-pool out of data space"),
+            .contains("vg-pool is full (data 100.00%), and lvm marks it out of data space"),
         "{:?}",
         p.refused
     );

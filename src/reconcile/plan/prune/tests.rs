@@ -47,6 +47,7 @@ fn vg(mut lvs: Vec<LvInfo>) -> Observed {
             size: 100 * G,
             free: 40 * G,
             extent_size: 4 << 20,
+            ..Default::default()
         },
         lvs,
     }

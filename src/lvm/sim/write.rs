@@ -1,0 +1,275 @@
+//! The simulator's writes: each loads the state, checks what lvm would check, changes it and
+//! saves it.
+
+use super::{SimLv, SimLvm, SimVg};
+use crate::lvm::{LvKind, LvmError, LvmWrite, PoolCreate};
+use crate::names::{LvName, Tag, VgName};
+use crate::size::Bytes;
+
+/// lvm refuses a change when the VG's text metadata would no longer fit its metadata area.
+fn check_mda(vg: &SimVg, name: &VgName) -> Result<(), String> {
+    match vg.mda_free() {
+        Some(free) if free < super::MDA_PER_LV => Err(format!(
+            "VG {name} metadata on /dev/sim exceeds maximum metadata size ({} bytes free)",
+            free
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_space(vg: &SimVg, need: u64) -> Result<(), String> {
+    if need > vg.free() {
+        return Err(format!(
+            "Volume group has insufficient free space ({} extents): {} required.",
+            vg.free() / vg.extent_size,
+            need.div_ceil(vg.extent_size)
+        ));
+    }
+    Ok(())
+}
+
+impl LvmWrite for SimLvm {
+    fn create_thin_pool(
+        &self,
+        vg: &VgName,
+        pool: &LvName,
+        spec: &PoolCreate,
+        tags: &[Tag],
+    ) -> Result<(), LvmError> {
+        let cmd = format!(
+            "lvcreate --type thin-pool -L {}b --poolmetadatasize {}b --chunksize {}b -n {pool} {vg}",
+            spec.size.0, spec.metadata.0, spec.chunk.0
+        );
+        self.write(
+            cmd,
+            |v| {
+                if v.lvs.contains_key(pool.as_str()) {
+                    return Err(format!(
+                        "Logical Volume \"{pool}\" already exists in volume group \"{vg}\""
+                    ));
+                }
+                check_mda(v, vg)?;
+                let size = spec.size.round_up(v.extent_size).0;
+                let metadata = spec.metadata.round_up(v.extent_size).0;
+                let spare = v.spare();
+                check_space(v, size + metadata + metadata.saturating_sub(spare))?;
+                let mut lv = SimLv::new(LvKind::ThinPool, size);
+                lv.tags = tags.iter().map(|t| t.to_string()).collect();
+                lv.data_percent = Some(0.0);
+                lv.metadata_size = Some(metadata);
+                lv.chunk_size = Some(spec.chunk.0);
+                v.lvs.insert(pool.to_string(), lv);
+                Ok(())
+            },
+            vg,
+        )
+    }
+
+    fn extend_pool_metadata(
+        &self,
+        vg: &VgName,
+        pool: &LvName,
+        size: Bytes,
+    ) -> Result<(), LvmError> {
+        let cmd = format!("lvextend --poolmetadatasize {}b {vg}/{pool}", size.0);
+        self.write(
+            cmd,
+            |v| {
+                let size = size.round_up(v.extent_size).0;
+                let l = v
+                    .lvs
+                    .get(pool.as_str())
+                    .filter(|l| l.kind == LvKind::ThinPool)
+                    .ok_or_else(|| format!("Failed to find thin pool \"{vg}/{pool}\""))?;
+                let cur = v.metadata_of(l);
+                if size <= cur {
+                    return Err(format!(
+                        "New size given ({} extents) not larger than existing size ({} extents)",
+                        size / v.extent_size,
+                        cur / v.extent_size
+                    ));
+                }
+                // the metadata grows, and the spare with it when it becomes the largest
+                let spare = v.spare();
+                check_space(v, size - cur + size.saturating_sub(spare))?;
+                if let Some(l) = v.lvs.get_mut(pool.as_str()) {
+                    if let Some(p) = l.metadata_percent {
+                        l.metadata_percent = Some(p * cur as f64 / size as f64);
+                    }
+                    l.metadata_size = Some(size);
+                }
+                Ok(())
+            },
+            vg,
+        )
+    }
+
+    fn create_lv(
+        &self,
+        vg: &VgName,
+        name: &LvName,
+        size: Bytes,
+        pool: Option<&LvName>,
+        active: bool,
+        tags: &[Tag],
+    ) -> Result<(), LvmError> {
+        let cmd = format!("lvcreate -L {}b -n {name} {vg}", size.0);
+        self.write(
+            cmd,
+            |v| {
+                if v.lvs.contains_key(name.as_str()) {
+                    return Err(format!(
+                        "Logical Volume \"{name}\" already exists in volume group \"{vg}\""
+                    ));
+                }
+                let size = size.round_up(v.extent_size).0;
+                let kind = match pool {
+                    Some(p) => {
+                        if v.lvs.get(p.as_str()).map(|l| l.kind) != Some(LvKind::ThinPool) {
+                            return Err(format!("Thin pool {vg}/{p} not found."));
+                        }
+                        LvKind::Thin
+                    }
+                    None => {
+                        check_space(v, size)?;
+                        LvKind::Linear
+                    }
+                };
+                check_mda(v, vg)?;
+                let mut lv = SimLv::new(kind, size);
+                lv.pool = pool.map(|p| p.to_string());
+                lv.tags = tags.iter().map(|t| t.to_string()).collect();
+                lv.active = active;
+                v.lvs.insert(name.to_string(), lv);
+                Ok(())
+            },
+            vg,
+        )
+    }
+
+    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
+        let cmd = format!("lvextend -L {}b {vg}/{lv}", size.0);
+        self.write(
+            cmd,
+            |v| {
+                let extent = v.extent_size;
+                let size = size.round_up(extent).0;
+                let (kind, cur) = v
+                    .lvs
+                    .get(lv.as_str())
+                    .map(|l| (l.kind, l.size))
+                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
+                if size <= cur {
+                    return Err(format!(
+                        "New size given ({} extents) not larger than existing size ({} extents)",
+                        size / extent,
+                        cur / extent
+                    ));
+                }
+                match kind {
+                    // lvm grows the data alone (the metadata keeps its size)
+                    LvKind::ThinPool => check_space(v, size - cur)?,
+                    LvKind::Thin => {}
+                    _ => check_space(v, size - cur)?,
+                }
+                if let Some(l) = v.lvs.get_mut(lv.as_str()) {
+                    // the same data in a larger pool
+                    if kind == LvKind::ThinPool
+                        && let Some(p) = l.data_percent
+                    {
+                        l.data_percent = Some(p * cur as f64 / size as f64);
+                    }
+                    l.size = size;
+                }
+                Ok(())
+            },
+            vg,
+        )
+    }
+
+    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
+        let cmd = format!("lvremove --yes {vg}/{lv}");
+        self.write(
+            cmd,
+            |v| {
+                if !v.lvs.contains_key(lv.as_str()) {
+                    return Err(format!("Failed to find logical volume \"{vg}/{lv}\""));
+                }
+                if v.lvs
+                    .values()
+                    .any(|l| l.pool.as_deref() == Some(lv.as_str()))
+                {
+                    return Err(format!(
+                        "Logical volume {vg}/{lv} is used by another device."
+                    ));
+                }
+                v.lvs.remove(lv.as_str());
+                Ok(())
+            },
+            vg,
+        )
+    }
+
+    fn change_tags(
+        &self,
+        vg: &VgName,
+        lv: &LvName,
+        add: &[Tag],
+        remove: &[Tag],
+    ) -> Result<(), LvmError> {
+        let cmd = format!("lvchange --addtag/--deltag {vg}/{lv}");
+        self.write(
+            cmd,
+            |v| {
+                let l = v
+                    .lvs
+                    .get_mut(lv.as_str())
+                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
+                l.tags.retain(|t| !remove.iter().any(|r| r.as_str() == t));
+                for t in add {
+                    if !l.tags.iter().any(|x| x == t.as_str()) {
+                        l.tags.push(t.to_string());
+                    }
+                }
+                l.tags.sort();
+                Ok(())
+            },
+            vg,
+        )
+    }
+
+    fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
+        let names: Vec<String> = lvs.iter().map(|l| format!("{vg}/{l}")).collect();
+        let cmd = format!("lvchange --activate y {}", names.join(" "));
+        // as lvm: every volume it can, then a failure naming the others
+        let mut errors = vec![];
+        let result = self.write(
+            cmd.clone(),
+            |v| {
+                for lv in lvs {
+                    match v.lvs.get_mut(lv.as_str()) {
+                        None => errors.push(format!("Failed to find logical volume \"{vg}/{lv}\"")),
+                        // what lvm prints when the kernel's thin target does not find the device
+                        Some(l) if l.unknown_to_pool => errors.push(format!(
+                            "device-mapper: reload ioctl on  (253:9) {}",
+                            crate::lvm::UNKNOWN_TO_POOL
+                        )),
+                        Some(l) => l.active = true,
+                    }
+                }
+                Ok(())
+            },
+            vg,
+        );
+        result?;
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(LvmError::Failed {
+                command: cmd,
+                code: 5,
+                stderr: errors.join("\n"),
+            })
+        }
+    }
+}
