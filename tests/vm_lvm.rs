@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
 
 mod common;
+#[path = "vm_lvm/pool.rs"]
+mod pool;
 use common::vm::*;
 use common::*;
 

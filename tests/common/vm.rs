@@ -143,3 +143,21 @@ pub fn vg_size(vg: &str) -> u64 {
     .parse()
     .expect("vg_size")
 }
+
+pub fn vg_free(vg: &str) -> u64 {
+    run(
+        "vgs",
+        &[
+            "--noheadings",
+            "--units",
+            "b",
+            "--nosuffix",
+            "-o",
+            "vg_free",
+            vg,
+        ],
+    )
+    .trim()
+    .parse()
+    .expect("vg_free")
+}
