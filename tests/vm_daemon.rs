@@ -7,6 +7,8 @@
 
 #[path = "vm_daemon/accidents.rs"]
 mod accidents;
+#[path = "vm_daemon/autoextend.rs"]
+mod autoextend;
 #[path = "vm_daemon/capacity.rs"]
 mod capacity;
 mod common;

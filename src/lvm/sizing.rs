@@ -25,6 +25,19 @@ pub fn lvm_metadata(data: u64, extent: u64) -> u64 {
         .0
 }
 
+/// Metadata usage (percent) from which lvm2 refuses new thin volumes: it wants 25 % of the
+/// metadata free, or 4 MiB when that is less (`pool_metadata_min_threshold`,
+/// lib/metadata/thin_manip.c; seen in the VM: a 4 MiB metadata refused its next thin volume
+/// at 75 %). ember stops at the lower of this and [`METADATA_FULL`].
+pub fn lvm_metadata_limit(metadata: u64) -> f64 {
+    let free = (4u64 << 20) as f64 * 100.0 / metadata.max(1) as f64;
+    100.0 - free.min(25.0)
+}
+
+/// Metadata usage (percent) from which ember creates no new or growing volumes in a pool,
+/// whatever is configured: running out of metadata needs an offline `lvconvert --repair`.
+pub const METADATA_FULL: f64 = 95.0;
+
 /// thin-provisioning-tools' `thin_metadata_size -b CHUNK -s POOL -m THINS`: one 4 KiB
 /// superblock, one leaf of 126 mappings per 126 chunks, one 4 KiB block per thin device.
 pub fn thin_metadata_size(chunk: u64, pool: u64, thins: u64) -> u64 {

@@ -9,8 +9,7 @@ use crate::size::Bytes;
 
 /// A pool whose data is this full (fraction of its size) takes no new or growing volumes.
 pub const POOL_FULL: f64 = 0.99;
-/// Nor one whose metadata is this full (percent).
-pub const METADATA_FULL: f64 = 95.0;
+pub use crate::lvm::sizing::METADATA_FULL;
 
 /// A backend's capacity as cinder's LVM driver reports it to the scheduler
 /// (`_update_volume_stats` over os-brick's `LVM.update_volume_group_info`): ember admits with
@@ -84,6 +83,15 @@ pub(super) enum Capacity {
     },
 }
 
+/// The metadata usage (percent) from which a pool takes no new or growing volume: ember's 95 %,
+/// or lower where lvm itself would refuse (small metadata). Unknown metadata: ember's.
+fn metadata_limit(metadata: u64) -> f64 {
+    if metadata == 0 {
+        return METADATA_FULL;
+    }
+    METADATA_FULL.min(crate::lvm::sizing::lvm_metadata_limit(metadata))
+}
+
 /// Why a pool takes no new or growing volumes after this plan (cinder's scheduler would see no
 /// free capacity either), if it does not: full data, lvm's out-of-data mark, metadata 95 %
 /// full, or above its autoextend threshold with no room to grow.
@@ -103,9 +111,18 @@ fn closed(name: &str, p: &PoolAfter) -> Option<(RefusalKind, String)> {
         full(format!(
             "lvm marks the thin pool {name} out of data space: grow it (thin_pool size) before adding or growing volumes"
         ))
-    } else if p.metadata_percent >= METADATA_FULL {
+    } else if p.metadata_percent >= metadata_limit(p.metadata_size) {
+        let limit = metadata_limit(p.metadata_size);
+        let whose = if limit < METADATA_FULL {
+            format!(
+                "lvm refuses new thin volumes from {limit:.0}% of a metadata of {} (it keeps 25% or 4 MiB free)",
+                Bytes(p.metadata_size)
+            )
+        } else {
+            format!("ember takes no new or growing volumes from {METADATA_FULL}%")
+        };
         full(format!(
-            "the thin pool {name}'s metadata is {:.2}% full (no new or growing volumes above {METADATA_FULL}%): grow it (thin_pool metadata_size, or autoextend) before adding or growing volumes",
+            "the thin pool {name}'s metadata is {:.2}% full ({whose}): grow it (thin_pool metadata_size, or autoextend) before adding or growing volumes",
             p.metadata_percent
         ))
     } else {

@@ -12,7 +12,7 @@ use crate::lvm::attr::Health;
 use crate::lvm::sizing::{default_chunk, default_metadata};
 use crate::lvm::{LvInfo, LvKind, Observed, VgInfo};
 use crate::names::LvName;
-use crate::size::Bytes;
+use crate::size::{Bytes, SizeSpec};
 
 /// The pool as this plan leaves it: what admission needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +21,8 @@ pub(super) struct PoolAfter {
     /// Data and metadata usage after this plan's growth, in percent.
     pub data_percent: f64,
     pub metadata_percent: f64,
+    /// The metadata's size after this plan (0: unknown).
+    pub metadata_size: u64,
     /// lvm marks it out of data space and this plan does not grow it.
     pub out_of_data: bool,
     /// Above its autoextend threshold and unable to grow: why.
@@ -103,10 +105,13 @@ fn existing(
             if pct >= a.threshold {
                 let why = if data_to >= cap {
                     format!(
-                        "at its cap: data {pct:.0}% of {}, autoextend max {} ({})",
+                        "at its cap: data {pct:.0}% of {}, autoextend max {}{}",
                         Bytes(data_to),
                         a.max,
-                        Bytes(cap)
+                        match a.max {
+                            SizeSpec::Percent(_) => format!(" ({})", Bytes(cap)),
+                            SizeSpec::Bytes(_) => String::new(),
+                        }
                     )
                 } else {
                     format!(
@@ -152,6 +157,7 @@ fn existing(
             Some((to, _)) => percent(used_meta, to),
             None => l.metadata_percent.unwrap_or(0.0),
         },
+        metadata_size: meta.map_or(meta_now, |m| m.0),
         out_of_data: l.health == Health::OutOfData && data.is_none(),
         at_cap,
     }
@@ -349,6 +355,7 @@ fn create(
         size,
         data_percent: 0.0,
         metadata_percent: 0.0,
+        metadata_size: metadata,
         out_of_data: false,
         at_cap: None,
     })
