@@ -368,7 +368,7 @@ impl LvmRead for LvmCli {
             s("b"),
             s("--nosuffix"),
             s("-o"),
-            format!("{},{}", report::VG_FIELDS, report::LV_FIELDS),
+            format!("{},{},chunk_size", report::VG_FIELDS, report::LV_FIELDS),
             s("--"),
             Self::lv_path(vg, pool),
         ];

@@ -65,13 +65,15 @@ struct RawLv {
     lv_metadata_size: String,
 }
 
-/// One row of `lvs` with VG fields beside the LV's.
+/// One row of `lvs` with VG fields beside the LV's (and the pool's one segment's chunk size).
 #[derive(Deserialize)]
 struct RawRow {
     #[serde(flatten)]
     vg: RawVg,
     #[serde(flatten)]
     lv: RawLv,
+    #[serde(default)]
+    chunk_size: String,
 }
 
 /// What is wrong with a report ember cannot read.
@@ -238,7 +240,16 @@ pub fn parse_pool_row(json: &str, vg: &str) -> Result<Observed, ReportError> {
         .find(|r| r.vg.vg_name == vg)
         .ok_or_else(|| ReportError::NoVg(vg.to_string()))?;
     let vg_info = vg_info(row.vg)?;
-    let lvs = lv_info(vg, row.lv)?.into_iter().collect();
+    let chunk = opt_num("chunk_size", &row.chunk_size)?;
+    let lvs = lv_info(vg, row.lv)?
+        .into_iter()
+        .map(|mut l| {
+            if l.kind == LvKind::ThinPool {
+                l.chunk_size = chunk;
+            }
+            l
+        })
+        .collect();
     Ok(Observed { vg: vg_info, lvs })
 }
 

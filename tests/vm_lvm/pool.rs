@@ -112,8 +112,51 @@ fn vm_a_pool_created_without_metadata_size_holds_5000_thin_volumes_and_its_spare
     );
     // the VG space the pool took: data, metadata and spare, as the planner counted them
     assert_eq!(free0 - vg_free("vg-meta"), p.size + 2 * p.metadata);
+    // what a thin volume really takes: 200 of them (someone else's), through one lvm shell
+    let before = pool("vg-meta");
+    lvm_shell(
+        &(0..200)
+            .map(|i| {
+                format!("lvcreate -q --yes --activate n -V 4M -T vg-meta/vg-meta-pool -n f{i}")
+            })
+            .collect::<Vec<_>>(),
+    );
+    let after = pool("vg-meta");
+    let per_volume = (after.meta - before.meta) / 100.0 * p.metadata as f64 / 200.0;
+    // lvm stops creating thin volumes while less than 4 MiB (or 25%) of the metadata is free
+    let limit = 100.0 - (4.0 * M as f64 * 100.0 / p.metadata as f64).min(25.0);
+    let room = (limit - before.meta) / 100.0 * p.metadata as f64 / per_volume;
+    eprintln!(
+        "a new pool uses {:.2}% of its metadata; a thin volume takes {per_volume:.0} bytes; lvm's limit {limit:.1}%: room for {room:.0} thin volumes",
+        before.meta
+    );
+    assert!(
+        room >= 5000.0,
+        "the rule promises 5000 thin volumes: room for {room:.0}"
+    );
     let r = s.ember(&["plan"]);
     assert_eq!(r.code, 0, "converged: {r:?}");
+}
+
+/// Runs lvm commands through one `lvm` shell process; its stderr.
+fn lvm_shell(cmds: &[String]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("lvm")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = cmds.join("\n");
+    input.push('\n');
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
@@ -205,27 +248,14 @@ fn vm_metadata_nearly_full_takes_no_new_volume_until_it_grows() {
     let mut made = 0;
     let mut refused = false;
     while !refused && made < 1000 {
-        let cmds: String = (made..made + 50)
+        let cmds: Vec<String> = (made..made + 50)
             .map(|i| {
-                format!("lvcreate -q --yes --activate n -V 4M -T vg-mfull/vg-mfull-pool -n f{i}\n")
+                format!("lvcreate -q --yes --activate n -V 4M -T vg-mfull/vg-mfull-pool -n f{i}")
             })
             .collect();
-        let mut child = std::process::Command::new("lvm")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(cmds.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let err = lvm_shell(&cmds);
         made += 50;
-        refused = String::from_utf8_lossy(&out.stderr).contains("reached threshold");
+        refused = err.contains("reached threshold");
     }
     let p = pool("vg-mfull");
     eprintln!("{made} foreign thin volumes tried: {p:?}");

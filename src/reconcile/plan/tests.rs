@@ -50,9 +50,9 @@ fn from_nothing_creates_pool_then_volumes() {
             Action::CreatePool {
                 pool: LvName::new("vg-pool").unwrap(),
                 size: Bytes(50 * G),
-                // lvm's own estimate (64 bytes a chunk: 50 MiB, whole extents) is more than room
-                // for 5000 thin volumes beside a full pool's mappings (44.8 MiB)
-                metadata: Bytes(52 * M),
+                // room for 5000 thin volumes beside a full pool's mappings (1.5 x 44.8 MiB +
+                // 8 MiB, whole extents)
+                metadata: Bytes(76 * M),
                 chunk: Bytes(64 << 10),
             },
             Action::CreateVolume {
@@ -83,7 +83,7 @@ fn default_pool_is_95_percent_of_free_space() {
         Action::CreatePool {
             pool: LvName::new("vg-pool").unwrap(),
             size: Bytes(38 * G),
-            metadata: Bytes(40 * M),
+            metadata: Bytes(68 * M),
             chunk: Bytes(64 << 10),
         }
     );
