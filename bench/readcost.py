@@ -16,6 +16,8 @@ wall_s, cpu_s) to --out. The variants:
     prints no row at all for a VG without LVs, so it would need a second read there);
   - "names only": `lvs -o lv_name`, what the shell loop reads (it cannot tell an inactive or
     foreign volume from its own, so it is a floor, not an alternative);
+  - "lvs of the pool alone": the daemon's pool check (the VG's fields and the pool's usage, one
+    device-mapper status call), which runs every pool_check_interval between passes;
   - with --ember: "ember apply, nothing to do": the whole pass (process start, cinder.conf,
     desired state, the read, the plan), its desired state declaring exactly these volumes.
 """
@@ -55,6 +57,11 @@ VARIANTS = {
         "lvs", "--reportformat", "json", "--units", "b", "--nosuffix", "-o",
         LV_BASE + ",data_percent,metadata_percent," + VG_FIELDS, VG],
     "lvs names only (the shell loop's read)": ["lvs", "--noheadings", "-o", "lv_name", VG],
+    # what the daemon's pool check reads every pool_check_interval (src/lvm/cli.rs observe_pool)
+    "lvs of the pool alone (the pool check)": [
+        "lvs", "--reportformat", "json", "--units", "b", "--nosuffix", "-o",
+        VG_FIELDS + ",vg_mda_free,vg_mda_size," + LV_BASE
+        + ",data_percent,metadata_percent,lv_metadata_size,chunk_size", f"{VG}/{POOL}"],
 }
 
 

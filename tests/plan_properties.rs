@@ -269,3 +269,120 @@ proptest! {
         }
     }
 }
+
+/// A thin pool with usage, and an autoextend policy, in a VG with or without room.
+#[derive(Debug, Clone)]
+struct PoolCase {
+    vg_gib: u64,
+    pool_mib: u64,
+    data: f64,
+    meta_mib: u64,
+    meta: f64,
+    out_of_data: bool,
+    threshold: u8,
+    /// a percentage step (true) or MiB
+    step: (bool, u64),
+    /// the cap: % of the VG (true) or MiB
+    max: (bool, u64),
+    /// MiB of the VG taken by a foreign linear LV
+    other_mib: u64,
+}
+
+fn pool_case() -> impl Strategy<Value = PoolCase> {
+    (
+        (
+            2u64..40,
+            64u64..8192,
+            0.0f64..100.0,
+            2u64..512,
+            0.0f64..100.0,
+            any::<bool>(),
+        ),
+        (
+            50u8..=95,
+            (any::<bool>(), 1u64..2048),
+            (any::<bool>(), 1u64..20_000),
+            0u64..30_000,
+        ),
+    )
+        .prop_map(
+            |((vg_gib, pool_mib, data, meta_mib, meta, ood), (threshold, step, max, other))| {
+                PoolCase {
+                    vg_gib,
+                    pool_mib,
+                    data,
+                    meta_mib,
+                    meta,
+                    out_of_data: ood && data > 90.0,
+                    threshold,
+                    step: (step.0, if step.0 { step.1 % 100 + 1 } else { step.1 }),
+                    max: (max.0, if max.0 { max.1 % 100 + 1 } else { max.1 }),
+                    other_mib: other,
+                }
+            },
+        )
+}
+
+fn spec(v: (bool, u64), unit: &str) -> String {
+    if v.0 {
+        format!("{}%", v.1)
+    } else {
+        format!("{}{unit}", v.1)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// autoextend never shrinks, never grows past its cap or the VG, and what it plans the
+    /// (simulated) lvm accepts; grown short of both, the pool is under its threshold.
+    #[test]
+    fn autoextend_stays_within_its_cap_and_the_vg(c in pool_case()) {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = SimLvm::open(&dir.path().join("lvm.json"));
+        let mut vg = SimVg::new(c.vg_gib * G);
+        let mut pool = SimLv::new(LvKind::ThinPool, c.pool_mib / 4 * 4 * M + 4 * M);
+        pool.data_percent = Some(if c.out_of_data { 100.0 } else { c.data });
+        pool.metadata_size = Some(c.meta_mib / 4 * 4 * M + 4 * M);
+        pool.metadata_percent = Some(c.meta);
+        pool.tags = vec![OWNERSHIP_TAG.to_string(), Tag::backend("b").to_string()];
+        if c.out_of_data {
+            pool.health = Health::OutOfData;
+        }
+        vg.lvs.insert("vg-pool".into(), pool);
+        if vg.free() < 4 * M {
+            return Ok(());
+        }
+        let other = (c.other_mib * M).min(vg.free()) / (4 * M) * (4 * M);
+        if other > 0 {
+            vg.lvs.insert("other".into(), SimLv::new(LvKind::Linear, other));
+        }
+        let mut st = SimState::default();
+        st.vgs.insert("vg".into(), vg);
+        sim.save(&st).unwrap();
+        let yaml = format!(
+            "thin_pool:\n  size: 1M\n  autoextend: {{ threshold: {}%, step: {}, max: {} }}\n",
+            c.threshold, spec(c.step, "M"), spec(c.max, "M")
+        );
+        let desired: BackendDesired = serde_yaml::from_str(&yaml).unwrap();
+        let cfg = cfg(true, 20.0);
+        let policy = Policy { max_deletions_per_pass: 5, prune_grace: 600, now: NOW };
+        let v = VgName::new("vg").unwrap();
+        let before = sim.observe(&v).unwrap().unwrap();
+        let report = reconcile::converge(&cfg, Some(&desired), &sim, &policy, &std::sync::atomic::AtomicBool::new(false), &|| true);
+        prop_assert!(report.ok(), "lvm refused what was planned: {:?}", report);
+        let after = sim.observe(&v).unwrap().unwrap();
+        let (p0, p1) = (before.lv("vg-pool").unwrap(), after.lv("vg-pool").unwrap());
+        prop_assert!(p1.size >= p0.size && p1.metadata_size >= p0.metadata_size, "shrank: {p0:?} -> {p1:?}");
+        let max = SizeSpec::parse(&spec(c.max, "M")).unwrap().resolve(before.vg.size, before.vg.extent_size).0;
+        prop_assert!(p1.size <= p0.size.max(max), "past the cap {max}: {} -> {}", p0.size, p1.size);
+        // the VG holds the data, the metadata and its spare
+        prop_assert!(p1.size + 2 * p1.metadata_size.unwrap() + other <= after.vg.size);
+        let grew = p1.size > p0.size;
+        let used = p0.size as f64 * p0.data_percent.unwrap() / 100.0;
+        let short_of_both = p1.size + 64 * M < max && after.vg.free > 1024 * M + 2 * p1.size;
+        if grew && short_of_both {
+            prop_assert!(used * 100.0 / (p1.size as f64) < c.threshold as f64, "grown to {} and still above the threshold", p1.size);
+        }
+    }
+}

@@ -64,7 +64,7 @@ pub fn default_chunk(data: u64) -> u64 {
 /// within lvm2's limits, in whole extents.
 ///
 /// `thin_metadata_size` counts one 4 KiB block per thin volume; measured in the VM (lvm
-/// 2.03.16, tests/vm_lvm/pool.rs), a thin volume takes about 5 KiB, a new pool already uses
+/// 2.03.16, tests/vm_lvm/pool.rs), a thin volume takes about 4.1 KiB, a new pool already uses
 /// about 10 % of its metadata, and lvm refuses new thin volumes while less than 4 MiB (or 25 %)
 /// is free. Half as much again, plus 8 MiB, covers all three.
 pub fn default_metadata(chunk: u64, largest: u64, extent: u64) -> u64 {

@@ -460,11 +460,21 @@ pub fn plan_pool_check(
     if pool.health.needs_repair() {
         return plan;
     }
+    // autoextend from the pool as it is: a declared size or metadata size waits for a pass
+    // (and the volumes are not this check's business)
+    let desired = BackendDesired {
+        thin_pool: desired.thin_pool.clone().map(|mut spec| {
+            spec.size = crate::size::SizeSpec::Bytes(Bytes(pool.size));
+            spec.metadata_size = None;
+            spec
+        }),
+        ..BackendDesired::default()
+    };
     let by_name = std::collections::HashMap::from([(pool_name.as_str(), pool)]);
     let mut vg_free = observed.vg.free;
     pool::plan_pool(
         cfg,
-        desired,
+        &desired,
         observed,
         &by_name,
         Some(&pool.name),

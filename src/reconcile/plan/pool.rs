@@ -360,3 +360,6 @@ fn create(
         at_cap: None,
     })
 }
+
+#[cfg(test)]
+mod tests;
