@@ -473,3 +473,60 @@ fn an_edit_storm_coalesces_and_ends_in_the_last_files_state() {
         rss_kib(pid)
     );
 }
+
+#[test]
+fn the_pool_check_grows_a_filling_pool_between_passes() {
+    let (s, d) = setup(
+        &["a"],
+        "backends:\n  a:\n    thin_pool:\n      size: 1G\n      autoextend: { threshold: 80%, step: 50%, max: 4G }\n    volumes:\n      a1: { size: 1G }\n",
+    );
+    // checks every second (passes are an hour apart)
+    let mut c = s.read("cinder.conf");
+    c.push_str("pool_check_interval = 1\n");
+    s.write("cinder.conf", &c);
+    drop(d);
+    let sim = format!("sim:{}", s.path("lvm.json").display());
+    let d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &["--lvm", &sim]);
+    d.wait_for("converged", 10, |st| {
+        backend(st, "a")["state"] == "converged"
+    });
+    let st = d.wait_for("the pool in status", 10, |st| {
+        backend(st, "a")["pool"]["size"] == (1u64 << 30)
+    });
+    assert!(
+        backend(&st, "a")["pool"]["autoextend"]["threshold_percent"] == 80.0,
+        "{st:#}"
+    );
+    // guests write: the pool is 90% full
+    let mut v: serde_json::Value = serde_json::from_str(&s.read("lvm.json")).unwrap();
+    v["vgs"]["vg-a"]["lvs"]["vg-a-pool"]["data_percent"] = 90.0.into();
+    s.write("lvm.json.new", &v.to_string());
+    std::fs::rename(s.path("lvm.json.new"), s.path("lvm.json")).unwrap();
+    let st = d.wait_for("grown by the pool check", 10, |st| {
+        backend(st, "a")["pool"]["size"] == (3u64 << 29)
+    });
+    let b = backend(&st, "a");
+    assert_eq!(
+        b["last_pass"]["trigger"], "start",
+        "a check, not a pass: {st:#}"
+    );
+    assert!(
+        b["pool"]["last_growth"]["line"]
+            .as_str()
+            .unwrap()
+            .contains("~ grow thin pool vg-a-pool data 1.0 GiB -> 1.5 GiB (usage 90% >= 80%)"),
+        "{st:#}"
+    );
+    assert!(
+        d.log()
+            .contains("~ grow thin pool vg-a-pool data 1.0 GiB -> 1.5 GiB"),
+        "{}",
+        d.log()
+    );
+    let text = d.ember(&["status"]).stdout;
+    assert!(
+        text.contains("pool vg-a-pool: 1.5 GiB, data 60.00%"),
+        "{text}"
+    );
+    assert!(text.contains("last growth: "), "{text}");
+}
