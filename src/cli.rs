@@ -101,6 +101,12 @@ pub enum Command {
         #[arg(long, value_name = "N", requires = "backend")]
         allow_deletions: Option<u32>,
     },
+    /// Print a desired state that adopts what cinder-volume made (reads cinder.conf and LVM; changes nothing)
+    Import {
+        /// Only this backend (a name from enabled_backends)
+        #[arg(long, value_name = "NAME")]
+        backend: Option<String>,
+    },
     /// Run the service: a supervisor and one worker process per LVM backend (foreground)
     Daemon,
     /// Ask the running daemon for its state: per backend, worker, last pass, capacity

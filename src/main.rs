@@ -62,6 +62,7 @@ fn main() {
             json,
             allow_deletions,
         } => commands::apply(g, backend.as_deref(), *json, *allow_deletions),
+        Command::Import { backend } => commands::import(g, backend.as_deref()),
         Command::Daemon => ember::daemon::supervisor::run(g),
         Command::Worker { backend } => ember::daemon::worker::run(g, backend),
         Command::Status { json } => commands::status(g, *json),

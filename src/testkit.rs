@@ -39,6 +39,7 @@ pub fn lv(
         kind,
         size,
         pool: (kind == LvKind::Thin).then(|| "vg-pool".into()),
+        origin: None,
         tags: owner
             .map(|b| {
                 vec![

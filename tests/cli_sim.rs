@@ -340,3 +340,102 @@ fn a_thousand_declared_volumes_converge_and_stay_converged() {
         "{r:?}"
     );
 }
+
+#[test]
+fn import_adopts_what_cinder_made_and_plan_shows_only_adoptions() {
+    // a host cinder-volume ran: its pool, two volumes and a snapshot, untagged; a foreign LV
+    let s = setup("backends: {}\n");
+    s.write(
+        "lvm.json",
+        r#"{"vgs": {"vg1": {"size": 10737418240, "lvs": {
+            "foreign": {"kind": "linear", "size": 1073741824},
+            "vg1-pool": {"kind": "thin-pool", "size": 5368709120},
+            "volume-8d0b5c52": {"kind": "thin", "size": 1073741824, "pool": "vg1-pool"},
+            "volume-2c7e0f33": {"kind": "thin", "size": 2147483648, "pool": "vg1-pool"},
+            "_snapshot-51e6": {"kind": "thin", "size": 1073741824, "pool": "vg1-pool", "origin": "volume-8d0b5c52"}}}}}"#,
+    );
+    let sim = sim_arg(&s);
+    let before = s.read("lvm.json");
+    let r = s.ember(&["--lvm", &sim, "import"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(s.read("lvm.json"), before, "import changes nothing");
+    for line in [
+        "    adopt: true\n",
+        "      \"volume-2c7e0f33\": { size: 2G }\n",
+        "      \"volume-8d0b5c52\": { size: 1G }\n",
+        "      # _snapshot-51e6: a thin snapshot of volume-8d0b5c52\n",
+        "      # foreign: a linear LV (this backend is thin)\n",
+    ] {
+        assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
+    }
+    s.write("desired-state.yaml", &r.stdout);
+    let c = s.ember(&["--lvm", &sim, "check"]);
+    assert_eq!(c.code, 0, "its output passes check as it is: {c:?}");
+    let p = s.ember(&["--lvm", &sim, "plan"]);
+    assert_eq!(p.code, 2, "{p:?}");
+    let actions: Vec<&str> = p
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("  warning") && !l.starts_with("  !"))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "  + adopt volume volume-2c7e0f33 2.0 GiB (thin)",
+            "  + adopt volume volume-8d0b5c52 1.0 GiB (thin)"
+        ],
+        "adoptions only: {p:?}"
+    );
+    let a = s.ember(&["--lvm", &sim, "apply"]);
+    assert_eq!(a.code, 0, "{a:?}");
+    let l = lvs(&s);
+    for v in ["volume-2c7e0f33", "volume-8d0b5c52"] {
+        assert_eq!(
+            l[v]["tags"],
+            serde_json::json!(["ember-backend=lvm-1", "ember-managed"]),
+            "{v}"
+        );
+        assert!(l[v]["size"].as_u64().unwrap() > 0);
+    }
+    assert_eq!(
+        l["_snapshot-51e6"]["tags"],
+        serde_json::json!([]),
+        "the snapshot untouched"
+    );
+    assert_eq!(l["foreign"]["tags"], serde_json::json!([]));
+    assert_eq!(
+        s.ember(&["--lvm", &sim, "plan"]).code,
+        0,
+        "a second plan has no changes"
+    );
+    // a larger declared size is then an extension; adopt: false refuses as before
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  lvm-1:\n    volumes:\n      volume-8d0b5c52: { size: 3G }\n      _snapshot-51e6: { size: 1G }\n",
+    );
+    let p = s.ember(&["--lvm", &sim, "plan"]);
+    assert!(
+        p.stdout
+            .contains("~ extend volume volume-8d0b5c52 1.0 GiB -> 3.0 GiB"),
+        "{p:?}"
+    );
+    assert!(
+        p.stdout
+            .contains("! refused _snapshot-51e6: an LV with this name exists without ember's tag"),
+        "{p:?}"
+    );
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  lvm-1:\n    adopt: true\n    prune: true\n    volumes:\n      _snapshot-51e6: { size: 1G }\n      volume-8d0b5c52: { size: 1G }\n      volume-2c7e0f33: { size: 2G }\n",
+    );
+    let p = s.ember(&["--lvm", &sim, "plan"]);
+    assert!(
+        p.stdout.contains("! refused _snapshot-51e6: adopt: true adopts only what cinder could have made for this backend (a thin volume in vg1-pool); this LV is a thin snapshot of volume-8d0b5c52"),
+        "{p:?}"
+    );
+    assert!(
+        p.stdout
+            .contains("warning: backend lvm-1 has adopt: true and prune: true"),
+        "{p:?}"
+    );
+}

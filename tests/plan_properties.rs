@@ -175,6 +175,8 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
             .filter(|_| c.thin)
             .map(|p| PoolDesired::of_size(SizeSpec::Percent(p as f64))),
         prune: c.prune,
+        // adoption changes foreign LVs' tags on purpose: tests/cli_sim.rs, src/reconcile/plan
+        adopt: false,
         volumes: volumes.into_iter().collect(),
         volumes_listed: true,
     };
@@ -374,7 +376,13 @@ proptest! {
         let after = sim.observe(&v).unwrap().unwrap();
         let (p0, p1) = (before.lv("vg-pool").unwrap(), after.lv("vg-pool").unwrap());
         prop_assert!(p1.size >= p0.size && p1.metadata_size >= p0.metadata_size, "shrank: {p0:?} -> {p1:?}");
-        let max = SizeSpec::parse(&spec(c.max, "M")).unwrap().resolve(before.vg.size, before.vg.extent_size).0;
+        // the cap, worked out here: never more than it says, in whole extents
+        let e = before.vg.extent_size;
+        let max = if c.max.0 {
+            (before.vg.size as f64 * c.max.1 as f64 / 100.0).floor() as u64 / e * e
+        } else {
+            c.max.1 * M / e * e
+        };
         prop_assert!(p1.size <= p0.size.max(max), "past the cap {max}: {} -> {}", p0.size, p1.size);
         // the VG holds the data, the metadata and its spare
         prop_assert!(p1.size + 2 * p1.metadata_size.unwrap() + other <= after.vg.size);

@@ -136,6 +136,8 @@ struct Loop {
     /// it changes, not every check).
     check_error: Option<String>,
     cannot_grow: Option<String>,
+    /// No pool check before this (after lvm refused a growth).
+    check_paused_until: Option<Instant>,
     /// The pool's last growth by this worker (pass or check).
     last_growth: Option<crate::status::GrowthRecord>,
 }
@@ -207,6 +209,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
             check_due: false,
             check_error: None,
             cannot_grow: None,
+            check_paused_until: None,
             last_growth: None,
         },
         out,
@@ -265,7 +268,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
                             w.send(ToSupervisor::Pool { pool: pool.map(Box::new) });
                         }
                     }
-                    Err(e) => tracing::error!(backend = name, "pass aborted: {e}"),
+                    Err(e) => tracing::error!(backend = name, "pass or pool check aborted: {e}"),
                 }
                 release_freed_memory();
             }
@@ -309,11 +312,15 @@ impl Worker<'_> {
         if self.running.is_some() || self.stop.load(Ordering::Relaxed) {
             return;
         }
-        let pass_waits = self.lp.pending.is_some() && self.lp.debounce.is_none();
-        if !pass_waits {
-            if std::mem::take(&mut self.lp.check_due) {
-                self.running = start_check(self.g, &self.inputs, &self.lp, &self.stop);
+        // a due check first: it is one cheap read, and passes (frequent edits, long writes)
+        // must not hold off a pool's growth
+        if std::mem::take(&mut self.lp.check_due) {
+            self.running = start_check(self.g, &self.inputs, &self.lp, &self.stop);
+            if self.running.is_some() {
+                return;
             }
+        }
+        if self.lp.pending.is_none() || self.lp.debounce.is_some() {
             return;
         }
         let Some(trigger) = self.lp.pending.take() else {

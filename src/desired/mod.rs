@@ -43,6 +43,10 @@ pub struct BackendDesired {
     pub thin_pool: Option<PoolDesired>,
     #[serde(default)]
     pub prune: bool,
+    /// A declared volume whose LV exists without ember's tag (cinder made it) is adopted: it
+    /// gets ember's tags and is this backend's from then on.
+    #[serde(default)]
+    pub adopt: bool,
     #[serde(default)]
     pub volumes: UniqueMap<LvName, VolumeDesired>,
     /// The file has a `volumes:` key (possibly `{}`). Only then may a prune delete every
@@ -58,6 +62,8 @@ struct RawBackend {
     thin_pool: Option<PoolDesired>,
     #[serde(default)]
     prune: bool,
+    #[serde(default)]
+    adopt: bool,
     #[serde(default, deserialize_with = "not_null")]
     volumes: Option<UniqueMap<LvName, VolumeDesired>>,
 }
@@ -67,6 +73,7 @@ impl From<RawBackend> for BackendDesired {
         BackendDesired {
             thin_pool: r.thin_pool,
             prune: r.prune,
+            adopt: r.adopt,
             volumes_listed: r.volumes.is_some(),
             volumes: r.volumes.unwrap_or_default(),
         }

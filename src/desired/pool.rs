@@ -87,7 +87,7 @@ impl TryFrom<RawPool> for PoolDesired {
             ));
         }
         if let Some(c) = r.chunk_size
-            && (!(MIN_CHUNK..=MAX_CHUNK).contains(&c.0) || c.0 % MIN_CHUNK != 0)
+            && (!(MIN_CHUNK..=MAX_CHUNK).contains(&c.0) || !c.0.is_multiple_of(MIN_CHUNK))
         {
             return Err(format!(
                 "chunk_size {c} is not one lvm allows: a multiple of 64.0 KiB from {} to {}",
@@ -140,6 +140,15 @@ impl RawAutoextend {
 }
 
 impl Autoextend {
+    /// The cap in bytes: a size rounded down to whole extents (a cap is never passed), a
+    /// percentage of the VG as a pool size resolves it (rounded down too).
+    pub fn max_bytes(&self, vg_size: u64, extent: u64) -> u64 {
+        match self.max {
+            SizeSpec::Bytes(b) => b.round_down(extent).0,
+            p => p.resolve(vg_size, extent).0,
+        }
+    }
+
     /// One step from `current` bytes (a percentage is of `current`), rounded up to extents and
     /// at least one extent.
     pub fn step_from(&self, current: u64, extent: u64) -> u64 {

@@ -54,6 +54,9 @@ pub struct LvInfo {
     pub size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<String>,
+    /// A snapshot's origin (`origin`): a thin snapshot is a thin LV with an origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

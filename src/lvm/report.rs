@@ -10,7 +10,7 @@ use crate::names::LvName;
 /// The fields ember asks for, per sub-report (the pv/pvseg/seg reports cannot be switched off,
 /// so they get one cheap field each).
 pub const VG_FIELDS: &str = "vg_name,vg_size,vg_free,vg_extent_size,vg_mda_free,vg_mda_size";
-pub const LV_FIELDS: &str = "lv_name,lv_attr,lv_layout,lv_size,pool_lv,lv_tags,data_percent,metadata_percent,lv_metadata_size";
+pub const LV_FIELDS: &str = "lv_name,lv_attr,lv_layout,lv_size,pool_lv,origin,lv_tags,data_percent,metadata_percent,lv_metadata_size";
 /// `chunk_size` is a segment field: asked of the seg sub-report (in an LV report it would
 /// turn the whole report into a segment report).
 pub const SEG_FIELDS: &str = "lv_name,chunk_size";
@@ -55,6 +55,8 @@ struct RawLv {
     lv_size: String,
     #[serde(default)]
     pool_lv: String,
+    #[serde(default)]
+    origin: String,
     #[serde(default)]
     lv_tags: String,
     #[serde(default)]
@@ -172,6 +174,7 @@ fn lv_info(vg: &str, l: RawLv) -> Result<Option<LvInfo>, ReportError> {
         kind: kind(&attr, &l.lv_layout),
         size: num("lv_size", &l.lv_size)?,
         pool: Some(l.pool_lv).filter(|p| !p.is_empty()),
+        origin: Some(l.origin).filter(|o| !o.is_empty()),
         tags: l
             .lv_tags
             .split(',')

@@ -55,6 +55,8 @@ pub struct SimLv {
     pub size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,6 +86,7 @@ impl SimLv {
             kind,
             size,
             pool: None,
+            origin: None,
             tags: vec![],
             data_percent: None,
             active: true,
@@ -172,6 +175,7 @@ impl SimVg {
                     kind: l.kind,
                     size: l.size,
                     pool: l.pool.clone(),
+                    origin: l.origin.clone(),
                     tags: l.tags.clone(),
                     data_percent: match l.kind {
                         LvKind::ThinPool | LvKind::Thin => Some(l.data_percent.unwrap_or(0.0)),

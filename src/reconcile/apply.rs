@@ -66,11 +66,15 @@ pub fn apply(
     let tags = [Tag::managed(), Tag::backend(&plan.backend)];
     // thin volumes created inactive, to be activated together at the end
     let mut to_activate: Vec<Action> = vec![];
+    // volumes whose adoption failed: nothing else of this plan touches them
+    let mut not_adopted: Vec<LvName> = vec![];
     let mut i = 0;
     while i < plan.actions.len() {
         let action = &plan.actions[i];
         let skip = if stop.load(Ordering::Relaxed) {
             Some("skipped: ember is stopping".to_string())
+        } else if not_adopted.contains(action.subject()) {
+            Some("skipped: adopting it failed, and ember changes no LV that is not its own".into())
         } else if matches!(
             action,
             Action::CreateVolume { .. } | Action::ExtendVolume { .. }
@@ -141,11 +145,15 @@ pub fn apply(
             Action::ClaimVolume { volume, .. } => {
                 lvm.change_tags(vg, volume, &[Tag::backend(&plan.backend)], &[])
             }
+            Action::AdoptVolume { volume, .. } => lvm.change_tags(vg, volume, &tags, &[]),
             Action::MarkVolume { volume, since, .. } => {
                 lvm.change_tags(vg, volume, &[Tag::mark(*since)], &[])
             }
             Action::UnmarkVolume { volume, tags, .. } => lvm.change_tags(vg, volume, &[], tags),
         };
+        if matches!(action, Action::AdoptVolume { .. }) && result.is_err() {
+            not_adopted.push(action.subject().clone());
+        }
         record(&mut out, &mut blocked, plan, action, result);
         i += 1;
     }

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod check;
+pub mod import;
 pub mod plan;
 pub mod render;
 

@@ -31,6 +31,7 @@ use crate::names::{LvName, Tag};
 use crate::size::Bytes;
 
 pub use capacity::{Figures, METADATA_FULL, POOL_FULL};
+pub(crate) use classify::adoptable;
 
 /// Cinder's share of the VG's free space for a thin pool it creates itself.
 pub const DEFAULT_POOL_FRACTION: f64 = 0.95;
@@ -146,6 +147,13 @@ pub enum Action {
     /// pool has no such device (a creation cut short by a crash or power cut; it holds no
     /// data): removed from LVM's metadata and created again, empty, as declared.
     RecreateVolume { volume: LvName, size: Bytes },
+    /// A declared volume that exists without ember's tag (cinder made it), with `adopt: true`:
+    /// it gets ember's tags; nothing else about it changes in that step.
+    AdoptVolume {
+        volume: LvName,
+        size: Bytes,
+        thin: bool,
+    },
     /// A volume made by an ember from before backend tags (`ember-managed` alone): it gets
     /// this backend's tag, once.
     ClaimVolume { volume: LvName, size: Bytes },
@@ -181,6 +189,7 @@ impl Action {
             | Action::ActivateVolume { volume, .. }
             | Action::RecreateVolume { volume, .. }
             | Action::ClaimVolume { volume, .. }
+            | Action::AdoptVolume { volume, .. }
             | Action::MarkVolume { volume, .. }
             | Action::UnmarkVolume { volume, .. } => volume,
         }
@@ -206,6 +215,8 @@ pub enum RefusalKind {
     /// The pool's data is above its autoextend threshold and it cannot grow (at its cap, or
     /// the VG has no room): a new volume would be a promise of space that is not there.
     PoolAtCap,
+    /// `adopt: true`, but the LV is not what cinder could have made for this backend.
+    NotAdoptable,
     /// The VG's own metadata area could not hold another LV.
     VgMetadataFull,
     WrongKind,
@@ -243,6 +254,8 @@ pub enum WarningKind {
     PoolCap,
     /// Something declared of the pool that cannot change once it exists (its chunk size).
     PoolFixed,
+    /// `adopt: true` with `prune: true`: what is adopted is pruned when no longer listed.
+    AdoptPrune,
 }
 
 /// Something the operator should see that changes nothing by itself.
@@ -368,6 +381,7 @@ pub fn plan(
         &by_name,
         &mut plan,
     );
+    adoptions(cfg, desired, c.adopts, &mut plan);
     let freed = prune::ownership_and_deletions(
         cfg,
         desired,
@@ -439,6 +453,33 @@ pub fn plan(
         hold_everything(&mut plan, pool);
     }
     plan
+}
+
+/// Adoptions come first: what a pass then does to an adopted volume (an extension) it does to
+/// one of ember's.
+fn adoptions(
+    cfg: &BackendConfig,
+    desired: &BackendDesired,
+    adopts: Vec<(LvName, u64)>,
+    plan: &mut Plan,
+) {
+    for (volume, size) in adopts {
+        plan.actions.push(Action::AdoptVolume {
+            volume,
+            size: Bytes(size),
+            thin: cfg.lvm_type.is_thin(),
+        });
+    }
+    if desired.adopt && desired.prune {
+        plan.warn(
+            &cfg.name,
+            WarningKind::AdoptPrune,
+            format!(
+                "backend {} has adopt: true and prune: true: every volume it adopts is then its own, and is deleted (after prune_grace) when it is no longer listed",
+                cfg.name
+            ),
+        );
+    }
 }
 
 /// The daemon's pool check: only what `autoextend` would grow now, from a read of the pool

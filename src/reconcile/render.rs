@@ -25,6 +25,7 @@ impl Action {
             Action::ActivateVolume { .. } => "activate_volume",
             Action::RecreateVolume { .. } => "recreate_volume",
             Action::ClaimVolume { .. } => "claim_volume",
+            Action::AdoptVolume { .. } => "adopt_volume",
             Action::MarkVolume { .. } => "mark_volume",
             Action::UnmarkVolume { .. } => "unmark_volume",
         }
@@ -85,6 +86,10 @@ impl Action {
             }
             Action::RecreateVolume { volume, size } => format!(
                 "+ recreate volume {volume} {size} (half-created: its thin pool has no such device, so it held no data)"
+            ),
+            Action::AdoptVolume { volume, size, thin } => format!(
+                "+ adopt volume {volume} {size} ({})",
+                if *thin { "thin" } else { "thick" }
             ),
             Action::ClaimVolume { volume, size } => format!(
                 "~ tag volume {volume} {size} with its backend (made by an ember from before backend tags)"

@@ -103,7 +103,7 @@ impl PoolStatus {
                         .to_string()
                         .replace(" of the VG", " of the current size"),
                     max: a.max.to_string(),
-                    max_bytes: a.max.resolve(o.vg.size, extent).0,
+                    max_bytes: a.max_bytes(o.vg.size, extent),
                 }),
             vg_mda_free: o.vg.mda_free,
             last_growth: None,

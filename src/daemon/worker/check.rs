@@ -19,6 +19,12 @@ pub(super) fn start_check(
     stop: &Arc<AtomicBool>,
 ) -> Option<tokio::task::JoinHandle<Done>> {
     lp.lock.as_ref()?;
+    if lp
+        .check_paused_until
+        .is_some_and(|t| tokio::time::Instant::now() < t)
+    {
+        return None;
+    }
     let backend = inputs.backend.clone();
     let desired = inputs.desired.clone();
     let settings = inputs.config.ember.clone();
@@ -52,12 +58,14 @@ pub(super) fn after_check(
     }
     lp.check_error = c.error.clone();
     if let Some(o) = &c.outcome {
-        for f in &o.failed {
-            tracing::error!(
+        // (apply logged the failure) a growth lvm refused is not retried by every check: the
+        // next pass tries again, or a check after the pause
+        if !o.failed.is_empty() {
+            lp.check_paused_until = Some(tokio::time::Instant::now() + CHECK_PAUSE);
+            tracing::warn!(
                 backend = name,
-                "pool check: {} failed: {}",
-                f.action.line(),
-                f.error
+                "pool checks paused for {} s after a failed growth",
+                CHECK_PAUSE.as_secs()
             );
         }
         if let Some(g) = GrowthRecord::last_of(o, now) {
@@ -67,7 +75,9 @@ pub(super) fn after_check(
     let spec = inputs.desired.as_ref().and_then(|d| d.thin_pool.as_ref());
     let o = c.observed.as_ref()?;
     let mut status = PoolStatus::of(&inputs.backend.pool_name(), spec, o, c.plan.as_ref(), now)?;
-    if status.cannot_grow != lp.cannot_grow {
+    // logged when the reason changes, not when its figures do (a pool at its cap filling from
+    // 85 % to 100 % is one warning)
+    if status.cannot_grow.as_deref().map(reason) != lp.cannot_grow.as_deref().map(reason) {
         match &status.cannot_grow {
             Some(w) => tracing::warn!(backend = name, "{w}"),
             None if lp.cannot_grow.is_some() => {
@@ -79,4 +89,14 @@ pub(super) fn after_check(
     }
     status.last_growth = lp.last_growth.clone();
     Some(status)
+}
+
+/// How long checks pause after lvm refused a growth.
+const CHECK_PAUSE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A reason without its figures.
+fn reason(why: &str) -> String {
+    why.chars()
+        .filter(|c| !c.is_ascii_digit() && *c != '.')
+        .collect()
 }

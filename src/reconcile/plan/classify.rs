@@ -16,6 +16,8 @@ pub(super) struct Classified {
     pub extends: Vec<(LvName, u64, u64)>,
     pub absent: Vec<(LvName, u64)>,
     pub activates: Vec<(LvName, u64)>,
+    /// Declared, existing without ember's tag, and `adopt: true`: (name, size).
+    pub adopts: Vec<(LvName, u64)>,
 }
 
 /// Phase 1: each declared volume against the LV of that name, if any.
@@ -34,6 +36,17 @@ pub(super) fn classify(
         let n = name.as_str();
         match (existing, &who) {
             (None, _) => {}
+            (Some(l), Some(Whose::Foreign))
+                if desired.adopt && spec.state() == VolumeState::Present =>
+            {
+                match adoptable(cfg, l) {
+                    Ok(()) => c.adopts.push((name.clone(), l.size)),
+                    Err(why) => {
+                        plan.refuse(n, RefusalKind::NotAdoptable, why);
+                        continue;
+                    }
+                }
+            }
             (Some(_), Some(Whose::Foreign)) => {
                 let what = if spec.state() == VolumeState::Absent {
                     "declared absent, but the LV exists without ember's tag"
@@ -83,7 +96,8 @@ pub(super) fn classify(
                         l.kind, l.pool.as_ref().map(|p| format!(" in pool {p}")).unwrap_or_default(),
                         if thin { "thin" } else { "thick" })),
                     Some(l) => {
-                        if !l.active {
+                        // (one adopted in this pass is activated by the next, once it is ember's)
+                        if !l.active && l.is_owned() {
                             c.activates.push((name.clone(), l.size));
                         }
                         if l.size > want {
@@ -98,6 +112,35 @@ pub(super) fn classify(
         }
     }
     c
+}
+
+/// Whether `adopt: true` may make `lv` this backend's: only what cinder itself could have made
+/// for it (a thin volume in its pool that is not a snapshot; a linear LV for a thick backend).
+pub(crate) fn adoptable(cfg: &BackendConfig, lv: &LvInfo) -> Result<(), String> {
+    let pool = cfg.pool_name();
+    let what = match (cfg.lvm_type.is_thin(), lv.kind) {
+        (_, LvKind::ThinPool) => "a thin pool".to_string(),
+        (true, LvKind::Thin) if lv.origin.is_some() => format!(
+            "a thin snapshot of {}",
+            lv.origin.as_deref().unwrap_or_default()
+        ),
+        (true, LvKind::Thin) if lv.pool.as_deref() != Some(pool.as_str()) => format!(
+            "a thin volume in another pool ({})",
+            lv.pool.as_deref().unwrap_or_default()
+        ),
+        (true, LvKind::Thin) | (false, LvKind::Linear) => return Ok(()),
+        (true, LvKind::Linear) => "a linear LV, not in the backend's thin pool".to_string(),
+        (false, LvKind::Thin) => "a thin volume, and this backend is thick".to_string(),
+        (_, LvKind::Other) => "a snapshot, raid, cache or other special LV".to_string(),
+    };
+    Err(format!(
+        "adopt: true adopts only what cinder could have made for this backend ({}); this LV is {what}: ember leaves it alone",
+        if cfg.lvm_type.is_thin() {
+            format!("a thin volume in {pool}")
+        } else {
+            "a linear LV".to_string()
+        }
+    ))
 }
 
 fn expected_kind(cfg: &BackendConfig, lv: &LvInfo) -> bool {

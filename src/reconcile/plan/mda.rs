@@ -34,9 +34,15 @@ pub(super) fn hold_to_metadata_area(vg: &VgInfo, lvs: usize, plan: &mut Plan) {
     let cost = per_lv(vg, lvs);
     let mut left = free;
     let mut refused = vec![];
+    let mut no_pool = false;
     plan.actions.retain(|a| {
         let n = match a {
             Action::CreatePool { .. } => 4,
+            // a thin volume whose pool could not be made cannot be made either
+            Action::CreateVolume { thin: true, .. } if no_pool => {
+                refused.push(a.subject().to_string());
+                return false;
+            }
             Action::CreateVolume { .. } => 1,
             _ => return true,
         };
@@ -44,6 +50,7 @@ pub(super) fn hold_to_metadata_area(vg: &VgInfo, lvs: usize, plan: &mut Plan) {
             left -= n * cost;
             true
         } else {
+            no_pool |= matches!(a, Action::CreatePool { .. });
             refused.push(a.subject().to_string());
             false
         }

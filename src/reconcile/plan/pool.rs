@@ -81,59 +81,17 @@ fn existing(
     let extent = vg.extent_size.max(1);
     let (used_data, used_meta) = growth::used(l);
     let meta_now = l.metadata_size.unwrap_or(0);
-    let mut data: Option<(u64, Growth)> = None;
-    let mut meta: Option<(u64, Growth)> = None;
+    let mut g = Grown::default();
     let mut at_cap = None;
     if let Some(spec) = spec {
         fixed_at_creation(spec, l, plan);
-        data = declared_data(spec, l, vg, vg_free, plan);
-        meta = declared_metadata(spec, l, extent, vg_free, plan);
+        g.data = declared_data(spec, l, vg, vg_free, plan);
+        g.meta = declared_metadata(spec, l, extent, vg_free, plan);
         if let Some(a) = &spec.autoextend {
-            let data_from = data.map_or(l.size, |d| d.0);
-            let meta_from = meta.map_or(meta_now, |m| m.0);
-            let cap = cap(spec, vg, meta_from);
-            if let Some(g) = growth::grow_data(a, l, data_from, cap, *vg_free, extent) {
-                *vg_free -= g.0 - data_from;
-                data = Some(g);
-            }
-            let data_to = data.map_or(l.size, |d| d.0);
-            if let Some(g) = growth::grow_metadata(a, l, meta_from, data_to, *vg_free, extent) {
-                *vg_free -= 2 * (g.0 - meta_from);
-                meta = Some(g);
-            }
-            let pct = percent(used_data, data_to);
-            if pct >= a.threshold {
-                let why = if data_to >= cap {
-                    format!(
-                        "at its cap: data {pct:.0}% of {}, autoextend max {}{}",
-                        Bytes(data_to),
-                        a.max,
-                        match a.max {
-                            SizeSpec::Percent(_) => format!(" ({})", Bytes(cap)),
-                            SizeSpec::Bytes(_) => String::new(),
-                        }
-                    )
-                } else {
-                    format!(
-                        "data {pct:.0}% of {} and the volume group has {} free: it cannot grow to its cap {}",
-                        Bytes(data_to),
-                        Bytes(*vg_free),
-                        Bytes(cap)
-                    )
-                };
-                plan.warn(
-                    &l.name,
-                    WarningKind::PoolCap,
-                    format!("thin pool {} {why}", l.name),
-                );
-                at_cap = Some(format!(
-                    "the thin pool {} is {why}: new volumes are refused while data usage is at or above the autoextend threshold {}%",
-                    l.name, a.threshold
-                ));
-            }
+            at_cap = autoextend(spec, a, l, vg, vg_free, &mut g, plan);
         }
     }
-    if let Some((to, growth)) = data {
+    if let Some((to, growth)) = g.data {
         plan.actions.push(Action::ExtendPool {
             pool: l.name.clone(),
             from: Bytes(l.size),
@@ -141,7 +99,7 @@ fn existing(
             growth,
         });
     }
-    if let Some((to, growth)) = meta {
+    if let Some((to, growth)) = g.meta {
         plan.actions.push(Action::ExtendPoolMetadata {
             pool: l.name.clone(),
             from: Bytes(meta_now),
@@ -149,33 +107,125 @@ fn existing(
             growth,
         });
     }
-    let size = data.map_or(l.size, |d| d.0);
+    let size = g.data.map_or(l.size, |d| d.0);
     PoolAfter {
         size,
         data_percent: percent(used_data, size),
-        metadata_percent: match meta {
+        metadata_percent: match g.meta {
             Some((to, _)) => percent(used_meta, to),
             None => l.metadata_percent.unwrap_or(0.0),
         },
-        metadata_size: meta.map_or(meta_now, |m| m.0),
-        out_of_data: l.health == Health::OutOfData && data.is_none(),
+        metadata_size: g.meta.map_or(meta_now, |m| m.0),
+        out_of_data: l.health == Health::OutOfData && g.data.is_none(),
         at_cap,
     }
 }
 
-/// The largest the pool's data may become: autoextend's `max`, less the room its metadata and
-/// spare take, in whole extents.
+/// The growth this plan gives the pool's data and metadata.
+#[derive(Default)]
+struct Grown {
+    data: Option<(u64, Growth)>,
+    meta: Option<(u64, Growth)>,
+}
+
+/// autoextend's growth, metadata first (a pool out of metadata needs an offline repair; one
+/// out of data only holds its writes), then data; warns when either stays at or above the
+/// threshold. Returns why new volumes wait, when the data cannot grow under the threshold.
+fn autoextend(
+    spec: &PoolDesired,
+    a: &crate::desired::Autoextend,
+    l: &LvInfo,
+    vg: &VgInfo,
+    vg_free: &mut u64,
+    g: &mut Grown,
+    plan: &mut Plan,
+) -> Option<String> {
+    let extent = vg.extent_size.max(1);
+    let (used_data, used_meta) = growth::used(l);
+    let data_from = g.data.map_or(l.size, |d| d.0);
+    let meta_from = g.meta.map_or(l.metadata_size.unwrap_or(0), |m| m.0);
+    if let Some(m) = growth::grow_metadata(a, l, meta_from, data_from, *vg_free, extent) {
+        *vg_free -= 2 * (m.0 - meta_from);
+        g.meta = Some(m);
+    }
+    let meta_to = g.meta.map_or(meta_from, |m| m.0);
+    let cap = cap(spec, vg, meta_to);
+    if let Some(d) = growth::grow_data(a, l, data_from, cap, *vg_free, extent) {
+        *vg_free -= d.0 - data_from;
+        g.data = Some(d);
+    }
+    let data_to = g.data.map_or(l.size, |d| d.0);
+    let meta_pct = percent(used_meta, meta_to);
+    if l.metadata_size.is_some() && meta_pct >= a.threshold {
+        plan.warn(
+            &l.name,
+            WarningKind::PoolCap,
+            format!(
+                "thin pool {} metadata {meta_pct:.0}% of {} cannot grow under the threshold: the volume group has {} free{}",
+                l.name,
+                Bytes(meta_to),
+                Bytes(*vg_free),
+                if meta_to + extent > crate::lvm::sizing::MAX_METADATA {
+                    " and it is at lvm's limit"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
+    let pct = percent(used_data, data_to);
+    if pct < a.threshold {
+        return None;
+    }
+    let why = if data_to >= cap {
+        format!(
+            "at its cap: data {pct:.0}% of {}, autoextend max {}{}",
+            Bytes(data_to),
+            a.max,
+            match a.max {
+                SizeSpec::Percent(_) => format!(" ({})", Bytes(cap)),
+                SizeSpec::Bytes(_) => String::new(),
+            }
+        )
+    } else {
+        format!(
+            "data {pct:.0}% of {} and the volume group has {} free: it cannot grow to its cap {}",
+            Bytes(data_to),
+            Bytes(*vg_free),
+            Bytes(cap)
+        )
+    };
+    plan.warn(
+        &l.name,
+        WarningKind::PoolCap,
+        format!("thin pool {} {why}", l.name),
+    );
+    Some(format!(
+        "the thin pool {} is {why}: new volumes are refused while data usage is at or above the autoextend threshold {}%",
+        l.name, a.threshold
+    ))
+}
+
+/// The largest the pool's data may become: autoextend's `max` (in whole extents, rounded
+/// down: never past it), and never so large that data, metadata and spare exceed the VG.
 fn cap(spec: &PoolDesired, vg: &VgInfo, metadata: u64) -> u64 {
     let extent = vg.extent_size.max(1);
     let max = spec
         .autoextend
         .as_ref()
-        .map_or(0, |a| a.max.resolve(vg.size, extent).0);
+        .map_or(0, |a| a.max_bytes(vg.size, extent));
     max.min(
         Bytes(vg.size.saturating_sub(2 * metadata))
             .round_down(extent)
             .0,
     )
+}
+
+/// A declared metadata size in whole extents, within lvm's limit.
+fn whole_metadata(m: Bytes, extent: u64) -> u64 {
+    m.round_up(extent)
+        .0
+        .min(Bytes(crate::lvm::sizing::MAX_METADATA).round_down(extent).0)
 }
 
 /// A chunk size declared for a pool that has another: reported, never acted on.
@@ -264,7 +314,7 @@ fn declared_metadata(
     vg_free: &mut u64,
     plan: &mut Plan,
 ) -> Option<(u64, Growth)> {
-    let want = spec.metadata_size?.round_up(extent).0;
+    let want = whole_metadata(spec.metadata_size?, extent);
     let have = l.metadata_size?;
     if want < have && spec.autoextend.is_none() {
         plan.refuse(
@@ -325,18 +375,33 @@ fn create(
             .0
             .min(Bytes(vg.free.saturating_sub(2 * meta)).round_down(extent).0)
     });
-    let chunk = spec
-        .and_then(|s| s.chunk_size)
-        .map_or_else(|| default_chunk(size), |c| c.0);
-    // metadata for the largest the pool may become
+    // chunk and metadata for the largest the pool may become
     let largest = spec
         .and_then(|s| s.autoextend.as_ref())
-        .map_or(0, |a| a.max.resolve(vg.size, extent).0)
+        .map_or(0, |a| a.max_bytes(vg.size, extent))
         .max(size);
+    let chunk = spec
+        .and_then(|s| s.chunk_size)
+        .map_or_else(|| default_chunk(largest), |c| c.0);
     let metadata = spec.and_then(|s| s.metadata_size).map_or_else(
         || default_metadata(chunk, largest, extent),
-        |m| m.round_up(extent).0,
+        |m| whole_metadata(m, extent),
     );
+    if let Some(a) = spec.and_then(|s| s.autoextend.as_ref())
+        && size > a.max_bytes(vg.size, extent)
+    {
+        plan.refuse(
+            name.as_str(),
+            RefusalKind::PoolAtCap,
+            format!(
+                "thin_pool size {} is more than autoextend max {} ({}): the pool is not created past its cap",
+                Bytes(size),
+                a.max,
+                Bytes(a.max_bytes(vg.size, extent))
+            ),
+        );
+        return None;
+    }
     let need = size + 2 * metadata;
     if size == 0 || need > *vg_free {
         plan.refuse(name.as_str(), RefusalKind::InsufficientSpace, format!(

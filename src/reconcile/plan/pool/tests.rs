@@ -286,26 +286,75 @@ fn the_pool_check_plans_only_automatic_growth() {
 
 #[test]
 fn the_volume_groups_metadata_area_bounds_creations() {
-    let mut o = observed(5 * G, vec![pool(G, 10.0, 64 * M, 5.0)]);
-    o.vg.mda_size = Some(1 << 20);
-    // (1 MiB - 512) / 2 - 512 bytes usable; all but about 1.5 KiB of it used
-    o.vg.mda_free = Some(1500);
+    // 100 volumes besides the pool: 50 500 bytes of text, 495 a volume (742 with the margin);
+    // 1600 bytes left: two more fit, the third does not
+    let mut lvs = vec![pool(G, 10.0, 64 * M, 5.0)];
+    lvs.extend((0..100).map(|i| crate::testkit::lv(&format!("x{i}"), LvKind::Thin, M, None)));
+    let mut o = observed(5 * G, lvs);
+    o.vg.mda_size = Some((50_500 + 1600 + 512) * 2 + 512);
+    o.vg.mda_free = Some(1600);
     let p = run(
         "volumes:\n  a: { size: 1G }\n  b: { size: 1G }\n  c: { size: 1G }\n",
         &o,
     );
     let made: Vec<_> = p.actions.iter().map(|a| a.subject().to_string()).collect();
-    assert!(made.len() < 3, "{p:?}");
+    let refused: Vec<_> = p.refused.iter().map(|r| r.subject.as_str()).collect();
+    assert_eq!(made, ["a", "b"], "{p:?}");
+    assert_eq!(refused, ["c"], "{p:?}");
+    assert_eq!(p.refused[0].kind, RefusalKind::VgMetadataFull);
     assert!(
-        p.refused
-            .iter()
-            .all(|r| r.kind == RefusalKind::VgMetadataFull),
+        p.refused[0].reason.contains(
+            "the volume group's metadata area has 1.56 KiB free and another LV takes about 742 B"
+        ),
         "{p:?}"
     );
+    // a pool that does not fit takes its volumes with it
+    let mut o = observed(5 * G, vec![]);
+    o.vg.mda_size = Some(1 << 20);
+    o.vg.mda_free = Some(1000);
+    let p = run("volumes:\n  a: { size: 1G }\n", &o);
+    assert!(p.actions.is_empty(), "{p:?}");
+    assert_eq!(p.refused.len(), 2, "{p:?}");
+}
+
+#[test]
+fn a_pool_is_not_created_past_its_cap_and_the_cap_is_never_rounded_up() {
+    // 4 MiB extents: a cap of 1030M is 1028 MiB, not 1032
+    let p = run(
+        "thin_pool:\n  size: 1G\n  autoextend: { threshold: 80%, step: 100%, max: 1030M }\n",
+        &observed(5 * G, vec![pool(G, 99.0, 64 * M, 5.0)]),
+    );
+    assert!(
+        matches!(p.actions[0], Action::ExtendPool { to, .. } if to.0 == 1028 * M),
+        "{p:?}"
+    );
+    // a size in % and a cap in bytes cannot be compared until the VG is known
+    let p = run(
+        "thin_pool:\n  size: 50%\n  autoextend: { threshold: 80%, step: 10%, max: 2G }\n",
+        &observed(9 * G, vec![]),
+    );
+    assert!(p.actions.is_empty(), "{p:?}");
+    assert_eq!(p.refused[0].kind, RefusalKind::PoolAtCap);
     assert!(
         p.refused[0]
             .reason
-            .contains("the volume group's metadata area has 1.46 KiB free"),
+            .contains("thin_pool size 5.0 GiB is more than autoextend max 2.0 GiB"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn metadata_grows_before_data_takes_the_last_of_the_vg() {
+    // both past the threshold, room for only one of them: the metadata gets it
+    let p = run(AUTO, &observed(32 * M, vec![pool(G, 95.0, 64 * M, 90.0)]));
+    assert!(
+        matches!(&p.actions[..], [Action::ExtendPoolMetadata { to, .. }] if to.0 == 80 * M),
+        "{p:?}"
+    );
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.message.contains("cannot grow to its cap")),
         "{p:?}"
     );
 }

@@ -1,0 +1,148 @@
+//! `ember import`: a desired-state document for a host that cinder-volume ran, from
+//! cinder.conf and what LVM has. Every LV cinder would own (its name matches
+//! `volume_name_template`; for a thin backend a thin volume in the backend's pool that is not a
+//! snapshot, for a thick one a linear LV) is declared with its current size and `adopt: true`;
+//! ember's own volumes are declared as they are; everything else is a comment saying why it was
+//! left out. `ember plan` with the document shows adoptions only.
+
+use std::fmt::Write;
+
+use super::plan::{Whose, adoptable, whose};
+use crate::config::BackendConfig;
+use crate::lvm::{LvInfo, Observed};
+
+/// What LVM showed for one backend: its volume group, or why it could not be read.
+pub enum Source<'a> {
+    Observed(&'a Observed),
+    Missing(String),
+}
+
+/// A size as the desired state writes it: the largest binary unit that divides it exactly
+/// (`10G`, `516M`), else bytes (`1073741825B`).
+pub fn size_text(bytes: u64) -> String {
+    for (unit, shift) in [("T", 40), ("G", 30), ("M", 20), ("K", 10)] {
+        if bytes > 0 && bytes.is_multiple_of(1u64 << shift) {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes}B")
+}
+
+/// Whether `name` is one `volume_name_template` (`volume-%s`) makes: the text around `%s`,
+/// with something in its place.
+pub fn matches_template(template: &str, name: &str) -> bool {
+    match template.split_once("%s") {
+        Some((pre, post)) => {
+            name.len() > pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post)
+        }
+        None => name == template,
+    }
+}
+
+/// The document for `backends` (each with what LVM showed), from cinder.conf's
+/// `volume_name_template`.
+pub fn document(template: &str, backends: &[(&BackendConfig, Source)], header: &str) -> String {
+    let mut s = String::new();
+    for line in header.lines() {
+        let _ = writeln!(s, "# {line}");
+    }
+    if backends.is_empty() {
+        s.push_str("backends: {}\n");
+        return s;
+    }
+    s.push_str("backends:\n");
+    for (cfg, source) in backends {
+        backend(&mut s, template, cfg, source);
+    }
+    s
+}
+
+fn backend(s: &mut String, template: &str, cfg: &BackendConfig, source: &Source) {
+    let o = match source {
+        Source::Observed(o) => o,
+        Source::Missing(why) => {
+            let _ = writeln!(
+                s,
+                "  # {}: nothing imported: {why}\n  {}:\n    volumes: {{}}",
+                cfg.name,
+                quote(&cfg.name)
+            );
+            return;
+        }
+    };
+    let mut lvs: Vec<&LvInfo> = o.lvs.iter().collect();
+    lvs.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut declared = vec![];
+    let mut comments = vec![];
+    for lv in lvs {
+        match verdict(template, cfg, lv) {
+            Ok(()) => declared.push(format!(
+                "      {}: {{ size: {} }}",
+                quote(lv.name.as_str()),
+                size_text(lv.size)
+            )),
+            Err(why) => comments.push(format!("      # {}: {why}", lv.name)),
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  {}:\n    # volume group {}: {} LV(s), {} declared below\n    adopt: true",
+        quote(&cfg.name),
+        cfg.volume_group,
+        o.lvs.len(),
+        declared.len()
+    );
+    if declared.is_empty() {
+        s.push_str("    volumes: {}\n");
+    } else {
+        s.push_str("    volumes:\n");
+    }
+    for line in declared.iter().chain(&comments) {
+        let _ = writeln!(s, "{line}");
+    }
+}
+
+/// Declared (`Ok`), or left out and why.
+fn verdict(template: &str, cfg: &BackendConfig, lv: &LvInfo) -> Result<(), String> {
+    if lv.name == cfg.pool_name().as_str() {
+        return Err("the backend's thin pool (used as it is, never shrunk or deleted)".into());
+    }
+    match whose(cfg, lv) {
+        Whose::Mine { .. } => return Ok(()),
+        Whose::Other(b) => return Err(format!("ember's, backend {b}")),
+        Whose::Foreign => {}
+    }
+    adoptable(cfg, lv).map_err(|_| describe(cfg, lv))?;
+    if !matches_template(template, lv.name.as_str()) {
+        return Err(format!(
+            "not a name cinder gives (volume_name_template = {template})"
+        ));
+    }
+    Ok(())
+}
+
+fn describe(cfg: &BackendConfig, lv: &LvInfo) -> String {
+    use crate::lvm::LvKind;
+    match lv.kind {
+        LvKind::Thin if lv.origin.is_some() => format!(
+            "a thin snapshot of {}",
+            lv.origin.as_deref().unwrap_or_default()
+        ),
+        LvKind::Thin if cfg.lvm_type.is_thin() => format!(
+            "a thin volume in another pool ({})",
+            lv.pool.as_deref().unwrap_or_default()
+        ),
+        LvKind::Thin => "a thin volume (this backend is thick)".into(),
+        LvKind::Linear => "a linear LV (this backend is thin)".into(),
+        LvKind::ThinPool => "another thin pool".into(),
+        LvKind::Other => "a snapshot, raid, cache or other special LV".into(),
+    }
+}
+
+/// A YAML key, quoted: an LV may be named `null`, `true` or `1e3`.
+fn quote(name: &str) -> String {
+    format!("\"{name}\"")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+use super::*;
+use crate::config::LvmType;
+use crate::lvm::{LvKind, VgInfo};
+
+const G: u64 = 1 << 30;
+const M: u64 = 1 << 20;
+
+fn lv(name: &str, kind: LvKind, size: u64) -> LvInfo {
+    crate::testkit::lv(name, kind, size, None)
+}
+
+#[test]
+fn sizes_are_written_in_the_largest_exact_unit() {
+    assert_eq!(size_text(10 * G), "10G");
+    assert_eq!(size_text(516 * M), "516M");
+    assert_eq!(size_text(G + 1), "1073741825B");
+    assert_eq!(size_text(1 << 40), "1T");
+}
+
+#[test]
+fn templates_match_as_cinder_makes_names() {
+    assert!(matches_template("volume-%s", "volume-8d0b5c52-1111"));
+    assert!(!matches_template("volume-%s", "volume-"));
+    assert!(!matches_template("volume-%s", "_snapshot-8d0b"));
+    assert!(matches_template("vol_%s_x", "vol_1_x"));
+}
+
+#[test]
+fn a_cinder_host_becomes_adoptions_and_comments() {
+    let cfg = crate::testkit::backend("lvm-1", LvmType::Thin);
+    let mut snap = lv("_snapshot-s1", LvKind::Thin, 10 * G);
+    snap.origin = Some("volume-a".into());
+    let mut elsewhere = lv("volume-c", LvKind::Thin, G);
+    elsewhere.pool = Some("other-pool".into());
+    let o = Observed {
+        vg: VgInfo {
+            name: "vg".into(),
+            ..Default::default()
+        },
+        lvs: vec![
+            lv("vg-pool", LvKind::ThinPool, 100 * G),
+            lv("volume-a", LvKind::Thin, 10 * G),
+            lv("volume-b", LvKind::Thin, 20 * G),
+            snap,
+            elsewhere,
+            lv("scratch", LvKind::Thin, G),
+            lv("volume-lin", LvKind::Linear, G),
+            crate::testkit::lv("mine", LvKind::Thin, 3 * G, Some("lvm-1")),
+            crate::testkit::lv("theirs", LvKind::Thin, 3 * G, Some("lvm-2")),
+        ],
+    };
+    let doc = document(
+        "volume-%s",
+        &[(&cfg, Source::Observed(&o))],
+        "made by a test",
+    );
+    let want = "# made by a test
+backends:
+  \"lvm-1\":
+    # volume group vg: 9 LV(s), 3 declared below
+    adopt: true
+    volumes:
+      \"mine\": { size: 3G }
+      \"volume-a\": { size: 10G }
+      \"volume-b\": { size: 20G }
+      # _snapshot-s1: a thin snapshot of volume-a
+      # scratch: not a name cinder gives (volume_name_template = volume-%s)
+      # theirs: ember's, backend lvm-2
+      # vg-pool: the backend's thin pool (used as it is, never shrunk or deleted)
+      # volume-c: a thin volume in another pool (other-pool)
+      # volume-lin: a linear LV (this backend is thin)
+";
+    assert_eq!(doc, want);
+    // what it declares parses, and adopts
+    let d: crate::desired::BackendDesired = serde_yaml::from_str(
+        &doc.replace("backends:\n  \"lvm-1\":\n", "")
+            .lines()
+            .skip(1)
+            .map(|l| l.strip_prefix("    ").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    assert!(d.adopt && d.volumes.len() == 3);
+}
+
+#[test]
+fn a_missing_volume_group_imports_nothing_for_that_backend() {
+    let cfg = crate::testkit::backend("lvm-1", LvmType::Default);
+    let doc = document(
+        "volume-%s",
+        &[(
+            &cfg,
+            Source::Missing("volume group \"vg\" not found".into()),
+        )],
+        "h",
+    );
+    assert!(doc.contains("  # lvm-1: nothing imported: volume group \"vg\" not found\n  \"lvm-1\":\n    volumes: {}\n"), "{doc}");
+    assert_eq!(document("volume-%s", &[], "h"), "# h\nbackends: {}\n");
+}
