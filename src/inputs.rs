@@ -39,7 +39,10 @@ pub fn read(sources: &Sources, desired_flag: Option<&PathBuf>) -> Inputs {
     if let Some(cfg) = &loaded.config {
         let p = desired_path(desired_flag, cfg);
         match desired::load(&p, cfg) {
-            Ok(d) => desired = Some(d),
+            Ok(d) => {
+                problems.extend(d.warnings.iter().cloned());
+                desired = Some(d);
+            }
             Err(ps) => problems.extend(ps),
         }
         path = Some(p);

@@ -244,7 +244,12 @@ impl DaemonStatus {
                     .last_pass
                     .as_ref()
                     .and_then(|p| p.error.clone())
-                    .or_else(|| b.desired_state_problems.first().map(|p| p.to_string()));
+                    .or_else(|| {
+                        b.desired_state_problems
+                            .iter()
+                            .find(|p| p.is_error())
+                            .map(|p| p.to_string())
+                    });
                 e.map(|e| format!("{}: {e}", b.name))
             })
             .collect();
@@ -302,7 +307,11 @@ impl DaemonStatus {
                 }
             }
             for p in &b.desired_state_problems {
-                let _ = writeln!(s, "  desired state not used: {p}");
+                if p.is_error() {
+                    let _ = writeln!(s, "  desired state not used: {p}");
+                } else {
+                    let _ = writeln!(s, "  desired state: {p}");
+                }
             }
             if let Some(c) = &b.capacity {
                 let _ = writeln!(

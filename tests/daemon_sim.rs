@@ -530,3 +530,35 @@ fn the_pool_check_grows_a_filling_pool_between_passes() {
     );
     assert!(text.contains("last growth: "), "{text}");
 }
+
+#[test]
+fn a_backend_the_desired_state_names_but_cinder_conf_does_not_enable_waits_and_the_others_converge()
+{
+    // staged before it is enabled: a warning, not a rejected file
+    let (s, d) = setup(&["a"], TWO);
+    let st = d.wait_for("a converged", 10, |st| {
+        backend(st, "a")["state"] == "converged"
+    });
+    assert_eq!(lv_names(&s, "vg-a"), ["a1", "vg-a-pool"]);
+    let problems = &backend(&st, "a")["desired_state_problems"];
+    assert!(
+        problems[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("backend \"b\" is not in enabled_backends")),
+        "{st:#}"
+    );
+    assert_eq!(problems[0]["severity"], "warning", "{st:#}");
+    let text = d.ember(&["status"]).stdout;
+    assert!(text.contains("desired state: "), "{text}");
+    assert!(!text.contains("desired state not used"), "{text}");
+    let c = s.ember(&[
+        "--lvm",
+        &format!("sim:{}", s.path("lvm.json").display()),
+        "check",
+    ]);
+    assert_eq!(c.code, 0, "a warning: {c:?}");
+    // enabled later: a reload converges it too
+    conf(&s, &["a", "b"]);
+    d.signal("HUP");
+    wait_lv(&s, &d, "vg-b", "b1", true);
+}

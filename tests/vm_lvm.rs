@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
 
+#[path = "vm_lvm/adopt.rs"]
+mod adopt;
 mod common;
 #[path = "vm_lvm/pool.rs"]
 mod pool;

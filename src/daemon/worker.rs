@@ -112,6 +112,7 @@ fn read_desired(inputs: &Inputs, name: &str) -> Result<Option<ReadDesired>, Vec<
         Some(ReadDesired {
             backend: d.backends.get(name).cloned(),
             digest: d.digest,
+            warnings: d.warnings,
         })
     })
 }
@@ -119,6 +120,7 @@ fn read_desired(inputs: &Inputs, name: &str) -> Result<Option<ReadDesired>, Vec<
 struct ReadDesired {
     backend: Option<BackendDesired>,
     digest: Digest,
+    warnings: Vec<Problem>,
 }
 
 /// What the loop knows between events.
@@ -287,7 +289,12 @@ impl Worker<'_> {
         match read_desired(&self.inputs, self.name) {
             Ok(None) => None,
             Ok(Some(d)) => {
-                self.send(ToSupervisor::DesiredState { problems: vec![] });
+                for w in &d.warnings {
+                    tracing::warn!(backend = self.name, "desired state: {w}");
+                }
+                self.send(ToSupervisor::DesiredState {
+                    problems: d.warnings,
+                });
                 let changed = d.backend != self.inputs.desired;
                 self.inputs.desired = d.backend;
                 self.inputs.digest = Some(d.digest);

@@ -166,6 +166,9 @@ pub struct DesiredState {
     /// writes, that the file still holds exactly this ([`Digest::of_file`]).
     #[serde(skip)]
     pub digest: Digest,
+    /// What is wrong but changes nothing by itself (a backend that is not enabled: ignored).
+    #[serde(skip)]
+    pub warnings: Vec<Problem>,
 }
 
 /// A fingerprint of the desired-state file's bytes (SipHash, within one process).
@@ -263,14 +266,22 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
     let raw: RawFile =
         serde_yaml::from_str(text).map_err(|e| vec![yaml_problem(path, text, &e)])?;
     let mut problems = vec![];
+    let mut warnings = vec![];
+    let mut ignored = vec![];
     for (name, b) in raw.backends.iter() {
         let line = key_line(text, name);
         let mut err = |msg: String| problems.push(Problem::error(file(), line, msg));
+        // staged before it is enabled, or disabled for maintenance: the others go on
         let Some(cfg) = config.backend(name) else {
-            err(format!(
-                "backend {name:?} is not in enabled_backends ({})",
-                config.enabled_backends.join(", ")
+            warnings.push(Problem::warning(
+                file(),
+                line,
+                format!(
+                    "backend {name:?} is not in enabled_backends ({}): ignored until it is enabled",
+                    config.enabled_backends.join(", ")
+                ),
             ));
+            ignored.push(name.clone());
             continue;
         };
         if !cfg.managed {
@@ -298,10 +309,13 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
     if !problems.is_empty() {
         return Err(problems);
     }
+    let mut backends = raw.backends.into_inner();
+    backends.retain(|name, _| !ignored.contains(name));
     Ok(DesiredState {
         path: path.to_path_buf(),
-        backends: raw.backends.into_inner(),
+        backends,
         digest: Digest::of(text.as_bytes()),
+        warnings,
     })
 }
 

@@ -149,9 +149,17 @@ fn present_volume_needs_a_size() {
 
 #[test]
 fn backend_must_be_enabled_and_lvm() {
-    let e = one_err("backends:\n  lvm-1: {}\n  lvm-9: {}\n");
-    assert_eq!(e.line, Some(3));
-    assert!(e.message.contains("not in enabled_backends"), "{e}");
+    // not enabled: a warning, and the backend is ignored; the others stand
+    let d = p("backends:\n  lvm-1: {}\n  lvm-9: {}\n").unwrap();
+    assert_eq!(d.backends.keys().collect::<Vec<_>>(), ["lvm-1"]);
+    assert_eq!(d.warnings.len(), 1);
+    assert_eq!(d.warnings[0].line, Some(3));
+    assert!(!d.warnings[0].is_error());
+    assert!(
+        d.warnings[0].message.contains("not in enabled_backends"),
+        "{:?}",
+        d.warnings
+    );
     let e = one_err("backends:\n  nfs: {}\n");
     assert!(e.message.contains("does not manage"), "{e}");
     let e = one_err("backends:\n  thick:\n    thin_pool: { size: 50% }\n");
