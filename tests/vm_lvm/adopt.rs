@@ -37,16 +37,38 @@ fn vm_a_host_cinder_made_is_imported_and_adopted_with_its_data_intact() {
         std::path::Path::new(&python).exists(),
         "os-brick's venv is missing: tests/vm/run-tests runs tests/vm/setup-osbrick first"
     );
-    let made = run(
-        &python,
-        &[
+    // os-brick runs lvm through oslo.privsep, which starts its helper with `sudo
+    // privsep-helper` (from the venv); as root, sudo is a pass-through (as in bench/guest.py)
+    let shim = tempfile::tempdir().unwrap();
+    std::fs::write(shim.path().join("sudo"), "#!/bin/sh\nexec \"$@\"\n").unwrap();
+    run(
+        "chmod",
+        &["755", &shim.path().join("sudo").display().to_string()],
+    );
+    let path = format!(
+        "{}:{root}/target/vm/osbrick/bin:{}",
+        shim.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new(&python)
+        .env("PATH", path)
+        .env("PYTHONWARNINGS", "ignore")
+        .args([
             &format!("{root}/tests/vm/cinder-host.py"),
             "vg-cinder",
             &format!("volume={V1}:1"),
             &format!("volume={V2}:2"),
             &format!("volume={V3}:1"),
             &format!("snapshot={SNAP}:{V1}"),
-        ],
+        ])
+        .output()
+        .unwrap();
+    let made = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "os-brick: {}\n{made}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
     );
     assert!(made.contains("made 4"), "{made}");
     for v in [V1, V2, V3] {
