@@ -26,6 +26,10 @@ pub enum SizeError {
     Percent(String),
     #[error("a percentage ({0:?}) is only allowed for the thin pool")]
     PercentNotAllowed(String),
+    #[error(
+        "size {0} has no unit: cinder's sizes are GiB ({0}G), lvm reads a bare number as MiB ({0}M), and bytes are written {0}B"
+    )]
+    NoUnit(String),
 }
 
 /// A size in bytes. Binary units only: `1K` = 1024.
@@ -43,7 +47,10 @@ impl Bytes {
         let (number, unit) = s.split_at(split);
         let unit = unit.trim_start();
         let shift = match unit.to_ascii_uppercase().as_str() {
-            "" | "B" => 0,
+            // a bare number is 10 GiB to an operator from cinder and 10 MiB to lvm
+            "" if number.is_empty() => return Err(syntax()),
+            "" => return Err(SizeError::NoUnit(number.to_string())),
+            "B" => 0,
             u => {
                 let mut chars = u.chars();
                 let first = chars.next().ok_or_else(syntax)?;
@@ -198,13 +205,13 @@ impl<'de> serde::Deserialize<'de> for SizeSpec {
         impl serde::de::Visitor<'_> for V {
             type Value = SizeSpec;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a size such as 10G, 512M, 1T, a number of bytes, or (thin pool) 90%")
+                f.write_str("a size such as 10G, 512M, 1T, 4096B, or (thin pool) 90%")
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<SizeSpec, E> {
-                if v == 0 {
-                    return Err(E::custom(SizeError::Zero("0".into())));
-                }
-                Ok(SizeSpec::Bytes(Bytes(v)))
+                Err(E::custom(SizeError::NoUnit(v.to_string())))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<SizeSpec, E> {
+                Err(E::custom(SizeError::NoUnit(v.to_string())))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<SizeSpec, E> {
                 u64::try_from(v)

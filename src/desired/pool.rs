@@ -69,7 +69,7 @@ struct RawPool {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAutoextend {
-    threshold: SizeSpec,
+    threshold: Threshold,
     step: SizeSpec,
     max: SizeSpec,
 }
@@ -105,14 +105,32 @@ impl TryFrom<RawPool> for PoolDesired {
     }
 }
 
+/// A usage percentage as the file writes it (`80%`).
+struct Threshold(f64);
+
+impl<'de> Deserialize<'de> for Threshold {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = match serde_yaml::Value::deserialize(d)? {
+            serde_yaml::Value::String(s) => s,
+            serde_yaml::Value::Number(n) => n.to_string(),
+            other => format!("{other:?}"),
+        };
+        let bad = || {
+            serde::de::Error::custom(format!(
+                "autoextend threshold {text} must be a percentage of usage from {}% to {}% (e.g. 80%)",
+                THRESHOLD_RANGE.0, THRESHOLD_RANGE.1
+            ))
+        };
+        match SizeSpec::parse(&text) {
+            Ok(SizeSpec::Percent(p)) => Ok(Threshold(p)),
+            _ => Err(bad()),
+        }
+    }
+}
+
 impl RawAutoextend {
     fn validate(self, size: &SizeSpec) -> Result<Autoextend, String> {
-        let SizeSpec::Percent(threshold) = self.threshold else {
-            return Err(format!(
-                "autoextend threshold {} must be a percentage of usage from {}% to {}% (e.g. 80%)",
-                self.threshold, THRESHOLD_RANGE.0, THRESHOLD_RANGE.1
-            ));
-        };
+        let threshold = self.threshold.0;
         if !(THRESHOLD_RANGE.0..=THRESHOLD_RANGE.1).contains(&threshold) {
             return Err(format!(
                 "autoextend threshold {threshold}% is outside {}% to {}%: lower grows a pool that is half empty, higher leaves no time to grow before it fills",

@@ -52,7 +52,7 @@ fn parses_the_documented_example() {
 
 #[test]
 fn plain_bytes_and_empty_backends_are_fine() {
-    let d = p("backends:\n  lvm-2:\n    volumes:\n      v: { size: 1073741824 }\n").unwrap();
+    let d = p("backends:\n  lvm-2:\n    volumes:\n      v: { size: 1073741824B }\n").unwrap();
     assert_eq!(
         d.backend("lvm-2")
             .unwrap()
@@ -125,10 +125,15 @@ fn bad_volume_names_are_rejected_with_their_line() {
 fn sizes_must_parse_and_fit() {
     for (size, needle) in [
         ("99999999999T", "too large"),
-        ("0", "zero"),
+        ("0B", "zero"),
+        (
+            "10",
+            "size 10 has no unit: cinder's sizes are GiB (10G), lvm reads a bare number as MiB (10M), and bytes are written 10B",
+        ),
+        ("\"10\"", "has no unit"),
         ("-1", "negative"),
         ("50%", "only allowed for the thin pool"),
-        ("1.5", "invalid type"),
+        ("1.5", "size 1.5 has no unit"),
     ] {
         let e = one_err(&format!(
             "backends:\n  lvm-1:\n    volumes:\n      v: {{ size: {size} }}\n"

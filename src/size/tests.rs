@@ -7,7 +7,9 @@ fn parses_binary_units() {
     assert_eq!(Bytes::parse("10g"), Ok(Bytes(10 << 30)));
     assert_eq!(Bytes::parse("10GiB"), Ok(Bytes(10 << 30)));
     assert_eq!(Bytes::parse("1T"), Ok(Bytes(1 << 40)));
-    assert_eq!(Bytes::parse("4096"), Ok(Bytes(4096)));
+    assert_eq!(Bytes::parse("4096B"), Ok(Bytes(4096)));
+    // a bare number means GiB to cinder and MiB to lvm: it needs a unit
+    assert!(matches!(Bytes::parse("4096"), Err(SizeError::NoUnit(_))));
     assert_eq!(Bytes::parse("1.5G"), Ok(Bytes(3 << 29)));
     assert_eq!(Bytes::parse("0.5k"), Ok(Bytes(512)));
 }
@@ -22,14 +24,14 @@ fn rejects_garbage_zero_and_overflow() {
             "{bad:?}"
         );
     }
-    assert!(matches!(Bytes::parse("0"), Err(SizeError::Zero(_))));
+    assert!(matches!(Bytes::parse("0B"), Err(SizeError::Zero(_))));
     assert!(matches!(Bytes::parse("16E"), Err(SizeError::Overflow(_))));
     assert!(matches!(
-        Bytes::parse("99999999999999999999999999999"),
+        Bytes::parse("99999999999999999999999999999B"),
         Err(SizeError::Overflow(_))
     ));
     assert!(matches!(
-        Bytes::parse("18446744073709551616"),
+        Bytes::parse("18446744073709551616B"),
         Err(SizeError::Overflow(_))
     ));
 }

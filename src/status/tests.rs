@@ -72,7 +72,7 @@ fn status_and_plan_agree_on_what_fits() {
     };
     let want = |size: u64| {
         serde_yaml::from_str::<crate::desired::BackendDesired>(&format!(
-            "volumes:\n  new: {{size: {size}}}\n"
+            "volumes:\n  new: {{size: {size}B}}\n"
         ))
         .unwrap()
     };

@@ -40,7 +40,7 @@ const NOW: u64 = 1_800_000_000;
 fn from_nothing_creates_pool_then_volumes() {
     let p = plan(
         &cfg(LvmType::Auto),
-        &desired("thin_pool: {size: 50%}\nvolumes:\n  b: {size: 1G}\n  a: {size: 1}\n"),
+        &desired("thin_pool: {size: 50%}\nvolumes:\n  b: {size: 1G}\n  a: {size: 1B}\n"),
         &observed(100 * G, vec![]),
         &POLICY,
     );
@@ -101,7 +101,7 @@ fn converged_state_plans_nothing_despite_rounding() {
     // 1 byte rounds up to the 4 MiB extent the LV already has; 50% of 100G is the pool's size
     let p = plan(
         &cfg(LvmType::Auto),
-        &desired("thin_pool: {size: 50%}\nvolumes:\n  a: {size: 1}\n"),
+        &desired("thin_pool: {size: 50%}\nvolumes:\n  a: {size: 1B}\n"),
         &o,
         &POLICY,
     );
