@@ -388,11 +388,9 @@ pub fn status(g: &Global, json: bool) -> i32 {
     } else {
         print!("{}", st.text());
     }
-    let all_converged = st
-        .backends
-        .iter()
-        .all(|b| b.state == crate::status::WorkerState::Converged);
-    if all_converged { EXIT_OK } else { EXIT_CHANGES }
+    // converged, or nothing to manage yet; a rejected desired state is not converged
+    let all_fine = st.backends.iter().all(|b| b.state.is_fine());
+    if all_fine { EXIT_OK } else { EXIT_CHANGES }
 }
 
 pub fn reconcile(g: &Global, backend: Option<&str>, allow_deletions: Option<u32>) -> i32 {

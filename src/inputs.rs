@@ -39,6 +39,16 @@ pub fn read(sources: &Sources, desired_flag: Option<&PathBuf>) -> Inputs {
     if let Some(cfg) = &loaded.config {
         let p = desired_path(desired_flag, cfg);
         match desired::load(&p, cfg) {
+            // nothing to manage yet: a warning, and an empty desired state
+            Err(_) if desired::is_missing(&p) => {
+                problems.push(desired::missing(&p));
+                desired = Some(desired::DesiredState {
+                    path: p.clone(),
+                    backends: Default::default(),
+                    digest: Default::default(),
+                    warnings: vec![],
+                });
+            }
             Ok(d) => {
                 problems.extend(d.warnings.iter().cloned());
                 desired = Some(d);

@@ -166,6 +166,42 @@ pub enum WorkerState {
     Error,
     Restarting,
     Stopping,
+    /// The latest desired state was rejected: the last good one is in force, and the backend
+    /// is not what the file now says.
+    Rejected,
+    /// There is no desired-state file: nothing is managed (nothing is wrong yet).
+    NoDesiredState,
+}
+
+/// Whether the desired state the worker read last is in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DesiredStatus {
+    #[default]
+    InForce,
+    /// The file does not exist.
+    Missing,
+    /// The file does not parse or validate.
+    Rejected,
+}
+
+impl WorkerState {
+    /// The state shown for a worker whose last pass left it in `self`, with its desired state
+    /// `d`: a rejected or missing desired state is never shown as converged.
+    pub fn with_desired(self, d: DesiredStatus) -> WorkerState {
+        match (self, d) {
+            (WorkerState::Converged | WorkerState::Pending, DesiredStatus::Rejected) => {
+                WorkerState::Rejected
+            }
+            (WorkerState::Converged, DesiredStatus::Missing) => WorkerState::NoDesiredState,
+            (s, _) => s,
+        }
+    }
+
+    /// Nothing for an operator to act on (`ember status` exits 0).
+    pub fn is_fine(self) -> bool {
+        matches!(self, WorkerState::Converged | WorkerState::NoDesiredState)
+    }
 }
 
 impl std::fmt::Display for WorkerState {
@@ -177,6 +213,8 @@ impl std::fmt::Display for WorkerState {
             WorkerState::Error => "error",
             WorkerState::Restarting => "restarting",
             WorkerState::Stopping => "stopping",
+            WorkerState::Rejected => "desired state rejected (last good state in force)",
+            WorkerState::NoDesiredState => "no desired state",
         })
     }
 }
@@ -194,6 +232,8 @@ pub struct BackendStatus {
     pub capacity: Option<Capacity>,
     /// `read` or `write` while an lvm command runs, with the command.
     pub busy: Option<crate::lvm::Busy>,
+    #[serde(default)]
+    pub desired_state: DesiredStatus,
     /// The thin pool, from the last pass or pool check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<PoolStatus>,
@@ -217,6 +257,8 @@ impl DaemonStatus {
         let mut parts = vec![];
         for (s, label) in [
             (WorkerState::Converged, "converged"),
+            (WorkerState::Rejected, "desired state rejected"),
+            (WorkerState::NoDesiredState, "no desired state"),
             (WorkerState::Pending, "pending"),
             (WorkerState::Error, "error"),
             (WorkerState::Starting, "starting"),

@@ -562,3 +562,57 @@ fn a_backend_the_desired_state_names_but_cinder_conf_does_not_enable_waits_and_t
     d.signal("HUP");
     wait_lv(&s, &d, "vg-b", "b1", true);
 }
+
+#[test]
+fn no_desired_state_manages_nothing_until_it_exists_and_a_rejected_one_is_not_converged() {
+    let s = Scratch::new();
+    s.write("lvm.json", r#"{"vgs": {"vg-a": {"size": 10737418240}}}"#);
+    let c = conf(&s, &["a"]);
+    let sim = format!("sim:{}", s.path("lvm.json").display());
+    let d = Daemon::start(s.dir.path(), &c, &["--lvm", &sim]);
+    let st = d.wait_for("started without a desired state", 10, |st| {
+        backend(st, "a")["state"] == "no_desired_state"
+    });
+    assert!(lv_names(&s, "vg-a").is_empty(), "{st:#}");
+    let r = d.ember(&["status"]);
+    assert_eq!(r.code, 0, "nothing is wrong yet: {r:?}");
+    assert!(r.stdout.contains("no desired state"), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("does not exist): ember manages nothing until it does"),
+        "{r:?}"
+    );
+    // created: picked up without a signal
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  a:\n    volumes:\n      a1: { size: 1G }\n",
+    );
+    wait_lv(&s, &d, "vg-a", "a1", true);
+    d.wait_for("converged", 10, |st| {
+        backend(st, "a")["state"] == "converged"
+    });
+    // a broken edit: the last good state stays in force, and the backend is not "converged"
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  a:\n    volumes:\n      a1: { size: 1 }\n",
+    );
+    let st = d.wait_for("rejected", 10, |st| backend(st, "a")["state"] == "rejected");
+    assert_eq!(backend(&st, "a")["desired_state"], "rejected");
+    let r = d.ember(&["status"]);
+    assert_eq!(r.code, 2, "monitoring must see it: {r:?}");
+    assert!(
+        r.stdout
+            .contains("desired state rejected (last good state in force)"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("has no unit"), "{r:?}");
+    // fixed: converged again
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  a:\n    volumes:\n      a1: { size: 1G }\n",
+    );
+    d.wait_for("converged again", 10, |st| {
+        backend(st, "a")["state"] == "converged"
+    });
+    assert_eq!(d.ember(&["status"]).code, 0);
+}

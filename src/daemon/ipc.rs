@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::problem::Problem;
-use crate::status::{Capacity, PassSummary, PoolStatus};
+use crate::status::{Capacity, DesiredStatus, PassSummary, PoolStatus};
 
 /// The environment variable that tells a worker which file descriptor is its socket.
 pub const IPC_FD_ENV: &str = "EMBER_IPC_FD";
@@ -27,6 +27,8 @@ pub enum ToSupervisor {
     /// The desired state (re)read: its problems, empty when it was good.
     DesiredState {
         problems: Vec<Problem>,
+        #[serde(default)]
+        status: DesiredStatus,
     },
     /// Sent periodically; `busy` is the lvm command under way.
     Heartbeat {

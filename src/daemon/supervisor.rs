@@ -20,7 +20,7 @@ use crate::cli::{EXIT_ERROR, EXIT_OK, Global};
 use crate::config::{self, BackendConfig, Config};
 use crate::lvm::Busy;
 use crate::problem::Problem;
-use crate::status::{BackendStatus, DaemonStatus, WorkerState};
+use crate::status::{BackendStatus, DaemonStatus, DesiredStatus, WorkerState};
 
 /// No heartbeat for this long: the worker is stuck.
 const STUCK_AFTER: Duration = Duration::from_secs(30);
@@ -199,6 +199,7 @@ impl Supervisor<'_> {
                 desired_state_problems: vec![],
                 capacity: None,
                 busy: None,
+                desired_state: DesiredStatus::InForce,
                 pool: None,
             },
             cfg,
@@ -281,10 +282,23 @@ impl Supervisor<'_> {
                 w.status.busy = busy;
                 w.stuck_reported = false;
             }
-            ToSupervisor::DesiredState { problems } => w.status.desired_state_problems = problems,
+            ToSupervisor::DesiredState { problems, status } => {
+                w.status.desired_state_problems = problems;
+                w.status.desired_state = status;
+                // shown at once (a rejected edit runs no pass); back to the last pass's state
+                // when the file is good again
+                if let Some(p) = &w.status.last_pass
+                    && !matches!(
+                        w.status.state,
+                        WorkerState::Restarting | WorkerState::Stopping
+                    )
+                {
+                    w.status.state = p.state().with_desired(status);
+                }
+            }
             ToSupervisor::Pool { pool } => w.status.pool = pool.map(|p| *p),
             ToSupervisor::Pass { summary, capacity } => {
-                w.status.state = summary.state();
+                w.status.state = summary.state().with_desired(w.status.desired_state);
                 w.status.last_pass = Some(*summary);
                 if let Some(c) = capacity {
                     w.status.capacity = Some(*c);

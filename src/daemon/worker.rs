@@ -23,7 +23,7 @@ use crate::desired::{self, BackendDesired, Digest};
 use crate::lvm::vglock::VgLock;
 use crate::problem::Problem;
 use crate::reconcile;
-use crate::status::{Capacity, PassSummary};
+use crate::status::{Capacity, DesiredStatus, PassSummary};
 
 const DEBOUNCE: Duration = Duration::from_millis(250);
 const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -108,19 +108,29 @@ fn read_desired(inputs: &Inputs, name: &str) -> Result<Option<ReadDesired>, Vec<
     if young {
         return Ok(None);
     }
-    desired::load(&inputs.desired_path, &inputs.config).map(|d| {
-        Some(ReadDesired {
+    match desired::load(&inputs.desired_path, &inputs.config) {
+        Ok(d) => Ok(Some(ReadDesired {
             backend: d.backends.get(name).cloned(),
             digest: d.digest,
             warnings: d.warnings,
-        })
-    })
+            status: DesiredStatus::InForce,
+        })),
+        // none (yet, or any more): nothing is managed until there is one
+        Err(_) if desired::is_missing(&inputs.desired_path) => Ok(Some(ReadDesired {
+            backend: None,
+            digest: Digest::default(),
+            warnings: vec![desired::missing(&inputs.desired_path)],
+            status: DesiredStatus::Missing,
+        })),
+        Err(p) => Err(p),
+    }
 }
 
 struct ReadDesired {
     backend: Option<BackendDesired>,
     digest: Digest,
     warnings: Vec<Problem>,
+    status: DesiredStatus,
 }
 
 /// What the loop knows between events.
@@ -294,6 +304,7 @@ impl Worker<'_> {
                 }
                 self.send(ToSupervisor::DesiredState {
                     problems: d.warnings,
+                    status: d.status,
                 });
                 let changed = d.backend != self.inputs.desired;
                 self.inputs.desired = d.backend;
@@ -307,7 +318,10 @@ impl Worker<'_> {
                         "desired state not used (the last good one stays in force): {p}"
                     );
                 }
-                self.send(ToSupervisor::DesiredState { problems });
+                self.send(ToSupervisor::DesiredState {
+                    problems,
+                    status: DesiredStatus::Rejected,
+                });
                 Some(false)
             }
         }

@@ -319,8 +319,26 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
     })
 }
 
+/// What a desired-state file that does not exist means: nothing is managed until it does.
+pub fn missing(path: &Path) -> Problem {
+    Problem::warning(
+        Some(path.to_path_buf()),
+        None,
+        format!(
+            "no desired state ({} does not exist): ember manages nothing until it does",
+            path.display()
+        ),
+    )
+}
+
+/// Whether the file is not there at all (as opposed to unreadable or invalid).
+pub fn is_missing(path: &Path) -> bool {
+    matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+        || matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+}
+
 /// Reads `path` and parses it. A missing, unreadable, oversized, binary or invalid file is an
-/// error: the caller keeps whatever state it had.
+/// error: the caller keeps whatever state it had (a missing one: see [`is_missing`]).
 pub fn load(path: &Path, config: &Config) -> Result<DesiredState, Vec<Problem>> {
     let one = |msg: String| vec![Problem::error(Some(path.to_path_buf()), None, msg)];
     if !config.allow_insecure_files

@@ -367,13 +367,15 @@ fn create(
     }
     let spec = desired.thin_pool.as_ref();
     let declared = spec.map(|s| s.size.resolve(vg.size, extent).0);
-    // undeclared: cinder's share of the free space, less what its metadata takes
+    // undeclared: cinder's share of the free space (after this plan's deletions), less what
+    // its metadata takes
+    let free = *vg_free;
     let size = declared.unwrap_or_else(|| {
-        let share = Bytes((vg.free as f64 * DEFAULT_POOL_FRACTION) as u64).round_down(extent);
+        let share = Bytes((free as f64 * DEFAULT_POOL_FRACTION) as u64).round_down(extent);
         let meta = default_metadata(default_chunk(share.0), share.0, extent);
         share
             .0
-            .min(Bytes(vg.free.saturating_sub(2 * meta)).round_down(extent).0)
+            .min(Bytes(free.saturating_sub(2 * meta)).round_down(extent).0)
     });
     // chunk and metadata for the largest the pool may become
     let largest = spec
