@@ -21,6 +21,9 @@ pub(super) fn resolve_backend(
         ini.get(name, key)
             .or_else(|| ini.get("backend_defaults", key))
     };
+    for section in [name, "backend_defaults"] {
+        miscased(ini, section, problems);
+    }
     let mut ok = true;
     let mut fail = |p: Problem| {
         problems.push(p);
@@ -134,4 +137,43 @@ pub(super) fn resolve_backend(
         lvm_suppress_fd_warnings: suppress,
         host: format!("{host_part}@{name}"),
     })
+}
+
+/// The backend options ember reads. oslo.config matches option names exactly: a key that
+/// differs from one of these only in case is ignored by cinder, so ember ignores it too, and
+/// says so.
+const BACKEND_OPTIONS: &[&str] = &[
+    "volume_driver",
+    "volume_group",
+    "lvm_type",
+    "max_over_subscription_ratio",
+    "reserved_percentage",
+    "volume_backend_name",
+    "lvm_conf_file",
+    "lvm_suppress_fd_warnings",
+    "backend_host",
+];
+
+fn miscased(ini: &Ini, section: &str, problems: &mut Vec<Problem>) {
+    let mut found: Vec<(&str, &ini::Entry, &str)> = ini
+        .entries(section)
+        .into_iter()
+        .filter_map(|(k, e)| {
+            BACKEND_OPTIONS
+                .iter()
+                .find(|o| **o != k && o.eq_ignore_ascii_case(k))
+                .map(|o| (k, e, *o))
+        })
+        .collect();
+    found.sort_by_key(|(k, _, _)| *k);
+    for (key, e, option) in found {
+        let (f, l) = at(&e.origin);
+        problems.push(Problem::warning(
+            f,
+            l,
+            format!(
+                "[{section}] {key} is not {option}: option names are case-sensitive, so cinder-volume ignores it, and so does ember"
+            ),
+        ));
+    }
 }

@@ -52,6 +52,13 @@ impl Ini {
     pub fn has_section(&self, section: &str) -> bool {
         self.sections.contains_key(&section_key(section))
     }
+    /// A section's entries (option names exactly as written).
+    pub fn entries(&self, section: &str) -> Vec<(&str, &Entry)> {
+        self.sections
+            .get(&section_key(section))
+            .map(|s| s.iter().map(|(k, e)| (k.as_str(), e)).collect())
+            .unwrap_or_default()
+    }
 
     /// Parses one file's text and merges it over what is already there. Returns problems;
     /// on an error the file's assignments up to the error are kept, but callers treat any

@@ -296,3 +296,26 @@ fn missing_config_file_and_dir_are_errors() {
     assert!(l.config.is_none());
     assert_eq!(l.problems.iter().filter(|p| p.is_error()).count(), 2);
 }
+
+#[test]
+fn an_option_spelled_in_another_case_is_ignored_with_a_warning() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        "cinder.conf",
+        "[DEFAULT]\nenabled_backends = lvm-1\n[lvm-1]\nVolume_Group = vg-typo\nLVM_TYPE = thin\n",
+    );
+    let l = load_files(&[f]);
+    let c = l.config.expect("a warning, not an error");
+    // cinder reads neither: the defaults hold
+    assert_eq!(c.backends[0].volume_group, "cinder-volumes");
+    assert_eq!(c.backends[0].lvm_type, LvmType::Auto);
+    let w: Vec<&Problem> = l.problems.iter().filter(|p| !p.is_error()).collect();
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert_eq!((w[0].line, w[1].line), (Some(5), Some(4)), "{w:?}");
+    assert!(
+        w[1].message
+            .contains("[lvm-1] Volume_Group is not volume_group: option names are case-sensitive"),
+        "{w:?}"
+    );
+}
