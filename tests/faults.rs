@@ -33,10 +33,19 @@ fn fake_lvm(s: &Scratch, read: &str, write: &str) -> String {
     format!("exec:{}", p.display())
 }
 
+/// A cinder.conf with backends `a` and `b` on volume groups `vga<N>` and `vgb<N>`, N unique to
+/// this test: a write takes the VG's lock in /run/lock/ember, which the tests of this binary,
+/// running in parallel, must not share.
 fn setup(ember_opts: &str, desired: &str) -> Scratch {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = format!(
+        "{}x{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let s = Scratch::new();
     s.write("cinder.conf", &format!(
-        "[DEFAULT]\nenabled_backends = a,b\n[a]\nvolume_group = vga\nlvm_conf_file = None\n[b]\nvolume_group = vgb\nlvm_conf_file = None\n\
+        "[DEFAULT]\nenabled_backends = a,b\n[a]\nvolume_group = vga{n}\nlvm_conf_file = None\n[b]\nvolume_group = vgb{n}\nlvm_conf_file = None\n\
          [ember]\nrun_dir = {}\n{ember_opts}\n", s.path("run").display()));
     s.write("desired-state.yaml", desired);
     s
@@ -161,7 +170,7 @@ fn one_backends_hanging_lvm_degrades_that_backend_only() {
     );
     let lvm = fake_lvm(
         &s,
-        "if [ \"$VG\" = vga ]; then exec sleep 60; fi; report",
+        "case \"$VG\" in vga*) exec sleep 60 ;; esac; report",
         "exit 0",
     );
     let d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &["--lvm", &lvm]);
@@ -288,9 +297,9 @@ fn a_passs_writes_and_its_confirming_read_share_one_lvm_shell() {
     let creates: Vec<&String> = shell.iter().filter(|l| l.starts_with("lvcreate")).collect();
     assert_eq!(creates.len(), 4, "{shell:?}");
     assert!(
-        creates
-            .iter()
-            .all(|c| c.contains("--addtag ember-managed") && c.ends_with("-- vga")),
+        creates.iter().all(|c| c.contains("--addtag ember-managed")
+            && c.rsplit_once(" -- ")
+                .is_some_and(|(_, vg)| vg.starts_with("vga"))),
         "{creates:?}"
     );
     assert!(
