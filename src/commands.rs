@@ -59,7 +59,12 @@ pub fn check(g: &Global, json: bool) -> i32 {
                 .map(|c| c.backends.iter().collect())
                 .unwrap_or_default(),
             desired_state: inputs.desired.as_ref(),
-            problems: &inputs.problems,
+            problems: &inputs
+                .problems
+                .iter()
+                .chain(inputs.rejected())
+                .cloned()
+                .collect::<Vec<_>>(),
         });
     } else {
         for f in &inputs.config_files {
@@ -100,14 +105,18 @@ pub fn check(g: &Global, json: bool) -> i32 {
             );
         }
         print_problems(&inputs.problems);
-        let errors = inputs.problems.iter().filter(|p| p.is_error()).count();
+        let rejected = inputs.rejected();
+        for p in &rejected {
+            eprintln!("{p}");
+        }
+        let errors = inputs.problems.iter().filter(|p| p.is_error()).count() + rejected.len();
         if errors == 0 {
             println!("OK");
         } else {
             eprintln!("{errors} error(s)");
         }
     }
-    if inputs.has_errors() {
+    if inputs.has_errors() || !inputs.rejected().is_empty() {
         EXIT_ERROR
     } else {
         EXIT_OK
@@ -143,6 +152,9 @@ fn ready(
 ) -> Result<(Config, DesiredState, Vec<BackendConfig>), i32> {
     let inputs = read_inputs(g);
     print_problems(&inputs.problems);
+    for p in inputs.rejected() {
+        eprintln!("{p}");
+    }
     let has_errors = inputs.has_errors();
     let (Some(cfg), Some(desired)) = (inputs.config, inputs.desired) else {
         eprintln!("ember: nothing done: fix the errors above first");
@@ -186,6 +198,17 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
     let policy = policy(&cfg);
     let mut entries = vec![];
     for b in &backends {
+        if let Some(ps) = desired.rejected.get(&b.name) {
+            entries.push(PlanEntry {
+                backend: b.name.clone(),
+                plan: None,
+                error: Some(format!(
+                    "its part of the desired state is rejected: {}",
+                    ps.first().map(|p| p.to_string()).unwrap_or_default()
+                )),
+            });
+            continue;
+        }
         let lvm = g.lvm.reader(&inputs::lvm_options(b, &cfg.ember));
         match reconcile::observe_and_plan(b, desired.backend(&b.name), lvm.as_ref(), &policy) {
             Ok((_, p)) => entries.push(PlanEntry {
@@ -300,6 +323,14 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
     let mut reports = vec![];
     let mut ok = true;
     for b in &backends {
+        if desired.rejected.contains_key(&b.name) {
+            eprintln!(
+                "ember: backend {}: nothing done: its part of the desired state is rejected (see above)",
+                b.name
+            );
+            ok = false;
+            continue;
+        }
         // one writer per volume group: refused while the daemon manages it, waits for another apply
         let _lock = match crate::names::VgName::new(&b.volume_group)
             .map_err(|e| e.to_string())

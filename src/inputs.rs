@@ -19,8 +19,17 @@ pub struct Inputs {
 }
 
 impl Inputs {
+    /// Errors that stop everything (cinder.conf, a file that does not parse as a whole).
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(Problem::is_error)
+    }
+    /// The problems of backends whose part of the desired state is rejected (each blocks that
+    /// backend alone).
+    pub fn rejected(&self) -> Vec<&Problem> {
+        self.desired
+            .iter()
+            .flat_map(|d| d.rejected.values().flatten())
+            .collect()
     }
 }
 
@@ -47,6 +56,7 @@ pub fn read(sources: &Sources, desired_flag: Option<&PathBuf>) -> Inputs {
                     backends: Default::default(),
                     digest: Default::default(),
                     warnings: vec![],
+                    rejected: Default::default(),
                 });
             }
             Ok(d) => {

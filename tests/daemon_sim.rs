@@ -616,3 +616,45 @@ fn no_desired_state_manages_nothing_until_it_exists_and_a_rejected_one_is_not_co
     });
     assert_eq!(d.ember(&["status"]).code, 0);
 }
+
+#[test]
+fn an_error_in_one_backends_part_blocks_that_backend_only() {
+    let (s, mut d) = setup(&["a", "b"], TWO);
+    d.wait_ready(10);
+    // b's part is broken, a's gets a volume: a converges, b keeps its last good state
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  a:\n    volumes:\n      a1: { size: 1G }\n      a2: { size: 1G }\n  b:\n    prune: true\n    volumes:\n      b2: { size: 10 }\n",
+    );
+    wait_lv(&s, &d, "vg-a", "a2", true);
+    let st = d.wait_for("b rejected", 10, |st| {
+        backend(st, "b")["state"] == "rejected"
+    });
+    let p = &backend(&st, "b")["desired_state_problems"][0];
+    assert_eq!(p["line"], 9, "{st:#}");
+    assert!(
+        p["message"].as_str().unwrap().contains("has no unit"),
+        "{st:#}"
+    );
+    assert_eq!(backend(&st, "a")["state"], "converged", "{st:#}");
+    assert_eq!(
+        lv_names(&s, "vg-b"),
+        ["b1", "vg-b-pool"],
+        "nothing of b's changed"
+    );
+    assert_eq!(d.ember(&["status"]).code, 2);
+    d.stop(10);
+    // the one-shot commands: check exits 1, apply converges a and exits 1 naming b
+    let sim = format!("sim:{}", s.path("lvm.json").display());
+    let c = s.ember(&["--lvm", &sim, "check"]);
+    assert_eq!(c.code, 1, "{c:?}");
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  a:\n    volumes:\n      a1: { size: 1G }\n      a2: { size: 1G }\n      a3: { size: 1G }\n  b:\n    volumes:\n      b2: { size: 10 }\n",
+    );
+    let r = s.ember(&["--lvm", &sim, "apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("ember: backend b: nothing done"), "{r:?}");
+    assert!(lv_names(&s, "vg-a").contains(&"a3".to_string()), "{r:?}");
+    assert_eq!(lv_names(&s, "vg-b"), ["b1", "vg-b-pool"]);
+}

@@ -109,6 +109,10 @@ fn read_desired(inputs: &Inputs, name: &str) -> Result<Option<ReadDesired>, Vec<
         return Ok(None);
     }
     match desired::load(&inputs.desired_path, &inputs.config) {
+        // this backend's part is invalid: it keeps its last good state (the others go on)
+        Ok(mut d) if d.rejected.contains_key(name) => {
+            Err(d.rejected.remove(name).unwrap_or_default())
+        }
         Ok(d) => Ok(Some(ReadDesired {
             backend: d.backends.get(name).cloned(),
             digest: d.digest,

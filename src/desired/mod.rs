@@ -36,6 +36,59 @@ struct RawFile {
     backends: UniqueMap<String, BackendDesired>,
 }
 
+/// The file's top level alone, each backend left unparsed: what still stands when one
+/// backend's part is invalid.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTop {
+    backends: UniqueMap<String, serde_yaml::Value>,
+}
+
+/// Parses each backend on its own, after the whole file failed: the backends that parse, and
+/// the problems of those that do not (the one the whole-file error names gets that error, with
+/// its line and column).
+fn per_backend(
+    path: &Path,
+    text: &str,
+    whole: &serde_yaml::Error,
+) -> Result<
+    (
+        UniqueMap<String, BackendDesired>,
+        BTreeMap<String, Vec<Problem>>,
+    ),
+    Vec<Problem>,
+> {
+    let top: RawTop =
+        serde_yaml::from_str(text).map_err(|_| vec![yaml_problem(path, text, whole)])?;
+    let whole_msg = whole.to_string();
+    let mut good = vec![];
+    let mut bad: BTreeMap<String, Vec<Problem>> = BTreeMap::new();
+    for (name, value) in top.backends.into_inner() {
+        match BackendDesired::deserialize(value) {
+            Ok(b) => good.push((name, b)),
+            Err(e) => {
+                let named = whole_msg.starts_with(&format!("backends.{name}."))
+                    || whole_msg.starts_with(&format!("backends.{name}:"));
+                let p = if named {
+                    yaml_problem(path, text, whole)
+                } else {
+                    Problem::error(
+                        Some(path.to_path_buf()),
+                        key_line(text, &name),
+                        format!("backends.{name}: {e}"),
+                    )
+                };
+                bad.entry(name).or_default().push(p);
+            }
+        }
+    }
+    if bad.is_empty() {
+        // the whole file failed for a reason no backend alone explains
+        return Err(vec![yaml_problem(path, text, whole)]);
+    }
+    Ok((good.into_iter().collect(), bad))
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(from = "RawBackend")]
 pub struct BackendDesired {
@@ -169,6 +222,10 @@ pub struct DesiredState {
     /// What is wrong but changes nothing by itself (a backend that is not enabled: ignored).
     #[serde(skip)]
     pub warnings: Vec<Problem>,
+    /// Backends whose part of the file is invalid, and why: each keeps its last good state
+    /// (or, at start, does nothing); the others are in `backends`.
+    #[serde(skip)]
+    pub rejected: BTreeMap<String, Vec<Problem>>,
 }
 
 /// A fingerprint of the desired-state file's bytes (SipHash, within one process).
@@ -263,13 +320,17 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
             "the desired state is empty (an empty file changes nothing; to declare no volumes write `backends: {}`)",
         )]);
     }
-    let raw: RawFile =
-        serde_yaml::from_str(text).map_err(|e| vec![yaml_problem(path, text, &e)])?;
-    let mut problems = vec![];
+    // an error inside one backend's part rejects that backend only
+    let (backends, mut rejected) = match serde_yaml::from_str::<RawFile>(text) {
+        Ok(raw) => (raw.backends, BTreeMap::new()),
+        Err(e) => per_backend(path, text, &e)?,
+    };
+    let raw = RawFile { backends };
     let mut warnings = vec![];
     let mut ignored = vec![];
     for (name, b) in raw.backends.iter() {
         let line = key_line(text, name);
+        let mut problems = vec![];
         let mut err = |msg: String| problems.push(Problem::error(file(), line, msg));
         // staged before it is enabled, or disabled for maintenance: the others go on
         let Some(cfg) = config.backend(name) else {
@@ -289,33 +350,31 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
                 "backend {name:?} uses volume_driver {} which ember does not manage (only the LVM driver)",
                 cfg.volume_driver
             ));
-            continue;
-        }
-        if b.thin_pool.is_some() && !cfg.lvm_type.is_thin() {
+        } else if b.thin_pool.is_some() && !cfg.lvm_type.is_thin() {
             err(format!(
                 "backend {name:?} has lvm_type = default (thick volumes): it has no thin pool, remove thin_pool"
             ));
         }
         let pool = cfg.pool_name();
-        if b.volumes.contains_key_str(&pool) {
-            let line = key_line(text, &pool);
+        if cfg.managed && b.volumes.contains_key_str(&pool) {
             problems.push(Problem::error(
                 file(),
-                line,
+                key_line(text, &pool),
                 format!("volume name {pool:?} is the backend's thin pool; choose another name"),
             ));
         }
-    }
-    if !problems.is_empty() {
-        return Err(problems);
+        if !problems.is_empty() {
+            rejected.entry(name.clone()).or_default().extend(problems);
+        }
     }
     let mut backends = raw.backends.into_inner();
-    backends.retain(|name, _| !ignored.contains(name));
+    backends.retain(|name, _| !ignored.contains(name) && !rejected.contains_key(name));
     Ok(DesiredState {
         path: path.to_path_buf(),
         backends,
         digest: Digest::of(text.as_bytes()),
         warnings,
+        rejected,
     })
 }
 

@@ -19,8 +19,12 @@ fn p(text: &str) -> Result<DesiredState, Vec<Problem>> {
     parse(Path::new("desired-state.yaml"), text, &cfg())
 }
 
+/// The one problem `text` has: the whole file's, or its one rejected backend's.
 fn one_err(text: &str) -> Problem {
-    let e = p(text).expect_err("must be rejected");
+    let e = match p(text) {
+        Err(e) => e,
+        Ok(d) => d.rejected.into_values().flatten().collect(),
+    };
     assert_eq!(e.len(), 1, "{e:?}");
     e.into_iter().next().unwrap()
 }
@@ -255,4 +259,37 @@ fn the_digest_is_of_the_files_bytes() {
     assert_eq!(Digest::of_file(&f), Some(s.digest));
     std::fs::write(&f, "backends: {}\n\n").unwrap();
     assert_ne!(Digest::of_file(&f), Some(s.digest));
+}
+
+#[test]
+fn an_error_in_one_backend_rejects_that_backend_only() {
+    let d = p("backends:\n  lvm-1:\n    volumes:\n      v: { size: 10 }\n  lvm-2:\n    volumes:\n      w: { size: 1G }\n").unwrap();
+    assert_eq!(d.backends.keys().collect::<Vec<_>>(), ["lvm-2"]);
+    let e = &d.rejected["lvm-1"];
+    assert_eq!(e.len(), 1);
+    assert_eq!((e[0].line, e[0].column), (Some(4), Some(18)), "{e:?}");
+    assert!(e[0].message.contains("has no unit"), "{e:?}");
+    // two broken backends: both rejected, each with its line
+    let d = p("backends:\n  lvm-1:\n    volumes:\n      v: { size: 10 }\n  lvm-2:\n    bogus: 1\n  thick: {}\n").unwrap();
+    assert_eq!(d.backends.keys().collect::<Vec<_>>(), ["thick"]);
+    assert_eq!(d.rejected["lvm-2"][0].line, Some(5), "{:?}", d.rejected);
+    assert!(
+        d.rejected["lvm-2"][0]
+            .message
+            .contains("unknown field `bogus`"),
+        "{:?}",
+        d.rejected
+    );
+    // a validation error (a thin pool on a thick backend) rejects that backend only too
+    let d = p("backends:\n  thick:\n    thin_pool: { size: 50% }\n  lvm-1: {}\n").unwrap();
+    assert_eq!(d.backends.keys().collect::<Vec<_>>(), ["lvm-1"]);
+    assert!(
+        d.rejected["thick"][0]
+            .message
+            .contains("lvm_type = default")
+    );
+    // what does not parse as a whole still blocks everything
+    assert!(p("backends:\n  lvm-1: [\n").is_err());
+    assert!(p("backend:\n  lvm-1: {}\n").is_err());
+    assert!(p("backends:\n  lvm-1: {}\n  lvm-1: {}\n").is_err());
 }
