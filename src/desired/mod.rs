@@ -44,20 +44,16 @@ struct RawTop {
     backends: UniqueMap<String, serde_yaml::Value>,
 }
 
+/// The backends that parse, and the problems of those that do not.
+type Split = (
+    UniqueMap<String, BackendDesired>,
+    BTreeMap<String, Vec<Problem>>,
+);
+
 /// Parses each backend on its own, after the whole file failed: the backends that parse, and
 /// the problems of those that do not (the one the whole-file error names gets that error, with
 /// its line and column).
-fn per_backend(
-    path: &Path,
-    text: &str,
-    whole: &serde_yaml::Error,
-) -> Result<
-    (
-        UniqueMap<String, BackendDesired>,
-        BTreeMap<String, Vec<Problem>>,
-    ),
-    Vec<Problem>,
-> {
+fn per_backend(path: &Path, text: &str, whole: &serde_yaml::Error) -> Result<Split, Vec<Problem>> {
     let top: RawTop =
         serde_yaml::from_str(text).map_err(|_| vec![yaml_problem(path, text, whole)])?;
     let whole_msg = whole.to_string();
