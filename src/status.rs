@@ -246,6 +246,9 @@ pub struct DaemonStatus {
     pub config_files: Vec<std::path::PathBuf>,
     /// The last reload's configuration problems (the running configuration stays).
     pub config_problems: Vec<Problem>,
+    /// cinder.conf changed on disk and is not in force (a reload applies it), or is invalid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_changed: Option<String>,
     pub backends: Vec<BackendStatus>,
 }
 
@@ -300,6 +303,9 @@ impl DaemonStatus {
         }
         if let Some(p) = self.config_problems.iter().find(|p| p.is_error()) {
             line.push_str(&format!("; reload failed, old configuration kept: {p}"));
+        }
+        if let Some(c) = &self.config_changed {
+            line.push_str(&format!("; {c}"));
         }
         line
     }
@@ -381,6 +387,9 @@ impl DaemonStatus {
         }
         for p in &self.config_problems {
             let _ = writeln!(s, "config: {p}");
+        }
+        if let Some(c) = &self.config_changed {
+            let _ = writeln!(s, "config: {c}");
         }
         s
     }

@@ -658,3 +658,69 @@ fn an_error_in_one_backends_part_blocks_that_backend_only() {
     assert!(lv_names(&s, "vg-a").contains(&"a3".to_string()), "{r:?}");
     assert_eq!(lv_names(&s, "vg-b"), ["b1", "vg-b-pool"]);
 }
+
+#[test]
+fn cinder_conf_edited_under_the_daemon_is_reported_and_applied_only_on_reload() {
+    let (s, mut d) = setup(&["a", "b"], TWO);
+    d.wait_ready(10);
+    // an edit that adds a backend: validated at once, not applied
+    conf(&s, &["a", "b", "c"]);
+    let st = d.wait_for("the change reported", 10, |st| {
+        st["config_changed"].is_string()
+    });
+    assert!(
+        st["config_changed"].as_str().unwrap().contains(
+            "cinder.conf changed on disk: `systemctl reload ember` (or `ember reload`) applies it"
+        ),
+        "{st:#}"
+    );
+    assert_eq!(worker_pids(&st).len(), 2, "nothing applied: {st:#}");
+    let r = d.ember(&["status"]);
+    assert!(
+        r.stdout.contains("config: cinder.conf changed on disk"),
+        "{r:?}"
+    );
+    // an invalid edit: said so, nothing changes
+    let good = s.read("cinder.conf");
+    s.write(
+        "cinder.conf",
+        &good.replace("volume_group = vg-b", "volume_group = bad/vg"),
+    );
+    d.wait_for("the invalid change reported", 10, |st| {
+        st["config_changed"]
+            .as_str()
+            .is_some_and(|c| c.contains("is invalid"))
+    });
+    // put back as in force: the notice goes
+    conf(&s, &["a", "b"]);
+    d.wait_for("no notice", 10, |st| st["config_changed"].is_null());
+    d.stop(10);
+
+    // reload_on_change: a valid edit adding a backend converges it without a command
+    let mut c = s.read("cinder.conf");
+    c.push_str("reload_on_change = true\n");
+    s.write("cinder.conf", &c);
+    let sim = format!("sim:{}", s.path("lvm.json").display());
+    let d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &["--lvm", &sim]);
+    d.wait_ready(10);
+    s.write(
+        "desired-state.yaml",
+        &format!("{TWO}  c:\n    volumes:\n      c1: {{ size: 1G }}\n"),
+    );
+    let mut c = std::fs::read_to_string(s.path("cinder.conf")).unwrap();
+    c = c.replace("enabled_backends = a,b", "enabled_backends = a,b,c");
+    c.push_str("[c]\nvolume_group = vg-c\n");
+    s.write("cinder.conf", &c);
+    wait_lv(&s, &d, "vg-c", "c1", true);
+    // and an invalid one changes nothing
+    s.write(
+        "cinder.conf",
+        &c.replace("volume_group = vg-c", "volume_group = bad/vg"),
+    );
+    let st = d.wait_for("the invalid change reported", 10, |st| {
+        st["config_changed"]
+            .as_str()
+            .is_some_and(|c| c.contains("is invalid"))
+    });
+    assert_eq!(worker_pids(&st).len(), 3, "{st:#}");
+}

@@ -35,6 +35,10 @@ pub struct EmberSettings {
     /// `autoextend` when usage reached the threshold.
     #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
     pub pool_check_interval: Duration,
+    /// Reload by itself when cinder.conf changes on disk and is valid (default: say so, and
+    /// wait for `systemctl reload`).
+    #[serde(default)]
+    pub reload_on_change: bool,
     /// How long `ember daemon` waits for workers to finish on stop before killing the ones
     /// that are not writing.
     #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
@@ -117,6 +121,18 @@ pub(super) fn resolve_ember(
         }
         None => true,
     };
+    let reload_on_change = match ini
+        .get("ember", "reload_on_change")
+        .map(|e| parse_bool(e, "reload_on_change"))
+    {
+        Some(Ok(v)) => v,
+        Some(Err(p)) => {
+            problems.push(p);
+            ok = false;
+            false
+        }
+        None => false,
+    };
     let path_opt = |key: &str| ember_path(ini, key);
     let run_dir = path_opt("run_dir").unwrap_or_else(|| PathBuf::from("/run/ember"));
     let control_socket = path_opt("control_socket").unwrap_or_else(|| run_dir.join("control.sock"));
@@ -137,5 +153,6 @@ pub(super) fn resolve_ember(
         resync_interval: Duration::from_secs(resync),
         stop_timeout: Duration::from_secs(stop_timeout),
         pool_check_interval: Duration::from_secs(pool_check),
+        reload_on_change,
     })
 }

@@ -138,7 +138,7 @@ impl BackendConfig {
 
 /// The configuration in force. The supervisor hands it to each worker (serialized over the
 /// worker's socket), so a worker never reads a cinder.conf that was edited but not reloaded.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     #[serde(skip)]
     pub allow_insecure_files: bool,

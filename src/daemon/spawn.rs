@@ -14,6 +14,8 @@ use crate::cli::Global;
 pub(super) enum Event {
     Msg(String, u64, ToSupervisor),
     Exited(String, u64, String),
+    /// A file cinder.conf was read from (or a `--config-dir`) changed.
+    ConfigFiles,
 }
 
 /// A started worker: its pid, its message channel, and the way to kill it.

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use super::control::{self, Access, Call, Request, Response};
 use super::instance::single_instance;
 
+mod confwatch;
 mod lifecycle;
 use super::ipc::{ToSupervisor, ToWorker};
 use super::spawn::{Event, Kill, Spawned, start_process, worker_args};
@@ -64,6 +65,11 @@ struct Supervisor<'a> {
     last_status_line: String,
     /// `ember reload` callers, answered when the daemon is ready again.
     reload_waiters: Vec<(tokio::sync::oneshot::Sender<Response>, String)>,
+    config_watch: Option<confwatch::ConfigWatch>,
+    /// When cinder.conf changed on disk (read again once quiet).
+    config_dirty: Option<Instant>,
+    /// What a change of cinder.conf on disk means, until a reload applies it.
+    config_notice: Option<String>,
 }
 
 pub fn run(g: &Global) -> i32 {
@@ -139,7 +145,11 @@ async fn supervise(g: &Global) -> i32 {
         shutting_down: false,
         last_status_line: String::new(),
         reload_waiters: vec![],
+        config_watch: None,
+        config_dirty: None,
+        config_notice: None,
     };
+    sup.watch_config();
     let names: Vec<BackendConfig> = sup
         .config
         .backends
@@ -265,6 +275,7 @@ impl Supervisor<'_> {
         match ev {
             Event::Msg(name, generation, msg) => self.message(name, generation, msg),
             Event::Exited(name, generation, how) => self.exited(name, generation, how),
+            Event::ConfigFiles => self.config_files_changed(),
         }
     }
 
@@ -357,6 +368,7 @@ impl Supervisor<'_> {
     }
 
     fn timers(&mut self) {
+        self.config_quiet();
         let now = Instant::now();
         let due: Vec<String> = self
             .workers
@@ -389,6 +401,7 @@ impl Supervisor<'_> {
             ready: self.ready,
             config_files: self.config.config_files.clone(),
             config_problems: self.config_problems.clone(),
+            config_changed: self.config_notice.clone(),
             backends: self.workers.values().map(|w| w.status.clone()).collect(),
         }
     }

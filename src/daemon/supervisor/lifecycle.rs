@@ -18,6 +18,9 @@ impl Supervisor<'_> {
     /// SIGHUP: re-read cinder.conf; start, stop, restart or reload workers accordingly.
     pub(super) fn reload(&mut self) -> Result<String, String> {
         systemd::reloading();
+        // whatever the outcome, cinder.conf on disk is what was just read
+        self.config_notice = None;
+        self.config_dirty = None;
         let loaded = config::load(&self.g.sources());
         let Some(new) = loaded.config.clone() else {
             let errs = loaded.error_text();
@@ -34,6 +37,7 @@ impl Supervisor<'_> {
         self.config_problems = loaded.problems;
         // in force from here on: workers started or configured below get this one
         let old = std::mem::replace(&mut self.config, new);
+        self.watch_config();
         let running: BTreeMap<String, BackendConfig> = self
             .workers
             .iter()
