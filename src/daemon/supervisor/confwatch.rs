@@ -91,7 +91,7 @@ impl Supervisor<'_> {
     /// Called from the timers: validates a quiet change, and says what a reload would do (or
     /// reloads, with `reload_on_change`).
     pub(super) fn config_quiet(&mut self) {
-        if !self.config_dirty.is_some_and(|t| t.elapsed() >= QUIET) {
+        if self.config_dirty.is_none_or(|t| t.elapsed() < QUIET) {
             return;
         }
         self.config_dirty = None;
