@@ -315,3 +315,78 @@ fn vm_systemd_operators_day_with_the_shipped_unit() {
     // volumes stay
     assert!(lv("vg-c", "c1").is_some());
 }
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests systemd"]
+fn vm_systemd_cinder_conf_edits_wait_for_reload_and_a_staged_backend_waits_for_its_enabling() {
+    require_vm("systemd");
+    for b in ["p", "q", "r"] {
+        create_vg(&format!("vg-{b}"));
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new(format!("{root}/install.sh"))
+        .env("PREFIX", "/usr/local")
+        .env("BIN", common::ember_bin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    std::fs::create_dir_all("/etc/cinder").unwrap();
+    // q is staged in the desired state before cinder.conf enables it
+    write_conf(&["p"], false);
+    let pq = "backends:\n  p:\n    volumes:\n      p1: { size: 64M }\n  q:\n    volumes:\n      q1: { size: 64M }\n";
+    std::fs::write("/etc/cinder/desired-state.yaml", pq).unwrap();
+    run("systemctl", &["daemon-reload"]);
+    run("systemctl", &["start", "ember"]);
+    assert!(lv("vg-p", "p1").is_some(), "the enabled backend converged");
+    assert!(lv("vg-q", "q1").is_none());
+    assert_eq!(prop("ember", "StatusText"), "1 backend: 1 converged");
+
+    // cinder.conf edited under the service: said so, nothing changes until the reload
+    write_conf(&["p", "q"], false);
+    wait_for("the edit reported", || {
+        prop("ember", "StatusText")
+            .contains("cinder.conf changed on disk: `systemctl reload ember`")
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(lv("vg-q", "q1").is_none(), "not applied before the reload");
+    assert_eq!(ember_workers().len(), 1);
+    reload_ok();
+    assert!(
+        lv("vg-q", "q1").is_some(),
+        "the staged backend converged once enabled"
+    );
+    assert_eq!(prop("ember", "StatusText"), "2 backends: 2 converged");
+
+    // reload_on_change: a valid edit that adds a backend converges without a command
+    let with = |backends: &[&str], extra: &str| {
+        write_conf(backends, false);
+        let mut c = std::fs::read_to_string("/etc/cinder/cinder.conf").unwrap();
+        c.push_str(&format!("[ember]\nreload_on_change = true\n{extra}"));
+        std::fs::write("/etc/cinder/cinder.conf", c).unwrap();
+    };
+    with(&["p", "q"], "");
+    reload_ok();
+    std::fs::write(
+        "/etc/cinder/desired-state.yaml",
+        format!("{pq}  r:\n    volumes:\n      r1: {{ size: 64M }}\n"),
+    )
+    .unwrap();
+    with(&["p", "q", "r"], "");
+    wait_for("r1 without a command", || lv("vg-r", "r1").is_some());
+    wait_for("three workers", || ember_workers().len() == 3);
+    // an invalid edit changes nothing and is reported
+    let good = std::fs::read_to_string("/etc/cinder/cinder.conf").unwrap();
+    std::fs::write("/etc/cinder/cinder.conf", format!("{good}[oops\n")).unwrap();
+    wait_for("the invalid edit reported", || {
+        prop("ember", "StatusText").contains("cinder.conf changed on disk and is invalid")
+    });
+    assert_eq!(ember_workers().len(), 3);
+    assert_eq!(prop("ember", "ActiveState"), "active");
+    std::fs::write("/etc/cinder/cinder.conf", good).unwrap();
+    wait_for("the notice cleared", || {
+        prop("ember", "StatusText") == "3 backends: 3 converged"
+    });
+    run("systemctl", &["stop", "ember"]);
+    std::fs::remove_file("/etc/cinder/cinder.conf").unwrap();
+    std::fs::remove_file("/etc/cinder/desired-state.yaml").unwrap();
+}
