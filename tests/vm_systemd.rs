@@ -331,13 +331,30 @@ fn vm_systemd_cinder_conf_edits_wait_for_reload_and_a_staged_backend_waits_for_i
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     std::fs::create_dir_all("/etc/cinder").unwrap();
-    // q is staged in the desired state before cinder.conf enables it
+    // no desired state yet: the service starts and manages nothing, and says so
     write_conf(&["p"], false);
-    let pq = "backends:\n  p:\n    volumes:\n      p1: { size: 64M }\n  q:\n    volumes:\n      q1: { size: 64M }\n";
-    std::fs::write("/etc/cinder/desired-state.yaml", pq).unwrap();
+    let _ = std::fs::remove_file("/etc/cinder/desired-state.yaml");
     run("systemctl", &["daemon-reload"]);
     run("systemctl", &["start", "ember"]);
-    assert!(lv("vg-p", "p1").is_some(), "the enabled backend converged");
+    assert_eq!(prop("ember", "StatusText"), "1 backend: 1 no desired state");
+    assert_eq!(
+        Command::new(common::ember_bin())
+            .arg("status")
+            .status()
+            .unwrap()
+            .code(),
+        Some(0),
+        "nothing is wrong yet"
+    );
+    // it appears, naming q before cinder.conf enables it (staged): p converges, q waits
+    let pq = "backends:\n  p:\n    volumes:\n      p1: { size: 64M }\n  q:\n    volumes:\n      q1: { size: 64M }\n";
+    std::fs::write("/etc/cinder/desired-state.yaml.new", pq).unwrap();
+    std::fs::rename(
+        "/etc/cinder/desired-state.yaml.new",
+        "/etc/cinder/desired-state.yaml",
+    )
+    .unwrap();
+    wait_for("p1", || lv("vg-p", "p1").is_some());
     assert!(lv("vg-q", "q1").is_none());
     assert_eq!(prop("ember", "StatusText"), "1 backend: 1 converged");
 
