@@ -374,6 +374,31 @@ fn vm_systemd_cinder_conf_edits_wait_for_reload_and_a_staged_backend_waits_for_i
     );
     assert_eq!(prop("ember", "StatusText"), "2 backends: 2 converged");
 
+    // an error in q's part: q keeps its last good state and is shown rejected; p converges
+    std::fs::write(
+        "/etc/cinder/desired-state.yaml",
+        "backends:\n  p:\n    volumes:\n      p1: { size: 64M }\n      p2: { size: 64M }\n  q:\n    volumes:\n      q1: { size: 64 }\n",
+    )
+    .unwrap();
+    wait_for("p2", || lv("vg-p", "p2").is_some());
+    wait_for("q rejected", || {
+        prop("ember", "StatusText").contains("1 desired state rejected")
+    });
+    assert_eq!(
+        Command::new(common::ember_bin())
+            .arg("status")
+            .status()
+            .unwrap()
+            .code(),
+        Some(2),
+        "monitoring sees it"
+    );
+    assert!(lv("vg-q", "q1").is_some());
+    std::fs::write("/etc/cinder/desired-state.yaml", pq).unwrap();
+    wait_for("converged again", || {
+        prop("ember", "StatusText") == "2 backends: 2 converged"
+    });
+
     // reload_on_change: a valid edit that adds a backend converges without a command
     let with = |backends: &[&str], extra: &str| {
         write_conf(backends, false);
