@@ -71,7 +71,9 @@ EMBER = "ember apply, nothing to do"
 def make_volumes(n):
     """n active thin volumes, created inactive through one lvm shell and activated in chunks."""
     names = [f"r{i:04d}" for i in range(n)]
-    lines = [f"lvcreate -q -y -an -T {VG}/{POOL} -V 64m -n {x} --addtag ember-managed" for x in names]
+    # ember's two tags (the backend is named after the VG in read.conf), so that the pass
+    # with nothing to do has nothing to do
+    lines = [f"lvcreate -q -y -an -T {VG}/{POOL} -V 64m -n {x} --addtag ember-managed --addtag ember-backend={VG}" for x in names]
     lines += ["lvchange -q -ay " + " ".join(f"{VG}/{x}" for x in names[i:i + 50])
               for i in range(0, n, 50)]
     r = subprocess.run(["lvm"], input="\n".join(lines) + "\n", text=True,

@@ -13,6 +13,9 @@ use crate::lvm::vglock::{Holder, VgLock};
 use crate::problem::Problem;
 use crate::reconcile::{self, PassReport, Plan, Policy, render};
 
+mod import;
+pub use import::import;
+
 /// How long `ember apply` waits for another `ember apply` writing the same volume group.
 const APPLY_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
@@ -450,66 +453,4 @@ pub fn reload(g: &Global) -> i32 {
         }
         Err(code) => code,
     }
-}
-
-/// `ember import`: a desired-state document adopting what cinder made, on standard output.
-/// Reads cinder.conf and LVM only; needs no desired state.
-pub fn import(g: &Global, only: Option<&str>) -> i32 {
-    use crate::reconcile::import::{Source, document};
-    let loaded = config::load(&g.sources());
-    print_problems(&loaded.problems);
-    let cfg = match loaded.config {
-        Some(c) if !loaded.problems.iter().any(Problem::is_error) => c,
-        _ => {
-            eprintln!("ember: nothing imported: fix the errors above first");
-            return EXIT_ERROR;
-        }
-    };
-    let backends = match selected(&cfg, only) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("ember: {e}");
-            return EXIT_ERROR;
-        }
-    };
-    let mut seen = vec![];
-    let mut failed = false;
-    for b in &backends {
-        let lvm = g.lvm.reader(&inputs::lvm_options(b, &cfg.ember));
-        let read = crate::names::VgName::new(&b.volume_group)
-            .map_err(|e| e.to_string())
-            .and_then(|vg| lvm.observe(&vg).map_err(|e| e.to_string()));
-        seen.push(match read {
-            Ok(Some(o)) => Ok(o),
-            Ok(None) => Err(format!("volume group {:?} not found", b.volume_group)),
-            Err(e) => {
-                eprintln!("ember: backend {}: {e}", b.name);
-                failed = true;
-                Err(e)
-            }
-        });
-    }
-    let sources: Vec<(&BackendConfig, Source)> = backends
-        .iter()
-        .zip(&seen)
-        .map(|(b, r)| {
-            let s = match r {
-                Ok(o) => Source::Observed(o),
-                Err(e) => Source::Missing(e.clone()),
-            };
-            (*b, s)
-        })
-        .collect();
-    let files: Vec<String> = cfg
-        .config_files
-        .iter()
-        .map(|f| f.display().to_string())
-        .collect();
-    let header = format!(
-        "Written by `ember import` from {} and LVM: what cinder-volume made, to be adopted.\nReview it, install it as {}, then run `ember plan`: it shows only adoptions.\nAdopted volumes are ember's: `state: absent`, and `prune: true` if you add it, delete them.",
-        files.join(", "),
-        inputs::desired_path(g.desired_state.as_ref(), &cfg).display()
-    );
-    print!("{}", document(&cfg.volume_name_template, &sources, &header));
-    if failed { EXIT_ERROR } else { EXIT_OK }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use wait_timeout::ChildExt;
 
 use super::shell::{LvmShell, ShellError, fits_on_line};
-use super::{Busy, BusyKind, LvmError, LvmRead, LvmWrite, Observed, PoolCreate, report};
+use super::{Busy, BusyKind, LvmError, LvmWrite, PoolCreate};
 use crate::names::{LvName, Tag, VgName};
 use crate::size::Bytes;
 
@@ -303,100 +303,14 @@ impl LvmCli {
     }
 }
 
+mod read;
+
 fn s(v: &str) -> String {
     v.to_string()
 }
 
 fn size_arg(size: Bytes) -> String {
     format!("{}b", size.0)
-}
-
-impl LvmRead for LvmCli {
-    fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
-        let args: Vec<String> = vec![
-            s("fullreport"),
-            s("--reportformat"),
-            s("json"),
-            s("--units"),
-            s("b"),
-            s("--nosuffix"),
-            s("--configreport"),
-            s("vg"),
-            s("-o"),
-            s(report::VG_FIELDS),
-            s("--configreport"),
-            s("lv"),
-            s("-o"),
-            s(report::LV_FIELDS),
-            s("--configreport"),
-            s("pv"),
-            s("-o"),
-            s("pv_name"),
-            s("--configreport"),
-            s("pvseg"),
-            s("-o"),
-            s("pvseg_start"),
-            s("--configreport"),
-            s("seg"),
-            s("-o"),
-            s(report::SEG_FIELDS),
-            s("--"),
-            s(vg.as_str()),
-        ];
-        match self.run(Mode::Read, &args) {
-            Ok(out) => report::parse_fullreport(&out.stdout, vg.as_str())
-                .map(Some)
-                .map_err(|detail| LvmError::Report {
-                    command: self.describe(&args),
-                    detail,
-                }),
-            Err(LvmError::Failed { stderr, .. })
-                if stderr.contains(&format!("Volume group \"{vg}\" not found")) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    fn observe_pool(&self, vg: &VgName, pool: &LvName) -> Result<Option<Observed>, LvmError> {
-        let args: Vec<String> = vec![
-            s("lvs"),
-            s("--reportformat"),
-            s("json"),
-            s("--units"),
-            s("b"),
-            s("--nosuffix"),
-            s("-o"),
-            format!("{},{},chunk_size", report::VG_FIELDS, report::LV_FIELDS),
-            s("--"),
-            Self::lv_path(vg, pool),
-        ];
-        match self.run(Mode::Read, &args) {
-            Ok(out) => report::parse_pool_row(&out.stdout, vg.as_str())
-                .map(Some)
-                .map_err(|detail| LvmError::Report {
-                    command: self.describe(&args),
-                    detail,
-                }),
-            // no VG, or no pool (yet): the check has nothing to watch
-            Err(LvmError::Failed { stderr, .. })
-                if stderr.contains(&format!("Volume group \"{vg}\" not found"))
-                    || stderr.contains("Failed to find logical volume") =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    fn calls(&self) -> u64 {
-        self.calls.load(Ordering::Relaxed)
-    }
-
-    fn commands(&self) -> u64 {
-        self.commands.load(Ordering::Relaxed)
-    }
 }
 
 impl LvmWrite for LvmCli {

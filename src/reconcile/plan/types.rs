@@ -1,0 +1,274 @@
+//! The plan's vocabulary: actions and why they are done, refusals, warnings, marked volumes,
+//! and the plan itself.
+
+use serde::Serialize;
+
+use crate::names::{LvName, Tag};
+use crate::size::Bytes;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteReason {
+    /// `state: absent` in the desired state.
+    Absent,
+    /// Owned, not declared, and the backend has `prune: true`.
+    Prune,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnmarkReason {
+    /// Declared again before its grace period ended.
+    Declared,
+    /// The backend no longer has `prune: true`.
+    PruneOff,
+    /// Dated in the future (the clock was ahead): replaced by a mark from now.
+    FutureMark,
+}
+
+/// Why a thin pool's data or metadata grows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum Growth {
+    /// The desired state declares it larger.
+    Declared,
+    /// `autoextend`: usage (percent) reached the threshold.
+    Usage { percent: f64, threshold: f64 },
+    /// lvm marks the pool out of data space: grown at once (within the cap), so that the
+    /// writes the kernel holds complete.
+    OutOfData,
+}
+
+impl Growth {
+    /// Growth the daemon's pool check does by itself (a declared size waits for a pass).
+    pub fn is_automatic(&self) -> bool {
+        !matches!(self, Growth::Declared)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    CreatePool {
+        pool: LvName,
+        size: Bytes,
+        /// The metadata LV (lvm puts a spare of the same size beside it).
+        metadata: Bytes,
+        chunk: Bytes,
+    },
+    /// The pool's data grown.
+    ExtendPool {
+        pool: LvName,
+        from: Bytes,
+        to: Bytes,
+        growth: Growth,
+    },
+    /// The pool's metadata grown (`lvextend --poolmetadatasize`; the spare follows).
+    ExtendPoolMetadata {
+        pool: LvName,
+        from: Bytes,
+        to: Bytes,
+        growth: Growth,
+    },
+    CreateVolume {
+        volume: LvName,
+        size: Bytes,
+        thin: bool,
+    },
+    ExtendVolume {
+        volume: LvName,
+        from: Bytes,
+        to: Bytes,
+    },
+    DeleteVolume {
+        volume: LvName,
+        size: Bytes,
+        reason: DeleteReason,
+    },
+    /// An owned, declared volume that is inactive: activated, as cinder-volume's
+    /// `ensure_export` does for its volumes at start.
+    ActivateVolume {
+        volume: LvName,
+        size: Bytes,
+        thin: bool,
+    },
+    /// Never planned: what applying does with a thin volume whose activation shows that its
+    /// pool has no such device (a creation cut short by a crash or power cut; it holds no
+    /// data): removed from LVM's metadata and created again, empty, as declared.
+    RecreateVolume { volume: LvName, size: Bytes },
+    /// A declared volume that exists without ember's tag (cinder made it), with `adopt: true`:
+    /// it gets ember's tags; nothing else about it changes in that step.
+    AdoptVolume {
+        volume: LvName,
+        size: Bytes,
+        thin: bool,
+    },
+    /// A volume made by an ember from before backend tags (`ember-managed` alone): it gets
+    /// this backend's tag, once.
+    ClaimVolume { volume: LvName, size: Bytes },
+    /// Undeclared with `prune: true`: tagged with the time, deleted at `delete_at` if it is
+    /// still undeclared then.
+    MarkVolume {
+        volume: LvName,
+        size: Bytes,
+        since: u64,
+        delete_at: u64,
+    },
+    /// A marked volume that will not be deleted after all.
+    UnmarkVolume {
+        volume: LvName,
+        size: Bytes,
+        tags: Vec<Tag>,
+        reason: UnmarkReason,
+    },
+}
+
+impl Action {
+    pub fn is_destructive(&self) -> bool {
+        matches!(self, Action::DeleteVolume { .. })
+    }
+    pub fn subject(&self) -> &LvName {
+        match self {
+            Action::CreatePool { pool, .. }
+            | Action::ExtendPool { pool, .. }
+            | Action::ExtendPoolMetadata { pool, .. } => pool,
+            Action::CreateVolume { volume, .. }
+            | Action::ExtendVolume { volume, .. }
+            | Action::DeleteVolume { volume, .. }
+            | Action::ActivateVolume { volume, .. }
+            | Action::RecreateVolume { volume, .. }
+            | Action::ClaimVolume { volume, .. }
+            | Action::AdoptVolume { volume, .. }
+            | Action::MarkVolume { volume, .. }
+            | Action::UnmarkVolume { volume, .. } => volume,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalKind {
+    Shrink,
+    Foreign,
+    /// Another backend's volume (its `ember-backend=` tag names that backend).
+    OtherBackend,
+    OverSubscription,
+    DeletionCap,
+    /// A prune that would leave the backend without any volume.
+    PruneAll,
+    InsufficientSpace,
+    PoolUnavailable,
+    PoolFull,
+    /// lvm marks the thin pool failed or its metadata read-only: nothing is written.
+    PoolNeedsRepair,
+    /// The pool's data is above its autoextend threshold and it cannot grow (at its cap, or
+    /// the VG has no room): a new volume would be a promise of space that is not there.
+    PoolAtCap,
+    /// `adopt: true`, but the LV is not what cinder could have made for this backend.
+    NotAdoptable,
+    /// The VG's own metadata area could not hold another LV.
+    VgMetadataFull,
+    WrongKind,
+}
+
+/// Something the desired state asks for that ember will not do, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub subject: String,
+    pub kind: RefusalKind,
+    pub reason: String,
+}
+
+/// A marked volume whose grace period has not ended: deleted by the first pass after
+/// `delete_at` if it is still undeclared then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Scheduled {
+    pub volume: String,
+    pub size: u64,
+    pub delete_at: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// An undeclared volume in this backend's VG that another backend owns.
+    OtherBackend,
+    /// A new name that looks like a volume about to be pruned.
+    DidYouMean,
+    /// A volume of an ember from before backend tags that this backend does not declare.
+    Unclaimed,
+    /// The system clock cannot be right: no marks, no prune.
+    Clock,
+    /// The thin pool cannot grow any more (its cap, or the VG is full).
+    PoolCap,
+    /// Something declared of the pool that cannot change once it exists (its chunk size).
+    PoolFixed,
+    /// `adopt: true` with `prune: true`: what is adopted is pruned when no longer listed.
+    AdoptPrune,
+}
+
+/// Something the operator should see that changes nothing by itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub subject: String,
+    pub kind: WarningKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub backend: String,
+    pub volume_group: String,
+    /// Unix seconds the plan was made at.
+    pub planned_at: u64,
+    pub actions: Vec<Action>,
+    pub refused: Vec<Refusal>,
+    pub scheduled: Vec<Scheduled>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Plan {
+    pub fn new(backend: &str, volume_group: &str, planned_at: u64) -> Plan {
+        Plan {
+            backend: backend.to_string(),
+            volume_group: volume_group.to_string(),
+            planned_at,
+            actions: vec![],
+            refused: vec![],
+            scheduled: vec![],
+            warnings: vec![],
+        }
+    }
+    pub fn has_changes(&self) -> bool {
+        !self.actions.is_empty()
+    }
+    pub fn deletes(&self) -> bool {
+        self.actions.iter().any(Action::is_destructive)
+    }
+    /// When the next marked volume's grace period ends.
+    pub fn next_deletion_at(&self) -> Option<u64> {
+        let marked = self.actions.iter().filter_map(|a| match a {
+            Action::MarkVolume { delete_at, .. } => Some(*delete_at),
+            _ => None,
+        });
+        self.scheduled
+            .iter()
+            .map(|s| s.delete_at)
+            .chain(marked)
+            .min()
+    }
+    pub(super) fn warn(&mut self, subject: &str, kind: WarningKind, message: String) {
+        self.warnings.push(Warning {
+            subject: subject.to_string(),
+            kind,
+            message,
+        });
+    }
+    pub(super) fn refuse(&mut self, subject: &str, kind: RefusalKind, reason: String) {
+        self.refused.push(Refusal {
+            subject: subject.to_string(),
+            kind,
+            reason,
+        });
+    }
+}
