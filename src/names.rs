@@ -11,6 +11,9 @@ pub const MAX_NAME_LEN: usize = 127;
 
 /// The tag ember puts on every LV it creates: "ember's" (see [`Tag`] for whose).
 pub const OWNERSHIP_TAG: &str = "ember-managed";
+/// On a volume ember adopted (it did not create it): never recreated empty when its pool does
+/// not know it, as a half-created volume of ember's own is.
+pub const ADOPTED_TAG: &str = "ember-adopted";
 /// The tag that names the backend that created (or adopted) an LV: `ember-backend=<name>`.
 pub const BACKEND_TAG_PREFIX: &str = "ember-backend=";
 /// The mark of a volume that a backend with `prune: true` found undeclared:
@@ -202,6 +205,10 @@ impl Tag {
     /// `ember-managed`.
     pub fn managed() -> Tag {
         Tag(OWNERSHIP_TAG.to_string())
+    }
+    /// `ember-adopted`: made by someone else (cinder-volume), adopted.
+    pub fn adopted() -> Tag {
+        Tag(ADOPTED_TAG.to_string())
     }
     /// `ember-backend=<name>`: the backend name in LVM's tag alphabet. Bytes other than
     /// `A-Za-z0-9._+-` are written `:` and two lowercase hex digits (`:` itself is `:3a`), so

@@ -392,7 +392,7 @@ fn import_adopts_what_cinder_made_and_plan_shows_only_adoptions() {
     for v in ["volume-2c7e0f33", "volume-8d0b5c52"] {
         assert_eq!(
             l[v]["tags"],
-            serde_json::json!(["ember-backend=lvm-1", "ember-managed"]),
+            serde_json::json!(["ember-adopted", "ember-backend=lvm-1", "ember-managed"]),
             "{v}"
         );
         assert!(l[v]["size"].as_u64().unwrap() > 0);

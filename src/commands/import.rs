@@ -35,7 +35,14 @@ pub fn import(g: &Global, only: Option<&str>) -> i32 {
             .and_then(|vg| lvm.observe(&vg).map_err(|e| e.to_string()));
         seen.push(match read {
             Ok(Some(o)) => Ok(o),
-            Ok(None) => Err(format!("volume group {:?} not found", b.volume_group)),
+            Ok(None) => {
+                eprintln!(
+                    "ember: backend {}: volume group {:?} not found: nothing imported for it",
+                    b.name, b.volume_group
+                );
+                failed = true;
+                Err(format!("volume group {:?} not found", b.volume_group))
+            }
             Err(e) => {
                 eprintln!("ember: backend {}: {e}", b.name);
                 failed = true;

@@ -21,6 +21,11 @@ impl DesiredWatch {
         let seen = names.clone();
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             let Ok(ev) = res else { return };
+            // events were lost (the kernel's queue overflowed): look again
+            if ev.need_rescan() {
+                let _ = tx.send(());
+                return;
+            }
             // a read (`ember plan`, `ember check`) is not a change, and must not hold off the
             // debounce
             if ev.kind.is_access() || ev.kind.is_other() {

@@ -35,8 +35,8 @@ use pass::{after_pass, log_pass, release_freed_memory, start_pass};
 
 /// What the blocking thread returns: a pass, or a pool check.
 enum Done {
-    Pass(reconcile::PassReport),
-    Check(reconcile::check::PoolCheck),
+    Pass(Box<reconcile::PassReport>),
+    Check(Box<reconcile::check::PoolCheck>),
 }
 /// How soon a worker tries again for a volume group another ember process holds.
 const LOCK_RETRY: Duration = Duration::from_secs(2);
@@ -50,6 +50,8 @@ struct Inputs {
     /// This backend's part of the last good desired state, and the file's digest then.
     desired: Option<BackendDesired>,
     digest: Option<Digest>,
+    /// The file's latest version was rejected for this backend (the last good state stays).
+    rejected: bool,
 }
 
 /// Why a pass runs (the journal's `trigger=`, `ember status`'s "last pass").
@@ -277,7 +279,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
             done = async { match w.running.as_mut() { Some(h) => h.await, None => std::future::pending().await } }, if w.running.is_some() => {
                 w.running = None;
                 match done {
-                    Ok(Done::Pass(report)) => w.on_pass_done(report),
+                    Ok(Done::Pass(report)) => w.on_pass_done(*report),
                     Ok(Done::Check(c)) => {
                         let pool = after_check(name, &w.inputs, &mut w.lp, &c);
                         if c.grew() || pool.is_some() {
@@ -310,6 +312,7 @@ impl Worker<'_> {
                     problems: d.warnings,
                     status: d.status,
                 });
+                self.inputs.rejected = false;
                 let changed = d.backend != self.inputs.desired;
                 self.inputs.desired = d.backend;
                 self.inputs.digest = Some(d.digest);
@@ -322,6 +325,7 @@ impl Worker<'_> {
                         "desired state not used (the last good one stays in force): {p}"
                     );
                 }
+                self.inputs.rejected = true;
                 self.send(ToSupervisor::DesiredState {
                     problems,
                     status: DesiredStatus::Rejected,
@@ -427,11 +431,16 @@ impl Worker<'_> {
     fn on_pass_done(&mut self, report: reconcile::PassReport) {
         after_pass(&report, &mut self.lp);
         if report.stale {
-            // the file changed under the pass: read it again (once it is quiet) and plan
-            if self.reload_desired().is_none() {
-                self.lp.debounce = Some(Instant::now() + DEBOUNCE);
+            // the file changed under the pass: read it again (once it is quiet) and plan; a
+            // file this backend rejects plans nothing new (its last good state would only be
+            // found stale again): the next edit does
+            match self.reload_desired() {
+                None => self.lp.debounce = Some(Instant::now() + DEBOUNCE),
+                Some(_) if self.inputs.rejected => {}
+                Some(_) => {
+                    self.lp.pending.get_or_insert(Trigger::DesiredStateChange);
+                }
             }
-            self.lp.pending.get_or_insert(Trigger::DesiredStateChange);
         }
         let summary = PassSummary::from_report(&self.running_trigger.to_string(), &report);
         log_pass(self.name, &summary);
@@ -467,6 +476,7 @@ async fn first_configuration(
                         desired_path,
                         desired: None,
                         digest: None,
+                        rejected: false,
                     });
                 }
                 Ok(ToWorker::Stop) => return Err("stopped before it was configured".into()),

@@ -50,6 +50,26 @@ type Split = (
     BTreeMap<String, Vec<Problem>>,
 );
 
+/// Mapping keys as the text parse reads them: a volume named `1234` or `true` is a name.
+fn string_keys(v: serde_yaml::Value) -> serde_yaml::Value {
+    use serde_yaml::Value;
+    match v {
+        Value::Mapping(m) => Value::Mapping(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let k = match k {
+                        Value::Number(n) => Value::String(n.to_string()),
+                        Value::Bool(b) => Value::String(b.to_string()),
+                        k => k,
+                    };
+                    (k, string_keys(v))
+                })
+                .collect(),
+        ),
+        v => v,
+    }
+}
+
 /// Parses each backend on its own, after the whole file failed: the backends that parse, and
 /// the problems of those that do not (the one the whole-file error names gets that error, with
 /// its line and column).
@@ -60,7 +80,7 @@ fn per_backend(path: &Path, text: &str, whole: &serde_yaml::Error) -> Result<Spl
     let mut good = vec![];
     let mut bad: BTreeMap<String, Vec<Problem>> = BTreeMap::new();
     for (name, value) in top.backends.into_inner() {
-        match BackendDesired::deserialize(value) {
+        match BackendDesired::deserialize(string_keys(value)) {
             Ok(b) => good.push((name, b)),
             Err(e) => {
                 let named = whole_msg.starts_with(&format!("backends.{name}."))
@@ -363,8 +383,40 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
             rejected.entry(name.clone()).or_default().extend(problems);
         }
     }
+    // a broken key that is no enabled backend is most likely a line of another backend's
+    // that lost its indentation (a volume): that backend would miss it, and prune it. The
+    // whole file is rejected, as before a backend could be rejected alone.
+    if let Some(name) = rejected
+        .keys()
+        .find(|n| config.backend(n).is_none())
+        .cloned()
+    {
+        let mut all: Vec<Problem> = rejected.remove(&name).unwrap_or_default();
+        for p in &mut all {
+            p.message = format!(
+                "{} ({name:?} is not a backend in enabled_backends: a line with the wrong indentation? nothing in the file is used)",
+                p.message
+            );
+        }
+        all.extend(rejected.into_values().flatten());
+        return Err(all);
+    }
     let mut backends = raw.backends.into_inner();
     backends.retain(|name, _| !ignored.contains(name) && !rejected.contains_key(name));
+    // while a part of the file is rejected, no backend marks or prunes: what the file says is
+    // in doubt
+    if !rejected.is_empty() {
+        for (name, b) in backends.iter_mut().filter(|(_, b)| b.prune) {
+            b.prune = false;
+            warnings.push(Problem::warning(
+                file(),
+                key_line(text, name),
+                format!(
+                    "backend {name:?}: prune is held while another backend's part of the file is rejected"
+                ),
+            ));
+        }
+    }
     Ok(DesiredState {
         path: path.to_path_buf(),
         backends,

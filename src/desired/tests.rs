@@ -293,3 +293,34 @@ fn an_error_in_one_backend_rejects_that_backend_only() {
     assert!(p("backend:\n  lvm-1: {}\n").is_err());
     assert!(p("backends:\n  lvm-1: {}\n  lvm-1: {}\n").is_err());
 }
+
+#[test]
+fn a_volume_line_that_lost_its_indentation_rejects_the_whole_file() {
+    // `b` meant as lvm-1's volume, written as a backend of its own: lvm-1 would miss it and,
+    // with prune, delete it. Nothing in the file is used.
+    let e = p("backends:\n  lvm-1:\n    prune: true\n    volumes:\n      a: { size: 1G }\n  b: { size: 1G }\n").expect_err("rejected whole");
+    assert!(
+        e[0].message.contains(
+            "\"b\" is not a backend in enabled_backends: a line with the wrong indentation?"
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e[0].line, Some(6), "{e:?}");
+    // while another backend's part is rejected, prune is held everywhere
+    let d = p("backends:\n  lvm-1:\n    prune: true\n    volumes:\n      a: { size: 1G }\n  lvm-2:\n    volumes:\n      b: { size: 1 }\n").unwrap();
+    assert!(d.rejected.contains_key("lvm-2"));
+    assert!(!d.backends["lvm-1"].prune, "held");
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.message.contains("prune is held")),
+        "{:?}",
+        d.warnings
+    );
+    // a volume named like a number is still a name when a backend is parsed on its own
+    let d = p("backends:\n  lvm-1:\n    volumes:\n      1234: { size: 1G }\n  lvm-2:\n    volumes:\n      b: { size: 1 }\n").unwrap();
+    assert!(
+        d.backends["lvm-1"].volumes.contains_key_str("1234"),
+        "{d:?}"
+    );
+}

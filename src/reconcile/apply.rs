@@ -145,7 +145,11 @@ pub fn apply(
             Action::ClaimVolume { volume, .. } => {
                 lvm.change_tags(vg, volume, &[Tag::backend(&plan.backend)], &[])
             }
-            Action::AdoptVolume { volume, .. } => lvm.change_tags(vg, volume, &tags, &[]),
+            Action::AdoptVolume { volume, .. } => {
+                let mut add = tags.to_vec();
+                add.push(Tag::adopted());
+                lvm.change_tags(vg, volume, &add, &[])
+            }
             Action::MarkVolume { volume, since, .. } => {
                 lvm.change_tags(vg, volume, &[Tag::mark(*since)], &[])
             }
@@ -249,6 +253,18 @@ fn mend(
     stop: &AtomicBool,
     out: &mut Outcome,
 ) {
+    // a volume ember adopted it did not create: that its pool has no such device says nothing
+    // of whether it held data, so it is never recreated empty
+    let (adopted, unknown): (Vec<_>, Vec<_>) = unknown
+        .into_iter()
+        .partition(|(_, v, _, _)| plan.adopted.contains(v));
+    for (action, volume, _, error) in adopted {
+        let why = format!(
+            "{error}; its thin pool has no such device, and ember adopted it (it did not create it): ember changes nothing. Inspect the pool (thin_ls, thin_dump) and restore it, or remove it yourself"
+        );
+        tracing::error!(backend = %plan.backend, volume = %volume, action = "activate_volume", "{why}");
+        out.failed.push(Failure { action, error: why });
+    }
     let n = unknown.len();
     if n > 1 {
         for (action, volume, _, error) in unknown {

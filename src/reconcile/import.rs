@@ -46,30 +46,37 @@ pub fn document(template: &str, backends: &[(&BackendConfig, Source)], header: &
     for line in header.lines() {
         let _ = writeln!(s, "# {line}");
     }
-    if backends.is_empty() {
+    // a backend whose volume group could not be read is left out (a comment): an empty
+    // `volumes: {}` would say it has no volumes, which nobody knows
+    for (cfg, source) in backends {
+        if let Source::Missing(why) = source {
+            let _ = writeln!(
+                s,
+                "# {}: nothing imported: {}",
+                cfg.name,
+                why.replace(['\n', '\r'], " ")
+            );
+        }
+    }
+    let read: Vec<_> = backends
+        .iter()
+        .filter_map(|(c, src)| match src {
+            Source::Observed(o) => Some((*c, *o)),
+            Source::Missing(_) => None,
+        })
+        .collect();
+    if read.is_empty() {
         s.push_str("backends: {}\n");
         return s;
     }
     s.push_str("backends:\n");
-    for (cfg, source) in backends {
-        backend(&mut s, template, cfg, source);
+    for (cfg, o) in read {
+        backend(&mut s, template, cfg, o);
     }
     s
 }
 
-fn backend(s: &mut String, template: &str, cfg: &BackendConfig, source: &Source) {
-    let o = match source {
-        Source::Observed(o) => o,
-        Source::Missing(why) => {
-            let _ = writeln!(
-                s,
-                "  # {}: nothing imported: {why}\n  {}:\n    volumes: {{}}",
-                cfg.name,
-                quote(&cfg.name)
-            );
-            return;
-        }
-    };
+fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed) {
     let mut lvs: Vec<&LvInfo> = o.lvs.iter().collect();
     lvs.sort_by(|a, b| a.name.cmp(&b.name));
     let mut declared = vec![];
@@ -124,10 +131,12 @@ fn verdict(template: &str, cfg: &BackendConfig, lv: &LvInfo) -> Result<(), Strin
 fn describe(cfg: &BackendConfig, lv: &LvInfo) -> String {
     use crate::lvm::LvKind;
     match lv.kind {
-        LvKind::Thin if lv.origin.is_some() => format!(
-            "a thin snapshot of {}",
-            lv.origin.as_deref().unwrap_or_default()
-        ),
+        LvKind::Thin if lv.origin.is_some() && lv.name.as_str().starts_with("_snapshot") => {
+            format!(
+                "a thin snapshot of {}",
+                lv.origin.as_deref().unwrap_or_default()
+            )
+        }
         LvKind::Thin if cfg.lvm_type.is_thin() => format!(
             "a thin volume in another pool ({})",
             lv.pool.as_deref().unwrap_or_default()

@@ -130,7 +130,10 @@ fn vm_a_host_cinder_made_is_imported_and_adopted_with_its_data_intact() {
     assert_eq!(a.code, 0, "{a:?}");
     for (v, sum) in [V1, V2, V3].iter().zip(&sums) {
         let l = lv("vg-cinder", v).unwrap();
-        assert_eq!(l.tags, "ember-backend=lvm-1,ember-managed", "{l:?}");
+        assert_eq!(
+            l.tags, "ember-adopted,ember-backend=lvm-1,ember-managed",
+            "{l:?}"
+        );
         assert_eq!(&sha("vg-cinder", v), sum, "{v}: the data is byte-identical");
     }
     assert_eq!(

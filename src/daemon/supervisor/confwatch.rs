@@ -38,12 +38,18 @@ impl ConfigWatch {
         let conf_dirs: Vec<PathBuf> = dirs.to_vec();
         let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             let Ok(ev) = res else { return };
+            // events were lost (the kernel's queue overflowed): look again
+            if ev.need_rescan() {
+                let _ = tx.send(Event::ConfigFiles);
+                return;
+            }
             // reading cinder.conf (every `ember status` does) is not a change
             if ev.kind.is_access() || ev.kind.is_other() {
                 return;
             }
             let relevant = ev.paths.iter().any(|p| {
-                p.file_name().is_some_and(|n| names.iter().any(|x| x == n))
+                p.file_name()
+                    .is_some_and(|n| n == "..data" || names.iter().any(|x| x == n))
                     || (p.extension().is_some_and(|e| e == "conf")
                         && p.parent().is_some_and(|d| conf_dirs.iter().any(|c| c == d)))
             });

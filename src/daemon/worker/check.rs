@@ -32,13 +32,13 @@ pub(super) fn start_check(
     let stop = stop.clone();
     Some(tokio::task::spawn_blocking(move || {
         let writer = lvm.writer(&crate::inputs::lvm_options(&backend, &settings));
-        Done::Check(check_pool(
+        Done::Check(Box::new(check_pool(
             &backend,
             desired.as_ref(),
             writer.as_ref(),
             crate::status::unix_now(),
             &stop,
-        ))
+        )))
     }))
 }
 

@@ -62,14 +62,14 @@ pub(super) fn start_pass(
     Ok(tokio::task::spawn_blocking(move || {
         let writer = lvm.writer(&crate::inputs::lvm_options(&backend, &settings));
         let unchanged = || digest.is_some() && Digest::of_file(&path) == digest;
-        Done::Pass(reconcile::converge(
+        Done::Pass(Box::new(reconcile::converge(
             &backend,
             desired.as_ref(),
             writer.as_ref(),
             &policy,
             &stop,
             &unchanged,
-        ))
+        )))
     }))
 }
 

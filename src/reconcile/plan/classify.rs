@@ -99,6 +99,9 @@ pub(super) fn classify(
                         // (one adopted in this pass is activated by the next, once it is ember's)
                         if !l.active && l.is_owned() {
                             c.activates.push((name.clone(), l.size));
+                            if l.tags.iter().any(|t| t == crate::names::ADOPTED_TAG) {
+                                plan.adopted.push(name.clone());
+                            }
                         }
                         if l.size > want {
                             plan.refuse(n, RefusalKind::Shrink, format!(
@@ -120,10 +123,16 @@ pub(crate) fn adoptable(cfg: &BackendConfig, lv: &LvInfo) -> Result<(), String> 
     let pool = cfg.pool_name();
     let what = match (cfg.lvm_type.is_thin(), lv.kind) {
         (_, LvKind::ThinPool) => "a thin pool".to_string(),
-        (true, LvKind::Thin) if lv.origin.is_some() => format!(
-            "a thin snapshot of {}",
-            lv.origin.as_deref().unwrap_or_default()
-        ),
+        // cinder makes clones and volumes from snapshots as thin snapshots too (with a
+        // volume's name); its snapshots are named `_snapshot-<id>`
+        (true, LvKind::Thin)
+            if lv.origin.is_some() && lv.name.as_str().starts_with("_snapshot") =>
+        {
+            format!(
+                "a thin snapshot of {}",
+                lv.origin.as_deref().unwrap_or_default()
+            )
+        }
         (true, LvKind::Thin) if lv.pool.as_deref() != Some(pool.as_str()) => format!(
             "a thin volume in another pool ({})",
             lv.pool.as_deref().unwrap_or_default()

@@ -225,6 +225,9 @@ pub struct Plan {
     pub refused: Vec<Refusal>,
     pub scheduled: Vec<Scheduled>,
     pub warnings: Vec<Warning>,
+    /// Volumes ember adopted (tagged `ember-adopted`): never recreated empty by a pass.
+    #[serde(skip)]
+    pub adopted: Vec<LvName>,
 }
 
 impl Plan {
@@ -237,6 +240,7 @@ impl Plan {
             refused: vec![],
             scheduled: vec![],
             warnings: vec![],
+            adopted: vec![],
         }
     }
     pub fn has_changes(&self) -> bool {
