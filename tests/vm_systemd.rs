@@ -163,6 +163,17 @@ fn reload_ok() {
     );
 }
 
+/// Installs ember as a packager would, with the binary the tests built (`install.sh`; idempotent).
+fn install_unit() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new(format!("{root}/install.sh"))
+        .env("PREFIX", "/usr/local")
+        .env("BIN", common::ember_bin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
 fn write_conf(backends: &[&str], broken: bool) {
     let mut c = format!(
         "[DEFAULT]\nenabled_backends = {}\nhost = node01\n",
@@ -186,14 +197,7 @@ fn vm_systemd_operators_day_with_the_shipped_unit() {
     for b in ["a", "b", "c"] {
         create_vg(&format!("vg-{b}"));
     }
-    // install as a packager would, with the binary the tests built
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new(format!("{root}/install.sh"))
-        .env("PREFIX", "/usr/local")
-        .env("BIN", common::ember_bin())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    install_unit();
     assert!(std::path::Path::new("/usr/local/share/man/man8/ember.8").exists());
     // a shorter watchdog than the shipped 30 s, to test it quickly
     std::fs::create_dir_all("/etc/systemd/system/ember.service.d").unwrap();
@@ -323,13 +327,7 @@ fn vm_systemd_cinder_conf_edits_wait_for_reload_and_a_staged_backend_waits_for_i
     for b in ["p", "q", "r"] {
         create_vg(&format!("vg-{b}"));
     }
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new(format!("{root}/install.sh"))
-        .env("PREFIX", "/usr/local")
-        .env("BIN", common::ember_bin())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    install_unit();
     std::fs::create_dir_all("/etc/cinder").unwrap();
     // no desired state yet: the service starts and manages nothing, and says so
     write_conf(&["p"], false);

@@ -126,7 +126,8 @@ pub fn lv(vg: &str, name: &str) -> Option<Lv> {
     lvs(vg).into_iter().find(|l| l.name == name)
 }
 
-pub fn vg_size(vg: &str) -> u64 {
+/// One numeric field of `vgs` (bytes).
+fn vgs_field(vg: &str, field: &str) -> u64 {
     run(
         "vgs",
         &[
@@ -135,29 +136,42 @@ pub fn vg_size(vg: &str) -> u64 {
             "b",
             "--nosuffix",
             "-o",
-            "vg_size",
+            field,
             vg,
         ],
     )
     .trim()
     .parse()
-    .expect("vg_size")
+    .unwrap_or_else(|e| panic!("vgs {field} {vg}: {e}"))
+}
+
+pub fn vg_size(vg: &str) -> u64 {
+    vgs_field(vg, "vg_size")
 }
 
 pub fn vg_free(vg: &str) -> u64 {
-    run(
-        "vgs",
-        &[
-            "--noheadings",
-            "--units",
-            "b",
-            "--nosuffix",
-            "-o",
-            "vg_free",
-            vg,
-        ],
-    )
-    .trim()
-    .parse()
-    .expect("vg_free")
+    vgs_field(vg, "vg_free")
+}
+
+/// `lvs` of `target` (a VG, or VG/LV), `fields` comma-separated, in bytes: one row of trimmed
+/// fields per LV (`all` includes hidden LVs such as `[lvol0_pmspare]`).
+pub fn lvs_rows(target: &str, fields: &str, all: bool) -> Vec<Vec<String>> {
+    let mut args = vec![
+        "--noheadings",
+        "--units",
+        "b",
+        "--nosuffix",
+        "--separator",
+        ";",
+        "-o",
+        fields,
+    ];
+    if all {
+        args.push("-a");
+    }
+    args.push(target);
+    run("lvs", &args)
+        .lines()
+        .map(|l| l.trim().split(';').map(|f| f.trim().to_string()).collect())
+        .collect()
 }

@@ -21,22 +21,8 @@ const CAP: u64 = 384 * M;
 
 /// The pool's (size, data %), from the guest's `lvs`.
 fn pool() -> (u64, f64) {
-    let out = run(
-        "lvs",
-        &[
-            "--noheadings",
-            "--units",
-            "b",
-            "--nosuffix",
-            "--separator",
-            ";",
-            "-o",
-            "lv_size,data_percent",
-            "vg-ae/vg-ae-pool",
-        ],
-    );
-    let f: Vec<&str> = out.trim().split(';').collect();
-    (f[0].trim().parse().unwrap(), f[1].trim().parse().unwrap())
+    let rows = lvs_rows("vg-ae/vg-ae-pool", "lv_size,data_percent", false);
+    (rows[0][0].parse().unwrap(), rows[0][1].parse().unwrap())
 }
 
 /// Writes `count` MiB of random data into the volume `data` at `seek` MiB; the exit code and

@@ -9,30 +9,16 @@ use super::common::*;
 
 /// `lvs` of one field set, as (name, size, data_percent).
 fn lvs_usage(vg: &str) -> Vec<(String, u64, f64)> {
-    run(
-        "lvs",
-        &[
-            "--noheadings",
-            "--units",
-            "b",
-            "--nosuffix",
-            "--separator",
-            ";",
-            "-o",
-            "lv_name,lv_size,data_percent",
-            vg,
-        ],
-    )
-    .lines()
-    .filter_map(|l| {
-        let f: Vec<&str> = l.trim().split(';').collect();
-        Some((
-            f.first()?.to_string(),
-            f.get(1)?.parse().ok()?,
-            f.get(2).and_then(|p| p.trim().parse().ok()).unwrap_or(0.0),
-        ))
-    })
-    .collect()
+    lvs_rows(vg, "lv_name,lv_size,data_percent", false)
+        .into_iter()
+        .filter_map(|f| {
+            Some((
+                f.first()?.to_string(),
+                f.get(1)?.parse().ok()?,
+                f.get(2).and_then(|p| p.parse().ok()).unwrap_or(0.0),
+            ))
+        })
+        .collect()
 }
 
 #[test]

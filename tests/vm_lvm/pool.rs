@@ -19,31 +19,17 @@ struct Pool {
 }
 
 fn pool(vg: &str) -> Pool {
-    let out = run(
-        "lvs",
-        &[
-            "-a",
-            "--noheadings",
-            "--units",
-            "b",
-            "--nosuffix",
-            "--separator",
-            ";",
-            "-o",
-            "lv_name,lv_size,lv_metadata_size,chunk_size,data_percent,metadata_percent",
-            vg,
-        ],
+    let rows = lvs_rows(
+        vg,
+        "lv_name,lv_size,lv_metadata_size,chunk_size,data_percent,metadata_percent",
+        true,
     );
-    let rows: Vec<Vec<String>> = out
-        .lines()
-        .map(|l| l.trim().split(';').map(|f| f.trim().to_string()).collect())
-        .collect();
     let num = |r: &Vec<String>, i: usize| r[i].parse::<u64>().unwrap_or(0);
     let pct = |r: &Vec<String>, i: usize| r[i].parse::<f64>().unwrap_or(0.0);
     let p = rows
         .iter()
         .find(|r| r[0] == format!("{vg}-pool"))
-        .unwrap_or_else(|| panic!("no pool in {out}"));
+        .unwrap_or_else(|| panic!("no pool in {rows:?}"));
     let spare = rows
         .iter()
         .find(|r| r[0] == "[lvol0_pmspare]")
