@@ -438,10 +438,10 @@ pub fn missing(path: &Path) -> Problem {
     )
 }
 
-/// Whether the file is not there at all (as opposed to unreadable or invalid).
+/// Whether the file is not there at all (as opposed to unreadable or invalid); a symlink to
+/// nothing counts as not there.
 pub fn is_missing(path: &Path) -> bool {
-    matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
-        || matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+    matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
 }
 
 /// Reads `path` and parses it. A missing, unreadable, oversized, binary or invalid file is an

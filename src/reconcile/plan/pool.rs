@@ -87,9 +87,7 @@ fn existing(
         fixed_at_creation(spec, l, plan);
         g.data = declared_data(spec, l, vg, vg_free, plan);
         g.meta = declared_metadata(spec, l, extent, vg_free, plan);
-        if let Some(a) = &spec.autoextend {
-            at_cap = autoextend(spec, a, l, vg, vg_free, &mut g, plan);
-        }
+        at_cap = autoextend(spec, l, (used_data, used_meta), vg, vg_free, &mut g, plan);
     }
     if let Some((to, growth)) = g.data {
         plan.actions.push(Action::ExtendPool {
@@ -133,15 +131,16 @@ struct Grown {
 /// threshold. Returns why new volumes wait, when the data cannot grow under the threshold.
 fn autoextend(
     spec: &PoolDesired,
-    a: &crate::desired::Autoextend,
     l: &LvInfo,
+    used: (u64, u64),
     vg: &VgInfo,
     vg_free: &mut u64,
     g: &mut Grown,
     plan: &mut Plan,
 ) -> Option<String> {
+    let a = spec.autoextend.as_ref()?;
     let extent = vg.extent_size.max(1);
-    let (used_data, used_meta) = growth::used(l);
+    let (used_data, used_meta) = used;
     let data_from = g.data.map_or(l.size, |d| d.0);
     let meta_from = g.meta.map_or(l.metadata_size.unwrap_or(0), |m| m.0);
     if let Some(m) = growth::grow_metadata(a, l, meta_from, data_from, *vg_free, extent) {
