@@ -21,6 +21,10 @@ pub const BACKEND_TAG_PREFIX: &str = "ember-backend=";
 /// still undeclared; declared again, the mark is removed.
 pub const MARK_TAG_PREFIX: &str = "ember-undeclared-since=";
 
+/// The start of every snapshot's name, as cinder names them (`_snapshot-<id>`: lvm reserves
+/// names that start with `snapshot`).
+pub const SNAPSHOT_PREFIX: &str = "_snapshot-";
+
 const RESERVED_PREFIXES: &[&str] = &["pvmove", "snapshot"];
 const RESERVED_SUBSTRINGS: &[&str] = &[
     "_cdata", "_cmeta", "_corig", "_cpool", "_cvol", "_wcorig", "_mimage", "_mlog", "_rimage",
@@ -119,6 +123,19 @@ impl LvName {
     }
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+    /// Named as a snapshot (`_snapshot-…`): ember declares and makes snapshots only under such
+    /// names, and volumes never.
+    pub fn is_snapshot_name(&self) -> bool {
+        self.0.starts_with(SNAPSHOT_PREFIX)
+    }
+    /// `snapshot` or `volume`, as plans and logs name it.
+    pub fn noun(&self) -> &'static str {
+        if self.is_snapshot_name() {
+            "snapshot"
+        } else {
+            "volume"
+        }
     }
 }
 

@@ -55,5 +55,6 @@ pub fn lv(
         active: true,
         zeroes: kind == LvKind::ThinPool,
         health: Default::default(),
+        skip_activation: false,
     }
 }

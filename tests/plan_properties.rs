@@ -164,7 +164,10 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
     let mut volumes = BTreeMap::new();
     for (i, mib) in &c.desired {
         let v = match mib {
-            Some(m) => VolumeDesired::Present { size: Bytes(m * M) },
+            Some(m) => VolumeDesired::Present {
+                size: Bytes(m * M),
+                source: None,
+            },
             None => VolumeDesired::Absent,
         };
         volumes.insert(LvName::new(&name(*i)).unwrap(), v);
@@ -179,6 +182,7 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
         adopt: false,
         volumes: volumes.into_iter().collect(),
         volumes_listed: true,
+        snapshots: Default::default(),
     };
     (dir, sim, cfg(c.thin, c.ratio), desired)
 }

@@ -11,7 +11,9 @@
 //! ```
 //! Everything is checked before anything reaches LVM; every error names file, line and column.
 
+mod locate;
 mod pool;
+mod snapshot;
 mod unique_map;
 
 use std::collections::BTreeMap;
@@ -23,7 +25,10 @@ use crate::config::Config;
 use crate::names::LvName;
 use crate::problem::Problem;
 use crate::size::Bytes;
+use locate::{key_line, yaml_problem};
 pub use pool::{Autoextend, PoolDesired};
+pub use snapshot::{SnapshotDesired, Source};
+use snapshot::{names_by_kind, thick_snapshots};
 pub use unique_map::UniqueMap;
 
 /// Larger files are refused before parsing: a desired state this big is a mistake or an attack.
@@ -118,6 +123,9 @@ pub struct BackendDesired {
     pub adopt: bool,
     #[serde(default)]
     pub volumes: UniqueMap<LvName, VolumeDesired>,
+    /// Thin snapshots of the backend's volumes, named `_snapshot-<id>` as cinder names them.
+    #[serde(default, skip_serializing_if = "UniqueMap::is_empty")]
+    pub snapshots: UniqueMap<LvName, SnapshotDesired>,
     /// The file has a `volumes:` key (possibly `{}`). Only then may a prune delete every
     /// volume of the backend: a missing list is not a statement that there are none.
     #[serde(skip)]
@@ -135,6 +143,8 @@ struct RawBackend {
     adopt: bool,
     #[serde(default, deserialize_with = "not_null")]
     volumes: Option<UniqueMap<LvName, VolumeDesired>>,
+    #[serde(default)]
+    snapshots: UniqueMap<LvName, SnapshotDesired>,
 }
 
 impl From<RawBackend> for BackendDesired {
@@ -145,6 +155,7 @@ impl From<RawBackend> for BackendDesired {
             adopt: r.adopt,
             volumes_listed: r.volumes.is_some(),
             volumes: r.volumes.unwrap_or_default(),
+            snapshots: r.snapshots,
         }
     }
 }
@@ -170,11 +181,12 @@ pub enum VolumeState {
     Absent,
 }
 
-/// One declared volume: present with a size, or absent (deleted if it is the backend's).
+/// One declared volume: present with a size (and, for a new one, what it is made from), or
+/// absent (deleted if it is the backend's).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawVolume", into = "RawVolume")]
 pub enum VolumeDesired {
-    Present { size: Bytes },
+    Present { size: Bytes, source: Option<Source> },
     Absent,
 }
 
@@ -188,7 +200,7 @@ impl VolumeDesired {
     /// The declared size of a present volume.
     pub fn size(&self) -> Option<Bytes> {
         match self {
-            VolumeDesired::Present { size } => Some(*size),
+            VolumeDesired::Present { size, .. } => Some(*size),
             VolumeDesired::Absent => None,
         }
     }
@@ -202,13 +214,21 @@ struct RawVolume {
     size: Option<Bytes>,
     #[serde(default)]
     state: VolumeState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<Source>,
 }
 
 impl TryFrom<RawVolume> for VolumeDesired {
     type Error = String;
     fn try_from(r: RawVolume) -> Result<Self, String> {
+        if let Some(source) = &r.source {
+            source.check()?;
+        }
         match (r.state, r.size) {
-            (VolumeState::Present, Some(size)) => Ok(VolumeDesired::Present { size }),
+            (VolumeState::Present, Some(size)) => Ok(VolumeDesired::Present {
+                size,
+                source: r.source,
+            }),
             (VolumeState::Present, None) => {
                 Err("a present volume needs a size (e.g. size: 10G)".into())
             }
@@ -219,9 +239,18 @@ impl TryFrom<RawVolume> for VolumeDesired {
 
 impl From<VolumeDesired> for RawVolume {
     fn from(v: VolumeDesired) -> Self {
-        RawVolume {
-            size: v.size(),
-            state: v.state(),
+        let state = v.state();
+        match v {
+            VolumeDesired::Present { size, source } => RawVolume {
+                size: Some(size),
+                state,
+                source,
+            },
+            VolumeDesired::Absent => RawVolume {
+                size: None,
+                state,
+                source: None,
+            },
         }
     }
 }
@@ -265,61 +294,6 @@ impl DesiredState {
     pub fn backend(&self, name: &str) -> Option<&BackendDesired> {
         self.backends.get(name)
     }
-}
-
-/// The 1-based line where `key:` appears as a mapping key below the top level (best effort,
-/// for errors found after parsing).
-fn key_line(text: &str, key: &str) -> Option<usize> {
-    text.lines()
-        .position(|l| {
-            let t = l.trim_start();
-            t.len() < l.len()
-                && [
-                    format!("{key}:"),
-                    format!("\"{key}\":"),
-                    format!("'{key}':"),
-                ]
-                .iter()
-                .any(|k| t.starts_with(k.as_str()))
-        })
-        .map(|i| i + 1)
-}
-
-fn yaml_problem(path: &Path, text: &str, e: &serde_yaml::Error) -> Problem {
-    let mut msg = e.to_string();
-    // serde_yaml appends " at line L column C"; we put the location in front instead
-    if let Some(i) = msg.find(" at line ") {
-        msg.truncate(i);
-    }
-    let mut line = e.location().map(|l| l.line());
-    let mut column = e.location().map(|l| l.column());
-    // serde_yaml marks a duplicate at the start of its mapping: point at the second occurrence
-    if let (Some(start), Some(key)) = (
-        line,
-        msg.split("duplicate key \"")
-            .nth(1)
-            .and_then(|k| k.split('"').next()),
-    ) && let Some(second) = key_line(
-        &text.lines().skip(start).collect::<Vec<_>>().join("\n"),
-        key,
-    ) {
-        line = Some(start + second);
-        column = None;
-    }
-    // serde_yaml marks a null `volumes:` at the start of its backend's mapping: point at it
-    if msg.contains(NULL_VOLUMES)
-        && let Some(start) = line
-        && let Some(at) = key_line(
-            &text.lines().skip(start - 1).collect::<Vec<_>>().join("\n"),
-            "volumes",
-        )
-    {
-        line = Some(start - 1 + at);
-        column = None;
-    }
-    let mut p = Problem::error(Some(path.into()), line, msg);
-    p.column = column;
-    p
 }
 
 /// Parses and validates `text` (the content of `path`) against the configuration.
@@ -370,6 +344,15 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
             err(format!(
                 "backend {name:?} has lvm_type = default (thick volumes): it has no thin pool, remove thin_pool"
             ));
+        }
+        // (each names the line of the volume or snapshot it is about)
+        let mut keyed = vec![];
+        if cfg.managed && !cfg.lvm_type.is_thin() {
+            thick_snapshots(b, &mut keyed);
+        }
+        names_by_kind(b, &mut keyed);
+        for (key, msg) in keyed {
+            problems.push(Problem::error(file(), key_line(text, &key).or(line), msg));
         }
         let pool = cfg.pool_name();
         if cfg.managed && b.volumes.contains_key_str(&pool) {

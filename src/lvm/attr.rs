@@ -70,6 +70,8 @@ pub struct LvAttr {
     pub zeroes: bool,
     /// Ninth.
     pub health: Health,
+    /// Tenth: `k` when activation skips it (a snapshot, as cinder and ember leave them).
+    pub skip_activation: bool,
 }
 
 impl LvAttr {
@@ -84,6 +86,7 @@ impl LvAttr {
             state: c[4],
             zeroes: c[7] == 'z',
             health: Health::from_char(c[8]),
+            skip_activation: c.get(9) == Some(&'k'),
         })
     }
 

@@ -416,6 +416,33 @@ impl LvmWrite for LvmCli {
         self.run(Mode::Write, &args).map(drop)
     }
 
+    fn create_snapshot(
+        &self,
+        vg: &VgName,
+        origin: &LvName,
+        name: &LvName,
+        skip_activation: bool,
+        tags: &[Tag],
+    ) -> Result<(), LvmError> {
+        let mut args = vec![
+            s("lvcreate"),
+            s("--yes"),
+            s("--snapshot"),
+            s("--setactivationskip"),
+            s(if skip_activation { "y" } else { "n" }),
+        ];
+        for t in tags {
+            args.extend([s("--addtag"), s(t.as_str())]);
+        }
+        args.extend([
+            s("-n"),
+            s(name.as_str()),
+            s("--"),
+            Self::lv_path(vg, origin),
+        ]);
+        self.run(Mode::Write, &args).map(drop)
+    }
+
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
         let args = vec![
             s("lvextend"),

@@ -80,6 +80,9 @@ pub struct LvInfo {
     /// lv_attr's health character (a thin pool out of data space, failed, metadata read-only).
     #[serde(default, skip_serializing_if = "is_ok")]
     pub health: attr::Health,
+    /// lv_attr's `k`: not activated by `vgchange -ay` or at boot (a snapshot).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub skip_activation: bool,
 }
 
 fn is_ok(h: &attr::Health) -> bool {
@@ -289,6 +292,19 @@ pub trait LvmWrite: LvmRead {
         self.create_lv(vg, name, size, Some(pool), false, tags)
     }
     /// `lvchange --addtag ... --deltag ...` of one LV: ownership and prune marks.
+    /// A thin snapshot `name` of the thin volume `origin` (`lvcreate --snapshot`, no size: it
+    /// shares the origin's blocks and has its virtual size). `skip_activation`: left inactive
+    /// and skipped by `vgchange -ay` and at boot, as cinder leaves its snapshots; otherwise
+    /// activated, an ordinary volume (a clone, or a volume from a snapshot). lvm copies none of
+    /// the origin's tags.
+    fn create_snapshot(
+        &self,
+        vg: &VgName,
+        origin: &LvName,
+        name: &LvName,
+        skip_activation: bool,
+        tags: &[Tag],
+    ) -> Result<(), LvmError>;
     fn change_tags(
         &self,
         vg: &VgName,

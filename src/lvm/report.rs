@@ -188,6 +188,7 @@ fn lv_info(vg: &str, l: RawLv) -> Result<Option<LvInfo>, ReportError> {
         active: !attr.inactive(),
         zeroes: pool && attr.zeroes,
         health: attr.health,
+        skip_activation: attr.skip_activation,
         name,
     }))
 }

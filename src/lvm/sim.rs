@@ -77,6 +77,8 @@ pub struct SimLv {
     /// lv_attr's health, as lvm would report it (set by tests: a failed pool, ...).
     #[serde(default, skip_serializing_if = "super::is_ok")]
     pub health: super::attr::Health,
+    #[serde(default, skip_serializing_if = "super::is_false")]
+    pub skip_activation: bool,
 }
 
 impl SimLv {
@@ -95,6 +97,7 @@ impl SimLv {
             metadata_percent: None,
             chunk_size: None,
             health: Default::default(),
+            skip_activation: false,
         }
     }
 }
@@ -189,6 +192,7 @@ impl SimVg {
                     active: l.active,
                     zeroes: l.kind == LvKind::ThinPool,
                     health: l.health,
+                    skip_activation: l.skip_activation,
                 })
                 .collect(),
         })

@@ -75,10 +75,7 @@ pub fn apply(
             Some("skipped: ember is stopping".to_string())
         } else if not_adopted.contains(action.subject()) {
             Some("skipped: adopting it failed, and ember changes no LV that is not its own".into())
-        } else if matches!(
-            action,
-            Action::CreateVolume { .. } | Action::ExtendVolume { .. }
-        ) {
+        } else if action.creates() || matches!(action, Action::ExtendVolume { .. }) {
             blocked.clone()
         } else {
             None
@@ -136,6 +133,20 @@ pub fn apply(
                 _ => lvm.create_volume(vg, volume, *size, if *thin { pool } else { None }, &tags),
             },
             Action::ExtendVolume { volume, to, .. } => lvm.extend(vg, volume, *to),
+            Action::CreateSnapshot {
+                snapshot, origin, ..
+            } => lvm.create_snapshot(vg, origin, snapshot, true, &tags),
+            Action::CreateFromSource {
+                volume,
+                size,
+                source,
+                source_size,
+            } => lvm
+                .create_snapshot(vg, source.name(), volume, false, &tags)
+                .and_then(|()| match size > source_size {
+                    true => lvm.extend(vg, volume, *size),
+                    false => Ok(()),
+                }),
             Action::DeleteVolume { volume, .. } => lvm.remove(vg, volume),
             // (planned activations are carried out as a block above; this arm is its fallback)
             Action::ActivateVolume { volume, .. } => lvm.activate(vg, volume),
@@ -255,13 +266,20 @@ fn mend(
 ) {
     // a volume ember adopted it did not create: that its pool has no such device says nothing
     // of whether it held data, so it is never recreated empty
-    let (adopted, unknown): (Vec<_>, Vec<_>) = unknown
+    // nor is a copy (made from a snapshot or a volume): empty, it would not be what was declared
+    let (kept, unknown): (Vec<_>, Vec<_>) = unknown
         .into_iter()
-        .partition(|(_, v, _, _)| plan.adopted.contains(v));
-    for (action, volume, _, error) in adopted {
-        let why = format!(
-            "{error}; its thin pool has no such device, and ember adopted it (it did not create it): ember changes nothing. Inspect the pool (thin_ls, thin_dump) and restore it, or remove it yourself"
-        );
+        .partition(|(_, v, _, _)| plan.adopted.contains(v) || plan.copies.contains(v));
+    for (action, volume, _, error) in kept {
+        let why = if plan.adopted.contains(&volume) {
+            format!(
+                "{error}; its thin pool has no such device, and ember adopted it (it did not create it): ember changes nothing. Inspect the pool (thin_ls, thin_dump) and restore it, or remove it yourself"
+            )
+        } else {
+            format!(
+                "{error}; its thin pool has no such device, and it is a copy (a thin snapshot made a volume): ember does not make it again empty. Remove it (lvremove) and the next pass makes it again from its source"
+            )
+        };
         tracing::error!(backend = %plan.backend, volume = %volume, action = "activate_volume", "{why}");
         out.failed.push(Failure { action, error: why });
     }
@@ -340,7 +358,8 @@ fn record(
                     action.verb(),
                     action.subject()
                 ));
-            } else if matches!(action, Action::CreateVolume { thin: true, .. })
+            } else if (matches!(action, Action::CreateVolume { thin: true, .. })
+                || action.made_from().is_some())
                 && e.pool_refuses_new_volumes()
             {
                 // found by the benchmark: 356 more creations, each refused the same way

@@ -21,6 +21,7 @@ mod growth;
 mod mda;
 mod pool;
 mod prune;
+mod snapshots;
 mod types;
 
 use serde::Serialize;
@@ -117,13 +118,14 @@ pub fn plan(
         &by_name,
         &mut plan,
     );
-    adoptions(cfg, desired, c.adopts, &mut plan);
+    let snaps = snapshots::classify(cfg, desired, &by_name, &mut plan);
+    adoptions(cfg, desired, [c.adopts, snaps.adopts].concat(), &mut plan);
     let freed = prune::ownership_and_deletions(
         cfg,
         desired,
         observed,
         pool_name.as_ref(),
-        c.absent,
+        [c.absent, snaps.absent].concat(),
         &c.creates,
         policy,
         &mut plan,
@@ -181,6 +183,7 @@ pub fn plan(
             Err((kind, why)) => plan.refuse(volume.as_str(), kind, why),
         }
     }
+    snapshots::make(cfg, &by_name, snaps.creates, c.copies, &mut cap, &mut plan);
     mda::hold_to_metadata_area(&observed.vg, observed.lvs.len(), &mut plan);
     if let Some(pool) = pool_name.as_ref().and_then(|p| by_name.get(p.as_str()))
         && cfg.lvm_type.is_thin()

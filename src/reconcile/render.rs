@@ -12,6 +12,7 @@
 use std::fmt::Write;
 
 use super::plan::{Action, DeleteReason, Growth, Plan, Scheduled, UnmarkReason};
+use crate::desired::Source;
 
 impl Action {
     pub fn verb(&self) -> &'static str {
@@ -21,6 +22,13 @@ impl Action {
             Action::ExtendPoolMetadata { .. } => "extend_pool_metadata",
             Action::CreateVolume { .. } => "create_volume",
             Action::ExtendVolume { .. } => "extend_volume",
+            Action::CreateSnapshot { .. } => "create_snapshot",
+            Action::CreateFromSource {
+                source: Source::Volume(_),
+                ..
+            } => "clone_volume",
+            Action::CreateFromSource { .. } => "create_volume_from_snapshot",
+            Action::DeleteVolume { volume, .. } if volume.is_snapshot_name() => "delete_snapshot",
             Action::DeleteVolume { .. } => "delete_volume",
             Action::ActivateVolume { .. } => "activate_volume",
             Action::RecreateVolume { .. } => "recreate_volume",
@@ -70,16 +78,41 @@ impl Action {
             Action::ExtendVolume { volume, from, to } => {
                 format!("~ extend volume {volume} {from} -> {to}")
             }
+            Action::CreateSnapshot {
+                snapshot, origin, ..
+            } => format!("+ create snapshot {snapshot} of {origin}"),
+            Action::CreateFromSource {
+                volume,
+                size,
+                source: Source::Snapshot(s),
+                ..
+            } => format!("+ create volume {volume} {size} from snapshot {s}"),
+            Action::CreateFromSource {
+                volume,
+                size,
+                source: Source::Volume(s),
+                source_size,
+            } if size > source_size => {
+                format!("+ clone volume {volume} from {s}, extended {source_size} -> {size}")
+            }
+            Action::CreateFromSource {
+                volume,
+                source: Source::Volume(s),
+                ..
+            } => format!("+ clone volume {volume} from {s}"),
             Action::DeleteVolume {
                 volume,
                 size,
                 reason,
+                snapshots,
             } => format!(
-                "- delete volume {volume} {size} ({})",
+                "- delete {} {volume} {size} ({}{})",
+                volume.noun(),
                 match reason {
                     DeleteReason::Absent => "state: absent",
                     DeleteReason::Prune => "not declared, prune: true",
-                }
+                },
+                stay(snapshots)
             ),
             Action::ActivateVolume { volume, size, .. } => {
                 format!("~ activate volume {volume} {size} (inactive)")
@@ -88,7 +121,8 @@ impl Action {
                 "+ recreate volume {volume} {size} (half-created: its thin pool has no such device, so it held no data)"
             ),
             Action::AdoptVolume { volume, size, thin } => format!(
-                "+ adopt volume {volume} {size} ({})",
+                "+ adopt {} {volume} {size} ({})",
+                volume.noun(),
                 if *thin { "thin" } else { "thick" }
             ),
             Action::ClaimVolume { volume, size } => format!(
@@ -100,7 +134,8 @@ impl Action {
                 since,
                 delete_at,
             } => format!(
-                "~ mark volume {volume} {size} (not declared, prune: true): deleted {} unless declared again",
+                "~ mark {} {volume} {size} (not declared, prune: true): deleted {} unless declared again",
+                volume.noun(),
                 after(*delete_at, *since)
             ),
             Action::UnmarkVolume {
@@ -109,7 +144,8 @@ impl Action {
                 reason,
                 ..
             } => format!(
-                "~ unmark volume {volume} {size} ({}): kept",
+                "~ unmark {} {volume} {size} ({}): kept",
+                volume.noun(),
                 match reason {
                     UnmarkReason::Declared => "declared again",
                     UnmarkReason::PruneOff => "prune is off",
@@ -119,6 +155,20 @@ impl Action {
             ),
         }
     }
+}
+
+/// `; its snapshots _snapshot-1, _snapshot-2 stay`, or nothing.
+fn stay(snapshots: &[crate::names::LvName]) -> String {
+    if snapshots.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = snapshots.iter().map(|s| s.as_str()).collect();
+    format!(
+        "; its snapshot{} {} stay{} (thin snapshots do not need their origin)",
+        if names.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        if names.len() == 1 { "s" } else { "" }
+    )
 }
 
 /// Why autoextend grows: `usage 82% >= 80%`.
@@ -145,7 +195,12 @@ impl Scheduled {
     /// The diff line of a marked volume waiting for its grace period to end.
     pub fn line(&self, now: u64) -> String {
         format!(
-            "- delete volume {} {} (not declared, prune: true) {}",
+            "- delete {} {} {} (not declared, prune: true) {}",
+            if self.volume.starts_with(crate::names::SNAPSHOT_PREFIX) {
+                "snapshot"
+            } else {
+                "volume"
+            },
             self.volume,
             crate::size::Bytes(self.size),
             after(self.delete_at, now)

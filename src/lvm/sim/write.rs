@@ -147,6 +147,45 @@ impl LvmWrite for SimLvm {
         )
     }
 
+    fn create_snapshot(
+        &self,
+        vg: &VgName,
+        origin: &LvName,
+        name: &LvName,
+        skip_activation: bool,
+        tags: &[Tag],
+    ) -> Result<(), LvmError> {
+        let cmd = format!("lvcreate --snapshot -n {name} {vg}/{origin}");
+        self.write(
+            cmd,
+            |v| {
+                if v.lvs.contains_key(name.as_str()) {
+                    return Err(format!(
+                        "Logical Volume \"{name}\" already exists in volume group \"{vg}\""
+                    ));
+                }
+                let o = v
+                    .lvs
+                    .get(origin.as_str())
+                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{origin}\""))?;
+                if o.kind != LvKind::Thin {
+                    return Err(format!("{vg}/{origin} is not a thin volume: the simulator makes thin snapshots only"));
+                }
+                check_mda(v, vg)?;
+                let mut lv = SimLv::new(LvKind::Thin, o.size);
+                lv.pool = o.pool.clone();
+                lv.origin = Some(origin.to_string());
+                lv.data_percent = o.data_percent;
+                lv.tags = tags.iter().map(|t| t.to_string()).collect();
+                lv.active = !skip_activation;
+                lv.skip_activation = skip_activation;
+                v.lvs.insert(name.to_string(), lv);
+                Ok(())
+            },
+            vg,
+        )
+    }
+
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
         let cmd = format!("lvextend -L {}b {vg}/{lv}", size.0);
         self.write(
@@ -204,6 +243,12 @@ impl LvmWrite for SimLvm {
                     ));
                 }
                 v.lvs.remove(lv.as_str());
+                // as lvm: a thin snapshot outlives its origin, which it then no longer names
+                for l in v.lvs.values_mut() {
+                    if l.origin.as_deref() == Some(lv.as_str()) {
+                        l.origin = None;
+                    }
+                }
                 Ok(())
             },
             vg,
@@ -254,6 +299,8 @@ impl LvmWrite for SimLvm {
                             "device-mapper: reload ioctl on  (253:9) {}",
                             crate::lvm::UNKNOWN_TO_POOL
                         )),
+                        // as lvm: an LV with activation skip is skipped, and that is no error
+                        Some(l) if l.skip_activation => {}
                         Some(l) => l.active = true,
                     }
                 }

@@ -261,6 +261,16 @@ impl LvmWrite for FullPool {
         self.room.set(self.room.get() - 1);
         Ok(())
     }
+    fn create_snapshot(
+        &self,
+        _: &VgName,
+        _: &LvName,
+        _: &LvName,
+        _: bool,
+        _: &[Tag],
+    ) -> Result<(), LvmError> {
+        unreachable!()
+    }
     fn extend(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
         unreachable!()
     }

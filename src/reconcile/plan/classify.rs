@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::{Plan, RefusalKind, Whose, whose};
 use crate::config::BackendConfig;
-use crate::desired::{BackendDesired, VolumeDesired, VolumeState};
+use crate::desired::{BackendDesired, Source, VolumeDesired, VolumeState};
 use crate::lvm::{LvInfo, LvKind};
 use crate::names::{LvName, Tag};
 use crate::size::Bytes;
@@ -13,6 +13,8 @@ use crate::size::Bytes;
 #[derive(Default)]
 pub(super) struct Classified {
     pub creates: Vec<(LvName, u64)>,
+    /// New volumes made from a source: (name, size, source).
+    pub copies: Vec<(LvName, u64, Source)>,
     pub extends: Vec<(LvName, u64, u64)>,
     pub absent: Vec<(LvName, u64)>,
     pub activates: Vec<(LvName, u64)>,
@@ -87,10 +89,19 @@ pub(super) fn classify(
         match (spec, existing) {
             (VolumeDesired::Absent, None) => {}
             (VolumeDesired::Absent, Some(l)) => c.absent.push((name.clone(), l.size)),
-            (VolumeDesired::Present { size }, _) => {
+            (VolumeDesired::Present { size, source }, _) => {
                 let want = size.round_up(extent).0;
+                if let (Some(s), Some(_)) = (source, existing)
+                    && !lv.contains_key(s.name().as_str())
+                {
+                    plan.warn(n, super::WarningKind::SourceIgnored, format!(
+                        "volume {n} exists; its source, {}, does not: a source is used only when a volume is created, and is ignored", s.describe()));
+                }
                 match existing {
-                    None => c.creates.push((name.clone(), want)),
+                    None => match source {
+                        Some(s) => c.copies.push((name.clone(), want, s.clone())),
+                        None => c.creates.push((name.clone(), want)),
+                    },
                     Some(l) if !expected_kind(cfg, l) => plan.refuse(n, RefusalKind::WrongKind, format!(
                         "exists as a {:?} LV{}, but this backend makes {} volumes: ember will not convert it",
                         l.kind, l.pool.as_ref().map(|p| format!(" in pool {p}")).unwrap_or_default(),
@@ -101,6 +112,9 @@ pub(super) fn classify(
                             c.activates.push((name.clone(), l.size));
                             if l.tags.iter().any(|t| t == crate::names::ADOPTED_TAG) {
                                 plan.adopted.push(name.clone());
+                            }
+                            if l.origin.is_some() {
+                                plan.copies.push(name.clone());
                             }
                         }
                         if l.size > want {

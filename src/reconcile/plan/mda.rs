@@ -33,17 +33,21 @@ pub(super) fn hold_to_metadata_area(vg: &VgInfo, lvs: usize, plan: &mut Plan) {
     };
     let cost = per_lv(vg, lvs);
     let mut left = free;
-    let mut refused = vec![];
+    let mut refused: Vec<String> = vec![];
     let mut no_pool = false;
     plan.actions.retain(|a| {
+        // a thin volume whose pool could not be made cannot be made either, nor a copy of
+        // what could not be made
+        let orphan = matches!(a, Action::CreateVolume { thin: true, .. }) && no_pool
+            || a.made_from()
+                .is_some_and(|f| refused.iter().any(|r| r == f.as_str()));
+        if orphan {
+            refused.push(a.subject().to_string());
+            return false;
+        }
         let n = match a {
             Action::CreatePool { .. } => 4,
-            // a thin volume whose pool could not be made cannot be made either
-            Action::CreateVolume { thin: true, .. } if no_pool => {
-                refused.push(a.subject().to_string());
-                return false;
-            }
-            Action::CreateVolume { .. } => 1,
+            a if a.creates() => 1,
             _ => return true,
         };
         if left >= n * cost {

@@ -50,7 +50,10 @@ pub(super) fn ownership_and_deletions(
     let mut undeclared: Vec<(&LvInfo, LvName)> = vec![];
     for lv in lvs {
         let name = lv.name.clone();
-        let declared = desired.volumes.get_str(&lv.name).map(|v| v.state());
+        let declared = match lv.name.is_snapshot_name() {
+            true => desired.snapshots.get_str(&lv.name).map(|s| s.state()),
+            false => desired.volumes.get_str(&lv.name).map(|v| v.state()),
+        };
         match whose(cfg, lv) {
             Whose::Foreign => continue,
             Whose::Other(b) => {
@@ -248,17 +251,29 @@ fn breaker(
         }
         return freed;
     }
-    for (name, size, reason) in due {
+    let deleted: std::collections::HashSet<&str> = due.iter().map(|d| d.0.as_str()).collect();
+    let mut actions = vec![];
+    for (name, size, reason) in &due {
         match observed.lv(name.as_str()).map(|l| l.kind) {
             Some(LvKind::Thin) => freed.thin += size,
             _ => freed.linear += size,
         }
-        plan.actions.push(Action::DeleteVolume {
-            volume: name,
-            size: Bytes(size),
-            reason,
+        // said in the plan: its snapshots stay
+        let snapshots = observed
+            .lvs
+            .iter()
+            .filter(|l| l.origin.as_deref() == Some(name.as_str()))
+            .filter(|l| !deleted.contains(l.name.as_str()))
+            .map(|l| l.name.clone())
+            .collect();
+        actions.push(Action::DeleteVolume {
+            volume: name.clone(),
+            size: Bytes(*size),
+            reason: *reason,
+            snapshots,
         });
     }
+    plan.actions.extend(actions);
     freed
 }
 

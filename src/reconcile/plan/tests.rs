@@ -229,7 +229,8 @@ fn deletes_only_absent_or_pruned_owned_volumes() {
         vec![Action::DeleteVolume {
             volume: LvName::new("gone").unwrap(),
             size: Bytes(G),
-            reason: DeleteReason::Absent
+            reason: DeleteReason::Absent,
+            snapshots: vec![],
         }]
     );
     let p = plan(
@@ -511,7 +512,8 @@ fn inactive_owned_declared_volumes_are_activated_before_growth_and_creation() {
             Action::DeleteVolume {
                 volume: n("gone"),
                 size: Bytes(G),
-                reason: DeleteReason::Absent
+                reason: DeleteReason::Absent,
+                snapshots: vec![],
             },
             Action::ActivateVolume {
                 volume: n("asleep"),

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::desired::Source;
 use crate::names::{LvName, Tag};
 use crate::size::Bytes;
 
@@ -80,10 +81,30 @@ pub enum Action {
         from: Bytes,
         to: Bytes,
     },
+    /// A thin snapshot of one of the backend's volumes: inactive, skipped at activation.
+    CreateSnapshot {
+        snapshot: LvName,
+        origin: LvName,
+        /// Its virtual size, the origin's (it counts toward over-subscription with it).
+        size: Bytes,
+    },
+    /// A new volume made from a snapshot, or cloned from a volume: a thin snapshot of the
+    /// source made an ordinary volume (activated, no activation skip), extended from the
+    /// source's size to `size` when that is larger.
+    CreateFromSource {
+        volume: LvName,
+        size: Bytes,
+        source: Source,
+        source_size: Bytes,
+    },
+    /// A volume or a snapshot (the name says which: snapshots are `_snapshot-…`).
     DeleteVolume {
         volume: LvName,
         size: Bytes,
         reason: DeleteReason,
+        /// The volume's snapshots that stay (thin snapshots do not need their origin).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        snapshots: Vec<LvName>,
     },
     /// An owned, declared volume that is inactive: activated, as cinder-volume's
     /// `ensure_export` does for its volumes at start.
@@ -127,12 +148,33 @@ impl Action {
     pub fn is_destructive(&self) -> bool {
         matches!(self, Action::DeleteVolume { .. })
     }
+    /// A new LV: a volume, a snapshot or a copy.
+    pub fn creates(&self) -> bool {
+        matches!(
+            self,
+            Action::CreateVolume { .. }
+                | Action::CreateSnapshot { .. }
+                | Action::CreateFromSource { .. }
+        )
+    }
+    /// The LV this action's new LV is made from (a snapshot's origin, a copy's source).
+    pub fn made_from(&self) -> Option<&LvName> {
+        match self {
+            Action::CreateSnapshot { origin, .. } => Some(origin),
+            Action::CreateFromSource { source, .. } => Some(source.name()),
+            _ => None,
+        }
+    }
     pub fn subject(&self) -> &LvName {
         match self {
             Action::CreatePool { pool, .. }
             | Action::ExtendPool { pool, .. }
             | Action::ExtendPoolMetadata { pool, .. } => pool,
-            Action::CreateVolume { volume, .. }
+            Action::CreateSnapshot {
+                snapshot: volume, ..
+            }
+            | Action::CreateFromSource { volume, .. }
+            | Action::CreateVolume { volume, .. }
             | Action::ExtendVolume { volume, .. }
             | Action::DeleteVolume { volume, .. }
             | Action::ActivateVolume { volume, .. }
@@ -168,6 +210,13 @@ pub enum RefusalKind {
     NotAdoptable,
     /// The VG's own metadata area could not hold another LV.
     VgMetadataFull,
+    /// A snapshot's volume or a new volume's `source` that does not exist (and is not made in
+    /// this pass), or is declared absent.
+    SourceMissing,
+    /// The source exists but is not this backend's (another's, or not ember's at all).
+    SourceNotOwned,
+    /// The source is larger than the volume made from it (ember never shrinks).
+    SourceLarger,
     WrongKind,
 }
 
@@ -205,6 +254,8 @@ pub enum WarningKind {
     PoolFixed,
     /// `adopt: true` with `prune: true`: what is adopted is pruned when no longer listed.
     AdoptPrune,
+    /// A `source` on a volume that exists: it means nothing any more (and names nothing).
+    SourceIgnored,
 }
 
 /// Something the operator should see that changes nothing by itself.
@@ -228,6 +279,10 @@ pub struct Plan {
     /// Volumes ember adopted (tagged `ember-adopted`): never recreated empty by a pass.
     #[serde(skip)]
     pub adopted: Vec<LvName>,
+    /// Volumes made from a source (a thin snapshot's origin in LVM): never recreated empty
+    /// either, which would not be the copy declared.
+    #[serde(skip)]
+    pub copies: Vec<LvName>,
 }
 
 impl Plan {
@@ -241,6 +296,7 @@ impl Plan {
             scheduled: vec![],
             warnings: vec![],
             adopted: vec![],
+            copies: vec![],
         }
     }
     pub fn has_changes(&self) -> bool {

@@ -1,0 +1,147 @@
+//! Snapshots and sources: `snapshots:` of a backend, and the `source:` a new volume is made
+//! from.
+//!
+//! ```yaml
+//! volumes:
+//!   volume-b: { size: 20G, source: { snapshot: _snapshot-s1 } }   # from a snapshot
+//!   volume-c: { size: 10G, source: { volume: volume-a } }         # a clone
+//! snapshots:
+//!   _snapshot-s1: { volume: volume-a }
+//!   _snapshot-old: { state: absent }
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use super::{BackendDesired, VolumeDesired, VolumeState};
+use crate::names::{LvName, SNAPSHOT_PREFIX};
+
+/// What a new volume is made from (`source:`); it matters only when the volume is created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Source {
+    /// `source: { snapshot: _snapshot-s1 }`: a copy of the snapshot.
+    Snapshot(LvName),
+    /// `source: { volume: volume-a }`: a clone, a copy of the volume as it is at creation.
+    Volume(LvName),
+}
+
+impl Source {
+    pub fn name(&self) -> &LvName {
+        match self {
+            Source::Snapshot(n) | Source::Volume(n) => n,
+        }
+    }
+    /// `snapshot _snapshot-s1`, `volume volume-a`.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Snapshot(n) => format!("snapshot {n}"),
+            Source::Volume(n) => format!("volume {n}"),
+        }
+    }
+    /// Whether the name has the kind its key says (a snapshot's name has cinder's prefix, a
+    /// volume's does not).
+    pub(super) fn check(&self) -> Result<(), String> {
+        match self {
+            Source::Snapshot(n) if !n.starts_with(SNAPSHOT_PREFIX) => Err(format!(
+                "source: {{ snapshot: {n} }} names no snapshot (snapshot names start with {SNAPSHOT_PREFIX}); a clone of a volume is source: {{ volume: {n} }}"
+            )),
+            Source::Volume(n) if n.starts_with(SNAPSHOT_PREFIX) => Err(format!(
+                "source: {{ volume: {n} }} names a snapshot; write source: {{ snapshot: {n} }}"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// One declared snapshot: a thin snapshot of one of the backend's volumes, or absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawSnapshot", into = "RawSnapshot")]
+pub enum SnapshotDesired {
+    Present { volume: LvName },
+    Absent,
+}
+
+impl SnapshotDesired {
+    pub fn state(&self) -> VolumeState {
+        match self {
+            SnapshotDesired::Present { .. } => VolumeState::Present,
+            SnapshotDesired::Absent => VolumeState::Absent,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSnapshot {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    volume: Option<LvName>,
+    #[serde(default)]
+    state: VolumeState,
+}
+
+impl TryFrom<RawSnapshot> for SnapshotDesired {
+    type Error = String;
+    fn try_from(r: RawSnapshot) -> Result<Self, String> {
+        match (r.state, r.volume) {
+            (VolumeState::Present, Some(v)) if v.starts_with(SNAPSHOT_PREFIX) => Err(format!(
+                "a snapshot is of a volume; {v} is a snapshot (ember snapshots volumes only)"
+            )),
+            (VolumeState::Present, Some(volume)) => Ok(SnapshotDesired::Present { volume }),
+            (VolumeState::Present, None) => {
+                Err("a present snapshot needs the volume it is of (e.g. volume: volume-a)".into())
+            }
+            (VolumeState::Absent, _) => Ok(SnapshotDesired::Absent),
+        }
+    }
+}
+
+impl From<SnapshotDesired> for RawSnapshot {
+    fn from(s: SnapshotDesired) -> Self {
+        match s {
+            SnapshotDesired::Present { volume } => RawSnapshot {
+                volume: Some(volume),
+                state: VolumeState::Present,
+            },
+            SnapshotDesired::Absent => RawSnapshot {
+                volume: None,
+                state: VolumeState::Absent,
+            },
+        }
+    }
+}
+
+/// A thick backend (`lvm_type = default`) has no thin snapshots: `snapshots:` and `source:`
+/// are errors there.
+pub(super) fn thick_snapshots(b: &BackendDesired, err: &mut Vec<(String, String)>) {
+    if let Some((name, _)) = b.snapshots.iter().next() {
+        err.push((name.to_string(), "this backend has lvm_type = default (thick volumes): ember makes snapshots of thin volumes only; remove snapshots (or use lvm_type = thin)".into()));
+    }
+    if let Some((name, _)) = b.volumes.iter().find(|(_, v)| {
+        matches!(
+            v,
+            VolumeDesired::Present {
+                source: Some(_),
+                ..
+            }
+        )
+    }) {
+        err.push((name.to_string(), format!("volume {name}: this backend has lvm_type = default (thick volumes): ember makes volumes from a source (a snapshot or a clone) in thin backends only; remove source")));
+    }
+}
+
+/// Snapshots are named `_snapshot-…` (as cinder names them) and volumes are not, so the one
+/// name space of the VG says which is which.
+pub(super) fn names_by_kind(b: &BackendDesired, err: &mut Vec<(String, String)>) {
+    if let Some((name, _)) = b.volumes.iter().find(|(n, _)| n.is_snapshot_name()) {
+        err.push((name.to_string(), format!(
+            "volume {name}: names that start with {} are snapshots'; declare it under snapshots: (or choose another name)",
+            crate::names::SNAPSHOT_PREFIX
+        )));
+    }
+    if let Some((name, _)) = b.snapshots.iter().find(|(n, _)| !n.is_snapshot_name()) {
+        err.push((name.to_string(), format!(
+            "snapshot {name}: snapshot names start with {} (cinder's LV name for a snapshot: _snapshot-<id>)",
+            crate::names::SNAPSHOT_PREFIX
+        )));
+    }
+}
