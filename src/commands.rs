@@ -100,11 +100,16 @@ pub fn check(g: &Global, json: bool) -> i32 {
         }
         if let (Some(p), Some(d)) = (&inputs.desired_path, &inputs.desired) {
             let vols: usize = d.backends.values().map(|b| b.volumes.len()).sum();
+            let snaps: usize = d.backends.values().map(|b| b.snapshots.len()).sum();
             println!(
-                "desired state: {}: {} backend(s), {} volume(s)",
+                "desired state: {}: {} backend(s), {} volume(s){}",
                 p.display(),
                 d.backends.len(),
-                vols
+                vols,
+                match snaps {
+                    0 => String::new(),
+                    n => format!(", {n} snapshot(s)"),
+                }
             );
         }
         print_problems(&inputs.problems);

@@ -27,8 +27,14 @@ pub struct Capacity {
     /// The pool's health as lvm marks it (lv_attr), when it is not ok.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool_health: Option<crate::lvm::attr::Health>,
+    /// Volumes (thin or linear LVs other than the pool and snapshots), and how many are ember's.
     pub volumes: usize,
     pub owned_volumes: usize,
+    /// Thin snapshots (`_snapshot-…`), and how many are ember's.
+    #[serde(default)]
+    pub snapshots: usize,
+    #[serde(default)]
+    pub owned_snapshots: usize,
 }
 
 impl Capacity {
@@ -37,10 +43,11 @@ impl Capacity {
         let pool = o
             .lv(&cfg.pool_name())
             .filter(|l| l.kind == LvKind::ThinPool);
-        let vols = o
+        let (snaps, vols): (Vec<_>, Vec<_>) = o
             .lvs
             .iter()
-            .filter(|l| matches!(l.kind, LvKind::Thin | LvKind::Linear));
+            .filter(|l| matches!(l.kind, LvKind::Thin | LvKind::Linear))
+            .partition(|l| l.kind == LvKind::Thin && l.name.is_snapshot_name());
         let f = Figures::of(cfg, o);
         Capacity {
             total: f.total,
@@ -54,8 +61,10 @@ impl Capacity {
             pool_health: pool
                 .map(|p| p.health)
                 .filter(|h| *h != crate::lvm::attr::Health::Ok),
-            volumes: vols.clone().count(),
-            owned_volumes: vols.filter(|l| l.is_owned()).count(),
+            volumes: vols.len(),
+            owned_volumes: vols.iter().filter(|l| l.is_owned()).count(),
+            snapshots: snaps.len(),
+            owned_snapshots: snaps.iter().filter(|l| l.is_owned()).count(),
         }
     }
 }
@@ -364,7 +373,7 @@ impl DaemonStatus {
             if let Some(c) = &b.capacity {
                 let _ = writeln!(
                     s,
-                    "  capacity: total {}, free {}, provisioned {}, ratio {:.2}, reserved {}%, {} volume(s) ({} ember's){}",
+                    "  capacity: total {}, free {}, provisioned {}, ratio {:.2}, reserved {}%, {} volume(s) ({} ember's){}{}",
                     Bytes(c.total),
                     Bytes(c.free),
                     Bytes(c.provisioned),
@@ -372,6 +381,10 @@ impl DaemonStatus {
                     c.reserved_percentage,
                     c.volumes,
                     c.owned_volumes,
+                    match c.snapshots {
+                        0 => String::new(),
+                        n => format!(", {n} snapshot(s) ({} ember's)", c.owned_snapshots),
+                    },
                     match (c.data_percent, c.metadata_percent) {
                         (Some(d), Some(m)) => format!(", pool data {d:.2}% metadata {m:.2}%"),
                         _ => String::new(),

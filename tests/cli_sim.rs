@@ -352,6 +352,7 @@ fn import_adopts_what_cinder_made_and_plan_shows_only_adoptions() {
             "vg1-pool": {"kind": "thin-pool", "size": 5368709120},
             "volume-8d0b5c52": {"kind": "thin", "size": 1073741824, "pool": "vg1-pool"},
             "volume-2c7e0f33": {"kind": "thin", "size": 2147483648, "pool": "vg1-pool"},
+            "scratch": {"kind": "thin", "size": 1073741824, "pool": "vg1-pool"},
             "_snapshot-51e6": {"kind": "thin", "size": 1073741824, "pool": "vg1-pool", "origin": "volume-8d0b5c52"}}}}}"#,
     );
     let sim = sim_arg(&s);
@@ -363,7 +364,7 @@ fn import_adopts_what_cinder_made_and_plan_shows_only_adoptions() {
         "    adopt: true\n",
         "      \"volume-2c7e0f33\": { size: 2G }\n",
         "      \"volume-8d0b5c52\": { size: 1G }\n",
-        "      # _snapshot-51e6: a thin snapshot of volume-8d0b5c52\n",
+        "    snapshots:\n      \"_snapshot-51e6\": { volume: \"volume-8d0b5c52\" }\n",
         "      # foreign: a linear LV (this backend is thin)\n",
     ] {
         assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
@@ -382,14 +383,15 @@ fn import_adopts_what_cinder_made_and_plan_shows_only_adoptions() {
         actions,
         [
             "  + adopt volume volume-2c7e0f33 2.0 GiB (thin)",
-            "  + adopt volume volume-8d0b5c52 1.0 GiB (thin)"
+            "  + adopt volume volume-8d0b5c52 1.0 GiB (thin)",
+            "  + adopt snapshot _snapshot-51e6 1.0 GiB (thin)"
         ],
         "adoptions only: {p:?}"
     );
     let a = s.ember(&["--lvm", &sim, "apply"]);
     assert_eq!(a.code, 0, "{a:?}");
     let l = lvs(&s);
-    for v in ["volume-2c7e0f33", "volume-8d0b5c52"] {
+    for v in ["volume-2c7e0f33", "volume-8d0b5c52", "_snapshot-51e6"] {
         assert_eq!(
             l[v]["tags"],
             serde_json::json!(["ember-adopted", "ember-backend=lvm-1", "ember-managed"]),
@@ -397,11 +399,6 @@ fn import_adopts_what_cinder_made_and_plan_shows_only_adoptions() {
         );
         assert!(l[v]["size"].as_u64().unwrap() > 0);
     }
-    assert_eq!(
-        l["_snapshot-51e6"]["tags"],
-        serde_json::json!([]),
-        "the snapshot untouched"
-    );
     assert_eq!(l["foreign"]["tags"], serde_json::json!([]));
     assert_eq!(
         s.ember(&["--lvm", &sim, "plan"]).code,
@@ -411,7 +408,7 @@ fn import_adopts_what_cinder_made_and_plan_shows_only_adoptions() {
     // a larger declared size is then an extension; adopt: false refuses as before
     s.write(
         "desired-state.yaml",
-        "backends:\n  lvm-1:\n    volumes:\n      volume-8d0b5c52: { size: 3G }\n      _snapshot-51e6: { size: 1G }\n",
+        "backends:\n  lvm-1:\n    volumes:\n      volume-8d0b5c52: { size: 3G }\n      scratch: { size: 1G }\n",
     );
     let p = s.ember(&["--lvm", &sim, "plan"]);
     assert!(
@@ -421,16 +418,16 @@ fn import_adopts_what_cinder_made_and_plan_shows_only_adoptions() {
     );
     assert!(
         p.stdout
-            .contains("! refused _snapshot-51e6: an LV with this name exists without ember's tag"),
+            .contains("! refused scratch: an LV with this name exists without ember's tag"),
         "{p:?}"
     );
     s.write(
         "desired-state.yaml",
-        "backends:\n  lvm-1:\n    adopt: true\n    prune: true\n    volumes:\n      _snapshot-51e6: { size: 1G }\n      volume-8d0b5c52: { size: 1G }\n      volume-2c7e0f33: { size: 2G }\n",
+        "backends:\n  lvm-1:\n    adopt: true\n    prune: true\n    volumes:\n      foreign: { size: 1G }\n      volume-8d0b5c52: { size: 1G }\n      volume-2c7e0f33: { size: 2G }\n    snapshots:\n      _snapshot-51e6: { volume: volume-8d0b5c52 }\n",
     );
     let p = s.ember(&["--lvm", &sim, "plan"]);
     assert!(
-        p.stdout.contains("! refused _snapshot-51e6: adopt: true adopts only what cinder could have made for this backend (a thin volume in vg1-pool); this LV is a thin snapshot of volume-8d0b5c52"),
+        p.stdout.contains("! refused foreign: adopt: true adopts only what cinder could have made for this backend (a thin volume in vg1-pool); this LV is a linear LV"),
         "{p:?}"
     );
     assert!(

@@ -354,6 +354,9 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
         for (key, msg) in keyed {
             problems.push(Problem::error(file(), key_line(text, &key).or(line), msg));
         }
+        for (key, msg) in snapshot::undeclared_sources(b) {
+            warnings.push(Problem::warning(file(), key_line(text, &key), msg));
+        }
         let pool = cfg.pool_name();
         if cfg.managed && b.volumes.contains_key_str(&pool) {
             problems.push(Problem::error(

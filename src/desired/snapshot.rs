@@ -17,12 +17,49 @@ use crate::names::{LvName, SNAPSHOT_PREFIX};
 
 /// What a new volume is made from (`source:`); it matters only when the volume is created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", deny_unknown_fields)]
+#[serde(try_from = "RawSource", into = "RawSource")]
 pub enum Source {
     /// `source: { snapshot: _snapshot-s1 }`: a copy of the snapshot.
     Snapshot(LvName),
     /// `source: { volume: volume-a }`: a clone, a copy of the volume as it is at creation.
     Volume(LvName),
+}
+
+/// `{ snapshot: NAME }` or `{ volume: NAME }` as the file spells it (YAML's own enum syntax,
+/// a tag, is not what an operator writes).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    snapshot: Option<LvName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    volume: Option<LvName>,
+}
+
+impl TryFrom<RawSource> for Source {
+    type Error = String;
+    fn try_from(r: RawSource) -> Result<Self, String> {
+        match (r.snapshot, r.volume) {
+            (Some(s), None) => Ok(Source::Snapshot(s)),
+            (None, Some(v)) => Ok(Source::Volume(v)),
+            _ => Err("source names one snapshot or one volume: source: { snapshot: NAME } or source: { volume: NAME }".into()),
+        }
+    }
+}
+
+impl From<Source> for RawSource {
+    fn from(s: Source) -> Self {
+        match s {
+            Source::Snapshot(n) => RawSource {
+                snapshot: Some(n),
+                volume: None,
+            },
+            Source::Volume(n) => RawSource {
+                snapshot: None,
+                volume: Some(n),
+            },
+        }
+    }
 }
 
 impl Source {
@@ -131,6 +168,38 @@ pub(super) fn thick_snapshots(b: &BackendDesired, err: &mut Vec<(String, String)
 
 /// Snapshots are named `_snapshot-…` (as cinder names them) and volumes are not, so the one
 /// name space of the VG says which is which.
+/// The volumes whose `source` (or the snapshots whose volume) this backend does not declare:
+/// what `ember check`, which does not read LVM, can say about sources (`ember plan` says
+/// whether they exist).
+pub(super) fn undeclared_sources(b: &BackendDesired) -> Vec<(String, String)> {
+    let declared = |n: &LvName| {
+        b.volumes.contains_key_str(n.as_str()) || b.snapshots.contains_key_str(n.as_str())
+    };
+    let mut out = vec![];
+    for (name, v) in b.volumes.iter() {
+        if let VolumeDesired::Present {
+            source: Some(s), ..
+        } = v
+            && !declared(s.name())
+        {
+            out.push((name.to_string(), format!(
+                "volume {name}: its source, {}, is not declared in this backend: if {name} exists its source is ignored, and if not it is made only if the source exists and is ember's (ember plan says which)",
+                s.describe()
+            )));
+        }
+    }
+    for (name, s) in b.snapshots.iter() {
+        if let SnapshotDesired::Present { volume } = s
+            && !b.volumes.contains_key_str(volume.as_str())
+        {
+            out.push((name.to_string(), format!(
+                "snapshot {name}: volume {volume} is not declared in this backend: the snapshot is made only if it exists and is ember's (ember plan says whether)"
+            )));
+        }
+    }
+    out
+}
+
 pub(super) fn names_by_kind(b: &BackendDesired, err: &mut Vec<(String, String)>) {
     if let Some((name, _)) = b.volumes.iter().find(|(n, _)| n.is_snapshot_name()) {
         err.push((name.to_string(), format!(
@@ -145,3 +214,6 @@ pub(super) fn names_by_kind(b: &BackendDesired, err: &mut Vec<(String, String)>)
         )));
     }
 }
+
+#[cfg(test)]
+mod tests;

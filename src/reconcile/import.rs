@@ -1,7 +1,8 @@
 //! `ember import`: a desired-state document for a host that cinder-volume ran, from
 //! cinder.conf and what LVM has. Every LV cinder would own (its name matches
 //! `volume_name_template`; for a thin backend a thin volume in the backend's pool that is not a
-//! snapshot, for a thick one a linear LV) is declared with its current size and `adopt: true`;
+//! snapshot, for a thick one a linear LV) is declared with its current size and `adopt: true`,
+//! and its thin snapshots (`_snapshot-<id>`) under `snapshots:` with the volume each is of;
 //! ember's own volumes are declared as they are; everything else is a comment saying why it was
 //! left out. `ember plan` with the document shows adoptions only.
 
@@ -81,7 +82,19 @@ fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed) {
     lvs.sort_by(|a, b| a.name.cmp(&b.name));
     let mut declared = vec![];
     let mut comments = vec![];
+    let mut snapshots = vec![];
     for lv in lvs {
+        if lv.name.is_snapshot_name() && lv.kind == crate::lvm::LvKind::Thin {
+            match snapshot_verdict(cfg, lv) {
+                Ok(origin) => snapshots.push(format!(
+                    "      {}: {{ volume: {} }}",
+                    quote(lv.name.as_str()),
+                    quote(origin)
+                )),
+                Err(why) => comments.push(format!("      # {}: {why}", lv.name)),
+            }
+            continue;
+        }
         match verdict(template, cfg, lv) {
             Ok(()) => declared.push(format!(
                 "      {}: {{ size: {} }}",
@@ -97,7 +110,7 @@ fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed) {
         quote(&cfg.name),
         cfg.volume_group,
         o.lvs.len(),
-        declared.len()
+        declared.len() + snapshots.len()
     );
     if declared.is_empty() {
         s.push_str("    volumes: {}\n");
@@ -107,6 +120,26 @@ fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed) {
     for line in declared.iter().chain(&comments) {
         let _ = writeln!(s, "{line}");
     }
+    if !snapshots.is_empty() {
+        s.push_str("    snapshots:\n");
+    }
+    for line in snapshots {
+        let _ = writeln!(s, "{line}");
+    }
+}
+
+/// A thin LV named as a snapshot (`_snapshot-<id>`): declared under `snapshots:` with the
+/// volume it is of (`Ok(origin)`), or left out and why.
+fn snapshot_verdict<'a>(cfg: &BackendConfig, lv: &'a LvInfo) -> Result<&'a str, String> {
+    if let Whose::Other(b) = whose(cfg, lv) {
+        return Err(format!("ember's, backend {b}"));
+    }
+    if lv.pool.as_deref() != Some(cfg.pool_name().as_str()) {
+        return Err(describe(cfg, lv));
+    }
+    lv.origin.as_deref().ok_or_else(|| {
+        "a thin snapshot whose volume no longer exists: a snapshot is declared with the volume it is of, so it is left alone".to_string()
+    })
 }
 
 /// Declared (`Ok`), or left out and why.

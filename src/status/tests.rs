@@ -39,6 +39,7 @@ fn mixed() -> Observed {
             lv("thin-foreign", LvKind::Thin, 20 * G, false),
             lv("linear-owned", LvKind::Linear, 5 * G, true),
             lv("linear-foreign", LvKind::Linear, 15 * G, false),
+            lv("_snapshot-1", LvKind::Thin, 10 * G, true),
         ],
     }
 }
@@ -49,10 +50,11 @@ fn status_shows_cinders_figures() {
     assert_eq!((c.total, c.free), (40 * G, 30 * G), "the pool, 25% used");
     assert_eq!(
         c.provisioned,
-        50 * G,
-        "every LV but the pool, ember's or not"
+        60 * G,
+        "every LV but the pool, ember's or not, snapshots with their virtual size"
     );
     assert_eq!((c.volumes, c.owned_volumes), (4, 2));
+    assert_eq!((c.snapshots, c.owned_snapshots), (1, 1));
     let c = Capacity::of(&cfg(LvmType::Default), &mixed());
     assert_eq!((c.total, c.free, c.provisioned), (100 * G, 30 * G, 70 * G));
     assert_eq!(c.max_over_subscription_ratio, 1.0);
@@ -60,11 +62,11 @@ fn status_shows_cinders_figures() {
 
 #[test]
 fn status_and_plan_agree_on_what_fits() {
-    // ratio 2 x pool 40 GiB = 80 GiB; status says 50 GiB are provisioned: 30 GiB fit
+    // ratio 2 x pool 40 GiB = 80 GiB; status says 60 GiB are provisioned: 20 GiB fit
     let o = mixed();
     let c = Capacity::of(&cfg(LvmType::Thin), &o);
     let room = (c.total as f64 * c.max_over_subscription_ratio) as u64 - c.provisioned;
-    assert_eq!(room, 30 * G);
+    assert_eq!(room, 20 * G);
     let policy = Policy {
         max_deletions_per_pass: 5,
         prune_grace: 0,
@@ -87,7 +89,7 @@ fn status_and_plan_agree_on_what_fits() {
     assert!(
         over.refused[0]
             .reason
-            .contains("provisioned already 50.0 GiB"),
+            .contains("provisioned already 60.0 GiB"),
         "{}",
         over.refused[0].reason
     );

@@ -102,7 +102,7 @@ fn vm_a_host_cinder_made_is_imported_and_adopted_with_its_data_intact() {
     for want in [
         format!("      \"{V1}\": {{ size: 1G }}"),
         format!("      \"{V2}\": {{ size: 2G }}"),
-        format!("      # {SNAP}: a thin snapshot of {V1}"),
+        format!("    snapshots:\n      \"{SNAP}\": {{ volume: \"{V1}\" }}"),
         "      # foreign: a linear LV (this backend is thin)".to_string(),
         "      # vg-cinder-pool: the backend's thin pool".to_string(),
     ] {
@@ -118,11 +118,12 @@ fn vm_a_host_cinder_made_is_imported_and_adopted_with_its_data_intact() {
         .lines()
         .filter(|l| ["  +", "  ~", "  -"].iter().any(|x| l.starts_with(x)))
         .collect();
-    assert_eq!(actions.len(), 3, "{p:?}");
+    assert_eq!(actions.len(), 4, "{p:?}");
     assert!(
         actions
             .iter()
-            .all(|a| a.starts_with("  + adopt volume volume-")),
+            .all(|a| a.starts_with("  + adopt volume volume-")
+                || a.starts_with(&format!("  + adopt snapshot {SNAP} "))),
         "adoptions only: {p:?}"
     );
 
@@ -136,10 +137,15 @@ fn vm_a_host_cinder_made_is_imported_and_adopted_with_its_data_intact() {
         );
         assert_eq!(&sha("vg-cinder", v), sum, "{v}: the data is byte-identical");
     }
+    let snap = lv("vg-cinder", SNAP).unwrap();
     assert_eq!(
-        lv("vg-cinder", SNAP).unwrap(),
-        snap0,
-        "the snapshot untouched"
+        (snap.size, snap.attr.as_str(), snap.tags.as_str()),
+        (
+            snap0.size,
+            snap0.attr.as_str(),
+            "ember-adopted,ember-backend=lvm-1,ember-managed"
+        ),
+        "the snapshot adopted: tagged, and otherwise as cinder left it (inactive, skipped at activation)"
     );
     assert_eq!(
         lv("vg-cinder", "foreign").unwrap(),

@@ -30,6 +30,7 @@ fn a_cinder_host_becomes_adoptions_and_comments() {
     let cfg = crate::testkit::backend("lvm-1", LvmType::Thin);
     let mut snap = lv("_snapshot-s1", LvKind::Thin, 10 * G);
     snap.origin = Some("volume-a".into());
+    let orphan = lv("_snapshot-s0", LvKind::Thin, G);
     let mut elsewhere = lv("volume-c", LvKind::Thin, G);
     elsewhere.pool = Some("other-pool".into());
     let o = Observed {
@@ -42,6 +43,7 @@ fn a_cinder_host_becomes_adoptions_and_comments() {
             lv("volume-a", LvKind::Thin, 10 * G),
             lv("volume-b", LvKind::Thin, 20 * G),
             snap,
+            orphan,
             elsewhere,
             lv("scratch", LvKind::Thin, G),
             lv("volume-lin", LvKind::Linear, G),
@@ -57,18 +59,20 @@ fn a_cinder_host_becomes_adoptions_and_comments() {
     let want = "# made by a test
 backends:
   \"lvm-1\":
-    # volume group vg: 9 LV(s), 3 declared below
+    # volume group vg: 10 LV(s), 4 declared below
     adopt: true
     volumes:
       \"mine\": { size: 3G }
       \"volume-a\": { size: 10G }
       \"volume-b\": { size: 20G }
-      # _snapshot-s1: a thin snapshot of volume-a
+      # _snapshot-s0: a thin snapshot whose volume no longer exists: a snapshot is declared with the volume it is of, so it is left alone
       # scratch: not a name cinder gives (volume_name_template = volume-%s)
       # theirs: ember's, backend lvm-2
       # vg-pool: the backend's thin pool (used as it is, never shrunk or deleted)
       # volume-c: a thin volume in another pool (other-pool)
       # volume-lin: a linear LV (this backend is thin)
+    snapshots:
+      \"_snapshot-s1\": { volume: \"volume-a\" }
 ";
     assert_eq!(doc, want);
     // what it declares parses, and adopts
@@ -81,7 +85,7 @@ backends:
             .join("\n"),
     )
     .unwrap();
-    assert!(d.adopt && d.volumes.len() == 3);
+    assert!(d.adopt && d.volumes.len() == 3 && d.snapshots.len() == 1);
 }
 
 #[test]

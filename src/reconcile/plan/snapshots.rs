@@ -295,8 +295,10 @@ fn refuse_missing(
         Item::Snapshot { .. } => format!("the volume it is of, {from},"),
         Item::Copy { source, .. } => format!("its source, {},", source.describe()),
     };
+    let refused_here =
+        refused.contains(from) || plan.refused.iter().any(|r| r.subject == from.as_str());
     let (kind, why) = match lv.get(from.as_str()).map(|l| (l, whose(cfg, l))) {
-        _ if refused.contains(from) => (
+        _ if refused_here => (
             RefusalKind::SourceMissing,
             format!("{what} is not made in this pass (it is refused: see why)"),
         ),
@@ -329,3 +331,6 @@ fn refuse_missing(
     };
     plan.refuse(item.name().as_str(), kind, why);
 }
+
+#[cfg(test)]
+mod tests;
