@@ -8,6 +8,8 @@ mod adopt;
 mod common;
 #[path = "vm_lvm/pool.rs"]
 mod pool;
+#[path = "vm_lvm/snapshot.rs"]
+mod snapshot;
 use common::vm::*;
 use common::*;
 
