@@ -436,3 +436,58 @@ fn import_adopts_what_cinder_made_and_plan_shows_only_adoptions() {
         "{p:?}"
     );
 }
+
+#[test]
+fn snapshots_and_copies_are_planned_applied_and_checked() {
+    let s = setup(
+        "backends:\n  lvm-1:\n    thin_pool: { size: 50% }\n    volumes:\n      volume-a: { size: 1G }\n      volume-b: { size: 2G, source: { snapshot: _snapshot-s1 } }\n      volume-c: { size: 1G, source: { volume: volume-a } }\n    snapshots:\n      _snapshot-s1: { volume: volume-a }\n",
+    );
+    let sim = sim_arg(&s);
+    let c = s.ember(&["--lvm", &sim, "check"]);
+    assert_eq!(c.code, 0, "{c:?}");
+    assert!(
+        c.stdout
+            .contains("1 backend(s), 3 volume(s), 1 snapshot(s)"),
+        "{c:?}"
+    );
+    let r = s.ember(&["--lvm", &sim, "apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let lines: Vec<&str> = r.stdout.lines().map(str::trim).collect();
+    let at = |l: &str| {
+        lines
+            .iter()
+            .position(|x| x.strip_suffix("  [done]") == Some(l))
+            .unwrap_or_else(|| panic!("{l} in {r:?}"))
+    };
+    // everything in one pass, each after what it is made from
+    let a = at("+ create volume volume-a 1.0 GiB (thin)");
+    let s1 = at("+ create snapshot _snapshot-s1 of volume-a");
+    let b = at("+ create volume volume-b 2.0 GiB from snapshot _snapshot-s1");
+    let cl = at("+ clone volume volume-c from volume-a");
+    assert!(a < s1 && s1 < b && a < cl, "{r:?}");
+    assert!(r.stdout.contains("Converged."), "{r:?}");
+    let l = lvs(&s);
+    assert_eq!(l["_snapshot-s1"]["skip_activation"], true);
+    assert_eq!(l["_snapshot-s1"]["active"], false);
+    assert_eq!(l["_snapshot-s1"]["origin"], "volume-a");
+    assert_eq!(l["volume-b"]["size"], 2u64 << 30);
+    assert_eq!(l["volume-b"]["origin"], "_snapshot-s1");
+    assert_eq!(s.ember(&["--lvm", &sim, "plan"]).code, 0);
+    // a source that is not there: the file itself says so to check
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  lvm-1:\n    volumes:\n      volume-d: { size: 1G, source: { volume: volume-x } }\n",
+    );
+    let c = s.ember(&["--lvm", &sim, "check"]);
+    assert!(
+        c.stderr
+            .contains("volume volume-d: its source, volume volume-x, is not declared"),
+        "{c:?}"
+    );
+    let p = s.ember(&["--lvm", &sim, "plan"]);
+    assert!(
+        p.stdout
+            .contains("! refused volume-d: its source, volume volume-x, does not exist"),
+        "{p:?}"
+    );
+}

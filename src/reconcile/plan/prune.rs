@@ -262,7 +262,7 @@ fn breaker(
         let snapshots = observed
             .lvs
             .iter()
-            .filter(|l| l.origin.as_deref() == Some(name.as_str()))
+            .filter(|l| l.origin.as_deref() == Some(name.as_str()) && l.name.is_snapshot_name())
             .filter(|l| !deleted.contains(l.name.as_str()))
             .map(|l| l.name.clone())
             .collect();

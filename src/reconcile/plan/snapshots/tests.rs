@@ -425,3 +425,21 @@ fn a_copy_that_exists_is_never_recreated_empty() {
     );
     assert_eq!(p.copies, vec![n("volume-c")]);
 }
+
+#[test]
+fn deleting_a_snapshot_names_no_volume_made_from_it() {
+    let mut b = mine("volume-b", 10 * G);
+    b.origin = Some("_snapshot-1".into());
+    let p = plan_of(
+        "volumes:\n  volume-b: {size: 10G}\nsnapshots:\n  _snapshot-1: {state: absent}\n",
+        vec![
+            mine("volume-a", 10 * G),
+            snapshot_of("_snapshot-1", "volume-a", 10 * G, Some("lvm-1")),
+            b,
+        ],
+    );
+    assert_eq!(
+        p.actions.iter().map(Action::line).collect::<Vec<_>>(),
+        vec!["- delete snapshot _snapshot-1 10.0 GiB (state: absent)"]
+    );
+}
