@@ -50,6 +50,20 @@ pub struct Options {
     pub create_inactive: bool,
 }
 
+/// One action of a plan carried out (done, failed or skipped), as `ember apply` shows it while
+/// a pass writes and `ember status` counts it (`applying 350/1000`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Actions finished so far, this one included, of `total` (the plan's).
+    pub done: usize,
+    pub total: usize,
+    /// The action's diff line with its result: `... [done]`, `... [FAILED: why]`.
+    pub line: String,
+}
+
+/// No progress to report (`ember plan`-like callers, tests).
+pub fn no_progress(_: &Step) {}
+
 /// `stop` is checked between steps: a worker told to stop finishes the lvm command under way,
 /// then skips the rest (the next pass, in whatever process, plans again from a fresh read).
 pub fn apply(
@@ -60,6 +74,50 @@ pub fn apply(
     opts: Options,
     stop: &AtomicBool,
 ) -> Outcome {
+    apply_with(lvm, vg, plan, pool, opts, stop, &no_progress)
+}
+
+/// Reports what was finished since `seen` (done, failed, skipped so far) to `progress`.
+fn report_steps(
+    out: &Outcome,
+    seen: &mut (usize, usize, usize),
+    total: usize,
+    progress: &dyn Fn(&Step),
+) {
+    let mut n = seen.0 + seen.1 + seen.2;
+    let mut emit = |line: String| {
+        n += 1;
+        progress(&Step {
+            done: n.min(total),
+            total,
+            line,
+        });
+    };
+    for a in &out.done[seen.0..] {
+        emit(format!("{}  [done]", a.line()));
+    }
+    for f in &out.failed[seen.1..] {
+        emit(format!("{}  [FAILED: {}]", f.action.line(), f.error));
+    }
+    for f in &out.skipped[seen.2..] {
+        emit(format!("{}  [{}]", f.action.line(), f.error));
+    }
+    *seen = (out.done.len(), out.failed.len(), out.skipped.len());
+}
+
+/// [`apply`], telling `progress` of each action as it is finished.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_with(
+    lvm: &dyn LvmWrite,
+    vg: &VgName,
+    plan: &Plan,
+    pool: Option<&LvName>,
+    opts: Options,
+    stop: &AtomicBool,
+    progress: &dyn Fn(&Step),
+) -> Outcome {
+    let total = plan.actions.len();
+    let mut seen = (0, 0, 0);
     let mut out = Outcome::default();
     let mut blocked: Option<String> = None;
     // every volume this pass makes is ember's and this backend's
@@ -70,6 +128,7 @@ pub fn apply(
     let mut not_adopted: Vec<LvName> = vec![];
     let mut i = 0;
     while i < plan.actions.len() {
+        report_steps(&out, &mut seen, total, progress);
         let action = &plan.actions[i];
         let skip = if stop.load(Ordering::Relaxed) {
             Some("skipped: ember is stopping".to_string())
@@ -190,6 +249,7 @@ pub fn apply(
             }
         }
     }
+    report_steps(&out, &mut seen, total, progress);
     out
 }
 

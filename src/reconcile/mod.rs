@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-pub use apply::{Outcome, apply};
+pub use apply::{Outcome, Step, apply};
 pub use plan::{Action, Plan, Policy, Refusal, RefusalKind, plan};
 
 use crate::config::BackendConfig;
@@ -107,6 +107,27 @@ pub fn converge(
     stop: &AtomicBool,
     unchanged: &dyn Fn() -> bool,
 ) -> PassReport {
+    converge_with(
+        cfg,
+        desired,
+        lvm,
+        policy,
+        stop,
+        unchanged,
+        &apply::no_progress,
+    )
+}
+
+/// [`converge`], telling `progress` of each action as it is finished.
+pub fn converge_with(
+    cfg: &BackendConfig,
+    desired: Option<&BackendDesired>,
+    lvm: &dyn LvmWrite,
+    policy: &Policy,
+    stop: &AtomicBool,
+    unchanged: &dyn Fn() -> bool,
+    progress: &dyn Fn(&Step),
+) -> PassReport {
     let start = Instant::now();
     let calls0 = lvm.calls();
     let commands0 = lvm.commands();
@@ -136,7 +157,15 @@ pub fn converge(
                     Ok(vg) => {
                         // the writes and the confirming read share one lvm process if they can
                         lvm.begin_batch();
-                        report.outcome = Some(apply(lvm, &vg, &p, pool.as_ref(), opts, stop));
+                        report.outcome = Some(apply::apply_with(
+                            lvm,
+                            &vg,
+                            &p,
+                            pool.as_ref(),
+                            opts,
+                            stop,
+                            progress,
+                        ));
                         match observe_and_plan(cfg, desired, lvm, policy) {
                             Ok((o, after)) => {
                                 report.observed = Some(o);
