@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod desired;
 pub mod inputs;
 pub mod lvm;
+pub mod metrics;
 pub mod names;
 pub mod problem;
 pub mod reconcile;

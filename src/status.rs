@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod pass;
 mod pool;
+pub use pass::{PassCounters, PassProgress};
 pub use pool::{AutoextendStatus, GrowthRecord, PoolStatus};
 
 use crate::config::BackendConfig;
@@ -35,6 +37,11 @@ pub struct Capacity {
     pub snapshots: usize,
     #[serde(default)]
     pub owned_snapshots: usize,
+    /// The volume group's size and free space.
+    #[serde(default)]
+    pub vg_size: u64,
+    #[serde(default)]
+    pub vg_free: u64,
 }
 
 impl Capacity {
@@ -65,6 +72,8 @@ impl Capacity {
             owned_volumes: vols.iter().filter(|l| l.is_owned()).count(),
             snapshots: snaps.len(),
             owned_snapshots: snaps.iter().filter(|l| l.is_owned()).count(),
+            vg_size: o.vg.size,
+            vg_free: o.vg.free,
         }
     }
 }
@@ -94,6 +103,9 @@ pub struct PassSummary {
     pub failed: Vec<String>,
     pub refused: Vec<String>,
     pub error: Option<String>,
+    /// Refusals by kind (`over_subscription`, `source_missing`, ...).
+    #[serde(default)]
+    pub refusal_kinds: std::collections::BTreeMap<String, usize>,
     /// Changes still pending after the pass (0 when converged).
     pub pending: usize,
     /// Marked volumes and when a prune deletes them.
@@ -131,6 +143,13 @@ impl PassSummary {
                 .map(|x| format!("{}: {}", x.subject, x.reason))
                 .collect(),
             error: r.error.clone(),
+            refusal_kinds: r.plan.iter().flat_map(|p| &p.refused).fold(
+                Default::default(),
+                |mut m, x| {
+                    *m.entry(x.kind.name()).or_default() += 1;
+                    m
+                },
+            ),
             pending: r.remaining.as_ref().map(|p| p.actions.len()).unwrap_or(0),
             // what is left after the pass: marks it made included
             scheduled: r
@@ -246,6 +265,11 @@ pub struct BackendStatus {
     /// The thin pool, from the last pass or pool check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<PoolStatus>,
+    /// The pass under way, while it writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<PassProgress>,
+    #[serde(default)]
+    pub counters: PassCounters,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -258,6 +282,9 @@ pub struct DaemonStatus {
     /// cinder.conf changed on disk and is not in force (a reload applies it), or is invalid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_changed: Option<String>,
+    /// Why the metrics file (`[ember] metrics_file`) could not be written, if it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_problem: Option<String>,
     pub backends: Vec<BackendStatus>,
 }
 
@@ -328,7 +355,10 @@ impl DaemonStatus {
                 "backend {} (volume group {}): {}, worker pid {}, {} restart(s)",
                 b.name,
                 b.volume_group,
-                b.state,
+                match b.progress {
+                    Some(p) => format!("applying {}/{}", p.done, p.total),
+                    None => b.state.to_string(),
+                },
                 b.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
                 b.restarts
             );
@@ -403,6 +433,9 @@ impl DaemonStatus {
         }
         if let Some(c) = &self.config_changed {
             let _ = writeln!(s, "config: {c}");
+        }
+        if let Some(m) = &self.metrics_problem {
+            let _ = writeln!(s, "warning: {m}");
         }
         s
     }

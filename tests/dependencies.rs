@@ -6,6 +6,7 @@
 //! status ─► reconcile ─► lvm, config, desired
 //! inputs ─► lvm, config, desired           (loading: cinder.conf, desired state, lvm options)
 //! control ─► status                        (the control protocol and its client)
+//! metrics ─► status                        (the metrics file, rendered from the status)
 //! lvm, config, desired ─► names, size, problem, trust
 //! ```
 //!
@@ -26,6 +27,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         "cli",
         "control",
         "inputs",
+        "metrics",
         "reconcile",
         "status",
         "lvm",
@@ -42,6 +44,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("commands", front),
         ("daemon", front),
         ("control", &["status"][..]),
+        ("metrics", &["status"][..]),
         ("inputs", &["lvm", "config", "desired", "problem"][..]),
         (
             "status",

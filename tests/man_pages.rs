@@ -162,3 +162,24 @@ fn pages_render_without_warnings() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn ember_8_documents_every_metric() {
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/man/ember.8")).unwrap();
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/metrics/mod.rs"))
+        .unwrap();
+    let names: Vec<&str> = src
+        .split('"')
+        .filter(|s| {
+            s.starts_with("ember_") && s.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        })
+        .collect();
+    assert!(names.len() > 20, "{names:?}");
+    for n in names {
+        assert!(
+            page.contains(&n.replace('_', "\\_")) || page.contains(n),
+            "man/ember.8 does not document {n}"
+        );
+    }
+}

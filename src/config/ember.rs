@@ -43,6 +43,10 @@ pub struct EmberSettings {
     /// that are not writing.
     #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs")]
     pub stop_timeout: Duration,
+    /// Where the daemon writes its metrics for node_exporter's textfile collector (unset: no
+    /// metrics file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -136,6 +140,7 @@ pub(super) fn resolve_ember(
     let path_opt = |key: &str| ember_path(ini, key);
     let run_dir = path_opt("run_dir").unwrap_or_else(|| PathBuf::from("/run/ember"));
     let control_socket = path_opt("control_socket").unwrap_or_else(|| run_dir.join("control.sock"));
+    let metrics_file = path_opt("metrics_file");
     let control_group = ini
         .get("ember", "control_group")
         .map(|e| e.value.trim().to_string())
@@ -154,5 +159,6 @@ pub(super) fn resolve_ember(
         stop_timeout: Duration::from_secs(stop_timeout),
         pool_check_interval: Duration::from_secs(pool_check),
         reload_on_change,
+        metrics_file,
     })
 }

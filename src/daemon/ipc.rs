@@ -30,6 +30,11 @@ pub enum ToSupervisor {
         #[serde(default)]
         status: DesiredStatus,
     },
+    /// A pass's writes under way: `done` of its plan's `total` actions are finished.
+    Progress {
+        done: usize,
+        total: usize,
+    },
     /// Sent periodically; `busy` is the lvm command under way.
     Heartbeat {
         busy: Option<crate::lvm::Busy>,

@@ -14,6 +14,7 @@ use super::instance::single_instance;
 
 mod confwatch;
 mod lifecycle;
+mod metrics;
 use super::ipc::{ToSupervisor, ToWorker};
 use super::spawn::{Event, Kill, Spawned, start_process, worker_args};
 use super::{backoff, systemd};
@@ -70,6 +71,7 @@ struct Supervisor<'a> {
     config_dirty: Option<Instant>,
     /// What a change of cinder.conf on disk means, until a reload applies it.
     config_notice: Option<String>,
+    metrics: metrics::MetricsFile,
 }
 
 pub fn run(g: &Global) -> i32 {
@@ -148,6 +150,7 @@ async fn supervise(g: &Global) -> i32 {
         config_watch: None,
         config_dirty: None,
         config_notice: None,
+        metrics: Default::default(),
     };
     sup.watch_config();
     let names: Vec<BackendConfig> = sup
@@ -211,6 +214,8 @@ impl Supervisor<'_> {
                 busy: None,
                 desired_state: DesiredStatus::InForce,
                 pool: None,
+                progress: None,
+                counters: Default::default(),
             },
             cfg,
             generation: 0,
@@ -273,7 +278,11 @@ impl Supervisor<'_> {
 
     fn handle(&mut self, ev: Event) {
         match ev {
-            Event::Msg(name, generation, msg) => self.message(name, generation, msg),
+            Event::Msg(name, generation, msg) => {
+                let when = metrics::when(&msg);
+                self.message(name, generation, msg);
+                self.publish_metrics(when);
+            }
             Event::Exited(name, generation, how) => self.exited(name, generation, how),
             Event::ConfigFiles => self.config_files_changed(),
         }
@@ -308,8 +317,13 @@ impl Supervisor<'_> {
                 }
             }
             ToSupervisor::Pool { pool } => w.status.pool = pool.map(|p| *p),
+            ToSupervisor::Progress { done, total } => {
+                w.status.progress = Some(crate::status::PassProgress { done, total })
+            }
             ToSupervisor::Pass { summary, capacity } => {
                 w.status.state = summary.state().with_desired(w.status.desired_state);
+                w.status.progress = None;
+                w.status.counters.count(&summary);
                 w.status.last_pass = Some(*summary);
                 if let Some(c) = capacity {
                     w.status.capacity = Some(*c);
@@ -332,6 +346,7 @@ impl Supervisor<'_> {
         w.kill = None;
         w.status.pid = None;
         w.status.busy = None;
+        w.status.progress = None;
         match std::mem::replace(&mut w.fate, Fate::Restart) {
             Fate::Remove => {
                 if self.shutting_down {
@@ -402,6 +417,7 @@ impl Supervisor<'_> {
             config_files: self.config.config_files.clone(),
             config_problems: self.config_problems.clone(),
             config_changed: self.config_notice.clone(),
+            metrics_problem: self.metrics.problem.clone(),
             backends: self.workers.values().map(|w| w.status.clone()).collect(),
         }
     }

@@ -324,6 +324,7 @@ impl Worker<'_> {
             &mut self.lp,
             trigger,
             &self.stop,
+            self.out.clone(),
         ) {
             Ok(h) => self.running = Some(h),
             Err(e) => {

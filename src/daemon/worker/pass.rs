@@ -9,10 +9,34 @@ use tokio::time::Instant;
 
 use super::{Done, Inputs, Loop, Trigger};
 use crate::cli::Global;
+use crate::daemon::ipc::ToSupervisor;
 use crate::desired::Digest;
 use crate::lvm::vglock::{Holder, LockError, VgLock};
 use crate::reconcile::{self, Policy};
 use crate::status::{GrowthRecord, PassSummary, PoolStatus};
+
+/// How often a pass tells the supervisor how far it got (and the last action always).
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// Sends a pass's progress to the supervisor, at most every [`PROGRESS_EVERY`].
+fn progress_sender(
+    out: tokio::sync::mpsc::UnboundedSender<ToSupervisor>,
+) -> impl Fn(&reconcile::Step) + Send {
+    let last = std::sync::Mutex::new(None::<std::time::Instant>);
+    move |s: &reconcile::Step| {
+        let Ok(mut last) = last.lock() else {
+            return;
+        };
+        let due = last.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY);
+        if due || s.done == s.total {
+            *last = Some(std::time::Instant::now());
+            let _ = out.send(ToSupervisor::Progress {
+                done: s.done,
+                total: s.total,
+            });
+        }
+    }
+}
 
 /// Takes the volume group's lock (once; held for the worker's life) and starts a pass on the
 /// blocking thread. `Err` when another ember process holds the lock (retried after
@@ -24,6 +48,7 @@ pub(super) fn start_pass(
     lp: &mut Loop,
     trigger: Trigger,
     stop: &Arc<AtomicBool>,
+    out: tokio::sync::mpsc::UnboundedSender<ToSupervisor>,
 ) -> Result<tokio::task::JoinHandle<Done>, String> {
     let backend = inputs.backend.clone();
     if lp.lock.is_none() {
@@ -59,16 +84,18 @@ pub(super) fn start_pass(
     let digest = inputs.digest;
     let stop = stop.clone();
     tracing::debug!(backend = name, trigger = %trigger, "pass starting");
+    let progress = progress_sender(out);
     Ok(tokio::task::spawn_blocking(move || {
         let writer = lvm.writer(&crate::inputs::lvm_options(&backend, &settings));
         let unchanged = || digest.is_some() && Digest::of_file(&path) == digest;
-        Done::Pass(Box::new(reconcile::converge(
+        Done::Pass(Box::new(reconcile::converge_with(
             &backend,
             desired.as_ref(),
             writer.as_ref(),
             &policy,
             &stop,
             &unchanged,
+            &progress,
         )))
     }))
 }

@@ -220,6 +220,16 @@ pub enum RefusalKind {
     WrongKind,
 }
 
+impl RefusalKind {
+    /// Its name as JSON and the metrics write it: `over_subscription`.
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
 /// Something the desired state asks for that ember will not do, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Refusal {

@@ -1,0 +1,42 @@
+//! A backend's passes over the daemon's life: the one under way, and counters of all of them
+//! (what the metrics file publishes, and `ember status --json` shows, from the same numbers).
+
+use serde::{Deserialize, Serialize};
+
+use super::{PassSummary, WorkerState};
+
+/// A pass under way: how many of its plan's actions are finished (`applying 350/1000`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassProgress {
+    pub done: usize,
+    pub total: usize,
+}
+
+/// Counters since the daemon started, kept across worker restarts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassCounters {
+    /// Passes by result: converged, pending (refusals or changes left), error.
+    pub converged: u64,
+    pub pending: u64,
+    pub error: u64,
+    /// lvm commands run by passes (reads and writes).
+    pub lvm_commands: u64,
+    /// Unix seconds of the end of the last pass without an error or a failed action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success_at: Option<u64>,
+}
+
+impl PassCounters {
+    /// Counts one finished pass.
+    pub fn count(&mut self, s: &PassSummary) {
+        match s.state() {
+            WorkerState::Converged => self.converged += 1,
+            WorkerState::Error => self.error += 1,
+            _ => self.pending += 1,
+        }
+        self.lvm_commands += s.lvm_commands.max(s.lvm_calls);
+        if s.error.is_none() && s.failed.is_empty() {
+            self.last_success_at = Some(s.finished_at);
+        }
+    }
+}
