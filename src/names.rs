@@ -14,6 +14,9 @@ pub const OWNERSHIP_TAG: &str = "ember-managed";
 /// On a volume ember adopted (it did not create it): never recreated empty when its pool does
 /// not know it, as a half-created volume of ember's own is.
 pub const ADOPTED_TAG: &str = "ember-adopted";
+/// On a volume ember made from a source (a snapshot or a volume): never recreated empty, which
+/// would not be the copy declared (LVM forgets the source once it is deleted; the tag stays).
+pub const COPY_TAG: &str = "ember-copy";
 /// The tag that names the backend that created (or adopted) an LV: `ember-backend=<name>`.
 pub const BACKEND_TAG_PREFIX: &str = "ember-backend=";
 /// The mark of a volume that a backend with `prune: true` found undeclared:
@@ -226,6 +229,10 @@ impl Tag {
     /// `ember-adopted`: made by someone else (cinder-volume), adopted.
     pub fn adopted() -> Tag {
         Tag(ADOPTED_TAG.to_string())
+    }
+    /// `ember-copy`: made from a snapshot or cloned from a volume.
+    pub fn copy() -> Tag {
+        Tag(COPY_TAG.to_string())
     }
     /// `ember-backend=<name>`: the backend name in LVM's tag alphabet. Bytes other than
     /// `A-Za-z0-9._+-` are written `:` and two lowercase hex digits (`:` itself is `:3a`), so

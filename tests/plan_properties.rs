@@ -183,6 +183,7 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
         volumes: volumes.into_iter().collect(),
         volumes_listed: true,
         snapshots: Default::default(),
+        snapshots_listed: true,
     };
     (dir, sim, cfg(c.thin, c.ratio), desired)
 }

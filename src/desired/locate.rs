@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::NULL_VOLUMES;
+use super::{NULL_SNAPSHOTS, NULL_VOLUMES};
 use crate::problem::Problem;
 
 /// The 1-based line where `key:` appears as a mapping key below the top level (best effort,
@@ -45,16 +45,19 @@ pub(super) fn yaml_problem(path: &Path, text: &str, e: &serde_yaml::Error) -> Pr
         line = Some(start + second);
         column = None;
     }
-    // serde_yaml marks a null `volumes:` at the start of its backend's mapping: point at it
-    if msg.contains(NULL_VOLUMES)
-        && let Some(start) = line
-        && let Some(at) = key_line(
-            &text.lines().skip(start - 1).collect::<Vec<_>>().join("\n"),
-            "volumes",
-        )
-    {
-        line = Some(start - 1 + at);
-        column = None;
+    // serde_yaml marks a null `volumes:` (or `snapshots:`) at the start of its backend's
+    // mapping: point at it
+    for (null, key) in [(NULL_VOLUMES, "volumes"), (NULL_SNAPSHOTS, "snapshots")] {
+        if msg.contains(null)
+            && let Some(start) = line
+            && let Some(at) = key_line(
+                &text.lines().skip(start - 1).collect::<Vec<_>>().join("\n"),
+                key,
+            )
+        {
+            line = Some(start - 1 + at);
+            column = None;
+        }
     }
     let mut p = Problem::error(Some(path.into()), line, msg);
     p.column = column;

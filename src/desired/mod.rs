@@ -126,6 +126,9 @@ pub struct BackendDesired {
     /// Thin snapshots of the backend's volumes, named `_snapshot-<id>` as cinder names them.
     #[serde(default, skip_serializing_if = "UniqueMap::is_empty")]
     pub snapshots: UniqueMap<LvName, SnapshotDesired>,
+    /// The file has a `snapshots:` key: only then may a prune delete every snapshot.
+    #[serde(skip)]
+    pub snapshots_listed: bool,
     /// The file has a `volumes:` key (possibly `{}`). Only then may a prune delete every
     /// volume of the backend: a missing list is not a statement that there are none.
     #[serde(skip)]
@@ -143,8 +146,8 @@ struct RawBackend {
     adopt: bool,
     #[serde(default, deserialize_with = "not_null")]
     volumes: Option<UniqueMap<LvName, VolumeDesired>>,
-    #[serde(default)]
-    snapshots: UniqueMap<LvName, SnapshotDesired>,
+    #[serde(default, deserialize_with = "snapshots_not_null")]
+    snapshots: Option<UniqueMap<LvName, SnapshotDesired>>,
 }
 
 impl From<RawBackend> for BackendDesired {
@@ -155,7 +158,8 @@ impl From<RawBackend> for BackendDesired {
             adopt: r.adopt,
             volumes_listed: r.volumes.is_some(),
             volumes: r.volumes.unwrap_or_default(),
-            snapshots: r.snapshots,
+            snapshots_listed: r.snapshots.is_some(),
+            snapshots: r.snapshots.unwrap_or_default(),
         }
     }
 }
@@ -170,6 +174,18 @@ fn not_null<'de, D: serde::Deserializer<'de>>(
     match Option::<UniqueMap<LvName, VolumeDesired>>::deserialize(d)? {
         Some(m) => Ok(Some(m)),
         None => Err(serde::de::Error::custom(NULL_VOLUMES)),
+    }
+}
+
+const NULL_SNAPSHOTS: &str = "`snapshots:` has no value (YAML null, as when every snapshot line is commented out); write `snapshots: {}` to declare no snapshots";
+
+/// `snapshots:` with no value is an error, as `volumes:` with none is.
+fn snapshots_not_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<UniqueMap<LvName, SnapshotDesired>>, D::Error> {
+    match Option::<UniqueMap<LvName, SnapshotDesired>>::deserialize(d)? {
+        Some(m) => Ok(Some(m)),
+        None => Err(serde::de::Error::custom(NULL_SNAPSHOTS)),
     }
 }
 

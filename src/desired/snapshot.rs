@@ -90,11 +90,13 @@ impl Source {
     }
 }
 
-/// One declared snapshot: a thin snapshot of one of the backend's volumes, or absent.
+/// One declared snapshot: a thin snapshot of one of the backend's volumes, or absent. A
+/// present one without `volume` (`_snapshot-x: {}`) is kept if it exists (a snapshot whose
+/// volume was deleted) and cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawSnapshot", into = "RawSnapshot")]
 pub enum SnapshotDesired {
-    Present { volume: LvName },
+    Present { volume: Option<LvName> },
     Absent,
 }
 
@@ -123,10 +125,7 @@ impl TryFrom<RawSnapshot> for SnapshotDesired {
             (VolumeState::Present, Some(v)) if v.starts_with(SNAPSHOT_PREFIX) => Err(format!(
                 "a snapshot is of a volume; {v} is a snapshot (ember snapshots volumes only)"
             )),
-            (VolumeState::Present, Some(volume)) => Ok(SnapshotDesired::Present { volume }),
-            (VolumeState::Present, None) => {
-                Err("a present snapshot needs the volume it is of (e.g. volume: volume-a)".into())
-            }
+            (VolumeState::Present, volume) => Ok(SnapshotDesired::Present { volume }),
             (VolumeState::Absent, _) => Ok(SnapshotDesired::Absent),
         }
     }
@@ -136,7 +135,7 @@ impl From<SnapshotDesired> for RawSnapshot {
     fn from(s: SnapshotDesired) -> Self {
         match s {
             SnapshotDesired::Present { volume } => RawSnapshot {
-                volume: Some(volume),
+                volume,
                 state: VolumeState::Present,
             },
             SnapshotDesired::Absent => RawSnapshot {
@@ -189,7 +188,9 @@ pub(super) fn undeclared_sources(b: &BackendDesired) -> Vec<(String, String)> {
         }
     }
     for (name, s) in b.snapshots.iter() {
-        if let SnapshotDesired::Present { volume } = s
+        if let SnapshotDesired::Present {
+            volume: Some(volume),
+        } = s
             && !b.volumes.contains_key_str(volume.as_str())
         {
             out.push((name.to_string(), format!(

@@ -478,7 +478,15 @@ impl LvmWrite for LvmCli {
     }
 
     fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
-        let mut args = vec![s("lvchange"), s("--activate"), s("y"), s("--")];
+        // -K: a volume (an adopted clone, say) with activation skip set is activated too;
+        // ember never activates a snapshot
+        let mut args = vec![
+            s("lvchange"),
+            s("--activate"),
+            s("y"),
+            s("--ignoreactivationskip"),
+            s("--"),
+        ];
         args.extend(lvs.iter().map(|lv| Self::lv_path(vg, lv)));
         self.run(Mode::Write, &args).map(drop)
     }

@@ -122,6 +122,8 @@ pub fn apply_with(
     let mut blocked: Option<String> = None;
     // every volume this pass makes is ember's and this backend's
     let tags = [Tag::managed(), Tag::backend(&plan.backend)];
+    // and a copy says so for good (lvm forgets its source once that is deleted)
+    let copy_tags = [Tag::managed(), Tag::backend(&plan.backend), Tag::copy()];
     // thin volumes created inactive, to be activated together at the end
     let mut to_activate: Vec<Action> = vec![];
     // volumes whose adoption failed: nothing else of this plan touches them
@@ -134,6 +136,8 @@ pub fn apply_with(
             Some("skipped: ember is stopping".to_string())
         } else if not_adopted.contains(action.subject()) {
             Some("skipped: adopting it failed, and ember changes no LV that is not its own".into())
+        } else if action.made_from().is_some_and(|f| not_adopted.contains(f)) {
+            Some("skipped: adopting its source failed, and ember copies only its own LVs".into())
         } else if action.creates() || matches!(action, Action::ExtendVolume { .. }) {
             blocked.clone()
         } else {
@@ -201,7 +205,7 @@ pub fn apply_with(
                 source,
                 source_size,
             } => lvm
-                .create_snapshot(vg, source.name(), volume, false, &tags)
+                .create_snapshot(vg, source.name(), volume, false, &copy_tags)
                 .and_then(|()| match size > source_size {
                     true => lvm.extend(vg, volume, *size),
                     false => Ok(()),
@@ -326,7 +330,9 @@ fn mend(
 ) {
     // a volume ember adopted it did not create: that its pool has no such device says nothing
     // of whether it held data, so it is never recreated empty
-    // nor is a copy (made from a snapshot or a volume): empty, it would not be what was declared
+    // nor is a copy (made from a snapshot or a volume): empty, it would not be what was declared.
+    // Several unknown at once (of whatever kind) are not what a crash leaves: none is changed.
+    let n = unknown.len();
     let (kept, unknown): (Vec<_>, Vec<_>) = unknown
         .into_iter()
         .partition(|(_, v, _, _)| plan.adopted.contains(v) || plan.copies.contains(v));
@@ -343,7 +349,6 @@ fn mend(
         tracing::error!(backend = %plan.backend, volume = %volume, action = "activate_volume", "{why}");
         out.failed.push(Failure { action, error: why });
     }
-    let n = unknown.len();
     if n > 1 {
         for (action, volume, _, error) in unknown {
             let why = format!(

@@ -86,11 +86,13 @@ fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed) {
     for lv in lvs {
         if lv.name.is_snapshot_name() && lv.kind == crate::lvm::LvKind::Thin {
             match snapshot_verdict(cfg, lv) {
-                Ok(origin) => snapshots.push(format!(
+                Ok(Some(origin)) => snapshots.push(format!(
                     "      {}: {{ volume: {} }}",
                     quote(lv.name.as_str()),
                     quote(origin)
                 )),
+                // its volume is gone: kept as it is
+                Ok(None) => snapshots.push(format!("      {}: {{}}", quote(lv.name.as_str()))),
                 Err(why) => comments.push(format!("      # {}: {why}", lv.name)),
             }
             continue;
@@ -129,17 +131,15 @@ fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed) {
 }
 
 /// A thin LV named as a snapshot (`_snapshot-<id>`): declared under `snapshots:` with the
-/// volume it is of (`Ok(origin)`), or left out and why.
-fn snapshot_verdict<'a>(cfg: &BackendConfig, lv: &'a LvInfo) -> Result<&'a str, String> {
+/// volume it is of (`Ok(Some(origin))`; `Ok(None)` once that is deleted), or left out and why.
+fn snapshot_verdict<'a>(cfg: &BackendConfig, lv: &'a LvInfo) -> Result<Option<&'a str>, String> {
     if let Whose::Other(b) = whose(cfg, lv) {
         return Err(format!("ember's, backend {b}"));
     }
     if lv.pool.as_deref() != Some(cfg.pool_name().as_str()) {
         return Err(describe(cfg, lv));
     }
-    lv.origin.as_deref().ok_or_else(|| {
-        "a thin snapshot whose volume no longer exists: a snapshot is declared with the volume it is of, so it is left alone".to_string()
-    })
+    Ok(lv.origin.as_deref())
 }
 
 /// Declared (`Ok`), or left out and why.

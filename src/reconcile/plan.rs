@@ -183,7 +183,15 @@ pub fn plan(
             Err((kind, why)) => plan.refuse(volume.as_str(), kind, why),
         }
     }
-    snapshots::make(cfg, &by_name, snaps.creates, c.copies, &mut cap, &mut plan);
+    snapshots::make(
+        cfg,
+        desired,
+        &by_name,
+        snaps.creates,
+        c.copies,
+        &mut cap,
+        &mut plan,
+    );
     mda::hold_to_metadata_area(&observed.vg, observed.lvs.len(), &mut plan);
     if let Some(pool) = pool_name.as_ref().and_then(|p| by_name.get(p.as_str()))
         && cfg.lvm_type.is_thin()

@@ -52,7 +52,7 @@ fn parses_the_documented_example() {
     assert_eq!(
         b.snapshots.get_str("_snapshot-s1"),
         Some(&SnapshotDesired::Present {
-            volume: n("volume-a")
+            volume: Some(n("volume-a"))
         })
     );
     assert_eq!(
@@ -73,11 +73,6 @@ fn each_mistake_is_an_error_with_its_line() {
             "    volumes:\n      _snapshot-1: { size: 1G }\n",
             4,
             "declare it under snapshots:",
-        ),
-        (
-            "    snapshots:\n      _snapshot-1: {}\n",
-            4,
-            "needs the volume it is of",
         ),
         (
             "    snapshots:\n      _snapshot-1: { volume: _snapshot-2 }\n",
@@ -149,4 +144,18 @@ fn a_source_the_file_does_not_declare_is_a_warning_for_check() {
     );
     assert_eq!(w[1].0, Some(8));
     assert!(w[1].1.contains("volume elsewhere is not declared"), "{w:?}");
+}
+
+#[test]
+fn a_snapshots_key_with_no_value_is_an_error_naming_its_line() {
+    let e = errs(
+        "backends:\n  lvm-1:\n    volumes: {}\n    snapshots:\n    #  _snapshot-1: { volume: v }\n",
+    );
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].message.contains("write `snapshots: {}`"), "{e:?}");
+    assert_eq!(e[0].line, Some(4), "{e:?}");
+    let d = p("backends:\n  lvm-1:\n    volumes: {}\n    snapshots: {}\n").unwrap();
+    assert!(d.backend("lvm-1").unwrap().snapshots_listed);
+    let d = p("backends:\n  lvm-1:\n    volumes: {}\n").unwrap();
+    assert!(!d.backend("lvm-1").unwrap().snapshots_listed);
 }

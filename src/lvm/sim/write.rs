@@ -299,8 +299,6 @@ impl LvmWrite for SimLvm {
                             "device-mapper: reload ioctl on  (253:9) {}",
                             crate::lvm::UNKNOWN_TO_POOL
                         )),
-                        // as lvm: an LV with activation skip is skipped, and that is no error
-                        Some(l) if l.skip_activation => {}
                         Some(l) => l.active = true,
                     }
                 }

@@ -322,3 +322,126 @@ fn a_pool_that_refuses_new_volumes_stops_the_passes_creations() {
         "3 made, 1 refused, 1 activation; no more tries"
     );
 }
+
+#[test]
+fn a_copy_unknown_to_its_pool_is_never_recreated_and_counts_toward_several() {
+    // one alone: reported, not made again empty
+    let (_d, lvm, vg, pool) = sim(&["copy"]);
+    let mut plan = activations(&["copy"]);
+    plan.copies = vec![LvName::new("copy").unwrap()];
+    let out = apply(
+        &lvm,
+        &vg,
+        &plan,
+        Some(&pool),
+        Options::default(),
+        &AtomicBool::new(false),
+    );
+    assert_eq!(out.failed.len(), 1, "{out:?}");
+    assert!(out.failed[0].error.contains("it is a copy"), "{out:?}");
+    assert!(lvm.load().unwrap().vgs["vg"].lvs["copy"].unknown_to_pool);
+    // with a plain volume beside it: two unknown at once, and neither is recreated
+    let (_d, lvm, vg, pool) = sim(&["half", "copy"]);
+    let mut plan = activations(&["half", "copy"]);
+    plan.copies = vec![LvName::new("copy").unwrap()];
+    let out = apply(
+        &lvm,
+        &vg,
+        &plan,
+        Some(&pool),
+        Options::default(),
+        &AtomicBool::new(false),
+    );
+    assert!(
+        !out.done.iter().any(|a| a.verb() == "recreate_volume"),
+        "{out:?}"
+    );
+    assert!(lvm.load().unwrap().vgs["vg"].lvs["half"].unknown_to_pool);
+}
+
+#[test]
+fn what_is_made_from_an_lv_whose_adoption_failed_is_skipped() {
+    let (_d, lvm, vg, pool) = sim(&[]);
+    let n = |s: &str| LvName::new(s).unwrap();
+    let plan = Plan {
+        actions: vec![
+            Action::AdoptVolume {
+                volume: n("ghost"),
+                size: Bytes(64 * M),
+                thin: true,
+            },
+            Action::CreateSnapshot {
+                snapshot: n("_snapshot-1"),
+                origin: n("ghost"),
+                size: Bytes(64 * M),
+            },
+            Action::CreateFromSource {
+                volume: n("clone"),
+                size: Bytes(64 * M),
+                source: crate::desired::Source::Volume(n("ghost")),
+                source_size: Bytes(64 * M),
+            },
+        ],
+        ..Plan::new("b", "vg", 0)
+    };
+    let out = apply(
+        &lvm,
+        &vg,
+        &plan,
+        Some(&pool),
+        Options::default(),
+        &AtomicBool::new(false),
+    );
+    assert_eq!(out.failed.len(), 1, "the adoption: {out:?}");
+    assert_eq!(out.skipped.len(), 2, "{out:?}");
+    assert!(
+        out.skipped
+            .iter()
+            .all(|f| f.error.contains("adopting its source failed")),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_copy_is_tagged_as_one_and_the_progress_counts_every_action() {
+    let (_d, lvm, vg, pool) = sim(&[]);
+    let n = |s: &str| LvName::new(s).unwrap();
+    let plan = Plan {
+        actions: vec![
+            Action::CreateSnapshot {
+                snapshot: n("_snapshot-1"),
+                origin: n("keep"),
+                size: Bytes(64 * M),
+            },
+            Action::CreateFromSource {
+                volume: n("clone"),
+                size: Bytes(128 * M),
+                source: crate::desired::Source::Snapshot(n("_snapshot-1")),
+                source_size: Bytes(64 * M),
+            },
+        ],
+        ..Plan::new("b", "vg", 0)
+    };
+    let steps = std::sync::Mutex::new(vec![]);
+    let out = apply_with(
+        &lvm,
+        &vg,
+        &plan,
+        Some(&pool),
+        Options::default(),
+        &AtomicBool::new(false),
+        &|s: &Step| steps.lock().unwrap().push((s.done, s.total)),
+    );
+    assert!(out.ok(), "{out:?}");
+    assert_eq!(*steps.lock().unwrap(), vec![(1, 2), (2, 2)]);
+    let o = lvm.observe(&vg).unwrap().unwrap();
+    let clone = o.lv("clone").unwrap();
+    assert_eq!(clone.size, 128 * M, "extended to its declared size");
+    assert!(
+        clone.tags.iter().any(|t| t == crate::names::COPY_TAG),
+        "{clone:?}"
+    );
+    let snap = o.lv("_snapshot-1").unwrap();
+    assert!(snap.skip_activation && !snap.active, "{snap:?}");
+    assert!(!snap.tags.iter().any(|t| t == crate::names::COPY_TAG));
+}

@@ -59,19 +59,19 @@ fn a_cinder_host_becomes_adoptions_and_comments() {
     let want = "# made by a test
 backends:
   \"lvm-1\":
-    # volume group vg: 10 LV(s), 4 declared below
+    # volume group vg: 10 LV(s), 5 declared below
     adopt: true
     volumes:
       \"mine\": { size: 3G }
       \"volume-a\": { size: 10G }
       \"volume-b\": { size: 20G }
-      # _snapshot-s0: a thin snapshot whose volume no longer exists: a snapshot is declared with the volume it is of, so it is left alone
       # scratch: not a name cinder gives (volume_name_template = volume-%s)
       # theirs: ember's, backend lvm-2
       # vg-pool: the backend's thin pool (used as it is, never shrunk or deleted)
       # volume-c: a thin volume in another pool (other-pool)
       # volume-lin: a linear LV (this backend is thin)
     snapshots:
+      \"_snapshot-s0\": {}
       \"_snapshot-s1\": { volume: \"volume-a\" }
 ";
     assert_eq!(doc, want);
@@ -85,7 +85,7 @@ backends:
             .join("\n"),
     )
     .unwrap();
-    assert!(d.adopt && d.volumes.len() == 3 && d.snapshots.len() == 1);
+    assert!(d.adopt && d.volumes.len() == 3 && d.snapshots.len() == 2);
 }
 
 #[test]

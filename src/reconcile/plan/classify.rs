@@ -113,7 +113,9 @@ pub(super) fn classify(
                             if l.tags.iter().any(|t| t == crate::names::ADOPTED_TAG) {
                                 plan.adopted.push(name.clone());
                             }
-                            if l.origin.is_some() {
+                            if l.origin.is_some()
+                                || l.tags.iter().any(|t| t == crate::names::COPY_TAG)
+                            {
                                 plan.copies.push(name.clone());
                             }
                         }

@@ -111,6 +111,18 @@ pub(super) fn ownership_and_deletions(
         .collect();
     // a file without a `volumes:` list (cut short, or every line gone) would leave the backend
     // with no volume at all: only `volumes: {}` says that
+    // nor one without a `snapshots:` list every snapshot
+    if !desired.snapshots_listed && desired.volumes_listed {
+        let (snaps, vols): (Vec<_>, Vec<_>) = undeclared
+            .into_iter()
+            .partition(|(_, n)| n.is_snapshot_name());
+        undeclared = vols;
+        for (_, name) in &snaps {
+            plan.refuse(name.as_str(), RefusalKind::PruneAll, format!(
+                "prune would delete every snapshot of backend {}: the desired state has no `snapshots:` list, so none is marked or deleted. If the backend is really to have no snapshots, say so with `snapshots: {{}}`",
+                cfg.name));
+        }
+    }
     if !undeclared.is_empty() && !desired.volumes_listed {
         for (_, name) in &undeclared {
             plan.refuse(name.as_str(), RefusalKind::PruneAll, format!(

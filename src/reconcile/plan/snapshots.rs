@@ -39,14 +39,22 @@ pub(super) fn classify(
     for (name, spec) in desired.snapshots.iter() {
         let n = name.as_str();
         let Some(l) = lv.get(n).copied() else {
-            if let SnapshotDesired::Present { volume } = spec {
-                d.creates.push((name.clone(), volume.clone()));
+            match spec {
+                SnapshotDesired::Present {
+                    volume: Some(volume),
+                } => d.creates.push((name.clone(), volume.clone())),
+                SnapshotDesired::Present { volume: None } => plan.refuse(
+                    n,
+                    RefusalKind::SourceMissing,
+                    "does not exist, and declares no volume to be a snapshot of (volume: NAME): nothing is created".into(),
+                ),
+                SnapshotDesired::Absent => {}
             }
             continue;
         };
         match (whose(cfg, l), spec) {
             (Whose::Foreign, SnapshotDesired::Present { volume }) if desired.adopt => {
-                match adoptable(cfg, l, volume) {
+                match adoptable(cfg, l, volume.as_ref()) {
                     Ok(()) => d.adopts.push((name.clone(), l.size)),
                     Err(why) => plan.refuse(n, RefusalKind::NotAdoptable, why),
                 }
@@ -77,12 +85,14 @@ pub(super) fn classify(
                 ),
             ),
             (Whose::Mine { .. }, SnapshotDesired::Absent) => d.absent.push((name.clone(), l.size)),
-            (Whose::Mine { .. }, SnapshotDesired::Present { volume }) => {
+            (Whose::Mine { .. }, SnapshotDesired::Present { volume: Some(volume) }) => {
                 if let Some(o) = l.origin.as_deref().filter(|o| *o != volume.as_str()) {
                     plan.refuse(n, RefusalKind::WrongKind, format!(
                         "is a snapshot of {o}, the desired state says of {volume}: a snapshot is never replaced (declare a new one)"));
                 }
             }
+            // kept as it is
+            (Whose::Mine { .. }, SnapshotDesired::Present { volume: None }) => {}
         }
     }
     d
@@ -94,12 +104,12 @@ fn is_thin_in(cfg: &BackendConfig, l: &LvInfo) -> bool {
 
 /// Whether `adopt: true` may make `l` this backend's snapshot: a thin snapshot in its pool (of
 /// the declared volume, while that exists), as cinder makes them.
-fn adoptable(cfg: &BackendConfig, l: &LvInfo, volume: &LvName) -> Result<(), String> {
+fn adoptable(cfg: &BackendConfig, l: &LvInfo, volume: Option<&LvName>) -> Result<(), String> {
     let why = if !is_thin_in(cfg, l) {
         format!("it is not a thin LV in {}", cfg.pool_name())
     } else {
-        match l.origin.as_deref() {
-            Some(o) if o != volume.as_str() => {
+        match (l.origin.as_deref(), volume) {
+            (Some(o), Some(volume)) if o != volume.as_str() => {
                 format!("it is a snapshot of {o}, the desired state says of {volume}")
             }
             _ => return Ok(()),
@@ -142,6 +152,7 @@ impl Item {
 /// everything else the plan creates, grows, adopts and deletes.
 pub(super) fn make(
     cfg: &BackendConfig,
+    desired: &BackendDesired,
     lv: &HashMap<&str, &LvInfo>,
     snapshots: Vec<(LvName, LvName)>,
     copies: Vec<(LvName, u64, Source)>,
@@ -160,7 +171,7 @@ pub(super) fn make(
     if items.is_empty() {
         return;
     }
-    let mut made = sizes_after(cfg, lv, plan);
+    let mut made = sizes_after(cfg, desired, lv, plan);
     let mut refused: HashSet<LvName> = HashSet::new();
     loop {
         let pending: HashSet<LvName> = items.iter().map(|i| i.name().clone()).collect();
@@ -173,7 +184,7 @@ pub(super) fn make(
         }
         for item in ready {
             let Some(&from_size) = made.get(item.from().as_str()) else {
-                refuse_missing(cfg, lv, plan, &refused, &item);
+                refuse_missing(cfg, desired, lv, plan, &refused, &item);
                 refused.insert(item.name().clone());
                 continue;
             };
@@ -252,22 +263,38 @@ fn admit(
     }
 }
 
-/// The backend's thin LVs as they will be once this plan's adoptions, deletions, growth and
-/// creations are done: what a snapshot or copy may be made from, and its size then.
+/// Whether the desired state declares `name` (a volume or a snapshot) absent.
+fn declared_absent(desired: &BackendDesired, name: &str) -> bool {
+    desired
+        .volumes
+        .get_str(name)
+        .is_some_and(|v| v.state() == crate::desired::VolumeState::Absent)
+        || desired
+            .snapshots
+            .get_str(name)
+            .is_some_and(|s| *s == SnapshotDesired::Absent)
+}
+
+/// The backend's thin LVs as they will be once this plan's adoptions, claims, deletions, growth
+/// and creations are done: what a snapshot or copy may be made from, and its size then. An old
+/// ember's volume counts only once this plan claims it (one it does not claim may be another
+/// backend's); one declared absent never counts, deleted in this pass or not.
 fn sizes_after(
     cfg: &BackendConfig,
+    desired: &BackendDesired,
     lv: &HashMap<&str, &LvInfo>,
     plan: &Plan,
 ) -> HashMap<String, u64> {
     let mut m: HashMap<String, u64> = lv
         .values()
-        .filter(|l| is_thin_in(cfg, l) && matches!(whose(cfg, l), Whose::Mine { .. }))
+        .filter(|l| is_thin_in(cfg, l) && whose(cfg, l) == Whose::Mine { legacy: false })
         .map(|l| (l.name.to_string(), l.size))
         .collect();
     for a in &plan.actions {
         match a {
             Action::AdoptVolume { volume, size, .. }
-            | Action::CreateVolume { volume, size, .. } => {
+            | Action::CreateVolume { volume, size, .. }
+            | Action::ClaimVolume { volume, size } => {
                 m.insert(volume.to_string(), size.0);
             }
             Action::ExtendVolume { volume, to, .. } => {
@@ -279,12 +306,14 @@ fn sizes_after(
             _ => {}
         }
     }
+    m.retain(|name, _| !declared_absent(desired, name));
     m
 }
 
 /// Why `item`'s source is not there to make it from.
 fn refuse_missing(
     cfg: &BackendConfig,
+    desired: &BackendDesired,
     lv: &HashMap<&str, &LvInfo>,
     plan: &mut Plan,
     refused: &HashSet<LvName>,
@@ -298,9 +327,9 @@ fn refuse_missing(
     let refused_here =
         refused.contains(from) || plan.refused.iter().any(|r| r.subject == from.as_str());
     let (kind, why) = match lv.get(from.as_str()).map(|l| (l, whose(cfg, l))) {
-        _ if refused_here => (
+        _ if declared_absent(desired, from) => (
             RefusalKind::SourceMissing,
-            format!("{what} is not made in this pass (it is refused: see why)"),
+            format!("{what} is declared absent"),
         ),
         Some((_, Whose::Foreign)) => (
             RefusalKind::SourceNotOwned,
@@ -311,6 +340,16 @@ fn refuse_missing(
         Some((_, Whose::Other(b))) => (
             RefusalKind::SourceNotOwned,
             format!("{what} is backend {b}'s, not this backend's"),
+        ),
+        _ if refused_here => (
+            RefusalKind::SourceMissing,
+            format!("{what} is not made in this pass (it is refused: see why)"),
+        ),
+        Some((_, Whose::Mine { legacy: true })) => (
+            RefusalKind::SourceNotOwned,
+            format!(
+                "{what} has ember's tag from before backend tags and is not claimed by this backend (declare it, to make it this backend's)"
+            ),
         ),
         Some((l, Whose::Mine { .. })) if is_thin_in(cfg, l) => (
             RefusalKind::SourceMissing,

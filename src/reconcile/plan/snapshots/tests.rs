@@ -368,7 +368,7 @@ fn a_source_declared_absent_is_no_source() {
     for s in ["volume-c", "_snapshot-1"] {
         let (kind, why) = refusal(&p, s).unwrap();
         assert_eq!(kind, RefusalKind::SourceMissing);
-        assert!(why.contains("is deleted in this pass"), "{why}");
+        assert!(why.contains("is declared absent"), "{why}");
     }
 }
 
@@ -442,4 +442,93 @@ fn deleting_a_snapshot_names_no_volume_made_from_it() {
         p.actions.iter().map(Action::line).collect::<Vec<_>>(),
         vec!["- delete snapshot _snapshot-1 10.0 GiB (state: absent)"]
     );
+}
+
+#[test]
+fn without_a_snapshots_list_prune_deletes_no_snapshot() {
+    let lvs = || {
+        vec![
+            mine("volume-a", 10 * G),
+            snapshot_of("_snapshot-1", "volume-a", 10 * G, Some("lvm-1")),
+        ]
+    };
+    let p = plan_of("prune: true\nvolumes:\n  volume-a: {size: 10G}\n", lvs());
+    assert!(!p.has_changes(), "{p:?}");
+    let (kind, why) = refusal(&p, "_snapshot-1").unwrap();
+    assert_eq!(kind, RefusalKind::PruneAll);
+    assert!(why.contains("snapshots: {}"), "{why}");
+    let p = plan_of(
+        "prune: true\nvolumes:\n  volume-a: {size: 10G}\nsnapshots: {}\n",
+        lvs(),
+    );
+    assert_eq!(
+        p.actions.iter().map(Action::line).collect::<Vec<_>>(),
+        vec!["- delete snapshot _snapshot-1 10.0 GiB (not declared, prune: true)"]
+    );
+}
+
+#[test]
+fn an_old_embers_volume_is_a_source_only_once_claimed() {
+    let mut legacy = crate::testkit::lv("volume-x", LvKind::Thin, 10 * G, None);
+    legacy.tags = vec![crate::names::OWNERSHIP_TAG.to_string()];
+    let p = plan_of(
+        "snapshots:\n  _snapshot-1: {volume: volume-x}\n",
+        vec![legacy.clone()],
+    );
+    assert!(!p.has_changes(), "{p:?}");
+    assert_eq!(
+        refusal(&p, "_snapshot-1").map(|r| r.0),
+        Some(RefusalKind::SourceNotOwned)
+    );
+    // declared, it is claimed in the same pass, and then copied
+    let p = plan_of(
+        "volumes:\n  volume-x: {size: 10G}\nsnapshots:\n  _snapshot-1: {volume: volume-x}\n",
+        vec![legacy],
+    );
+    assert!(p.refused.is_empty(), "{p:?}");
+    assert!(matches!(
+        p.actions.last(),
+        Some(Action::CreateSnapshot { .. })
+    ));
+}
+
+#[test]
+fn a_source_declared_absent_is_refused_even_when_its_deletion_is_held() {
+    let mut one = POLICY;
+    one.max_deletions_per_pass = 0;
+    let p = plan(
+        &cfg(),
+        &crate::testkit::desired(
+            "volumes:\n  volume-a: {state: absent}\n  volume-c: {size: 10G, source: {volume: volume-a}}\n",
+        ),
+        &observed(vec![mine("volume-a", 10 * G)]),
+        &one,
+    );
+    assert!(!p.has_changes(), "{p:?}");
+    let (kind, why) = refusal(&p, "volume-c").unwrap();
+    assert_eq!(kind, RefusalKind::SourceMissing);
+    assert!(why.contains("is declared absent"), "{why}");
+}
+
+#[test]
+fn a_snapshot_declared_without_its_volume_is_kept_and_never_made() {
+    let p = plan_of(
+        "snapshots:\n  _snapshot-1: {}\n  _snapshot-2: {}\n",
+        vec![snapshot_of("_snapshot-1", "gone", 10 * G, Some("lvm-1"))],
+    );
+    assert!(!p.has_changes(), "{p:?}");
+    assert!(refusal(&p, "_snapshot-1").is_none());
+    assert_eq!(
+        refusal(&p, "_snapshot-2").map(|r| r.0),
+        Some(RefusalKind::SourceMissing)
+    );
+}
+
+#[test]
+fn a_copy_is_known_by_its_tag_once_lvm_forgets_its_source() {
+    let mut b = mine("volume-b", 10 * G);
+    b.tags.push(crate::names::COPY_TAG.to_string());
+    b.active = false;
+    let p = plan_of("volumes:\n  volume-b: {size: 10G}\n", vec![b]);
+    assert_eq!(p.copies, vec![n("volume-b")]);
 }

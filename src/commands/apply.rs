@@ -1,0 +1,140 @@
+//! `ember apply`: one pass per backend, by hand, with its progress while it writes.
+
+use serde::Serialize;
+
+use super::{policy, print_json, ready};
+use crate::cli::{EXIT_ERROR, EXIT_OK, Global};
+use crate::desired;
+use crate::inputs;
+use crate::lvm::vglock::{Holder, VgLock};
+use crate::reconcile::{self, PassReport};
+
+mod progress;
+
+/// How long `ember apply` waits for another `ember apply` writing the same volume group.
+const APPLY_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The pass as `ember apply` prints it; `streamed`: the actions were printed as they finished.
+fn report_text(r: &PassReport, streamed: bool) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let vg = &r.volume_group;
+    if !streamed {
+        let _ = writeln!(s, "backend {} (volume group {vg}):", r.backend);
+    }
+    if let Some(err) = &r.error {
+        let _ = writeln!(s, "  error: {err}");
+    }
+    if let Some(o) = r.outcome.as_ref().filter(|_| !streamed) {
+        for a in &o.done {
+            let _ = writeln!(s, "  {}  [done]", a.line());
+        }
+        for f in &o.failed {
+            let _ = writeln!(s, "  {}  [FAILED: {}]", f.action.line(), f.error);
+        }
+        for f in &o.skipped {
+            let _ = writeln!(s, "  {}  [{}]", f.action.line(), f.error);
+        }
+    }
+    if r.stale {
+        let _ = writeln!(
+            s,
+            "  nothing done: the desired state changed while this pass ran (a pass that deletes never acts on a file being written); run it again"
+        );
+    }
+    for p in r.remaining.iter().chain(r.plan.iter()).take(1) {
+        for d in &p.scheduled {
+            let _ = writeln!(s, "  {}", d.line(p.planned_at));
+        }
+    }
+    for x in r.plan.iter().flat_map(|p| &p.refused) {
+        let _ = writeln!(s, "  ! refused {}: {}", x.subject, x.reason);
+    }
+    for w in r.plan.iter().flat_map(|p| &p.warnings) {
+        let _ = writeln!(s, "  warning: {}", w.message);
+    }
+    if let Some(rem) = &r.remaining {
+        if rem.has_changes() {
+            let _ = writeln!(s, "  still pending: {} change(s)", rem.actions.len());
+        } else if r.outcome.is_none() {
+            let _ = writeln!(s, "  No changes.");
+        } else {
+            let _ = writeln!(s, "  Converged.");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  ({}, {} ms)",
+        crate::status::lvm_cost(r.lvm_calls, r.lvm_commands),
+        r.duration_ms
+    );
+    s
+}
+
+#[derive(Serialize)]
+struct ApplyJson<'a> {
+    backends: &'a [PassReport],
+    ok: bool,
+}
+
+pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option<u32>) -> i32 {
+    let (cfg, desired, backends) = match ready(g, only) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let mut policy = policy(&cfg);
+    if let Some(n) = allow_deletions {
+        policy.max_deletions_per_pass = policy.max_deletions_per_pass.max(n);
+    }
+    let unchanged = || desired::Digest::of_file(&desired.path) == Some(desired.digest);
+    let mut reports = vec![];
+    let mut ok = true;
+    for b in &backends {
+        if desired.rejected.contains_key(&b.name) {
+            eprintln!(
+                "ember: backend {}: nothing done: its part of the desired state is rejected (see above)",
+                b.name
+            );
+            ok = false;
+            continue;
+        }
+        // one writer per volume group: refused while the daemon manages it, waits for another apply
+        let _lock = match crate::names::VgName::new(&b.volume_group)
+            .map_err(|e| e.to_string())
+            .and_then(|vg| {
+                VgLock::acquire(&g.lvm, &vg, &Holder::Apply, APPLY_LOCK_WAIT)
+                    .map_err(|e| e.to_string())
+            }) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("ember: backend {}: {e}", b.name);
+                ok = false;
+                continue;
+            }
+        };
+        let lvm = g.lvm.writer(&inputs::lvm_options(b, &cfg.ember));
+        let shown = progress::Shown::new(b, json);
+        let r = reconcile::converge_with(
+            b,
+            desired.backend(&b.name),
+            lvm.as_ref(),
+            &policy,
+            &std::sync::atomic::AtomicBool::new(false),
+            &unchanged,
+            &|s| shown.step(s),
+        );
+        let streamed = shown.finish();
+        if !json {
+            print!("{}", report_text(&r, streamed));
+        }
+        ok &= r.ok() && !r.stale;
+        reports.push(r);
+    }
+    if json {
+        print_json(&ApplyJson {
+            backends: &reports,
+            ok,
+        });
+    }
+    if ok { EXIT_OK } else { EXIT_ERROR }
+}

@@ -1,0 +1,71 @@
+//! What `ember apply` shows while a pass writes. On a terminal (standard error): a progress bar
+//! per backend with done/total, elapsed and an estimate of what is left. Not on a terminal
+//! (standard output to a log): each action's line as it finishes, so that a log shows how far
+//! the pass got. Nothing with `--json`.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::BackendConfig;
+use crate::reconcile::Step;
+
+pub(super) struct Shown {
+    backend: String,
+    header: String,
+    bar: Option<ProgressBar>,
+    /// Print each action's line on standard output as it finishes.
+    stream: bool,
+    streamed: Mutex<bool>,
+}
+
+impl Shown {
+    pub(super) fn new(b: &BackendConfig, json: bool) -> Shown {
+        let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} {elapsed} (about {eta} left) {wide_msg}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_prefix(b.name.clone());
+            bar
+        });
+        Shown {
+            backend: b.name.clone(),
+            header: format!("backend {} (volume group {}):", b.name, b.volume_group),
+            bar,
+            stream: !json && !std::io::stdout().is_terminal(),
+            streamed: Mutex::new(false),
+        }
+    }
+
+    pub(super) fn step(&self, s: &Step) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(s.total as u64);
+            bar.set_position(s.done as u64);
+            bar.set_message(s.line.clone());
+        }
+        if self.stream
+            && let Ok(mut started) = self.streamed.lock()
+        {
+            let mut out = std::io::stdout().lock();
+            if !*started {
+                let _ = writeln!(out, "{}", self.header);
+                *started = true;
+            }
+            let _ = writeln!(out, "  {}", s.line);
+            let _ = out.flush();
+        }
+    }
+
+    /// Clears the bar; whether the actions' lines were printed already.
+    pub(super) fn finish(self) -> bool {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+        tracing::debug!(backend = %self.backend, "pass shown");
+        self.streamed.into_inner().unwrap_or(false)
+    }
+}
