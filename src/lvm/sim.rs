@@ -25,6 +25,13 @@ const DEFAULT_EXTENT: u64 = 4 << 20;
 pub struct SimState {
     #[serde(default)]
     pub vgs: BTreeMap<String, SimVg>,
+    /// Every write takes this long (a slow lvm, for tests of progress).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub write_delay_ms: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -264,6 +271,9 @@ impl SimLvm {
         self.calls.set(self.calls.get() + 1);
         let _lock = self.lock(true)?;
         let mut state = self.load()?;
+        if state.write_delay_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(state.write_delay_ms));
+        }
         let fail = |stderr: String| LvmError::Failed {
             command: command.clone(),
             code: 5,

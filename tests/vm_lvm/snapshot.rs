@@ -113,7 +113,10 @@ fn vm_snapshots_clones_and_volumes_from_snapshots_carry_their_data() {
             active(&v) && !v.attr.ends_with('k'),
             "active, no activation skip: {v:?}"
         );
-        assert_eq!(v.tags, "ember-backend=lvm-1,ember-copy,ember-managed", "{v:?}");
+        assert_eq!(
+            v.tags, "ember-backend=lvm-1,ember-copy,ember-managed",
+            "{v:?}"
+        );
     }
     assert_eq!(
         sha("volume-b", 64),
