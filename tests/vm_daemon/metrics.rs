@@ -1,0 +1,255 @@
+//! The metrics file with the real node_exporter (Debian's prometheus-node-exporter, unpacked by
+//! tests/vm/setup-prometheus) and the real promtool, on real LVM: the file passes `promtool
+//! check metrics`, node_exporter serves the series with the values `ember status --json`
+//! shows, an edit changes them, no reader ever sees a partial file during 100 edits, and a
+//! metrics directory that disappears is a warning while the daemon goes on.
+
+use super::common::daemon::*;
+use super::common::vm::*;
+use super::common::*;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn bin(name: &str) -> String {
+    let b = format!("{ROOT}/target/vm/prometheus/root/usr/bin/{name}");
+    assert!(
+        std::path::Path::new(&b).exists(),
+        "{b} is missing: tests/vm/run-tests runs tests/vm/setup-prometheus first"
+    );
+    b
+}
+
+/// node_exporter with the textfile collector alone, killed when dropped.
+struct NodeExporter(std::process::Child);
+
+impl Drop for NodeExporter {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn scrape() -> Option<String> {
+    let mut c = std::net::TcpStream::connect("127.0.0.1:9100").ok()?;
+    c.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    c.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .ok()?;
+    let mut s = String::new();
+    c.read_to_string(&mut s).ok()?;
+    Some(s.split_once("\r\n\r\n")?.1.to_string())
+}
+
+/// The value of the series `name` whose labels include `labels`, as node_exporter serves it
+/// (its own float format and label order).
+fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let (key, v) = l.rsplit_once(' ')?;
+        let (n, rest) = key.split_once('{').unwrap_or((key, "}"));
+        if n != name {
+            return None;
+        }
+        let got: BTreeMap<&str, &str> = rest
+            .trim_end_matches('}')
+            .split("\",")
+            .filter_map(|kv| kv.split_once("=\""))
+            .map(|(k, v)| (k, v.trim_end_matches('"')))
+            .collect();
+        labels
+            .iter()
+            .all(|(k, want)| got.get(k) == Some(want))
+            .then(|| v.parse().ok())?
+    })
+}
+
+fn edit(s: &Scratch, text: &str) {
+    s.write("desired-state.yaml.new", text);
+    std::fs::rename(
+        s.path("desired-state.yaml.new"),
+        s.path("desired-state.yaml"),
+    )
+    .unwrap();
+}
+
+const ONE: &str =
+    "backends:\n  met:\n    thin_pool: { size: 1G }\n    volumes:\n      m1: { size: 64M }\n";
+const TWO: &str = "backends:\n  met:\n    thin_pool: { size: 1G }\n    volumes:\n      m1: { size: 64M }\n      m2: { size: 64M }\n";
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests daemon"]
+fn vm_metrics_reach_prometheus_through_node_exporter() {
+    require_vm("chroot");
+    create_vg("vg-met");
+    let s = Scratch::new();
+    let dir = s.path("textfile");
+    std::fs::create_dir(&dir).unwrap();
+    s.write(
+        "cinder.conf",
+        &format!(
+            "[DEFAULT]\nenabled_backends = met\n[met]\nvolume_group = vg-met\nlvm_conf_file = None\n[ember]\nrun_dir = {}\nresync_interval = 3600\nmetrics_file = {}/ember.prom\n",
+            s.path("run").display(),
+            dir.display()
+        ),
+    );
+    s.write("desired-state.yaml", ONE);
+    let _ne = NodeExporter(
+        std::process::Command::new(bin("prometheus-node-exporter"))
+            .args([
+                "--collector.disable-defaults",
+                "--collector.textfile",
+                &format!("--collector.textfile.directory={}", dir.display()),
+                "--web.listen-address=127.0.0.1:9100",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &[]);
+    let st = d.wait_for("converged", 300, |st| {
+        backend(st, "met")["state"] == "converged"
+    });
+    let b = backend(&st, "met").clone();
+
+    // the file as written passes promtool's own check (format and naming lints)
+    let file = s.read("textfile/ember.prom");
+    let mut check = std::process::Command::new(bin("promtool"))
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(file.as_bytes())
+        .unwrap();
+    let out = check.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{}{}\n{file}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // node_exporter serves the ember series with status's values
+    let t = Instant::now();
+    let text = loop {
+        if let Some(t) = scrape().filter(|t| t.contains("ember_info")) {
+            break t;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "node_exporter serves no ember series"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(
+        value(&text, "node_textfile_scrape_error", &[]),
+        Some(0.0),
+        "{text}"
+    );
+    let be = [("backend", "met")];
+    assert_eq!(
+        value(&text, "ember_backend_converged", &be),
+        Some(1.0),
+        "{text}"
+    );
+    let pool = [("backend", "met"), ("pool", "vg-met-pool")];
+    assert_eq!(
+        value(&text, "ember_thin_pool_size_bytes", &pool),
+        b["pool"]["size"].as_f64(),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &text,
+            "ember_volumes",
+            &[("backend", "met"), ("owner", "ember")]
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(&text, "ember_provisioned_bytes", &be),
+        b["capacity"]["provisioned"].as_f64(),
+        "{text}"
+    );
+    assert_eq!(
+        value(&text, "ember_volume_group_free_bytes", &be),
+        b["capacity"]["vg_free"].as_f64(),
+        "{text}"
+    );
+
+    // an edit: the new volume is counted
+    edit(&s, TWO);
+    let t = Instant::now();
+    while value(
+        &scrape().unwrap_or_default(),
+        "ember_volumes",
+        &[("backend", "met"), ("owner", "ember")],
+    ) != Some(2.0)
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "m2 not counted; log:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    // 100 edits while a reader reads the file in a loop: never half a file
+    let path = dir.join("ember.prom");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (path, stop) = (path.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let (mut reads, mut seen) = (0u64, std::collections::HashSet::new());
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = std::fs::read_to_string(&path).unwrap();
+                assert!(
+                    t.starts_with("# HELP ember_info")
+                        && t.ends_with('\n')
+                        && t.contains("ember_thin_pool_read_timestamp_seconds"),
+                    "a partial metrics file:\n{t}"
+                );
+                seen.insert(t);
+                reads += 1;
+            }
+            (reads, seen.len())
+        })
+    };
+    for i in 0..100 {
+        edit(&s, &format!("# edit {i}\n{TWO}"));
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    d.wait_for("converged after the edits", 120, |st| {
+        backend(st, "met")["state"] == "converged"
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (reads, versions) = reader.join().unwrap();
+    assert!(reads > 100, "{reads} reads");
+    assert!(versions > 1, "the file never changed during the edits");
+
+    // the directory gone: a warning, and the daemon goes on
+    std::fs::remove_dir_all(&dir).unwrap();
+    edit(
+        &s,
+        "backends:\n  met:\n    thin_pool: { size: 1G }\n    volumes:\n      m1: { size: 64M }\n      m2: { size: 64M }\n      m3: { size: 64M }\n",
+    );
+    let st = d.wait_for("the metrics warning", 120, |st| {
+        st["metrics_problem"].is_string() && backend(st, "met")["state"] == "converged"
+    });
+    assert!(lv("vg-met", "m3").is_some(), "the pass went on: {st:#}");
+    assert!(
+        d.ember(&["status"])
+            .stdout
+            .contains("warning: cannot write the metrics file"),
+        "{st:#}"
+    );
+}
