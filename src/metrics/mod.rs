@@ -115,7 +115,7 @@ fn passes(e: &mut Exposition, b: &BackendStatus) {
         done as f64,
     );
     e.add(
-        "ember_pass_actions_total",
+        "ember_pass_actions_planned",
         "Actions planned in the pass under way (or in the last pass).",
         G,
         &be,

@@ -196,7 +196,7 @@ fn a_pass_under_way_and_a_backend_with_nothing_yet() {
     empty.state = WorkerState::Starting;
     let s = parse(&render(&status(vec![b, empty])));
     assert_eq!(s["ember_pass_actions_done{backend=\"lvm-1\"}"], 350.0);
-    assert_eq!(s["ember_pass_actions_total{backend=\"lvm-1\"}"], 1000.0);
+    assert_eq!(s["ember_pass_actions_planned{backend=\"lvm-1\"}"], 1000.0);
     assert_eq!(s["ember_backend_converged{backend=\"lvm-1\"}"], 0.0);
     assert_eq!(s["ember_backend_converged{backend=\"lvm-2\"}"], 0.0);
     assert!(
