@@ -84,7 +84,7 @@ pub fn check(g: &Global, json: bool) -> i32 {
                         } else {
                             "thick"
                         },
-                        b.max_over_subscription_ratio,
+                        b.max_over_subscription_ratio_text,
                         b.reserved_percentage,
                         b.host
                     );

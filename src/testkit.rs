@@ -13,6 +13,7 @@ pub fn backend(name: &str, lvm_type: LvmType) -> BackendConfig {
         volume_group: "vg".into(),
         lvm_type,
         max_over_subscription_ratio: Ratio::Fixed(20.0),
+        max_over_subscription_ratio_text: "20.0".into(),
         reserved_percentage: 0,
         lvm_conf_file: None,
         lvm_suppress_fd_warnings: false,

@@ -111,7 +111,7 @@ fn ember_8_matches_the_cli() {
 fn desired_state_5_names_every_option_ember_reads() {
     let page = std::fs::read_to_string(root().join("man/ember-desired-state.5")).unwrap();
     // the config module's files: cinder.conf and [ember] options
-    let src: String = ["mod.rs", "backend.rs", "ember.rs"]
+    let src: String = ["mod.rs", "backend.rs", "ember.rs", "subst.rs"]
         .iter()
         .map(|f| std::fs::read_to_string(root().join("src/config").join(f)).unwrap())
         .collect();
@@ -124,6 +124,7 @@ fn desired_state_5_names_every_option_ember_reads() {
         "ini.get(name, \"",
         "int(\"",
         "path_opt(\"",
+        "read(\"",
     ] {
         for part in src.split(pat).skip(1) {
             if let Some(k) = part
@@ -134,6 +135,31 @@ fn desired_state_5_names_every_option_ember_reads() {
                 keys.push(k.to_string());
             }
         }
+    }
+    // and every option of the substitution's table (src/config/subst.rs, OPTIONS)
+    let subst = std::fs::read_to_string(root().join("src/config/subst.rs")).unwrap();
+    let table = subst
+        .split("const OPTIONS")
+        .nth(1)
+        .unwrap()
+        .split("];")
+        .next()
+        .unwrap();
+    let mut lines = table.lines().map(str::trim).peekable();
+    while let Some(l) = lines.next() {
+        let first = match l {
+            "(" => lines.next().unwrap_or_default(),
+            l if l.starts_with("(\"") => &l[1..],
+            _ => continue,
+        };
+        keys.push(
+            first
+                .trim_matches(|c| c == '"' || c == ',')
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string(),
+        );
     }
     keys.sort();
     keys.dedup();

@@ -35,6 +35,7 @@ fn cfg(thin: bool, ratio: f64) -> BackendConfig {
             LvmType::Default
         },
         max_over_subscription_ratio: Ratio::Fixed(ratio),
+        max_over_subscription_ratio_text: ratio.to_string(),
         reserved_percentage: 0,
         lvm_conf_file: None,
         lvm_suppress_fd_warnings: false,

@@ -28,6 +28,7 @@ fn cfg(ratio: f64) -> BackendConfig {
         volume_group: "vg".into(),
         lvm_type: LvmType::Thin,
         max_over_subscription_ratio: Ratio::Fixed(ratio),
+        max_over_subscription_ratio_text: ratio.to_string(),
         reserved_percentage: 0,
         lvm_conf_file: None,
         lvm_suppress_fd_warnings: false,

@@ -1,130 +1,170 @@
-//! One backend's options: its own section, then `[backend_defaults]`, then cinder's default.
+//! One backend's options, as cinder's `BackendGroupConfiguration` reads them: its own section,
+//! then `[backend_defaults]`, then cinder's default, each value substituted and typed as
+//! oslo.config does ([`super::subst`]). As in cinder, an option is checked only when it is
+//! read: the LVM driver's options only for a backend that uses the LVM driver.
 
 use std::path::PathBuf;
 
-use super::ini::Ini;
+use super::ini::{Ini, Origin};
+use super::subst::{Group, Read, Reader, Typed};
 use super::*;
 
+/// A value ember reads that has ` #` or ` ;` in it: oslo.config keeps inline "comments" as
+/// part of the value, which is almost never what the operator meant.
+fn inline_comment(r: &Read, opt: &str, problems: &mut Vec<Problem>) {
+    if let (Some(Typed::Str(v)), Some(o)) = (&r.value, &r.origin)
+        && (v.contains(" #") || v.contains(" ;"))
+    {
+        problems.push(Problem::warning(
+            Some(o.file.clone()),
+            Some(o.line),
+            format!(
+                "{opt} = {v:?}: oslo.config has no inline comments, so cinder-volume reads all of it as the value (put the comment on a line of its own)"
+            ),
+        ));
+    }
+}
+
+fn text(r: &Read) -> Option<String> {
+    match &r.value {
+        Some(Typed::Str(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn at_origin(o: &Option<Origin>, anchor: &Option<PathBuf>) -> (Option<PathBuf>, Option<usize>) {
+    match o {
+        Some(o) => (Some(o.file.clone()), Some(o.line)),
+        None => (anchor.clone(), None),
+    }
+}
+
 pub(super) fn resolve_backend(
-    ini: &Ini,
+    reader: &Reader,
     name: &str,
     default_host: &str,
     anchor: Option<PathBuf>,
     problems: &mut Vec<Problem>,
 ) -> Option<BackendConfig> {
+    let ini = reader.ini;
+    let errors_before = problems.iter().filter(|p| p.is_error()).count();
     if !ini.has_section(name) {
-        problems.push(Problem::warning(anchor, None, format!(
+        problems.push(Problem::warning(anchor.clone(), None, format!(
             "backend {name:?} is in enabled_backends but has no [{name}] section: it gets [backend_defaults] and built-in defaults"
         )));
     }
-    let get = |key: &str| {
-        ini.get(name, key)
-            .or_else(|| ini.get("backend_defaults", key))
-    };
     for section in [name, "backend_defaults"] {
         miscased(ini, section, problems);
     }
     let mut ok = true;
-    let mut fail = |p: Problem| {
-        problems.push(p);
-        ok = false;
+    let mut read = |opt: &str| match reader.backend(name, opt) {
+        Ok(r) => {
+            inline_comment(&r, opt, problems);
+            Some(r)
+        }
+        Err(mut p) => {
+            p.message = format!("backend {name:?}: {}", p.message);
+            problems.push(p);
+            ok = false;
+            None
+        }
     };
-    let volume_driver = get("volume_driver")
-        .map(|e| e.value.clone())
+    let volume_driver = read("volume_driver")
+        .and_then(|r| text(&r))
         .unwrap_or_else(|| LVM_DRIVERS[0].into());
     let managed = LVM_DRIVERS.contains(&volume_driver.as_str());
-    let volume_group = get("volume_group")
-        .map(|e| e.value.clone())
-        .unwrap_or_else(|| "cinder-volumes".into());
-    if managed && let Err(e) = VgName::new(&volume_group) {
-        let entry = get("volume_group");
-        let (f, l) = entry.map(|e| at(&e.origin)).unwrap_or((None, None));
-        fail(Problem::error(
-            f,
-            l,
-            format!("backend {name:?}: volume_group: {e}"),
-        ));
-    }
-    let lvm_type = match get("lvm_type") {
-        None => LvmType::Auto,
-        Some(e) => match e.value.as_str() {
-            "default" => LvmType::Default,
-            "thin" => LvmType::Thin,
-            "auto" => LvmType::Auto,
-            v => {
-                fail(err_at(
-                    e,
-                    format!("lvm_type = {v:?}: must be one of default, thin, auto"),
-                ));
-                LvmType::Auto
-            }
-        },
-    };
-    let ratio = match get("max_over_subscription_ratio") {
-        None => Ratio::Fixed(20.0),
-        Some(e) if e.value.trim() == "auto" => Ratio::Auto,
-        Some(e) => match e.value.trim().parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 1.0 => Ratio::Fixed(v),
-            Ok(_) => {
-                fail(err_at(
-                    e,
-                    format!(
-                        "max_over_subscription_ratio = {:?}: must be a number of at least 1.0, or auto",
-                        e.value
-                    ),
-                ));
-                Ratio::Fixed(20.0)
-            }
-            Err(_) => {
-                fail(err_at(
-                    e,
-                    format!(
-                        "max_over_subscription_ratio = {:?}: expected a number or auto",
-                        e.value
-                    ),
-                ));
-                Ratio::Fixed(20.0)
-            }
-        },
-    };
-    // an empty integer counts as unset: fall through to [backend_defaults], then the default
-    let reserved_entry = [name, "backend_defaults"]
-        .iter()
-        .filter_map(|s| ini.get(s, "reserved_percentage"))
-        .find(|e| !e.value.trim().is_empty());
-    let reserved = match reserved_entry.map(|e| parse_int(e, "reserved_percentage", 0, 100)) {
-        Some(Ok(Some(v))) => v as u8,
-        Some(Err(p)) => {
-            fail(p);
-            0
-        }
-        _ => 0,
-    };
-    let lvm_conf_file = match get("lvm_conf_file") {
-        None => Some(PathBuf::from("/etc/cinder/lvm.conf")),
-        Some(e) if e.value.trim().eq_ignore_ascii_case("none") || e.value.trim().is_empty() => None,
-        Some(e) => Some(PathBuf::from(e.value.trim())),
-    };
-    let suppress =
-        match get("lvm_suppress_fd_warnings").map(|e| parse_bool(e, "lvm_suppress_fd_warnings")) {
-            Some(Ok(v)) => v,
-            Some(Err(p)) => {
-                fail(p);
-                false
-            }
-            None => false,
-        };
-    let volume_backend_name = get("volume_backend_name")
-        .map(|e| e.value.clone())
+    let ratio_read = read("max_over_subscription_ratio");
+    let reserved_read = read("reserved_percentage");
+    let volume_backend_name = read("volume_backend_name")
+        .and_then(|r| text(&r))
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "LVM".into());
-    // cinder/cmd/volume.py: backend_host comes from the backend's own section only
-    let host_part = ini
-        .get(name, "backend_host")
-        .map(|e| e.value.clone())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| default_host.to_string());
-    ok.then(|| BackendConfig {
+    let backend_host = reader
+        .get(Group::Backend(name), "backend_host")
+        .ok()
+        .and_then(|r| text(&r))
+        .filter(|h| !h.is_empty());
+    // the LVM driver's options, read (and checked) only for a backend that uses it
+    let (mut vg, mut lvm_type, mut conf, mut suppress) = (None, None, None, None);
+    if managed {
+        vg = read("volume_group");
+        lvm_type = read("lvm_type");
+        conf = read("lvm_conf_file");
+        suppress = read("lvm_suppress_fd_warnings");
+    }
+    if !ok {
+        return None;
+    }
+    let mut fail = |f: Option<PathBuf>, l: Option<usize>, msg: String| {
+        problems.push(Problem::error(f, l, msg));
+    };
+    let volume_group = vg
+        .as_ref()
+        .and_then(text)
+        .unwrap_or_else(|| "cinder-volumes".into());
+    if managed && let Err(e) = VgName::new(&volume_group) {
+        let (f, l) = at_origin(&vg.as_ref().and_then(|r| r.origin.clone()), &anchor);
+        fail(f, l, format!("backend {name:?}: volume_group: {e}"));
+    }
+    let lvm_type = match lvm_type.as_ref().and_then(text).as_deref() {
+        Some("default") => LvmType::Default,
+        Some("thin") => LvmType::Thin,
+        _ => LvmType::Auto,
+    };
+    let ratio_text = ratio_read
+        .as_ref()
+        .and_then(text)
+        .unwrap_or_else(|| "20.0".into());
+    let ratio = if ratio_text == "auto" {
+        Ratio::Auto
+    } else {
+        let v: f64 = ratio_text.parse().unwrap_or(20.0);
+        if v < 1.0 {
+            let (f, l) = at_origin(&ratio_read.as_ref().and_then(|r| r.origin.clone()), &anchor);
+            fail(
+                f,
+                l,
+                format!(
+                    "backend {name:?}: max_over_subscription_ratio = {ratio_text:?}: must be at least 1.0 (below it, ember and cinder would refuse volumes the pool has room for)"
+                ),
+            );
+        }
+        Ratio::Fixed(v)
+    };
+    let reserved = match reserved_read.as_ref().map(|r| &r.value) {
+        Some(Some(Typed::Int(n))) if (0..=100).contains(n) => *n as u8,
+        Some(Some(Typed::Int(n))) => {
+            let (f, l) = at_origin(
+                &reserved_read.as_ref().and_then(|r| r.origin.clone()),
+                &anchor,
+            );
+            fail(
+                f,
+                l,
+                format!("backend {name:?}: reserved_percentage = {n}: must be between 0 and 100"),
+            );
+            0
+        }
+        _ => {
+            // empty in [backend_defaults]: None for cinder (whose scheduler then fails)
+            if let Some(o) = reserved_read.as_ref().and_then(|r| r.origin.clone()) {
+                problems.push(Problem::warning(Some(o.file), Some(o.line), format!(
+                    "backend {name:?}: reserved_percentage is empty: cinder reads it as no value at all (None); ember reads 0. Write a number"
+                )));
+            }
+            0
+        }
+    };
+    let lvm_conf_file = match conf.as_ref().and_then(text) {
+        None => Some(PathBuf::from("/etc/cinder/lvm.conf")),
+        Some(v) if v.trim().eq_ignore_ascii_case("none") || v.trim().is_empty() => None,
+        Some(v) => Some(PathBuf::from(v.trim())),
+    };
+    let suppress = matches!(suppress.map(|r| r.value), Some(Some(Typed::Bool(true))));
+    if problems.iter().filter(|p| p.is_error()).count() > errors_before {
+        return None;
+    }
+    Some(BackendConfig {
         name: name.to_string(),
         managed,
         volume_driver,
@@ -132,10 +172,12 @@ pub(super) fn resolve_backend(
         volume_group,
         lvm_type,
         max_over_subscription_ratio: ratio,
+        max_over_subscription_ratio_text: ratio_text,
         reserved_percentage: reserved,
         lvm_conf_file,
         lvm_suppress_fd_warnings: suppress,
-        host: format!("{host_part}@{name}"),
+        // cinder/cmd/volume.py: backend_host comes from the backend's own section only
+        host: format!("{}@{name}", backend_host.as_deref().unwrap_or(default_host)),
     })
 }
 

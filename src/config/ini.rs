@@ -37,6 +37,25 @@ pub fn section_key(name: &str) -> String {
     }
 }
 
+/// The lines of `text` as Python's universal newlines split them.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        match t.find(['\r', '\n']) {
+            None => {
+                rest = None;
+                Some(t)
+            }
+            Some(i) => {
+                let skip = if t[i..].starts_with("\r\n") { 2 } else { 1 };
+                rest = Some(&t[i + skip..]);
+                Some(&t[..i])
+            }
+        }
+    })
+}
+
 /// All files merged: section key → option → last value.
 #[derive(Debug, Default, Clone)]
 pub struct Ini {
@@ -79,7 +98,8 @@ impl Ini {
         let mut pending: Option<(String, Vec<String>, usize)> = None;
         let err = |line: usize, msg: String| Problem::error(Some(file.into()), Some(line), msg);
 
-        for (idx, raw) in text.split('\n').enumerate() {
+        // Python reads the file with universal newlines: \r\n, \r and \n each end a line
+        for (idx, raw) in lines(text).enumerate() {
             let lineno = idx + 1;
             let line = raw.trim_end();
             if line.is_empty() {

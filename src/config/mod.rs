@@ -6,11 +6,16 @@
 
 mod backend;
 mod ember;
+mod files;
 pub mod ini;
+mod oslo;
+mod subst;
 
 use backend::resolve_backend;
 pub use ember::EmberSettings;
 use ember::{ember_path, resolve_ember};
+pub use files::default_sources;
+use files::files_to_read;
 
 use std::path::{Path, PathBuf};
 
@@ -121,6 +126,9 @@ pub struct BackendConfig {
     pub volume_group: String,
     pub lvm_type: LvmType,
     pub max_over_subscription_ratio: Ratio,
+    /// The ratio as cinder reads it (`10`, `1.5`, `auto`): what it reports.
+    #[serde(default)]
+    pub max_over_subscription_ratio_text: String,
     pub reserved_percentage: u8,
     /// `None` when disabled (`lvm_conf_file = None`).
     pub lvm_conf_file: Option<PathBuf>,
@@ -174,34 +182,6 @@ impl Loaded {
             .collect::<Vec<_>>()
             .join("; ")
     }
-}
-
-/// Reads `--config-file`s in order, then each `--config-dir`'s `*.conf` sorted by name.
-/// The files to read, in order: the `--config-file`s (default /etc/cinder/cinder.conf when
-/// neither option is given), then each `--config-dir`'s `*.conf` sorted by name.
-fn files_to_read(sources: &Sources, problems: &mut Vec<Problem>) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = sources.config_files.clone();
-    if files.is_empty() && sources.config_dirs.is_empty() {
-        files.push(PathBuf::from(DEFAULT_CONFIG_FILE));
-    }
-    for dir in &sources.config_dirs {
-        match std::fs::read_dir(dir) {
-            Err(e) => problems.push(Problem::error(
-                Some(dir.clone()),
-                None,
-                format!("cannot read config dir: {e}"),
-            )),
-            Ok(entries) => {
-                let mut confs: Vec<PathBuf> = entries
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "conf") && p.is_file())
-                    .collect();
-                confs.sort();
-                files.extend(confs);
-            }
-        }
-    }
-    files
 }
 
 /// Reads `--config-file`s in order, then each `--config-dir`'s `*.conf` sorted by name.
@@ -272,19 +252,6 @@ fn err_at(e: &Entry, msg: String) -> Problem {
     Problem::error(f, l, msg)
 }
 
-/// oslo.config's List type: strip, drop trailing commas and brackets, split, strip items.
-fn parse_list(value: &str) -> Vec<String> {
-    let mut v = value.trim();
-    if v.starts_with('[') && v.ends_with(']') {
-        v = v[1..v.len() - 1].trim();
-    }
-    let v = v.trim_end_matches(',');
-    if v.trim().is_empty() {
-        return vec![];
-    }
-    v.split(',').map(|s| s.trim().to_string()).collect()
-}
-
 fn parse_bool(e: &Entry, key: &str) -> Result<bool, Problem> {
     match e.value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "on" | "yes" => Ok(true),
@@ -315,6 +282,25 @@ fn parse_int(e: &Entry, key: &str, min: i64, max: i64) -> Result<Option<i64>, Pr
     }
 }
 
+/// What `enabled_backends` says that the operator probably did not mean: brackets (oslo keeps
+/// them in the names) and an inline comment (kept in the last name).
+fn list_warnings(e: &Entry, names: &[String], problems: &mut Vec<Problem>) {
+    let (f, l) = at(&e.origin);
+    if names.iter().any(|n| n.starts_with('[') || n.ends_with(']')) {
+        problems.push(Problem::warning(f.clone(), l, format!(
+            "enabled_backends = {:?}: oslo.config keeps the brackets, so cinder-volume's backends are named {}: write the names without brackets",
+            e.value,
+            names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    if e.value.contains(" #") || e.value.contains(" ;") {
+        problems.push(Problem::warning(f, l, format!(
+            "enabled_backends = {:?}: oslo.config has no inline comments, so cinder-volume reads the comment as part of a backend's name (put it on a line of its own)",
+            e.value
+        )));
+    }
+}
+
 fn hostname() -> String {
     nix::unistd::gethostname()
         .ok()
@@ -329,10 +315,25 @@ fn resolve(
     problems: &mut Vec<Problem>,
 ) -> Option<Config> {
     let last_file = || Some(anchor.to_path_buf());
+    let reader = subst::Reader {
+        ini,
+        hostname: hostname(),
+    };
     let backends_entry = ini.get("DEFAULT", "enabled_backends");
-    let names = backends_entry
-        .map(|e| parse_list(&e.value))
-        .unwrap_or_default();
+    let names = match reader.get(subst::Group::Default, "enabled_backends") {
+        Ok(subst::Read {
+            value: Some(subst::Typed::List(v)),
+            ..
+        }) => v,
+        Ok(_) => vec![],
+        Err(p) => {
+            problems.push(p);
+            return None;
+        }
+    };
+    if let Some(e) = backends_entry {
+        list_warnings(e, &names, problems);
+    }
     let mut enabled: Vec<String> = vec![];
     for n in names.into_iter().filter(|n| !n.is_empty()) {
         if enabled.contains(&n) {
@@ -363,15 +364,21 @@ fn resolve(
             )));
         }
     }
-    let default_host = ini
-        .get("DEFAULT", "host")
-        .map(|e| e.value.clone())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(hostname);
+    let default_host = match reader.get(subst::Group::Default, "host") {
+        Ok(subst::Read {
+            value: Some(subst::Typed::Str(h)),
+            ..
+        }) => h,
+        Ok(_) => hostname(),
+        Err(p) => {
+            problems.push(p);
+            return None;
+        }
+    };
 
     let mut backends = vec![];
     for name in &enabled {
-        if let Some(b) = resolve_backend(ini, name, &default_host, last_file(), problems) {
+        if let Some(b) = resolve_backend(&reader, name, &default_host, last_file(), problems) {
             backends.push(b);
         }
     }
@@ -406,5 +413,7 @@ fn resolve(
     })
 }
 
+#[cfg(test)]
+mod oslo_tests;
 #[cfg(test)]
 mod tests;

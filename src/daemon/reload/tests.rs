@@ -14,6 +14,7 @@ fn backend(name: &str, vg: &str, managed: bool) -> BackendConfig {
         volume_group: vg.into(),
         lvm_type: LvmType::Auto,
         max_over_subscription_ratio: Ratio::Fixed(20.0),
+        max_over_subscription_ratio_text: "20.0".into(),
         reserved_percentage: 0,
         lvm_conf_file: None,
         lvm_suppress_fd_warnings: false,
