@@ -184,6 +184,8 @@ fn write_conf(backends: &[&str], broken: bool) {
             "[{b}]\nvolume_group = vg-{b}\nlvm_conf_file = None\n"
         ));
     }
+    // where Debian's node_exporter reads: the unit must let the daemon write there
+    c.push_str("[ember]\nmetrics_file = /var/lib/prometheus/node-exporter/ember.prom\n");
     if broken {
         c.push_str("[oops\n");
     }
@@ -207,6 +209,7 @@ fn vm_systemd_operators_day_with_the_shipped_unit() {
     )
     .unwrap();
     std::fs::create_dir_all("/etc/cinder").unwrap();
+    std::fs::create_dir_all("/var/lib/prometheus/node-exporter").unwrap();
     write_conf(&["a", "b"], false);
     let two = "backends:\n  a:\n    volumes:\n      a1: { size: 64M }\n  b:\n    volumes:\n      b1: { size: 64M }\n";
     std::fs::write("/etc/cinder/desired-state.yaml", two).unwrap();
@@ -222,6 +225,11 @@ fn vm_systemd_operators_day_with_the_shipped_unit() {
         "converged before start returned"
     );
     assert_eq!(prop("ember", "StatusText"), "2 backends: 2 converged");
+    // the metrics file, written under the unit's ProtectSystem=strict
+    wait_for("the metrics file", || {
+        std::fs::read_to_string("/var/lib/prometheus/node-exporter/ember.prom")
+            .is_ok_and(|m| m.contains("ember_backend_converged{backend=\"b\"} 1"))
+    });
     let status = String::from_utf8_lossy(&sctl(&["status", "ember", "--no-pager", "-l"]).stdout)
         .into_owned();
     assert!(
