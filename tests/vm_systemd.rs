@@ -6,6 +6,8 @@
 
 mod common;
 use common::vm::*;
+#[path = "vm_systemd/package.rs"]
+mod package;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

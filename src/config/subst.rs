@@ -176,6 +176,14 @@ impl Reader<'_> {
             _ => default.map(str::to_string),
         };
         let entry: Option<&Entry> = self.ini.get(group.section(), opt);
+        // the system's host name is used as it is (oslo would refuse a machine named, say,
+        // "(none)", as a QEMU guest without one is; only what cinder.conf says is checked)
+        if opt == "host" && entry.is_none() {
+            return Ok(Read {
+                value: Some(Typed::Str(self.hostname.clone())),
+                origin: None,
+            });
+        }
         let origin = entry.map(|e| e.origin.clone());
         let raw = entry.map(|e| e.value.clone()).or(default);
         let Some(raw) = raw else {
