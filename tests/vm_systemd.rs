@@ -165,8 +165,25 @@ fn reload_ok() {
     );
 }
 
+/// `EMBER_TEST_CAPS=...`: the unit runs with this capability bounding set instead of its own (a
+/// drop-in), to find what lvm and ember need (docs/systemd.md).
+fn capability_dropin() {
+    let caps = std::env::var("EMBER_TEST_CAPS").unwrap_or_default();
+    if caps.is_empty() {
+        return;
+    }
+    std::fs::create_dir_all("/etc/systemd/system/ember.service.d").unwrap();
+    std::fs::write(
+        "/etc/systemd/system/ember.service.d/caps.conf",
+        format!("[Service]\nCapabilityBoundingSet=\nCapabilityBoundingSet={caps}\n"),
+    )
+    .unwrap();
+    eprintln!("capability bounding set for this run: {caps}");
+}
+
 /// Installs ember as a packager would, with the binary the tests built (`install.sh`; idempotent).
 fn install_unit() {
+    capability_dropin();
     let root = env!("CARGO_MANIFEST_DIR");
     let out = Command::new(format!("{root}/install.sh"))
         .env("PREFIX", "/usr/local")

@@ -78,6 +78,7 @@ fn vm_systemd_a_debian_package_installs_runs_upgrades_and_purges() {
     // no cinder.conf yet: the package installs, enables the unit, and the unit waits for one
     let _ = std::fs::remove_file("/etc/cinder/cinder.conf");
     dpkg(&["-i", &deb(1)]);
+    capability_dropin();
     assert_eq!(prop("ember", "UnitFileState"), "enabled");
     assert_eq!(
         prop("ember", "FragmentPath").trim_start_matches("/usr"),
