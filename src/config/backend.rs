@@ -95,72 +95,15 @@ pub(super) fn resolve_backend(
     if !ok {
         return None;
     }
-    let mut fail = |f: Option<PathBuf>, l: Option<usize>, msg: String| {
-        problems.push(Problem::error(f, l, msg));
-    };
-    let volume_group = vg
-        .as_ref()
-        .and_then(text)
-        .unwrap_or_else(|| "cinder-volumes".into());
-    if managed && let Err(e) = VgName::new(&volume_group) {
-        let (f, l) = at_origin(&vg.as_ref().and_then(|r| r.origin.clone()), &anchor);
-        fail(f, l, format!("backend {name:?}: volume_group: {e}"));
-    }
-    let lvm_type = match lvm_type.as_ref().and_then(text).as_deref() {
-        Some("default") => LvmType::Default,
-        Some("thin") => LvmType::Thin,
-        _ => LvmType::Auto,
-    };
-    let ratio_text = ratio_read
-        .as_ref()
-        .and_then(text)
-        .unwrap_or_else(|| "20.0".into());
-    let ratio = if ratio_text == "auto" {
-        Ratio::Auto
-    } else {
-        let v: f64 = ratio_text.parse().unwrap_or(20.0);
-        if v < 1.0 {
-            let (f, l) = at_origin(&ratio_read.as_ref().and_then(|r| r.origin.clone()), &anchor);
-            fail(
-                f,
-                l,
-                format!(
-                    "backend {name:?}: max_over_subscription_ratio = {ratio_text:?}: must be at least 1.0 (below it, ember and cinder would refuse volumes the pool has room for)"
-                ),
-            );
-        }
-        Ratio::Fixed(v)
-    };
-    let reserved = match reserved_read.as_ref().map(|r| &r.value) {
-        Some(Some(Typed::Int(n))) if (0..=100).contains(n) => *n as u8,
-        Some(Some(Typed::Int(n))) => {
-            let (f, l) = at_origin(
-                &reserved_read.as_ref().and_then(|r| r.origin.clone()),
-                &anchor,
-            );
-            fail(
-                f,
-                l,
-                format!("backend {name:?}: reserved_percentage = {n}: must be between 0 and 100"),
-            );
-            0
-        }
-        _ => {
-            // empty in [backend_defaults]: None for cinder (whose scheduler then fails)
-            if let Some(o) = reserved_read.as_ref().and_then(|r| r.origin.clone()) {
-                problems.push(Problem::warning(Some(o.file), Some(o.line), format!(
-                    "backend {name:?}: reserved_percentage is empty: cinder reads it as no value at all (None); ember reads 0. Write a number"
-                )));
-            }
-            0
-        }
-    };
-    let lvm_conf_file = match conf.as_ref().and_then(text) {
-        None => Some(PathBuf::from("/etc/cinder/lvm.conf")),
-        Some(v) if v.trim().eq_ignore_ascii_case("none") || v.trim().is_empty() => None,
-        Some(v) => Some(PathBuf::from(v.trim())),
-    };
-    let suppress = matches!(suppress.map(|r| r.value), Some(Some(Typed::Bool(true))));
+    let lvm = lvm_options(
+        name,
+        managed,
+        [vg, lvm_type, conf, suppress],
+        &anchor,
+        problems,
+    );
+    let (ratio, ratio_text) = ratio_of(name, ratio_read.as_ref(), &anchor, problems);
+    let reserved = reserved_of(name, reserved_read.as_ref(), &anchor, problems);
     if problems.iter().filter(|p| p.is_error()).count() > errors_before {
         return None;
     }
@@ -169,16 +112,115 @@ pub(super) fn resolve_backend(
         managed,
         volume_driver,
         volume_backend_name,
-        volume_group,
-        lvm_type,
+        volume_group: lvm.volume_group,
+        lvm_type: lvm.lvm_type,
         max_over_subscription_ratio: ratio,
         max_over_subscription_ratio_text: ratio_text,
         reserved_percentage: reserved,
-        lvm_conf_file,
-        lvm_suppress_fd_warnings: suppress,
+        lvm_conf_file: lvm.conf_file,
+        lvm_suppress_fd_warnings: lvm.suppress,
         // cinder/cmd/volume.py: backend_host comes from the backend's own section only
         host: format!("{}@{name}", backend_host.as_deref().unwrap_or(default_host)),
     })
+}
+
+/// The LVM driver's options of a backend, as read (`[volume_group, lvm_type, lvm_conf_file,
+/// lvm_suppress_fd_warnings]`, none for a backend that does not use the driver).
+struct LvmOptions {
+    volume_group: String,
+    lvm_type: LvmType,
+    conf_file: Option<PathBuf>,
+    suppress: bool,
+}
+
+fn lvm_options(
+    name: &str,
+    managed: bool,
+    [vg, lvm_type, conf, suppress]: [Option<Read>; 4],
+    anchor: &Option<PathBuf>,
+    problems: &mut Vec<Problem>,
+) -> LvmOptions {
+    let volume_group = vg
+        .as_ref()
+        .and_then(text)
+        .unwrap_or_else(|| "cinder-volumes".into());
+    if managed && let Err(e) = VgName::new(&volume_group) {
+        let (f, l) = at_origin(&vg.as_ref().and_then(|r| r.origin.clone()), anchor);
+        problems.push(Problem::error(
+            f,
+            l,
+            format!("backend {name:?}: volume_group: {e}"),
+        ));
+    }
+    let lvm_type = match lvm_type.as_ref().and_then(text).as_deref() {
+        Some("default") => LvmType::Default,
+        Some("thin") => LvmType::Thin,
+        _ => LvmType::Auto,
+    };
+    let conf_file = match conf.as_ref().and_then(text) {
+        None => Some(PathBuf::from("/etc/cinder/lvm.conf")),
+        Some(v) if v.trim().eq_ignore_ascii_case("none") || v.trim().is_empty() => None,
+        Some(v) => Some(PathBuf::from(v.trim())),
+    };
+    LvmOptions {
+        volume_group,
+        lvm_type,
+        conf_file,
+        suppress: matches!(suppress.map(|r| r.value), Some(Some(Typed::Bool(true)))),
+    }
+}
+
+/// `max_over_subscription_ratio` as cinder reads it (its text, already matched against cinder's
+/// regex) and the ratio in force; below 1.0 is ember's error.
+fn ratio_of(
+    name: &str,
+    read: Option<&Read>,
+    anchor: &Option<PathBuf>,
+    problems: &mut Vec<Problem>,
+) -> (Ratio, String) {
+    let text = read.and_then(text).unwrap_or_else(|| "20.0".into());
+    if text == "auto" {
+        return (Ratio::Auto, text);
+    }
+    let v: f64 = text.parse().unwrap_or(20.0);
+    if v < 1.0 {
+        let (f, l) = at_origin(&read.and_then(|r| r.origin.clone()), anchor);
+        problems.push(Problem::error(f, l, format!(
+            "backend {name:?}: max_over_subscription_ratio = {text:?}: must be at least 1.0 (below it, ember and cinder would refuse volumes the pool has room for)"
+        )));
+    }
+    (Ratio::Fixed(v), text)
+}
+
+/// `reserved_percentage`: 0 to 100; empty in `[backend_defaults]` is None for cinder (whose
+/// scheduler then fails), 0 for ember, with a warning.
+fn reserved_of(
+    name: &str,
+    read: Option<&Read>,
+    anchor: &Option<PathBuf>,
+    problems: &mut Vec<Problem>,
+) -> u8 {
+    let origin = read.and_then(|r| r.origin.clone());
+    match read.map(|r| &r.value) {
+        Some(Some(Typed::Int(n))) if (0..=100).contains(n) => *n as u8,
+        Some(Some(Typed::Int(n))) => {
+            let (f, l) = at_origin(&origin, anchor);
+            problems.push(Problem::error(
+                f,
+                l,
+                format!("backend {name:?}: reserved_percentage = {n}: must be between 0 and 100"),
+            ));
+            0
+        }
+        _ => {
+            if let Some(o) = origin {
+                problems.push(Problem::warning(Some(o.file), Some(o.line), format!(
+                    "backend {name:?}: reserved_percentage is empty: cinder reads it as no value at all (None); ember reads 0. Write a number"
+                )));
+            }
+            0
+        }
+    }
 }
 
 /// The backend options ember reads. oslo.config matches option names exactly: a key that

@@ -10,7 +10,11 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn deb(revision: u32) -> String {
     let version = env!("CARGO_PKG_VERSION");
-    let dir = if revision == 1 { "debian" } else { "debian-next" };
+    let dir = if revision == 1 {
+        "debian"
+    } else {
+        "debian-next"
+    };
     let d = format!("{ROOT}/target/{dir}/ember_{version}-{revision}_amd64.deb");
     assert!(
         std::path::Path::new(&d).exists(),
@@ -177,10 +181,17 @@ fn vm_systemd_a_debian_package_installs_runs_upgrades_and_purges() {
     dpkg(&["-i", &deb(2)]);
     let t = Instant::now();
     while !(prop("ember", "ActiveState") == "active" && prop("ember", "MainPID") != pid) {
-        assert!(t.elapsed() < Duration::from_secs(90), "the upgrade did not restart the daemon:\n{}", diag());
+        assert!(
+            t.elapsed() < Duration::from_secs(90),
+            "the upgrade did not restart the daemon:\n{}",
+            diag()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert_eq!(run("dpkg-query", &["-W", "-f", "${Version}", "ember"]).trim(), format!("{}-2", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        run("dpkg-query", &["-W", "-f", "${Version}", "ember"]).trim(),
+        format!("{}-2", env!("CARGO_PKG_VERSION"))
+    );
     let journal = run("journalctl", &["-u", "ember", "--no-pager", "-o", "cat"]);
     assert!(
         journal.contains("ember daemon stopped"),
