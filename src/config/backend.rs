@@ -79,11 +79,15 @@ pub(super) fn resolve_backend(
         .and_then(|r| text(&r))
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "LVM".into());
-    let backend_host = reader
-        .get(Group::Backend(name), "backend_host")
-        .ok()
-        .and_then(|r| text(&r))
-        .filter(|h| !h.is_empty());
+    // cinder/cmd/volume.py: from the backend's own section only, and an error stops it
+    let backend_host = match reader.get(Group::Backend(name), "backend_host") {
+        Ok(r) => text(&r).filter(|h| !h.is_empty()),
+        Err(mut p) => {
+            p.message = format!("backend {name:?}: {}", p.message);
+            problems.push(p);
+            return None;
+        }
+    };
     // the LVM driver's options, read (and checked) only for a backend that uses it
     let (mut vg, mut lvm_type, mut conf, mut suppress) = (None, None, None, None);
     if managed {
@@ -159,8 +163,9 @@ fn lvm_options(
     };
     let conf_file = match conf.as_ref().and_then(text) {
         None => Some(PathBuf::from("/etc/cinder/lvm.conf")),
-        Some(v) if v.trim().eq_ignore_ascii_case("none") || v.trim().is_empty() => None,
-        Some(v) => Some(PathBuf::from(v.trim())),
+        // cinder's LVM driver: `lvm_conf_file.lower() == 'none'`; the value as it is otherwise
+        Some(v) if v.to_lowercase() == "none" || v.is_empty() => None,
+        Some(v) => Some(PathBuf::from(v)),
     };
     LvmOptions {
         volume_group,

@@ -5,31 +5,27 @@ use std::path::{Path, PathBuf};
 use super::{DEFAULT_CONFIG_FILE, Sources};
 use crate::problem::Problem;
 
-/// The home directory oslo.config's `~` means (Python's `expanduser`: `$HOME`, else the user's
-/// entry in the password database).
-fn home() -> PathBuf {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .or_else(|| {
-            nix::unistd::User::from_uid(nix::unistd::getuid())
-                .ok()
-                .flatten()
-                .map(|u| u.dir)
-        })
-        .unwrap_or_else(|| PathBuf::from("/root"))
+/// The home directory `~` is for cinder-volume: the `cinder` user's, which it runs as (not the
+/// home of whoever runs ember: a scratch `/root/cinder.conf` is not cinder's). None without
+/// such a user.
+fn cinder_home() -> Option<PathBuf> {
+    nix::unistd::User::from_name("cinder")
+        .ok()
+        .flatten()
+        .map(|u| u.dir)
 }
 
 /// What oslo.config reads for cinder-volume (project `cinder`, program `cinder-volume`) when it
 /// is given neither `--config-file` nor `--config-dir`: the first `cinder.conf` and the first
 /// `cinder-volume.conf` found in `~/.cinder/`, `~/`, `/etc/cinder/`, `/etc/`, then the first
-/// `cinder.conf.d/` and `cinder-volume.conf.d/` found there (`etc` is `/etc` but in tests).
-pub fn default_sources(home: &Path, etc: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let dirs = [
-        home.join(".cinder"),
-        home.to_path_buf(),
-        etc.join("cinder"),
-        etc.to_path_buf(),
-    ];
+/// `cinder.conf.d/` and `cinder-volume.conf.d/` found there (`home` is cinder's, `etc` is `/etc`
+/// but in tests).
+pub fn default_sources(home: Option<&Path>, etc: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let mut dirs = vec![];
+    if let Some(home) = home {
+        dirs.extend([home.join(".cinder"), home.to_path_buf()]);
+    }
+    dirs.extend([etc.join("cinder"), etc.to_path_buf()]);
     let first = |name: &str, dir: bool| {
         dirs.iter()
             .map(|d| d.join(name))
@@ -53,7 +49,7 @@ pub(super) fn files_to_read(sources: &Sources, problems: &mut Vec<Problem>) -> V
     let mut files: Vec<PathBuf> = sources.config_files.clone();
     let mut dirs = sources.config_dirs.clone();
     if files.is_empty() && dirs.is_empty() {
-        (files, dirs) = default_sources(&home(), Path::new("/etc"));
+        (files, dirs) = default_sources(cinder_home().as_deref(), Path::new("/etc"));
         if files.is_empty() && dirs.is_empty() {
             files.push(PathBuf::from(DEFAULT_CONFIG_FILE));
         }

@@ -37,6 +37,12 @@ pub fn section_key(name: &str) -> String {
     }
 }
 
+/// Python's white space (`str.isspace()`): Unicode's, and the four separators \x1c-\x1f that
+/// Rust does not count.
+pub(crate) fn py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
 /// The lines of `text` as Python's universal newlines split them.
 fn lines(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = Some(text);
@@ -101,14 +107,16 @@ impl Ini {
         // Python reads the file with universal newlines: \r\n, \r and \n each end a line
         for (idx, raw) in lines(text).enumerate() {
             let lineno = idx + 1;
-            let line = raw.trim_end();
+            let line = raw.trim_end_matches(py_space);
             if line.is_empty() {
                 self.flush(&section, &mut pending, file);
                 continue;
             }
             if line.starts_with([' ', '\t']) {
                 match pending.as_mut() {
-                    Some((_, value, _)) => value.push(line.trim_start().to_string()),
+                    Some((_, value, _)) => {
+                        value.push(line.trim_start_matches(py_space).to_string())
+                    }
                     None => {
                         problems.push(err(lineno, "unexpected continuation line (an indented line must follow a key = value line)".into()));
                         return;
@@ -146,8 +154,8 @@ impl Ini {
                     (None, Some(c)) => c,
                     (Some(e), Some(c)) => e.min(c),
                 };
-                let key = line[..at].trim();
-                let mut value = line[at + 1..].trim();
+                let key = line[..at].trim_matches(py_space);
+                let mut value = line[at + 1..].trim_matches(py_space);
                 if key.is_empty() {
                     problems.push(err(lineno, format!("invalid line {line:?}: empty key")));
                     return;

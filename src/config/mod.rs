@@ -399,10 +399,17 @@ fn resolve(
     }
 
     let ember = resolve_ember(ini, anchor, problems)?;
-    let volume_name_template = ini
-        .get("DEFAULT", "volume_name_template")
-        .map(|e| e.value.clone())
-        .unwrap_or_else(|| "volume-%s".into());
+    let volume_name_template = match reader.get(subst::Group::Default, "volume_name_template") {
+        Ok(subst::Read {
+            value: Some(subst::Typed::Str(t)),
+            ..
+        }) => t,
+        Ok(_) => "volume-%s".into(),
+        Err(p) => {
+            problems.push(p);
+            return None;
+        }
+    };
     Some(Config {
         allow_insecure_files: false,
         config_files: files.to_vec(),

@@ -4,7 +4,7 @@
 
 /// Python's `str.strip()` whitespace (ASCII and Unicode white space).
 fn strip(v: &str) -> &str {
-    v.trim_matches(|c: char| c.is_whitespace())
+    v.trim_matches(super::ini::py_space)
 }
 
 /// `ListOpt`: stripped, trailing commas dropped, split at commas, each item stripped. Brackets

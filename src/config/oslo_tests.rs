@@ -142,7 +142,7 @@ fn without_options_the_files_are_oslos_defaults_for_cinder_volume() {
     }
     std::fs::write(etc.join("cinder/cinder.conf"), "").unwrap();
     std::fs::write(etc.join("cinder-volume.conf"), "").unwrap();
-    let (files, dirs) = default_sources(&home, &etc);
+    let (files, dirs) = default_sources(Some(&home), &etc);
     assert_eq!(
         files,
         [
@@ -154,7 +154,12 @@ fn without_options_the_files_are_oslos_defaults_for_cinder_volume() {
     // the topmost wins
     std::fs::write(home.join(".cinder/cinder.conf"), "").unwrap();
     assert_eq!(
-        default_sources(&home, &etc).0[0],
+        default_sources(Some(&home), &etc).0[0],
         home.join(".cinder/cinder.conf")
+    );
+    // no cinder user: only /etc/cinder and /etc
+    assert_eq!(
+        default_sources(None, &etc).0[0],
+        etc.join("cinder/cinder.conf")
     );
 }

@@ -256,15 +256,17 @@ impl Reader<'_> {
                     Group::Shared
                 } else if matches!(group, Group::Backend(b) if b == g) {
                     group
-                } else if g == "DEFAULT" {
-                    Group::Default
                 } else {
+                    // [DEFAULT] is no group oslo can name this way (NoSuchGroupError)
                     return Err(format!("no such group [{g}] for ${{{name}}}"));
                 };
                 (g, opt)
             }
         };
         let registered_here = match option(opt) {
+            // cinder/cmd/volume.py registers backend_host in [DEFAULT] and each backend's group,
+            // not in [backend_defaults]
+            Some(_) if opt == "backend_host" => g != Group::Shared,
             Some((Scope::Backend, _, _)) => g != Group::Default,
             Some((Scope::Default, _, _)) => g == Group::Default,
             None => false,
@@ -275,6 +277,7 @@ impl Reader<'_> {
             // not an option of that group: the whole name, in [DEFAULT]
             match option(name) {
                 Some((Scope::Default, _, _)) => (Group::Default, name),
+                Some(_) if name == "backend_host" => (Group::Default, name),
                 _ => {
                     return Err(format!(
                         "no such option {name} (in ${{{name}}}): a reference to an unknown option is an error in cinder-volume"

@@ -417,7 +417,7 @@ impl Supervisor<'_> {
             config_files: self.config.config_files.clone(),
             config_problems: self.config_problems.clone(),
             config_changed: self.config_notice.clone(),
-            metrics_problem: self.metrics.problem.clone(),
+            metrics_problem: self.metrics.problem(),
             backends: self.workers.values().map(|w| w.status.clone()).collect(),
         }
     }

@@ -35,7 +35,11 @@ def default_opts():
     return [
         cfg.HostAddressOpt("host", default=socket.gethostname()),
         cfg.StrOpt("state_path", default="/var/lib/cinder"),
+        cfg.StrOpt("volume_name_template", default="volume-%s"),
         cfg.ListOpt("enabled_backends", default=None),
+        # cinder/cmd/volume.py registers backend_host as a CLI option in [DEFAULT] and in each
+        # backend's group (not in [backend_defaults])
+        cfg.StrOpt("backend_host"),
     ]
 
 
@@ -43,7 +47,6 @@ def backend_opts():
     return [
         cfg.StrOpt("volume_driver", default="cinder.volume.drivers.lvm.LVMVolumeDriver"),
         cfg.StrOpt("volume_backend_name"),
-        cfg.StrOpt("backend_host"),
         cfg.StrOpt("max_over_subscription_ratio", default="20.0",
                    regex=r"^(auto|\d*\.\d+|\d+)$"),
         cfg.IntOpt("reserved_percentage", default=0, min=0, max=100),
@@ -60,6 +63,10 @@ class Backend:
 
     def __init__(self, conf, name):
         self.conf, self.name = conf, name
+        try:
+            conf.register_opt(cfg.StrOpt("backend_host"), group=name)
+        except cfg.DuplicateOptError:
+            pass
         for opt in backend_opts():
             try:
                 conf.register_opt(opt, group="backend_defaults")
@@ -87,6 +94,8 @@ def read(path):
     # cinder-volume reads [DEFAULT] host at start (its services and logs), whether or not a
     # backend has backend_host
     default_host = conf.host
+    # and names every volume with volume_name_template
+    _ = conf.volume_name_template
     enabled = list(filter(None, conf.enabled_backends or []))
     out = {}
     for name in enabled:
@@ -95,7 +104,7 @@ def read(path):
         info = {
             "managed": driver in LVM_DRIVERS,
             "volume_backend_name": b.get("volume_backend_name"),
-            "backend_host": b.get("backend_host"),
+            "backend_host": getattr(conf[name], "backend_host"),
             "max_over_subscription_ratio": b.get("max_over_subscription_ratio"),
             "reserved_percentage": b.get("reserved_percentage"),
         }

@@ -55,6 +55,10 @@ const VGS: &[&str] = &[
     "vg\\$x",
     "$nope",
     "${backend_defaults.volume_group}",
+    "${DEFAULT.host}",
+    "vg-$backend_host",
+    "vg\u{1f}",
+    "\u{1c}vg10",
     "vg6 # comment",
     "vg 7",
     "vg/8",
@@ -161,7 +165,7 @@ impl Writer<'_> {
         } else {
             key.to_string()
         };
-        let sep = self.rng.pick(&[" = ", "=", " =", ": ", " : "]);
+        let sep = self.rng.pick(&[" = ", "=", " =", ": ", " : ", "\u{1f}= "]);
         self.lines.push(format!("{key}{sep}{value}"));
         // a value continued on an indented line
         if self.rng.pct(3) {
@@ -214,7 +218,7 @@ fn backend_options(w: &mut Writer, name: &str) {
         ("reserved_percentage", RESERVED, 35),
         ("lvm_suppress_fd_warnings", BOOLS, 15),
         ("volume_backend_name", &["LVM", "fast", "${host}", ""], 25),
-        ("backend_host", &["shared", "node2", ""], 10),
+        ("backend_host", &["shared", "node2", "", "${nosuch}"], 10),
     ];
     for (key, values, p) in opts {
         if w.rng.pct(p) {
@@ -258,6 +262,13 @@ pub fn file(rng: &mut Rng) -> String {
     }
     if w.rng.pct(10) {
         w.kv("state_path", "/srv/cinder");
+    }
+    if w.rng.pct(5) {
+        let v = w
+            .rng
+            .pick(&["vol-%s", "${state_path}-%s", "$nope-%s"])
+            .to_string();
+        w.kv("volume_name_template", &v);
     }
     let mut sections: Vec<&str> = names.clone();
     sections.push("backend_defaults");

@@ -62,6 +62,7 @@ const PACKAGE_PATHS: &[&str] = &[
     "/usr/share/zsh/vendor-completions/_ember",
     "/usr/share/fish/vendor_completions.d/ember.fish",
     "/usr/share/doc/ember",
+    "/usr/lib/modules-load.d/ember.conf",
     "/etc/systemd/system/multi-user.target.wants/ember.service",
     "/var/lib/systemd/deb-systemd-helper-enabled/ember.service.dsh-also",
     "/run/ember",

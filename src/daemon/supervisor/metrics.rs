@@ -1,8 +1,11 @@
-//! `[ember] metrics_file`: the supervisor writes the metrics file after every pass and pool
-//! check of any worker, and while a pass writes (at most once a second). A file that cannot be
-//! written is a warning in `ember status` and the journal (once, until it can be again), never
-//! a failure of the daemon.
+//! `[ember] metrics_file`: the supervisor renders the metrics file after every pass and pool
+//! check of any worker, and while a pass writes (at most once a second); a thread of its own
+//! writes it (a slow disk must not stall the supervisor's loop, its watchdog pings included),
+//! the newest text first. A file that cannot be written is a warning in `ember status` and the
+//! journal (once, until it can be again), never a failure of the daemon.
 
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -16,8 +19,63 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 #[derive(Debug, Default)]
 pub(super) struct MetricsFile {
     last_write: Option<Instant>,
+    writer: Option<mpsc::Sender<(PathBuf, String)>>,
     /// Why the last write failed; `None` when it succeeded (or none was due).
-    pub problem: Option<String>,
+    problem: Arc<Mutex<Option<String>>>,
+}
+
+impl MetricsFile {
+    pub(super) fn problem(&self) -> Option<String> {
+        self.problem.lock().ok().and_then(|p| p.clone())
+    }
+
+    /// Hands the text to the writer thread (started on first use).
+    fn send(&mut self, path: PathBuf, text: String) {
+        if self.writer.is_none() {
+            let (tx, rx) = mpsc::channel::<(PathBuf, String)>();
+            let problem = self.problem.clone();
+            let spawned = std::thread::Builder::new()
+                .name("metrics".into())
+                .spawn(move || write_loop(&rx, &problem));
+            if let Err(e) = spawned {
+                tracing::warn!("cannot start the metrics writer: {e}");
+                return;
+            }
+            self.writer = Some(tx);
+        }
+        if let Some(tx) = &self.writer
+            && tx.send((path, text)).is_err()
+        {
+            self.writer = None;
+        }
+    }
+}
+
+/// Writes what it is sent, skipping to the newest when several are waiting.
+fn write_loop(rx: &mpsc::Receiver<(PathBuf, String)>, problem: &Mutex<Option<String>>) {
+    while let Ok(mut job) = rx.recv() {
+        while let Ok(newer) = rx.try_recv() {
+            job = newer;
+        }
+        let (path, text) = job;
+        let result = crate::metrics::file::write(&path, &text);
+        let Ok(mut p) = problem.lock() else {
+            return;
+        };
+        match result {
+            Ok(()) => {
+                if p.take().is_some() {
+                    tracing::info!(path = %path.display(), "the metrics file is written again");
+                }
+            }
+            Err(e) => {
+                if p.as_deref() != Some(e.as_str()) {
+                    tracing::warn!(path = %path.display(), "{e}; the daemon goes on without it");
+                }
+                *p = Some(e);
+            }
+        }
+    }
 }
 
 /// Whether a worker's message is news for the metrics file.
@@ -51,18 +109,6 @@ impl Supervisor<'_> {
         }
         self.metrics.last_write = Some(Instant::now());
         let text = crate::metrics::render(&self.status());
-        match crate::metrics::file::write(&path, &text) {
-            Ok(()) => {
-                if self.metrics.problem.take().is_some() {
-                    tracing::info!(path = %path.display(), "the metrics file is written again");
-                }
-            }
-            Err(e) => {
-                if self.metrics.problem.as_deref() != Some(e.as_str()) {
-                    tracing::warn!(path = %path.display(), "{e}; the daemon goes on without it");
-                }
-                self.metrics.problem = Some(e);
-            }
-        }
+        self.metrics.send(path, text);
     }
 }
