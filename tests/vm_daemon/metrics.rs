@@ -204,6 +204,14 @@ fn vm_metrics_reach_prometheus_through_node_exporter() {
     }
 
     // 100 edits while a reader reads the file in a loop: never half a file
+    let passes = |st: &serde_json::Value| {
+        let c = &backend(st, "met")["counters"];
+        ["converged", "pending", "error"]
+            .iter()
+            .map(|k| c[k].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    let before = passes(&d.status().unwrap());
     let path = dir.join("ember.prom");
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = {
@@ -224,13 +232,31 @@ fn vm_metrics_reach_prometheus_through_node_exporter() {
             (reads, seen.len())
         })
     };
+    // (a comment changes nothing and edits closer than the worker's quarter-second debounce
+    // coalesce: every tenth edit declares a new volume and waits a little, so that passes, and
+    // writes of the file, happen while the reader reads)
     for i in 0..100 {
-        edit(&s, &format!("# edit {i}\n{TWO}"));
-        std::thread::sleep(Duration::from_millis(40));
+        let extra: String = (0..=i / 10)
+            .filter(|k| *k < i / 10 || i % 10 == 9)
+            .map(|k| format!("      e{k}: {{ size: 4M }}\n"))
+            .collect();
+        edit(&s, &format!("# edit {i}\n{TWO}{extra}"));
+        std::thread::sleep(Duration::from_millis(if i % 10 == 9 { 1500 } else { 40 }));
+    }
+    // the file is written again after a pass that read the last edit
+    let t = Instant::now();
+    while d.status().is_none_or(|st| passes(&st) <= before + 1) {
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "no pass after the edits; log:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
     }
     d.wait_for("converged after the edits", 120, |st| {
         backend(st, "met")["state"] == "converged"
     });
+    std::thread::sleep(Duration::from_secs(2));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let (reads, versions) = reader.join().unwrap();
     assert!(reads > 100, "{reads} reads");
@@ -238,10 +264,7 @@ fn vm_metrics_reach_prometheus_through_node_exporter() {
 
     // the directory gone: a warning, and the daemon goes on
     std::fs::remove_dir_all(&dir).unwrap();
-    edit(
-        &s,
-        "backends:\n  met:\n    thin_pool: { size: 1G }\n    volumes:\n      m1: { size: 64M }\n      m2: { size: 64M }\n      m3: { size: 64M }\n",
-    );
+    edit(&s, &format!("{TWO}      m3: {{ size: 64M }}\n"));
     let st = d.wait_for("the metrics warning", 120, |st| {
         st["metrics_problem"].is_string() && backend(st, "met")["state"] == "converged"
     });
