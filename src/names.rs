@@ -28,6 +28,15 @@ pub const MARK_TAG_PREFIX: &str = "ember-undeclared-since=";
 /// names that start with `snapshot`).
 pub const SNAPSHOT_PREFIX: &str = "_snapshot-";
 
+/// `snapshot` or `volume` for an LV name, by cinder's prefix (see [`LvName::is_snapshot_name`]).
+pub fn noun(name: &str) -> &'static str {
+    if name.starts_with(SNAPSHOT_PREFIX) {
+        "snapshot"
+    } else {
+        "volume"
+    }
+}
+
 const RESERVED_PREFIXES: &[&str] = &["pvmove", "snapshot"];
 const RESERVED_SUBSTRINGS: &[&str] = &[
     "_cdata", "_cmeta", "_corig", "_cpool", "_cvol", "_wcorig", "_mimage", "_mlog", "_rimage",
@@ -134,11 +143,7 @@ impl LvName {
     }
     /// `snapshot` or `volume`, as plans and logs name it.
     pub fn noun(&self) -> &'static str {
-        if self.is_snapshot_name() {
-            "snapshot"
-        } else {
-            "volume"
-        }
+        noun(&self.0)
     }
 }
 

@@ -6,17 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
 
-use std::path::Path;
+mod common;
+
 use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn promtool(args: &[&str]) -> String {
-    let bin = format!("{ROOT}/target/vm/prometheus/root/usr/bin/promtool");
-    assert!(
-        Path::new(&bin).exists(),
-        "promtool is missing: run tests/vm/setup-prometheus (tests/run-all does) to unpack Debian's prometheus package"
-    );
+    let bin = common::prometheus_bin("promtool");
     let out = Command::new(&bin)
         .args(args)
         .current_dir(format!("{ROOT}/examples/prometheus"))

@@ -92,33 +92,7 @@ fn the_daemon_writes_the_metrics_file_and_follows_a_slow_pass() {
         b["pool"]["size"].as_f64().unwrap()
     );
     // promtool's own check: the format, and Prometheus' naming conventions
-    let promtool = format!(
-        "{}/target/vm/prometheus/root/usr/bin/promtool",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    assert!(
-        std::path::Path::new(&promtool).exists(),
-        "promtool is missing: run tests/vm/setup-prometheus (tests/run-all does)"
-    );
-    let mut check = std::process::Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(
-        &mut check.stdin.take().unwrap(),
-        s.read("prom/ember.prom").as_bytes(),
-    )
-    .unwrap();
-    let out = check.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    promtool_check_metrics(&s.read("prom/ember.prom"));
     let mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(s.path("prom/ember.prom"))
             .unwrap()

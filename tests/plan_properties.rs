@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
-use ember::config::{BackendConfig, LVM_DRIVERS, LvmType, Ratio};
+mod common;
+
+use ember::config::BackendConfig;
 use ember::desired::{BackendDesired, PoolDesired, VolumeDesired, VolumeState};
 use ember::lvm::attr::Health;
 use ember::lvm::sim::{SimLv, SimLvm, SimState, SimVg};
@@ -23,24 +25,7 @@ const G: u64 = 1 << 30;
 const NOW: u64 = 1_800_000_000;
 
 fn cfg(thin: bool, ratio: f64) -> BackendConfig {
-    BackendConfig {
-        name: "b".into(),
-        managed: true,
-        volume_driver: LVM_DRIVERS[0].into(),
-        volume_backend_name: "LVM".into(),
-        volume_group: "vg".into(),
-        lvm_type: if thin {
-            LvmType::Thin
-        } else {
-            LvmType::Default
-        },
-        max_over_subscription_ratio: Ratio::Fixed(ratio),
-        max_over_subscription_ratio_text: ratio.to_string(),
-        reserved_percentage: 0,
-        lvm_conf_file: None,
-        lvm_suppress_fd_warnings: false,
-        host: "h@b".into(),
-    }
+    common::backend_config(thin, ratio)
 }
 
 #[derive(Debug, Clone)]

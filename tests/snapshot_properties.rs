@@ -8,7 +8,9 @@
 
 use proptest::prelude::*;
 
-use ember::config::{BackendConfig, LVM_DRIVERS, LvmType, Ratio};
+mod common;
+
+use ember::config::BackendConfig;
 use ember::desired::BackendDesired;
 use ember::lvm::sim::{SimLv, SimLvm, SimState, SimVg};
 use ember::lvm::{LvKind, LvmRead, Owner};
@@ -20,20 +22,7 @@ const G: u64 = 1 << 30;
 const NOW: u64 = 1_800_000_000;
 
 fn cfg(ratio: f64) -> BackendConfig {
-    BackendConfig {
-        name: "b".into(),
-        managed: true,
-        volume_driver: LVM_DRIVERS[0].into(),
-        volume_backend_name: "LVM".into(),
-        volume_group: "vg".into(),
-        lvm_type: LvmType::Thin,
-        max_over_subscription_ratio: Ratio::Fixed(ratio),
-        max_over_subscription_ratio_text: ratio.to_string(),
-        reserved_percentage: 0,
-        lvm_conf_file: None,
-        lvm_suppress_fd_warnings: false,
-        host: "h@b".into(),
-    }
+    common::backend_config(true, ratio)
 }
 
 #[derive(Debug, Clone)]

@@ -196,11 +196,7 @@ impl Scheduled {
     pub fn line(&self, now: u64) -> String {
         format!(
             "- delete {} {} {} (not declared, prune: true) {}",
-            if self.volume.starts_with(crate::names::SNAPSHOT_PREFIX) {
-                "snapshot"
-            } else {
-                "volume"
-            },
+            crate::names::noun(&self.volume),
             self.volume,
             crate::size::Bytes(self.size),
             after(self.delete_at, now)

@@ -89,3 +89,66 @@ pub fn is_root_or_say_so(what: &str) -> bool {
 
 pub mod daemon;
 pub mod vm;
+
+/// A binary of Debian's prometheus packages, unpacked by tests/vm/setup-prometheus (tests/run-all
+/// and tests/vm/run-tests run it first): `promtool`, `prometheus-node-exporter`.
+pub fn prometheus_bin(name: &str) -> String {
+    let b = format!(
+        "{}/target/vm/prometheus/root/usr/bin/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    assert!(
+        Path::new(&b).exists(),
+        "{b} is missing: run tests/vm/setup-prometheus (tests/run-all does)"
+    );
+    b
+}
+
+/// `promtool check metrics` on a metrics file's text: the format and Prometheus' naming lints.
+pub fn promtool_check_metrics(text: &str) {
+    use std::io::Write;
+    let mut check = Command::new(prometheus_bin("promtool"))
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = check.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The backend `b` on the volume group `vg` that the property tests plan for: thin or thick, with
+/// this over-subscription ratio, nothing reserved.
+pub fn backend_config(thin: bool, ratio: f64) -> ember::config::BackendConfig {
+    use ember::config::{LVM_DRIVERS, LvmType, Ratio};
+    ember::config::BackendConfig {
+        name: "b".into(),
+        managed: true,
+        volume_driver: LVM_DRIVERS[0].into(),
+        volume_backend_name: "LVM".into(),
+        volume_group: "vg".into(),
+        lvm_type: if thin {
+            LvmType::Thin
+        } else {
+            LvmType::Default
+        },
+        max_over_subscription_ratio: Ratio::Fixed(ratio),
+        max_over_subscription_ratio_text: ratio.to_string(),
+        reserved_percentage: 0,
+        lvm_conf_file: None,
+        lvm_suppress_fd_warnings: false,
+        host: "h@b".into(),
+    }
+}

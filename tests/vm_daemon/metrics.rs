@@ -12,17 +12,6 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn bin(name: &str) -> String {
-    let b = format!("{ROOT}/target/vm/prometheus/root/usr/bin/{name}");
-    assert!(
-        std::path::Path::new(&b).exists(),
-        "{b} is missing: tests/vm/run-tests runs tests/vm/setup-prometheus first"
-    );
-    b
-}
-
 /// node_exporter with the textfile collector alone, killed when dropped.
 struct NodeExporter(std::process::Child);
 
@@ -96,7 +85,7 @@ fn vm_metrics_reach_prometheus_through_node_exporter() {
     );
     s.write("desired-state.yaml", ONE);
     let _ne = NodeExporter(
-        std::process::Command::new(bin("prometheus-node-exporter"))
+        std::process::Command::new(prometheus_bin("prometheus-node-exporter"))
             .args([
                 "--collector.disable-defaults",
                 "--collector.textfile",
@@ -115,27 +104,7 @@ fn vm_metrics_reach_prometheus_through_node_exporter() {
     let b = backend(&st, "met").clone();
 
     // the file as written passes promtool's own check (format and naming lints)
-    let file = s.read("textfile/ember.prom");
-    let mut check = std::process::Command::new(bin("promtool"))
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    check
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(file.as_bytes())
-        .unwrap();
-    let out = check.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics:\n{}{}\n{file}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    promtool_check_metrics(&s.read("textfile/ember.prom"));
 
     // node_exporter serves the ember series with status's values
     let t = Instant::now();

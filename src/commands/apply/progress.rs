@@ -12,7 +12,6 @@ use crate::config::BackendConfig;
 use crate::reconcile::Step;
 
 pub(super) struct Shown {
-    backend: String,
     header: String,
     bar: Option<ProgressBar>,
     /// Print each action's line on standard output as it finishes.
@@ -33,7 +32,6 @@ impl Shown {
             bar
         });
         Shown {
-            backend: b.name.clone(),
             header: format!("backend {} (volume group {}):", b.name, b.volume_group),
             bar,
             stream: !json && !std::io::stdout().is_terminal(),
@@ -65,7 +63,6 @@ impl Shown {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
         }
-        tracing::debug!(backend = %self.backend, "pass shown");
         self.streamed.into_inner().unwrap_or(false)
     }
 }

@@ -50,9 +50,10 @@ pub(super) fn ownership_and_deletions(
     let mut undeclared: Vec<(&LvInfo, LvName)> = vec![];
     for lv in lvs {
         let name = lv.name.clone();
-        let declared = match lv.name.is_snapshot_name() {
-            true => desired.snapshots.get_str(&lv.name).map(|s| s.state()),
-            false => desired.volumes.get_str(&lv.name).map(|v| v.state()),
+        let declared = if lv.name.is_snapshot_name() {
+            desired.snapshots.get_str(&lv.name).map(|s| s.state())
+        } else {
+            desired.volumes.get_str(&lv.name).map(|v| v.state())
         };
         match whose(cfg, lv) {
             Whose::Foreign => continue,
