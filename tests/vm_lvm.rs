@@ -37,7 +37,7 @@ fn host(backends: &[(&str, &str, &str)], desired: &str) -> Scratch {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_apply_creates_thin_pool_and_volumes_then_plan_says_no_changes() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg("vg-apply");
     // a volume ember did not create, in the same VG
     run(
@@ -96,7 +96,7 @@ fn vm_apply_creates_thin_pool_and_volumes_then_plan_says_no_changes() {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_shrink_foreign_oversubscription_and_deletion_cap_are_refused() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg("vg-refuse");
     run(
         "lvcreate",
@@ -142,7 +142,7 @@ fn vm_shrink_foreign_oversubscription_and_deletion_cap_are_refused() {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_grow_pool_and_volumes_never_shrink() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg("vg-grow");
     let s = host(
         &[("lvm-1", "vg-grow", "")],
@@ -193,7 +193,7 @@ fn vm_grow_pool_and_volumes_never_shrink() {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_thick_backend_and_two_backends_in_one_apply() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg("vg-thick");
     create_vg("vg-thin2");
     let s = host(
@@ -233,7 +233,7 @@ fn vm_thick_backend_and_two_backends_in_one_apply() {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_missing_volume_group_and_broken_desired_state_change_nothing() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg("vg-safe");
     let s = host(
         &[("ok", "vg-safe", ""), ("gone", "vg-does-not-exist", "")],
@@ -264,7 +264,7 @@ fn vm_missing_volume_group_and_broken_desired_state_change_nothing() {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_a_full_pool_is_refused_until_it_grows_and_a_vanished_vg_is_an_error() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg("vg-full");
     let s = host(
         &[("lvm-1", "vg-full", "")],
@@ -328,7 +328,7 @@ fn vm_a_full_pool_is_refused_until_it_grows_and_a_vanished_vg_is_an_error() {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_a_failing_pv_is_a_clear_error_and_nothing_is_lost() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     // the PV is a device-mapper linear map over the disk, so the test can make it fail like a
     // dying disk (every I/O errors) and then come back
     let disk = claim_disk();
@@ -394,7 +394,7 @@ fn vm_a_failing_pv_is_a_clear_error_and_nothing_is_lost() {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_the_lvm_shell_reports_lvms_refusals_and_needs_its_profile_beside_lvm_conf_file() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg("vg-max");
     // a limit ember's planner does not know: lvm itself refuses the second LV
     run("vgchange", &["-q", "--logicalvolume", "1", "vg-max"]);
@@ -470,7 +470,7 @@ fn vm_the_lvm_shell_reports_lvms_refusals_and_needs_its_profile_beside_lvm_conf_
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_a_half_created_thin_volume_is_recreated_and_nothing_else_changes() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     let forget = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/vm/forget-thin-devices.sh"
@@ -564,7 +564,7 @@ fn vm_a_half_created_thin_volume_is_recreated_and_nothing_else_changes() {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_new_thin_volumes_are_activated_together_and_read_as_zeroes() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg("vg-zero");
     let s = host(
         &[("z", "vg-zero", "")],

@@ -16,6 +16,59 @@ pub fn require_vm(mode: &str) {
     }
 }
 
+/// Panics unless running inside the systemd guest under the sandbox of `units/ember.service`
+/// (tests/vm/sandboxed sets `VM_SANDBOX`): the lvm suite runs every lvm and ember command under
+/// the restrictions the daemon has.
+pub fn require_sandboxed_vm() {
+    require_vm("systemd");
+    assert_eq!(
+        std::env::var("VM_SANDBOX").as_deref(),
+        Ok("units/ember.service"),
+        "this test runs under the unit's sandbox: run it with tests/vm/run-tests lvm"
+    );
+    // and the sandbox is there: a system call filter, no new privileges, a private /tmp
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    for want in ["Seccomp:\t2", "NoNewPrivs:\t1"] {
+        assert!(
+            status.lines().any(|l| l == want),
+            "not sandboxed: no {want:?} in /proc/self/status"
+        );
+    }
+}
+
+/// Runs a program the way another tool on the host would run it: outside the unit's sandbox
+/// when the suite runs under it (a transient service of its own, through systemd), as
+/// cinder-volume runs in its own unit. `envs` is all of its environment beside systemd's.
+pub fn run_outside_sandbox(
+    program: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> std::process::Output {
+    let mut cmd = if std::env::var_os("VM_SANDBOX").is_some() {
+        let mut c = Command::new("systemd-run");
+        c.args([
+            "--wait",
+            "--pipe",
+            "--quiet",
+            "--collect",
+            "--service-type=exec",
+        ]);
+        for (k, v) in envs {
+            c.arg(format!("--setenv={k}={v}"));
+        }
+        c.arg("--").arg(program);
+        c
+    } else {
+        let mut c = Command::new(program);
+        c.envs(envs.iter().copied());
+        c
+    };
+    cmd.args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"))
+}
+
 /// Claims one of the guest's blank disks for this test alone (the tests of one boot share the
 /// disks; a counter under /run, which is the guest's own tmpfs, hands each out once).
 pub fn claim_disk() -> String {

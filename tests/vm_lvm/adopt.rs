@@ -25,7 +25,7 @@ fn sha(vg: &str, lv: &str) -> String {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_a_host_cinder_made_is_imported_and_adopted_with_its_data_intact() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg("vg-cinder");
     run(
         "lvcreate",
@@ -38,31 +38,33 @@ fn vm_a_host_cinder_made_is_imported_and_adopted_with_its_data_intact() {
         "os-brick's venv is missing: tests/vm/run-tests runs tests/vm/setup-osbrick first"
     );
     // os-brick runs lvm through oslo.privsep, which starts its helper with `sudo
-    // privsep-helper` (from the venv); as root, sudo is a pass-through (as in bench/guest.py)
-    let shim = tempfile::tempdir().unwrap();
-    std::fs::write(shim.path().join("sudo"), "#!/bin/sh\nexec \"$@\"\n").unwrap();
-    run(
-        "chmod",
-        &["755", &shim.path().join("sudo").display().to_string()],
-    );
+    // privsep-helper` (from the venv); as root, sudo is a pass-through (as in bench/guest.py).
+    // It runs outside ember's sandbox, as cinder-volume did (privsep changes its capabilities);
+    // the shim lives in the project directory, which both sides see.
+    let shim = format!("{root}/target/vm/shim");
+    std::fs::create_dir_all(&shim).unwrap();
+    std::fs::write(format!("{shim}/sudo"), "#!/bin/sh\nexec \"$@\"\n").unwrap();
+    run("chmod", &["755", &format!("{shim}/sudo")]);
     let path = format!(
-        "{}:{root}/target/vm/osbrick/bin:{}",
-        shim.path().display(),
+        "{shim}:{root}/target/vm/osbrick/bin:{}",
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = std::process::Command::new(&python)
-        .env("PATH", path)
-        .env("PYTHONWARNINGS", "ignore")
-        .args([
+    let out = run_outside_sandbox(
+        &python,
+        &[
             &format!("{root}/tests/vm/cinder-host.py"),
             "vg-cinder",
             &format!("volume={V1}:1"),
             &format!("volume={V2}:2"),
             &format!("volume={V3}:1"),
             &format!("snapshot={SNAP}:{V1}"),
-        ])
-        .output()
-        .unwrap();
+        ],
+        &[
+            ("PATH", &path),
+            ("PYTHONWARNINGS", "ignore"),
+            ("HOME", "/root"),
+        ],
+    );
     let made = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),

@@ -68,7 +68,7 @@ fn thin_metadata_size(chunk: u64, pool: u64, thins: u64) -> u64 {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_a_pool_created_without_metadata_size_holds_5000_thin_volumes_and_its_spare() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg("vg-meta");
     let s = host(
         &[("lvm-1", "vg-meta", "")],
@@ -148,7 +148,7 @@ fn lvm_shell(cmds: &[String]) -> String {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_metadata_size_grows_an_existing_pool_a_smaller_one_and_another_chunk_are_refused() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg("vg-mgrow");
     let yaml = |meta: &str, chunk: &str| {
         format!(
@@ -204,7 +204,7 @@ fn vm_metadata_size_grows_an_existing_pool_a_smaller_one_and_another_chunk_are_r
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_metadata_nearly_full_takes_no_new_volume_until_it_grows() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     // 1 MiB extents: the smallest metadata lvm makes (2 MiB), which fills with fewer volumes
     let disk = claim_disk();
     run("pvcreate", &["-q", &disk]);
@@ -282,7 +282,7 @@ fn vm_metadata_nearly_full_takes_no_new_volume_until_it_grows() {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_plan_shows_and_apply_does_autoextends_growth_within_its_cap() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg("vg-auto");
     let yaml = |max: &str, extra: &str| {
         format!(

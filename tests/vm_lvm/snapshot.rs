@@ -48,7 +48,7 @@ fn active(l: &Lv) -> bool {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_snapshots_clones_and_volumes_from_snapshots_carry_their_data() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg(VG);
     let s = host(
         &[("lvm-1", VG, "lvm_type = thin")],
@@ -170,7 +170,7 @@ fn vm_snapshots_clones_and_volumes_from_snapshots_carry_their_data() {
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
 fn vm_a_snapshot_or_copy_of_what_is_not_there_or_not_embers_is_refused() {
-    require_vm("chroot");
+    require_sandboxed_vm();
     create_vg("vg-snapno");
     let s = host(
         &[("lvm-1", "vg-snapno", "lvm_type = thin")],
