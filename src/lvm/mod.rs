@@ -5,10 +5,13 @@
 
 pub mod attr;
 pub mod cli;
+pub mod dm;
+pub mod recall;
 pub mod report;
 pub mod shell;
 pub mod sim;
 pub mod sizing;
+pub mod stamp;
 pub mod vglock;
 
 use crate::names::{BACKEND_TAG_PREFIX, LvName, MARK_TAG_PREFIX, OWNERSHIP_TAG, Tag, VgName};
@@ -19,6 +22,9 @@ use crate::size::Bytes;
 pub struct Observed {
     pub vg: VgInfo,
     pub lvs: Vec<LvInfo>,
+    /// The VG's physical volumes (`pv_name`): where [`stamp`] finds its metadata headers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pvs: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
@@ -232,6 +238,12 @@ pub trait LvmRead {
     }
     /// How many lvm processes this handle has started so far.
     fn calls(&self) -> u64;
+    /// A cheap read that says whether `vg` is still as `last` (a full read) found it: equal
+    /// stamps, the first read before a full read, mean the full read still holds. `None` when
+    /// it cannot be had (the caller then reads in full).
+    fn stamp(&self, _vg: &VgName, _last: &Observed) -> Option<stamp::Stamp> {
+        None
+    }
     /// How many lvm commands it has run (more than `calls` when a shell ran several).
     fn commands(&self) -> u64 {
         self.calls()

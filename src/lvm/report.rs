@@ -27,6 +27,13 @@ struct Section {
     lv: Vec<RawLv>,
     #[serde(default)]
     seg: Vec<RawSeg>,
+    #[serde(default)]
+    pv: Vec<RawPv>,
+}
+#[derive(Deserialize)]
+struct RawPv {
+    #[serde(default)]
+    pv_name: String,
 }
 #[derive(Deserialize)]
 struct RawSeg {
@@ -221,7 +228,17 @@ pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, ReportError> {
             l.chunk_size = Some(c);
         }
     }
-    Ok(Observed { vg: vg_info, lvs })
+    let pvs = section
+        .pv
+        .into_iter()
+        .filter(|p| !p.pv_name.is_empty())
+        .map(|p| p.pv_name.into())
+        .collect();
+    Ok(Observed {
+        vg: vg_info,
+        lvs,
+        pvs,
+    })
 }
 
 #[derive(Deserialize)]
@@ -254,7 +271,11 @@ pub fn parse_pool_row(json: &str, vg: &str) -> Result<Observed, ReportError> {
             l
         })
         .collect();
-    Ok(Observed { vg: vg_info, lvs })
+    Ok(Observed {
+        vg: vg_info,
+        lvs,
+        pvs: vec![],
+    })
 }
 
 #[cfg(test)]

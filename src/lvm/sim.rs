@@ -170,6 +170,7 @@ impl SimVg {
             lvs.push((lv_name, l));
         }
         Ok(Observed {
+            pvs: vec![],
             vg: VgInfo {
                 name: name.to_string(),
                 size: self.size,
@@ -300,6 +301,11 @@ impl LvmRead for SimLvm {
     }
     fn calls(&self) -> u64 {
         self.calls.get()
+    }
+    fn stamp(&self, _vg: &VgName, _last: &Observed) -> Option<super::stamp::Stamp> {
+        std::fs::read(&self.path)
+            .ok()
+            .map(super::stamp::Stamp::of_contents)
     }
 }
 

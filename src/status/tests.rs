@@ -26,6 +26,7 @@ fn lv(name: &str, kind: LvKind, size: u64, owned: bool) -> LvInfo {
 /// A VG with a pool, an owned and a foreign thin volume, an owned and a foreign linear one.
 fn mixed() -> Observed {
     Observed {
+        pvs: vec![],
         vg: VgInfo {
             name: "vg".into(),
             size: 100 * G,

@@ -88,6 +88,12 @@ impl LvmRead for LvmCli {
         self.calls.load(Ordering::Relaxed)
     }
 
+    fn stamp(&self, vg: &VgName, last: &Observed) -> Option<crate::lvm::stamp::Stamp> {
+        crate::lvm::stamp::read(vg, &last.pvs)
+            .map_err(|e| tracing::debug!(vg = %vg, "no stamp, reading in full: {e}"))
+            .ok()
+    }
+
     fn commands(&self) -> u64 {
         self.commands.load(Ordering::Relaxed)
     }

@@ -34,6 +34,7 @@ fn a_cinder_host_becomes_adoptions_and_comments() {
     let mut elsewhere = lv("volume-c", LvKind::Thin, G);
     elsewhere.pool = Some("other-pool".into());
     let o = Observed {
+        pvs: vec![],
         vg: VgInfo {
             name: "vg".into(),
             ..Default::default()

@@ -17,6 +17,7 @@ fn lv(name: &str, kind: LvKind, size: u64, owned: bool) -> LvInfo {
 
 fn observed(free: u64, lvs: Vec<LvInfo>) -> Observed {
     Observed {
+        pvs: vec![],
         vg: VgInfo {
             name: "vg".into(),
             size: 100 * G,

@@ -28,6 +28,7 @@ fn lv(name: &str, kind: LvKind, size: u64, health: Health) -> LvInfo {
 
 fn observed(pool: Health) -> Observed {
     Observed {
+        pvs: vec![],
         vg: VgInfo {
             name: "vg".into(),
             size: 100 * G,

@@ -24,6 +24,7 @@ fn pool(size: u64, data: f64, meta_size: u64, meta: f64) -> LvInfo {
 
 fn observed(free: u64, lvs: Vec<LvInfo>) -> Observed {
     Observed {
+        pvs: vec![],
         vg: VgInfo {
             name: "vg".into(),
             size: 10 * G,

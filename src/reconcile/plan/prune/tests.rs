@@ -42,6 +42,7 @@ fn vg(mut lvs: Vec<LvInfo>) -> Observed {
     pool.size = 50 * G;
     lvs.push(pool);
     Observed {
+        pvs: vec![],
         vg: VgInfo {
             name: "vg".into(),
             size: 100 * G,

@@ -46,6 +46,7 @@ fn observed(lvs: Vec<LvInfo>) -> Observed {
     all[0].metadata_size = Some(G);
     all.extend(lvs);
     Observed {
+        pvs: vec![],
         vg: VgInfo {
             name: "vg".into(),
             size: 200 * G,

@@ -1,0 +1,107 @@
+//! The kernel's list of device-mapper devices, in one ioctl (`DM_LIST_DEVICES` on
+//! `/dev/mapper/control`, as `dmsetup ls` asks it).
+//!
+//! Why not sysfs: reading `/sys/block/dm-*/dm/name` costs a few system calls per device
+//! (0.5 s for 1000 devices under TCG, measured: `bench/run --read`), the ioctl one. Why not
+//! the `devicemapper` crate: it generates its bindings with bindgen (libclang at build time)
+//! for this one call; the ABI used here is the kernel's stable `linux/dm-ioctl.h` (version 4).
+
+use std::os::fd::AsRawFd;
+
+/// `struct dm_ioctl` of `linux/dm-ioctl.h`: the header of every device-mapper ioctl.
+#[repr(C)]
+struct DmIoctl {
+    version: [u32; 3],
+    data_size: u32,
+    data_start: u32,
+    target_count: u32,
+    open_count: i32,
+    flags: u32,
+    event_nr: u32,
+    padding: u32,
+    dev: u64,
+    name: [u8; 128],
+    uuid: [u8; 129],
+    data: [u8; 7],
+}
+
+const HEADER: usize = std::mem::size_of::<DmIoctl>();
+const _: () = assert!(HEADER == 312);
+/// The kernel set this: the result did not fit, ask again with a bigger buffer.
+const BUFFER_FULL: u32 = 1 << 8;
+
+nix::ioctl_readwrite!(dm_list_devices, 0xfd, 2, DmIoctl);
+
+/// The names of all device-mapper devices. `Err` with the reason when the kernel cannot be
+/// asked (no device-mapper, no permission).
+pub fn device_names() -> Result<Vec<String>, String> {
+    let control = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/mapper/control")
+        .map_err(|e| format!("/dev/mapper/control: {e}"))?;
+    let mut words = 16 * 1024; // u64 words: 128 KiB, then doubled while the kernel says full
+    loop {
+        // u64 words: the buffer is aligned as the header and the kernel's entries need
+        let mut buf = vec![0u64; words];
+        let len = words * 8;
+        // SAFETY: `buf` is zeroed, 8-byte aligned and `len` >= HEADER bytes long, so it holds a
+        // valid `DmIoctl` (plain integers and byte arrays) at its start; the header tells the
+        // kernel the buffer's length, and the kernel writes within it.
+        let header = unsafe { &mut *(buf.as_mut_ptr() as *mut DmIoctl) };
+        header.version = [4, 0, 0];
+        header.data_size = len as u32;
+        header.data_start = HEADER as u32;
+        // SAFETY: the pointer is to a buffer of `data_size` bytes, as the ioctl requires.
+        unsafe { dm_list_devices(control.as_raw_fd(), header) }
+            .map_err(|e| format!("DM_LIST_DEVICES: {e}"))?;
+        if header.flags & BUFFER_FULL != 0 {
+            if words >= 16 * 1024 * 64 {
+                return Err("DM_LIST_DEVICES: the list does not fit in 8 MiB".into());
+            }
+            words *= 2;
+            continue;
+        }
+        let start = header.data_start as usize;
+        // SAFETY: the same buffer as bytes: `len` initialised bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr() as *const u8, len) };
+        return parse_names(bytes.get(start..).unwrap_or_default());
+    }
+}
+
+/// Parses a list of `struct dm_name_list` entries: {dev u64, next u32, name NUL-terminated},
+/// `next` the offset of the next entry from this one (0: the last); a first `dev` of 0 is an
+/// empty list.
+pub fn parse_names(list: &[u8]) -> Result<Vec<String>, String> {
+    let mut names = vec![];
+    let mut at = 0usize;
+    loop {
+        let entry = list.get(at..).ok_or("DM_LIST_DEVICES: an entry past the buffer")?;
+        let dev = entry
+            .get(0..8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_ne_bytes)
+            .ok_or("DM_LIST_DEVICES: a short entry")?;
+        let next = entry
+            .get(8..12)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_ne_bytes)
+            .ok_or("DM_LIST_DEVICES: a short entry")?;
+        if dev == 0 && at == 0 {
+            return Ok(names);
+        }
+        let name = entry.get(12..).unwrap_or_default();
+        let end = name
+            .iter()
+            .position(|b| *b == 0)
+            .ok_or("DM_LIST_DEVICES: a name without its end")?;
+        names.push(String::from_utf8_lossy(&name[..end]).into_owned());
+        if next == 0 {
+            return Ok(names);
+        }
+        at += next as usize;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,45 @@
+use super::*;
+
+/// Entries as the kernel lays them out: 8-byte aligned, `next` relative to each entry; with
+/// `extra`, what newer kernels append after the name (event number, flags, uuid).
+fn list(names: &[&str], extra: usize) -> Vec<u8> {
+    let mut out = vec![];
+    let mut starts = vec![];
+    for (i, n) in names.iter().enumerate() {
+        starts.push(out.len());
+        out.extend_from_slice(&(0xfd00 + i as u64 + 1).to_ne_bytes());
+        out.extend_from_slice(&0u32.to_ne_bytes());
+        out.extend_from_slice(n.as_bytes());
+        out.push(0);
+        out.extend(std::iter::repeat_n(0xaa, extra));
+        while out.len() % 8 != 0 {
+            out.push(0);
+        }
+    }
+    for w in starts.windows(2) {
+        let next = (w[1] - w[0]) as u32;
+        out[w[0] + 8..w[0] + 12].copy_from_slice(&next.to_ne_bytes());
+    }
+    out
+}
+
+#[test]
+fn names_in_the_kernels_order_whatever_follows_each() {
+    let names = ["vg-pool", "vg-pool-tpool", "vg--a-volume--1"];
+    for extra in [0, 48] {
+        assert_eq!(parse_names(&list(&names, extra)).unwrap(), names);
+    }
+}
+
+#[test]
+fn an_empty_list_and_broken_ones() {
+    assert_eq!(parse_names(&[0u8; 16]).unwrap(), Vec::<String>::new());
+    // an entry that points past the buffer, a name without its NUL
+    let mut l = list(&["a", "b"], 0);
+    l[8..12].copy_from_slice(&4096u32.to_ne_bytes());
+    assert!(parse_names(&l).is_err());
+    let mut l = list(&["abc"], 0);
+    l.truncate(14);
+    assert!(parse_names(&l).is_err());
+    assert!(parse_names(&[1, 2, 3]).is_err());
+}

@@ -1,0 +1,196 @@
+//! A worker's memory of its volume group between passes: the last full read, and the
+//! [`Stamp`] read just before it. A pass whose stamp is the same reads nothing else: the VG's
+//! metadata has not been committed since, by anyone, and the same LVs have devices.
+//!
+//! The rules that keep it honest:
+//! - the stamp is read *before* the full read it vouches for: a change during the read makes
+//!   the next stamp differ, never the other way round;
+//! - any write through this handle forgets the stamp (the next read is a full one), whatever
+//!   the write did;
+//! - the pool check's fresh read of the pool replaces the kernel's figures of the pool (usage,
+//!   health) in the memory; a pool row that differs in anything else forgets the stamp;
+//! - what cannot be stamped (the stamp's read failed) is read in full every time, as before.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::stamp::Stamp;
+use super::{LvInfo, LvmError, LvmRead, LvmWrite, Observed, PoolCreate};
+use crate::names::{LvName, Tag, VgName};
+use crate::size::Bytes;
+
+struct Memo {
+    stamp: Option<Stamp>,
+    observed: Observed,
+}
+
+/// What a worker keeps between passes (see the module's rules).
+#[derive(Default)]
+pub struct Recall {
+    memo: Mutex<Option<Memo>>,
+    /// Reads answered from memory.
+    reused: AtomicU64,
+}
+
+impl Recall {
+    pub fn reused(&self) -> u64 {
+        self.reused.load(Ordering::Relaxed)
+    }
+
+    fn forget(&self) {
+        if let Ok(mut m) = self.memo.lock()
+            && let Some(m) = m.as_mut()
+        {
+            m.stamp = None;
+        }
+    }
+}
+
+/// `lvm` with `recall`'s memory in front of its full reads.
+pub struct Remembering<'a> {
+    pub lvm: &'a dyn LvmWrite,
+    pub recall: &'a Recall,
+}
+
+/// Whether two rows of the pool differ only where the kernel speaks (usage, health).
+fn same_but_usage(a: &LvInfo, b: &LvInfo) -> bool {
+    let mut a = a.clone();
+    a.data_percent = b.data_percent;
+    a.metadata_percent = b.metadata_percent;
+    a.health = b.health;
+    a.chunk_size = a.chunk_size.or(b.chunk_size);
+    a == *b
+}
+
+impl LvmRead for Remembering<'_> {
+    fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
+        let Ok(mut memo) = self.recall.memo.lock() else {
+            return self.lvm.observe(vg);
+        };
+        let last = memo.take().filter(|m| m.observed.vg.name == vg.as_str());
+        let stamp = last
+            .as_ref()
+            .and_then(|m| self.lvm.stamp(vg, &m.observed));
+        if let Some(m) = last
+            && stamp.is_some()
+            && m.stamp == stamp
+        {
+            self.recall.reused.fetch_add(1, Ordering::Relaxed);
+            let o = m.observed.clone();
+            *memo = Some(m);
+            return Ok(Some(o));
+        }
+        let read = self.lvm.observe(vg)?;
+        *memo = read.clone().map(|observed| Memo { stamp, observed });
+        Ok(read)
+    }
+
+    fn observe_pool(&self, vg: &VgName, pool: &LvName) -> Result<Option<Observed>, LvmError> {
+        let read = self.lvm.observe_pool(vg, pool)?;
+        let Ok(mut memo) = self.recall.memo.lock() else {
+            return Ok(read);
+        };
+        if let (Some(m), Some(fresh)) = (memo.as_mut(), read.as_ref()) {
+            let row = fresh.lvs.iter().find(|l| l.name == *pool);
+            let known = m.observed.lvs.iter_mut().find(|l| l.name == *pool);
+            match (row, known) {
+                (Some(row), Some(known))
+                    if same_but_usage(known, row) && fresh.vg.free == m.observed.vg.free =>
+                {
+                    known.data_percent = row.data_percent;
+                    known.metadata_percent = row.metadata_percent;
+                    known.health = row.health;
+                }
+                _ => m.stamp = None,
+            }
+        }
+        Ok(read)
+    }
+
+    fn calls(&self) -> u64 {
+        self.lvm.calls()
+    }
+    fn commands(&self) -> u64 {
+        self.lvm.commands()
+    }
+    fn stamp(&self, vg: &VgName, last: &Observed) -> Option<Stamp> {
+        self.lvm.stamp(vg, last)
+    }
+}
+
+impl LvmWrite for Remembering<'_> {
+    fn begin_batch(&self) {
+        self.lvm.begin_batch()
+    }
+    fn end_batch(&self) {
+        self.lvm.end_batch()
+    }
+    fn create_thin_pool(
+        &self,
+        vg: &VgName,
+        pool: &LvName,
+        spec: &PoolCreate,
+        tags: &[Tag],
+    ) -> Result<(), LvmError> {
+        self.recall.forget();
+        self.lvm.create_thin_pool(vg, pool, spec, tags)
+    }
+    fn extend_pool_metadata(
+        &self,
+        vg: &VgName,
+        pool: &LvName,
+        size: Bytes,
+    ) -> Result<(), LvmError> {
+        self.recall.forget();
+        self.lvm.extend_pool_metadata(vg, pool, size)
+    }
+    fn create_lv(
+        &self,
+        vg: &VgName,
+        name: &LvName,
+        size: Bytes,
+        pool: Option<&LvName>,
+        active: bool,
+        tags: &[Tag],
+    ) -> Result<(), LvmError> {
+        self.recall.forget();
+        self.lvm.create_lv(vg, name, size, pool, active, tags)
+    }
+    fn create_snapshot(
+        &self,
+        vg: &VgName,
+        origin: &LvName,
+        name: &LvName,
+        skip_activation: bool,
+        tags: &[Tag],
+    ) -> Result<(), LvmError> {
+        self.recall.forget();
+        self.lvm
+            .create_snapshot(vg, origin, name, skip_activation, tags)
+    }
+    fn change_tags(
+        &self,
+        vg: &VgName,
+        lv: &LvName,
+        add: &[Tag],
+        remove: &[Tag],
+    ) -> Result<(), LvmError> {
+        self.recall.forget();
+        self.lvm.change_tags(vg, lv, add, remove)
+    }
+    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
+        self.recall.forget();
+        self.lvm.extend(vg, lv, size)
+    }
+    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
+        self.recall.forget();
+        self.lvm.remove(vg, lv)
+    }
+    fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
+        self.recall.forget();
+        self.lvm.activate_many(vg, lvs)
+    }
+}
+
+#[cfg(test)]
+mod tests;

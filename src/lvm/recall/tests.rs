@@ -1,0 +1,122 @@
+use super::*;
+use crate::lvm::sim::{SimLvm, SimState, SimVg};
+
+fn pool_of(size: u64) -> PoolCreate {
+    PoolCreate {
+        size: Bytes(size),
+        metadata: Bytes(8 << 20),
+        chunk: Bytes(64 << 10),
+    }
+}
+
+fn setup() -> (tempfile::TempDir, std::path::PathBuf, VgName, LvName) {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("lvm.json");
+    let sim = SimLvm::open(&path);
+    let mut st = SimState::default();
+    st.vgs.insert("vg".into(), SimVg::new(10 << 30));
+    sim.save(&st).unwrap();
+    let (vg, pool) = (VgName::new("vg").unwrap(), LvName::new("vg-pool").unwrap());
+    sim.create_thin_pool(&vg, &pool, &pool_of(5 << 30), &[Tag::managed()])
+        .unwrap();
+    (d, path, vg, pool)
+}
+
+fn names(o: &Observed) -> Vec<String> {
+    let mut n: Vec<String> = o.lvs.iter().map(|l| l.name.to_string()).collect();
+    n.sort();
+    n
+}
+
+#[test]
+fn the_same_stamp_reads_nothing_and_any_change_is_read_in_full() {
+    let (_d, path, vg, pool) = setup();
+    let (sim, recall) = (SimLvm::open(&path), Recall::default());
+    let lvm = Remembering {
+        lvm: &sim,
+        recall: &recall,
+    };
+    // the first read has nothing to compare with, the second stamps before it reads
+    lvm.observe(&vg).unwrap();
+    lvm.observe(&vg).unwrap();
+    assert_eq!((sim.calls(), recall.reused()), (2, 0));
+    let o = lvm.observe(&vg).unwrap().unwrap();
+    assert_eq!((sim.calls(), recall.reused()), (2, 1));
+    assert_eq!(names(&o), ["vg-pool"]);
+    // another tool creates a volume: the next read is a full one and shows it
+    let other = SimLvm::open(&path);
+    let v = LvName::new("v1").unwrap();
+    other
+        .create_volume(&vg, &v, Bytes(1 << 30), Some(&pool), &[])
+        .unwrap();
+    let o = lvm.observe(&vg).unwrap().unwrap();
+    assert_eq!(sim.calls(), 3);
+    assert_eq!(names(&o), ["v1", "vg-pool"]);
+    // and it is remembered again at once (stamped before that read)
+    lvm.observe(&vg).unwrap();
+    assert_eq!((sim.calls(), recall.reused()), (3, 2));
+    // a tag removed outside, then a deactivation: each is seen
+    other.change_tags(&vg, &v, &[Tag::managed()], &[]).unwrap();
+    assert!(lvm.observe(&vg).unwrap().unwrap().lv("v1").unwrap().is_owned());
+    let mut st = other.load().unwrap();
+    st.vgs.get_mut("vg").unwrap().lvs.get_mut("v1").unwrap().active = false;
+    other.save(&st).unwrap();
+    assert!(!lvm.observe(&vg).unwrap().unwrap().lv("v1").unwrap().active);
+    assert_eq!(sim.calls(), 5);
+}
+
+#[test]
+fn a_write_through_it_forgets_and_another_vg_is_not_mixed_up() {
+    let (_d, path, vg, pool) = setup();
+    let (sim, recall) = (SimLvm::open(&path), Recall::default());
+    let lvm = Remembering {
+        lvm: &sim,
+        recall: &recall,
+    };
+    lvm.observe(&vg).unwrap();
+    lvm.observe(&vg).unwrap();
+    // a write that changes nothing lvm reports still forgets the stamp (the write is a call)
+    lvm.change_tags(&vg, &pool, &[], &[]).unwrap();
+    lvm.observe(&vg).unwrap();
+    assert_eq!((sim.calls(), recall.reused()), (4, 0));
+    // the memory is of one VG: another VG's read is a full one
+    let mut st = sim.load().unwrap();
+    st.vgs.insert("vg2".into(), SimVg::new(1 << 30));
+    sim.save(&st).unwrap();
+    let vg2 = VgName::new("vg2").unwrap();
+    assert!(lvm.observe(&vg2).unwrap().unwrap().lvs.is_empty());
+    assert_eq!(sim.calls(), 5);
+}
+
+#[test]
+fn the_pool_check_refreshes_usage_and_a_different_pool_forgets() {
+    let (_d, path, vg, pool) = setup();
+    let (sim, recall) = (SimLvm::open(&path), Recall::default());
+    let lvm = Remembering {
+        lvm: &sim,
+        recall: &recall,
+    };
+    lvm.observe(&vg).unwrap();
+    lvm.observe(&vg).unwrap();
+    // the pool fills (the kernel's figures: no metadata commit)
+    let mut st = sim.load().unwrap();
+    st.vgs.get_mut("vg").unwrap().lvs.get_mut("vg-pool").unwrap().data_percent = Some(80.0);
+    sim.save(&st).unwrap();
+    lvm.observe_pool(&vg, &pool).unwrap();
+    let seen = |o: &Observed| o.lv("vg-pool").and_then(|l| l.data_percent);
+    let fresh = seen(&sim.observe(&vg).unwrap().unwrap());
+    assert_eq!(fresh, Some(80.0));
+    // (the simulator's state file changed: the next read is full; then remembered)
+    lvm.observe(&vg).unwrap();
+    let o = lvm.observe(&vg).unwrap().unwrap();
+    assert_eq!(seen(&o), fresh);
+    assert!(recall.reused() >= 1);
+    // a pool grown by another tool: forgotten, and read in full
+    let calls = sim.calls();
+    SimLvm::open(&path).extend(&vg, &pool, Bytes(6 << 30)).unwrap();
+    lvm.observe_pool(&vg, &pool).unwrap();
+    assert!(recall.memo.lock().unwrap().as_ref().unwrap().stamp.is_none());
+    let o = lvm.observe(&vg).unwrap().unwrap();
+    assert_eq!(o.lv("vg-pool").unwrap().size, 6 << 30);
+    assert!(sim.calls() > calls + 1);
+}
