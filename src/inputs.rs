@@ -84,5 +84,6 @@ pub fn lvm_options(backend: &BackendConfig, s: &EmberSettings) -> LvmOptions {
         read_timeout: s.lvm_read_timeout,
         write_warn_after: s.lvm_write_warn_after,
         use_shell: s.lvm_shell,
+        keep_shell: false,
     }
 }

@@ -122,6 +122,7 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
             &std::sync::atomic::AtomicBool::new(false),
             &unchanged,
             &|s| shown.step(s),
+            reconcile::Confirm::Now,
         );
         let streamed = shown.finish();
         if !json {

@@ -20,6 +20,12 @@ pub enum ToSupervisor {
         summary: Box<PassSummary>,
         capacity: Option<Box<Capacity>>,
     },
+    /// A pass that only read the volume group again after the last pass wrote, and found it
+    /// as that pass said (it is not a pass of its own in the status): the figures it read.
+    Confirmed {
+        capacity: Option<Box<Capacity>>,
+        lvm_commands: u64,
+    },
     /// The thin pool as the last pass or pool check read it (`None`: there is none).
     Pool {
         pool: Option<Box<PoolStatus>>,

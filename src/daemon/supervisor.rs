@@ -317,6 +317,15 @@ impl Supervisor<'_> {
                 }
             }
             ToSupervisor::Pool { pool } => w.status.pool = pool.map(|p| *p),
+            ToSupervisor::Confirmed {
+                capacity,
+                lvm_commands,
+            } => {
+                w.status.counters.lvm_commands += lvm_commands;
+                if let Some(c) = capacity {
+                    w.status.capacity = Some(*c);
+                }
+            }
             ToSupervisor::Progress { done, total } => {
                 w.status.progress = Some(crate::status::PassProgress { done, total })
             }

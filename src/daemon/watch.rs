@@ -16,14 +16,16 @@ pub(super) struct DesiredWatch {
 }
 
 impl DesiredWatch {
-    pub(super) fn new(path: &Path, tx: mpsc::UnboundedSender<()>) -> Option<DesiredWatch> {
+    /// Sends `true` for a file renamed into place (complete by construction: it is read at
+    /// once), `false` for any other change (it may be half written: read once it is quiet).
+    pub(super) fn new(path: &Path, tx: mpsc::UnboundedSender<bool>) -> Option<DesiredWatch> {
         let names: Arc<std::sync::Mutex<Vec<std::ffi::OsString>>> = Arc::default();
         let seen = names.clone();
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             let Ok(ev) = res else { return };
             // events were lost (the kernel's queue overflowed): look again
             if ev.need_rescan() {
-                let _ = tx.send(());
+                let _ = tx.send(false);
                 return;
             }
             // a read (`ember plan`, `ember check`) is not a change, and must not hold off the
@@ -37,7 +39,13 @@ impl DesiredWatch {
                 .iter()
                 .any(|p| p.file_name().is_some_and(|n| names.iter().any(|x| x == n)))
             {
-                let _ = tx.send(());
+                let replaced = matches!(
+                    ev.kind,
+                    notify::EventKind::Modify(notify::event::ModifyKind::Name(
+                        notify::event::RenameMode::To | notify::event::RenameMode::Both
+                    ))
+                );
+                let _ = tx.send(replaced);
             }
         })
         .map_err(|e| {

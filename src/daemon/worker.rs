@@ -25,10 +25,13 @@ use crate::reconcile;
 use crate::status::{Capacity, DesiredStatus, PassSummary};
 
 const DEBOUNCE: Duration = Duration::from_millis(250);
+/// How long a file renamed into place waits (for the other events of the same rename).
+const REPLACED: Duration = Duration::from_millis(10);
 const HEARTBEAT: Duration = Duration::from_secs(5);
 
 mod check;
 mod inputs;
+mod lvm;
 mod pass;
 use check::{after_check, start_check};
 use inputs::{configured, first_configuration, read_desired};
@@ -67,6 +70,8 @@ enum Trigger {
     PruneDue,
     /// The volume group's lock was held by another ember process.
     LockRetry,
+    /// The last pass wrote: this one reads the VG again, and plans from what it finds.
+    Confirm,
 }
 
 impl std::fmt::Display for Trigger {
@@ -79,6 +84,7 @@ impl std::fmt::Display for Trigger {
             Trigger::Resync => "resync",
             Trigger::PruneDue => "prune grace ended",
             Trigger::LockRetry => "lock retry",
+            Trigger::Confirm => "confirm",
         })
     }
 }
@@ -106,6 +112,8 @@ struct Loop {
     /// A one-shot confirmation of deletions for the next pass.
     allow_deletions: Option<u32>,
     debounce: Option<Instant>,
+    /// The changes under this debounce were all renames into place (no half-written file).
+    replaced: bool,
     /// The next time a pass must run for a marked volume, or to retry the lock.
     wake_at: Option<(Instant, Trigger)>,
     lock: Option<VgLock>,
@@ -119,6 +127,10 @@ struct Loop {
     check_paused_until: Option<Instant>,
     /// The pool's last growth by this worker (pass or check).
     last_growth: Option<crate::status::GrowthRecord>,
+    /// lvm for the worker's life (its shell, its memory of the VG).
+    lvm: Option<lvm::WorkerLvm>,
+    /// What the last pass shown said remains (a confirming read that finds the same is quiet).
+    said: Option<reconcile::Plan>,
 }
 
 impl Loop {
@@ -137,7 +149,7 @@ struct Worker<'a> {
     lp: Loop,
     out: mpsc::UnboundedSender<ToSupervisor>,
     watcher: Option<DesiredWatch>,
-    fs_tx: mpsc::UnboundedSender<()>,
+    fs_tx: mpsc::UnboundedSender<bool>,
     stop: Arc<AtomicBool>,
     running: Option<tokio::task::JoinHandle<Done>>,
     running_trigger: Trigger,
@@ -173,7 +185,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
         }
     };
     // file watching: the directory, so renames and symlink swaps are seen too
-    let (fs_tx, mut fs_rx) = mpsc::unbounded_channel::<()>();
+    let (fs_tx, mut fs_rx) = mpsc::unbounded_channel::<bool>();
     let mut w = Worker {
         g,
         name,
@@ -183,6 +195,9 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
             pending: Some(Trigger::Start),
             allow_deletions: None,
             debounce: None,
+            replaced: false,
+            lvm: None,
+            said: None,
             wake_at: None,
             lock: None,
             check_due: false,
@@ -224,7 +239,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
                 // the supervisor is gone: finish what is under way and exit
                 Ok(None) | Err(_) => w.stop.store(true, Ordering::Relaxed),
             },
-            Some(()) = fs_rx.recv() => w.lp.debounce = Some(Instant::now() + DEBOUNCE),
+            Some(replaced) = fs_rx.recv() => w.on_file_event(replaced),
             _ = async { if let Some(d) = debounce { sleep_until(d).await } }, if debounce.is_some() => w.on_quiet(),
             _ = async { if let Some((t, _)) = wake_at { sleep_until(t).await } }, if wake_at.is_some() => {
                 if let Some((_, why)) = w.lp.wake_at.take() && w.lp.pending.is_none() {
@@ -263,7 +278,8 @@ impl Worker<'_> {
     /// Reads the desired state: `Some(changed)`, or `None` when the file is still being written.
     /// A desired state with problems keeps the last good one in force (`Some(false)`).
     fn reload_desired(&mut self) -> Option<bool> {
-        match read_desired(&self.inputs, self.name) {
+        let whole = std::mem::take(&mut self.lp.replaced);
+        match read_desired(&self.inputs, self.name, whole) {
             Ok(None) => None,
             Ok(Some(d)) => {
                 for w in &d.warnings {
@@ -305,7 +321,7 @@ impl Worker<'_> {
         // a due check first: it is one cheap read, and passes (frequent edits, long writes)
         // must not hold off a pool's growth
         if std::mem::take(&mut self.lp.check_due) {
-            self.running = start_check(self.g, &self.inputs, &self.lp, &self.stop);
+            self.running = start_check(self.g, &self.inputs, &mut self.lp, &self.stop);
             if self.running.is_some() {
                 return;
             }
@@ -373,6 +389,15 @@ impl Worker<'_> {
         }
     }
 
+    /// The desired-state file changed: renamed into place (read almost at once: a few
+    /// milliseconds gather the events of one rename), or written (read once it is quiet).
+    fn on_file_event(&mut self, replaced: bool) {
+        // one write among the events keeps the whole burst waiting for quiet
+        self.lp.replaced = replaced && (self.lp.replaced || self.lp.debounce.is_none());
+        let wait = if self.lp.replaced { REPLACED } else { DEBOUNCE };
+        self.lp.debounce = Some(Instant::now() + wait);
+    }
+
     /// The desired-state file has been quiet for the debounce window.
     fn on_quiet(&mut self) {
         self.lp.debounce = None;
@@ -392,6 +417,9 @@ impl Worker<'_> {
 
     fn on_pass_done(&mut self, report: reconcile::PassReport) {
         after_pass(&report, &mut self.lp);
+        if report.unconfirmed {
+            self.lp.pending.get_or_insert(Trigger::Confirm);
+        }
         if report.stale {
             // the file changed under the pass: read it again (once it is quiet) and plan; a
             // file this backend rejects plans nothing new (its last good state would only be
@@ -404,16 +432,41 @@ impl Worker<'_> {
                 }
             }
         }
-        let summary = PassSummary::from_report(&self.running_trigger.to_string(), &report);
-        log_pass(self.name, &summary);
         let capacity = report
             .observed
             .as_ref()
             .map(|o| Capacity::of(&self.inputs.backend, o));
-        self.send(ToSupervisor::Pass {
-            summary: Box::new(summary),
-            capacity: capacity.map(Box::new),
-        });
+        // a confirming read that found what the last pass said (nothing to do, and the same
+        // refusals, warnings and scheduled deletions): that pass stays the last one shown
+        let said = |p: Option<&reconcile::Plan>| {
+            p.map(|p| serde_json::to_value((&p.refused, &p.warnings, &p.scheduled)).ok())
+        };
+        let confirmed = self.running_trigger == Trigger::Confirm
+            && report.error.is_none()
+            && report.plan.as_ref().is_some_and(|p| !p.has_changes())
+            && said(report.plan.as_ref()) == said(self.lp.said.as_ref());
+        if !confirmed {
+            self.lp.said = report.remaining.clone().or_else(|| report.plan.clone());
+        }
+        if confirmed {
+            tracing::debug!(
+                backend = self.name,
+                lvm_commands = report.lvm_commands,
+                duration_ms = report.duration_ms,
+                "read again after writing: as the pass said"
+            );
+            self.send(ToSupervisor::Confirmed {
+                capacity: capacity.map(Box::new),
+                lvm_commands: report.lvm_commands.max(report.lvm_calls),
+            });
+        } else {
+            let summary = PassSummary::from_report(&self.running_trigger.to_string(), &report);
+            log_pass(self.name, &summary);
+            self.send(ToSupervisor::Pass {
+                summary: Box::new(summary),
+                capacity: capacity.map(Box::new),
+            });
+        }
         let pool = pass::pool_status(&self.inputs, &mut self.lp, &report);
         self.send(ToSupervisor::Pool {
             pool: pool.map(Box::new),

@@ -29,7 +29,9 @@ pub struct LvmCli {
     use_shell: bool,
     /// Set when the shell did not answer: it is not tried again by this process.
     shell_unavailable: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    shell: std::sync::Arc<std::sync::Mutex<Option<LvmShell>>>,
+    shell: std::sync::Arc<std::sync::Mutex<Option<(LvmShell, std::time::Instant)>>>,
+    /// The shell outlives a batch (a daemon's worker: `LvmOptions::keep_shell`).
+    keep_shell: bool,
     calls: std::sync::Arc<AtomicU64>,
     commands: std::sync::Arc<AtomicU64>,
 }
@@ -95,6 +97,7 @@ impl LvmCli {
             read_timeout: opts.read_timeout,
             write_warn_after: opts.write_warn_after,
             use_shell: opts.use_shell,
+            keep_shell: opts.keep_shell,
             shell_unavailable: Default::default(),
             shell: Default::default(),
             calls: Default::default(),
@@ -155,7 +158,7 @@ impl LvmCli {
     /// on its line; `None` means "run it as its own process".
     fn run_in_shell(&self, mode: Mode, args: &[String]) -> Option<Result<Output, LvmError>> {
         let mut slot = self.shell.lock().ok()?;
-        let shell = slot.as_mut()?;
+        let (shell, _) = slot.as_mut()?;
         if !args.iter().all(|a| fits_on_line(a)) {
             return None;
         }
@@ -305,6 +308,9 @@ impl LvmCli {
 
 mod read;
 
+/// A kept lvm shell is started again after this long.
+pub const SHELL_MAX_AGE: Duration = Duration::from_secs(3600);
+
 fn s(v: &str) -> String {
     v.to_string()
 }
@@ -321,12 +327,19 @@ impl LvmWrite for LvmCli {
         let Ok(mut slot) = self.shell.lock() else {
             return;
         };
-        if slot.is_some() {
-            return;
+        // a kept shell is started again when it died between passes or has run for long
+        // (lvm reads /proc/devices and the lvmdbusd profile only when it starts)
+        if let Some((sh, since)) = slot.as_mut() {
+            if sh.alive() && since.elapsed() < SHELL_MAX_AGE {
+                return;
+            }
+            if let Some((old, _)) = slot.take() {
+                old.close(Duration::from_secs(10));
+            }
         }
         self.calls.fetch_add(1, Ordering::Relaxed);
         match LvmShell::start(&self.program, &self.env, self.read_timeout) {
-            Ok(sh) => *slot = Some(sh),
+            Ok(sh) => *slot = Some((sh, std::time::Instant::now())),
             Err(e) => {
                 self.shell_unavailable.store(true, Ordering::Relaxed);
                 tracing::warn!(
@@ -337,8 +350,11 @@ impl LvmWrite for LvmCli {
     }
 
     fn end_batch(&self) {
+        if self.keep_shell {
+            return;
+        }
         let shell = self.shell.lock().ok().and_then(|mut s| s.take());
-        if let Some(sh) = shell {
+        if let Some((sh, _)) = shell {
             sh.close(Duration::from_secs(10));
         }
     }

@@ -76,7 +76,9 @@ pub fn parse_names(list: &[u8]) -> Result<Vec<String>, String> {
     let mut names = vec![];
     let mut at = 0usize;
     loop {
-        let entry = list.get(at..).ok_or("DM_LIST_DEVICES: an entry past the buffer")?;
+        let entry = list
+            .get(at..)
+            .ok_or("DM_LIST_DEVICES: an entry past the buffer")?;
         let dev = entry
             .get(0..8)
             .and_then(|b| b.try_into().ok())

@@ -424,6 +424,9 @@ pub struct LvmOptions {
     pub write_warn_after: std::time::Duration,
     /// A pass's writes and its confirming read go through one lvm shell process.
     pub use_shell: bool,
+    /// The shell outlives a batch: a daemon's worker keeps it for its reads and writes (it is
+    /// started again when it died, hung, or is older than [`cli::SHELL_MAX_AGE`]).
+    pub keep_shell: bool,
 }
 
 impl LvmSpec {
@@ -434,7 +437,7 @@ impl LvmSpec {
             LvmSpec::Sim(p) => Box::new(sim::SimLvm::open(p)),
         }
     }
-    pub fn writer(&self, opts: &LvmOptions) -> Box<dyn LvmWrite> {
+    pub fn writer(&self, opts: &LvmOptions) -> Box<dyn LvmWrite + Send> {
         match self {
             LvmSpec::Exec(p) => Box::new(cli::LvmCli::new(p, opts)),
             LvmSpec::Sim(p) => Box::new(sim::SimLvm::open(p)),

@@ -68,9 +68,7 @@ impl LvmRead for Remembering<'_> {
             return self.lvm.observe(vg);
         };
         let last = memo.take().filter(|m| m.observed.vg.name == vg.as_str());
-        let stamp = last
-            .as_ref()
-            .and_then(|m| self.lvm.stamp(vg, &m.observed));
+        let stamp = last.as_ref().and_then(|m| self.lvm.stamp(vg, &m.observed));
         if let Some(m) = last
             && stamp.is_some()
             && m.stamp == stamp

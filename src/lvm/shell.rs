@@ -279,6 +279,14 @@ impl LvmShell {
         }
     }
 
+    /// Whether the shell process is still running (a shell that died between commands is
+    /// started again before the next one, not found dead by a write).
+    pub fn alive(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
     fn died(&mut self, detail: String) -> ShellError {
         let how = match self.child.as_mut().map(Child::try_wait) {
             Some(Ok(Some(s))) => format!(" ({s})"),

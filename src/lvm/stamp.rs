@@ -138,7 +138,9 @@ fn pv_headers(path: &Path) -> Result<Vec<(u64, Vec<u8>)>, StampError> {
         let block = offset - offset % BLOCK as u64;
         let bytes = read_block(&file, block).map_err(io)?;
         let at = (offset - block) as usize;
-        let sector = bytes.get(at..at + SECTOR).ok_or_else(|| format("short read"))?;
+        let sector = bytes
+            .get(at..at + SECTOR)
+            .ok_or_else(|| format("short read"))?;
         check_header(sector).map_err(format)?;
         out.push((offset, sector.to_vec()));
     }

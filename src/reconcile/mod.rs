@@ -68,9 +68,13 @@ pub struct PassReport {
     /// The desired-state file changed between reading it and a write that would delete:
     /// nothing was done; plan again from the file as it is now.
     pub stale: bool,
-    /// The last state read (after applying, when something was applied).
+    /// The last state read (after applying, when something was applied and confirmed).
     #[serde(skip)]
     pub observed: Option<Observed>,
+    /// Something was written and not read back yet ([`Confirm::Later`]): `remaining` is what
+    /// the writes' results say, and a pass that reads must follow.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unconfirmed: bool,
 }
 
 impl PassReport {
@@ -88,6 +92,7 @@ impl PassReport {
             duration_ms: 0,
             stale: false,
             observed: None,
+            unconfirmed: false,
         }
     }
 
@@ -115,10 +120,23 @@ pub fn converge(
         stop,
         unchanged,
         &apply::no_progress,
+        Confirm::Now,
     )
 }
 
+/// When a pass that wrote reads the volume group again to say what remains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// At once, in the pass (`ember apply`: its report says what remains).
+    Now,
+    /// In a pass of its own right after (a daemon's worker): this pass reports what the writes'
+    /// own results say remains (each write's success or failure, from lvm), and
+    /// [`PassReport::unconfirmed`] asks for the reading pass.
+    Later,
+}
+
 /// [`converge`], telling `progress` of each action as it is finished.
+#[allow(clippy::too_many_arguments)]
 pub fn converge_with(
     cfg: &BackendConfig,
     desired: Option<&BackendDesired>,
@@ -127,6 +145,7 @@ pub fn converge_with(
     stop: &AtomicBool,
     unchanged: &dyn Fn() -> bool,
     progress: &dyn Fn(&Step),
+    confirm: Confirm,
 ) -> PassReport {
     let start = Instant::now();
     let calls0 = lvm.calls();
@@ -138,11 +157,13 @@ pub fn converge_with(
         Ok((observed, p)) => {
             // thin volumes are created inactive and activated together only in a pool that
             // zeroes new blocks (and exists already: one this pass creates is not read until
-            // the pass ends)
+            // the pass ends), and only when there are several (one is created active: one
+            // lvm command, not two, each of which reads the whole VG)
             let opts = apply::Options {
                 create_inactive: observed
                     .lv(&cfg.pool_name())
-                    .is_some_and(|l| l.kind == LvKind::ThinPool && l.zeroes),
+                    .is_some_and(|l| l.kind == LvKind::ThinPool && l.zeroes)
+                    && p.actions.iter().filter(|a| a.creates()).count() > 1,
             };
             report.observed = Some(observed);
             if p.deletes() && !unchanged() {
@@ -150,32 +171,15 @@ pub fn converge_with(
                 report.stale = true;
                 report.remaining = Some(p.clone());
             } else if p.has_changes() {
-                let vg = VgName::new(&cfg.volume_group);
-                let pool = LvName::new(&cfg.pool_name()).ok();
-                match vg {
-                    Err(e) => report.error = Some(e.to_string()),
-                    Ok(vg) => {
-                        // the writes and the confirming read share one lvm process if they can
-                        lvm.begin_batch();
-                        report.outcome = Some(apply::apply_with(
-                            lvm,
-                            &vg,
-                            &p,
-                            pool.as_ref(),
-                            opts,
-                            stop,
-                            progress,
-                        ));
-                        match observe_and_plan(cfg, desired, lvm, policy) {
-                            Ok((o, after)) => {
-                                report.observed = Some(o);
-                                report.remaining = Some(after);
-                            }
-                            Err(e) => report.error = Some(format!("after applying: {e}")),
-                        }
-                        lvm.end_batch();
-                    }
-                }
+                let run = Run {
+                    cfg,
+                    desired,
+                    lvm,
+                    policy,
+                    stop,
+                    progress,
+                };
+                run.apply_and_confirm(&p, opts, confirm, &mut report);
             } else {
                 report.remaining = Some(p.clone());
             }
@@ -186,4 +190,54 @@ pub fn converge_with(
     report.lvm_commands = lvm.commands() - commands0;
     report.duration_ms = start.elapsed().as_millis() as u64;
     report
+}
+
+struct Run<'a> {
+    cfg: &'a BackendConfig,
+    desired: Option<&'a BackendDesired>,
+    lvm: &'a dyn LvmWrite,
+    policy: &'a Policy,
+    stop: &'a AtomicBool,
+    progress: &'a dyn Fn(&Step),
+}
+
+impl Run<'_> {
+    fn apply_and_confirm(
+        &self,
+        p: &Plan,
+        opts: apply::Options,
+        confirm: Confirm,
+        report: &mut PassReport,
+    ) {
+        let (cfg, lvm) = (self.cfg, self.lvm);
+        let vg = match VgName::new(&cfg.volume_group) {
+            Ok(vg) => vg,
+            Err(e) => {
+                report.error = Some(e.to_string());
+                return;
+            }
+        };
+        let pool = LvName::new(&cfg.pool_name()).ok();
+        // the writes and the confirming read share one lvm process if they can
+        lvm.begin_batch();
+        let outcome = apply::apply_with(lvm, &vg, p, pool.as_ref(), opts, self.stop, self.progress);
+        if confirm == Confirm::Later {
+            // what remains, by the writes' own results: the actions not done
+            let mut rest = p.clone();
+            rest.actions
+                .retain(|a| !outcome.done.iter().any(|d| d == a));
+            report.unconfirmed = true;
+            report.remaining = Some(rest);
+        } else {
+            match observe_and_plan(cfg, self.desired, lvm, self.policy) {
+                Ok((o, after)) => {
+                    report.observed = Some(o);
+                    report.remaining = Some(after);
+                }
+                Err(e) => report.error = Some(format!("after applying: {e}")),
+            }
+        }
+        report.outcome = Some(outcome);
+        lvm.end_batch();
+    }
 }

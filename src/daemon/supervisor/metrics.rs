@@ -89,7 +89,9 @@ pub(super) enum When {
 
 pub(super) fn when(msg: &ToSupervisor) -> When {
     match msg {
-        ToSupervisor::Pass { .. } | ToSupervisor::Pool { .. } => When::Now,
+        ToSupervisor::Pass { .. } | ToSupervisor::Pool { .. } | ToSupervisor::Confirmed { .. } => {
+            When::Now
+        }
         ToSupervisor::Progress { .. } => When::Throttled,
         _ => When::Not,
     }

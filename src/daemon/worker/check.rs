@@ -15,7 +15,7 @@ use crate::status::{GrowthRecord, PoolStatus};
 pub(super) fn start_check(
     g: &Global,
     inputs: &Inputs,
-    lp: &Loop,
+    lp: &mut Loop,
     stop: &Arc<AtomicBool>,
 ) -> Option<tokio::task::JoinHandle<Done>> {
     lp.lock.as_ref()?;
@@ -28,17 +28,19 @@ pub(super) fn start_check(
     let backend = inputs.backend.clone();
     let desired = inputs.desired.clone();
     let settings = inputs.config.ember.clone();
-    let lvm = g.lvm.clone();
+    let (writer, recall) = super::lvm::handle(&mut lp.lvm, g, &backend, &settings);
     let stop = stop.clone();
     Some(tokio::task::spawn_blocking(move || {
-        let writer = lvm.writer(&crate::inputs::lvm_options(&backend, &settings));
-        Done::Check(Box::new(check_pool(
-            &backend,
-            desired.as_ref(),
-            writer.as_ref(),
-            crate::status::unix_now(),
-            &stop,
-        )))
+        let check = super::lvm::with(&writer, &recall, |lvm| {
+            check_pool(
+                &backend,
+                desired.as_ref(),
+                lvm,
+                crate::status::unix_now(),
+                &stop,
+            )
+        });
+        Done::Check(Box::new(check))
     }))
 }
 

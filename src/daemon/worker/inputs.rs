@@ -18,12 +18,14 @@ use crate::status::DesiredStatus;
 pub(super) fn read_desired(
     inputs: &Inputs,
     name: &str,
+    renamed_into_place: bool,
 ) -> Result<Option<ReadDesired>, Vec<Problem>> {
-    let young = std::fs::metadata(&inputs.desired_path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .is_some_and(|age| age < DEBOUNCE);
+    let young = !renamed_into_place
+        && std::fs::metadata(&inputs.desired_path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age < DEBOUNCE);
     if young {
         return Ok(None);
     }

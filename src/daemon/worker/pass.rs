@@ -70,8 +70,8 @@ pub(super) fn start_pass(
         }
     }
     let desired = inputs.desired.clone();
-    let lvm = g.lvm.clone();
     let settings = inputs.config.ember.clone();
+    let (writer, recall) = super::lvm::handle(&mut lp.lvm, g, &backend, &settings);
     let mut policy = Policy::new(&settings, crate::status::unix_now());
     if let Some(n) = lp.allow_deletions.take() {
         policy.max_deletions_per_pass = policy.max_deletions_per_pass.max(n);
@@ -86,17 +86,22 @@ pub(super) fn start_pass(
     tracing::debug!(backend = name, trigger = %trigger, "pass starting");
     let progress = progress_sender(out);
     Ok(tokio::task::spawn_blocking(move || {
-        let writer = lvm.writer(&crate::inputs::lvm_options(&backend, &settings));
         let unchanged = || digest.is_some() && Digest::of_file(&path) == digest;
-        Done::Pass(Box::new(reconcile::converge_with(
-            &backend,
-            desired.as_ref(),
-            writer.as_ref(),
-            &policy,
-            &stop,
-            &unchanged,
-            &progress,
-        )))
+        // the pass reads again in a pass of its own right after it wrote (Confirm::Later):
+        // what it reports comes from lvm's answers to its writes
+        let report = super::lvm::with(&writer, &recall, |lvm| {
+            reconcile::converge_with(
+                &backend,
+                desired.as_ref(),
+                lvm,
+                &policy,
+                &stop,
+                &unchanged,
+                &progress,
+                reconcile::Confirm::Later,
+            )
+        });
+        Done::Pass(Box::new(report))
     }))
 }
 

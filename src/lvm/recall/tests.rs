@@ -57,9 +57,22 @@ fn the_same_stamp_reads_nothing_and_any_change_is_read_in_full() {
     assert_eq!((sim.calls(), recall.reused()), (3, 2));
     // a tag removed outside, then a deactivation: each is seen
     other.change_tags(&vg, &v, &[Tag::managed()], &[]).unwrap();
-    assert!(lvm.observe(&vg).unwrap().unwrap().lv("v1").unwrap().is_owned());
+    assert!(
+        lvm.observe(&vg)
+            .unwrap()
+            .unwrap()
+            .lv("v1")
+            .unwrap()
+            .is_owned()
+    );
     let mut st = other.load().unwrap();
-    st.vgs.get_mut("vg").unwrap().lvs.get_mut("v1").unwrap().active = false;
+    st.vgs
+        .get_mut("vg")
+        .unwrap()
+        .lvs
+        .get_mut("v1")
+        .unwrap()
+        .active = false;
     other.save(&st).unwrap();
     assert!(!lvm.observe(&vg).unwrap().unwrap().lv("v1").unwrap().active);
     assert_eq!(sim.calls(), 5);
@@ -100,7 +113,13 @@ fn the_pool_check_refreshes_usage_and_a_different_pool_forgets() {
     lvm.observe(&vg).unwrap();
     // the pool fills (the kernel's figures: no metadata commit)
     let mut st = sim.load().unwrap();
-    st.vgs.get_mut("vg").unwrap().lvs.get_mut("vg-pool").unwrap().data_percent = Some(80.0);
+    st.vgs
+        .get_mut("vg")
+        .unwrap()
+        .lvs
+        .get_mut("vg-pool")
+        .unwrap()
+        .data_percent = Some(80.0);
     sim.save(&st).unwrap();
     lvm.observe_pool(&vg, &pool).unwrap();
     let seen = |o: &Observed| o.lv("vg-pool").and_then(|l| l.data_percent);
@@ -113,9 +132,20 @@ fn the_pool_check_refreshes_usage_and_a_different_pool_forgets() {
     assert!(recall.reused() >= 1);
     // a pool grown by another tool: forgotten, and read in full
     let calls = sim.calls();
-    SimLvm::open(&path).extend(&vg, &pool, Bytes(6 << 30)).unwrap();
+    SimLvm::open(&path)
+        .extend(&vg, &pool, Bytes(6 << 30))
+        .unwrap();
     lvm.observe_pool(&vg, &pool).unwrap();
-    assert!(recall.memo.lock().unwrap().as_ref().unwrap().stamp.is_none());
+    assert!(
+        recall
+            .memo
+            .lock()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .stamp
+            .is_none()
+    );
     let o = lvm.observe(&vg).unwrap().unwrap();
     assert_eq!(o.lv("vg-pool").unwrap().size, 6 << 30);
     assert!(sim.calls() > calls + 1);

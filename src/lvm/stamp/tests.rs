@@ -64,7 +64,13 @@ fn a_header_needs_its_magic() {
 
 #[test]
 fn device_names_of_the_vg_alone_with_dashes_doubled() {
-    let all = ["vg--a-volume--1", "vg--a-pool", "vg--ab-x", "other-x", "vg--a"];
+    let all = [
+        "vg--a-volume--1",
+        "vg--a-pool",
+        "vg--ab-x",
+        "other-x",
+        "vg--a",
+    ];
     let vg = VgName::new("vg-a").unwrap();
     assert_eq!(
         vg_devices(all.iter().map(|s| s.to_string()).collect(), &vg),

@@ -1,0 +1,51 @@
+//! A worker's lvm for its life: one handle, so one lvm shell for all its passes and pool
+//! checks (`LvmOptions::keep_shell`), and its memory of the volume group between them
+//! ([`Recall`]: a pass with nothing new reads the VG's metadata headers, not lvm).
+//! A reload that changes how lvm is run (cinder.conf's `lvm_conf_file`, ...) starts afresh.
+
+use std::sync::{Arc, Mutex};
+
+use crate::cli::Global;
+use crate::config::{BackendConfig, EmberSettings};
+use crate::lvm::recall::{Recall, Remembering};
+use crate::lvm::{LvmOptions, LvmWrite};
+
+type Shared = Arc<Mutex<Box<dyn LvmWrite + Send>>>;
+
+pub(super) struct WorkerLvm {
+    opts: LvmOptions,
+    writer: Shared,
+    recall: Arc<Recall>,
+}
+
+/// The worker's lvm handle and memory, made (again) when how lvm is run changed.
+pub(super) fn handle(
+    slot: &mut Option<WorkerLvm>,
+    g: &Global,
+    backend: &BackendConfig,
+    settings: &EmberSettings,
+) -> (Shared, Arc<Recall>) {
+    let mut opts = crate::inputs::lvm_options(backend, settings);
+    opts.keep_shell = true;
+    if slot.as_ref().is_some_and(|w| w.opts != opts) {
+        *slot = None;
+    }
+    let w = slot.get_or_insert_with(|| WorkerLvm {
+        writer: Arc::new(Mutex::new(g.lvm.writer(&opts))),
+        recall: Arc::default(),
+        opts,
+    });
+    (w.writer.clone(), w.recall.clone())
+}
+
+/// Runs `f` with the worker's lvm, its memory in front, its shell open.
+pub(super) fn with<T>(writer: &Shared, recall: &Recall, f: impl FnOnce(&dyn LvmWrite) -> T) -> T {
+    // (a pass that panicked left nothing half-done in the handle: its state is lvm's)
+    let guard = writer.lock().unwrap_or_else(|p| p.into_inner());
+    let lvm = Remembering {
+        lvm: guard.as_ref(),
+        recall,
+    };
+    lvm.begin_batch();
+    f(&lvm)
+}
