@@ -12,6 +12,8 @@ mod autoextend;
 #[path = "vm_daemon/capacity.rs"]
 mod capacity;
 mod common;
+#[path = "vm_daemon/drift.rs"]
+mod drift;
 #[path = "vm_daemon/metrics.rs"]
 mod metrics;
 use common::daemon::*;

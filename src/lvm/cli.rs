@@ -32,6 +32,10 @@ pub struct LvmCli {
     shell: std::sync::Arc<std::sync::Mutex<Option<(LvmShell, std::time::Instant)>>>,
     /// The shell outlives a batch (a daemon's worker: `LvmOptions::keep_shell`).
     keep_shell: bool,
+    /// A kept shell answers a `version` before the first command of a batch: one that stopped
+    /// answering while idle is killed (it runs nothing then) and started again, so that no
+    /// write is ever sent to it.
+    ping_first: std::sync::Arc<std::sync::atomic::AtomicBool>,
     calls: std::sync::Arc<AtomicU64>,
     commands: std::sync::Arc<AtomicU64>,
 }
@@ -98,6 +102,7 @@ impl LvmCli {
             write_warn_after: opts.write_warn_after,
             use_shell: opts.use_shell,
             keep_shell: opts.keep_shell,
+            ping_first: Default::default(),
             shell_unavailable: Default::default(),
             shell: Default::default(),
             calls: Default::default(),
@@ -158,10 +163,29 @@ impl LvmCli {
     /// on its line; `None` means "run it as its own process".
     fn run_in_shell(&self, mode: Mode, args: &[String]) -> Option<Result<Output, LvmError>> {
         let mut slot = self.shell.lock().ok()?;
-        let (shell, _) = slot.as_mut()?;
         if !args.iter().all(|a| fits_on_line(a)) {
             return None;
         }
+        if self.ping_first.swap(false, Ordering::Relaxed)
+            && let Some((sh, _)) = slot.as_mut()
+            && !matches!(sh.run(&[s("version")], Some(self.read_timeout), None), Ok(r) if r.code == 0)
+        {
+            tracing::warn!(
+                "the lvm shell kept between passes did not answer within {} s; starting a new one",
+                self.read_timeout.as_secs()
+            );
+            if let Some((old, _)) = slot.take() {
+                old.close(Duration::from_secs(1));
+            }
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            match LvmShell::start(&self.program, &self.env, self.read_timeout) {
+                Ok(sh) => *slot = Some((sh, std::time::Instant::now())),
+                Err(e) => tracing::warn!(
+                    "cannot start the lvm shell ({e}); one lvm process per command for this pass"
+                ),
+            }
+        }
+        let (shell, _) = slot.as_mut()?;
         let command = self.describe(args);
         self.commands.fetch_add(1, Ordering::Relaxed);
         set_in_flight(Some(mode.busy(&command)));
@@ -331,6 +355,7 @@ impl LvmWrite for LvmCli {
         // (lvm reads /proc/devices and the lvmdbusd profile only when it starts)
         if let Some((sh, since)) = slot.as_mut() {
             if sh.alive() && since.elapsed() < SHELL_MAX_AGE {
+                self.ping_first.store(true, Ordering::Relaxed);
                 return;
             }
             if let Some((old, _)) = slot.take() {

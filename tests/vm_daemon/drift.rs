@@ -1,0 +1,187 @@
+//! A worker remembers its last read of the VG between passes and reads only the metadata
+//! headers and device-mapper's device list while nothing changed (`src/lvm/recall.rs`). Here,
+//! on real LVM: what other tools change between two passes is seen by the next one, and a
+//! worker whose kept lvm shell dies or hangs goes on.
+
+use super::common::daemon::*;
+use super::common::vm::*;
+use super::common::*;
+
+/// The backend `drift` on the volume group `vg`.
+fn conf(vg: &str, run_dir: &std::path::Path) -> String {
+    format!(
+        "[DEFAULT]\nenabled_backends = drift\n[drift]\nvolume_group = {vg}\nlvm_conf_file = None\n[ember]\nresync_interval = 3600\nlvm_read_timeout = 5\nrun_dir = {}\n",
+        run_dir.display()
+    )
+}
+
+fn desired(volumes: &[&str]) -> String {
+    let mut y = "backends:\n  drift:\n    thin_pool: { size: 1G }\n    volumes:\n".to_string();
+    for v in volumes {
+        y.push_str(&format!("      {v}: {{ size: 64M }}\n"));
+    }
+    y
+}
+
+fn start(vg: &str, volumes: &[&str]) -> (Scratch, Daemon) {
+    create_vg(vg);
+    let s = Scratch::new();
+    s.write("cinder.conf", &conf(vg, &s.path("run")));
+    s.write("desired-state.yaml", &desired(volumes));
+    let d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &[]);
+    d.wait_for("converged", 300, |st| {
+        backend(st, "drift")["state"] == "converged"
+    });
+    (s, d)
+}
+
+/// Asks for a pass (`ember reconcile`) and returns it once it is the last pass shown.
+fn pass(d: &Daemon) -> serde_json::Value {
+    let passes = |st: &serde_json::Value| {
+        let c = &backend(st, "drift")["counters"];
+        ["converged", "error", "pending"]
+            .iter()
+            .map(|k| c[k].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    let before = d.status().map_or(0, |st| passes(&st));
+    assert_eq!(d.ember(&["reconcile", "--backend", "drift"]).code, 0);
+    let st = d.wait_for("the reconcile pass", 120, |st| {
+        backend(st, "drift")["last_pass"]["trigger"] == "reconcile" && passes(st) > before
+    });
+    backend(&st, "drift")["last_pass"].clone()
+}
+
+fn no_lvm(last: &serde_json::Value) -> bool {
+    last["lvm_calls"] == 0 && last["lvm_commands"] == 0
+}
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests daemon"]
+fn vm_what_other_tools_change_between_passes_is_seen_by_the_next_pass() {
+    require_vm("chroot");
+    let (_s, d) = start("vg-drift", &["d1", "d2", "d3"]);
+    // nothing changed: no lvm at all (the confirming read after the first pass may still run)
+    let mut last = pass(&d);
+    if !no_lvm(&last) {
+        last = pass(&d);
+    }
+    assert!(no_lvm(&last), "a pass with nothing new: {last:#}");
+    // lvremove: the volume is made again
+    run("lvremove", &["-q", "-y", "vg-drift/d2"]);
+    let last = pass(&d);
+    assert_eq!(last["done"].as_array().map(Vec::len), Some(1), "{last:#}");
+    assert!(lv("vg-drift", "d2").is_some());
+    // lvextend: the capacity says so
+    run("lvextend", &["-q", "-L", "128M", "vg-drift/d1"]);
+    pass(&d);
+    let st = d.status().unwrap();
+    assert_eq!(
+        backend(&st, "drift")["capacity"]["provisioned"],
+        (256u64 << 20),
+        "{st:#}"
+    );
+    // a tag removed: d3 is not ember's any more, and the pass refuses to touch it
+    run(
+        "lvchange",
+        &["-q", "--deltag", "ember-managed", "vg-drift/d3"],
+    );
+    let last = pass(&d);
+    let refused = last["refused"].to_string();
+    assert!(refused.contains("d3"), "{last:#}");
+    run(
+        "lvchange",
+        &["-q", "--addtag", "ember-managed", "vg-drift/d3"],
+    );
+    // (d1 stays refused: it is larger than declared, and ember never shrinks)
+    let last = pass(&d);
+    assert!(!last["refused"].to_string().contains("d3"), "{last:#}");
+    // deactivated (no metadata commit at all): activated again
+    run("lvchange", &["-q", "-an", "vg-drift/d1"]);
+    assert!(lv("vg-drift", "d1").unwrap().attr.chars().nth(4) != Some('a'));
+    let last = pass(&d);
+    assert!(!no_lvm(&last), "{last:#}");
+    assert_eq!(lv("vg-drift", "d1").unwrap().attr.chars().nth(4), Some('a'));
+    // a volume made by another tool is counted
+    run(
+        "lvcreate",
+        &[
+            "-q",
+            "-y",
+            "-T",
+            "-V",
+            "64M",
+            "-n",
+            "other",
+            "vg-drift/vg-drift-pool",
+        ],
+    );
+    pass(&d);
+    let st = d.status().unwrap();
+    assert_eq!(
+        backend(&st, "drift")["capacity"]["provisioned"],
+        (320u64 << 20),
+        "{st:#}"
+    );
+    // and once all that is read, nothing new reads no lvm again
+    let mut last = pass(&d);
+    if !no_lvm(&last) {
+        last = pass(&d);
+    }
+    assert!(no_lvm(&last), "{last:#}");
+}
+
+/// The worker's lvm shell: its child named `lvm` (started by its blocking thread: each
+/// thread's children are listed apart).
+fn shell_pid(d: &Daemon) -> u64 {
+    let st = d.status().unwrap();
+    let (_, worker) = worker_pids(&st).into_iter().next().unwrap();
+    let mut kids = String::new();
+    for t in std::fs::read_dir(format!("/proc/{worker}/task")).unwrap() {
+        let t = t.unwrap().path().join("children");
+        kids.push_str(&std::fs::read_to_string(t).unwrap_or_default());
+        kids.push(' ');
+    }
+    kids.split_whitespace()
+        .filter_map(|p| p.parse::<u64>().ok())
+        .find(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "lvm")
+        })
+        .unwrap_or_else(|| panic!("no lvm shell under worker {worker}: {kids}"))
+}
+
+fn edit(s: &Scratch, volumes: &[&str]) {
+    s.write("desired-state.yaml.new", &desired(volumes));
+    std::fs::rename(
+        s.path("desired-state.yaml.new"),
+        s.path("desired-state.yaml"),
+    )
+    .unwrap();
+}
+
+fn converged_with(d: &Daemon, name: &str) {
+    d.wait_for(name, 120, |st| {
+        backend(st, "drift")["state"] == "converged" && lv("vg-shell", name).is_some()
+    });
+}
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests daemon"]
+fn vm_a_worker_whose_lvm_shell_dies_or_hangs_goes_on() {
+    require_vm("chroot");
+    let (s, d) = start("vg-shell", &["d1"]);
+    // killed between passes: the next pass starts another
+    let first = shell_pid(&d);
+    run("kill", &["-KILL", &first.to_string()]);
+    edit(&s, &["d1", "d2"]);
+    converged_with(&d, "d2");
+    let second = shell_pid(&d);
+    assert_ne!(first, second);
+    // stopped (it answers nothing): found out before a write goes to it, killed, replaced
+    run("kill", &["-STOP", &second.to_string()]);
+    edit(&s, &["d1", "d2", "d3"]);
+    converged_with(&d, "d3");
+    assert!(d.log().contains("did not answer within 5 s"), "{}", d.log());
+    assert_ne!(shell_pid(&d), second);
+    assert!(!alive(second), "the stopped shell is gone");
+}
