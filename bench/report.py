@@ -2,14 +2,19 @@
 """Renders bench/guest.py's (or bench/floor.py's) raw JSON lines as markdown tables: medians, spread (min-max) and
 the ratio to the bare shell loop measured in the same run.
 
-    report.py RAW.jsonl [--vm DESCRIPTION]
+    report.py RAW.jsonl [--vm DESCRIPTION] [--plot FILE.svg]
+
+A row's ratio is to the shell loop of the same N in the same run; for an edit adding one
+volume, to one bare `lvcreate -T` when the run measured it (bench/scale.py). --plot draws the
+scale series (bench/plot.py).
 """
 import argparse
 import json
 import statistics
 from collections import defaultdict
 
-ORDER = ["ember apply", "ember daemon", "shell loop", "os-brick", "ansible"]
+ORDER = ["ember apply", "ember daemon", "ember daemon, timer's pass", "shell loop", "lvcreate -T",
+         "os-brick", "ansible"]
 TITLES = {
     "converge": "Converge N thin volumes from nothing",
     "steady": "A pass with nothing to do, N volumes exist",
@@ -32,6 +37,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("raw")
     p.add_argument("--vm", default="")
+    p.add_argument("--plot", help="write the scale series as an SVG here")
     a = p.parse_args()
     rows = [json.loads(line) for line in open(a.raw) if line.strip()]
     if rows and "wall_s" in rows[0] and "variant" in rows[0]:
@@ -57,14 +63,16 @@ def main():
                       key=lambda k: (k[0], ORDER.index(k[1]) if k[1] in ORDER else 99))
         if not keys:
             continue
+        base = ("lvcreate -T" if any(s == scenario and c == "lvcreate -T" for (s, _, c) in groups)
+                else "shell loop")
         print(f"**{title}**")
         print()
-        print("| N | contender | wall s | x shell loop | CPU s | lvm processes | runs |")
+        print(f"| N | contender | wall s | x {base} | CPU s | lvm processes | runs |")
         print("|---:|---|---|---:|---|---:|---:|")
         for n, c in keys:
             g = groups[(scenario, n, c)]
             wall = [r["wall_s"] for r in g]
-            shell = groups.get((scenario, n, "shell loop"))
+            shell = groups.get((scenario, n, base))
             ratio = (f"{statistics.median(wall) / statistics.median([r['wall_s'] for r in shell]):.2f}"
                      if shell else "")
             procs = sorted({r["lvm_procs"] for r in g})
@@ -92,6 +100,11 @@ def main():
         print("VmRSS counts the pages of the binary and libc, which the three processes share, once per "
               "process; Pss shares them out, so its total is what the daemon occupies.")
         print()
+    if a.plot:
+        import plot
+        with open(a.plot, "w") as f:
+            f.write(plot.svg(groups, [("steady", "A pass with nothing to do"),
+                                      ("edit+1", "One more volume (an edit, a command)")]))
 
 
 def floor(rows):
