@@ -31,7 +31,7 @@ pub(super) fn start_check(
     let (writer, recall) = super::lvm::handle(&mut lp.lvm, g, &backend, &settings);
     let stop = stop.clone();
     Some(tokio::task::spawn_blocking(move || {
-        let check = super::lvm::with(&writer, &recall, |lvm| {
+        let (check, _) = super::lvm::with(&writer, &recall, |lvm| {
             check_pool(
                 &backend,
                 desired.as_ref(),

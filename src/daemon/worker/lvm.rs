@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use crate::cli::Global;
 use crate::config::{BackendConfig, EmberSettings};
 use crate::lvm::recall::{Recall, Remembering};
-use crate::lvm::{LvmOptions, LvmWrite};
+use crate::lvm::{LvmOptions, LvmRead, LvmWrite};
 
 type Shared = Arc<Mutex<Box<dyn LvmWrite + Send>>>;
 
@@ -38,14 +38,21 @@ pub(super) fn handle(
     (w.writer.clone(), w.recall.clone())
 }
 
-/// Runs `f` with the worker's lvm, its memory in front, its shell open.
-pub(super) fn with<T>(writer: &Shared, recall: &Recall, f: impl FnOnce(&dyn LvmWrite) -> T) -> T {
+/// Runs `f` with the worker's lvm, its memory in front, its shell open; also returns the lvm
+/// processes opening the shell started (0 when it was open already).
+pub(super) fn with<T>(
+    writer: &Shared,
+    recall: &Recall,
+    f: impl FnOnce(&dyn LvmWrite) -> T,
+) -> (T, u64) {
     // (a pass that panicked left nothing half-done in the handle: its state is lvm's)
     let guard = writer.lock().unwrap_or_else(|p| p.into_inner());
     let lvm = Remembering {
         lvm: guard.as_ref(),
         recall,
     };
+    let calls = lvm.calls();
     lvm.begin_batch();
-    f(&lvm)
+    let started = lvm.calls() - calls;
+    (f(&lvm), started)
 }

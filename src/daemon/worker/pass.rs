@@ -89,7 +89,7 @@ pub(super) fn start_pass(
         let unchanged = || digest.is_some() && Digest::of_file(&path) == digest;
         // the pass reads again in a pass of its own right after it wrote (Confirm::Later):
         // what it reports comes from lvm's answers to its writes
-        let report = super::lvm::with(&writer, &recall, |lvm| {
+        let (mut report, shell_started) = super::lvm::with(&writer, &recall, |lvm| {
             reconcile::converge_with(
                 &backend,
                 desired.as_ref(),
@@ -101,6 +101,7 @@ pub(super) fn start_pass(
                 reconcile::Confirm::Later,
             )
         });
+        report.lvm_calls += shell_started;
         Done::Pass(Box::new(report))
     }))
 }
