@@ -46,6 +46,7 @@ def main():
         return floor(rows)
     groups = defaultdict(list)
     rss = []
+    shells = []
     meta = next((r for r in rows if r["scenario"] == "meta"), None)
     if meta:
         a.vm += f", guest kernel {meta['kernel']}, {meta['cpus']} vCPU, lvm {meta['lvm']}"
@@ -54,6 +55,8 @@ def main():
             continue
         if r["scenario"] == "rss":
             rss.append(r)
+        elif r["scenario"] == "lvm-shells":
+            shells.append(r)
         else:
             groups[(r["scenario"], r["n"], r["contender"])].append(r)
     print(f"Benchmark `{a.raw}`: {a.vm}. Time in seconds, median (min-max) over the runs counted.")
@@ -99,6 +102,10 @@ def main():
         print()
         print("VmRSS counts the pages of the binary and libc, which the three processes share, once per "
               "process; Pss shares them out, so its total is what the daemon occupies.")
+        print()
+    for r in shells:
+        print(f"The workers' kept lvm shells at {r['n']} volumes: Pss {', '.join(map(str, r['pss_kib']))} KiB "
+              "(lvm's memory, beside the daemon's own).")
         print()
     if a.plot:
         import plot

@@ -27,7 +27,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True   # the project directory is shared with the guest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from guest import (POOL, POOL2, VG, VG2, WORK, Bench, BenchError, Daemon, expect,  # noqa: E402
-                   fresh_vg, log, sh, volume_set, write_conf, write_desired)
+                   fresh_vg, log, memory_kib, sh, volume_set, write_conf, write_desired)
 
 ACTIVATE_CHUNK = 50
 
@@ -90,8 +90,25 @@ class Scale(Bench):
                 write_desired(vols, second=self.second)
                 d.settle()
                 sh(["lvremove", "-q", "-y", f"{VG}/new{rnd:03d}"])
+            d.settle()
+            self.rss(d, n, "after the edits")
+            self.shells_pss(d, n)
         finally:
             d.stop()
+
+    def shells_pss(self, d, n):
+        """The workers' kept lvm shells (lvm's memory, beside the daemon's own)."""
+        shells = []
+        for w in d.pids()[1:]:
+            for t in Path(f"/proc/{w}/task").iterdir():
+                for k in (t / "children").read_text().split():
+                    if Path(f"/proc/{k}/comm").read_text().strip() == "lvm":
+                        shells.append(int(k))
+        pss = [memory_kib(p)["pss"] for p in shells]
+        row = {"scenario": "lvm-shells", "n": n, "contender": "ember daemon", "pss_kib": pss}
+        self.out.write(json.dumps(row) + "\n")
+        self.out.flush()
+        log(f"kept lvm shells: Pss {pss} KiB")
 
     def one_new(self, n, who, rnd, vols):
         name = f"one{rnd:03d}"
