@@ -129,8 +129,10 @@ struct Loop {
     last_growth: Option<crate::status::GrowthRecord>,
     /// lvm for the worker's life (its shell, its memory of the VG).
     lvm: Option<lvm::WorkerLvm>,
-    /// What the last pass shown said remains (a confirming read that finds the same is quiet).
+    /// What the last pass shown said remains (a confirming read that finds the same is quiet),
+    /// and whether it had no error and no failed write.
     said: Option<reconcile::Plan>,
+    said_ok: bool,
 }
 
 impl Loop {
@@ -198,6 +200,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
             replaced: false,
             lvm: None,
             said: None,
+            said_ok: false,
             wake_at: None,
             lock: None,
             check_due: false,
@@ -442,18 +445,22 @@ impl Worker<'_> {
             p.map(|p| serde_json::to_value((&p.refused, &p.warnings, &p.scheduled)).ok())
         };
         let confirmed = self.running_trigger == Trigger::Confirm
+            && self.lp.said_ok
             && report.error.is_none()
             && report.plan.as_ref().is_some_and(|p| !p.has_changes())
             && said(report.plan.as_ref()) == said(self.lp.said.as_ref());
         if !confirmed {
             self.lp.said = report.remaining.clone().or_else(|| report.plan.clone());
+            // (a pass that failed is shown again by its confirming pass, which may clear it)
+            self.lp.said_ok = report.ok();
         }
         if confirmed {
-            tracing::debug!(
+            tracing::info!(
                 backend = self.name,
                 lvm_commands = report.lvm_commands,
                 duration_ms = report.duration_ms,
-                "read again after writing: as the pass said"
+                "confirmed: the volume group read again is as the last pass said; {} ms",
+                report.duration_ms
             );
             self.send(ToSupervisor::Confirmed {
                 capacity: capacity.map(Box::new),

@@ -31,6 +31,11 @@ const _: () = assert!(HEADER == 312);
 const BUFFER_FULL: u32 = 1 << 8;
 
 nix::ioctl_readwrite!(dm_list_devices, 0xfd, 2, DmIoctl);
+nix::ioctl_readwrite!(dm_table_status, 0xfd, 12, DmIoctl);
+/// `DM_NOFLUSH_FLAG`: a thin pool's status without committing its metadata first (as lvm asks it).
+const NOFLUSH: u32 = 1 << 11;
+/// `struct dm_target_spec`: sector_start, length (u64), status (i32), next (u32), target_type[16].
+const TARGET_SPEC: usize = 40;
 
 /// The names of all device-mapper devices. `Err` with the reason when the kernel cannot be
 /// asked (no device-mapper, no permission).
@@ -67,6 +72,62 @@ pub fn device_names() -> Result<Vec<String>, String> {
         let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr() as *const u8, len) };
         return parse_names(bytes.get(start..).unwrap_or_default());
     }
+}
+
+/// The status line of the device-mapper device `name`'s first target, with its type
+/// (`thin-pool`, ...). `Ok(None)`: no such device.
+pub fn status(name: &str) -> Result<Option<(String, String)>, String> {
+    if name.len() >= 128 || name.contains('\0') {
+        return Err(format!("{name:?}: not a device-mapper name"));
+    }
+    let control = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/mapper/control")
+        .map_err(|e| format!("/dev/mapper/control: {e}"))?;
+    let words = 2048; // 16 KiB: one target's status line
+    let mut buf = vec![0u64; words];
+    let len = words * 8;
+    // SAFETY: as in `device_names`: a zeroed, aligned buffer of `len` >= HEADER bytes.
+    let header = unsafe { &mut *(buf.as_mut_ptr() as *mut DmIoctl) };
+    header.version = [4, 0, 0];
+    header.data_size = len as u32;
+    header.data_start = HEADER as u32;
+    header.flags = NOFLUSH;
+    header.name[..name.len()].copy_from_slice(name.as_bytes());
+    // SAFETY: the pointer is to a buffer of `data_size` bytes, as the ioctl requires.
+    match unsafe { dm_table_status(control.as_raw_fd(), header) } {
+        Ok(_) => {}
+        Err(nix::errno::Errno::ENXIO) => return Ok(None),
+        Err(e) => return Err(format!("DM_TABLE_STATUS {name}: {e}")),
+    }
+    if header.flags & BUFFER_FULL != 0 {
+        return Err(format!("DM_TABLE_STATUS {name}: the status does not fit"));
+    }
+    if header.target_count == 0 {
+        return Ok(None);
+    }
+    let start = header.data_start as usize;
+    // SAFETY: the same buffer as bytes: `len` initialised bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr() as *const u8, len) };
+    parse_status(bytes.get(start..).unwrap_or_default()).map(Some)
+}
+
+/// Parses one `struct dm_target_spec` and the NUL-terminated status line after it.
+pub fn parse_status(spec: &[u8]) -> Result<(String, String), String> {
+    let text = |b: &[u8]| {
+        let end = b.iter().position(|c| *c == 0).unwrap_or(b.len());
+        String::from_utf8_lossy(&b[..end]).into_owned()
+    };
+    let kind = spec
+        .get(24..TARGET_SPEC)
+        .map(text)
+        .ok_or("DM_TABLE_STATUS: a short target")?;
+    let line = spec
+        .get(TARGET_SPEC..)
+        .map(text)
+        .ok_or("DM_TABLE_STATUS: a short target")?;
+    Ok((kind, line))
 }
 
 /// Parses a list of `struct dm_name_list` entries: {dev u64, next u32, name NUL-terminated},

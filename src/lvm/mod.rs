@@ -6,6 +6,7 @@
 pub mod attr;
 pub mod cli;
 pub mod dm;
+pub mod poolusage;
 pub mod recall;
 pub mod report;
 pub mod shell;
@@ -242,6 +243,17 @@ pub trait LvmRead {
     /// stamps, the first read before a full read, mean the full read still holds. `None` when
     /// it cannot be had (the caller then reads in full).
     fn stamp(&self, _vg: &VgName, _last: &Observed) -> Option<stamp::Stamp> {
+        None
+    }
+    /// A thin pool's usage and health from the kernel, without lvm ([`poolusage`]): what a
+    /// remembered read needs fresh. `None`: not available here (the simulator, whose stamp
+    /// covers usage); `Ok(None)`: the pool has no device.
+    #[allow(clippy::type_complexity)]
+    fn pool_usage(
+        &self,
+        _vg: &VgName,
+        _pool: &LvName,
+    ) -> Option<Result<Option<poolusage::PoolUsage>, String>> {
         None
     }
     /// How many lvm commands it has run (more than `calls` when a shell ran several).

@@ -7,15 +7,18 @@
 //!   the next stamp differ, never the other way round;
 //! - any write through this handle forgets the stamp (the next read is a full one), whatever
 //!   the write did;
-//! - the pool check's fresh read of the pool replaces the kernel's figures of the pool (usage,
-//!   health) in the memory; a pool row that differs in anything else forgets the stamp;
+//! - a remembered read gets each thin pool's usage and health from the kernel first (writes
+//!   into thin volumes commit no metadata; [`super::poolusage`]); when they cannot be had, the
+//!   read is a full one; the pool check's read of the pool replaces them too, and a pool row
+//!   that differs in anything else forgets the stamp;
 //! - what cannot be stamped (the stamp's read failed) is read in full every time, as before.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::poolusage::PoolUsage;
 use super::stamp::Stamp;
-use super::{LvInfo, LvmError, LvmRead, LvmWrite, Observed, PoolCreate};
+use super::{LvInfo, LvKind, LvmError, LvmRead, LvmWrite, Observed, PoolCreate};
 use crate::names::{LvName, Tag, VgName};
 use crate::size::Bytes;
 
@@ -62,6 +65,30 @@ fn same_but_usage(a: &LvInfo, b: &LvInfo) -> bool {
     a == *b
 }
 
+impl Remembering<'_> {
+    /// Puts the kernel's current usage and health of each thin pool into a remembered read
+    /// (writes into thin volumes commit no metadata). `false`: they cannot be had, read in full.
+    fn fresh_pools(&self, vg: &VgName, o: &mut Observed) -> bool {
+        for l in o.lvs.iter_mut().filter(|l| l.kind == LvKind::ThinPool) {
+            match self.lvm.pool_usage(vg, &l.name) {
+                None => {}
+                Some(Ok(Some(u))) => {
+                    l.data_percent = Some(u.data_percent);
+                    l.metadata_percent = Some(u.metadata_percent);
+                    l.health = u.health;
+                }
+                Some(Ok(None)) if !l.active => {}
+                Some(Ok(None)) => return false,
+                Some(Err(e)) => {
+                    tracing::debug!(pool = %l.name, "reading the pool's usage from the kernel: {e}; reading in full");
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
 impl LvmRead for Remembering<'_> {
     fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
         let Ok(mut memo) = self.recall.memo.lock() else {
@@ -69,9 +96,10 @@ impl LvmRead for Remembering<'_> {
         };
         let last = memo.take().filter(|m| m.observed.vg.name == vg.as_str());
         let stamp = last.as_ref().and_then(|m| self.lvm.stamp(vg, &m.observed));
-        if let Some(m) = last
+        if let Some(mut m) = last
             && stamp.is_some()
             && m.stamp == stamp
+            && self.fresh_pools(vg, &mut m.observed)
         {
             self.recall.reused.fetch_add(1, Ordering::Relaxed);
             let o = m.observed.clone();
@@ -81,6 +109,10 @@ impl LvmRead for Remembering<'_> {
         let read = self.lvm.observe(vg)?;
         *memo = read.clone().map(|observed| Memo { stamp, observed });
         Ok(read)
+    }
+
+    fn pool_usage(&self, vg: &VgName, pool: &LvName) -> Option<Result<Option<PoolUsage>, String>> {
+        self.lvm.pool_usage(vg, pool)
     }
 
     fn observe_pool(&self, vg: &VgName, pool: &LvName) -> Result<Option<Observed>, LvmError> {

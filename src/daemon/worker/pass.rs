@@ -88,7 +88,12 @@ pub(super) fn start_pass(
     Ok(tokio::task::spawn_blocking(move || {
         let unchanged = || digest.is_some() && Digest::of_file(&path) == digest;
         // the pass reads again in a pass of its own right after it wrote (Confirm::Later):
-        // what it reports comes from lvm's answers to its writes
+        // what it reports comes from lvm's answers to its writes; that confirming pass, if it
+        // writes too, reads at once (no chain of passes, whatever lvm keeps answering)
+        let confirm = match trigger {
+            Trigger::Confirm => reconcile::Confirm::Now,
+            _ => reconcile::Confirm::Later,
+        };
         let (mut report, shell_started) = super::lvm::with(&writer, &recall, |lvm| {
             reconcile::converge_with(
                 &backend,
@@ -98,7 +103,7 @@ pub(super) fn start_pass(
                 &stop,
                 &unchanged,
                 &progress,
-                reconcile::Confirm::Later,
+                confirm,
             )
         });
         report.lvm_calls += shell_started;

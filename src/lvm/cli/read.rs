@@ -88,9 +88,26 @@ impl LvmRead for LvmCli {
         self.calls.load(Ordering::Relaxed)
     }
 
+    fn pool_usage(
+        &self,
+        vg: &VgName,
+        pool: &LvName,
+    ) -> Option<Result<Option<crate::lvm::poolusage::PoolUsage>, String>> {
+        Some(crate::lvm::poolusage::read(vg, pool))
+    }
+
     fn stamp(&self, vg: &VgName, last: &Observed) -> Option<crate::lvm::stamp::Stamp> {
+        // the first failure is a warning (a sandbox or a device that forbids it makes every pass
+        // read in full: slower, never wrong), later ones are not repeated
+        static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
         crate::lvm::stamp::read(vg, &last.pvs)
-            .map_err(|e| tracing::debug!(vg = %vg, "no stamp, reading in full: {e}"))
+            .map_err(|e| {
+                if WARNED.swap(true, Ordering::Relaxed) {
+                    tracing::debug!(vg = %vg, "no stamp, reading in full: {e}");
+                } else {
+                    tracing::warn!(vg = %vg, "cannot tell without lvm whether the volume group changed ({e}): every pass reads it in full");
+                }
+            })
             .ok()
     }
 

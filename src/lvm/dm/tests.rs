@@ -43,3 +43,15 @@ fn an_empty_list_and_broken_ones() {
     assert!(parse_names(&l).is_err());
     assert!(parse_names(&[1, 2, 3]).is_err());
 }
+
+#[test]
+fn a_target_and_its_status_line() {
+    let mut spec = vec![0u8; TARGET_SPEC];
+    spec[24..33].copy_from_slice(b"thin-pool");
+    spec.extend_from_slice(b"0 1/2 3/4 - rw\0garbage");
+    assert_eq!(
+        parse_status(&spec).unwrap(),
+        ("thin-pool".to_string(), "0 1/2 3/4 - rw".to_string())
+    );
+    assert!(parse_status(&spec[..30]).is_err());
+}
