@@ -11,6 +11,8 @@ W, H, PAD_L, PAD_R, PAD_T, PAD_B = 460, 340, 58, 12, 34, 44
 def _panel(title, series, x0):
     """series: {contender: [(n, median s)]}; returns SVG elements for one panel at x offset x0."""
     ns = sorted({n for pts in series.values() for n, _ in pts})
+    if not ns:
+        return [f'<text x="{x0 + W / 2}" y="18" text-anchor="middle">{title}: no series</text>']
     top = max((s for pts in series.values() for _, s in pts), default=1.0) * 1.1 or 1.0
     lo, hi = math.log10(min(ns)), math.log10(max(ns))
     span = (hi - lo) or 1.0

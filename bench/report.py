@@ -85,6 +85,8 @@ def main():
                 note = f" (+{statistics.median([r['setup_s'] for r in g]):.1f} s set-up)"
             if "passes" in g[0]:
                 note = f" ({statistics.median([r['passes'] for r in g]):g} passes)"
+            if "confirmed_s" in g[0]:
+                note += f" (confirmed by a read at {statistics.median([r['confirmed_s'] for r in g]):.2f} s)"
             if "edits" in g[0]:
                 note = f" ({g[0]['edits']} edits)"
             print(f"| {n} | {c}{note} | {fmt_s(wall)} | {ratio} | "

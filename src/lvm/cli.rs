@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use wait_timeout::ChildExt;
 
-use super::shell::{LvmShell, ShellError, fits_on_line};
+use super::shell::LvmShell;
 use super::{Busy, BusyKind, LvmError, LvmWrite, PoolCreate};
 use crate::names::{LvName, Tag, VgName};
 use crate::size::Bytes;
@@ -159,93 +159,6 @@ impl LvmCli {
         result
     }
 
-    /// Runs the command through the open lvm shell, if there is one and every argument fits
-    /// on its line; `None` means "run it as its own process".
-    fn run_in_shell(&self, mode: Mode, args: &[String]) -> Option<Result<Output, LvmError>> {
-        let mut slot = self.shell.lock().ok()?;
-        if !args.iter().all(|a| fits_on_line(a)) {
-            return None;
-        }
-        if self.ping_first.swap(false, Ordering::Relaxed)
-            && let Some((sh, _)) = slot.as_mut()
-            && !matches!(sh.run(&[s("version")], Some(self.read_timeout), None), Ok(r) if r.code == 0)
-        {
-            tracing::warn!(
-                "the lvm shell kept between passes did not answer within {} s; starting a new one",
-                self.read_timeout.as_secs()
-            );
-            if let Some((old, _)) = slot.take() {
-                old.close(Duration::from_secs(1));
-            }
-            self.calls.fetch_add(1, Ordering::Relaxed);
-            match LvmShell::start(&self.program, &self.env, self.read_timeout) {
-                Ok(sh) => *slot = Some((sh, std::time::Instant::now())),
-                Err(e) => tracing::warn!(
-                    "cannot start the lvm shell ({e}); one lvm process per command for this pass"
-                ),
-            }
-        }
-        let (shell, _) = slot.as_mut()?;
-        let command = self.describe(args);
-        self.commands.fetch_add(1, Ordering::Relaxed);
-        set_in_flight(Some(mode.busy(&command)));
-        let warn = || {
-            tracing::warn!(command = %command, secs = self.write_warn_after.as_secs(),
-                "lvm write is still running; ember never kills a write, waiting for it (backend degraded)");
-        };
-        let result = match mode {
-            Mode::Read => shell.run(args, Some(self.read_timeout), None),
-            Mode::Write => shell.run(args, None, Some((self.write_warn_after, &warn))),
-        };
-        set_in_flight(None);
-        match result {
-            Ok(r) if r.code == 0 => Some(Ok(Output { stdout: r.json })),
-            Ok(r) => {
-                // the shell's command log says only "failure"; lvm keeps the messages for
-                // `lastlog` (as lvmdbusd asks for them)
-                let mut errors = r.errors;
-                match shell.run(&["lastlog".to_string()], Some(self.read_timeout), None) {
-                    Ok(last) => {
-                        for line in last.errors.lines() {
-                            if !errors.lines().any(|l| l == line) {
-                                if !errors.is_empty() {
-                                    errors.push('\n');
-                                }
-                                errors.push_str(line);
-                            }
-                        }
-                    }
-                    Err(_) => *slot = None,
-                }
-                Some(Err(LvmError::Failed {
-                    command,
-                    code: r.code,
-                    stderr: errors,
-                }))
-            }
-            Err(ShellError::ReadTimeout) => {
-                *slot = None;
-                Some(Err(LvmError::ReadTimeout {
-                    command,
-                    secs: self.read_timeout.as_secs(),
-                }))
-            }
-            Err(ShellError::Died { detail, stderr }) => {
-                // the shell is given up on (never killed: it may be finishing a write)
-                *slot = None;
-                tracing::warn!(command = %command, "{detail}; the rest of this pass runs one lvm process per command");
-                match mode {
-                    // a read changes nothing: run it again as its own process
-                    Mode::Read => None,
-                    Mode::Write => Some(Err(LvmError::ShellDied {
-                        command,
-                        detail: format!("{detail} {stderr}").trim().to_string(),
-                    })),
-                }
-            }
-        }
-    }
-
     fn wait_child(
         &self,
         mode: Mode,
@@ -330,6 +243,7 @@ impl LvmCli {
     }
 }
 
+mod batch;
 mod read;
 
 /// A kept lvm shell is started again after this long.
@@ -345,43 +259,11 @@ fn size_arg(size: Bytes) -> String {
 
 impl LvmWrite for LvmCli {
     fn begin_batch(&self) {
-        if !self.use_shell || self.shell_unavailable.load(Ordering::Relaxed) {
-            return;
-        }
-        let Ok(mut slot) = self.shell.lock() else {
-            return;
-        };
-        // a kept shell is started again when it died between passes or has run for long
-        // (lvm reads /proc/devices and the lvmdbusd profile only when it starts)
-        if let Some((sh, since)) = slot.as_mut() {
-            if sh.alive() && since.elapsed() < SHELL_MAX_AGE {
-                self.ping_first.store(true, Ordering::Relaxed);
-                return;
-            }
-            if let Some((old, _)) = slot.take() {
-                old.close(Duration::from_secs(10));
-            }
-        }
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        match LvmShell::start(&self.program, &self.env, self.read_timeout) {
-            Ok(sh) => *slot = Some((sh, std::time::Instant::now())),
-            Err(e) => {
-                self.shell_unavailable.store(true, Ordering::Relaxed);
-                tracing::warn!(
-                    "cannot use the lvm shell ({e}); running one lvm process per command from now on"
-                )
-            }
-        }
+        self.open_batch()
     }
 
     fn end_batch(&self) {
-        if self.keep_shell {
-            return;
-        }
-        let shell = self.shell.lock().ok().and_then(|mut s| s.take());
-        if let Some((sh, _)) = shell {
-            sh.close(Duration::from_secs(10));
-        }
+        self.close_batch()
     }
 
     fn create_thin_pool(
