@@ -25,6 +25,10 @@ use crate::reconcile;
 use crate::status::{Capacity, DesiredStatus, PassSummary};
 
 const DEBOUNCE: Duration = Duration::from_millis(250);
+/// How long the lvm shell outlives the worker's last pass or check: it holds tens of MiB
+/// (measured: `bench/run --scale`), so it lives through a burst of work (a pass and its
+/// confirming pass, edits in a row), not between pool checks (`pool_check_interval`, 10 s).
+const SHELL_IDLE: Duration = Duration::from_secs(5);
 /// How long a file renamed into place waits (for the other events of the same rename).
 const REPLACED: Duration = Duration::from_millis(10);
 const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -129,6 +133,8 @@ struct Loop {
     last_growth: Option<crate::status::GrowthRecord>,
     /// lvm for the worker's life (its shell, its memory of the VG).
     lvm: Option<lvm::WorkerLvm>,
+    /// When the lvm shell is closed if the worker is still idle then.
+    release_shell_at: Option<Instant>,
     /// What the last pass shown said remains (a confirming read that finds the same is quiet),
     /// and whether it had no error and no failed write.
     said: Option<reconcile::Plan>,
@@ -199,6 +205,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
             debounce: None,
             replaced: false,
             lvm: None,
+            release_shell_at: None,
             said: None,
             said_ok: false,
             wake_at: None,
@@ -232,7 +239,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
             return EXIT_OK;
         }
         w.maybe_start();
-        let (debounce, wake_at) = (w.lp.debounce, w.lp.wake_at);
+        let (debounce, wake_at, release_at) = (w.lp.debounce, w.lp.wake_at, w.lp.release_shell_at);
         tokio::select! {
             line = lines.next_line() => match line {
                 Ok(Some(l)) => match serde_json::from_str::<ToWorker>(&l) {
@@ -247,6 +254,12 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
             _ = async { if let Some((t, _)) = wake_at { sleep_until(t).await } }, if wake_at.is_some() => {
                 if let Some((_, why)) = w.lp.wake_at.take() && w.lp.pending.is_none() {
                     w.lp.pending = Some(why);
+                }
+            }
+            _ = async { if let Some(t) = release_at { sleep_until(t).await } }, if release_at.is_some() => {
+                w.lp.release_shell_at = None;
+                if w.running.is_none() && w.lp.pending.is_none() {
+                    lvm::release_when_idle(&w.lp.lvm);
                 }
             }
             _ = resync.tick() => if w.lp.pending.is_none() { w.lp.pending = Some(Trigger::Resync) },
@@ -267,6 +280,8 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
                     }
                     Err(e) => tracing::error!(backend = name, "pass or pool check aborted: {e}"),
                 }
+                // the lvm shell stays for a burst of passes, and goes once the worker is idle
+                w.lp.release_shell_at = Some(Instant::now() + SHELL_IDLE);
                 release_freed_memory();
             }
         }

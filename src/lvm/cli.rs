@@ -266,6 +266,14 @@ impl LvmWrite for LvmCli {
         self.close_batch()
     }
 
+    fn release(&self) {
+        // (between commands: every command of the caller's last batch has returned)
+        let shell = self.shell.lock().ok().and_then(|mut s| s.take());
+        if let Some((sh, _)) = shell {
+            sh.close(Duration::from_secs(2));
+        }
+    }
+
     fn create_thin_pool(
         &self,
         vg: &VgName,

@@ -268,6 +268,9 @@ pub trait LvmWrite: LvmRead {
     /// The commands until [`LvmWrite::end_batch`] may share one lvm process (the lvm shell).
     fn begin_batch(&self) {}
     fn end_batch(&self) {}
+    /// Closes a shell kept beyond its batch (`LvmOptions::keep_shell`): called when the
+    /// caller is idle, so that no lvm process stays resident between bursts of work.
+    fn release(&self) {}
     /// `lvcreate --type thin-pool` with the metadata and chunk sizes given, and these tags.
     fn create_thin_pool(
         &self,

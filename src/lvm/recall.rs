@@ -155,6 +155,9 @@ impl LvmWrite for Remembering<'_> {
     fn end_batch(&self) {
         self.lvm.end_batch()
     }
+    fn release(&self) {
+        self.lvm.release()
+    }
     fn create_thin_pool(
         &self,
         vg: &VgName,

@@ -38,6 +38,19 @@ pub(super) fn handle(
     (w.writer.clone(), w.recall.clone())
 }
 
+/// Closes the worker's lvm shell once it has nothing to do (an lvm shell holds tens of MiB:
+/// it lives through a burst of passes and checks, not between them). On the blocking thread,
+/// so that a pass that starts meanwhile waits for it.
+pub(super) fn release_when_idle(slot: &Option<WorkerLvm>) {
+    if let Some(w) = slot {
+        let writer = w.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = writer.lock().unwrap_or_else(|p| p.into_inner());
+            guard.release();
+        });
+    }
+}
+
 /// Runs `f` with the worker's lvm, its memory in front, its shell open; also returns the lvm
 /// processes opening the shell started (0 when it was open already).
 pub(super) fn with<T>(

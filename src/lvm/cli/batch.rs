@@ -28,6 +28,14 @@ impl LvmCli {
                 old.close(Duration::from_secs(10));
             }
         }
+        // a kept shell starts with the first command that needs it (a pass that reads nothing
+        // from lvm starts no lvm at all)
+        if !self.keep_shell {
+            self.start_shell(&mut slot);
+        }
+    }
+
+    fn start_shell(&self, slot: &mut Option<(LvmShell, std::time::Instant)>) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         match LvmShell::start(&self.program, &self.env, self.read_timeout) {
             Ok(sh) => *slot = Some((sh, std::time::Instant::now())),
@@ -64,6 +72,13 @@ impl LvmCli {
         }
         if self.ping_first.swap(false, Ordering::Relaxed) {
             self.replace_if_silent(&mut slot);
+        }
+        if slot.is_none()
+            && self.keep_shell
+            && self.use_shell
+            && !self.shell_unavailable.load(Ordering::Relaxed)
+        {
+            self.start_shell(&mut slot);
         }
         let (shell, _) = slot.as_mut()?;
         let command = self.describe(args);
