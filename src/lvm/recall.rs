@@ -89,6 +89,40 @@ impl Remembering<'_> {
     }
 }
 
+impl Remembering<'_> {
+    /// The pool check's read from memory: the remembered pool (its sizes are current while the
+    /// stamp is the same) with the kernel's usage and health now. `None`: read lvm.
+    fn remembered_pool(&self, vg: &VgName, pool: &LvName) -> Option<Observed> {
+        let mut memo = self.recall.memo.lock().ok()?;
+        let m = memo
+            .as_mut()
+            .filter(|m| m.observed.vg.name == vg.as_str())?;
+        let stamp = self.lvm.stamp(vg, &m.observed)?;
+        if m.stamp.as_ref() != Some(&stamp) {
+            return None;
+        }
+        let row = m.observed.lvs.iter().find(|l| l.name == *pool)?.clone();
+        let mut o = Observed {
+            vg: m.observed.vg.clone(),
+            lvs: vec![row],
+            pvs: m.observed.pvs.clone(),
+        };
+        if !self.fresh_pools(vg, &mut o) {
+            return None;
+        }
+        if let (Some(known), Some(now)) = (
+            m.observed.lvs.iter_mut().find(|l| l.name == *pool),
+            o.lvs.first(),
+        ) {
+            known.data_percent = now.data_percent;
+            known.metadata_percent = now.metadata_percent;
+            known.health = now.health;
+        }
+        self.recall.reused.fetch_add(1, Ordering::Relaxed);
+        Some(o)
+    }
+}
+
 impl LvmRead for Remembering<'_> {
     fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
         let Ok(mut memo) = self.recall.memo.lock() else {
@@ -116,6 +150,9 @@ impl LvmRead for Remembering<'_> {
     }
 
     fn observe_pool(&self, vg: &VgName, pool: &LvName) -> Result<Option<Observed>, LvmError> {
+        if let Some(o) = self.remembered_pool(vg, pool) {
+            return Ok(Some(o));
+        }
         let read = self.lvm.observe_pool(vg, pool)?;
         let Ok(mut memo) = self.recall.memo.lock() else {
             return Ok(read);

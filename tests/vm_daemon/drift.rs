@@ -67,6 +67,32 @@ fn vm_what_other_tools_change_between_passes_is_seen_by_the_next_pass() {
         last = pass(&d);
     }
     assert!(no_lvm(&last), "a pass with nothing new: {last:#}");
+    // data written into a volume commits no metadata: the remembered read gets the pool's
+    // usage from the kernel, and it is lvm's figure
+    run(
+        "dd",
+        &[
+            "if=/dev/urandom",
+            "of=/dev/vg-drift/d3",
+            "bs=1M",
+            "count=24",
+            "oflag=direct",
+            "status=none",
+        ],
+    );
+    let last = pass(&d);
+    assert!(no_lvm(&last), "{last:#}");
+    let lvm_says: f64 = lvs_rows("vg-drift/vg-drift-pool", "data_percent", false)[0][0]
+        .parse()
+        .unwrap();
+    let st = d.status().unwrap();
+    let ember_says = backend(&st, "drift")["pool"]["data_percent"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        lvm_says > 2.0 && (ember_says - lvm_says).abs() < 0.011,
+        "lvm {lvm_says}, ember {ember_says}"
+    );
     // lvremove: the volume is made again
     run("lvremove", &["-q", "-y", "vg-drift/d2"]);
     let last = pass(&d);
