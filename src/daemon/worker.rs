@@ -435,8 +435,10 @@ impl Worker<'_> {
 
     fn on_pass_done(&mut self, report: reconcile::PassReport) {
         after_pass(&report, &mut self.lp);
-        if report.unconfirmed {
-            self.lp.pending.get_or_insert(Trigger::Confirm);
+        // the reading pass that confirms it (a pending resync is the same read: it becomes
+        // the confirmation; an edit's or a request's pass stays what it is, and reads too)
+        if report.unconfirmed && matches!(self.lp.pending, None | Some(Trigger::Resync)) {
+            self.lp.pending = Some(Trigger::Confirm);
         }
         if report.stale {
             // the file changed under the pass: read it again (once it is quiet) and plan; a
