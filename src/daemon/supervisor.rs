@@ -14,6 +14,7 @@ use super::instance::single_instance;
 
 mod confwatch;
 mod lifecycle;
+mod messages;
 mod metrics;
 use super::ipc::{ToSupervisor, ToWorker};
 use super::spawn::{Event, Kill, Spawned, start_process, worker_args};
@@ -285,62 +286,6 @@ impl Supervisor<'_> {
             }
             Event::Exited(name, generation, how) => self.exited(name, generation, how),
             Event::ConfigFiles => self.config_files_changed(),
-        }
-    }
-
-    fn message(&mut self, name: String, generation: u64, msg: ToSupervisor) {
-        let Some(w) = self.workers.get_mut(&name) else {
-            return;
-        };
-        if w.generation != generation {
-            return;
-        }
-        w.last_heartbeat = Instant::now();
-        match msg {
-            ToSupervisor::Started { pid } => w.status.pid = Some(pid),
-            ToSupervisor::Heartbeat { busy } => {
-                w.status.busy = busy;
-                w.stuck_reported = false;
-            }
-            ToSupervisor::DesiredState { problems, status } => {
-                w.status.desired_state_problems = problems;
-                w.status.desired_state = status;
-                // shown at once (a rejected edit runs no pass); back to the last pass's state
-                // when the file is good again
-                if let Some(p) = &w.status.last_pass
-                    && !matches!(
-                        w.status.state,
-                        WorkerState::Restarting | WorkerState::Stopping
-                    )
-                {
-                    w.status.state = p.state().with_desired(status);
-                }
-            }
-            ToSupervisor::Pool { pool } => w.status.pool = pool.map(|p| *p),
-            ToSupervisor::Confirmed {
-                capacity,
-                lvm_commands,
-            } => {
-                w.status.counters.lvm_commands += lvm_commands;
-                if let Some(c) = capacity {
-                    w.status.capacity = Some(*c);
-                }
-            }
-            ToSupervisor::Progress { done, total } => {
-                w.status.progress = Some(crate::status::PassProgress { done, total })
-            }
-            ToSupervisor::Pass { summary, capacity } => {
-                w.status.state = summary.state().with_desired(w.status.desired_state);
-                w.status.progress = None;
-                w.status.counters.count(&summary);
-                w.status.last_pass = Some(*summary);
-                if let Some(c) = capacity {
-                    w.status.capacity = Some(*c);
-                }
-                if let Some(a) = self.awaiting.as_mut() {
-                    a.remove(&name);
-                }
-            }
         }
     }
 

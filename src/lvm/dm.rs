@@ -37,40 +37,72 @@ const NOFLUSH: u32 = 1 << 11;
 /// `struct dm_target_spec`: sector_start, length (u64), status (i32), next (u32), target_type[16].
 const TARGET_SPEC: usize = 40;
 
-/// The names of all device-mapper devices. `Err` with the reason when the kernel cannot be
-/// asked (no device-mapper, no permission).
-pub fn device_names() -> Result<Vec<String>, String> {
-    let control = std::fs::OpenOptions::new()
+/// device-mapper's control node, where its ioctls go.
+fn control() -> Result<std::fs::File, String> {
+    std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/mapper/control")
-        .map_err(|e| format!("/dev/mapper/control: {e}"))?;
-    let mut words = 16 * 1024; // u64 words: 128 KiB, then doubled while the kernel says full
-    loop {
-        // u64 words: the buffer is aligned as the header and the kernel's entries need
-        let mut buf = vec![0u64; words];
+        .map_err(|e| format!("/dev/mapper/control: {e}"))
+}
+
+/// One ioctl's buffer: a `DmIoctl` header, then what the kernel writes. u64 words: aligned as
+/// the header and the kernel's entries need.
+struct Request {
+    buf: Vec<u64>,
+}
+
+impl Request {
+    fn new(words: usize, flags: u32, name: &str) -> Request {
+        let mut r = Request {
+            buf: vec![0u64; words],
+        };
         let len = words * 8;
-        // SAFETY: `buf` is zeroed, 8-byte aligned and `len` >= HEADER bytes long, so it holds a
-        // valid `DmIoctl` (plain integers and byte arrays) at its start; the header tells the
-        // kernel the buffer's length, and the kernel writes within it.
-        let header = unsafe { &mut *(buf.as_mut_ptr() as *mut DmIoctl) };
-        header.version = [4, 0, 0];
-        header.data_size = len as u32;
-        header.data_start = HEADER as u32;
+        let h = r.header();
+        h.version = [4, 0, 0];
+        h.data_size = len as u32;
+        h.data_start = HEADER as u32;
+        h.flags = flags;
+        h.name[..name.len()].copy_from_slice(name.as_bytes());
+        r
+    }
+
+    fn header(&mut self) -> &mut DmIoctl {
+        // SAFETY: `buf` is zeroed or kernel-written, 8-byte aligned and at least HEADER bytes
+        // long (every caller asks for more), so it holds a valid `DmIoctl` (plain integers and
+        // byte arrays) at its start; the header tells the kernel the buffer's length.
+        unsafe { &mut *(self.buf.as_mut_ptr() as *mut DmIoctl) }
+    }
+
+    /// What the kernel wrote after the header.
+    fn data(&mut self) -> &[u8] {
+        let start = self.header().data_start as usize;
+        // SAFETY: the same buffer as bytes: `buf.len() * 8` initialised bytes.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(self.buf.as_ptr() as *const u8, self.buf.len() * 8)
+        };
+        bytes.get(start..).unwrap_or_default()
+    }
+}
+
+/// The names of all device-mapper devices. `Err` with the reason when the kernel cannot be
+/// asked (no device-mapper, no permission).
+pub fn device_names() -> Result<Vec<String>, String> {
+    let control = control()?;
+    let mut words = 16 * 1024; // 128 KiB, then doubled while the kernel says full
+    loop {
+        let mut r = Request::new(words, 0, "");
         // SAFETY: the pointer is to a buffer of `data_size` bytes, as the ioctl requires.
-        unsafe { dm_list_devices(control.as_raw_fd(), header) }
+        unsafe { dm_list_devices(control.as_raw_fd(), r.header()) }
             .map_err(|e| format!("DM_LIST_DEVICES: {e}"))?;
-        if header.flags & BUFFER_FULL != 0 {
+        if r.header().flags & BUFFER_FULL != 0 {
             if words >= 16 * 1024 * 64 {
                 return Err("DM_LIST_DEVICES: the list does not fit in 8 MiB".into());
             }
             words *= 2;
             continue;
         }
-        let start = header.data_start as usize;
-        // SAFETY: the same buffer as bytes: `len` initialised bytes.
-        let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr() as *const u8, len) };
-        return parse_names(bytes.get(start..).unwrap_or_default());
+        return parse_names(r.data());
     }
 }
 
@@ -80,37 +112,22 @@ pub fn status(name: &str) -> Result<Option<(String, String)>, String> {
     if name.len() >= 128 || name.contains('\0') {
         return Err(format!("{name:?}: not a device-mapper name"));
     }
-    let control = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/mapper/control")
-        .map_err(|e| format!("/dev/mapper/control: {e}"))?;
-    let words = 2048; // 16 KiB: one target's status line
-    let mut buf = vec![0u64; words];
-    let len = words * 8;
-    // SAFETY: as in `device_names`: a zeroed, aligned buffer of `len` >= HEADER bytes.
-    let header = unsafe { &mut *(buf.as_mut_ptr() as *mut DmIoctl) };
-    header.version = [4, 0, 0];
-    header.data_size = len as u32;
-    header.data_start = HEADER as u32;
-    header.flags = NOFLUSH;
-    header.name[..name.len()].copy_from_slice(name.as_bytes());
+    let control = control()?;
+    let mut r = Request::new(2048, NOFLUSH, name); // 16 KiB: one target's status line
     // SAFETY: the pointer is to a buffer of `data_size` bytes, as the ioctl requires.
-    match unsafe { dm_table_status(control.as_raw_fd(), header) } {
+    match unsafe { dm_table_status(control.as_raw_fd(), r.header()) } {
         Ok(_) => {}
         Err(nix::errno::Errno::ENXIO) => return Ok(None),
         Err(e) => return Err(format!("DM_TABLE_STATUS {name}: {e}")),
     }
-    if header.flags & BUFFER_FULL != 0 {
+    let h = r.header();
+    if h.flags & BUFFER_FULL != 0 {
         return Err(format!("DM_TABLE_STATUS {name}: the status does not fit"));
     }
-    if header.target_count == 0 {
+    if h.target_count == 0 {
         return Ok(None);
     }
-    let start = header.data_start as usize;
-    // SAFETY: the same buffer as bytes: `len` initialised bytes.
-    let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr() as *const u8, len) };
-    parse_status(bytes.get(start..).unwrap_or_default()).map(Some)
+    parse_status(r.data()).map(Some)
 }
 
 /// Parses one `struct dm_target_spec` and the NUL-terminated status line after it.
