@@ -492,8 +492,12 @@ impl Worker<'_> {
             });
         }
         let pool = pass::pool_status(&self.inputs, &mut self.lp, &report);
-        self.send(ToSupervisor::Pool {
-            pool: pool.map(Box::new),
-        });
+        // (a pass that wrote read the pool before its writes: the confirming read that
+        // follows at once says what it is now; until then status keeps the last one read)
+        if !report.unconfirmed {
+            self.send(ToSupervisor::Pool {
+                pool: pool.map(Box::new),
+            });
+        }
     }
 }

@@ -54,6 +54,9 @@ fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     })
 }
 
+/// A series (its name, some of its labels) and the value it must have.
+type Want<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<f64>);
+
 fn edit(s: &Scratch, text: &str) {
     s.write("desired-state.yaml.new", text);
     std::fs::rename(
@@ -98,62 +101,62 @@ fn vm_metrics_reach_prometheus_through_node_exporter() {
             .unwrap(),
     );
     let d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &[]);
-    let st = d.wait_for("converged", 300, |st| {
-        backend(st, "met")["state"] == "converged"
+    let st = d.wait_for("converged with its pool read", 300, |st| {
+        let b = backend(st, "met");
+        b["state"] == "converged" && b["pool"]["size"].is_u64()
     });
     let b = backend(&st, "met").clone();
 
     // the file as written passes promtool's own check (format and naming lints)
     promtool_check_metrics(&s.read("textfile/ember.prom"));
 
-    // node_exporter serves the ember series with status's values
+    // node_exporter serves the ember series with status's values (the file is written by a
+    // thread of its own after the status changed: it catches up within a moment)
+    let be = [("backend", "met")];
+    let pool = [("backend", "met"), ("pool", "vg-met-pool")];
+    let owned = [("backend", "met"), ("owner", "ember")];
+    let want: [Want; 6] = [
+        ("node_textfile_scrape_error", &[], Some(0.0)),
+        ("ember_backend_converged", &be, Some(1.0)),
+        (
+            "ember_thin_pool_size_bytes",
+            &pool,
+            b["pool"]["size"].as_f64(),
+        ),
+        ("ember_volumes", &owned, Some(1.0)),
+        (
+            "ember_provisioned_bytes",
+            &be,
+            b["capacity"]["provisioned"].as_f64(),
+        ),
+        (
+            "ember_volume_group_free_bytes",
+            &be,
+            b["capacity"]["vg_free"].as_f64(),
+        ),
+    ];
     let t = Instant::now();
-    let text = loop {
-        if let Some(t) = scrape().filter(|t| t.contains("ember_info")) {
-            break t;
+    loop {
+        let text = scrape().unwrap_or_default();
+        let differ: Vec<String> = want
+            .iter()
+            .filter(|(name, labels, v)| value(&text, name, labels) != *v)
+            .map(|(name, labels, v)| {
+                format!(
+                    "{name}: {:?}, status says {v:?}",
+                    value(&text, name, labels)
+                )
+            })
+            .collect();
+        if differ.is_empty() {
+            break;
         }
         assert!(
             t.elapsed() < Duration::from_secs(60),
-            "node_exporter serves no ember series"
+            "node_exporter serves other values than `ember status` after 60 s: {differ:#?}\n{text}"
         );
         std::thread::sleep(Duration::from_millis(500));
-    };
-    assert_eq!(
-        value(&text, "node_textfile_scrape_error", &[]),
-        Some(0.0),
-        "{text}"
-    );
-    let be = [("backend", "met")];
-    assert_eq!(
-        value(&text, "ember_backend_converged", &be),
-        Some(1.0),
-        "{text}"
-    );
-    let pool = [("backend", "met"), ("pool", "vg-met-pool")];
-    assert_eq!(
-        value(&text, "ember_thin_pool_size_bytes", &pool),
-        b["pool"]["size"].as_f64(),
-        "{text}"
-    );
-    assert_eq!(
-        value(
-            &text,
-            "ember_volumes",
-            &[("backend", "met"), ("owner", "ember")]
-        ),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        value(&text, "ember_provisioned_bytes", &be),
-        b["capacity"]["provisioned"].as_f64(),
-        "{text}"
-    );
-    assert_eq!(
-        value(&text, "ember_volume_group_free_bytes", &be),
-        b["capacity"]["vg_free"].as_f64(),
-        "{text}"
-    );
+    }
 
     // an edit: the new volume is counted
     edit(&s, TWO);
