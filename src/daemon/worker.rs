@@ -20,7 +20,6 @@ use super::watch::DesiredWatch;
 use crate::cli::{EXIT_ERROR, EXIT_OK, Global};
 use crate::config::{BackendConfig, Config};
 use crate::desired::{BackendDesired, Digest};
-use crate::lvm::vglock::VgLock;
 use crate::reconcile;
 use crate::status::{Capacity, DesiredStatus, PassSummary};
 
@@ -37,9 +36,11 @@ mod check;
 mod inputs;
 mod lvm;
 mod pass;
+mod state;
 use check::{after_check, start_check};
 use inputs::{configured, first_configuration, read_desired};
 use pass::{after_pass, log_pass, release_freed_memory, start_pass};
+use state::Loop;
 
 /// What the blocking thread returns: a pass, or a pool check.
 enum Done {
@@ -108,45 +109,6 @@ pub fn run(g: &Global, name: &str) -> i32 {
         }
     };
     rt.block_on(main_loop(g, name))
-}
-
-/// What the loop knows between events.
-struct Loop {
-    pending: Option<Trigger>,
-    /// A one-shot confirmation of deletions for the next pass.
-    allow_deletions: Option<u32>,
-    debounce: Option<Instant>,
-    /// The changes under this debounce were all renames into place (no half-written file).
-    replaced: bool,
-    /// The next time a pass must run for a marked volume, or to retry the lock.
-    wake_at: Option<(Instant, Trigger)>,
-    lock: Option<VgLock>,
-    /// A pool check is due (run when no pass is running or pending).
-    check_due: bool,
-    /// The last pool check's error and the last reason the pool cannot grow (each logged when
-    /// it changes, not every check).
-    check_error: Option<String>,
-    cannot_grow: Option<String>,
-    /// No pool check before this (after lvm refused a growth).
-    check_paused_until: Option<Instant>,
-    /// The pool's last growth by this worker (pass or check).
-    last_growth: Option<crate::status::GrowthRecord>,
-    /// lvm for the worker's life (its shell, its memory of the VG).
-    lvm: Option<lvm::WorkerLvm>,
-    /// When the lvm shell is closed if the worker is still idle then.
-    release_shell_at: Option<Instant>,
-    /// What the last pass shown said remains (a confirming read that finds the same is quiet),
-    /// and whether it had no error and no failed write.
-    said: Option<reconcile::Plan>,
-    said_ok: bool,
-}
-
-impl Loop {
-    fn wake(&mut self, at: Instant, why: Trigger) {
-        if self.wake_at.is_none_or(|(t, _)| at < t) {
-            self.wake_at = Some((at, why));
-        }
-    }
 }
 
 /// A worker's state between events.
@@ -427,7 +389,7 @@ impl Worker<'_> {
             None => self.lp.debounce = Some(Instant::now() + DEBOUNCE),
             Some(true) => {
                 tracing::info!(backend = self.name, path = %self.inputs.desired_path.display(), "desired state changed");
-                self.lp.pending.get_or_insert(Trigger::DesiredStateChange);
+                self.lp.edited();
             }
             Some(false) => {}
         }
@@ -448,7 +410,7 @@ impl Worker<'_> {
                 None => self.lp.debounce = Some(Instant::now() + DEBOUNCE),
                 Some(_) if self.inputs.rejected => {}
                 Some(_) => {
-                    self.lp.pending.get_or_insert(Trigger::DesiredStateChange);
+                    self.lp.edited();
                 }
             }
         }

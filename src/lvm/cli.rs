@@ -36,6 +36,9 @@ pub struct LvmCli {
     /// answering while idle is killed (it runs nothing then) and started again, so that no
     /// write is ever sent to it.
     ping_first: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// A command of this batch has run: with no kept shell open, the first one runs as its
+    /// own process and the second starts the shell (one command costs no shell start).
+    batch_ran: std::sync::Arc<std::sync::atomic::AtomicBool>,
     calls: std::sync::Arc<AtomicU64>,
     commands: std::sync::Arc<AtomicU64>,
 }
@@ -103,6 +106,7 @@ impl LvmCli {
             use_shell: opts.use_shell,
             keep_shell: opts.keep_shell,
             ping_first: Default::default(),
+            batch_ran: Default::default(),
             shell_unavailable: Default::default(),
             shell: Default::default(),
             calls: Default::default(),
@@ -120,7 +124,8 @@ impl LvmCli {
     }
 
     fn run(&self, mode: Mode, args: &[String]) -> Result<Output, LvmError> {
-        if let Some(result) = self.run_in_shell(mode, args) {
+        let first = !self.batch_ran.swap(true, Ordering::Relaxed);
+        if let Some(result) = self.run_in_shell(mode, args, first) {
             return result;
         }
         let result = self.run_once(mode, args);

@@ -204,18 +204,19 @@ fn converged_with(d: &Daemon, name: &str) {
 fn vm_a_worker_whose_lvm_shell_dies_or_hangs_goes_on() {
     require_vm("chroot");
     let (s, d) = start("vg-shell", &["d1"]);
-    // killed between passes: the next pass starts another
+    // killed between passes: the next pass starts another (a pass's first command runs as a
+    // process of its own, the second starts the shell: each edit here adds two volumes)
     let first = shell_pid(&d);
     run("kill", &["-KILL", &first.to_string()]);
-    edit(&s, &["d1", "d2"]);
-    converged_with(&d, "d2");
+    edit(&s, &["d1", "d2", "d2b"]);
+    converged_with(&d, "d2b");
     let second = shell_pid(&d);
     assert_ne!(first, second);
     // stopped (it answers nothing): found out before a write goes to it (it does not answer
     // `version`) or closed as idle first (5 s after the last pass); killed either way, replaced
     run("kill", &["-STOP", &second.to_string()]);
-    edit(&s, &["d1", "d2", "d3"]);
-    converged_with(&d, "d3");
+    edit(&s, &["d1", "d2", "d2b", "d3", "d3b"]);
+    converged_with(&d, "d3b");
     assert!(!alive(second), "the stopped shell is gone");
     // and an idle worker keeps no lvm process (an lvm shell holds tens of MiB)
     std::thread::sleep(std::time::Duration::from_secs(8));

@@ -11,6 +11,7 @@ use crate::lvm::shell::{LvmShell, ShellError, fits_on_line};
 impl LvmCli {
     /// Opens the lvm shell for a batch (or checks the kept one): [`LvmWrite::begin_batch`].
     pub(super) fn open_batch(&self) {
+        self.batch_ran.store(false, Ordering::Relaxed);
         if !self.use_shell || self.shell_unavailable.load(Ordering::Relaxed) {
             return;
         }
@@ -28,8 +29,8 @@ impl LvmCli {
                 old.close(Duration::from_secs(10));
             }
         }
-        // a kept shell starts with the first command that needs it (a pass that reads nothing
-        // from lvm starts no lvm at all)
+        // a kept shell starts with the second command that needs it (a pass that reads
+        // nothing from lvm starts no lvm at all, one that runs one command starts one process)
         if !self.keep_shell {
             self.start_shell(&mut slot);
         }
@@ -60,11 +61,13 @@ impl LvmCli {
     }
 
     /// Runs the command through the open lvm shell, if there is one and every argument fits
-    /// on its line; `None` means "run it as its own process".
+    /// on its line; `None` means "run it as its own process". `first`: the batch's first
+    /// command, which starts no kept shell (an lvm shell's start costs more than one process).
     pub(super) fn run_in_shell(
         &self,
         mode: Mode,
         args: &[String],
+        first: bool,
     ) -> Option<Result<Output, LvmError>> {
         let mut slot = self.shell.lock().ok()?;
         if !args.iter().all(|a| fits_on_line(a)) {
@@ -74,6 +77,7 @@ impl LvmCli {
             self.replace_if_silent(&mut slot);
         }
         if slot.is_none()
+            && !first
             && self.keep_shell
             && self.use_shell
             && !self.shell_unavailable.load(Ordering::Relaxed)
@@ -151,18 +155,12 @@ impl LvmCli {
             return;
         }
         tracing::warn!(
-            "the lvm shell kept between passes did not answer within {} s; starting a new one",
+            "the lvm shell kept between passes did not answer within {} s; a new one takes its place",
             self.read_timeout.as_secs()
         );
+        // (the batch's next command that needs a shell starts one)
         if let Some((old, _)) = slot.take() {
             old.close(Duration::from_millis(100));
-        }
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        match LvmShell::start(&self.program, &self.env, self.read_timeout) {
-            Ok(sh) => *slot = Some((sh, std::time::Instant::now())),
-            Err(e) => tracing::warn!(
-                "cannot start the lvm shell ({e}); one lvm process per command for this pass"
-            ),
         }
     }
 }

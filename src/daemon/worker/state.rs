@@ -1,0 +1,57 @@
+//! What a worker's loop knows between events.
+
+use tokio::time::Instant;
+
+use super::{Trigger, lvm};
+use crate::lvm::vglock::VgLock;
+use crate::reconcile;
+
+/// What the loop knows between events.
+pub(super) struct Loop {
+    pub(super) pending: Option<Trigger>,
+    /// A one-shot confirmation of deletions for the next pass.
+    pub(super) allow_deletions: Option<u32>,
+    pub(super) debounce: Option<Instant>,
+    /// The changes under this debounce were all renames into place (no half-written file).
+    pub(super) replaced: bool,
+    /// The next time a pass must run for a marked volume, or to retry the lock.
+    pub(super) wake_at: Option<(Instant, Trigger)>,
+    pub(super) lock: Option<VgLock>,
+    /// A pool check is due (run when no pass is running or pending).
+    pub(super) check_due: bool,
+    /// The last pool check's error and the last reason the pool cannot grow (each logged when
+    /// it changes, not every check).
+    pub(super) check_error: Option<String>,
+    pub(super) cannot_grow: Option<String>,
+    /// No pool check before this (after lvm refused a growth).
+    pub(super) check_paused_until: Option<Instant>,
+    /// The pool's last growth by this worker (pass or check).
+    pub(super) last_growth: Option<crate::status::GrowthRecord>,
+    /// lvm for the worker's life (its shell, its memory of the VG).
+    pub(super) lvm: Option<lvm::WorkerLvm>,
+    /// When the lvm shell is closed if the worker is still idle then.
+    pub(super) release_shell_at: Option<Instant>,
+    /// What the last pass shown said remains (a confirming read that finds the same is quiet),
+    /// and whether it had no error and no failed write.
+    pub(super) said: Option<reconcile::Plan>,
+    pub(super) said_ok: bool,
+}
+
+impl Loop {
+    pub(super) fn wake(&mut self, at: Instant, why: Trigger) {
+        if self.wake_at.is_none_or(|(t, _)| at < t) {
+            self.wake_at = Some((at, why));
+        }
+    }
+
+    /// The desired state changed: its pass comes next, and it is the edit's (a waiting
+    /// confirming read or resync becomes it: it reads all the same).
+    pub(super) fn edited(&mut self) {
+        if matches!(
+            self.pending,
+            None | Some(Trigger::Confirm | Trigger::Resync)
+        ) {
+            self.pending = Some(Trigger::DesiredStateChange);
+        }
+    }
+}
