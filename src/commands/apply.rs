@@ -6,6 +6,7 @@ use super::{policy, print_json, ready};
 use crate::cli::{EXIT_ERROR, EXIT_OK, Global};
 use crate::desired;
 use crate::inputs;
+use crate::lvm::recall::{Keeper, Recall, Remembering};
 use crate::lvm::vglock::{Holder, VgLock};
 use crate::reconcile::{self, PassReport};
 
@@ -113,11 +114,17 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
             }
         };
         let lvm = g.lvm.writer(&inputs::lvm_options(b, &cfg.ember));
+        // the last read kept in run_dir, while the VG's stamp says it still holds
+        let recall = Recall::kept(Keeper::for_lvm(&g.lvm, &cfg.ember.run_dir));
+        let lvm = Remembering {
+            lvm: lvm.as_ref(),
+            recall: &recall,
+        };
         let shown = progress::Shown::new(b, json);
         let r = reconcile::converge_with(
             b,
             desired.backend(&b.name),
-            lvm.as_ref(),
+            &lvm,
             &policy,
             &std::sync::atomic::AtomicBool::new(false),
             &unchanged,

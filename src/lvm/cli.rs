@@ -243,6 +243,24 @@ impl LvmCli {
         }
     }
 
+    /// What else a stamp covers: the lvm binary (found as `Command` finds it, on the PATH
+    /// lvm runs with) and the configuration files it reads.
+    fn stamped_files(&self) -> Vec<PathBuf> {
+        let env = |k: &str| self.env.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+        let program = if self.program.components().count() > 1 {
+            self.program.clone()
+        } else {
+            env("PATH")
+                .into_iter()
+                .flat_map(std::env::split_paths)
+                .map(|d| d.join(&self.program))
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| self.program.clone())
+        };
+        let dir = env("LVM_SYSTEM_DIR").map_or_else(|| PathBuf::from("/etc/lvm"), PathBuf::from);
+        vec![program, dir.join("lvm.conf"), dir.join("lvmlocal.conf")]
+    }
+
     fn lv_path(vg: &VgName, lv: &LvName) -> String {
         format!("{vg}/{lv}")
     }

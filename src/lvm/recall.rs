@@ -22,6 +22,9 @@ use super::{LvInfo, LvKind, LvmError, LvmRead, LvmWrite, Observed, PoolCreate};
 use crate::names::{LvName, Tag, VgName};
 use crate::size::Bytes;
 
+mod keep;
+pub use keep::Keeper;
+
 struct Memo {
     stamp: Option<Stamp>,
     observed: Observed,
@@ -33,9 +36,19 @@ pub struct Recall {
     memo: Mutex<Option<Memo>>,
     /// Reads answered from memory.
     reused: AtomicU64,
+    /// Where the memory is kept between processes too.
+    keeper: Option<Keeper>,
 }
 
 impl Recall {
+    /// A memory kept by `keeper` too: it starts from what the last process kept.
+    pub fn kept(keeper: Keeper) -> Recall {
+        Recall {
+            keeper: Some(keeper),
+            ..Recall::default()
+        }
+    }
+
     pub fn reused(&self) -> u64 {
         self.reused.load(Ordering::Relaxed)
     }
@@ -44,8 +57,30 @@ impl Recall {
         if let Ok(mut m) = self.memo.lock()
             && let Some(m) = m.as_mut()
         {
-            m.stamp = None;
+            self.unstamp(m);
         }
+    }
+
+    /// The memo no longer vouched for: what is kept of it goes too.
+    fn unstamp(&self, m: &mut Memo) {
+        if m.stamp.take().is_some()
+            && let Some(k) = &self.keeper
+        {
+            k.discard(&m.observed.vg.name);
+        }
+    }
+
+    /// The last read of `vg`: this process's, or the one kept.
+    fn last(&self, memo: &mut Option<Memo>, vg: &VgName) -> Option<Memo> {
+        let mine = memo.take().filter(|m| m.observed.vg.name == vg.as_str());
+        mine.or_else(|| self.keeper.as_ref()?.load(vg))
+    }
+
+    fn remember(&self, memo: &mut Option<Memo>, m: Memo) {
+        if let Some(k) = &self.keeper {
+            k.save(&m);
+        }
+        *memo = Some(m);
     }
 }
 
@@ -128,7 +163,7 @@ impl LvmRead for Remembering<'_> {
         let Ok(mut memo) = self.recall.memo.lock() else {
             return self.lvm.observe(vg);
         };
-        let last = memo.take().filter(|m| m.observed.vg.name == vg.as_str());
+        let last = self.recall.last(&mut memo, vg);
         let stamp = last.as_ref().and_then(|m| self.lvm.stamp(vg, &m.observed));
         if let Some(mut m) = last
             && stamp.is_some()
@@ -141,7 +176,9 @@ impl LvmRead for Remembering<'_> {
             return Ok(Some(o));
         }
         let read = self.lvm.observe(vg)?;
-        *memo = read.clone().map(|observed| Memo { stamp, observed });
+        if let Some(observed) = read.clone() {
+            self.recall.remember(&mut memo, Memo { stamp, observed });
+        }
         Ok(read)
     }
 
@@ -168,7 +205,7 @@ impl LvmRead for Remembering<'_> {
                     known.metadata_percent = row.metadata_percent;
                     known.health = row.health;
                 }
-                _ => m.stamp = None,
+                _ => self.recall.unstamp(m),
             }
         }
         Ok(read)

@@ -18,11 +18,40 @@ use std::path::{Path, PathBuf};
 
 use crate::names::VgName;
 
-/// The physical volumes' metadata area headers and the VG's device-mapper devices.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The physical volumes' metadata area headers, the VG's device-mapper devices, and which
+/// lvm and which configuration of it read them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stamp {
     headers: Vec<(PathBuf, u64, Vec<u8>)>,
     devices: Vec<String>,
+    /// The lvm binary and its configuration files (an upgraded lvm or an edited filter can
+    /// report the same metadata differently): `None` for one that does not exist.
+    files: Vec<(PathBuf, Option<FileId>)>,
+}
+
+/// A file as `stat` identifies it: a changed file has another inode, size or mtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileId {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: i64,
+    mtime_nsec: i64,
+}
+
+impl FileId {
+    /// The identity of the file at `path` (links followed); `None` when there is none.
+    pub fn of(path: &Path) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(FileId {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime: m.mtime(),
+            mtime_nsec: m.mtime_nsec(),
+        })
+    }
 }
 
 impl Stamp {
@@ -32,6 +61,7 @@ impl Stamp {
         Stamp {
             headers: vec![(PathBuf::new(), 0, contents)],
             devices: vec![],
+            files: vec![],
         }
     }
 }
@@ -161,8 +191,9 @@ pub fn vg_devices(all: Vec<String>, vg: &VgName) -> Vec<String> {
 }
 
 /// Reads the stamp of `vg`, whose physical volumes are `pvs` (as the last full read listed
-/// them: a PV added or removed is a commit on the others).
-pub fn read(vg: &VgName, pvs: &[PathBuf]) -> Result<Stamp, StampError> {
+/// them: a PV added or removed is a commit on the others), read by lvm with `files` (its
+/// binary and configuration).
+pub fn read(vg: &VgName, pvs: &[PathBuf], files: &[PathBuf]) -> Result<Stamp, StampError> {
     let mut headers = vec![];
     for pv in pvs {
         for (offset, bytes) in pv_headers(pv)? {
@@ -175,6 +206,7 @@ pub fn read(vg: &VgName, pvs: &[PathBuf]) -> Result<Stamp, StampError> {
     Ok(Stamp {
         headers,
         devices: vg_devices(super::dm::device_names().map_err(StampError::Dm)?, vg),
+        files: files.iter().map(|f| (f.clone(), FileId::of(f))).collect(),
     })
 }
 

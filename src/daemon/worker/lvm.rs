@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::cli::Global;
 use crate::config::{BackendConfig, EmberSettings};
-use crate::lvm::recall::{Recall, Remembering};
+use crate::lvm::recall::{Keeper, Recall, Remembering};
 use crate::lvm::{LvmOptions, LvmRead, LvmWrite};
 
 type Shared = Arc<Mutex<Box<dyn LvmWrite + Send>>>;
@@ -32,7 +32,7 @@ pub(super) fn handle(
     }
     let w = slot.get_or_insert_with(|| WorkerLvm {
         writer: Arc::new(Mutex::new(g.lvm.writer(&opts))),
-        recall: Arc::default(),
+        recall: Arc::new(Recall::kept(Keeper::for_lvm(&g.lvm, &settings.run_dir))),
         opts,
     });
     (w.writer.clone(), w.recall.clone())

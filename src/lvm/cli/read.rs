@@ -100,7 +100,7 @@ impl LvmRead for LvmCli {
         // the first failure is a warning (a sandbox or a device that forbids it makes every pass
         // read in full: slower, never wrong), later ones are not repeated
         static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-        crate::lvm::stamp::read(vg, &last.pvs)
+        crate::lvm::stamp::read(vg, &last.pvs, &self.stamped_files())
             .map_err(|e| {
                 if WARNED.swap(true, Ordering::Relaxed) {
                     tracing::debug!(vg = %vg, "no stamp, reading in full: {e}");

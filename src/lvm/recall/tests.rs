@@ -150,3 +150,88 @@ fn the_pool_check_refreshes_usage_and_a_different_pool_forgets() {
     assert_eq!(o.lv("vg-pool").unwrap().size, 6 << 30);
     assert!(sim.calls() > calls + 1);
 }
+
+/// One process's read through a memory kept in `dir`: (full reads, reads from memory).
+fn one_process(path: &std::path::Path, dir: &std::path::Path, vg: &VgName) -> (u64, u64) {
+    let (sim, recall) = (SimLvm::open(path), Recall::kept(Keeper::in_run_dir(dir)));
+    let lvm = Remembering {
+        lvm: &sim,
+        recall: &recall,
+    };
+    lvm.observe(vg).unwrap();
+    (sim.calls(), recall.reused())
+}
+
+#[test]
+fn a_kept_memory_serves_the_next_process_while_the_stamp_holds() {
+    let (d, path, vg, pool) = setup();
+    let run = d.path().join("run");
+    // the first process has no stamp to keep, the second keeps the one read before its read
+    assert_eq!(one_process(&path, &run, &vg), (1, 0));
+    assert_eq!(one_process(&path, &run, &vg), (1, 0));
+    assert_eq!(one_process(&path, &run, &vg), (0, 1));
+    // kept where only this user can write
+    use std::os::unix::fs::PermissionsExt;
+    let kept = run.join("memory/vg.json");
+    assert_eq!(
+        std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // another tool's write: read in full, kept again
+    SimLvm::open(&path)
+        .create_volume(
+            &vg,
+            &LvName::new("v1").unwrap(),
+            Bytes(1 << 30),
+            Some(&pool),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(one_process(&path, &run, &vg), (1, 0));
+    assert_eq!(one_process(&path, &run, &vg), (0, 1));
+    // a write through a remembering handle removes what is kept before it writes
+    let (sim, recall) = (SimLvm::open(&path), Recall::kept(Keeper::in_run_dir(&run)));
+    let lvm = Remembering {
+        lvm: &sim,
+        recall: &recall,
+    };
+    lvm.observe(&vg).unwrap();
+    lvm.remove(&vg, &LvName::new("v1").unwrap()).unwrap();
+    assert!(!kept.exists());
+    let o = lvm.observe(&vg).unwrap().unwrap();
+    assert_eq!(names(&o), ["vg-pool"]);
+    assert_eq!(one_process(&path, &run, &vg), (0, 1));
+}
+
+#[test]
+fn a_kept_memory_that_is_damaged_or_not_private_is_not_read() {
+    let (d, path, vg, _) = setup();
+    let run = d.path().join("run");
+    one_process(&path, &run, &vg);
+    one_process(&path, &run, &vg);
+    assert_eq!(one_process(&path, &run, &vg), (0, 1));
+    let kept = run.join("memory/vg.json");
+    let good = std::fs::read(&kept).unwrap();
+    // half a file
+    std::fs::write(&kept, &good[..good.len() / 2]).unwrap();
+    assert_eq!(one_process(&path, &run, &vg), (1, 0));
+    // a file others may write, or in a directory others may write
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(&kept, &good).unwrap();
+    assert_eq!(one_process(&path, &run, &vg), (0, 1));
+    std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o622)).unwrap();
+    assert_eq!(one_process(&path, &run, &vg), (1, 0));
+    std::fs::set_permissions(run.join("memory"), std::fs::Permissions::from_mode(0o777)).unwrap();
+    assert_eq!(one_process(&path, &run, &vg), (1, 0));
+    assert_eq!(one_process(&path, &run, &vg), (1, 0));
+    // another volume group's memory is not this one's
+    std::fs::set_permissions(run.join("memory"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::write(run.join("memory/vg2.json"), &good).unwrap();
+    let vg2 = VgName::new("vg2").unwrap();
+    let sim = SimLvm::open(&path);
+    let mut st = sim.load().unwrap();
+    st.vgs.insert("vg2".into(), SimVg::new(1 << 30));
+    sim.save(&st).unwrap();
+    let (calls, reused) = one_process(&path, &run, &vg2);
+    assert_eq!((calls, reused), (1, 0));
+}
