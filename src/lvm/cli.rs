@@ -445,3 +445,6 @@ impl LvmWrite for LvmCli {
         self.run(Mode::Write, &args).map(drop)
     }
 }
+
+#[cfg(test)]
+mod tests;
