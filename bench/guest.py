@@ -106,6 +106,8 @@ def memory_kib(pid):
 
 # ember apply with `[ember] lvm_shell = false`: one lvm process per command, as before the shell
 NO_SHELL = "ember apply (no lvm shell)"
+# ember apply with nothing kept in run_dir/memory: the first apply on a host, or after a reboot
+COLD = "ember apply, nothing kept"
 
 
 # --- volume groups ----------------------------------------------------------------------------
@@ -337,12 +339,14 @@ class Bench:
 
     def contender(self, who, op, volumes, daemon=None):
         """Runs one contender; returns (t0, t1, cpu, extra)."""
-        if who in ("ember apply", NO_SHELL):
+        if who in ("ember apply", NO_SHELL, COLD):
+            if who == COLD:
+                shutil.rmtree(WORK / "run" / "memory", ignore_errors=True)
             if op == "delete":
                 write_desired([], absent=[n for n, _ in volumes], name="apply.yaml")
             else:
                 write_desired(volumes, name="apply.yaml")
-            conf = WORK / ("apply.conf" if who == "ember apply" else "apply-exec.conf")
+            conf = WORK / ("apply-exec.conf" if who == NO_SHELL else "apply.conf")
             t0, t1, cpu, _ = self.timed([self.ember, "--config-file", str(conf), "apply", "--backend", VG])
             return t0, t1, cpu, {}
         if who == "ember daemon" and op == "ensure":

@@ -13,7 +13,7 @@ import json
 import statistics
 from collections import defaultdict
 
-ORDER = ["ember apply", "ember daemon", "ember daemon, timer's pass", "shell loop", "lvcreate -T",
+ORDER = ["ember apply", "ember apply, nothing kept", "ember daemon", "ember daemon, timer's pass", "shell loop", "lvcreate -T",
          "os-brick", "ansible"]
 TITLES = {
     "converge": "Converge N thin volumes from nothing",

@@ -11,7 +11,8 @@ shell (created inactive, then activated in chunks: the floor run's fastest way).
     journal line), the same pass as the timer starts it (the pass's own duration_ms), and an
     edit adding one volume (rename into place to converged);
   - with the daemon stopped (one writer per VG), contenders alternating within each round:
-    the shell loop's idle pass (`lvs -o lv_name` and a loop), os-brick's, `ember apply`'s;
+    the shell loop's idle pass (`lvs -o lv_name` and a loop), os-brick's, `ember apply`'s (with
+    the last read kept in run_dir/memory, and with nothing kept: a host's first apply);
     and one new volume by `lvcreate -T`, by ember apply, by os-brick.
 Each +1 volume is removed again outside the measurement. Rows: scenario "steady" / "edit+1".
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True   # the project directory is shared with the guest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from guest import (POOL, POOL2, VG, VG2, WORK, Bench, BenchError, Daemon, expect,  # noqa: E402
+from guest import (COLD, POOL, POOL2, VG, VG2, WORK, Bench, BenchError, Daemon, expect,  # noqa: E402
                    fresh_vg, log, memory_kib, sh, volume_set, write_conf, write_desired)
 
 ACTIVATE_CHUNK = 50
@@ -154,6 +155,8 @@ class Scale(Bench):
             expect(VG, vols, f"grown to {n}")
             self.daemon_phase(n, vols, a.rounds)
             idle = [c for c in ("shell loop", "os-brick", "ember apply") if c in a.contenders]
+            if "ember apply" in a.contenders:
+                idle.append(COLD)
             plus = [c for c in ("lvcreate -T", "ember apply", "os-brick") if c in a.contenders]
             for rnd in range(1, a.rounds + 1):
                 for c in self.rotate(idle, rnd):
