@@ -258,7 +258,15 @@ impl LvmCli {
                 .unwrap_or_else(|| self.program.clone())
         };
         let dir = env("LVM_SYSTEM_DIR").map_or_else(|| PathBuf::from("/etc/lvm"), PathBuf::from);
-        vec![program, dir.join("lvm.conf"), dir.join("lvmlocal.conf")]
+        // (the devices file says which devices lvm may use, changed by `lvmdevices` with no
+        // commit; lvm.conf may point elsewhere, which is covered by lvm.conf itself)
+        let devices = dir.join("devices/system.devices");
+        vec![
+            program,
+            dir.join("lvm.conf"),
+            dir.join("lvmlocal.conf"),
+            devices,
+        ]
     }
 
     fn lv_path(vg: &VgName, lv: &LvName) -> String {

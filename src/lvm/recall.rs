@@ -3,8 +3,9 @@
 //! metadata has not been committed since, by anyone, and the same LVs have devices.
 //!
 //! The rules that keep it honest:
-//! - the stamp is read *before* the full read it vouches for: a change during the read makes
-//!   the next stamp differ, never the other way round;
+//! - the stamp is read *before* the full read it vouches for, and again after it: a change
+//!   during the read makes the next stamp differ, never the other way round, and a change
+//!   undone during the read (an activation, then a deactivation) leaves the read unstamped;
 //! - any write through this handle forgets the stamp (the next read is a full one), whatever
 //!   the write did;
 //! - a remembered read gets each thin pool's usage and health from the kernel first (writes
@@ -61,11 +62,11 @@ impl Recall {
         }
     }
 
-    /// The memo no longer vouched for: what is kept of it goes too.
+    /// The memo no longer vouched for: what is kept of it goes too (whether this process's
+    /// memo had a stamp or not: a kept file it could not replace may be older).
     fn unstamp(&self, m: &mut Memo) {
-        if m.stamp.take().is_some()
-            && let Some(k) = &self.keeper
-        {
+        m.stamp = None;
+        if let Some(k) = &self.keeper {
             k.discard(&m.observed.vg.name);
         }
     }
@@ -177,6 +178,11 @@ impl LvmRead for Remembering<'_> {
         }
         let read = self.lvm.observe(vg)?;
         if let Some(observed) = read.clone() {
+            // the stamp vouches for the read only if it is the same after it: device-mapper's
+            // devices can change and change back (an activation during the read, undone after
+            // it), which no later stamp would show
+            let after = stamp.as_ref().and_then(|_| self.lvm.stamp(vg, &observed));
+            let stamp = stamp.filter(|s| after.as_ref() == Some(s));
             self.recall.remember(&mut memo, Memo { stamp, observed });
         }
         Ok(read)

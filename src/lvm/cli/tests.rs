@@ -26,7 +26,8 @@ fn a_stamp_covers_the_lvm_binary_and_the_configuration_lvm_reads() {
         [
             bin.join("lvm"),
             PathBuf::from("/etc/lvm/lvm.conf"),
-            PathBuf::from("/etc/lvm/lvmlocal.conf")
+            PathBuf::from("/etc/lvm/lvmlocal.conf"),
+            PathBuf::from("/etc/lvm/devices/system.devices")
         ]
     );
     // cinder.conf's lvm_conf_file: its directory is lvm's (LVM_SYSTEM_DIR)
@@ -35,6 +36,11 @@ fn a_stamp_covers_the_lvm_binary_and_the_configuration_lvm_reads() {
     let cli = LvmCli::new(&bin.join("lvm"), &opts(Some(conf.clone())));
     assert_eq!(
         cli.stamped_files(),
-        [bin.join("lvm"), conf, d.path().join("lvmlocal.conf")]
+        [
+            bin.join("lvm"),
+            conf,
+            d.path().join("lvmlocal.conf"),
+            d.path().join("devices/system.devices")
+        ]
     );
 }

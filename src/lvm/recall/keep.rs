@@ -4,33 +4,50 @@
 //!
 //! What is kept is trusted no more than a worker's memory: only while the stamp read now is
 //! the one kept (read before that full read). And only from a file this ember wrote: the
-//! directory and the file are the effective user's, writable by it alone (`/run` is root's;
-//! anything else is not read), the file names this very binary (a rebuilt or upgraded ember
-//! parses afresh) and the volume group. Anything else, or anything unreadable, is a full read.
+//! directory, the one it is in (`run_dir`) and the file are the effective user's, writable by
+//! it alone, and opened without following links from the checked directory on (so nothing can
+//! be swapped in between the check and the read); the file names this very binary (a rebuilt
+//! or upgraded ember parses afresh), ember's version, the layout and the volume group. Anything else, or anything unreadable, is a full read.
 //! A write through a remembering handle deletes the file before it writes.
 
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use nix::fcntl::{self, OFlag};
+use nix::libc;
+use nix::sys::stat::{self, Mode};
+use nix::unistd::{self, UnlinkatFlags};
 
 use super::Memo;
 use crate::lvm::stamp::{FileId, Stamp};
 use crate::lvm::{LvmSpec, Observed};
 use crate::names::VgName;
 
-/// The version of the file's layout (another is not read).
+/// The version of the file's layout (another is not read): bumped whenever `Observed` or what
+/// it holds changes meaning.
 const FORMAT: u32 = 1;
+/// The directory in `run_dir`.
+const MEMORY: &str = "memory";
+
+fn file_name(vg: &str) -> String {
+    format!("{vg}.json")
+}
 
 /// Where the memory of each volume group is kept.
 #[derive(Debug, Clone)]
 pub struct Keeper {
-    dir: PathBuf,
+    /// The directory it is made in (`run_dir`), and its name there.
+    parent: PathBuf,
+    name: String,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Kept {
     format: u32,
-    /// The ember binary that wrote it.
+    /// ember's version and the binary that wrote it.
+    version: String,
     ember: Option<FileId>,
     vg: String,
     stamp: Option<Stamp>,
@@ -41,17 +58,36 @@ fn this_binary() -> Option<FileId> {
     FileId::of(&std::env::current_exe().ok()?)
 }
 
-/// Owned by the effective user and writable by nobody else.
-fn private(path: &Path) -> bool {
+/// Owned by the effective user and writable by nobody else (of an open file: no path can be
+/// swapped under the check).
+fn private(fd: impl AsFd, dir: bool) -> bool {
     let me = nix::unistd::geteuid().as_raw();
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.uid() == me && m.mode() & 0o022 == 0)
+    stat::fstat(fd).is_ok_and(|m| {
+        let kind = m.st_mode & libc::S_IFMT;
+        let want = if dir { libc::S_IFDIR } else { libc::S_IFREG };
+        m.st_uid == me && m.st_mode & 0o022 == 0 && kind == want
+    })
+}
+
+/// Opens the directory at `path` (links in it followed) when it is private.
+fn open_dir(path: &Path) -> Option<OwnedFd> {
+    let fd = fcntl::open(path, OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
+    private(&fd, true).then_some(fd)
+}
+
+/// Opens the directory `name` in `parent`, never through a link, when it is private.
+fn open_subdir(parent: &OwnedFd, name: &str) -> Option<OwnedFd> {
+    let flags = OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let fd = fcntl::openat(parent, name, flags, Mode::empty()).ok()?;
+    private(&fd, true).then_some(fd)
 }
 
 impl Keeper {
     /// Kept in `run_dir/memory`.
     pub fn in_run_dir(run_dir: &Path) -> Keeper {
         Keeper {
-            dir: run_dir.join("memory"),
+            parent: run_dir.to_path_buf(),
+            name: MEMORY.into(),
         }
     }
 
@@ -60,35 +96,51 @@ impl Keeper {
     pub fn for_lvm(spec: &LvmSpec, run_dir: &Path) -> Keeper {
         match spec {
             LvmSpec::Exec(_) => Keeper::in_run_dir(run_dir),
-            LvmSpec::Sim(p) => {
-                let mut name = p.file_name().unwrap_or_default().to_os_string();
-                name.push(".memory");
-                Keeper {
-                    dir: p.with_file_name(name),
-                }
-            }
+            LvmSpec::Sim(p) => Keeper {
+                parent: p.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                name: format!(
+                    "{}.memory",
+                    p.file_name().unwrap_or_default().to_string_lossy()
+                ),
+            },
         }
     }
 
-    fn path(&self, vg: &str) -> PathBuf {
-        self.dir.join(format!("{vg}.json"))
+    fn dir(&self) -> PathBuf {
+        self.parent.join(&self.name)
+    }
+
+    /// The memory directory, opened through a private parent (created when `create`).
+    fn open(&self, create: bool) -> Option<OwnedFd> {
+        if create {
+            std::fs::create_dir_all(&self.parent).ok()?;
+        }
+        let parent = open_dir(&self.parent)?;
+        if create {
+            let _ = stat::mkdirat(&parent, self.name.as_str(), Mode::from_bits_truncate(0o700));
+        }
+        open_subdir(&parent, &self.name)
     }
 
     /// The memory of `vg` this binary kept, if there is a trustworthy one.
     pub(super) fn load(&self, vg: &VgName) -> Option<Memo> {
-        let path = self.path(vg.as_str());
-        if !private(&self.dir) || !private(&path) {
+        let dir = self.open(false)?;
+        let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+        let fd = fcntl::openat(&dir, file_name(vg.as_str()).as_str(), flags, Mode::empty()).ok()?;
+        if !private(&fd, false) {
             return None;
         }
-        let text = std::fs::read(&path).ok()?;
+        let mut text = vec![];
+        std::fs::File::from(fd).read_to_end(&mut text).ok()?;
         let kept: Kept = match serde_json::from_slice(&text) {
             Ok(k) => k,
             Err(e) => {
-                tracing::debug!(path = %path.display(), "not read: {e}");
+                tracing::debug!(path = %self.dir().display(), vg = %vg, "not read: {e}");
                 return None;
             }
         };
         let ours = kept.format == FORMAT
+            && kept.version == env!("CARGO_PKG_VERSION")
             && kept.ember.is_some()
             && kept.ember == this_binary()
             && kept.vg == vg.as_str()
@@ -103,57 +155,53 @@ impl Keeper {
     /// new one). A failure costs the next process a full read, nothing else.
     pub(super) fn save(&self, memo: &Memo) {
         if let Err(e) = self.try_save(memo) {
-            tracing::debug!(dir = %self.dir.display(), "the volume group's memory is not kept: {e}");
+            tracing::debug!(dir = %self.dir().display(), "the volume group's memory is not kept: {e}");
         }
     }
 
     fn try_save(&self, memo: &Memo) -> Result<(), String> {
         let vg = &memo.observed.vg.name;
-        if let Some(parent) = self.dir.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-        }
-        match std::fs::DirBuilder::new().mode(0o700).create(&self.dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e.to_string()),
-        }
-        if !private(&self.dir) {
-            return Err("the directory is not the effective user's alone".into());
-        }
+        let dir = self
+            .open(true)
+            .ok_or("the directory cannot be made, or is not the effective user's alone")?;
         let kept = Kept {
             format: FORMAT,
+            version: env!("CARGO_PKG_VERSION").to_string(),
             ember: this_binary(),
             vg: vg.clone(),
             stamp: memo.stamp.clone(),
             observed: memo.observed.clone(),
         };
         let text = serde_json::to_vec(&kept).map_err(|e| e.to_string())?;
-        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = self
-            .dir
-            .join(format!(".{vg}.json.{}.{n}", std::process::id()));
-        let written = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .and_then(|mut f| f.write_all(&text));
-        let renamed = written.and_then(|()| std::fs::rename(&tmp, self.path(vg)));
-        if renamed.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+        static SAVES: AtomicU64 = AtomicU64::new(0);
+        let n = SAVES.fetch_add(1, Ordering::Relaxed);
+        let tmp = format!(".{vg}.json.{}.{n}", std::process::id());
+        let flags =
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let fd = fcntl::openat(&dir, tmp.as_str(), flags, Mode::from_bits_truncate(0o600))
+            .map_err(|e| e.to_string())?;
+        let written = std::fs::File::from(fd)
+            .write_all(&text)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                fcntl::renameat(&dir, tmp.as_str(), &dir, file_name(vg).as_str())
+                    .map_err(|e| e.to_string())
+            });
+        if written.is_err() {
+            let _ = unistd::unlinkat(&dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
         }
-        renamed.map_err(|e| e.to_string())
+        written
     }
 
     /// Forgets what is kept of `vg` (before a write).
     pub(super) fn discard(&self, vg: &str) {
-        match std::fs::remove_file(self.path(vg)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        let Some(dir) = self.open(false) else {
+            return;
+        };
+        match unistd::unlinkat(&dir, file_name(vg).as_str(), UnlinkatFlags::NoRemoveDir) {
+            Ok(()) | Err(nix::errno::Errno::ENOENT) => {}
             Err(e) => {
-                tracing::warn!(path = %self.path(vg).display(), "cannot remove the volume group's memory: {e}")
+                tracing::warn!(dir = %self.dir().display(), vg, "cannot remove the volume group's memory: {e}")
             }
         }
     }

@@ -224,6 +224,17 @@ fn a_kept_memory_that_is_damaged_or_not_private_is_not_read() {
     std::fs::set_permissions(run.join("memory"), std::fs::Permissions::from_mode(0o777)).unwrap();
     assert_eq!(one_process(&path, &run, &vg), (1, 0));
     assert_eq!(one_process(&path, &run, &vg), (1, 0));
+    // a link in place of the directory is not followed (to a private copy, even)
+    std::fs::set_permissions(run.join("memory"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::rename(run.join("memory"), d.path().join("elsewhere")).unwrap();
+    std::os::unix::fs::symlink(d.path().join("elsewhere"), run.join("memory")).unwrap();
+    assert_eq!(one_process(&path, &run, &vg), (1, 0));
+    std::fs::remove_file(run.join("memory")).unwrap();
+    std::fs::rename(d.path().join("elsewhere"), run.join("memory")).unwrap();
+    // run_dir itself others may write: nothing is read there
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o777)).unwrap();
+    assert_eq!(one_process(&path, &run, &vg), (1, 0));
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o755)).unwrap();
     // another volume group's memory is not this one's
     std::fs::set_permissions(run.join("memory"), std::fs::Permissions::from_mode(0o700)).unwrap();
     std::fs::write(run.join("memory/vg2.json"), &good).unwrap();
