@@ -212,9 +212,11 @@ fn vm_daemon_lifecycle_on_real_lvm() {
     });
     let a = backend(&st, "a");
     assert_eq!(a["last_pass"]["done"], serde_json::json!([]), "{a:#}");
-    assert_eq!(
-        a["last_pass"]["lvm_calls"], 1,
-        "a converged pass is one lvm read"
+    // one lvm read at most: none when the read its predecessor kept in run_dir/memory still
+    // holds (the VG's stamp is the same)
+    assert!(
+        a["last_pass"]["lvm_calls"].as_u64().is_some_and(|n| n <= 1),
+        "a converged pass is one lvm read at most: {a:#}"
     );
 
     // --- stop: everything exits, nothing is left running
