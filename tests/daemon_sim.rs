@@ -310,7 +310,11 @@ fn a_killed_worker_is_restarted_and_its_next_pass_plans_nothing() {
         serde_json::json!([]),
         "nothing to do after a restart: {a:#}"
     );
-    assert_eq!(a["last_pass"]["lvm_calls"], 1);
+    // one read at most: none when the read its predecessor kept still holds
+    assert!(
+        a["last_pass"]["lvm_calls"].as_u64().is_some_and(|n| n <= 1),
+        "{a:#}"
+    );
     assert_eq!(backend(&st, "b")["pid"].as_u64(), Some(b_pid));
     assert!(d.log().contains("worker exited unexpectedly"));
 }

@@ -258,15 +258,19 @@ impl LvmCli {
                 .unwrap_or_else(|| self.program.clone())
         };
         let dir = env("LVM_SYSTEM_DIR").map_or_else(|| PathBuf::from("/etc/lvm"), PathBuf::from);
-        // (the devices file says which devices lvm may use, changed by `lvmdevices` with no
-        // commit; lvm.conf may point elsewhere, which is covered by lvm.conf itself)
-        let devices = dir.join("devices/system.devices");
-        vec![
-            program,
-            dir.join("lvm.conf"),
-            dir.join("lvmlocal.conf"),
-            devices,
-        ]
+        // and the devices files, which say which devices lvm may use (`lvmdevices` changes
+        // them with no commit; lvm.conf's devices/devicesfile picks one of them)
+        let devices = dir.join("devices");
+        let mut files = vec![program, dir.join("lvm.conf"), dir.join("lvmlocal.conf")];
+        let mut listed: Vec<PathBuf> = std::fs::read_dir(&devices)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        listed.sort();
+        files.push(devices);
+        files.extend(listed);
+        files
     }
 
     fn lv_path(vg: &VgName, lv: &LvName) -> String {

@@ -245,6 +245,12 @@ pub trait LvmRead {
     fn stamp(&self, _vg: &VgName, _last: &Observed) -> Option<stamp::Stamp> {
         None
     }
+    /// The kernel's count of device events (`/sys/kernel/uevent_seqnum`: every device-mapper
+    /// device made, changed or removed is one): the same count around a full read means no
+    /// device came and went during it. `None` when it cannot be read (nothing is stamped then).
+    fn device_events(&self) -> Option<u64> {
+        None
+    }
     /// A thin pool's usage and health from the kernel, without lvm ([`poolusage`]): what a
     /// remembered read needs fresh. `None`: not available here (the simulator, whose stamp
     /// covers usage); `Ok(None)`: the pool has no device.

@@ -4,8 +4,9 @@
 //!
 //! The rules that keep it honest:
 //! - the stamp is read *before* the full read it vouches for, and again after it: a change
-//!   during the read makes the next stamp differ, never the other way round, and a change
-//!   undone during the read (an activation, then a deactivation) leaves the read unstamped;
+//!   during the read makes the next stamp differ, never the other way round; and the kernel's
+//!   device event count is the same before and after, or the read is not stamped (a device
+//!   activated and deactivated again between the two stamps changes no stamp);
 //! - any write through this handle forgets the stamp (the next read is a full one), whatever
 //!   the write did;
 //! - a remembered read gets each thin pool's usage and health from the kernel first (writes
@@ -54,11 +55,15 @@ impl Recall {
         self.reused.load(Ordering::Relaxed)
     }
 
-    fn forget(&self) {
+    /// Before a write to `vg`: the memo and what is kept of `vg` are no longer vouched for.
+    fn forget(&self, vg: &VgName) {
         if let Ok(mut m) = self.memo.lock()
             && let Some(m) = m.as_mut()
         {
-            self.unstamp(m);
+            m.stamp = None;
+        }
+        if let Some(k) = &self.keeper {
+            k.discard(vg.as_str());
         }
     }
 
@@ -164,6 +169,7 @@ impl LvmRead for Remembering<'_> {
         let Ok(mut memo) = self.recall.memo.lock() else {
             return self.lvm.observe(vg);
         };
+        let events = self.lvm.device_events();
         let last = self.recall.last(&mut memo, vg);
         let stamp = last.as_ref().and_then(|m| self.lvm.stamp(vg, &m.observed));
         if let Some(mut m) = last
@@ -178,11 +184,12 @@ impl LvmRead for Remembering<'_> {
         }
         let read = self.lvm.observe(vg)?;
         if let Some(observed) = read.clone() {
-            // the stamp vouches for the read only if it is the same after it: device-mapper's
-            // devices can change and change back (an activation during the read, undone after
-            // it), which no later stamp would show
+            // the stamp vouches for the read only if it is the same after it, and no device
+            // came or went meanwhile: device-mapper's devices can change and change back (an
+            // activation during the read, undone after it), which no stamp shows
             let after = stamp.as_ref().and_then(|_| self.lvm.stamp(vg, &observed));
-            let stamp = stamp.filter(|s| after.as_ref() == Some(s));
+            let quiet = events.is_some() && self.lvm.device_events() == events;
+            let stamp = stamp.filter(|s| quiet && after.as_ref() == Some(s));
             self.recall.remember(&mut memo, Memo { stamp, observed });
         }
         Ok(read)
@@ -200,7 +207,8 @@ impl LvmRead for Remembering<'_> {
         let Ok(mut memo) = self.recall.memo.lock() else {
             return Ok(read);
         };
-        if let (Some(m), Some(fresh)) = (memo.as_mut(), read.as_ref()) {
+        let mine = memo.as_mut().filter(|m| m.observed.vg.name == vg.as_str());
+        if let (Some(m), Some(fresh)) = (mine, read.as_ref()) {
             let row = fresh.lvs.iter().find(|l| l.name == *pool);
             let known = m.observed.lvs.iter_mut().find(|l| l.name == *pool);
             match (row, known) {
@@ -226,6 +234,9 @@ impl LvmRead for Remembering<'_> {
     fn stamp(&self, vg: &VgName, last: &Observed) -> Option<Stamp> {
         self.lvm.stamp(vg, last)
     }
+    fn device_events(&self) -> Option<u64> {
+        self.lvm.device_events()
+    }
 }
 
 impl LvmWrite for Remembering<'_> {
@@ -245,7 +256,7 @@ impl LvmWrite for Remembering<'_> {
         spec: &PoolCreate,
         tags: &[Tag],
     ) -> Result<(), LvmError> {
-        self.recall.forget();
+        self.recall.forget(vg);
         self.lvm.create_thin_pool(vg, pool, spec, tags)
     }
     fn extend_pool_metadata(
@@ -254,7 +265,7 @@ impl LvmWrite for Remembering<'_> {
         pool: &LvName,
         size: Bytes,
     ) -> Result<(), LvmError> {
-        self.recall.forget();
+        self.recall.forget(vg);
         self.lvm.extend_pool_metadata(vg, pool, size)
     }
     fn create_lv(
@@ -266,7 +277,7 @@ impl LvmWrite for Remembering<'_> {
         active: bool,
         tags: &[Tag],
     ) -> Result<(), LvmError> {
-        self.recall.forget();
+        self.recall.forget(vg);
         self.lvm.create_lv(vg, name, size, pool, active, tags)
     }
     fn create_snapshot(
@@ -277,7 +288,7 @@ impl LvmWrite for Remembering<'_> {
         skip_activation: bool,
         tags: &[Tag],
     ) -> Result<(), LvmError> {
-        self.recall.forget();
+        self.recall.forget(vg);
         self.lvm
             .create_snapshot(vg, origin, name, skip_activation, tags)
     }
@@ -288,19 +299,19 @@ impl LvmWrite for Remembering<'_> {
         add: &[Tag],
         remove: &[Tag],
     ) -> Result<(), LvmError> {
-        self.recall.forget();
+        self.recall.forget(vg);
         self.lvm.change_tags(vg, lv, add, remove)
     }
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
-        self.recall.forget();
+        self.recall.forget(vg);
         self.lvm.extend(vg, lv, size)
     }
     fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
-        self.recall.forget();
+        self.recall.forget(vg);
         self.lvm.remove(vg, lv)
     }
     fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
-        self.recall.forget();
+        self.recall.forget(vg);
         self.lvm.activate_many(vg, lvs)
     }
 }

@@ -302,6 +302,10 @@ impl LvmRead for SimLvm {
     fn calls(&self) -> u64 {
         self.calls.get()
     }
+    /// The simulator has no devices apart from its state (which its stamp is).
+    fn device_events(&self) -> Option<u64> {
+        Some(0)
+    }
     fn stamp(&self, _vg: &VgName, _last: &Observed) -> Option<super::stamp::Stamp> {
         std::fs::read(&self.path)
             .ok()

@@ -114,4 +114,12 @@ impl LvmRead for LvmCli {
     fn commands(&self) -> u64 {
         self.commands.load(Ordering::Relaxed)
     }
+
+    fn device_events(&self) -> Option<u64> {
+        std::fs::read_to_string("/sys/kernel/uevent_seqnum")
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
 }

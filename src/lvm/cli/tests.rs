@@ -21,18 +21,23 @@ fn a_stamp_covers_the_lvm_binary_and_the_configuration_lvm_reads() {
     let mut cli = LvmCli::new(Path::new("lvm"), &opts(None));
     cli.env.retain(|(k, _)| k != "PATH");
     cli.env.push(("PATH".into(), bin.clone().into_os_string()));
+    // (and whatever devices files this machine's /etc/lvm/devices holds, after these)
     assert_eq!(
-        cli.stamped_files(),
+        cli.stamped_files()[..4],
         [
             bin.join("lvm"),
             PathBuf::from("/etc/lvm/lvm.conf"),
             PathBuf::from("/etc/lvm/lvmlocal.conf"),
-            PathBuf::from("/etc/lvm/devices/system.devices")
+            PathBuf::from("/etc/lvm/devices")
         ]
     );
-    // cinder.conf's lvm_conf_file: its directory is lvm's (LVM_SYSTEM_DIR)
+    // cinder.conf's lvm_conf_file: its directory is lvm's (LVM_SYSTEM_DIR), with every
+    // devices file in it
     let conf = d.path().join("lvm.conf");
     std::fs::write(&conf, "").unwrap();
+    std::fs::create_dir(d.path().join("devices")).unwrap();
+    std::fs::write(d.path().join("devices/system.devices"), "").unwrap();
+    std::fs::write(d.path().join("devices/other.devices"), "").unwrap();
     let cli = LvmCli::new(&bin.join("lvm"), &opts(Some(conf.clone())));
     assert_eq!(
         cli.stamped_files(),
@@ -40,6 +45,8 @@ fn a_stamp_covers_the_lvm_binary_and_the_configuration_lvm_reads() {
             bin.join("lvm"),
             conf,
             d.path().join("lvmlocal.conf"),
+            d.path().join("devices"),
+            d.path().join("devices/other.devices"),
             d.path().join("devices/system.devices")
         ]
     );

@@ -28,6 +28,9 @@ use crate::names::VgName;
 /// The version of the file's layout (another is not read): bumped whenever `Observed` or what
 /// it holds changes meaning.
 const FORMAT: u32 = 1;
+/// A kept file is read up to this size (10000 volumes take about 5 MiB); a longer one is cut,
+/// so not parsed: a full read.
+const MAX_SIZE: u64 = 64 << 20;
 /// The directory in `run_dir`.
 const MEMORY: &str = "memory";
 
@@ -131,7 +134,10 @@ impl Keeper {
             return None;
         }
         let mut text = vec![];
-        std::fs::File::from(fd).read_to_end(&mut text).ok()?;
+        std::fs::File::from(fd)
+            .take(MAX_SIZE)
+            .read_to_end(&mut text)
+            .ok()?;
         let kept: Kept = match serde_json::from_slice(&text) {
             Ok(k) => k,
             Err(e) => {
@@ -156,6 +162,8 @@ impl Keeper {
     pub(super) fn save(&self, memo: &Memo) {
         if let Err(e) = self.try_save(memo) {
             tracing::debug!(dir = %self.dir().display(), "the volume group's memory is not kept: {e}");
+            // (an older file may be there: the stamp would refuse it, but it goes anyway)
+            self.discard(&memo.observed.vg.name);
         }
     }
 

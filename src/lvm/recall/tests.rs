@@ -203,46 +203,160 @@ fn a_kept_memory_serves_the_next_process_while_the_stamp_holds() {
     assert_eq!(one_process(&path, &run, &vg), (0, 1));
 }
 
+/// Puts `good` back as the kept file (mode 0600, directories private) and checks that it is
+/// used: every refusal below is then the refusal of that one thing.
+fn restore(run: &std::path::Path, good: &[u8], path: &std::path::Path, vg: &VgName) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path, m| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    mode(run, 0o755);
+    mode(&run.join("memory"), 0o700);
+    let kept = run.join("memory/vg.json");
+    std::fs::write(&kept, good).unwrap();
+    mode(&kept, 0o600);
+    assert_eq!(one_process(path, run, vg), (0, 1), "the good file is used");
+}
+
 #[test]
 fn a_kept_memory_that_is_damaged_or_not_private_is_not_read() {
+    use std::os::unix::fs::PermissionsExt;
     let (d, path, vg, _) = setup();
+    // a second VG first (the simulator's stamp is its whole state)
+    let sim = SimLvm::open(&path);
+    let mut st = sim.load().unwrap();
+    st.vgs.insert("vg2".into(), SimVg::new(1 << 30));
+    sim.save(&st).unwrap();
     let run = d.path().join("run");
     one_process(&path, &run, &vg);
     one_process(&path, &run, &vg);
     assert_eq!(one_process(&path, &run, &vg), (0, 1));
     let kept = run.join("memory/vg.json");
     let good = std::fs::read(&kept).unwrap();
+    let mode = |p: &std::path::Path, m| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
     // half a file
     std::fs::write(&kept, &good[..good.len() / 2]).unwrap();
     assert_eq!(one_process(&path, &run, &vg), (1, 0));
-    // a file others may write, or in a directory others may write
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(&kept, &good).unwrap();
-    assert_eq!(one_process(&path, &run, &vg), (0, 1));
-    std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o622)).unwrap();
+    // a file others may write
+    restore(&run, &good, &path, &vg);
+    mode(&kept, 0o622);
     assert_eq!(one_process(&path, &run, &vg), (1, 0));
-    std::fs::set_permissions(run.join("memory"), std::fs::Permissions::from_mode(0o777)).unwrap();
+    // the directory others may write
+    restore(&run, &good, &path, &vg);
+    mode(&run.join("memory"), 0o777);
     assert_eq!(one_process(&path, &run, &vg), (1, 0));
+    // run_dir itself others may write
+    restore(&run, &good, &path, &vg);
+    mode(&run, 0o777);
     assert_eq!(one_process(&path, &run, &vg), (1, 0));
     // a link in place of the directory is not followed (to a private copy, even)
-    std::fs::set_permissions(run.join("memory"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    restore(&run, &good, &path, &vg);
     std::fs::rename(run.join("memory"), d.path().join("elsewhere")).unwrap();
     std::os::unix::fs::symlink(d.path().join("elsewhere"), run.join("memory")).unwrap();
     assert_eq!(one_process(&path, &run, &vg), (1, 0));
     std::fs::remove_file(run.join("memory")).unwrap();
     std::fs::rename(d.path().join("elsewhere"), run.join("memory")).unwrap();
-    // run_dir itself others may write: nothing is read there
-    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o777)).unwrap();
+    // nor a link in place of the file
+    restore(&run, &good, &path, &vg);
+    std::fs::rename(&kept, run.join("memory/copy")).unwrap();
+    std::os::unix::fs::symlink(run.join("memory/copy"), &kept).unwrap();
     assert_eq!(one_process(&path, &run, &vg), (1, 0));
-    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o755)).unwrap();
-    // another volume group's memory is not this one's
-    std::fs::set_permissions(run.join("memory"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::remove_file(&kept).unwrap();
+    // another volume group's memory is not this one's (the same state: only the name differs)
+    restore(&run, &good, &path, &vg);
     std::fs::write(run.join("memory/vg2.json"), &good).unwrap();
     let vg2 = VgName::new("vg2").unwrap();
-    let sim = SimLvm::open(&path);
-    let mut st = sim.load().unwrap();
-    st.vgs.insert("vg2".into(), SimVg::new(1 << 30));
-    sim.save(&st).unwrap();
-    let (calls, reused) = one_process(&path, &run, &vg2);
-    assert_eq!((calls, reused), (1, 0));
+    assert_eq!(one_process(&path, &run, &vg2), (1, 0));
+}
+
+/// The simulator, with a device that comes and goes during each full read (the kernel's
+/// device event count moves; the state, so the stamp, is the same after as before).
+struct Flickering {
+    sim: SimLvm,
+    events: std::cell::Cell<u64>,
+}
+
+impl LvmRead for Flickering {
+    fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
+        let o = self.sim.observe(vg);
+        self.events.set(self.events.get() + 2);
+        o
+    }
+    fn calls(&self) -> u64 {
+        self.sim.calls()
+    }
+    fn stamp(&self, vg: &VgName, last: &Observed) -> Option<Stamp> {
+        self.sim.stamp(vg, last)
+    }
+    fn device_events(&self) -> Option<u64> {
+        Some(self.events.get())
+    }
+}
+
+impl LvmWrite for Flickering {
+    fn create_thin_pool(
+        &self,
+        _: &VgName,
+        _: &LvName,
+        _: &PoolCreate,
+        _: &[Tag],
+    ) -> Result<(), LvmError> {
+        unreachable!("the test writes nothing")
+    }
+    fn extend_pool_metadata(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
+        unreachable!("the test writes nothing")
+    }
+    fn create_lv(
+        &self,
+        _: &VgName,
+        _: &LvName,
+        _: Bytes,
+        _: Option<&LvName>,
+        _: bool,
+        _: &[Tag],
+    ) -> Result<(), LvmError> {
+        unreachable!("the test writes nothing")
+    }
+    fn create_snapshot(
+        &self,
+        _: &VgName,
+        _: &LvName,
+        _: &LvName,
+        _: bool,
+        _: &[Tag],
+    ) -> Result<(), LvmError> {
+        unreachable!("the test writes nothing")
+    }
+    fn change_tags(&self, _: &VgName, _: &LvName, _: &[Tag], _: &[Tag]) -> Result<(), LvmError> {
+        unreachable!("the test writes nothing")
+    }
+    fn extend(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
+        unreachable!("the test writes nothing")
+    }
+    fn remove(&self, _: &VgName, _: &LvName) -> Result<(), LvmError> {
+        unreachable!("the test writes nothing")
+    }
+    fn activate_many(&self, _: &VgName, _: &[LvName]) -> Result<(), LvmError> {
+        unreachable!("the test writes nothing")
+    }
+}
+
+#[test]
+fn a_read_during_which_a_device_came_and_went_is_not_vouched_for() {
+    let (_d, path, vg, _) = setup();
+    let lvm = Flickering {
+        sim: SimLvm::open(&path),
+        events: Default::default(),
+    };
+    let recall = Recall::default();
+    let r = Remembering {
+        lvm: &lvm,
+        recall: &recall,
+    };
+    for _ in 0..4 {
+        r.observe(&vg).unwrap();
+    }
+    assert_eq!((lvm.calls(), recall.reused()), (4, 0));
 }
