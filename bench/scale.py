@@ -15,7 +15,8 @@ shell (created inactive, then activated in chunks: the floor run's fastest way).
     the last read kept in run_dir/memory by an untimed apply at the start of each round, and
     with nothing kept: a host's first apply);
     and one new volume by `lvcreate -T`, by ember apply, by os-brick.
-Each +1 volume is removed again outside the measurement. Rows: scenario "steady" / "edit+1".
+Each +1 volume is removed again outside the measurement (with the daemon running, its next
+timer's pass reads that before the next edit: the host is at rest when the operator edits). Rows: scenario "steady" / "edit+1".
 """
 import argparse
 import json
@@ -60,22 +61,26 @@ class Scale(Bench):
         write_conf(WORK / "scale.conf", [VG, VG2], WORK / "desired.yaml",
                    f"resync_interval = {self.RESYNC}\npool_check_interval = 3600\n")
 
-    def resync_pass(self, d, n, rnd):
-        """The next pass the timer starts: its own duration and the lvm processes in it."""
-        d.settle()
+    def next_resync(self, d):
+        """Waits for the next pass the timer starts; returns its journal line."""
         deadline = time.monotonic() + 3 * self.RESYNC + 60
         while time.monotonic() < deadline:
             text = d.log_path.read_text(errors="replace")
             new, d.offset = text[d.offset:], len(text)
             for line in new.splitlines():
                 if "pass (resync)" in line and f"backend={VG2}" not in line and f'backend="{VG2}"' not in line:
-                    m = re.search(r"duration_ms=(\d+)", line)
-                    ms = int(m.group(1)) if m else 0
-                    t1 = time.monotonic()
-                    return self.record("steady", n, "ember daemon, timer's pass", rnd,
-                                       t1 - ms / 1000, t1, 0.0)
+                    return line
             time.sleep(0.05)
         raise BenchError("no resync pass")
+
+    def resync_pass(self, d, n, rnd):
+        """The next pass the timer starts: its own duration and the lvm processes in it."""
+        d.settle()
+        line = self.next_resync(d)
+        m = re.search(r"duration_ms=(\d+)", line)
+        ms = int(m.group(1)) if m else 0
+        t1 = time.monotonic()
+        return self.record("steady", n, "ember daemon, timer's pass", rnd, t1 - ms / 1000, t1, 0.0)
 
     def daemon_phase(self, n, vols, rounds):
         write_desired(vols, second=self.second)
@@ -96,6 +101,9 @@ class Scale(Bench):
                 write_desired(vols, second=self.second)
                 d.settle()
                 sh(["lvremove", "-q", "-y", f"{VG}/new{rnd:03d}"])
+                # a host at rest before the next edit: the daemon has read the lvremove (its
+                # next timer's pass), as it has read everything before an operator's edit
+                self.next_resync(d)
             d.settle()
             self.rss(d, n, "after the edits")
             self.shells_pss(d, n)
