@@ -106,8 +106,12 @@ def main():
               "process; Pss shares them out, so its total is what the daemon occupies.")
         print()
     for r in shells:
-        print(f"The workers' kept lvm shells at {r['n']} volumes: Pss {', '.join(map(str, r['pss_kib']))} KiB "
-              "(lvm's memory, beside the daemon's own).")
+        if r["pss_kib"]:
+            print(f"The workers' kept lvm shells at {r['n']} volumes: Pss {', '.join(map(str, r['pss_kib']))} KiB "
+                  "(lvm's memory, beside the daemon's own).")
+        else:
+            print(f"The workers' lvm shells at {r['n']} volumes: none running after the edits "
+                  "(closed 5 s after a worker's last pass).")
         print()
     if a.plot:
         import plot

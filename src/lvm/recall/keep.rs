@@ -57,6 +57,18 @@ struct Kept {
     observed: Observed,
 }
 
+/// [`Kept`] as it is written: borrowed (a worker's read of 1000 volumes is not copied to be
+/// saved), the same fields.
+#[derive(serde::Serialize)]
+struct KeptRef<'a> {
+    format: u32,
+    version: &'a str,
+    ember: Option<FileId>,
+    vg: &'a str,
+    stamp: &'a Option<Stamp>,
+    observed: &'a Observed,
+}
+
 fn this_binary() -> Option<FileId> {
     FileId::of(&std::env::current_exe().ok()?)
 }
@@ -172,15 +184,14 @@ impl Keeper {
         let dir = self
             .open(true)
             .ok_or("the directory cannot be made, or is not the effective user's alone")?;
-        let kept = Kept {
+        let kept = KeptRef {
             format: FORMAT,
-            version: env!("CARGO_PKG_VERSION").to_string(),
+            version: env!("CARGO_PKG_VERSION"),
             ember: this_binary(),
-            vg: vg.clone(),
-            stamp: memo.stamp.clone(),
-            observed: memo.observed.clone(),
+            vg,
+            stamp: &memo.stamp,
+            observed: &memo.observed,
         };
-        let text = serde_json::to_vec(&kept).map_err(|e| e.to_string())?;
         static SAVES: AtomicU64 = AtomicU64::new(0);
         let n = SAVES.fetch_add(1, Ordering::Relaxed);
         let tmp = format!(".{vg}.json.{}.{n}", std::process::id());
@@ -188,9 +199,10 @@ impl Keeper {
             OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         let fd = fcntl::openat(&dir, tmp.as_str(), flags, Mode::from_bits_truncate(0o600))
             .map_err(|e| e.to_string())?;
-        let written = std::fs::File::from(fd)
-            .write_all(&text)
+        let mut out = std::io::BufWriter::new(std::fs::File::from(fd));
+        let written = serde_json::to_writer(&mut out, &kept)
             .map_err(|e| e.to_string())
+            .and_then(|()| out.flush().map_err(|e| e.to_string()))
             .and_then(|()| {
                 fcntl::renameat(&dir, tmp.as_str(), &dir, file_name(vg).as_str())
                     .map_err(|e| e.to_string())
