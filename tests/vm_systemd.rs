@@ -45,15 +45,18 @@ fn nothing_new_reads_no_lvm(backend: &str) {
     panic!("a pass with nothing new ran lvm under the unit: {seen:#}");
 }
 
+/// Waits (90 s at most: a pass or a restart under systemd takes 1-10 s here) until `f` holds.
 fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    const LIMIT: u64 = 90;
     let t = Instant::now();
     while !f() {
         assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
+            t.elapsed() < Duration::from_secs(LIMIT),
+            "timed out after {LIMIT} s waiting for {what}"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    common::watchdog::note_wait(what, t.elapsed(), LIMIT);
 }
 
 #[test]

@@ -72,6 +72,7 @@ impl Daemon {
         loop {
             if let Some(s) = self.status() {
                 if f(&s) {
+                    super::watchdog::note_wait(what, t.elapsed(), secs);
                     return s;
                 }
                 if t.elapsed() > Duration::from_secs(secs) {

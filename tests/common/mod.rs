@@ -89,6 +89,7 @@ pub fn is_root_or_say_so(what: &str) -> bool {
 
 pub mod daemon;
 pub mod vm;
+pub mod watchdog;
 
 /// A binary of Debian's prometheus packages, unpacked by tests/vm/setup-prometheus (tests/run-all
 /// and tests/vm/run-tests run it first): `promtool`, `prometheus-node-exporter`.

@@ -126,8 +126,8 @@ fn vm_the_daemon_grows_a_filling_pool_within_20_s_never_past_its_cap() {
     d.wait_for("converged", 300, |st| {
         backend(st, "ae")["state"] == "converged"
     });
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = probe(stop.clone());
+    let stop = super::common::watchdog::StopOnDrop::new();
+    let writer = probe(stop.flag());
     let mut sizes = vec![pool().0];
     let mut sums = vec![];
     let mut growths = vec![];
@@ -227,7 +227,7 @@ fn vm_the_daemon_grows_a_filling_pool_within_20_s_never_past_its_cap() {
     for (skip, count, sum) in &sums {
         assert_eq!(&checksum(*skip, *count), sum, "{count} MiB at {skip} MiB");
     }
-    stop.store(true, Ordering::Relaxed);
+    stop.stop();
     let lat = writer.join().unwrap();
     pause_report(&lat, &growths);
 }

@@ -5,6 +5,7 @@
 
 use super::common::daemon::*;
 use super::common::vm::*;
+use super::common::watchdog::{Watchdog, processes};
 use super::common::*;
 
 /// The backend `drift` on the volume group `vg`.
@@ -215,19 +216,29 @@ fn converged_with(d: &Daemon, name: &str) {
 fn vm_a_worker_whose_lvm_shell_dies_or_hangs_goes_on() {
     require_vm("chroot");
     let (s, d) = start("vg-shell", &["d1"]);
-    // a hang (an lvm command blocked behind the stopped shell) fails loudly, with what runs
-    let log = d.dir.join("daemon.log");
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(240));
-        let ps = std::process::Command::new("ps")
-            .args(["-eo", "pid,ppid,stat,wchan:20,args"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default();
-        let log = std::fs::read_to_string(&log).unwrap_or_default();
-        eprintln!("HUNG after 240 s; processes:\n{ps}\ndaemon log:\n{log}");
-        std::process::exit(1);
-    });
+    // a hang (an lvm command blocked behind the stopped shell) fails this test loudly, with
+    // what runs and the daemon's log; the watchdog ends with the test
+    let (log, daemon) = (d.dir.join("daemon.log"), d.pid());
+    let _watchdog = Watchdog::new(
+        "vm_a_worker_whose_lvm_shell_dies_or_hangs_goes_on",
+        std::time::Duration::from_secs(300),
+        move || {
+            let report = format!(
+                "{}\ndaemon log:\n{}",
+                processes(),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            // the daemon and every lvm process (a stopped one holds the VG's lock): the
+            // test's next wait fails
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &daemon.to_string()])
+                .status();
+            let _ = std::process::Command::new("pkill")
+                .args(["-KILL", "-x", "lvm"])
+                .status();
+            report
+        },
+    );
     // killed between passes: the next pass starts another (a pass's first command runs as a
     // process of its own, the second starts the shell: each edit here adds two volumes)
     let first = shell_pid(&d);

@@ -185,9 +185,9 @@ fn vm_metrics_reach_prometheus_through_node_exporter() {
     };
     let before = passes(&d.status().unwrap());
     let path = dir.join("ember.prom");
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = super::common::watchdog::StopOnDrop::new();
     let reader = {
-        let (path, stop) = (path.clone(), stop.clone());
+        let (path, stop) = (path.clone(), stop.flag());
         std::thread::spawn(move || {
             let (mut reads, mut seen) = (0u64, std::collections::HashSet::new());
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -229,7 +229,7 @@ fn vm_metrics_reach_prometheus_through_node_exporter() {
         backend(st, "met")["state"] == "converged"
     });
     std::thread::sleep(Duration::from_secs(2));
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    stop.stop();
     let (reads, versions) = reader.join().unwrap();
     assert!(reads > 100, "{reads} reads");
     assert!(versions > 1, "the file never changed during the edits");

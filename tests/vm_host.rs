@@ -1,0 +1,13 @@
+//! ember on a host shaped like a real cinder host, inside the systemd guest and under the
+//! sandbox of `units/ember.service` (tests/vm/run-tests host): cinder's own
+//! `/etc/cinder/lvm.conf` present (so lvm runs with `LVM_SYSTEM_DIR=/etc/cinder`, as under
+//! cinder-volume), thick and thin backends, other tools' snapshots, and local users other than
+//! root (`cinder`, `alice`, `reader` in the group `ember-readers`), built by
+//! `tests/vm/cinder-host`. Each test checks a promise that held on the hosts the other suites
+//! build and broke on this one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
+mod common;
+#[path = "vm_host/support.rs"]
+mod support;
