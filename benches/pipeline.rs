@@ -173,6 +173,7 @@ fn plan_10k_converged(b: divan::Bencher) {
         max_deletions_per_pass: 5,
         prune_grace: 600,
         now: 1_800_000_000,
+        confirmed: false,
     };
     let p = plan(backend, want, &observed, &policy);
     assert!(

@@ -60,7 +60,7 @@ complete -c ember -n "__fish_ember_using_subcommand plan" -l json -d 'Print JSON
 complete -c ember -n "__fish_ember_using_subcommand plan" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can write (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand plan" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand apply" -l backend -d 'Only this backend (a name from enabled_backends)' -r
-complete -c ember -n "__fish_ember_using_subcommand apply" -l allow-deletions -d 'Confirm up to N deletions in this one pass of --backend, above max_deletions_per_pass' -r
+complete -c ember -n "__fish_ember_using_subcommand apply" -l allow-deletions -d 'Confirm this one pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)' -r
 complete -c ember -n "__fish_ember_using_subcommand apply" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand apply" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand apply" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
@@ -93,7 +93,7 @@ complete -c ember -n "__fish_ember_using_subcommand status" -l json -d 'Print JS
 complete -c ember -n "__fish_ember_using_subcommand status" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can write (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand status" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l backend -d 'Only this backend' -r
-complete -c ember -n "__fish_ember_using_subcommand reconcile" -l allow-deletions -d 'Confirm up to N deletions in the next pass of --backend, above max_deletions_per_pass' -r
+complete -c ember -n "__fish_ember_using_subcommand reconcile" -l allow-deletions -d 'Confirm the next pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)' -r
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F

@@ -97,8 +97,8 @@ pub enum Command {
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
-        /// Confirm up to N deletions in this one pass of --backend, above max_deletions_per_pass
-        #[arg(long, value_name = "N", requires = "backend")]
+        /// Confirm this one pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)
+        #[arg(long, value_name = "N", requires = "backend", num_args = 0..=1, default_missing_value = "0")]
         allow_deletions: Option<u32>,
     },
     /// Print a desired state that adopts what cinder-volume made (reads cinder.conf and LVM; changes nothing)
@@ -120,8 +120,8 @@ pub enum Command {
         /// Only this backend
         #[arg(long, value_name = "NAME")]
         backend: Option<String>,
-        /// Confirm up to N deletions in the next pass of --backend, above max_deletions_per_pass
-        #[arg(long, value_name = "N", requires = "backend")]
+        /// Confirm the next pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)
+        #[arg(long, value_name = "N", requires = "backend", num_args = 0..=1, default_missing_value = "0")]
         allow_deletions: Option<u32>,
     },
     /// Ask the running daemon to re-read cinder.conf and the desired state (as SIGHUP does)

@@ -132,24 +132,37 @@ fn shrink_foreign_oversubscription_and_deletion_cap_are_refused_and_nothing_happ
     // deletion cap: three owned, undeclared volumes with prune and a cap of two (deleted at
     // once: prune_grace = 0)
     s.write("cinder.conf", &format!("{CONF}prune_grace = 0\n"));
-    s.write("desired-state.yaml", "backends:\n  lvm-1:\n    volumes:\n      p1: { size: 4M }\n      p2: { size: 4M }\n      p3: { size: 4M }\n");
+    s.write("desired-state.yaml", "backends:\n  lvm-1:\n    volumes:\n      a: { size: 512M }\n      p1: { size: 4M }\n      p2: { size: 4M }\n      p3: { size: 4M }\n");
     assert_eq!(s.ember(&["--lvm", &sim, "apply"]).code, 0);
     s.write(
         "desired-state.yaml",
         "backends:\n  lvm-1:\n    prune: true\n    volumes: {}\n",
     );
     let r = s.ember(&["--lvm", &sim, "apply"]);
-    let left: Vec<String> = lvs(&s).as_object().unwrap().keys().cloned().collect();
-    assert_eq!(
-        left,
-        ["a", "foreign", "p1", "p2", "p3", "vg1-pool"],
-        "4 deletions > cap 2: none done"
-    );
+    let all = ["a", "foreign", "p1", "p2", "p3", "vg1-pool"];
+    let left =
+        |s: &Scratch| -> Vec<String> { lvs(s).as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(left(&s), all, "4 deletions > cap 2: none done");
     assert!(
         r.stdout.contains(
             "! refused p2: 4 deletions planned, more than max_deletions_per_pass = 2: none done"
         ),
         "{r:?}"
+    );
+    let r = s.ember(&[
+        "--lvm",
+        &sim,
+        "apply",
+        "--backend",
+        "lvm-1",
+        "--allow-deletions",
+        "4",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        left(&s),
+        ["foreign", "vg1-pool"],
+        "confirmed with the cap raised"
     );
 }
 
@@ -398,6 +411,7 @@ fn import_adopts_what_cinder_made_and_plan_shows_only_adoptions() {
     assert_eq!(
         actions,
         [
+            "  ~ mark volume group vg1 as backend lvm-1's (VG tag ember-backend=lvm-1)",
             "  + adopt volume volume-2c7e0f33 2.0 GiB (thin)",
             "  + adopt volume volume-8d0b5c52 1.0 GiB (thin)",
             "  + adopt snapshot _snapshot-51e6 1.0 GiB (thin)"

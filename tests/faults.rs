@@ -11,6 +11,11 @@ use common::*;
 
 use std::time::{Duration, Instant};
 
+/// The fakes' VG tags, as lvm keeps them: `vgchange --addtag TAG -- VG` (`tag TAG`) records
+/// the tag, and `report` (the captured empty-VG fixture renamed to `$VG`) shows it.
+const TAGS: &str = r#"tag() { echo "$1" > "$D/vgtags-$VG"; }
+report() { t=$(cat "$D/vgtags-$VG" 2>/dev/null); sed -e "s/vgfix/$VG/" -e "s/\"vg_name\":\"$VG\"/\"vg_name\":\"$VG\", \"vg_tags\":\"$t\"/" FIXTURE; }"#;
+
 /// A fake lvm: `fullreport` runs `read`, anything else runs `write` (bash snippets). `$VG` is the
 /// volume group asked for; reports are the captured empty-VG fixture renamed to it. Started
 /// without arguments (as the lvm shell) it fails, as an lvm without the shell protocol would.
@@ -20,9 +25,9 @@ fn fake_lvm(s: &Scratch, read: &str, write: &str) -> String {
     let dir = s.dir.path().display();
     let script = format!(
         "#!/bin/bash\nD={dir}\nif [ $# -eq 0 ]; then echo 'this fake lvm has no shell' >&2; exit 3; fi\n\
-         VG=\"${{@: -1}}\"\necho \"$*\" >> $D/calls\nreport() {{ sed \"s/vgfix/$VG/\" {fixture}; }}\n\
-         case \"$1\" in\n  fullreport) {read} ;;\n  *) {write} ;;\nesac\n",
-        fixture = fixture.display()
+         VG=\"${{@: -1}}\"\necho \"$*\" >> $D/calls\n{TAGS}\n\
+         case \"$1\" in\n  fullreport) {read} ;;\n  vgchange) tag \"$3\" ;;\n  *) {write} ;;\nesac\n",
+        TAGS = TAGS.replace("FIXTURE", &fixture.display().to_string())
     );
     let p = s.write("fake-lvm", &script);
     std::process::Command::new("chmod")
@@ -233,14 +238,14 @@ fn fake_shell_lvm(s: &Scratch, shell_read: &str, shell_write: &str, exec_write: 
     let script = format!(
         r#"#!/bin/bash
 D={dir}
-report() {{ sed "s/vgfix/$VG/" {fixture}; }}
+{TAGS}
 ok() {{ printf '{{"log":[{status}]}}\n' 1 >&3; }}
 fail() {{ LAST="$2"; printf '{{"log":[{status}]}}\n' "$1" >&3; }}
 lastlog() {{ printf '{{"log":[{{"log_type":"error","log_context":"processing","log_object_type":"cmd","log_message":"%s","log_ret_code":"0"}},{status}]}}\n' "$LAST" 1 >&3; }}
 report_ok() {{ report | sed '$ s/}}$/,"log":[{status}]}}/' | sed "s/%s/1/" >&3; }}
 if [ $# -gt 0 ]; then
   VG="${{@: -1}}"; echo "$*" >> $D/calls
-  case "$1" in fullreport) report ;; *) {exec_write} ;; esac
+  case "$1" in fullreport) report ;; vgchange) tag "$3" ;; *) {exec_write} ;; esac
   exit
 fi
 echo "shell $LVM_COMMAND_PROFILE $LVM_REPORT_FD" >> $D/calls
@@ -252,11 +257,12 @@ while read -r line; do
     lastlog) lastlog ;;
     exit) exit 0 ;;
     fullreport) {shell_read} ;;
+    vgchange) tag "$3"; ok ;;
     *) n=$((n+1)); {shell_write} ;;
   esac
 done
 "#,
-        fixture = fixture.display()
+        TAGS = TAGS.replace("FIXTURE", &fixture.display().to_string())
     );
     let p = s.write("fake-lvm", &script);
     std::process::Command::new("chmod")
@@ -285,8 +291,8 @@ fn a_passs_writes_and_its_confirming_read_share_one_lvm_shell() {
     // the fake's VG never changes, so the confirming read still sees the four changes pending
     assert!(r.stdout.contains("still pending: 4 change(s)"), "{r:?}");
     assert!(
-        r.stdout.contains("(2 lvm call(s) for 6 commands"),
-        "one read, then one shell for 4 writes and the confirming read: {r:?}"
+        r.stdout.contains("(2 lvm call(s) for 7 commands"),
+        "one read, then one shell for the VG's mark, 4 writes and the confirming read: {r:?}"
     );
     let calls = lines(&s, "calls");
     assert_eq!(calls.len(), 2, "{calls:?}");
@@ -440,7 +446,8 @@ fn without_the_shell_each_command_is_its_own_process() {
             "a",
         ]);
         // the shell that did not answer was one process
-        let want = if lvm_has_shell { 6 } else { 7 };
+        // (the VG's mark, the pool, three volumes, two reads)
+        let want = if lvm_has_shell { 7 } else { 8 };
         assert!(
             r.stdout.contains(&format!("({want} lvm call(s),")),
             "{opts}: {r:?}"
@@ -451,7 +458,7 @@ fn without_the_shell_each_command_is_its_own_process() {
             "{opts}: {r:?}"
         );
         let calls = lines(&s, "calls");
-        assert_eq!(calls.len(), 6, "{opts}: {calls:?}");
+        assert_eq!(calls.len(), 7, "{opts}: {calls:?}");
         assert!(calls.iter().all(|c| !c.starts_with("shell")), "{calls:?}");
     }
 }

@@ -15,7 +15,7 @@ use ember::config::BackendConfig;
 use ember::desired::{BackendDesired, PoolDesired, VolumeDesired, VolumeState};
 use ember::lvm::attr::Health;
 use ember::lvm::sim::{SimLv, SimLvm, SimState, SimVg};
-use ember::lvm::{LvKind, LvmRead, Owner};
+use ember::lvm::{LvKind, LvmRead, Observed, Owner};
 use ember::names::{LvName, OWNERSHIP_TAG, Tag, VgName};
 use ember::reconcile::{self, Action, Policy, RefusalKind};
 use ember::size::{Bytes, SizeSpec};
@@ -45,6 +45,8 @@ struct Case {
     prune_grace: u64,
     /// lv_attr's health of the pool
     pool_health: Health,
+    /// The pass is confirmed (`--allow-deletions`).
+    confirmed: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -64,6 +66,7 @@ fn case() -> impl Strategy<Value = Case> {
             0u32..6,
             prop_oneof![Just(0u64), Just(600u64)],
             prop_oneof![4 => Just(Health::Ok), 1 => Just(Health::OutOfData), 1 => Just(Health::MetadataReadOnly)],
+            any::<bool>(),
         ),
     )
         .prop_map(
@@ -76,7 +79,7 @@ fn case() -> impl Strategy<Value = Case> {
                 desired,
                 prune,
                 desired_pool_pct,
-                (cap, prune_grace, pool_health),
+                (cap, prune_grace, pool_health, confirmed),
             )| {
                 Case {
                     thin,
@@ -90,6 +93,7 @@ fn case() -> impl Strategy<Value = Case> {
                     cap,
                     prune_grace,
                     pool_health,
+                    confirmed,
                 }
             },
         )
@@ -180,10 +184,27 @@ proptest! {
     #[test]
     fn apply_converges_and_never_does_what_it_must_not(c in case()) {
         let (_dir, sim, cfg, desired) = build(&c);
-        let policy = Policy { max_deletions_per_pass: c.cap, prune_grace: c.prune_grace, now: NOW };
+        let policy = Policy { max_deletions_per_pass: c.cap, prune_grace: c.prune_grace, now: NOW, confirmed: c.confirmed };
         let vg = VgName::new("vg").unwrap();
         let before = sim.observe(&vg).unwrap().unwrap();
         let (_, plan) = reconcile::observe_and_plan(&cfg, Some(&desired), &sim, &policy).unwrap();
+
+        // a VG that is another backend's, or a file that names none of the backend's volumes
+        // (unconfirmed): nothing at all is done, and the next pass sees the same
+        let guarded = plan.refused.iter().any(|r| matches!(r.kind, RefusalKind::VgOfAnotherBackend | RefusalKind::UnknownVolumes));
+        if guarded {
+            prop_assert!(plan.actions.is_empty() && !plan.mark_vg, "held, yet: {:?}", plan.actions);
+            let report = reconcile::converge(&cfg, Some(&desired), &sim, &policy, &std::sync::atomic::AtomicBool::new(false), &|| true);
+            prop_assert_eq!(sim.observe(&vg).unwrap().unwrap(), before, "a held backend changed: {:?}", report);
+            return Ok(());
+        }
+        let owns = |o: &Observed| o.lvs.iter().any(|l| l.owner() == Owner::Backend("b".into()));
+        if owns(&before) && !c.confirmed && !plan.actions.is_empty() {
+            prop_assert!(
+                desired.volumes.iter().any(|(k, _)| before.lv(k.as_str()).is_some_and(|l| l.owner() == Owner::Backend("b".into()))),
+                "a file that names none of the backend's volumes was carried out unconfirmed"
+            );
+        }
 
         // no destructive action without permission
         for a in &plan.actions {
@@ -359,7 +380,7 @@ proptest! {
         );
         let desired: BackendDesired = serde_yaml::from_str(&yaml).unwrap();
         let cfg = cfg(true, 20.0);
-        let policy = Policy { max_deletions_per_pass: 5, prune_grace: 600, now: NOW };
+        let policy = Policy { max_deletions_per_pass: 5, prune_grace: 600, now: NOW, confirmed: false };
         let v = VgName::new("vg").unwrap();
         let before = sim.observe(&v).unwrap().unwrap();
         let report = reconcile::converge(&cfg, Some(&desired), &sim, &policy, &std::sync::atomic::AtomicBool::new(false), &|| true);

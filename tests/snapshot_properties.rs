@@ -155,7 +155,7 @@ proptest! {
     fn snapshots_and_copies_converge_and_never_do_what_they_must_not(c in case()) {
         let (_dir, sim, desired) = build(&c);
         let cfg = cfg(c.ratio);
-        let policy = Policy { max_deletions_per_pass: c.cap, prune_grace: 0, now: NOW };
+        let policy = Policy { max_deletions_per_pass: c.cap, prune_grace: 0, now: NOW, confirmed: false };
         let vg = VgName::new("vg").unwrap();
         let before = sim.observe(&vg).unwrap().unwrap();
         let (_, plan) = reconcile::observe_and_plan(&cfg, Some(&desired), &sim, &policy).unwrap();

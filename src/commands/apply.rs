@@ -86,6 +86,7 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
     let mut policy = policy(&cfg);
     if let Some(n) = allow_deletions {
         policy.max_deletions_per_pass = policy.max_deletions_per_pass.max(n);
+        policy.confirmed = true;
     }
     let unchanged = || desired::Digest::of_file(&desired.path) == Some(desired.digest);
     let mut reports = vec![];

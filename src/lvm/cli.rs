@@ -443,6 +443,17 @@ impl LvmWrite for LvmCli {
         self.run(Mode::Write, &args).map(drop)
     }
 
+    fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError> {
+        let args = vec![
+            s("vgchange"),
+            s("--addtag"),
+            s(add.as_str()),
+            s("--"),
+            s(vg.as_str()),
+        ];
+        self.run(Mode::Write, &args).map(drop)
+    }
+
     fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
         // -K: a volume (an adopted clone, say) with activation skip set is activated too;
         // ember never activates a snapshot

@@ -41,6 +41,9 @@ pub struct VgInfo {
     /// The size of the smallest metadata area (`vg_mda_size`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mda_size: Option<u64>,
+    /// The VG's tags (`vg_tags`): `ember-backend=NAME` marks it as that backend's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -345,6 +348,8 @@ pub trait LvmWrite: LvmRead {
         add: &[Tag],
         remove: &[Tag],
     ) -> Result<(), LvmError>;
+    /// `vgchange --addtag`: the VG marked as one backend's (`ember-backend=NAME`).
+    fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError>;
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
     fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
     /// `lvchange --activate y` of several volumes in one command (at most [`ACTIVATE_CHUNK`]);

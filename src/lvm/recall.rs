@@ -302,6 +302,10 @@ impl LvmWrite for Remembering<'_> {
         self.recall.forget(vg);
         self.lvm.change_tags(vg, lv, add, remove)
     }
+    fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError> {
+        self.recall.forget(vg);
+        self.lvm.tag_vg(vg, add)
+    }
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
         self.recall.forget(vg);
         self.lvm.extend(vg, lv, size)

@@ -9,7 +9,8 @@ use crate::names::LvName;
 
 /// The fields ember asks for, per sub-report (the pv/pvseg/seg reports cannot be switched off,
 /// so they get one cheap field each).
-pub const VG_FIELDS: &str = "vg_name,vg_size,vg_free,vg_extent_size,vg_mda_free,vg_mda_size";
+pub const VG_FIELDS: &str =
+    "vg_name,vg_size,vg_free,vg_extent_size,vg_mda_free,vg_mda_size,vg_tags";
 pub const LV_FIELDS: &str = "lv_name,lv_attr,lv_layout,lv_size,pool_lv,origin,lv_tags,data_percent,metadata_percent,lv_metadata_size";
 /// `chunk_size` is a segment field: asked of the seg sub-report (in an LV report it would
 /// turn the whole report into a segment report).
@@ -52,6 +53,8 @@ struct RawVg {
     vg_mda_free: String,
     #[serde(default)]
     vg_mda_size: String,
+    #[serde(default)]
+    vg_tags: String,
 }
 #[derive(Deserialize)]
 struct RawLv {
@@ -153,6 +156,12 @@ fn vg_info(raw: RawVg) -> Result<VgInfo, ReportError> {
             Some(num("vg_mda_free", &raw.vg_mda_free)?)
         },
         mda_size: opt_num("vg_mda_size", &raw.vg_mda_size)?,
+        tags: raw
+            .vg_tags
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
         name: raw.vg_name,
     };
     if vg_info.extent_size == 0 {

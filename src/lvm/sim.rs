@@ -45,6 +45,9 @@ pub struct SimVg {
     /// The metadata area's size, when a test wants lvm's `vg_mda_free` simulated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mda_size: Option<u64>,
+    /// The VG's own tags (`vgchange --addtag`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// What the simulator charges the metadata area for the VG itself and for each LV.
@@ -116,6 +119,7 @@ impl SimVg {
             extent_size: DEFAULT_EXTENT,
             lvs: BTreeMap::new(),
             mda_size: None,
+            tags: vec![],
         }
     }
 
@@ -178,6 +182,7 @@ impl SimVg {
                 extent_size: self.extent_size,
                 mda_free: self.mda_free(),
                 mda_size: self.mda_size,
+                tags: self.tags.clone(),
             },
             lvs: lvs
                 .into_iter()

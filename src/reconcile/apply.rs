@@ -128,12 +128,23 @@ pub fn apply_with(
     let mut to_activate: Vec<Action> = vec![];
     // volumes whose adoption failed: nothing else of this plan touches them
     let mut not_adopted: Vec<LvName> = vec![];
+    // the VG marked for this backend before its first write (a VG swap is then seen by the
+    // other backend); if that fails, nothing else is written either
+    let unmarked = if plan.mark_vg {
+        lvm.tag_vg(vg, &Tag::backend(&plan.backend))
+            .err()
+            .map(|e| format!("skipped: marking volume group {vg} for this backend failed: {e}"))
+    } else {
+        None
+    };
     let mut i = 0;
     while i < plan.actions.len() {
         report_steps(&out, &mut seen, total, progress);
         let action = &plan.actions[i];
         let skip = if stop.load(Ordering::Relaxed) {
             Some("skipped: ember is stopping".to_string())
+        } else if unmarked.is_some() {
+            unmarked.clone()
         } else if not_adopted.contains(action.subject()) {
             Some("skipped: adopting it failed, and ember changes no LV that is not its own".into())
         } else if action.made_from().is_some_and(|f| not_adopted.contains(f)) {

@@ -18,6 +18,7 @@
 mod capacity;
 mod classify;
 mod growth;
+mod guard;
 mod mda;
 mod pool;
 mod prune;
@@ -47,6 +48,9 @@ pub struct Policy {
     pub prune_grace: u64,
     /// Unix seconds the plan is made at (marks are dated with it).
     pub now: u64,
+    /// The operator confirmed this pass (`--allow-deletions`): a desired state that declares
+    /// none of the backend's volumes is carried out.
+    pub confirmed: bool,
 }
 
 impl Policy {
@@ -55,6 +59,7 @@ impl Policy {
             max_deletions_per_pass: s.max_deletions_per_pass,
             prune_grace: s.prune_grace.as_secs(),
             now,
+            confirmed: false,
         }
     }
 }
@@ -199,6 +204,7 @@ pub fn plan(
     {
         hold_everything(&mut plan, pool);
     }
+    guard::hold_if_not_ours(cfg, desired, observed, policy, &mut plan);
     plan
 }
 
@@ -245,7 +251,7 @@ pub fn plan_pool_check(
     else {
         return plan;
     };
-    if pool.health.needs_repair() {
+    if pool.health.needs_repair() || !guard::vg_is_ours(cfg, observed) {
         return plan;
     }
     // autoextend from the pool as it is: a declared size or metadata size waits for a pass

@@ -209,6 +209,15 @@ pub fn plan_text(plan: &Plan) -> String {
         "backend {} (volume group {}):\n",
         plan.backend, plan.volume_group
     );
+    if plan.mark_vg {
+        let _ = writeln!(
+            s,
+            "  ~ mark volume group {} as backend {}'s (VG tag {})",
+            plan.volume_group,
+            plan.backend,
+            crate::names::Tag::backend(&plan.backend)
+        );
+    }
     for a in &plan.actions {
         let _ = writeln!(s, "  {}", a.line());
     }

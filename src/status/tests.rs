@@ -72,6 +72,8 @@ fn status_and_plan_agree_on_what_fits() {
         max_deletions_per_pass: 5,
         prune_grace: 0,
         now: 0,
+        // (the file names none of the backend's volumes: confirmed, as the operator would)
+        confirmed: true,
     };
     let want = |size: u64| {
         serde_yaml::from_str::<crate::desired::BackendDesired>(&format!(

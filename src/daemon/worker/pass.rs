@@ -75,6 +75,7 @@ pub(super) fn start_pass(
     let mut policy = Policy::new(&settings, crate::status::unix_now());
     if let Some(n) = lp.allow_deletions.take() {
         policy.max_deletions_per_pass = policy.max_deletions_per_pass.max(n);
+        policy.confirmed = true;
         tracing::warn!(
             backend = name,
             "this pass may delete up to {n} volume(s) (confirmed with ember reconcile --allow-deletions)"

@@ -42,9 +42,25 @@ impl LvmCli {
             Ok(sh) => *slot = Some((sh, std::time::Instant::now())),
             Err(e) => {
                 self.shell_unavailable.store(true, Ordering::Relaxed);
-                tracing::warn!(
-                    "cannot use the lvm shell ({e}); running one lvm process per command from now on"
-                )
+                let dir = self
+                    .env
+                    .iter()
+                    .find(|(k, _)| k == "LVM_SYSTEM_DIR")
+                    .map(|(_, v)| std::path::PathBuf::from(v));
+                match dir.filter(|_| e.to_string().contains("command profile")) {
+                    // cinder's lvm.conf (LVM_SYSTEM_DIR=/etc/cinder) has no profile directory
+                    // of its own: correct, only slower; said once, with the remedy
+                    Some(dir) => tracing::info!(
+                        "lvm runs with LVM_SYSTEM_DIR={} (lvm_conf_file), which has no {}/{}.profile: one lvm process per command (copy /etc/lvm/profile/{}.profile there to let ember use one lvm shell)",
+                        dir.display(),
+                        dir.join("profile").display(),
+                        super::super::shell::PROFILE,
+                        super::super::shell::PROFILE
+                    ),
+                    None => tracing::warn!(
+                        "cannot use the lvm shell ({e}); running one lvm process per command from now on"
+                    ),
+                }
             }
         }
     }

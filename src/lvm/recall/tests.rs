@@ -332,6 +332,9 @@ impl LvmWrite for Flickering {
     fn change_tags(&self, _: &VgName, _: &LvName, _: &[Tag], _: &[Tag]) -> Result<(), LvmError> {
         unreachable!("the test writes nothing")
     }
+    fn tag_vg(&self, _: &VgName, _: &Tag) -> Result<(), LvmError> {
+        unreachable!("the test writes nothing")
+    }
     fn extend(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
         unreachable!("the test writes nothing")
     }

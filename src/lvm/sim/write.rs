@@ -283,6 +283,21 @@ impl LvmWrite for SimLvm {
         )
     }
 
+    fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError> {
+        let cmd = format!("vgchange --addtag {add} {vg}");
+        self.write(
+            cmd,
+            |v| {
+                if !v.tags.iter().any(|t| t == add.as_str()) {
+                    v.tags.push(add.to_string());
+                    v.tags.sort();
+                }
+                Ok(())
+            },
+            vg,
+        )
+    }
+
     fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
         let names: Vec<String> = lvs.iter().map(|l| format!("{vg}/{l}")).collect();
         let cmd = format!("lvchange --activate y {}", names.join(" "));

@@ -280,6 +280,9 @@ impl LvmWrite for FullPool {
     fn change_tags(&self, _: &VgName, _: &LvName, _: &[Tag], _: &[Tag]) -> Result<(), LvmError> {
         unreachable!()
     }
+    fn tag_vg(&self, _: &VgName, _: &Tag) -> Result<(), LvmError> {
+        unreachable!()
+    }
     fn activate_many(&self, _: &VgName, _: &[LvName]) -> Result<(), LvmError> {
         self.commands.set(self.commands.get() + 1);
         Ok(())

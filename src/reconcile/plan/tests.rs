@@ -34,6 +34,7 @@ const POLICY: Policy = Policy {
     max_deletions_per_pass: 5,
     prune_grace: 0,
     now: NOW,
+    confirmed: false,
 };
 const NOW: u64 = 1_800_000_000;
 
@@ -422,7 +423,11 @@ fn deletions_free_space_for_the_pool_in_the_same_pass() {
         // (`volumes: {}`: a prune of every volume must be said explicitly)
         &desired("prune: true\nthin_pool: {size: 50%}\nvolumes: {}\n"),
         &o,
-        &POLICY,
+        // (and it declares none of the backend's volumes: confirmed)
+        &Policy {
+            confirmed: true,
+            ..POLICY
+        },
     );
     assert!(matches!(p.actions[0], Action::DeleteVolume { .. }), "{p:?}");
     assert!(matches!(p.actions[1], Action::CreatePool { .. }), "{p:?}");
@@ -462,7 +467,7 @@ fn a_full_pool_takes_no_more_until_it_grows() {
     // growing the pool in the same pass makes room
     let p = plan(
         &cfg(LvmType::Auto),
-        &desired("thin_pool: {size: 20G}\nvolumes:\n  b: {size: 1G}\n"),
+        &desired("thin_pool: {size: 20G}\nvolumes:\n  a: {size: 1G}\n  b: {size: 1G}\n"),
         &o,
         &POLICY,
     );

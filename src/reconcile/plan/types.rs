@@ -218,6 +218,12 @@ pub enum RefusalKind {
     /// The source is larger than the volume made from it (ember never shrinks).
     SourceLarger,
     WrongKind,
+    /// The VG is marked for another backend, or holds another backend's volumes and none of
+    /// this one's (a `volume_group` swapped or mistyped in cinder.conf): nothing is written.
+    VgOfAnotherBackend,
+    /// The desired state declares none of the backend's existing volumes (another host's or
+    /// another backend's file?): nothing is done until the operator confirms once.
+    UnknownVolumes,
 }
 
 impl RefusalKind {
@@ -293,6 +299,10 @@ pub struct Plan {
     /// either, which would not be the copy declared.
     #[serde(skip)]
     pub copies: Vec<LvName>,
+    /// The VG gets this backend's tag (`ember-backend=NAME`) before the plan's first write:
+    /// it is not marked for this backend yet.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub mark_vg: bool,
 }
 
 impl Plan {
@@ -307,6 +317,7 @@ impl Plan {
             warnings: vec![],
             adopted: vec![],
             copies: vec![],
+            mark_vg: false,
         }
     }
     pub fn has_changes(&self) -> bool {

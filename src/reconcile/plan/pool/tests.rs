@@ -12,6 +12,7 @@ const POLICY: Policy = Policy {
     max_deletions_per_pass: 5,
     prune_grace: 600,
     now: 1_800_000_000,
+    confirmed: false,
 };
 
 fn pool(size: u64, data: f64, meta_size: u64, meta: f64) -> LvInfo {

@@ -14,6 +14,7 @@ const GRACE: Policy = Policy {
     max_deletions_per_pass: 5,
     prune_grace: 600,
     now: NOW,
+    confirmed: false,
 };
 
 fn cfg() -> BackendConfig {
@@ -259,7 +260,21 @@ fn a_prune_of_every_volume_needs_an_explicit_empty_list() {
             p.refused
         );
     }
-    let p = plan(&cfg(), &desired("prune: true\nvolumes: {}\n"), &o(), &GRACE);
+    // an empty list declares none of the backend's volumes: confirmed once (as another host's
+    // file would be: reconcile/plan/guard.rs)
+    let held = plan(&cfg(), &desired("prune: true\nvolumes: {}\n"), &o(), &GRACE);
+    assert!(held.actions.is_empty(), "{held:?}");
+    assert_eq!(held.refused[0].kind, RefusalKind::UnknownVolumes);
+    let confirmed = Policy {
+        confirmed: true,
+        ..GRACE
+    };
+    let p = plan(
+        &cfg(),
+        &desired("prune: true\nvolumes: {}\n"),
+        &o(),
+        &confirmed,
+    );
     assert_eq!(
         verbs(&p),
         [

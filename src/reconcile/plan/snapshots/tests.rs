@@ -10,6 +10,7 @@ const POLICY: Policy = Policy {
     max_deletions_per_pass: 5,
     prune_grace: 0,
     now: NOW,
+    confirmed: false,
 };
 
 fn n(s: &str) -> LvName {
