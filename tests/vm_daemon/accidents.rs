@@ -1,6 +1,6 @@
 //! Accidents that must not delete, on real LVM with data: a file rewritten in place in two
-//! writes, the grace period of a prune (through a restart), swapped volume groups, and one
-//! writer per volume group. Part of the daemon suite (one boot).
+//! writes, the grace period of a prune (through a restart), swapped volume groups, another
+//! host's file, and one writer per volume group. Part of the daemon suite (one boot).
 
 use super::common::daemon::*;
 use super::common::vm::*;
@@ -193,7 +193,7 @@ fn vm_a_removed_volume_is_marked_kept_through_a_restart_and_deleted_after_its_gr
 
 #[test]
 #[ignore = "VM test: tests/vm/run-tests daemon"]
-fn vm_swapped_volume_groups_delete_nothing_and_swapped_back_everything_converges() {
+fn vm_swapped_volume_groups_write_nothing_and_swapped_back_everything_converges() {
     require_vm("chroot");
     create_vg("vg-p");
     create_vg("vg-q");
@@ -258,24 +258,43 @@ fn vm_swapped_volume_groups_delete_nothing_and_swapped_back_everything_converges
     conf(&s, &[("p", "vg-q"), ("q", "vg-p")], "prune_grace = 5\n");
     let r = d.ember(&["reload"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let st = d.wait_for("both passed in the swapped VGs", 300, |st| {
+    // each backend finds its VG marked for the other: it writes nothing there (no empty
+    // look-alikes of the other's volumes, no marks), and says so
+    let st = d.wait_for("both refused the swapped VGs", 300, |st| {
         ["p", "q"].iter().all(|b| {
-            backend(st, b)["last_pass"]["warnings"]
-                .as_array()
-                .is_some_and(|w| w.len() == 2)
+            backend(st, b)["last_pass"]["refused"]
+                .to_string()
+                .contains("vg_of_another_backend")
         })
     });
-    let warnings = backend(&st, "p")["last_pass"]["warnings"].to_string();
-    assert!(warnings.contains("owned by backend q"), "{warnings}");
+    let refused = backend(&st, "p")["last_pass"]["refused"].to_string();
+    assert!(
+        refused.contains("volume group vg-q is marked for backend q"),
+        "{refused}"
+    );
     std::thread::sleep(Duration::from_secs(7));
     assert_eq!(d.ember(&["reconcile"]).code, 0);
     std::thread::sleep(Duration::from_secs(20));
+    let names = |vg: &str| -> Vec<String> { lvs(vg).into_iter().map(|l| l.name).collect() };
+    assert_eq!(
+        names("vg-p"),
+        ["p1", "p2", "vg-p-pool"],
+        "nothing made in vg-p"
+    );
+    assert_eq!(
+        names("vg-q"),
+        ["q1", "q2", "vg-q-pool"],
+        "nothing made in vg-q"
+    );
     for (vg, v, sum) in &sums {
         assert_eq!(&md5(vg, v), sum, "{vg}/{v} survives the swap");
+        assert!(
+            !lv(vg, v).unwrap().tags.contains("undeclared"),
+            "{vg}/{v} not marked"
+        );
     }
     let status = d.ember(&["status"]).stdout;
-    assert!(status.contains("owned by backend p"), "{status}");
-
+    assert!(status.contains("is marked for backend p"), "{status}");
     // swapped back
     conf(&s, &[("p", "vg-p"), ("q", "vg-q")], "prune_grace = 5\n");
     assert_eq!(d.ember(&["reload"]).code, 0);
@@ -283,6 +302,20 @@ fn vm_swapped_volume_groups_delete_nothing_and_swapped_back_everything_converges
     converged(&d, "q", 300);
     for (vg, v, sum) in &sums {
         assert_eq!(&md5(vg, v), sum, "{vg}/{v} after swapping back");
+    }
+    assert_eq!(
+        names("vg-p"),
+        ["p1", "p2", "vg-p-pool"],
+        "vg-p holds what it held"
+    );
+    assert_eq!(
+        names("vg-q"),
+        ["q1", "q2", "vg-q-pool"],
+        "vg-q holds what it held"
+    );
+    for (vg, b) in [("vg-p", "p"), ("vg-q", "q")] {
+        let tags = run("vgs", &["--noheadings", "-o", "vg_tags", vg]);
+        assert_eq!(tags.trim(), format!("ember-backend={b}"), "{vg} marked");
     }
 }
 
@@ -351,4 +384,62 @@ fn vm_one_writer_per_volume_group() {
     );
     assert!(said.contains("waiting for `ember apply`"), "{said}");
     assert_eq!(lvs("vg-one").len(), 5, "{:?}", lvs("vg-one"));
+}
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests daemon"]
+fn vm_another_hosts_file_changes_nothing_until_confirmed() {
+    require_vm("chroot");
+    create_vg("vg-host-a");
+    let s = Scratch::new();
+    // the most dangerous settings: prune, no grace period
+    conf(&s, &[("h", "vg-host-a")], "prune_grace = 0\n");
+    s.write("desired-state.yaml", &desired("h", &names("a", 2), ""));
+    let d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &[]);
+    converged(&d, "h", 300);
+    let sums: Vec<(String, String)> = names("a", 2)
+        .into_iter()
+        .map(|v| (fill("vg-host-a", &v), v))
+        .collect();
+    let lv_names = || -> Vec<String> { lvs("vg-host-a").into_iter().map(|l| l.name).collect() };
+    let before = lv_names();
+
+    // configuration management pushes host B's file: none of host A's volumes in it
+    s.write("desired-state.yaml", &desired("h", &names("b", 1), ""));
+    d.wait_for("the file refused", 120, |st| {
+        backend(st, "h")["last_pass"]["refused"]
+            .to_string()
+            .contains("unknown_volumes")
+    });
+    // and so it stays, pass after pass
+    for _ in 0..2 {
+        assert_eq!(d.ember(&["reconcile", "--backend", "h"]).code, 0);
+        std::thread::sleep(Duration::from_secs(5));
+    }
+    assert_eq!(lv_names(), before, "nothing deleted, nothing made");
+    for (sum, v) in &sums {
+        assert_eq!(&md5("vg-host-a", v), sum, "{v} intact");
+        assert!(
+            !lv("vg-host-a", v).unwrap().tags.contains("undeclared"),
+            "{v} not marked"
+        );
+    }
+    let status = d.ember(&["status"]).stdout;
+    assert!(
+        status.contains("declares none of backend h's 2 volume(s) (a1, a2)")
+            && status.contains("--allow-deletions"),
+        "{status}"
+    );
+
+    // the operator confirms once: carried out, and the passes after it go on as usual
+    assert_eq!(
+        d.ember(&["reconcile", "--backend", "h", "--allow-deletions"])
+            .code,
+        0
+    );
+    d.wait_for("host B's file carried out", 120, |_| {
+        lv_names() == ["b1", "vg-host-a-pool"]
+    });
+    assert_eq!(d.ember(&["reconcile", "--backend", "h"]).code, 0);
+    converged(&d, "h", 120);
 }
