@@ -204,9 +204,18 @@ fn vm_systemd_a_debian_package_installs_runs_upgrades_and_purges() {
         "the upgrade changed no LV"
     );
 
-    // remove: stopped, every LV stays
-    dpkg(&["-r", "ember"]);
+    // remove: stopped the normal way (the daemon says it stopped), every LV stays
+    let stops = |j: &str| j.matches("ember daemon stopped").count();
+    let before = stops(&journal);
+    let removed = Command::new("dpkg").args(["-r", "ember"]).output().unwrap();
+    assert!(removed.status.success(), "{removed:?}");
     assert_ne!(prop("ember", "ActiveState"), "active");
+    let journal = run("journalctl", &["-u", "ember", "--no-pager", "-o", "cat"]);
+    assert_eq!(stops(&journal), before + 1, "a clean stop on removal:\n{journal}");
+    assert!(
+        !String::from_utf8_lossy(&removed.stderr).contains("still running"),
+        "{removed:?}"
+    );
     assert!(ember_workers().is_empty(), "{:?}", ember_workers());
     assert_eq!(
         (lvs("vg-pa"), lvs("vg-pb")),
