@@ -45,7 +45,7 @@ fn vm_writes_work_under_the_unit_with_cinders_lvm_conf() {
         "desired-state.yaml",
         "backends:\n  thin:\n    volumes:\n      volume-a: { size: 128M }\n      volume-b: { state: absent }\n",
     );
-    let r = s.ember(&["apply", "--allow-deletions"]);
+    let r = s.ember(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(lv("vg-clvm", "volume-a").map(|l| l.size), Some(128 * M));
     assert!(lv("vg-clvm", "volume-b").is_none(), "{r:?}");
