@@ -229,9 +229,14 @@ fn write_conf(backends: &[&str], broken: bool) {
         backends.join(",")
     );
     for b in backends {
-        c.push_str(&format!(
-            "[{b}]\nvolume_group = vg-{b}\nlvm_conf_file = None\n"
-        ));
+        // b runs lvm as cinder-volume did, under cinder's lvm.conf (LVM_SYSTEM_DIR=/etc/cinder:
+        // cinder.conf's lvm_conf_file default), the others under /etc/lvm
+        let lvm_conf = if *b == "b" {
+            ""
+        } else {
+            "lvm_conf_file = None\n"
+        };
+        c.push_str(&format!("[{b}]\nvolume_group = vg-{b}\n{lvm_conf}"));
     }
     // where Debian's node_exporter reads: the unit must let the daemon write there
     c.push_str("[ember]\nmetrics_file = /var/lib/prometheus/node-exporter/ember.prom\n");
@@ -258,6 +263,7 @@ fn vm_systemd_operators_day_with_the_shipped_unit() {
     )
     .unwrap();
     std::fs::create_dir_all("/etc/cinder").unwrap();
+    std::fs::copy("/etc/lvm/lvm.conf", "/etc/cinder/lvm.conf").unwrap();
     std::fs::create_dir_all("/var/lib/prometheus/node-exporter").unwrap();
     write_conf(&["a", "b"], false);
     let two = "backends:\n  a:\n    volumes:\n      a1: { size: 64M }\n  b:\n    volumes:\n      b1: { size: 64M }\n";
@@ -274,6 +280,20 @@ fn vm_systemd_operators_day_with_the_shipped_unit() {
         "converged before start returned"
     );
     assert_eq!(prop("ember", "StatusText"), "2 backends: 2 converged");
+    // b's writes under cinder's lvm.conf, in the unit's sandbox: lvm archived the VG's metadata
+    // where cinder-volume's lvm did (the unit made the directories and lets lvm write them)
+    let archived = std::fs::read_dir("/etc/cinder/archive")
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("vg-b_"))
+                .count()
+        })
+        .unwrap_or(0);
+    assert!(
+        archived >= 2,
+        "vg-b's archives in /etc/cinder/archive: {archived}"
+    );
+    assert!(std::path::Path::new("/etc/cinder/backup/vg-b").is_file());
     // the metrics file, written under the unit's ProtectSystem=strict
     wait_for("the metrics file", || {
         std::fs::read_to_string("/var/lib/prometheus/node-exporter/ember.prom")

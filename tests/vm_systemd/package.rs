@@ -211,7 +211,11 @@ fn vm_systemd_a_debian_package_installs_runs_upgrades_and_purges() {
     assert!(removed.status.success(), "{removed:?}");
     assert_ne!(prop("ember", "ActiveState"), "active");
     let journal = run("journalctl", &["-u", "ember", "--no-pager", "-o", "cat"]);
-    assert_eq!(stops(&journal), before + 1, "a clean stop on removal:\n{journal}");
+    assert_eq!(
+        stops(&journal),
+        before + 1,
+        "a clean stop on removal:\n{journal}"
+    );
     assert!(
         !String::from_utf8_lossy(&removed.stderr).contains("still running"),
         "{removed:?}"
