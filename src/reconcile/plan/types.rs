@@ -102,7 +102,8 @@ pub enum Action {
         volume: LvName,
         size: Bytes,
         reason: DeleteReason,
-        /// The volume's snapshots that stay (thin snapshots do not need their origin).
+        /// The volume's thin snapshots, which stay (a thin snapshot does not need its origin;
+        /// a volume with a COW snapshot, which would go with it, is never deleted).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         snapshots: Vec<LvName>,
     },
@@ -218,6 +219,9 @@ pub enum RefusalKind {
     /// The source is larger than the volume made from it (ember never shrinks).
     SourceLarger,
     WrongKind,
+    /// A COW snapshot (another tool's `lvcreate --snapshot --size`) depends on the volume: lvm
+    /// would remove it with the volume, and grows the volume only while it is inactive.
+    HasCowSnapshot,
 }
 
 impl RefusalKind {
@@ -293,6 +297,10 @@ pub struct Plan {
     /// either, which would not be the copy declared.
     #[serde(skip)]
     pub copies: Vec<LvName>,
+    /// Volumes with a COW snapshot: never recreated either (removing one removes its COW
+    /// snapshots, which are not ember's).
+    #[serde(skip)]
+    pub origins: Vec<LvName>,
 }
 
 impl Plan {
@@ -307,6 +315,7 @@ impl Plan {
             warnings: vec![],
             adopted: vec![],
             copies: vec![],
+            origins: vec![],
         }
     }
     pub fn has_changes(&self) -> bool {
