@@ -37,6 +37,10 @@ pub struct Capacity {
     pub snapshots: usize,
     #[serde(default)]
     pub owned_snapshots: usize,
+    /// COW snapshots (other tools' `lvcreate --snapshot --size`) of LVs in the volume group:
+    /// ember manages none, and deletes no volume one depends on.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cow_snapshots: usize,
     /// The volume group's size and free space.
     #[serde(default)]
     pub vg_size: u64,
@@ -72,10 +76,19 @@ impl Capacity {
             owned_volumes: vols.iter().filter(|l| l.is_owned()).count(),
             snapshots: snaps.len(),
             owned_snapshots: snaps.iter().filter(|l| l.is_owned()).count(),
+            cow_snapshots: o
+                .lvs
+                .iter()
+                .filter(|l| l.kind == LvKind::CowSnapshot)
+                .count(),
             vg_size: o.vg.size,
             vg_free: o.vg.free,
         }
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// "3 lvm call(s)", or "2 lvm call(s) for 22 commands" when a shell ran several commands.
@@ -403,7 +416,7 @@ impl DaemonStatus {
             if let Some(c) = &b.capacity {
                 let _ = writeln!(
                     s,
-                    "  capacity: total {}, free {}, provisioned {}, ratio {:.2}, reserved {}%, {} volume(s) ({} ember's){}{}",
+                    "  capacity: total {}, free {}, provisioned {}, ratio {:.2}, reserved {}%, {} volume(s) ({} ember's){}{}{}",
                     Bytes(c.total),
                     Bytes(c.free),
                     Bytes(c.provisioned),
@@ -414,6 +427,10 @@ impl DaemonStatus {
                     match c.snapshots {
                         0 => String::new(),
                         n => format!(", {n} snapshot(s) ({} ember's)", c.owned_snapshots),
+                    },
+                    match c.cow_snapshots {
+                        0 => String::new(),
+                        n => format!(", {n} COW snapshot(s) (other tools')"),
                     },
                     match (c.data_percent, c.metadata_percent) {
                         (Some(d), Some(m)) => format!(", pool data {d:.2}% metadata {m:.2}%"),

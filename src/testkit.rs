@@ -59,3 +59,33 @@ pub fn lv(
         skip_activation: false,
     }
 }
+
+/// The volume group `vgcow` as real lvm 2.03.16 reported it (`tests/fixtures/lvm/cow.json`,
+/// src/lvm/kind.rs): `thick` (linear) with the COW snapshot `thicksnap`; in the pool
+/// `vgcow-pool`, `thinc` with the COW snapshot `thincow`, `thinv` with the thin snapshot
+/// `thinsnap` (which has the COW snapshot `thinsnapcow`), `both` with the thin snapshot
+/// `boththin` and the COW snapshot `bothcow`. Every LV but the COW snapshots and the pool gets
+/// `owner`'s tags (none: all foreign, as another tool left them).
+pub fn cow_fixture(owner: Option<&str>) -> crate::lvm::Observed {
+    use crate::lvm::LvKind;
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lvm/cow.json");
+    let text = std::fs::read_to_string(p).unwrap();
+    let mut o = crate::lvm::report::parse_fullreport(&text, "vgcow").unwrap();
+    for l in &mut o.lvs {
+        if let (Some(b), LvKind::Thin | LvKind::Linear) = (owner, l.kind) {
+            l.tags = vec![
+                crate::names::OWNERSHIP_TAG.to_string(),
+                crate::names::Tag::backend(b).to_string(),
+            ];
+        }
+    }
+    o
+}
+
+/// The backend `lvm-1` on the fixture's volume group `vgcow` (pool `vgcow-pool` when thin).
+pub fn cow_backend(lvm_type: LvmType) -> BackendConfig {
+    BackendConfig {
+        volume_group: "vgcow".into(),
+        ..backend("lvm-1", lvm_type)
+    }
+}

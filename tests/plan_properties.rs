@@ -47,6 +47,9 @@ struct Case {
     pool_health: Health,
     /// The pass is confirmed (`--allow-deletions`).
     confirmed: bool,
+    /// existing volumes (by name index) that another tool took a COW snapshot of
+    /// (`lvcreate -s -L 4M`, untagged): `c<index>`
+    cow: Vec<u8>,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -67,6 +70,7 @@ fn case() -> impl Strategy<Value = Case> {
             prop_oneof![Just(0u64), Just(600u64)],
             prop_oneof![4 => Just(Health::Ok), 1 => Just(Health::OutOfData), 1 => Just(Health::MetadataReadOnly)],
             any::<bool>(),
+            prop::collection::vec(0u8..12, 0..4),
         ),
     )
         .prop_map(
@@ -79,7 +83,7 @@ fn case() -> impl Strategy<Value = Case> {
                 desired,
                 prune,
                 desired_pool_pct,
-                (cap, prune_grace, pool_health, confirmed),
+                (cap, prune_grace, pool_health, confirmed, cow),
             )| {
                 Case {
                     thin,
@@ -94,6 +98,7 @@ fn case() -> impl Strategy<Value = Case> {
                     prune_grace,
                     pool_health,
                     confirmed,
+                    cow,
                 }
             },
         )
@@ -147,6 +152,17 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
                 ..SimLv::new(kind, size)
             },
         );
+    }
+    // another tool's COW snapshots of some of them, active or not with their origin (as lvm)
+    for i in &c.cow {
+        let Some(origin) = vg.lvs.get(&name(*i)) else {
+            continue;
+        };
+        let mut snap = SimLv::cow_snapshot(&name(*i), 4 * M);
+        snap.active = origin.active;
+        if vg.free() >= 4 * M {
+            vg.lvs.insert(format!("c{i}"), snap);
+        }
     }
     let mut st = SimState::default();
     st.vgs.insert("vg".into(), vg);
@@ -206,10 +222,15 @@ proptest! {
             );
         }
 
-        // no destructive action without permission
+        // no destructive action without permission; none of a volume a COW snapshot depends
+        // on (lvremove would remove the snapshot, which no plan lists, with it)
         for a in &plan.actions {
             if let Action::DeleteVolume { volume, .. } = a {
                 let lv = before.lv(volume.as_str()).unwrap();
+                prop_assert!(
+                    !before.lvs.iter().any(|l| l.kind == LvKind::CowSnapshot && l.origin.as_deref() == Some(volume.as_str())),
+                    "deleting {volume}, whose COW snapshot the plan does not list"
+                );
                 prop_assert!(lv.is_owned(), "deleting a foreign LV: {volume}");
                 prop_assert!(lv.owner() != Owner::Backend("other".into()), "deleting another backend's LV: {volume}");
                 prop_assert!(lv.owner() != Owner::Legacy || desired.volumes.iter().any(|(k, _)| k.as_str() == volume.as_str()), "pruning an unclaimed old volume: {volume}");
@@ -248,7 +269,12 @@ proptest! {
                 Some(now) => {
                     prop_assert!(now.size >= lv.size, "{} shrank", lv.name);
                     if (!lv.is_owned() || lv.owner() == Owner::Backend("other".into())) && lv.name != "vg-pool" {
-                        prop_assert_eq!(now, lv, "foreign LV changed");
+                        // (a COW snapshot is activated with its origin, by lvm)
+                        let mut now = now.clone();
+                        if lv.kind == LvKind::CowSnapshot {
+                            now.active = lv.active;
+                        }
+                        prop_assert_eq!(&now, lv, "foreign LV changed");
                     }
                     // what this backend keeps carries its tag afterwards
                     let held = c.thin && c.pool_gib.is_some() && c.pool_health.needs_repair();
@@ -258,7 +284,8 @@ proptest! {
                         prop_assert_eq!(now.owner(), Owner::Backend("b".into()));
                     }
                 }
-                None => prop_assert!(plan.actions.iter().any(|a| a.is_destructive() && a.subject().as_str() == lv.name), "{} vanished", lv.name),
+                // apply removes only what the plan listed (a COW snapshot's origin is never listed)
+                None => prop_assert!(plan.actions.iter().any(|a| a.is_destructive() && a.subject().as_str() == lv.name), "{} vanished, not listed in {:?}", lv.name, plan.actions),
             }
         }
 

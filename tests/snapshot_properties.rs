@@ -2,7 +2,9 @@
 //! hosts and desired states: what is planned lvm accepts, a second plan is empty, a snapshot or
 //! copy is made only of the backend's own volumes, snapshots stay inactive and skipped at
 //! activation, copies are never smaller than their source, the deletion cap counts
-//! snapshots, admission counts them, and nothing foreign changes.
+//! snapshots, admission counts them, and nothing foreign changes; other tools' COW snapshots of
+//! the backend's volumes are never removed (their origins are never deleted), and apply removes
+//! only what the plan listed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
 
@@ -39,6 +41,9 @@ struct Case {
     declared_snapshots: Vec<(u8, u8, bool)>,
     prune: bool,
     cap: u32,
+    /// existing volumes (by index) another tool took a COW snapshot of (`lvcreate -s -L 4M`,
+    /// untagged): `c<index>`
+    cow: Vec<u8>,
 }
 
 /// Mostly this backend's.
@@ -53,11 +58,10 @@ fn case() -> impl Strategy<Value = Case> {
         prop::collection::vec((0u8..6, owner()), 0..4),
         prop::collection::vec((0u8..8, 1u64..500, (0u8..3, 0u8..4), any::<bool>()), 0..8),
         prop::collection::vec((0u8..4, 0u8..6, any::<bool>()), 0..6),
-        any::<bool>(),
-        0u32..4,
+        (any::<bool>(), 0u32..4, prop::collection::vec(0u8..6, 0..3)),
     )
         .prop_map(
-            |(ratio, volumes, snapshots, declared, declared_snapshots, prune, cap)| Case {
+            |(ratio, volumes, snapshots, declared, declared_snapshots, (prune, cap, cow))| Case {
                 ratio,
                 volumes,
                 snapshots,
@@ -65,6 +69,7 @@ fn case() -> impl Strategy<Value = Case> {
                 declared_snapshots,
                 prune,
                 cap,
+                cow,
             },
         )
 }
@@ -104,6 +109,14 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendDesired) {
         l.active = false;
         l.skip_activation = true;
         vg.lvs.insert(format!("_snapshot-{i}"), l);
+    }
+    for i in &c.cow {
+        if vg.lvs.contains_key(&format!("v{i}")) {
+            vg.lvs.insert(
+                format!("c{i}"),
+                SimLv::cow_snapshot(&format!("v{i}"), 4 * M),
+            );
+        }
     }
     let mut st = SimState::default();
     st.vgs.insert("vg".into(), vg);
@@ -160,6 +173,12 @@ proptest! {
         let before = sim.observe(&vg).unwrap().unwrap();
         let (_, plan) = reconcile::observe_and_plan(&cfg, Some(&desired), &sim, &policy).unwrap();
         prop_assert!(plan.actions.iter().filter(|a| a.is_destructive()).count() <= c.cap as usize);
+        // no deletion of a volume a COW snapshot depends on: lvremove would take the snapshot
+        // (not listed) with it
+        for a in plan.actions.iter().filter(|a| a.is_destructive()) {
+            let cow = before.lvs.iter().find(|l| l.kind == LvKind::CowSnapshot && l.origin.as_deref() == Some(a.subject().as_str()));
+            prop_assert!(cow.is_none(), "deleting {} takes {:?} with it", a.subject(), cow);
+        }
         let report = reconcile::converge(&cfg, Some(&desired), &sim, &policy, &std::sync::atomic::AtomicBool::new(false), &|| true);
         prop_assert!(report.ok(), "lvm refused what was planned: {:?}\n{:?}", report, plan);
         let remaining = report.remaining.as_ref().unwrap();
@@ -183,11 +202,20 @@ proptest! {
             }
         }
         for lv in &before.lvs {
+            // apply removes only what the plan listed
+            if after.lv(&lv.name).is_none() {
+                prop_assert!(
+                    plan.actions.iter().any(|a| a.is_destructive() && a.subject().as_str() == lv.name),
+                    "{} vanished, not listed in {:?}", lv.name, plan.actions
+                );
+            }
             let foreign = !lv.is_owned() || lv.owner() == Owner::Backend("other".into());
             if foreign && lv.name != "vg-pool" {
                 // (a snapshot whose origin was deleted no longer names it, as in lvm)
-                let now = after.lv(&lv.name).map(|l| (l.size, &l.tags, l.active, l.skip_activation));
-                prop_assert_eq!(now, Some((lv.size, &lv.tags, lv.active, lv.skip_activation)), "foreign LV changed: {}", lv.name);
+                // (and a COW snapshot is activated with its origin, by lvm)
+                let cow = lv.kind == LvKind::CowSnapshot;
+                let now = after.lv(&lv.name).map(|l| (l.size, &l.tags, l.active || cow, l.skip_activation));
+                prop_assert_eq!(now, Some((lv.size, &lv.tags, lv.active || cow, lv.skip_activation)), "foreign LV changed: {}", lv.name);
             }
         }
         // admission: whatever was made fits the ratio (or nothing was made)

@@ -9,6 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
 
 mod common;
+#[path = "vm_host/cow.rs"]
+mod cow;
 #[path = "vm_host/lvmconf.rs"]
 mod lvmconf;
 #[path = "vm_host/support.rs"]

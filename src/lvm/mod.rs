@@ -6,6 +6,7 @@
 pub mod attr;
 pub mod cli;
 pub mod dm;
+pub mod kind;
 pub mod poolusage;
 pub mod recall;
 pub mod report;
@@ -14,6 +15,8 @@ pub mod sim;
 pub mod sizing;
 pub mod stamp;
 pub mod vglock;
+
+pub use kind::LvKind;
 
 use crate::names::{BACKEND_TAG_PREFIX, LvName, MARK_TAG_PREFIX, OWNERSHIP_TAG, Tag, VgName};
 use crate::size::Bytes;
@@ -46,16 +49,6 @@ pub struct VgInfo {
     pub tags: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LvKind {
-    ThinPool,
-    Thin,
-    Linear,
-    /// Anything else (snapshots, raid, cache, ...): ember never touches these.
-    Other,
-}
-
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LvInfo {
     /// LVM's own names obey LVM's rules, so every visible LV's name is an [`LvName`].
@@ -64,7 +57,8 @@ pub struct LvInfo {
     pub size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<String>,
-    /// A snapshot's origin (`origin`): a thin snapshot is a thin LV with an origin.
+    /// A snapshot's origin (`origin`): a thin snapshot is a thin LV with an origin, a COW
+    /// snapshot ([`LvKind::CowSnapshot`]) always has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
     #[serde(default)]

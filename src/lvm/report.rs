@@ -127,15 +127,6 @@ fn pct(field: &'static str, v: &str) -> Result<Option<f64>, ReportError> {
     })
 }
 
-fn kind(attr: &LvAttr, layout: &str) -> LvKind {
-    match attr.volume_type {
-        't' => LvKind::ThinPool,
-        'V' => LvKind::Thin,
-        '-' if layout.is_empty() || layout == "linear" || layout == "striped" => LvKind::Linear,
-        _ => LvKind::Other,
-    }
-}
-
 /// A size field that may be empty (not applicable, or a field this lvm does not print); 0 is
 /// "none" too.
 fn opt_num(field: &'static str, v: &str) -> Result<Option<u64>, ReportError> {
@@ -187,7 +178,7 @@ fn lv_info(vg: &str, l: RawLv) -> Result<Option<LvInfo>, ReportError> {
     })?;
     let pool = attr.volume_type == 't';
     Ok(Some(LvInfo {
-        kind: kind(&attr, &l.lv_layout),
+        kind: super::kind::of(attr.volume_type, &l.lv_layout),
         size: num("lv_size", &l.lv_size)?,
         pool: Some(l.pool_lv).filter(|p| !p.is_empty()),
         origin: Some(l.origin).filter(|o| !o.is_empty()),

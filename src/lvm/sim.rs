@@ -1,7 +1,10 @@
 //! A simulated LVM whose state lives in a JSON file (`--lvm sim:PATH`), for fast tests and
 //! demos without root. It keeps LVM's rules: sizes round up to whole extents, linear LVs and
 //! thin pools (data plus metadata and its spare) take VG space, thin volumes need their pool,
-//! names that exist or do not exist fail as lvm does, and `lvextend` cannot shrink.
+//! names that exist or do not exist fail as lvm does, and `lvextend` cannot shrink. COW
+//! snapshots (another tool's `lvcreate -s -L`, [`SimLvm::create_cow_snapshot`]) behave as on
+//! lvm (src/lvm/kind.rs): removing an origin removes them with it, an active origin cannot grow,
+//! activating an origin activates them.
 //!
 //! ```json
 //! {"vgs": {"cinder-volumes": {"size": 10737418240, "extent_size": 4194304,
@@ -112,6 +115,17 @@ impl SimLv {
     }
 }
 
+impl SimLv {
+    /// A COW snapshot of `origin` with a copy-on-write store of `size` bytes (`lvcreate -s -L`,
+    /// another tool's: untagged), active as lvm leaves it.
+    pub fn cow_snapshot(origin: &str, size: u64) -> SimLv {
+        SimLv {
+            origin: Some(origin.to_string()),
+            ..SimLv::new(LvKind::CowSnapshot, size)
+        }
+    }
+}
+
 impl SimVg {
     pub fn new(size: u64) -> Self {
         SimVg {
@@ -193,8 +207,11 @@ impl SimVg {
                     pool: l.pool.clone(),
                     origin: l.origin.clone(),
                     tags: l.tags.clone(),
+                    // (lvm prints a COW snapshot's use of its store there too)
                     data_percent: match l.kind {
-                        LvKind::ThinPool | LvKind::Thin => Some(l.data_percent.unwrap_or(0.0)),
+                        LvKind::ThinPool | LvKind::Thin | LvKind::CowSnapshot => {
+                            Some(l.data_percent.unwrap_or(0.0))
+                        }
                         _ => None,
                     },
                     metadata_percent: (l.kind == LvKind::ThinPool)

@@ -45,6 +45,7 @@ fn backend(name: &str) -> BackendStatus {
             owned_volumes: 3,
             snapshots: 2,
             owned_snapshots: 2,
+            cow_snapshots: 0,
             vg_size: 20 * G,
             vg_free: 9 * G,
         }),

@@ -343,12 +343,18 @@ fn mend(
     // of whether it held data, so it is never recreated empty
     // nor is a copy (made from a snapshot or a volume): empty, it would not be what was declared.
     // Several unknown at once (of whatever kind) are not what a crash leaves: none is changed.
+    // nor one with a COW snapshot: it held data when the snapshot was taken, and removing it
+    // would remove the snapshot (not ember's) with it.
     let n = unknown.len();
-    let (kept, unknown): (Vec<_>, Vec<_>) = unknown
-        .into_iter()
-        .partition(|(_, v, _, _)| plan.adopted.contains(v) || plan.copies.contains(v));
+    let (kept, unknown): (Vec<_>, Vec<_>) = unknown.into_iter().partition(|(_, v, _, _)| {
+        plan.adopted.contains(v) || plan.copies.contains(v) || plan.origins.contains(v)
+    });
     for (action, volume, _, error) in kept {
-        let why = if plan.adopted.contains(&volume) {
+        let why = if plan.origins.contains(&volume) {
+            format!(
+                "{error}; its thin pool has no such device, and it has a COW snapshot (it held data when that was taken; removing it would remove the snapshot too): ember changes nothing. Inspect the pool (thin_ls, thin_dump) and restore it"
+            )
+        } else if plan.adopted.contains(&volume) {
             format!(
                 "{error}; its thin pool has no such device, and ember adopted it (it did not create it): ember changes nothing. Inspect the pool (thin_ls, thin_dump) and restore it, or remove it yourself"
             )

@@ -4,7 +4,9 @@
 //! snapshot, for a thick one a linear LV) is declared with its current size and `adopt: true`,
 //! and its thin snapshots (`_snapshot-<id>`) under `snapshots:` with the volume each is of;
 //! ember's own volumes are declared as they are; everything else is a comment saying why it was
-//! left out. `ember plan` with the document shows adoptions only.
+//! left out. A volume with COW snapshots (a thick backend's cinder snapshots, or a backup
+//! tool's) is declared with a comment naming them; they are comments themselves (ember does not
+//! manage COW snapshots). `ember plan` with the document shows adoptions only.
 
 use std::fmt::Write;
 
@@ -80,6 +82,7 @@ pub fn document(template: &str, backends: &[(&BackendConfig, Source)], header: &
 fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed) {
     let mut lvs: Vec<&LvInfo> = o.lvs.iter().collect();
     lvs.sort_by(|a, b| a.name.cmp(&b.name));
+    let cow = o.cow_snapshots();
     let mut declared = vec![];
     let mut comments = vec![];
     let mut snapshots = vec![];
@@ -99,9 +102,18 @@ fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed) {
         }
         match verdict(template, cfg, lv) {
             Ok(()) => declared.push(format!(
-                "      {}: {{ size: {} }}",
+                "      {}: {{ size: {} }}{}",
                 quote(lv.name.as_str()),
-                size_text(lv.size)
+                size_text(lv.size),
+                cow.get(lv.name.as_str())
+                    .map(|snaps| format!(
+                        "  # with the COW snapshot{} {}: grown only while inactive, never deleted while {} exist{}",
+                        if snaps.len() > 1 { "s" } else { "" },
+                        crate::lvm::kind::list(snaps),
+                        if snaps.len() > 1 { "they" } else { "it" },
+                        if snaps.len() > 1 { "" } else { "s" },
+                    ))
+                    .unwrap_or_default()
             )),
             Err(why) => comments.push(format!("      # {}: {why}", lv.name)),
         }
@@ -147,6 +159,10 @@ fn verdict(template: &str, cfg: &BackendConfig, lv: &LvInfo) -> Result<(), Strin
     if lv.name == cfg.pool_name().as_str() {
         return Err("the backend's thin pool (used as it is, never shrunk or deleted)".into());
     }
+    // whoever's tags it carries: ember never manages a COW snapshot
+    if lv.kind == crate::lvm::LvKind::CowSnapshot {
+        return Err(describe(cfg, lv));
+    }
     match whose(cfg, lv) {
         Whose::Mine { .. } => return Ok(()),
         Whose::Other(b) => return Err(format!("ember's, backend {b}")),
@@ -177,7 +193,12 @@ fn describe(cfg: &BackendConfig, lv: &LvInfo) -> String {
         LvKind::Thin => "a thin volume (this backend is thick)".into(),
         LvKind::Linear => "a linear LV (this backend is thin)".into(),
         LvKind::ThinPool => "another thin pool".into(),
-        LvKind::Other => "a snapshot, raid, cache or other special LV".into(),
+        LvKind::CowSnapshot => format!(
+            "{}: ember leaves it alone, and keeps {} while it exists",
+            lv.describe(),
+            lv.origin.as_deref().unwrap_or("its origin")
+        ),
+        LvKind::Other => lv.describe(),
     }
 }
 

@@ -116,11 +116,13 @@ pub fn plan(
     let by_name: std::collections::HashMap<&str, &LvInfo> =
         observed.lvs.iter().map(|l| (l.name.as_str(), l)).collect();
     let pool_name = LvName::new(&cfg.pool_name()).ok();
+    let cow = observed.cow_snapshots();
     let c = classify::classify(
         cfg,
         desired,
         observed.vg.extent_size.max(1),
         &by_name,
+        &cow,
         &mut plan,
     );
     let snaps = snapshots::classify(cfg, desired, &by_name, &mut plan);
@@ -132,6 +134,7 @@ pub fn plan(
         pool_name.as_ref(),
         [c.absent, snaps.absent].concat(),
         &c.creates,
+        &cow,
         policy,
         &mut plan,
     );
@@ -177,6 +180,14 @@ pub fn plan(
             }),
             Err((kind, why)) => plan.refuse(volume.as_str(), kind, why),
         }
+    }
+    // an inactive volume with a COW snapshot grows first (lvm grows it only so), then is active
+    for (volume, size) in c.activates_after_growth {
+        plan.actions.push(Action::ActivateVolume {
+            volume,
+            size: Bytes(size),
+            thin: cfg.lvm_type.is_thin(),
+        });
     }
     for (volume, size) in c.creates {
         match cap.admit(size) {

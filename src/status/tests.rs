@@ -97,3 +97,24 @@ fn status_and_plan_agree_on_what_fits() {
         over.refused[0].reason
     );
 }
+
+#[test]
+fn a_volume_with_a_cow_snapshot_counts_as_a_volume_and_the_snapshot_apart() {
+    // as real lvm reported them (src/lvm/kind.rs): origins are volumes; COW snapshots, thin
+    // snapshots not named as cinder names them, counted as what they are
+    let o = crate::testkit::cow_fixture(Some("lvm-1"));
+    let c = Capacity::of(&crate::testkit::cow_backend(LvmType::Thin), &o);
+    // thick, thinc, both, thinv, and the thin snapshots thinsnap and boththin (not `_snapshot-`)
+    assert_eq!((c.volumes, c.owned_volumes), (6, 6));
+    assert_eq!(c.cow_snapshots, 4);
+    let json = serde_json::to_value(&c).unwrap();
+    assert_eq!(json["cow_snapshots"], 4);
+    let c = Capacity::of(&cfg(LvmType::Thin), &mixed());
+    assert_eq!(c.cow_snapshots, 0);
+    assert!(
+        serde_json::to_value(&c)
+            .unwrap()
+            .get("cow_snapshots")
+            .is_none()
+    );
+}

@@ -2,6 +2,7 @@
 # Captures real `lvm fullreport` JSON (the exact arguments ember's LvmCli::observe uses) into
 # tests/fixtures/lvm/, for the report parser's unit tests. Run it through the harness:
 #   tests/vm/vm-run --disk 2G --share "$PWD/tests/fixtures/lvm" -- tests/vm/capture-lvm-fixtures.sh
+# (with the argument `cow`: only cow.json, COW snapshots and their origins)
 set -euo pipefail
 [ -n "${VM_MODE:-}" ] || { echo "run me inside tests/vm/vm-run" >&2; exit 2; }
 out=$(cd "$(dirname "$0")/../fixtures/lvm" && pwd)
@@ -13,6 +14,29 @@ report() {
     --configreport pv -o pv_name --configreport pvseg -o pvseg_start --configreport seg -o segtype -- "$1"
 }
 pvcreate -q "$disk"
+if [ "${1:-}" = cow ]; then
+  # volumes with COW snapshots (another tool's `lvcreate -s -L`) and thin snapshots, reported
+  # with the LV fields ember asks for (src/lvm/report.rs LV_FIELDS): cow.json only
+  #   tests/vm/vm-run --disk 2G --share "$PWD/tests/fixtures/lvm" -- tests/vm/capture-lvm-fixtures.sh cow
+  vgcreate -q vgcow "$disk"
+  lvcreate -q --yes -L 64M -n thick -- vgcow
+  lvcreate -q --yes -s -L 16M -n thicksnap -- vgcow/thick
+  lvcreate -q --yes --type thin-pool -L 256M -n vgcow-pool -- vgcow
+  lvcreate -q --yes -V 64M --thinpool vgcow-pool -n thinv -- vgcow
+  lvcreate -q --yes -s -n thinsnap -- vgcow/thinv
+  lvcreate -q --yes -V 64M --thinpool vgcow-pool -n thinc -- vgcow
+  lvcreate -q --yes -s -L 16M -n thincow -- vgcow/thinc
+  lvcreate -q --yes -V 64M --thinpool vgcow-pool -n both -- vgcow
+  lvcreate -q --yes -s -n boththin -- vgcow/both
+  lvcreate -q --yes -s -L 16M -n bothcow -- vgcow/both
+  lvcreate -q --yes -s -L 8M -n thinsnapcow -- vgcow/thinsnap
+  lvm fullreport --reportformat json --units b --nosuffix \
+    --configreport vg -o vg_name,vg_size,vg_free,vg_extent_size,vg_mda_free,vg_mda_size \
+    --configreport lv -o lv_name,lv_attr,lv_layout,lv_size,pool_lv,origin,lv_tags,data_percent,metadata_percent,lv_metadata_size \
+    --configreport pv -o pv_name --configreport pvseg -o pvseg_start --configreport seg -o lv_name,chunk_size -- vgcow > "$out/cow.json"
+  echo "captured $out/cow.json"
+  exit 0
+fi
 vgcreate -q vgfix "$disk"
 report vgfix > "$out/empty-vg.json"
 lvcreate -q --yes --type thin-pool -L 512M --addtag ember-managed -n vgfix-pool -- vgfix

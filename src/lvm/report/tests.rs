@@ -39,9 +39,10 @@ fn mixed_vg_kinds_tags_and_usage() {
         (LvKind::Linear, 12 << 20, None)
     );
     assert!(thick.is_owned());
-    // a snapshot and its origin are neither thin nor plain linear volumes: ember leaves them be
-    assert_eq!(o.lv("legacy").unwrap().kind, LvKind::Other);
-    assert_eq!(o.lv("legacy-snap").unwrap().kind, LvKind::Other);
+    // a linear LV with a COW snapshot is still a linear volume; the snapshot a kind of its own
+    // (src/lvm/kind.rs)
+    assert_eq!(o.lv("legacy").unwrap().kind, LvKind::Linear);
+    assert_eq!(o.lv("legacy-snap").unwrap().kind, LvKind::CowSnapshot);
 }
 
 #[test]

@@ -70,3 +70,75 @@ fn keeps_lvm_rules() {
     );
     assert_eq!(sim.calls(), 12);
 }
+
+/// As lvm 2.03.16 does it in the VM (src/lvm/kind.rs): an origin's removal takes its COW
+/// snapshots and leaves its thin snapshots; an active origin does not grow, an inactive one
+/// does; activating it activates them.
+#[test]
+fn cow_snapshots_live_and_die_with_their_origin_as_in_lvm() {
+    let (_d, sim, vg) = setup();
+    let n = |s: &str| LvName::new(s).unwrap();
+    let pool = n("vg-pool");
+    sim.create_thin_pool(&vg, &pool, &pool_of(2 << 30), &[])
+        .unwrap();
+    sim.create_volume(&vg, &n("thick"), Bytes(64 << 20), None, &[])
+        .unwrap();
+    sim.create_volume(&vg, &n("thin"), Bytes(64 << 20), Some(&pool), &[])
+        .unwrap();
+    let free = sim.observe(&vg).unwrap().unwrap().vg.free;
+    sim.create_cow_snapshot(&vg, &n("thick"), &n("thick-cow"), Bytes(16 << 20))
+        .unwrap();
+    sim.create_cow_snapshot(&vg, &n("thin"), &n("thin-cow"), Bytes(16 << 20))
+        .unwrap();
+    sim.create_snapshot(&vg, &n("thin"), &n("thin-snap"), true, &[])
+        .unwrap();
+    // snapshots of snapshots are not supported
+    assert!(
+        sim.create_cow_snapshot(&vg, &n("thick-cow"), &n("x"), Bytes(4 << 20))
+            .is_err()
+    );
+    let o = sim.observe(&vg).unwrap().unwrap();
+    assert_eq!(o.vg.free, free - (32 << 20), "in the VG's extents");
+    let cow = o.lv("thin-cow").unwrap();
+    assert_eq!(
+        (cow.kind, cow.origin.as_deref(), cow.pool.as_deref()),
+        (LvKind::CowSnapshot, Some("thin"), None)
+    );
+    // an active origin does not grow
+    for v in ["thick", "thin"] {
+        let e = sim.extend(&vg, &n(v), Bytes(128 << 20)).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("Snapshot origin volumes can be resized only while inactive"),
+            "{e}"
+        );
+    }
+    // inactive, it does; activated, its snapshot is too
+    let mut st = sim.load().unwrap();
+    for l in st.vgs.get_mut("vg").unwrap().lvs.values_mut() {
+        if l.kind != LvKind::ThinPool {
+            l.active = false;
+        }
+    }
+    sim.save(&st).unwrap();
+    sim.extend(&vg, &n("thick"), Bytes(128 << 20)).unwrap();
+    sim.activate(&vg, &n("thick")).unwrap();
+    let o = sim.observe(&vg).unwrap().unwrap();
+    assert_eq!(o.lv("thick").unwrap().size, 128 << 20);
+    assert!(o.lv("thick-cow").unwrap().active);
+    assert!(!o.lv("thin-cow").unwrap().active);
+    // removing an origin removes its COW snapshot; its thin snapshot stays, naming no origin
+    sim.remove(&vg, &n("thin")).unwrap();
+    sim.remove(&vg, &n("thick")).unwrap();
+    let o = sim.observe(&vg).unwrap().unwrap();
+    let names: Vec<&str> = o.lvs.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["thin-snap", "vg-pool"]);
+    assert_eq!(o.lv("thin-snap").unwrap().origin, None);
+    // and removing a COW snapshot alone leaves its origin
+    sim.create_volume(&vg, &n("v"), Bytes(4 << 20), None, &[])
+        .unwrap();
+    sim.create_cow_snapshot(&vg, &n("v"), &n("v-cow"), Bytes(4 << 20))
+        .unwrap();
+    sim.remove(&vg, &n("v-cow")).unwrap();
+    assert!(sim.observe(&vg).unwrap().unwrap().lv("v").is_some());
+}

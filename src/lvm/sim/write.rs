@@ -28,6 +28,63 @@ fn check_space(vg: &SimVg, need: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `lv` is the origin of a COW snapshot.
+fn has_cow(vg: &SimVg, lv: &LvName) -> bool {
+    vg.lvs
+        .values()
+        .any(|l| l.kind == LvKind::CowSnapshot && l.origin.as_deref() == Some(lv.as_str()))
+}
+
+impl SimLvm {
+    /// What another tool's `lvcreate --snapshot --size SIZE -n NAME VG/ORIGIN` does (a backup
+    /// tool's nightly snapshot, cinder's snapshot on a thick backend): a COW snapshot, untagged,
+    /// active with its origin, in `size` bytes of the VG's extents. Never ember's (not in
+    /// [`LvmWrite`]).
+    pub fn create_cow_snapshot(
+        &self,
+        vg: &VgName,
+        origin: &LvName,
+        name: &LvName,
+        size: Bytes,
+    ) -> Result<(), LvmError> {
+        let cmd = format!("lvcreate --snapshot -L {}b -n {name} {vg}/{origin}", size.0);
+        self.write(
+            cmd,
+            |v| {
+                if v.lvs.contains_key(name.as_str()) {
+                    return Err(format!(
+                        "Logical Volume \"{name}\" already exists in volume group \"{vg}\""
+                    ));
+                }
+                let o = v
+                    .lvs
+                    .get(origin.as_str())
+                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{origin}\""))?;
+                match o.kind {
+                    LvKind::Thin | LvKind::Linear => {}
+                    LvKind::CowSnapshot => {
+                        return Err("Snapshots of snapshots are not supported.".into());
+                    }
+                    _ => {
+                        return Err(format!(
+                            "{vg}/{origin}: the simulator snapshots volumes only"
+                        ));
+                    }
+                }
+                let active = o.active;
+                check_mda(v, vg)?;
+                let size = size.round_up(v.extent_size).0;
+                check_space(v, size)?;
+                let mut lv = SimLv::cow_snapshot(origin.as_str(), size);
+                lv.active = active;
+                v.lvs.insert(name.to_string(), lv);
+                Ok(())
+            },
+            vg,
+        )
+    }
+}
+
 impl LvmWrite for SimLvm {
     fn create_thin_pool(
         &self,
@@ -205,6 +262,10 @@ impl LvmWrite for SimLvm {
                         cur / extent
                     ));
                 }
+                // as lvm: a snapshot's origin grows only while it is inactive (src/lvm/kind.rs)
+                if v.lvs.get(lv.as_str()).is_some_and(|l| l.active) && has_cow(v, lv) {
+                    return Err("Snapshot origin volumes can be resized only while inactive: try lvchange -an.".into());
+                }
                 match kind {
                     // lvm grows the data alone (the metadata keeps its size)
                     LvKind::ThinPool => check_space(v, size - cur)?,
@@ -243,7 +304,11 @@ impl LvmWrite for SimLvm {
                     ));
                 }
                 v.lvs.remove(lv.as_str());
-                // as lvm: a thin snapshot outlives its origin, which it then no longer names
+                // as lvm: its COW snapshots go with it (`lvremove --yes` of an origin)
+                v.lvs.retain(|_, l| {
+                    !(l.kind == LvKind::CowSnapshot && l.origin.as_deref() == Some(lv.as_str()))
+                });
+                // a thin snapshot outlives its origin, which it then no longer names
                 for l in v.lvs.values_mut() {
                     if l.origin.as_deref() == Some(lv.as_str()) {
                         l.origin = None;
@@ -314,7 +379,17 @@ impl LvmWrite for SimLvm {
                             "device-mapper: reload ioctl on  (253:9) {}",
                             crate::lvm::UNKNOWN_TO_POOL
                         )),
-                        Some(l) => l.active = true,
+                        Some(l) => {
+                            l.active = true;
+                            // as lvm: an origin's COW snapshots are activated with it
+                            for l in v.lvs.values_mut() {
+                                if l.kind == LvKind::CowSnapshot
+                                    && l.origin.as_deref() == Some(lv.as_str())
+                                {
+                                    l.active = true;
+                                }
+                            }
+                        }
                     }
                 }
                 Ok(())

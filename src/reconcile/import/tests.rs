@@ -107,3 +107,70 @@ fn a_missing_volume_group_imports_nothing_for_that_backend() {
     );
     assert_eq!(document("volume-%s", &[], "h"), "# h\nbackends: {}\n");
 }
+
+#[test]
+fn a_thick_cinder_volume_with_its_cow_snapshot_is_declared_and_the_snapshot_said() {
+    // cinder's LVM driver on a thick backend snapshots with `lvcreate --snapshot -L`
+    let cfg = crate::testkit::backend("thick", LvmType::Default);
+    let mut snap = lv("_snapshot-s1", LvKind::CowSnapshot, G);
+    snap.origin = Some("volume-a".into());
+    let mut backup = lv("backup-b", LvKind::CowSnapshot, G / 4);
+    backup.origin = Some("volume-b".into());
+    // tagged as ember's by hand: still not declared
+    let mut tagged = crate::testkit::lv("tagged", LvKind::CowSnapshot, G, Some("thick"));
+    tagged.origin = Some("volume-b".into());
+    let o = Observed {
+        pvs: vec![],
+        vg: VgInfo {
+            name: "vg".into(),
+            ..Default::default()
+        },
+        lvs: vec![
+            lv("volume-a", LvKind::Linear, 10 * G),
+            snap,
+            lv("volume-b", LvKind::Linear, 2 * G),
+            backup,
+            tagged,
+        ],
+    };
+    let doc = document("volume-%s", &[(&cfg, Source::Observed(&o))], "t");
+    let want = "# t
+backends:
+  \"thick\":
+    # volume group vg: 5 LV(s), 2 declared below
+    adopt: true
+    volumes:
+      \"volume-a\": { size: 10G }  # with the COW snapshot _snapshot-s1: grown only while inactive, never deleted while it exists
+      \"volume-b\": { size: 2G }  # with the COW snapshots backup-b and tagged: grown only while inactive, never deleted while they exist
+      # _snapshot-s1: a COW snapshot of volume-a (lvcreate --snapshot --size, as backup tools and cinder's thick backends make them): ember leaves it alone, and keeps volume-a while it exists
+      # backup-b: a COW snapshot of volume-b (lvcreate --snapshot --size, as backup tools and cinder's thick backends make them): ember leaves it alone, and keeps volume-b while it exists
+      # tagged: a COW snapshot of volume-b (lvcreate --snapshot --size, as backup tools and cinder's thick backends make them): ember leaves it alone, and keeps volume-b while it exists
+";
+    assert_eq!(doc, want);
+    // it parses as a thick backend's desired state (no `snapshots:`), and plans adoptions
+    let d: crate::desired::BackendDesired = serde_yaml::from_str(
+        &doc.lines()
+            .skip(3)
+            .map(|l| l.strip_prefix("    ").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    assert!(d.adopt && d.volumes.len() == 2 && d.snapshots.is_empty());
+    let p = crate::reconcile::plan::plan(
+        &cfg,
+        &d,
+        &o,
+        &crate::reconcile::plan::Policy {
+            max_deletions_per_pass: 5,
+            prune_grace: 600,
+            now: 1_800_000_000,
+            confirmed: false,
+        },
+    );
+    assert_eq!(
+        p.actions.iter().map(|a| a.verb()).collect::<Vec<_>>(),
+        ["adopt_volume", "adopt_volume"],
+        "{p:?}"
+    );
+}

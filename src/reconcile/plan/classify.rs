@@ -18,16 +18,21 @@ pub(super) struct Classified {
     pub extends: Vec<(LvName, u64, u64)>,
     pub absent: Vec<(LvName, u64)>,
     pub activates: Vec<(LvName, u64)>,
+    /// Inactive volumes with a COW snapshot that grow in this pass: activated after their
+    /// growth (lvm grows a snapshot's origin only while it is inactive).
+    pub activates_after_growth: Vec<(LvName, u64)>,
     /// Declared, existing without ember's tag, and `adopt: true`: (name, size).
     pub adopts: Vec<(LvName, u64)>,
 }
 
-/// Phase 1: each declared volume against the LV of that name, if any.
+/// Phase 1: each declared volume against the LV of that name, if any. `cow`: each origin's COW
+/// snapshots.
 pub(super) fn classify(
     cfg: &BackendConfig,
     desired: &BackendDesired,
     extent: u64,
     lv: &HashMap<&str, &LvInfo>,
+    cow: &HashMap<&str, Vec<&LvName>>,
     plan: &mut Plan,
 ) -> Classified {
     let mut c = Classified::default();
@@ -74,12 +79,18 @@ pub(super) fn classify(
                 if spec.state() == VolumeState::Absent
                     && !matches!(l.kind, LvKind::Thin | LvKind::Linear) =>
             {
+                let why = match l.kind {
+                    LvKind::CowSnapshot => {
+                        "ember never removes one: lvm removes it with its origin, or remove it yourself (lvremove) when it is no longer needed"
+                    }
+                    _ => "ember leaves it alone",
+                };
                 plan.refuse(
                     n,
                     RefusalKind::WrongKind,
                     format!(
-                        "declared absent, but the LV is a {:?}, not a volume",
-                        l.kind
+                        "declared absent, but the LV is {}, not a volume: {why}",
+                        l.describe()
                     ),
                 );
                 continue;
@@ -103,34 +114,79 @@ pub(super) fn classify(
                         None => c.creates.push((name.clone(), want)),
                     },
                     Some(l) if !expected_kind(cfg, l) => plan.refuse(n, RefusalKind::WrongKind, format!(
-                        "exists as a {:?} LV{}, but this backend makes {} volumes: ember will not convert it",
-                        l.kind, l.pool.as_ref().map(|p| format!(" in pool {p}")).unwrap_or_default(),
-                        if thin { "thin" } else { "thick" })),
+                        "exists as {}, but this backend makes {} volumes: ember will not convert it",
+                        l.describe(), if thin { "thin" } else { "thick" })),
                     Some(l) => {
-                        // (one adopted in this pass is activated by the next, once it is ember's)
-                        if !l.active && l.is_owned() {
-                            c.activates.push((name.clone(), l.size));
-                            if l.tags.iter().any(|t| t == crate::names::ADOPTED_TAG) {
-                                plan.adopted.push(name.clone());
-                            }
-                            if l.origin.is_some()
-                                || l.tags.iter().any(|t| t == crate::names::COPY_TAG)
-                            {
-                                plan.copies.push(name.clone());
-                            }
-                        }
-                        if l.size > want {
-                            plan.refuse(n, RefusalKind::Shrink, format!(
-                                "is {}, the desired state says {}: ember never shrinks", Bytes(l.size), Bytes(want)));
-                        } else if l.size < want {
-                            c.extends.push((name.clone(), l.size, want));
-                        }
+                        let snaps = cow.get(n).map(Vec::as_slice).unwrap_or_default();
+                        existing_volume(cfg, l, want, snaps, &mut c, plan);
                     }
                 }
             }
         }
     }
     c
+}
+
+/// A declared volume that exists, of the kind this backend makes: activated when it is
+/// inactive, grown when it is smaller, refused when larger. `snaps`: its COW snapshots.
+fn existing_volume(
+    cfg: &BackendConfig,
+    l: &LvInfo,
+    want: u64,
+    snaps: &[&LvName],
+    c: &mut Classified,
+    plan: &mut Plan,
+) {
+    let (name, n) = (&l.name, l.name.as_str());
+    let grows = l.size < want;
+    if !snaps.is_empty() && l.is_owned() {
+        // never recreated empty: lvremove would take its snapshots with it
+        plan.origins.push(name.clone());
+    }
+    // (one adopted in this pass is activated by the next, once it is ember's)
+    if !l.active && l.is_owned() {
+        // lvm grows a volume with a COW snapshot only while it is inactive: grown first
+        if grows && !snaps.is_empty() {
+            c.activates_after_growth.push((name.clone(), l.size));
+        } else {
+            c.activates.push((name.clone(), l.size));
+        }
+        if l.tags.iter().any(|t| t == crate::names::ADOPTED_TAG) {
+            plan.adopted.push(name.clone());
+        }
+        if l.origin.is_some() || l.tags.iter().any(|t| t == crate::names::COPY_TAG) {
+            plan.copies.push(name.clone());
+        }
+    }
+    if l.size > want {
+        plan.refuse(
+            n,
+            RefusalKind::Shrink,
+            format!(
+                "is {}, the desired state says {}: ember never shrinks",
+                Bytes(l.size),
+                Bytes(want)
+            ),
+        );
+    } else if grows && l.active && !snaps.is_empty() {
+        let why = origin_cannot_grow(l, want, snaps, &cfg.volume_group);
+        plan.refuse(n, RefusalKind::HasCowSnapshot, why);
+    } else if grows {
+        c.extends.push((name.clone(), l.size, want));
+    }
+}
+
+/// Why an active volume with COW snapshots is not grown (lvm refuses; src/lvm/kind.rs).
+fn origin_cannot_grow(l: &LvInfo, want: u64, snaps: &[&LvName], vg: &str) -> String {
+    let n = &l.name;
+    format!(
+        "is {}, the desired state says {}, but it has the COW snapshot{} {} (another tool's lvcreate --snapshot --size): lvm grows a snapshot's origin only while it is inactive (\"Snapshot origin volumes can be resized only while inactive\"), and ember never deactivates a volume. Remove the snapshot (lvremove {vg}/{}), or deactivate the volume yourself when nothing uses it (lvchange -an {vg}/{n}, its snapshot with it): the next pass then grows it and activates it again",
+        Bytes(l.size),
+        Bytes(want),
+        if snaps.len() > 1 { "s" } else { "" },
+        crate::lvm::kind::list(snaps),
+        snaps[0],
+    )
 }
 
 /// Whether `adopt: true` may make `lv` this backend's: only what cinder itself could have made
@@ -156,7 +212,7 @@ pub(crate) fn adoptable(cfg: &BackendConfig, lv: &LvInfo) -> Result<(), String> 
         (true, LvKind::Thin) | (false, LvKind::Linear) => return Ok(()),
         (true, LvKind::Linear) => "a linear LV, not in the backend's thin pool".to_string(),
         (false, LvKind::Thin) => "a thin volume, and this backend is thick".to_string(),
-        (_, LvKind::Other) => "a snapshot, raid, cache or other special LV".to_string(),
+        (_, LvKind::CowSnapshot | LvKind::Other) => lv.describe(),
     };
     Err(format!(
         "adopt: true adopts only what cinder could have made for this backend ({}); this LV is {what}: ember leaves it alone",
@@ -175,3 +231,6 @@ fn expected_kind(cfg: &BackendConfig, lv: &LvInfo) -> bool {
         lv.kind == LvKind::Linear
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -89,18 +89,20 @@ fn existing(
         g.meta = declared_metadata(spec, l, extent, vg_free, plan);
         at_cap = autoextend(spec, l, (used_data, used_meta), vg, vg_free, &mut g, plan);
     }
-    if let Some((to, growth)) = g.data {
-        plan.actions.push(Action::ExtendPool {
-            pool: l.name.clone(),
-            from: Bytes(l.size),
-            to: Bytes(to),
-            growth,
-        });
-    }
+    // metadata first, in the plan as in the VG's space: a pool out of metadata needs an
+    // offline repair, one out of data only holds its writes (and apply runs the plan's order)
     if let Some((to, growth)) = g.meta {
         plan.actions.push(Action::ExtendPoolMetadata {
             pool: l.name.clone(),
             from: Bytes(meta_now),
+            to: Bytes(to),
+            growth,
+        });
+    }
+    if let Some((to, growth)) = g.data {
+        plan.actions.push(Action::ExtendPool {
+            pool: l.name.clone(),
+            from: Bytes(l.size),
             to: Bytes(to),
             growth,
         });

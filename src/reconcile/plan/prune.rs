@@ -1,6 +1,8 @@
 //! Ownership and deletion: which LVs are this backend's, legacy tags claimed, the soft prune
 //! (mark, wait `prune_grace`, delete if still undeclared), and the deletion circuit breaker.
 
+use std::collections::HashMap;
+
 use super::{
     Action, DeleteReason, Plan, Policy, RefusalKind, Scheduled, UnmarkReason, Warning, WarningKind,
     Whose, whose,
@@ -41,6 +43,7 @@ pub(super) fn ownership_and_deletions(
     pool: Option<&LvName>,
     absent: Vec<(LvName, u64)>,
     creates: &[(LvName, u64)],
+    cow: &HashMap<&str, Vec<&LvName>>,
     policy: &Policy,
     plan: &mut Plan,
 ) -> Freed {
@@ -148,7 +151,39 @@ pub(super) fn ownership_and_deletions(
     for (lv, name) in undeclared {
         soft_prune(policy, lv, name, &mut due, plan);
     }
+    let due = keep_origins(cfg, cow, due, plan);
     breaker(cfg, observed, policy, due, plan)
+}
+
+/// A volume with a COW snapshot is not deleted: `lvremove` of it would remove the snapshot too
+/// (lvremove(8); src/lvm/kind.rs), an LV ember does not own and the plan does not list. ember
+/// never deletes a COW snapshot itself, so each one holds its origin. (A thin snapshot does
+/// not: it outlives its origin.)
+fn keep_origins(
+    cfg: &BackendConfig,
+    cow: &HashMap<&str, Vec<&LvName>>,
+    due: Vec<(LvName, u64, DeleteReason)>,
+    plan: &mut Plan,
+) -> Vec<(LvName, u64, DeleteReason)> {
+    let vg = &cfg.volume_group;
+    due.into_iter()
+        .filter(|(name, _, reason)| {
+            let Some(snaps) = cow.get(name.as_str()).filter(|s| !s.is_empty()) else {
+                return true;
+            };
+            let what = match reason {
+                DeleteReason::Absent => "declared absent",
+                DeleteReason::Prune => "undeclared and due to be pruned",
+            };
+            plan.refuse(name.as_str(), RefusalKind::HasCowSnapshot, format!(
+                "{what}, but it has the COW snapshot{} {} (another tool's lvcreate --snapshot --size): lvremove of {name} would remove {} with it, and ember removes only what the desired state lists. Remove the snapshot first (lvremove {vg}/{}); the next pass then deletes {name}",
+                if snaps.len() > 1 { "s" } else { "" },
+                crate::lvm::kind::list(snaps),
+                if snaps.len() > 1 { "them" } else { "it" },
+                snaps[0]));
+            false
+        })
+        .collect()
 }
 
 fn unmark(plan: &mut Plan, volume: LvName, lv: &LvInfo, tags: Vec<Tag>, reason: UnmarkReason) {
@@ -271,11 +306,12 @@ fn breaker(
             Some(LvKind::Thin) => freed.thin += size,
             _ => freed.linear += size,
         }
-        // said in the plan: its snapshots stay
+        // said in the plan: its thin snapshots stay (COW snapshots held it above)
         let snapshots = observed
             .lvs
             .iter()
-            .filter(|l| l.origin.as_deref() == Some(name.as_str()) && l.name.is_snapshot_name())
+            .filter(|l| l.kind == LvKind::Thin && l.name.is_snapshot_name())
+            .filter(|l| l.origin.as_deref() == Some(name.as_str()))
             .filter(|l| !deleted.contains(l.name.as_str()))
             .map(|l| l.name.clone())
             .collect();

@@ -79,8 +79,8 @@ pub(super) fn classify(
                 n,
                 RefusalKind::WrongKind,
                 format!(
-                    "exists as a {:?} LV, not a thin snapshot in {}: ember leaves it alone",
-                    l.kind,
+                    "exists as {}, not a thin snapshot in {}: ember leaves it alone",
+                    l.describe(),
                     cfg.pool_name()
                 ),
             ),
@@ -106,7 +106,11 @@ fn is_thin_in(cfg: &BackendConfig, l: &LvInfo) -> bool {
 /// the declared volume, while that exists), as cinder makes them.
 fn adoptable(cfg: &BackendConfig, l: &LvInfo, volume: Option<&LvName>) -> Result<(), String> {
     let why = if !is_thin_in(cfg, l) {
-        format!("it is not a thin LV in {}", cfg.pool_name())
+        format!(
+            "it is {}, not a thin LV in {}",
+            l.describe(),
+            cfg.pool_name()
+        )
     } else {
         match (l.origin.as_deref(), volume) {
             (Some(o), Some(volume)) if o != volume.as_str() => {
@@ -358,8 +362,8 @@ fn refuse_missing(
         Some((l, Whose::Mine { .. })) => (
             RefusalKind::WrongKind,
             format!(
-                "{what} is a {:?} LV, not a thin volume in {}",
-                l.kind,
+                "{what} is {}, not a thin volume in {}",
+                l.describe(),
                 cfg.pool_name()
             ),
         ),

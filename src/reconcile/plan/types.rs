@@ -102,7 +102,8 @@ pub enum Action {
         volume: LvName,
         size: Bytes,
         reason: DeleteReason,
-        /// The volume's snapshots that stay (thin snapshots do not need their origin).
+        /// The volume's thin snapshots, which stay (a thin snapshot does not need its origin;
+        /// a volume with a COW snapshot, which would go with it, is never deleted).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         snapshots: Vec<LvName>,
     },
@@ -224,6 +225,9 @@ pub enum RefusalKind {
     /// The desired state declares none of the backend's existing volumes (another host's or
     /// another backend's file?): nothing is done until the operator confirms once.
     UnknownVolumes,
+    /// A COW snapshot (another tool's `lvcreate --snapshot --size`) depends on the volume: lvm
+    /// would remove it with the volume, and grows the volume only while it is inactive.
+    HasCowSnapshot,
 }
 
 impl RefusalKind {
@@ -303,6 +307,10 @@ pub struct Plan {
     /// it is not marked for this backend yet.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub mark_vg: bool,
+    /// Volumes with a COW snapshot: never recreated either (removing one removes its COW
+    /// snapshots, which are not ember's).
+    #[serde(skip)]
+    pub origins: Vec<LvName>,
 }
 
 impl Plan {
@@ -318,6 +326,7 @@ impl Plan {
             adopted: vec![],
             copies: vec![],
             mark_vg: false,
+            origins: vec![],
         }
     }
     pub fn has_changes(&self) -> bool {

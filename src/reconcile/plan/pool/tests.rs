@@ -360,3 +360,48 @@ fn metadata_grows_before_data_takes_the_last_of_the_vg() {
         "{p:?}"
     );
 }
+
+#[test]
+fn metadata_is_grown_before_data_in_the_plan_and_the_pool_check() {
+    // both past the threshold with room for both: the metadata's lvextend comes first (apply
+    // runs the plan's order), in a pass and in the daemon's pool check alike
+    let o = observed(5 * G, vec![pool(G, 95.0, 64 * M, 90.0)]);
+    let p = run(AUTO, &o);
+    assert!(
+        matches!(
+            &p.actions[..],
+            [Action::ExtendPoolMetadata { .. }, Action::ExtendPool { .. }]
+        ),
+        "{p:?}"
+    );
+    let cfg = crate::testkit::backend("lvm-1", LvmType::Thin);
+    let p = plan_pool_check(&cfg, &desired(AUTO), &o, POLICY.now);
+    assert!(
+        matches!(
+            &p.actions[..],
+            [Action::ExtendPoolMetadata { .. }, Action::ExtendPool { .. }]
+        ),
+        "{p:?}"
+    );
+    // declared sizes too
+    let p = run(
+        "thin_pool: { size: 2G, metadata_size: 128M }\n",
+        &observed(5 * G, vec![pool(G, 10.0, 64 * M, 5.0)]),
+    );
+    assert!(
+        matches!(
+            &p.actions[..],
+            [
+                Action::ExtendPoolMetadata {
+                    growth: Growth::Declared,
+                    ..
+                },
+                Action::ExtendPool {
+                    growth: Growth::Declared,
+                    ..
+                }
+            ]
+        ),
+        "{p:?}"
+    );
+}

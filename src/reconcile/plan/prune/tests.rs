@@ -364,3 +364,137 @@ fn a_wrong_clock_neither_marks_nor_prunes_and_a_future_mark_is_redated() {
     );
     assert_eq!(p.next_deletion_at(), Some(NOW + 600));
 }
+
+/// Deletions against what real lvm reported (`crate::testkit::cow_fixture`): `lvremove` of an
+/// origin removes its COW snapshots, so no plan deletes one while they exist; thin snapshots
+/// hold nothing back.
+mod cow {
+    use super::*;
+    use crate::testkit::{cow_backend, cow_fixture};
+
+    fn refusal(p: &crate::reconcile::Plan, subject: &str) -> (RefusalKind, String) {
+        p.refused
+            .iter()
+            .find(|r| r.subject == subject)
+            .map(|r| (r.kind, r.reason.clone()))
+            .unwrap_or_else(|| panic!("no refusal of {subject}: {p:?}"))
+    }
+
+    #[test]
+    fn a_volume_a_cow_snapshot_depends_on_is_not_deleted_and_the_refusal_names_it() {
+        let o = cow_fixture(Some("lvm-1"));
+        for (lvm_type, volume, snapshot) in [
+            (LvmType::Default, "thick", "thicksnap"),
+            (LvmType::Thin, "thinc", "thincow"),
+            (LvmType::Thin, "both", "bothcow"),
+            (LvmType::Thin, "thinsnap", "thinsnapcow"),
+        ] {
+            let yaml = format!("volumes:\n  {volume}: {{state: absent}}\n");
+            let p = plan(&cow_backend(lvm_type), &desired(&yaml), &o, &GRACE);
+            assert!(!p.deletes(), "{p:?}");
+            let (kind, why) = refusal(&p, volume);
+            assert_eq!(kind, RefusalKind::HasCowSnapshot, "{why}");
+            assert!(
+                why.starts_with(&format!(
+                    "declared absent, but it has the COW snapshot {snapshot} "
+                )) && why.contains(&format!("lvremove vgcow/{snapshot}")),
+                "{why}"
+            );
+            assert!(
+                !why.contains("boththin"),
+                "a thin snapshot is not in the way"
+            );
+        }
+        // a volume with thin snapshots only is deleted; they stay
+        let p = plan(
+            &cow_backend(LvmType::Thin),
+            &desired("volumes:\n  thinv: {state: absent}\n"),
+            &o,
+            &GRACE,
+        );
+        assert_eq!(verbs(&p), [("delete_volume", "thinv".to_string())], "{p:?}");
+    }
+
+    #[test]
+    fn a_prune_due_keeps_an_origin_and_the_cap_counts_only_what_is_deleted() {
+        let o = cow_fixture(Some("lvm-1"));
+        let mut now = GRACE;
+        now.prune_grace = 0;
+        now.max_deletions_per_pass = 1;
+        // undeclared: thick, thinc, both and thinsnap, each held by a COW snapshot, and
+        // boththin: one deletion due, within the cap of 1
+        let p = plan(
+            &cow_backend(LvmType::Thin),
+            &desired("prune: true\nvolumes:\n  thinv: {size: 64M}\n"),
+            &o,
+            &now,
+        );
+        assert_eq!(
+            verbs(&p),
+            [("delete_volume", "boththin".to_string())],
+            "{p:?}"
+        );
+        for (v, s) in [
+            ("thick", "thicksnap"),
+            ("thinc", "thincow"),
+            ("both", "bothcow"),
+            ("thinsnap", "thinsnapcow"),
+        ] {
+            let (kind, why) = refusal(&p, v);
+            assert_eq!(kind, RefusalKind::HasCowSnapshot);
+            assert!(
+                why.starts_with(&format!(
+                    "undeclared and due to be pruned, but it has the COW snapshot {s} "
+                )),
+                "{why}"
+            );
+        }
+        assert!(p.refused.iter().all(|r| r.kind != RefusalKind::DeletionCap));
+        // the rendered plan names the snapshot, and says no LV stays that lvm would remove
+        let text = plan_text(&p);
+        assert!(text.contains("it has the COW snapshot thincow"), "{text}");
+        assert!(!text.contains("stays"), "{text}");
+    }
+
+    #[test]
+    fn only_thin_snapshots_are_said_to_stay() {
+        // volume-a with a thin snapshot and a COW snapshot named as cinder names snapshots:
+        // nothing deleted, nothing said to stay
+        let mut thin = vol("_snapshot-thin", "lvm-1", None);
+        thin.origin = Some("volume-a".into());
+        let mut cow = crate::testkit::lv("_snapshot-cow", LvKind::CowSnapshot, G / 4, None);
+        cow.origin = Some("volume-a".into());
+        cow.pool = None;
+        let o = vg(vec![vol("volume-a", "lvm-1", None), thin, cow]);
+        let p = plan(
+            &cfg(),
+            &desired("volumes:\n  volume-a: {state: absent}\n"),
+            &o,
+            &GRACE,
+        );
+        assert!(!p.deletes(), "{p:?}");
+        assert_eq!(
+            refusal(&p, "volume-a").0,
+            RefusalKind::HasCowSnapshot,
+            "{p:?}"
+        );
+        // without the COW snapshot: deleted, and the thin one said to stay
+        let o = vg(o
+            .lvs
+            .into_iter()
+            .filter(|l| l.name != "_snapshot-cow" && l.name != "vg-pool")
+            .collect());
+        let p = plan(
+            &cfg(),
+            &desired("volumes:\n  volume-a: {state: absent}\n"),
+            &o,
+            &GRACE,
+        );
+        assert_eq!(
+            p.actions.iter().map(Action::line).collect::<Vec<_>>(),
+            [
+                "- delete volume volume-a 1.0 GiB (state: absent; its snapshot _snapshot-thin stays (thin snapshots do not need their origin))"
+            ]
+        );
+    }
+}
