@@ -21,6 +21,9 @@ const GRACE: Duration = Duration::from_secs(120);
 pub struct Watchdog {
     done: Option<mpsc::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    what: String,
+    limit: Duration,
+    start: Instant,
 }
 
 /// Writes `text` to the process's standard error directly (libtest captures only the print
@@ -50,6 +53,7 @@ impl Watchdog {
         unblock: impl FnOnce() -> String + Send + 'static,
     ) -> Self {
         let (tx, rx) = mpsc::channel::<()>();
+        let name = what.to_string();
         let what = what.to_string();
         let thread = std::thread::spawn(move || {
             let start = Instant::now();
@@ -76,12 +80,22 @@ impl Watchdog {
         Watchdog {
             done: Some(tx),
             thread: Some(thread),
+            what: name,
+            limit,
+            start: Instant::now(),
         }
     }
 }
 
 impl Drop for Watchdog {
     fn drop(&mut self) {
+        // the headroom the limit leaves, in the suite's log
+        to_console(&format!(
+            "WATCHDOG: {} ended after {:.0} s of its {} s limit",
+            self.what,
+            self.start.elapsed().as_secs_f64(),
+            self.limit.as_secs()
+        ));
         drop(self.done.take());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
