@@ -62,10 +62,15 @@ fn vm_apply_creates_thin_pool_and_volumes_then_plan_says_no_changes() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("Converged."), "{r:?}");
     assert!(
-        r.stdout.contains("(2 lvm call(s) for 6 commands"),
-        "one read, then one lvm shell for the pool, 3 volumes and the confirming read: {r:?}"
+        r.stdout.contains("(2 lvm call(s) for 7 commands"),
+        "one read, then one lvm shell for the VG's mark, the pool, 3 volumes and the confirming read: {r:?}"
     );
 
+    assert_eq!(
+        run("vgs", &["--noheadings", "-o", "vg_tags", "vg-apply"]).trim(),
+        "ember-backend=lvm-1",
+        "the VG marked as the backend's with its first write"
+    );
     let pool = lv("vg-apply", "vg-apply-pool").expect("pool created");
     assert!(pool.attr.starts_with('t'), "{pool:?}");
     assert_eq!(
@@ -431,8 +436,8 @@ fn vm_the_lvm_shell_reports_lvms_refusals_and_needs_its_profile_beside_lvm_conf_
     );
     assert!(r.stdout.contains(refused), "{r:?}");
     assert!(
-        r.stdout.contains("(5 lvm call(s),"),
-        "read, the shell tried, pool, r1, read: {r:?}"
+        r.stdout.contains("(6 lvm call(s),"),
+        "read, the shell tried, the VG's mark, pool, r1, read: {r:?}"
     );
     // with it: lvm's refusals come back through the shell, in lvm's own words
     let profile = std::fs::read_to_string("/etc/lvm/profile/lvmdbusd.profile").unwrap();
@@ -638,8 +643,8 @@ fn vm_new_thin_volumes_are_activated_together_and_read_as_zeroes() {
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
-        r.stdout.contains("(2 lvm call(s) for 4 commands"),
-        "read; one shell: 2 active creations and the confirming read: {r:?}"
+        r.stdout.contains("(2 lvm call(s) for 5 commands"),
+        "read; one shell: the VG's mark, 2 active creations and the confirming read: {r:?}"
     );
     for name in ["a", "b"] {
         assert_eq!(&lv("vg-nozero", name).unwrap().attr[4..5], "a");
