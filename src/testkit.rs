@@ -17,6 +17,7 @@ pub fn backend(name: &str, lvm_type: LvmType) -> BackendConfig {
         reserved_percentage: 0,
         lvm_conf_file: None,
         lvm_suppress_fd_warnings: false,
+        volume_clear: Default::default(),
         host: format!("h@{name}"),
     }
 }
