@@ -58,5 +58,7 @@ pub fn lv(
         zeroes: kind == LvKind::ThinPool,
         health: Default::default(),
         skip_activation: false,
+        uuid: Some(format!("uuid-{name}")),
+        device: None,
     }
 }

@@ -425,6 +425,27 @@ impl LvmWrite for LvmCli {
         self.run(Mode::Write, &args).map(drop)
     }
 
+    fn clear(
+        &self,
+        vg: &VgName,
+        target: &super::clear::ClearTarget,
+        stop: &std::sync::atomic::AtomicBool,
+        progress: &dyn Fn(u64),
+    ) -> Result<(), LvmError> {
+        // an inactive LV has no device to write
+        if target.device.is_none() {
+            self.activate(vg, &target.lv)?;
+        }
+        let what = format!("wipe {vg}/{} (zero, {})", target.lv, Bytes(target.bytes));
+        set_in_flight(Some(Mode::Write.busy(&what)));
+        let r = super::clear::clear_device(vg, target, stop, progress);
+        set_in_flight(None);
+        r.map_err(|detail| LvmError::Clear {
+            lv: format!("{vg}/{}", target.lv),
+            detail,
+        })
+    }
+
     fn change_tags(
         &self,
         vg: &VgName,

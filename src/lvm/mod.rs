@@ -4,6 +4,7 @@
 //! run a mutating command (there is no way to reach one through that type).
 
 pub mod attr;
+pub mod clear;
 pub mod cli;
 pub mod dm;
 pub mod poolusage;
@@ -90,6 +91,12 @@ pub struct LvInfo {
     /// lv_attr's `k`: not activated by `vgchange -ay` or at boot (a snapshot).
     #[serde(default, skip_serializing_if = "is_false")]
     pub skip_activation: bool,
+    /// LVM's identity of the LV (`lv_uuid`): what a wipe checks the device it opens against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Its device's number (`lv_kernel_major`, `lv_kernel_minor`) when it is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<(u32, u32)>,
 }
 
 fn is_ok(h: &attr::Health) -> bool {
@@ -173,6 +180,11 @@ impl LvInfo {
             .min()
     }
 
+    /// Carries `ember-clearing`: a wipe before its deletion began and did not end.
+    pub fn is_clearing(&self) -> bool {
+        self.tags.iter().any(|t| t == crate::names::CLEARING_TAG)
+    }
+
     /// Every mark tag it carries (valid or not): what unmarking removes.
     pub fn mark_tags(&self) -> Vec<Tag> {
         self.tags
@@ -222,6 +234,9 @@ pub enum LvmError {
     ShellDied { command: String, detail: String },
     #[error("simulated LVM state {path}: {detail}")]
     SimState { path: String, detail: String },
+    /// A wipe (`volume_clear`) that could not be done or finished: the LV is not removed.
+    #[error("cannot wipe {lv}: {detail}")]
+    Clear { lv: String, detail: String },
 }
 
 /// Reading LVM: what `plan`, `status` and every pass start with.
@@ -347,6 +362,17 @@ pub trait LvmWrite: LvmRead {
     ) -> Result<(), LvmError>;
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
     fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
+    /// Zeroes over the first `target.bytes` of the LV `target` names, through its device,
+    /// proven to be that LV first ([`clear`]); an inactive one is activated first. `progress`
+    /// is told the bytes written so far; `stop` ends it between writes (an error: the LV is
+    /// then not removed). No lvm command writes data: this is the one write that is not lvm's.
+    fn clear(
+        &self,
+        vg: &VgName,
+        target: &clear::ClearTarget,
+        stop: &std::sync::atomic::AtomicBool,
+        progress: &dyn Fn(u64),
+    ) -> Result<(), LvmError>;
     /// `lvchange --activate y` of several volumes in one command (at most [`ACTIVATE_CHUNK`]);
     /// fails if any of them could not be activated (the others may have been).
     fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError>;

@@ -28,6 +28,25 @@ fn check_space(vg: &SimVg, need: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// What a removed LV leaves where it was: its data, on a linear LV's extents; in a thin pool
+/// that does not zero new blocks, in the chunks the pool hands out next (partly written, they
+/// show the rest of what was there). A pool that zeroes them leaves nothing readable.
+fn left_on_freed_space(v: &mut SimVg, name: &LvName, gone: &SimLv) {
+    let exposed = match gone.kind {
+        LvKind::Thin => gone
+            .pool
+            .as_ref()
+            .and_then(|p| v.lvs.get(p))
+            .is_some_and(|p| !p.zero),
+        _ => true,
+    };
+    if exposed {
+        for d in &gone.data {
+            v.freed.push(format!("{name}: {}", d.text));
+        }
+    }
+}
+
 impl LvmWrite for SimLvm {
     fn create_thin_pool(
         &self,
@@ -58,6 +77,7 @@ impl LvmWrite for SimLvm {
                 lv.data_percent = Some(0.0);
                 lv.metadata_size = Some(metadata);
                 lv.chunk_size = Some(spec.chunk.0);
+                lv.uuid = v.new_uuid(vg.as_str());
                 v.lvs.insert(pool.to_string(), lv);
                 Ok(())
             },
@@ -140,6 +160,7 @@ impl LvmWrite for SimLvm {
                 lv.pool = pool.map(|p| p.to_string());
                 lv.tags = tags.iter().map(|t| t.to_string()).collect();
                 lv.active = active;
+                lv.uuid = v.new_uuid(vg.as_str());
                 v.lvs.insert(name.to_string(), lv);
                 Ok(())
             },
@@ -179,6 +200,7 @@ impl LvmWrite for SimLvm {
                 lv.tags = tags.iter().map(|t| t.to_string()).collect();
                 lv.active = !skip_activation;
                 lv.skip_activation = skip_activation;
+                lv.uuid = v.new_uuid(vg.as_str());
                 v.lvs.insert(name.to_string(), lv);
                 Ok(())
             },
@@ -242,7 +264,9 @@ impl LvmWrite for SimLvm {
                         "Logical volume {vg}/{lv} is used by another device."
                     ));
                 }
-                v.lvs.remove(lv.as_str());
+                if let Some(gone) = v.lvs.remove(lv.as_str()) {
+                    left_on_freed_space(v, lv, &gone);
+                }
                 // as lvm: a thin snapshot outlives its origin, which it then no longer names
                 for l in v.lvs.values_mut() {
                     if l.origin.as_deref() == Some(lv.as_str()) {
@@ -253,6 +277,89 @@ impl LvmWrite for SimLvm {
             },
             vg,
         )
+    }
+
+    fn clear(
+        &self,
+        vg: &VgName,
+        t: &crate::lvm::clear::ClearTarget,
+        stop: &std::sync::atomic::AtomicBool,
+        progress: &dyn Fn(u64),
+    ) -> Result<(), LvmError> {
+        self.calls.set(self.calls.get() + 1);
+        let cmd = format!("wipe {vg}/{} ({} bytes)", t.lv, t.bytes);
+        let _lock = self.lock(true)?;
+        let mut state = self.load()?;
+        let fail = |detail: String| LvmError::Clear {
+            lv: format!("{vg}/{}", t.lv),
+            detail,
+        };
+        let (abort_at, error_at, delay) = (
+            state.clear_abort_at,
+            state.clear_error_at,
+            state.write_delay_ms,
+        );
+        let v = state
+            .vgs
+            .get_mut(vg.as_str())
+            .ok_or_else(|| fail(format!("Volume group \"{vg}\" not found")))?;
+        // what the real wipe proves of the device before it writes
+        let l = v
+            .lvs
+            .get_mut(t.lv.as_str())
+            .ok_or_else(|| fail(format!("{cmd}: no such LV")))?;
+        if l.uuid_of(t.lv.as_str()) != t.uuid {
+            return Err(fail(format!(
+                "{cmd}: its uuid is {}, not {}: not the LV the plan deletes",
+                l.uuid_of(t.lv.as_str()),
+                t.uuid
+            )));
+        }
+        if l.kind != LvKind::Linear || l.size != t.size {
+            return Err(fail(format!(
+                "{cmd}: a {:?} LV of {} bytes, not a linear one of {}: the simulator wipes plain volumes only, as ember",
+                l.kind, l.size, t.size
+            )));
+        }
+        l.active = true;
+        // written in four steps, each reported
+        let bytes = t.bytes.min(t.size);
+        for k in 1..=4u64 {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                self.save(&state)?;
+                return Err(fail("interrupted: ember is stopping".into()));
+            }
+            let at = bytes * k / 4;
+            let cut = [abort_at, error_at].into_iter().flatten().find(|c| *c < at);
+            let upto = cut.unwrap_or(at);
+            if let Some(l) = state
+                .vgs
+                .get_mut(vg.as_str())
+                .and_then(|v| v.lvs.get_mut(t.lv.as_str()))
+            {
+                l.data.retain(|d| d.at >= upto);
+            }
+            if let Some(c) = cut {
+                self.save(&state)?;
+                if abort_at == Some(c) {
+                    // as kill -9 or a power cut: no unwinding, nothing more written
+                    std::process::abort();
+                }
+                return Err(fail(format!("writing at byte {c}: Input/output error")));
+            }
+            progress(at);
+            if delay > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(delay.div_ceil(4)));
+            }
+        }
+        if let Some(v) = state.vgs.get_mut(vg.as_str()) {
+            v.clears.push(super::SimClear {
+                lv: t.lv.to_string(),
+                bytes,
+                ioprio: t.ioprio.map(|p| p.value),
+            });
+        }
+        self.save(&state)
     }
 
     fn change_tags(

@@ -226,6 +226,15 @@ impl LvmRead for FullPool {
 }
 
 impl LvmWrite for FullPool {
+    fn clear(
+        &self,
+        _: &VgName,
+        _: &crate::lvm::clear::ClearTarget,
+        _: &std::sync::atomic::AtomicBool,
+        _: &dyn Fn(u64),
+    ) -> Result<(), LvmError> {
+        unreachable!()
+    }
     fn create_thin_pool(
         &self,
         _: &VgName,
