@@ -184,8 +184,8 @@ fn write_zeroes(
                 while at < bytes {
                     if stop.load(Ordering::Relaxed) {
                         return Err(format!(
-                            "interrupted after {at} of {bytes} bytes: ember is stopping (the LV keeps its tag {}, and the next pass wipes it again and removes it)",
-                            crate::names::CLEARING_TAG
+                            "interrupted after {at} of {bytes} bytes: ember is stopping (the LV keeps its tag {}<uuid>, and the next pass clears it again and removes it)",
+                            crate::names::CLEARING_TAG_PREFIX
                         ));
                     }
                     let n = (bytes - at).min(CHUNK as u64) as usize;

@@ -180,9 +180,21 @@ impl LvInfo {
             .min()
     }
 
-    /// Carries `ember-clearing`: a wipe before its deletion began and did not end.
+    /// Carries `ember-clearing=<its own uuid>`: a clear before its deletion began and did not
+    /// end.
     pub fn is_clearing(&self) -> bool {
-        self.tags.iter().any(|t| t == crate::names::CLEARING_TAG)
+        self.uuid.as_ref().is_some_and(|u| {
+            self.clearing_tags()
+                .any(|t| t.strip_prefix(crate::names::CLEARING_TAG_PREFIX) == Some(u.as_str()))
+        })
+    }
+
+    /// Its `ember-clearing=` tags (its own, or another LV's: one that had its name before).
+    pub fn clearing_tags(&self) -> impl Iterator<Item = &str> {
+        self.tags
+            .iter()
+            .map(String::as_str)
+            .filter(|t| t.starts_with(crate::names::CLEARING_TAG_PREFIX))
     }
 
     /// Every mark tag it carries (valid or not): what unmarking removes.

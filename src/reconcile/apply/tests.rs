@@ -146,6 +146,7 @@ fn thin_volumes_created_inactive_are_activated_together_at_the_end() {
     let calls = lvm.calls();
     let opts = Options {
         create_inactive: true,
+        ..Options::default()
     };
     let out = apply(&lvm, &vg, &plan, Some(&pool), opts, &AtomicBool::new(false));
     assert!(out.ok(), "{out:?}");
@@ -315,6 +316,7 @@ fn a_pool_that_refuses_new_volumes_stops_the_passes_creations() {
     let pool = LvName::new("vg-pool").unwrap();
     let opts = Options {
         create_inactive: true,
+        ..Options::default()
     };
     let out = apply(&lvm, &vg, &plan, Some(&pool), opts, &AtomicBool::new(false));
     assert_eq!(

@@ -232,6 +232,7 @@ fn deletes_only_absent_or_pruned_owned_volumes() {
             size: Bytes(G),
             reason: DeleteReason::Absent,
             snapshots: vec![],
+            clear: None,
         }]
     );
     let p = plan(
@@ -515,6 +516,7 @@ fn inactive_owned_declared_volumes_are_activated_before_growth_and_creation() {
                 size: Bytes(G),
                 reason: DeleteReason::Absent,
                 snapshots: vec![],
+                clear: None,
             },
             Action::ActivateVolume {
                 volume: n("asleep"),
