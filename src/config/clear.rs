@@ -106,7 +106,7 @@ impl Ionice {
                     }
                     _ => {
                         return Err(format!(
-                            "{arg:?}: ember reads only ionice's -c, -n and -t (-p, -P and -u would set another process's priority and not run the wipe at all)"
+                            "{arg:?}: ember reads only ionice's -c, -n and -t (-p, -P and -u would set another process's priority and not run the clear at all)"
                         ));
                     }
                 }

@@ -89,7 +89,7 @@ fn open(path: &Path) -> Result<File, String> {
     }
     .map_err(|e| match e.raw_os_error() {
         Some(libc::EBUSY) => format!(
-            "{}: in use (mounted, or claimed by another device or program): not wiped, not removed",
+            "{}: in use (mounted, or claimed by another device or program): not cleared, not removed",
             path.display()
         ),
         _ => format!("{}: {e}", path.display()),
@@ -128,13 +128,13 @@ fn verify(file: &File, path: &Path, t: &ClearTarget) -> Result<u64, String> {
     }
     if info.open_count != 1 {
         return Err(format!(
-            "{p} is open {} time(s) besides ember's (attached, mounted or held by another device): not wiped, not removed",
+            "{p} is open {} time(s) besides ember's (attached, mounted or held by another device): not cleared, not removed",
             info.open_count - 1
         ));
     }
     if info.targets.is_empty() || info.targets.iter().any(|k| k != "linear" && k != "striped") {
         return Err(format!(
-            "{p}'s table is {} (a snapshot's origin, or not a plain volume): ember wipes only plain (linear) volumes; a write to an origin would be copied into its snapshots",
+            "{p}'s table is {} (a snapshot's origin, or not a plain volume): ember clears only plain (linear) volumes; a write to an origin would be copied into its snapshots",
             info.targets.join(", ")
         ));
     }
@@ -197,13 +197,13 @@ fn write_zeroes(
                 file.sync_data()
                     .map_err(|e| format!("flushing the device's cache: {e}"))
             })
-            .map_err(|e| format!("cannot start the wipe's thread: {e}"))?;
+            .map_err(|e| format!("cannot start the clear's thread: {e}"))?;
         for n in rx {
             progress(n);
         }
         writer
             .join()
-            .map_err(|_| "the wipe's thread panicked".to_string())?
+            .map_err(|_| "the clear's thread panicked".to_string())?
     })
 }
 
@@ -226,12 +226,12 @@ fn set_ioprio(p: IoPriority) -> Result<(), String> {
     let e = std::io::Error::last_os_error();
     if p.ignore_failure {
         tracing::warn!(
-            "cannot set the wipe's I/O priority ({e}); ionice -t: wiping at the usual priority"
+            "cannot set the clear's I/O priority ({e}); ionice -t: clearing at the usual priority"
         );
         return Ok(());
     }
     Err(format!(
-        "cannot set the wipe's I/O priority (volume_clear_ionice): {e}"
+        "cannot set the clear's I/O priority (volume_clear_ionice): {e}"
     ))
 }
 

@@ -436,7 +436,7 @@ impl LvmWrite for LvmCli {
         if target.device.is_none() {
             self.activate(vg, &target.lv)?;
         }
-        let what = format!("wipe {vg}/{} (zero, {})", target.lv, Bytes(target.bytes));
+        let what = format!("clear {vg}/{} (zero, {})", target.lv, Bytes(target.bytes));
         set_in_flight(Some(Mode::Write.busy(&what)));
         let r = super::clear::clear_device(vg, target, stop, progress);
         set_in_flight(None);

@@ -1,4 +1,5 @@
-//! What ember needs of LVM: one read of a volume group's whole state per pass, and four writes.
+//! What ember needs of LVM: one read of a volume group's whole state per pass, its writes (lvm
+//! commands), and the clear of an LV before its removal ([`clear`]: the one write that is not lvm's).
 //!
 //! Reading and writing are separate traits: `ember plan` is handed a [`LvmRead`] and so cannot
 //! run a mutating command (there is no way to reach one through that type).
@@ -246,8 +247,8 @@ pub enum LvmError {
     ShellDied { command: String, detail: String },
     #[error("simulated LVM state {path}: {detail}")]
     SimState { path: String, detail: String },
-    /// A wipe (`volume_clear`) that could not be done or finished: the LV is not removed.
-    #[error("cannot wipe {lv}: {detail}")]
+    /// A clear (`volume_clear`) that could not be done or finished: the LV is not removed.
+    #[error("cannot clear {lv}: {detail}")]
     Clear { lv: String, detail: String },
 }
 

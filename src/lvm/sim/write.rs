@@ -287,7 +287,7 @@ impl LvmWrite for SimLvm {
         progress: &dyn Fn(u64),
     ) -> Result<(), LvmError> {
         self.calls.set(self.calls.get() + 1);
-        let cmd = format!("wipe {vg}/{} ({} bytes)", t.lv, t.bytes);
+        let cmd = format!("clear {vg}/{} ({} bytes)", t.lv, t.bytes);
         let _lock = self.lock(true)?;
         let mut state = self.load()?;
         let fail = |detail: String| LvmError::Clear {
@@ -317,7 +317,7 @@ impl LvmWrite for SimLvm {
         }
         if l.kind != LvKind::Linear || l.size != t.size {
             return Err(fail(format!(
-                "{cmd}: a {:?} LV of {} bytes, not a linear one of {}: the simulator wipes plain volumes only, as ember",
+                "{cmd}: a {:?} LV of {} bytes, not a linear one of {}: the simulator clears plain volumes only, as ember",
                 l.kind, l.size, t.size
             )));
         }

@@ -36,7 +36,7 @@ pub(super) fn wipe(
             let pool = lv.pool.as_deref().and_then(|p| observed.lv(p));
             if let Some(pool) = pool.filter(|p| !p.zeroes) {
                 plan.warn(lv.name.as_str(), WarningKind::NotWiped, format!(
-                    "{} {} is deleted without a wipe (volume_clear = {}): its thin pool {} does not zero new blocks (lv_attr has no z), so a volume given its blocks next may read its data where it writes less than a chunk. Make the pool zero them: lvchange --zero y {}/{}",
+                    "{} {} is deleted without a clear (volume_clear = {}): its thin pool {} does not zero new blocks (lv_attr has no z), so a volume given its blocks next may read its data where it writes less than a chunk. Make the pool zero them: lvchange --zero y {}/{}",
                     lv.name.noun(), lv.name, settings.method, pool.name, cfg.volume_group, pool.name));
             }
             return Ok(None);
@@ -49,13 +49,13 @@ pub(super) fn wipe(
         .find(|s| s.origin.as_deref() == Some(lv.name.as_str()) && s.kind != LvKind::Thin)
     {
         return Err(format!(
-            "the snapshot {} depends on it: a wipe would be copied into the snapshot (volume_clear = {}), and lvremove would remove the snapshot too; ember deletes neither",
+            "the snapshot {} depends on it: a clear would be copied into the snapshot (volume_clear = {}), and lvremove would remove the snapshot too; ember deletes neither",
             s.name, settings.method
         ));
     }
     let Some(uuid) = lv.uuid.clone() else {
         return Err(format!(
-            "lvm did not report its uuid, which its wipe (volume_clear = {}) checks the device against: not deleted",
+            "lvm did not report its uuid, which its clear (volume_clear = {}) checks the device against: not deleted",
             settings.method
         ));
     };
