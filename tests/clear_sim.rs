@@ -146,3 +146,64 @@ fn a_crash_mid_clear_is_finished_by_the_next_apply_even_if_the_volume_is_declare
     let r = s.ember(&["--lvm", &sim, "plan"]);
     assert!(r.stdout.contains("No changes."), "{r:?}");
 }
+
+#[test]
+fn the_daemon_shows_a_clear_under_way_and_a_stop_mid_clear_is_finished_after_a_restart() {
+    let (s, sim) = setup("", GONE);
+    s.write(
+        "cinder.conf",
+        &format!(
+            "{}[ember]\nrun_dir = {}\nresync_interval = 3600\n",
+            conf(""),
+            s.path("run").display()
+        ),
+    );
+    // every simulated write takes 2 s; the clear writes in four steps of 0.5 s
+    edit(&s, |v| v["write_delay_ms"] = 2000.into());
+    let mut d =
+        common::daemon::Daemon::start(s.dir.path(), &s.path("cinder.conf"), &["--lvm", &sim]);
+    let st = d.wait_for("a clear under way", 30, |st| {
+        st["backends"][0]["progress"]["clearing"]["done"]
+            .as_u64()
+            .is_some_and(|n| n > 0)
+    });
+    let p = &st["backends"][0]["progress"];
+    assert_eq!(p["clearing"]["volume"], "gone", "{st:#}");
+    assert_eq!(p["clearing"]["total"], 1u64 << 30, "{st:#}");
+    let r = d.ember(&["status"]);
+    assert!(
+        r.stdout
+            .contains("applying 0/1 (clearing gone before its deletion: "),
+        "{r:?}"
+    );
+    // stopped mid-clear: the clear ends between two writes, the volume stays, tagged
+    assert_eq!(d.stop(30), 0, "{}", d.log());
+    let log = d.log();
+    assert!(
+        log.contains("clearing gone before its deletion: zeroes over all 1.0 GiB"),
+        "{log}"
+    );
+    let v = vg(&s);
+    assert!(
+        v["lvs"]["gone"]["tags"]
+            .to_string()
+            .contains("ember-clearing="),
+        "{v}\n{log}"
+    );
+    assert!(log.contains("interrupted"), "{log}");
+    // the next daemon finishes it
+    edit(&s, |v| v["write_delay_ms"] = 0.into());
+    let mut d =
+        common::daemon::Daemon::start(s.dir.path(), &s.path("cinder.conf"), &["--lvm", &sim]);
+    d.wait_ready(30);
+    let v = vg(&s);
+    assert!(v["lvs"].get("gone").is_none(), "{v}\n{}", d.log());
+    assert!(v.get("freed").is_none(), "{v}");
+    assert!(
+        d.log()
+            .contains("its clear was cut short (tag ember-clearing)"),
+        "{}",
+        d.log()
+    );
+    assert_eq!(d.stop(30), 0);
+}
