@@ -1,8 +1,8 @@
 //! cinder's `volume_clear` on real LVM, under the unit's sandbox: tenant data written into a
 //! thick volume is gone from the extents its deletion frees (read back through a new LV made on
 //! those very extents, `lvcreate ... PV:first-last`, without lvcreate's own zeroing), all of it
-//! with `zero`, the first MiB with `volume_clear_size = 1`, none with `none` (the check can
-//! fail); and a clear cut short by `kill -9` of `ember apply` leaves the volume tagged, partly
+//! with `zero` (of a volume left inactive: activated to be cleared), the first MiB with
+//! `volume_clear_size = 1`, none with `none` (the check can fail); and a clear cut short by `kill -9` of `ember apply` leaves the volume tagged, partly
 //! zeroed, and the next apply (the desired state changed meanwhile) clears it and removes it.
 
 use std::io::BufRead;
@@ -104,6 +104,10 @@ fn vm_clear_zero_none_and_size_read_back_from_the_freed_extents() {
         for at in [0, 2 * M] {
             write_block("/dev/vg-clear/v1", at, &mark);
             assert_eq!(read_block("/dev/vg-clear/v1", at), mark);
+        }
+        if clear.is_empty() {
+            // inactive (no device): the clear activates it first
+            run("lvchange", &["-q", "-an", "vg-clear/v1"]);
         }
         s.write("desired-state.yaml", absent);
         let check = s.ember(&["check"]);
