@@ -235,24 +235,15 @@ pub fn apply_with(
                     true => lvm.extend(vg, volume, *size),
                     false => Ok(()),
                 }),
-            Action::DeleteVolume {
-                volume,
-                size,
-                reason,
-                clear: Some(c),
-                ..
-            } => {
-                let at = seen.0 + seen.1 + seen.2;
-                let target = crate::lvm::clear::ClearTarget {
-                    lv: volume.clone(),
-                    uuid: c.uuid.clone(),
-                    device: c.device,
-                    size: size.0,
-                    bytes: c.bytes.0,
+            Action::DeleteVolume { clear: Some(_), .. } => {
+                let step = (seen.0 + seen.1 + seen.2, total);
+                let how = clear::How {
                     ioprio: opts.clear_ioprio,
+                    step,
+                    stop,
+                    progress,
                 };
-                let tell = clear::Teller::new(&plan.backend, volume, c, (at, total), progress);
-                clear::clear_then_remove(lvm, vg, &target, *reason, stop, &tell)
+                clear::delete(lvm, vg, &plan.backend, action, &how)
             }
             Action::DeleteVolume { volume, .. } => lvm.remove(vg, volume),
             // (planned activations are carried out as a block above; this arm is its fallback)

@@ -11,15 +11,54 @@ use super::{Clearing, Step};
 use crate::lvm::clear::ClearTarget;
 use crate::lvm::{LvmError, LvmWrite};
 use crate::names::{LvName, Tag, VgName};
-use crate::reconcile::plan::{Clear, DeleteReason};
+use crate::reconcile::plan::{Action, Clear, DeleteReason};
 use crate::size::Bytes;
 
 /// How often a clear's progress is told at most (besides every tenth of it).
 const EVERY: Duration = Duration::from_secs(1);
 
+/// How a deletion with a clear is carried out, and told.
+pub(super) struct How<'a> {
+    pub ioprio: Option<crate::lvm::clear::IoPriority>,
+    /// Actions finished before this one, of the plan's.
+    pub step: (usize, usize),
+    pub stop: &'a AtomicBool,
+    pub progress: &'a dyn Fn(&Step),
+}
+
+/// `action`, a deletion with a clear: tagged, cleared, removed.
+pub(super) fn delete(
+    lvm: &dyn LvmWrite,
+    vg: &VgName,
+    backend: &str,
+    action: &Action,
+    how: &How,
+) -> Result<(), LvmError> {
+    let Action::DeleteVolume {
+        volume,
+        size,
+        reason,
+        clear: Some(c),
+        ..
+    } = action
+    else {
+        return lvm.remove(vg, action.subject());
+    };
+    let target = ClearTarget {
+        lv: volume.clone(),
+        uuid: c.uuid.clone(),
+        device: c.device,
+        size: size.0,
+        bytes: c.bytes.0,
+        ioprio: how.ioprio,
+    };
+    let tell = Teller::new(backend, volume, c, how.step, how.progress);
+    clear_then_remove(lvm, vg, &target, *reason, how.stop, &tell)
+}
+
 /// Tag, clear, remove. A failure at any step stops there: the LV stays (tagged once the clear
 /// began: the next pass clears it again and removes it).
-pub(super) fn clear_then_remove(
+fn clear_then_remove(
     lvm: &dyn LvmWrite,
     vg: &VgName,
     target: &ClearTarget,
@@ -43,7 +82,7 @@ pub(super) fn clear_then_remove(
 
 /// Tells a clear's progress: to the pass's `progress` (as a step not yet finished) and, at every
 /// tenth, to the journal.
-pub(super) struct Teller<'a> {
+struct Teller<'a> {
     backend: &'a str,
     volume: &'a LvName,
     total: u64,
@@ -55,7 +94,7 @@ pub(super) struct Teller<'a> {
 }
 
 impl<'a> Teller<'a> {
-    pub(super) fn new(
+    fn new(
         backend: &'a str,
         volume: &'a LvName,
         c: &Clear,
