@@ -18,7 +18,7 @@ use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::dm;
+use super::{LvmError, dm};
 use crate::names::{LvName, VgName};
 
 /// What one wipe writes, and what the LV it writes must be.
@@ -58,18 +58,29 @@ pub fn dm_name(vg: &VgName, lv: &LvName) -> String {
     )
 }
 
-/// Wipes `t` in `vg` (active: it has a device). `progress` is told the bytes written so far.
+/// Clears `t` in `vg` (active: it has a device): the device opened and proven, then `ready`,
+/// then `busy` (the write is under way), then the zeroes. `progress` is told the bytes written
+/// so far.
 pub fn clear_device(
     vg: &VgName,
     t: &ClearTarget,
     stop: &AtomicBool,
+    ready: &dyn Fn() -> Result<(), LvmError>,
+    busy: &dyn Fn(),
     progress: &dyn Fn(u64),
-) -> Result<(), String> {
+) -> Result<(), LvmError> {
+    let err = |detail| LvmError::Clear {
+        lv: format!("{vg}/{}", t.lv),
+        detail,
+    };
     let path = PathBuf::from("/dev/mapper").join(dm_name(vg, &t.lv));
-    let file = open(&path)?;
-    let block = verify(&file, &path, t)?;
+    let file = open(&path).map_err(err)?;
+    let block = verify(&file, &path, t).map_err(err)?;
+    // held open (exclusively) from here on: what must be recorded first, then the zeroes
+    ready()?;
+    busy();
     let bytes = t.bytes.min(t.size).div_ceil(block) * block;
-    write_zeroes(&file, bytes.min(t.size), t.ioprio, stop, progress)?;
+    write_zeroes(&file, bytes.min(t.size), t.ioprio, stop, progress).map_err(err)?;
     // the descriptor closes here, before the caller's lvremove
     Ok(())
 }

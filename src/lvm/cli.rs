@@ -72,7 +72,7 @@ pub fn in_flight() -> Option<Busy> {
     IN_FLIGHT.lock().ok().and_then(|g| g.clone())
 }
 
-fn set_in_flight(v: Option<Busy>) {
+pub(super) fn set_in_flight(v: Option<Busy>) {
     if let Ok(mut g) = IN_FLIGHT.lock() {
         *g = v;
     }
@@ -430,6 +430,7 @@ impl LvmWrite for LvmCli {
         vg: &VgName,
         target: &super::clear::ClearTarget,
         stop: &std::sync::atomic::AtomicBool,
+        ready: &dyn Fn() -> Result<(), LvmError>,
         progress: &dyn Fn(u64),
     ) -> Result<(), LvmError> {
         // an inactive LV has no device to write
@@ -437,13 +438,10 @@ impl LvmWrite for LvmCli {
             self.activate(vg, &target.lv)?;
         }
         let what = format!("clear {vg}/{} (zero, {})", target.lv, Bytes(target.bytes));
-        set_in_flight(Some(Mode::Write.busy(&what)));
-        let r = super::clear::clear_device(vg, target, stop, progress);
+        let busy = || set_in_flight(Some(Mode::Write.busy(&what)));
+        let r = super::clear::clear_device(vg, target, stop, ready, &busy, progress);
         set_in_flight(None);
-        r.map_err(|detail| LvmError::Clear {
-            lv: format!("{vg}/{}", target.lv),
-            detail,
-        })
+        r
     }
 
     fn change_tags(

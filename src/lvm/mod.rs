@@ -376,14 +376,17 @@ pub trait LvmWrite: LvmRead {
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
     fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
     /// Zeroes over the first `target.bytes` of the LV `target` names, through its device,
-    /// proven to be that LV first ([`clear`]); an inactive one is activated first. `progress`
-    /// is told the bytes written so far; `stop` ends it between writes (an error: the LV is
-    /// then not removed). No lvm command writes data: this is the one write that is not lvm's.
+    /// proven to be that LV first ([`clear`]); an inactive one is activated first. `ready` runs
+    /// once the device is proven and held, before the first zero (what must be recorded before
+    /// any data is lost: its failure writes nothing). `progress` is told the bytes written so
+    /// far; `stop` ends it between writes (an error: the LV is then not removed). No lvm command
+    /// writes data: this is the one write that is not lvm's.
     fn clear(
         &self,
         vg: &VgName,
         target: &clear::ClearTarget,
         stop: &std::sync::atomic::AtomicBool,
+        ready: &dyn Fn() -> Result<(), LvmError>,
         progress: &dyn Fn(u64),
     ) -> Result<(), LvmError>;
     /// `lvchange --activate y` of several volumes in one command (at most [`ACTIVATE_CHUNK`]);

@@ -315,11 +315,12 @@ impl LvmWrite for Remembering<'_> {
         vg: &VgName,
         target: &super::clear::ClearTarget,
         stop: &std::sync::atomic::AtomicBool,
+        ready: &dyn Fn() -> Result<(), LvmError>,
         progress: &dyn Fn(u64),
     ) -> Result<(), LvmError> {
         // (it may activate the LV)
         self.recall.forget(vg);
-        self.lvm.clear(vg, target, stop, progress)
+        self.lvm.clear(vg, target, stop, ready, progress)
     }
     fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
         self.recall.forget(vg);

@@ -381,6 +381,7 @@ impl LvmRead for SimLvm {
     }
 }
 
+mod clear;
 mod write;
 
 #[cfg(test)]

@@ -2,8 +2,10 @@
 //! thick volume is gone from the extents its deletion frees (read back through a new LV made on
 //! those very extents, `lvcreate ... PV:first-last`, without lvcreate's own zeroing), all of it
 //! with `zero` (of a volume left inactive: activated to be cleared), the first MiB with
-//! `volume_clear_size = 1`, none with `none` (the check can fail); and a clear cut short by `kill -9` of `ember apply` leaves the volume tagged, partly
-//! zeroed, and the next apply (the desired state changed meanwhile) clears it and removes it.
+//! `volume_clear_size = 1`, none with `none` (the check can fail); a volume in use is neither
+//! cleared nor tagged nor removed; and a clear cut short by `kill -9` of `ember apply` leaves the
+//! volume tagged, partly zeroed, and the next apply (the desired state changed meanwhile) clears
+//! it and removes it.
 
 use std::io::BufRead;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
@@ -88,6 +90,7 @@ fn backend(clear: &str) -> String {
 fn vm_clear_zero_none_and_size_read_back_from_the_freed_extents() {
     require_cinder_host();
     create_vg("vg-clear");
+    in_use_is_neither_cleared_nor_tagged_nor_removed();
     let present = "backends:\n  thick:\n    volumes:\n      v1: { size: 64M }\n";
     let absent = "backends:\n  thick:\n    volumes:\n      v1: { state: absent }\n";
     // (volume_clear lines, what the freed extents hold at 0 and at 2 MiB afterwards)
@@ -137,6 +140,40 @@ fn vm_clear_zero_none_and_size_read_back_from_the_freed_extents() {
         assert!(check.stdout.contains(says), "{clear}: {check:?}");
         assert!(plan.stdout.contains(line), "{clear}: {plan:?}");
     }
+}
+
+/// A volume declared absent while something holds its device open (a VM, a mount): its clear
+/// would destroy data that `lvremove` would then refuse to remove.
+fn in_use_is_neither_cleared_nor_tagged_nor_removed() {
+    let s = cinder_host(
+        &[("thick", "vg-clear", &backend(""))],
+        "backends:\n  thick:\n    volumes:\n      v0: { size: 64M }\n",
+    );
+    assert_eq!(s.ember(&["apply"]).code, 0);
+    let mark = marker("in use");
+    write_block("/dev/vg-clear/v0", 0, &mark);
+    let held = std::fs::File::open("/dev/vg-clear/v0").unwrap();
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  thick:\n    volumes:\n      v0: { state: absent }\n",
+    );
+    let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("is open 1 time(s) besides ember's") && r.stdout.contains("[FAILED"),
+        "{r:?}"
+    );
+    let v0 = lv("vg-clear", "v0").expect("not removed");
+    assert!(!v0.tags.contains("ember-clearing"), "{v0:?}");
+    assert_eq!(read_block("/dev/vg-clear/v0", 0), mark, "its data intact");
+    drop(held);
+    // declared again: nothing to do (no clear was begun)
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  thick:\n    volumes:\n      v0: { size: 64M }\n",
+    );
+    let r = s.ember(&["plan"]);
+    assert!(r.stdout.contains("No changes."), "{r:?}");
 }
 
 /// The I/O priority of `pid`'s thread named `name`, once it runs.

@@ -301,6 +301,7 @@ impl LvmWrite for Flickering {
         _: &VgName,
         _: &crate::lvm::clear::ClearTarget,
         _: &std::sync::atomic::AtomicBool,
+        _: &dyn Fn() -> Result<(), LvmError>,
         _: &dyn Fn(u64),
     ) -> Result<(), LvmError> {
         unreachable!("the test writes nothing")

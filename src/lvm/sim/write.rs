@@ -284,82 +284,10 @@ impl LvmWrite for SimLvm {
         vg: &VgName,
         t: &crate::lvm::clear::ClearTarget,
         stop: &std::sync::atomic::AtomicBool,
+        ready: &dyn Fn() -> Result<(), LvmError>,
         progress: &dyn Fn(u64),
     ) -> Result<(), LvmError> {
-        self.calls.set(self.calls.get() + 1);
-        let cmd = format!("clear {vg}/{} ({} bytes)", t.lv, t.bytes);
-        let _lock = self.lock(true)?;
-        let mut state = self.load()?;
-        let fail = |detail: String| LvmError::Clear {
-            lv: format!("{vg}/{}", t.lv),
-            detail,
-        };
-        let (abort_at, error_at, delay) = (
-            state.clear_abort_at,
-            state.clear_error_at,
-            state.write_delay_ms,
-        );
-        let v = state
-            .vgs
-            .get_mut(vg.as_str())
-            .ok_or_else(|| fail(format!("Volume group \"{vg}\" not found")))?;
-        // what the real wipe proves of the device before it writes
-        let l = v
-            .lvs
-            .get_mut(t.lv.as_str())
-            .ok_or_else(|| fail(format!("{cmd}: no such LV")))?;
-        if l.uuid_of(t.lv.as_str()) != t.uuid {
-            return Err(fail(format!(
-                "{cmd}: its uuid is {}, not {}: not the LV the plan deletes",
-                l.uuid_of(t.lv.as_str()),
-                t.uuid
-            )));
-        }
-        if l.kind != LvKind::Linear || l.size != t.size {
-            return Err(fail(format!(
-                "{cmd}: a {:?} LV of {} bytes, not a linear one of {}: the simulator clears plain volumes only, as ember",
-                l.kind, l.size, t.size
-            )));
-        }
-        l.active = true;
-        // written in four steps, each reported
-        let bytes = t.bytes.min(t.size);
-        for k in 1..=4u64 {
-            if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                self.save(&state)?;
-                return Err(fail("interrupted: ember is stopping".into()));
-            }
-            let at = bytes * k / 4;
-            let cut = [abort_at, error_at].into_iter().flatten().find(|c| *c < at);
-            let upto = cut.unwrap_or(at);
-            if let Some(l) = state
-                .vgs
-                .get_mut(vg.as_str())
-                .and_then(|v| v.lvs.get_mut(t.lv.as_str()))
-            {
-                l.data.retain(|d| d.at >= upto);
-            }
-            if let Some(c) = cut {
-                self.save(&state)?;
-                if abort_at == Some(c) {
-                    // as kill -9 or a power cut: no unwinding, nothing more written
-                    std::process::abort();
-                }
-                return Err(fail(format!("writing at byte {c}: Input/output error")));
-            }
-            progress(at);
-            if delay > 0 {
-                std::thread::sleep(std::time::Duration::from_millis(delay.div_ceil(4)));
-            }
-        }
-        if let Some(v) = state.vgs.get_mut(vg.as_str()) {
-            v.clears.push(super::SimClear {
-                lv: t.lv.to_string(),
-                bytes,
-                ioprio: t.ioprio.map(|p| p.value),
-            });
-        }
-        self.save(&state)
+        self.clear_lv(vg, t, stop, ready, progress)
     }
 
     fn change_tags(

@@ -56,8 +56,10 @@ pub(super) fn delete(
     clear_then_remove(lvm, vg, &target, *reason, how.stop, &tell)
 }
 
-/// Tag, clear, remove. A failure at any step stops there: the LV stays (tagged once the clear
-/// began: the next pass clears it again and removes it).
+/// Tag, clear, remove. The tag is set once the device is proven to be the LV and held open,
+/// before its first zero: an LV that cannot be cleared (in use, not the one read) is left as it
+/// was, untagged, its data intact. A failure at any step stops there: once tagged, the LV stays
+/// tagged, and the next pass clears it again and removes it.
 fn clear_then_remove(
     lvm: &dyn LvmWrite,
     vg: &VgName,
@@ -66,16 +68,19 @@ fn clear_then_remove(
     stop: &AtomicBool,
     tell: &Teller,
 ) -> Result<(), LvmError> {
-    // a resumed one carries the tag already
-    if reason != DeleteReason::Resume {
-        let tag = Tag::clearing(&target.uuid).map_err(|e| LvmError::Clear {
-            lv: format!("{vg}/{}", target.lv),
-            detail: format!("its uuid {:?} makes no tag: {e}", target.uuid),
-        })?;
-        lvm.change_tags(vg, &target.lv, &[tag], &[])?;
-    }
-    tell.start(target);
-    lvm.clear(vg, target, stop, &|n| tell.at(n))?;
+    let tag = Tag::clearing(&target.uuid).map_err(|e| LvmError::Clear {
+        lv: format!("{vg}/{}", target.lv),
+        detail: format!("its uuid {:?} makes no tag: {e}", target.uuid),
+    })?;
+    let ready = || {
+        // a resumed one carries the tag already
+        if reason != DeleteReason::Resume {
+            lvm.change_tags(vg, &target.lv, std::slice::from_ref(&tag), &[])?;
+        }
+        tell.start(target);
+        Ok(())
+    };
+    lvm.clear(vg, target, stop, &ready, &|n| tell.at(n))?;
     tell.end();
     lvm.remove(vg, &target.lv)
 }

@@ -232,6 +232,7 @@ impl LvmWrite for FullPool {
         _: &VgName,
         _: &crate::lvm::clear::ClearTarget,
         _: &std::sync::atomic::AtomicBool,
+        _: &dyn Fn() -> Result<(), LvmError>,
         _: &dyn Fn(u64),
     ) -> Result<(), LvmError> {
         unreachable!()

@@ -210,7 +210,15 @@ fn an_lv_given_the_name_since_the_plan_is_not_cleared() {
         1,
         "the new LV's data is untouched"
     );
-    // and its tag (set by name: lvchange) names the old LV: the next pass does not delete it
+    // nor tagged (the tag comes once the device is proven): the next pass does not delete it
+    assert!(
+        !v.lvs["gone"]
+            .tags
+            .iter()
+            .any(|t| t.starts_with("ember-clearing")),
+        "{:?}",
+        v.lvs["gone"].tags
+    );
     let (_, next) = crate::reconcile::observe_and_plan(
         &c,
         Some(&desired(
