@@ -75,7 +75,7 @@ pub fn check(g: &Global, json: bool) -> i32 {
             for b in &c.backends {
                 if b.managed {
                     println!(
-                        "backend {}: volume group {}, lvm_type {} ({}), max_over_subscription_ratio {}, reserved {}%, host {}",
+                        "backend {}: volume group {}, lvm_type {} ({}), max_over_subscription_ratio {}, reserved {}%, host {}, volume_clear {}",
                         b.name,
                         b.volume_group,
                         b.lvm_type,
@@ -86,7 +86,8 @@ pub fn check(g: &Global, json: bool) -> i32 {
                         },
                         b.max_over_subscription_ratio_text,
                         b.reserved_percentage,
-                        b.host
+                        b.host,
+                        b.volume_clear.describe()
                     );
                 } else {
                     println!(

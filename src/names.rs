@@ -17,6 +17,12 @@ pub const ADOPTED_TAG: &str = "ember-adopted";
 /// On a volume ember made from a source (a snapshot or a volume): never recreated empty, which
 /// would not be the copy declared (LVM forgets the source once it is deleted; the tag stays).
 pub const COPY_TAG: &str = "ember-copy";
+/// On a volume whose deletion began with a clear (`volume_clear`): `ember-clearing=<lv_uuid>`,
+/// set before the first zero is written, so that a clear cut short (a crash, a power cut, a
+/// stop) is found by the next pass, which clears it again and removes it whatever the desired
+/// state says by then (its data is partly gone: it cannot be kept). The UUID binds the tag to
+/// that LV: on another LV (one given the name since) it means nothing.
+pub const CLEARING_TAG_PREFIX: &str = "ember-clearing=";
 /// The tag that names the backend that created (or adopted) an LV: `ember-backend=<name>`.
 pub const BACKEND_TAG_PREFIX: &str = "ember-backend=";
 /// The mark of a volume that a backend with `prune: true` found undeclared:
@@ -238,6 +244,10 @@ impl Tag {
     /// `ember-copy`: made from a snapshot or cloned from a volume.
     pub fn copy() -> Tag {
         Tag(COPY_TAG.to_string())
+    }
+    /// `ember-clearing=<lv_uuid>`: the LV with this UUID is being cleared before its deletion.
+    pub fn clearing(uuid: &str) -> Result<Tag, TagError> {
+        Tag::new(&format!("{CLEARING_TAG_PREFIX}{uuid}"))
     }
     /// `ember-backend=<name>`: the backend name in LVM's tag alphabet. Bytes other than
     /// `A-Za-z0-9._+-` are written `:` and two lowercase hex digits (`:` itself is `:3a`), so

@@ -368,8 +368,8 @@ impl DaemonStatus {
                 "backend {} (volume group {}): {}, worker pid {}, {} restart(s)",
                 b.name,
                 b.volume_group,
-                match b.progress {
-                    Some(p) => format!("applying {}/{}", p.done, p.total),
+                match &b.progress {
+                    Some(p) => p.to_string(),
                     None => b.state.to_string(),
                 },
                 b.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),

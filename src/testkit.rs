@@ -17,6 +17,7 @@ pub fn backend(name: &str, lvm_type: LvmType) -> BackendConfig {
         reserved_percentage: 0,
         lvm_conf_file: None,
         lvm_suppress_fd_warnings: false,
+        volume_clear: Default::default(),
         host: format!("h@{name}"),
     }
 }
@@ -57,6 +58,8 @@ pub fn lv(
         zeroes: kind == LvKind::ThinPool,
         health: Default::default(),
         skip_activation: false,
+        uuid: Some(format!("uuid-{name}")),
+        device: None,
     }
 }
 

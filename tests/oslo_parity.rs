@@ -66,6 +66,12 @@ fn ember_backend(b: &BackendConfig) -> Value {
             .into();
         v["lvm_suppress_fd_warnings"] = b.lvm_suppress_fd_warnings.into();
         v["volume_backend_name"] = b.volume_backend_name.clone().into();
+        let c = b.volume_clear;
+        v["volume_clear"] = c.method.to_string().into();
+        if c.method != config::VolumeClear::None {
+            v["volume_clear_size"] = c.size_mib.into();
+            v["volume_clear_ionice"] = serde_json::to_value(c.ionice).unwrap();
+        }
     }
     v
 }
@@ -93,6 +99,20 @@ fn cinder_backend(o: &Value) -> Value {
             Some(n) if !n.is_empty() => n.into(),
             _ => "LVM".into(),
         };
+        v["volume_clear"] = o["volume_clear"].clone();
+        if o["volume_clear"] != "none" {
+            // an unset size is cinder's None, which its dd cannot count: ember reads 0 (all)
+            v["volume_clear_size"] = o["volume_clear_size"].as_i64().unwrap_or(0).into();
+            // the priority ionice would set with it (a text ember cannot read: a departure)
+            let ionice = o["volume_clear_ionice"]
+                .as_str()
+                .map(|t| config::Ionice::parse(t).map_err(|_| t));
+            v["volume_clear_ionice"] = match ionice {
+                None => Value::Null,
+                Some(Ok(i)) => serde_json::to_value(i).unwrap(),
+                Some(Err(t)) => format!("unreadable: {t}").into(),
+            };
+        }
     }
     v
 }
@@ -118,6 +138,14 @@ const DEPARTURES: &[(&str, &str)] = &[
     (
         "volume_group: name",
         "a volume_group LVM cannot have: refused",
+    ),
+    (
+        "cinder's dd fails on a negative count",
+        "a negative volume_clear_size: refused",
+    ),
+    (
+        "volume_clear_ionice:",
+        "a volume_clear_ionice ionice would not run the wipe with: refused",
     ),
 ];
 

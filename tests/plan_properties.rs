@@ -1,7 +1,8 @@
 //! Properties of plan + apply on the simulated LVM, over random starting states and random
 //! desired states: apply(plan) reaches the desired state where allowed, a second plan is empty,
 //! nothing destructive happens without permission, foreign LVs are never changed, nothing
-//! shrinks.
+//! shrinks, no deleted volume's data is left on the space it freed (`volume_clear = zero`), and
+//! no data of a volume that stays is touched.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
 
@@ -14,9 +15,10 @@ mod common;
 use ember::config::BackendConfig;
 use ember::desired::{BackendDesired, PoolDesired, VolumeDesired, VolumeState};
 use ember::lvm::attr::Health;
-use ember::lvm::sim::{SimLv, SimLvm, SimState, SimVg};
+use ember::lvm::sim::{SimData, SimLv, SimLvm, SimState, SimVg};
 use ember::lvm::{LvKind, LvmRead, Observed, Owner};
 use ember::names::{LvName, OWNERSHIP_TAG, Tag, VgName};
+use ember::reconcile::plan::DeleteReason;
 use ember::reconcile::{self, Action, Policy, RefusalKind};
 use ember::size::{Bytes, SizeSpec};
 
@@ -35,7 +37,9 @@ struct Case {
     vg_gib: u64,
     pool_gib: Option<u64>,
     /// existing LVs: name index, size in MiB, owner (0 foreign, 1 an ember from before backend
-    /// tags, 2 this backend, 3 another backend), marked undeclared this many seconds ago
+    /// tags, 2 this backend, 3 another backend), marked undeclared this many seconds ago; each
+    /// holds its tenant's data, and one of this backend's whose size in MiB is a multiple of 5
+    /// is tagged as a clear of it was cut short
     existing: Vec<(u8, u64, u8, Option<u64>)>,
     /// desired volumes: name index, size in MiB (None = absent)
     desired: Vec<(u8, Option<u64>)>,
@@ -142,6 +146,10 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
         if let Some(ago) = marked {
             tags.push(Tag::mark(NOW - ago).to_string());
         }
+        let lv = SimLv::new(kind, size);
+        if *owner == 2 && mib % 5 == 0 {
+            tags.push(Tag::clearing(&lv.uuid_of(&name(*i))).unwrap().to_string());
+        }
         vg.lvs.insert(
             name(*i),
             SimLv {
@@ -149,7 +157,11 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
                 tags,
                 // some volumes inactive (as after a boot without autoactivation)
                 active: mib % 3 != 0,
-                ..SimLv::new(kind, size)
+                data: vec![SimData {
+                    at: 0,
+                    text: format!("tenant of {}", name(*i)),
+                }],
+                ..lv
             },
         );
     }
@@ -225,7 +237,7 @@ proptest! {
         // no destructive action without permission; none of a volume a COW snapshot depends
         // on (lvremove would remove the snapshot, which no plan lists, with it)
         for a in &plan.actions {
-            if let Action::DeleteVolume { volume, .. } = a {
+            if let Action::DeleteVolume { volume, reason, clear, .. } = a {
                 let lv = before.lv(volume.as_str()).unwrap();
                 prop_assert!(
                     !before.lvs.iter().any(|l| l.kind == LvKind::CowSnapshot && l.origin.as_deref() == Some(volume.as_str())),
@@ -233,6 +245,13 @@ proptest! {
                 );
                 prop_assert!(lv.is_owned(), "deleting a foreign LV: {volume}");
                 prop_assert!(lv.owner() != Owner::Backend("other".into()), "deleting another backend's LV: {volume}");
+                // a linear LV is cleared first, all of it; a thin one (in a pool that zeroes) not
+                prop_assert_eq!(clear.as_ref().map(|c| c.bytes.0), (lv.kind == LvKind::Linear).then_some(lv.size));
+                // one whose clear was cut short is finished whatever is declared
+                if *reason == DeleteReason::Resume {
+                    prop_assert!(lv.is_clearing() && lv.owner() == Owner::Backend("b".into()));
+                    continue;
+                }
                 prop_assert!(lv.owner() != Owner::Legacy || desired.volumes.iter().any(|(k, _)| k.as_str() == volume.as_str()), "pruning an unclaimed old volume: {volume}");
                 let declared = desired.volumes.iter().find(|(k, _)| k.as_str() == volume.as_str());
                 match declared {
@@ -252,12 +271,28 @@ proptest! {
         if c.thin && c.pool_gib.is_some() && c.pool_health.needs_repair() {
             prop_assert!(plan.actions.is_empty(), "writes to a pool that needs repair: {:?}", plan.actions);
         }
-        let deletions = plan.actions.iter().filter(|a| a.is_destructive()).count();
+        // (a resumed deletion was counted when its clear began)
+        let deletions = plan
+            .actions
+            .iter()
+            .filter(|a| a.is_destructive() && !matches!(a, Action::DeleteVolume { reason: DeleteReason::Resume, .. }))
+            .count();
         prop_assert!(deletions <= c.cap as usize);
 
+        let data_before = sim.load().unwrap().vgs["vg"].lvs.clone();
         let report = reconcile::converge(&cfg, Some(&desired), &sim, &policy, &std::sync::atomic::AtomicBool::new(false), &|| true);
         prop_assert!(report.ok(), "apply failed: {:?}", report);
         let after = sim.observe(&vg).unwrap().unwrap();
+
+        // nothing of a deleted volume's tenant is left where the next volume may read it, and
+        // what stays holds what it held
+        let state = sim.load().unwrap();
+        prop_assert!(state.vgs["vg"].freed.is_empty(), "left on freed space: {:?}", state.vgs["vg"].freed);
+        for (n, l) in &state.vgs["vg"].lvs {
+            if let Some(b) = data_before.get(n).filter(|b| b.uuid_of(n) == l.uuid_of(n)) {
+                prop_assert_eq!(&b.data, &l.data, "the data of {} changed", n);
+            }
+        }
 
         // a second plan has nothing to do
         let remaining = report.remaining.as_ref().unwrap();
@@ -266,6 +301,11 @@ proptest! {
         // foreign LVs unchanged; nothing shrank; only permitted deletions
         for lv in &before.lvs {
             match after.lv(&lv.name) {
+                // deleted and made again (its clear had been cut short): a new LV
+                Some(now) if now.uuid != lv.uuid => prop_assert!(
+                    plan.actions.iter().any(|a| a.is_destructive() && a.subject().as_str() == lv.name),
+                    "{} replaced without a deletion", lv.name
+                ),
                 Some(now) => {
                     prop_assert!(now.size >= lv.size, "{} shrank", lv.name);
                     if (!lv.is_owned() || lv.owner() == Owner::Backend("other".into())) && lv.name != "vg-pool" {

@@ -8,6 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
 
+#[path = "vm_host/clear.rs"]
+mod clear;
 mod common;
 #[path = "vm_host/cow.rs"]
 mod cow;

@@ -90,15 +90,26 @@ pub(super) fn resolve_backend(
     };
     // the LVM driver's options, read (and checked) only for a backend that uses it
     let (mut vg, mut lvm_type, mut conf, mut suppress) = (None, None, None, None);
+    let mut wipe: [Option<Read>; 3] = Default::default();
     if managed {
         vg = read("volume_group");
         lvm_type = read("lvm_type");
         conf = read("lvm_conf_file");
         suppress = read("lvm_suppress_fd_warnings");
+        // as the driver's deletion reads them: the size and the priority only for a wipe
+        wipe[0] = read("volume_clear");
+        if wipe[0].as_ref().and_then(text).as_deref() != Some("none") {
+            wipe[1] = read("volume_clear_size");
+            wipe[2] = read("volume_clear_ionice");
+        }
     }
     if !ok {
         return None;
     }
+    let volume_clear = match managed {
+        true => clear_of(name, reader, wipe, &anchor, problems)?,
+        false => ClearSettings::default(),
+    };
     let lvm = lvm_options(
         name,
         managed,
@@ -123,6 +134,7 @@ pub(super) fn resolve_backend(
         reserved_percentage: reserved,
         lvm_conf_file: lvm.conf_file,
         lvm_suppress_fd_warnings: lvm.suppress,
+        volume_clear,
         // cinder/cmd/volume.py: backend_host comes from the backend's own section only
         host: format!("{}@{name}", backend_host.as_deref().unwrap_or(default_host)),
     })
@@ -173,6 +185,82 @@ fn lvm_options(
         conf_file,
         suppress: matches!(suppress.map(|r| r.value), Some(Some(Typed::Bool(true)))),
     }
+}
+
+/// The wipe settings from what was read (`[volume_clear, volume_clear_size,
+/// volume_clear_ionice]`). cinder's `clear_volume` takes `[DEFAULT]`'s value of a size or a
+/// priority the backend has none of (`None`: unset, or an empty size); so does ember. A negative
+/// size is ember's error (cinder's dd fails on it at every deletion); so is a priority ember
+/// cannot read as ionice would (`Ionice::parse`).
+fn clear_of(
+    name: &str,
+    reader: &Reader,
+    [method, size, ionice]: [Option<Read>; 3],
+    anchor: &Option<PathBuf>,
+    problems: &mut Vec<Problem>,
+) -> Option<ClearSettings> {
+    let method = match method.as_ref().and_then(text).as_deref() {
+        Some("none") => VolumeClear::None,
+        _ => VolumeClear::Zero,
+    };
+    if method == VolumeClear::None {
+        return Some(ClearSettings {
+            method,
+            ..Default::default()
+        });
+    }
+    let mut or_default = |r: Option<Read>, opt: &str| match r {
+        Some(r) if r.value.is_some() => Some(r),
+        _ => match reader.get(Group::Default, opt) {
+            Ok(r) => Some(r),
+            Err(mut p) => {
+                p.message = format!("backend {name:?}: {}", p.message);
+                problems.push(p);
+                None
+            }
+        },
+    };
+    let size = or_default(size, "volume_clear_size")?;
+    let ionice = or_default(ionice, "volume_clear_ionice")?;
+    let mut bad = |r: &Read, msg: String| {
+        let (f, l) = at_origin(&r.origin, anchor);
+        problems.push(Problem::error(f, l, format!("backend {name:?}: {msg}")));
+    };
+    let size_mib = match size.value {
+        None => 0,
+        Some(Typed::Int(n)) if (0..=1024).contains(&n) => n as u32,
+        Some(Typed::Int(n)) if n > 1024 => {
+            bad(
+                &size,
+                format!("volume_clear_size = {n}: must be at most 1024 (MiB)"),
+            );
+            return None;
+        }
+        Some(ref v) => {
+            bad(
+                &size,
+                format!(
+                    "volume_clear_size = {v:?}: must be 0 (the whole volume) to 1024 MiB (cinder's dd fails on a negative count at every deletion)"
+                ),
+            );
+            return None;
+        }
+    };
+    let ionice = match text(&ionice) {
+        None => None,
+        Some(v) => match super::clear::Ionice::parse(&v) {
+            Ok(i) => Some(i),
+            Err(e) => {
+                bad(&ionice, format!("volume_clear_ionice: {e}"));
+                return None;
+            }
+        },
+    };
+    Some(ClearSettings {
+        method,
+        size_mib,
+        ionice,
+    })
 }
 
 /// `max_over_subscription_ratio` as cinder reads it (its text, already matched against cinder's
@@ -241,6 +329,9 @@ const BACKEND_OPTIONS: &[&str] = &[
     "lvm_conf_file",
     "lvm_suppress_fd_warnings",
     "backend_host",
+    "volume_clear",
+    "volume_clear_size",
+    "volume_clear_ionice",
 ];
 
 fn miscased(ini: &Ini, section: &str, problems: &mut Vec<Problem>) {

@@ -5,6 +5,7 @@
 //! live in `[ember]`, a section cinder ignores.
 
 mod backend;
+mod clear;
 mod ember;
 mod files;
 pub mod ini;
@@ -12,6 +13,7 @@ mod oslo;
 mod subst;
 
 use backend::resolve_backend;
+pub use clear::{ClearSettings, IoClass, Ionice, VolumeClear};
 pub use ember::EmberSettings;
 use ember::{ember_path, resolve_ember};
 pub use files::default_sources;
@@ -47,6 +49,9 @@ const BACKEND_OPTIONS: &[&str] = &[
     "reserved_percentage",
     "lvm_conf_file",
     "lvm_suppress_fd_warnings",
+    // (not volume_clear_size, volume_clear_ionice: cinder's wipe takes [DEFAULT]'s value of
+    // one the backend has none of)
+    "volume_clear",
 ];
 
 /// Where the configuration comes from, as on cinder-volume's command line.
@@ -133,6 +138,10 @@ pub struct BackendConfig {
     /// `None` when disabled (`lvm_conf_file = None`).
     pub lvm_conf_file: Option<PathBuf>,
     pub lvm_suppress_fd_warnings: bool,
+    /// How a deleted volume is wiped (`volume_clear`, `volume_clear_size`,
+    /// `volume_clear_ionice`): read for LVM backends only.
+    #[serde(default)]
+    pub volume_clear: ClearSettings,
     /// `host@backend`, cinder's identity for the backend.
     pub host: String,
 }

@@ -163,3 +163,74 @@ fn without_options_the_files_are_oslos_defaults_for_cinder_volume() {
         etc.join("cinder/cinder.conf")
     );
 }
+
+#[test]
+fn the_wipe_options_are_read_per_backend_as_cinders_deletion_reads_them() {
+    // cinder's defaults: zero, all of the volume, the daemon's own I/O priority
+    let l = read("[DEFAULT]\nenabled_backends = a\n[a]\nlvm_type = default\n");
+    let c = l.config.unwrap().backends[0].volume_clear;
+    assert_eq!(c, ClearSettings::default());
+    assert_eq!(
+        (c.method, c.size_mib, c.ionice),
+        (VolumeClear::Zero, 0, None)
+    );
+    // the backend's section, then [backend_defaults]
+    let l = read(
+        "[DEFAULT]\nenabled_backends = a,b\n[backend_defaults]\nvolume_clear = none\nvolume_clear_ionice = -c3\n[a]\nvolume_group = va\nvolume_clear = zero\nvolume_clear_size = 1\n[b]\nvolume_group = vb\n",
+    );
+    let c = l.config.unwrap();
+    let a = c.backend("a").unwrap().volume_clear;
+    assert_eq!((a.method, a.size_mib), (VolumeClear::Zero, 1));
+    assert_eq!(a.ionice.unwrap().class, IoClass::Idle);
+    assert_eq!(
+        c.backend("b").unwrap().volume_clear.method,
+        VolumeClear::None
+    );
+    // a priority the backend has none of is [DEFAULT]'s (cinder's clear_volume falls back to
+    // CONF.volume_clear_ionice); volume_clear there is ignored, with a warning
+    let l = read(
+        "[DEFAULT]\nenabled_backends = a\nvolume_clear_ionice = -n7\nvolume_clear = none\n[a]\n",
+    );
+    let w = warnings(&l);
+    let a = l.config.unwrap().backends[0].volume_clear;
+    assert_eq!(a.method, VolumeClear::Zero);
+    assert_eq!(a.ionice.unwrap().level, 7);
+    assert!(
+        w.iter()
+            .any(|(l, m)| *l == Some(4) && m.contains("volume_clear in [DEFAULT] is ignored")),
+        "{w:?}"
+    );
+    assert!(
+        !w.iter().any(|(_, m)| m.contains("volume_clear_ionice")),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn a_bad_wipe_option_is_an_error_with_its_line() {
+    for (text, line, needle) in [
+        ("volume_clear = shred", 4, "cinder removed shred"),
+        ("volume_clear = Zero", 4, "must be none or zero"),
+        ("volume_clear_size = 1025", 4, "at most 1024"),
+        ("volume_clear_size = -1", 4, "negative"),
+        ("volume_clear_size = 1M", 4, "expected an integer"),
+        ("volume_clear_ionice = -c 3", 4, "unknown I/O class"),
+        (
+            "volume_clear_ionice = -p1",
+            4,
+            "only ionice's -c, -n and -t",
+        ),
+    ] {
+        let l = read(&format!("[DEFAULT]\nenabled_backends = a\n[a]\n{text}\n"));
+        assert!(l.config.is_none(), "{text}");
+        let e = l.problems.iter().find(|p| p.is_error()).unwrap();
+        assert_eq!(e.line, Some(line), "{text}: {e}");
+        assert!(e.message.contains(needle), "{text}: {e}");
+    }
+    // read only where cinder reads them: not for another driver, and the size and the priority
+    // not when nothing is wiped
+    let l = read(
+        "[DEFAULT]\nenabled_backends = a,c\n[a]\nvolume_clear = none\nvolume_clear_size = 5000\nvolume_clear_ionice = -p1\n[c]\nvolume_driver = cinder.volume.drivers.rbd.RBDDriver\nvolume_clear = shred\n",
+    );
+    assert!(l.config.is_some(), "{:?}", l.problems);
+}

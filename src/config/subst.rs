@@ -26,6 +26,8 @@ pub(super) enum Kind {
     Ratio,
     /// `lvm_type`: one of cinder's choices.
     LvmType,
+    /// `volume_clear`: one of cinder's choices.
+    VolumeClear,
 }
 
 /// Where an option is registered: `[DEFAULT]`, or every backend's group and `[backend_defaults]`.
@@ -86,6 +88,14 @@ const OPTIONS: &[(&str, Scope, Kind, Option<&str>)] = &[
         Kind::Bool,
         Some("False"),
     ),
+    (
+        "volume_clear",
+        Scope::Backend,
+        Kind::VolumeClear,
+        Some("zero"),
+    ),
+    ("volume_clear_size", Scope::Backend, Kind::Int, Some("0")),
+    ("volume_clear_ionice", Scope::Backend, Kind::Str, None),
 ];
 
 /// A value as its type made it.
@@ -350,6 +360,11 @@ pub(super) fn convert(kind: Kind, text: &str) -> Result<Option<Typed>, String> {
             Typed::Str(text.to_string())
         }
         Kind::LvmType => return Err("must be one of default, thin, auto".into()),
+        Kind::VolumeClear if ["none", "zero"].contains(&text) => Typed::Str(text.to_string()),
+        Kind::VolumeClear if text == "shred" => {
+            return Err("must be none or zero: cinder removed shred in Ocata (use zero)".into());
+        }
+        Kind::VolumeClear => return Err("must be none or zero".into()),
     }))
 }
 

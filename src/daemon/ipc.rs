@@ -40,6 +40,9 @@ pub enum ToSupervisor {
     Progress {
         done: usize,
         total: usize,
+        /// A volume cleared before its deletion, and how far.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clearing: Option<crate::reconcile::Clearing>,
     },
     /// Sent periodically; `busy` is the lvm command under way.
     Heartbeat {

@@ -72,7 +72,7 @@ pub fn in_flight() -> Option<Busy> {
     IN_FLIGHT.lock().ok().and_then(|g| g.clone())
 }
 
-fn set_in_flight(v: Option<Busy>) {
+pub(super) fn set_in_flight(v: Option<Busy>) {
     if let Ok(mut g) = IN_FLIGHT.lock() {
         *g = v;
     }
@@ -423,6 +423,25 @@ impl LvmWrite for LvmCli {
     fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
         let args = vec![s("lvremove"), s("--yes"), s("--"), Self::lv_path(vg, lv)];
         self.run(Mode::Write, &args).map(drop)
+    }
+
+    fn clear(
+        &self,
+        vg: &VgName,
+        target: &super::clear::ClearTarget,
+        stop: &std::sync::atomic::AtomicBool,
+        ready: &dyn Fn() -> Result<(), LvmError>,
+        progress: &dyn Fn(u64),
+    ) -> Result<(), LvmError> {
+        // an inactive LV has no device to write
+        if target.device.is_none() {
+            self.activate(vg, &target.lv)?;
+        }
+        let what = format!("clear {vg}/{} (zero, {})", target.lv, Bytes(target.bytes));
+        let busy = || set_in_flight(Some(Mode::Write.busy(&what)));
+        let r = super::clear::clear_device(vg, target, stop, ready, &busy, progress);
+        set_in_flight(None);
+        r
     }
 
     fn change_tags(

@@ -31,6 +31,7 @@ const _: () = assert!(HEADER == 312);
 const BUFFER_FULL: u32 = 1 << 8;
 
 nix::ioctl_readwrite!(dm_list_devices, 0xfd, 2, DmIoctl);
+nix::ioctl_readwrite!(dm_dev_status, 0xfd, 7, DmIoctl);
 nix::ioctl_readwrite!(dm_table_status, 0xfd, 12, DmIoctl);
 /// `DM_NOFLUSH_FLAG`: a thin pool's status without committing its metadata first (as lvm asks it).
 const NOFLUSH: u32 = 1 << 11;
@@ -64,6 +65,14 @@ impl Request {
         h.data_start = HEADER as u32;
         h.flags = flags;
         h.name[..name.len()].copy_from_slice(name.as_bytes());
+        r
+    }
+
+    /// A request about the device whose number is `major:minor` (no name, no uuid: the kernel
+    /// then finds the device by its number).
+    fn for_device(words: usize, major: u32, minor: u32) -> Request {
+        let mut r = Request::new(words, 0, "");
+        r.header().dev = encode_dev(major, minor);
         r
     }
 
@@ -128,6 +137,89 @@ pub fn status(name: &str) -> Result<Option<(String, String)>, String> {
         return Ok(None);
     }
     parse_status(r.data()).map(Some)
+}
+
+/// The kernel's `huge_encode_dev`: how a device number travels in `struct dm_ioctl`.
+pub fn encode_dev(major: u32, minor: u32) -> u64 {
+    u64::from((minor & 0xff) | (major << 8) | ((minor & !0xff) << 12))
+}
+
+/// A device-mapper device as the kernel knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevInfo {
+    pub name: String,
+    /// lvm's: `LVM-` and the VG's and the LV's UUIDs without dashes (a suffix such as `-cow`
+    /// for an LV's hidden parts).
+    pub uuid: String,
+    /// How many times it is open (a mounted filesystem, a VM, another device on top).
+    pub open_count: i32,
+    /// Its table's target types, in order (`linear`, `striped`, `snapshot-origin`, ...).
+    pub targets: Vec<String>,
+}
+
+/// The device-mapper device whose number is `major:minor` (`DM_DEV_STATUS`, then
+/// `DM_TABLE_STATUS`, both by number). `Ok(None)`: no such device.
+pub fn device(major: u32, minor: u32) -> Result<Option<DevInfo>, String> {
+    let control = control()?;
+    let mut r = Request::for_device(64, major, minor);
+    // SAFETY: the pointer is to a buffer of `data_size` bytes, as the ioctl requires.
+    match unsafe { dm_dev_status(control.as_raw_fd(), r.header()) } {
+        Ok(_) => {}
+        Err(nix::errno::Errno::ENXIO) => return Ok(None),
+        Err(e) => return Err(format!("DM_DEV_STATUS {major}:{minor}: {e}")),
+    }
+    let text = |b: &[u8]| {
+        let end = b.iter().position(|c| *c == 0).unwrap_or(b.len());
+        String::from_utf8_lossy(&b[..end]).into_owned()
+    };
+    let h = r.header();
+    let (name, uuid, open_count) = (text(&h.name), text(&h.uuid), h.open_count);
+    let mut r = Request::for_device(2048, major, minor);
+    // SAFETY: as above.
+    match unsafe { dm_table_status(control.as_raw_fd(), r.header()) } {
+        Ok(_) => {}
+        Err(nix::errno::Errno::ENXIO) => return Ok(None),
+        Err(e) => return Err(format!("DM_TABLE_STATUS {major}:{minor}: {e}")),
+    }
+    let h = r.header();
+    if h.flags & BUFFER_FULL != 0 {
+        return Err(format!(
+            "DM_TABLE_STATUS {major}:{minor}: the status does not fit"
+        ));
+    }
+    let count = h.target_count as usize;
+    let targets = parse_targets(r.data(), count)?;
+    Ok(Some(DevInfo {
+        name,
+        uuid,
+        open_count,
+        targets,
+    }))
+}
+
+/// The target types of `count` `struct dm_target_spec` entries, each followed by its status
+/// line; `next` is the offset of the next entry from the start of the data.
+pub fn parse_targets(data: &[u8], count: usize) -> Result<Vec<String>, String> {
+    let mut types = Vec::with_capacity(count);
+    let mut at = 0usize;
+    for i in 0..count {
+        let spec = data
+            .get(at..at + TARGET_SPEC)
+            .ok_or("DM_TABLE_STATUS: a target past the buffer")?;
+        let kind = &spec[24..TARGET_SPEC];
+        let end = kind.iter().position(|c| *c == 0).unwrap_or(kind.len());
+        types.push(String::from_utf8_lossy(&kind[..end]).into_owned());
+        let next = spec
+            .get(20..24)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_ne_bytes)
+            .ok_or("DM_TABLE_STATUS: a short target")? as usize;
+        if i + 1 < count && next <= at {
+            return Err("DM_TABLE_STATUS: a target that points back".into());
+        }
+        at = next;
+    }
+    Ok(types)
 }
 
 /// Parses one `struct dm_target_spec` and the NUL-terminated status line after it.

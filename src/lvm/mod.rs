@@ -1,9 +1,11 @@
-//! What ember needs of LVM: one read of a volume group's whole state per pass, and four writes.
+//! What ember needs of LVM: one read of a volume group's whole state per pass, its writes (lvm
+//! commands), and the clear of an LV before its removal ([`clear`]: the one write that is not lvm's).
 //!
 //! Reading and writing are separate traits: `ember plan` is handed a [`LvmRead`] and so cannot
 //! run a mutating command (there is no way to reach one through that type).
 
 pub mod attr;
+pub mod clear;
 pub mod cli;
 pub mod dm;
 pub mod kind;
@@ -87,6 +89,12 @@ pub struct LvInfo {
     /// lv_attr's `k`: not activated by `vgchange -ay` or at boot (a snapshot).
     #[serde(default, skip_serializing_if = "is_false")]
     pub skip_activation: bool,
+    /// LVM's identity of the LV (`lv_uuid`): what a wipe checks the device it opens against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Its device's number (`lv_kernel_major`, `lv_kernel_minor`) when it is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<(u32, u32)>,
 }
 
 fn is_ok(h: &attr::Health) -> bool {
@@ -170,6 +178,23 @@ impl LvInfo {
             .min()
     }
 
+    /// Carries `ember-clearing=<its own uuid>`: a clear before its deletion began and did not
+    /// end.
+    pub fn is_clearing(&self) -> bool {
+        self.uuid.as_ref().is_some_and(|u| {
+            self.clearing_tags()
+                .any(|t| t.strip_prefix(crate::names::CLEARING_TAG_PREFIX) == Some(u.as_str()))
+        })
+    }
+
+    /// Its `ember-clearing=` tags (its own, or another LV's: one that had its name before).
+    pub fn clearing_tags(&self) -> impl Iterator<Item = &str> {
+        self.tags
+            .iter()
+            .map(String::as_str)
+            .filter(|t| t.starts_with(crate::names::CLEARING_TAG_PREFIX))
+    }
+
     /// Every mark tag it carries (valid or not): what unmarking removes.
     pub fn mark_tags(&self) -> Vec<Tag> {
         self.tags
@@ -219,6 +244,9 @@ pub enum LvmError {
     ShellDied { command: String, detail: String },
     #[error("simulated LVM state {path}: {detail}")]
     SimState { path: String, detail: String },
+    /// A clear (`volume_clear`) that could not be done or finished: the LV is not removed.
+    #[error("cannot clear {lv}: {detail}")]
+    Clear { lv: String, detail: String },
 }
 
 /// Reading LVM: what `plan`, `status` and every pass start with.
@@ -346,6 +374,20 @@ pub trait LvmWrite: LvmRead {
     fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError>;
     fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
     fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
+    /// Zeroes over the first `target.bytes` of the LV `target` names, through its device,
+    /// proven to be that LV first ([`clear`]); an inactive one is activated first. `ready` runs
+    /// once the device is proven and held, before the first zero (what must be recorded before
+    /// any data is lost: its failure writes nothing). `progress` is told the bytes written so
+    /// far; `stop` ends it between writes (an error: the LV is then not removed). No lvm command
+    /// writes data: this is the one write that is not lvm's.
+    fn clear(
+        &self,
+        vg: &VgName,
+        target: &clear::ClearTarget,
+        stop: &std::sync::atomic::AtomicBool,
+        ready: &dyn Fn() -> Result<(), LvmError>,
+        progress: &dyn Fn(u64),
+    ) -> Result<(), LvmError>;
     /// `lvchange --activate y` of several volumes in one command (at most [`ACTIVATE_CHUNK`]);
     /// fails if any of them could not be activated (the others may have been).
     fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError>;

@@ -314,6 +314,18 @@ impl LvmWrite for Remembering<'_> {
         self.recall.forget(vg);
         self.lvm.remove(vg, lv)
     }
+    fn clear(
+        &self,
+        vg: &VgName,
+        target: &super::clear::ClearTarget,
+        stop: &std::sync::atomic::AtomicBool,
+        ready: &dyn Fn() -> Result<(), LvmError>,
+        progress: &dyn Fn(u64),
+    ) -> Result<(), LvmError> {
+        // (it may activate the LV)
+        self.recall.forget(vg);
+        self.lvm.clear(vg, target, stop, ready, progress)
+    }
     fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
         self.recall.forget(vg);
         self.lvm.activate_many(vg, lvs)

@@ -11,7 +11,7 @@ use crate::names::LvName;
 /// so they get one cheap field each).
 pub const VG_FIELDS: &str =
     "vg_name,vg_size,vg_free,vg_extent_size,vg_mda_free,vg_mda_size,vg_tags";
-pub const LV_FIELDS: &str = "lv_name,lv_attr,lv_layout,lv_size,pool_lv,origin,lv_tags,data_percent,metadata_percent,lv_metadata_size";
+pub const LV_FIELDS: &str = "lv_name,lv_attr,lv_layout,lv_size,pool_lv,origin,lv_tags,data_percent,metadata_percent,lv_metadata_size,lv_uuid,lv_kernel_major,lv_kernel_minor";
 /// `chunk_size` is a segment field: asked of the seg sub-report (in an LV report it would
 /// turn the whole report into a segment report).
 pub const SEG_FIELDS: &str = "lv_name,chunk_size";
@@ -75,6 +75,12 @@ struct RawLv {
     metadata_percent: String,
     #[serde(default)]
     lv_metadata_size: String,
+    #[serde(default)]
+    lv_uuid: String,
+    #[serde(default)]
+    lv_kernel_major: String,
+    #[serde(default)]
+    lv_kernel_minor: String,
 }
 
 /// One row of `lvs` with VG fields beside the LV's (and the pool's one segment's chunk size).
@@ -196,6 +202,14 @@ fn lv_info(vg: &str, l: RawLv) -> Result<Option<LvInfo>, ReportError> {
         zeroes: pool && attr.zeroes,
         health: attr.health,
         skip_activation: attr.skip_activation,
+        uuid: Some(l.lv_uuid).filter(|u| !u.is_empty()),
+        // -1 (or nothing) when it has no device
+        device: l
+            .lv_kernel_major
+            .trim()
+            .parse()
+            .ok()
+            .zip(l.lv_kernel_minor.trim().parse().ok()),
         name,
     }))
 }

@@ -31,6 +31,33 @@ pub struct SimState {
     /// Every write takes this long (a slow lvm, for tests of progress).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub write_delay_ms: u64,
+    /// A wipe that reaches this many bytes writes them and then kills the process, as a crash
+    /// or `kill -9` would (for tests that run ember as a process).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clear_abort_at: Option<u64>,
+    /// A wipe that reaches this many bytes writes them and then fails (an I/O error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clear_error_at: Option<u64>,
+}
+
+/// Data a test wrote into a simulated LV: `text` at byte `at`. A wipe of the LV's first bytes
+/// removes what starts there; an LV removed with data on it leaves the data on the extents it
+/// frees ([`SimVg::freed`]), as on a disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimData {
+    pub at: u64,
+    pub text: String,
+}
+
+/// One wipe the simulator carried out: which LV, how many bytes, at which I/O priority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimClear {
+    pub lv: String,
+    pub bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ioprio: Option<u16>,
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -51,6 +78,16 @@ pub struct SimVg {
     /// The VG's own tags (`vgchange --addtag`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Data left on freed space by removed LVs (`<lv>: <text>`): what the next LV there may
+    /// read (a linear LV's extents; a thin pool that does not zero new blocks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freed: Vec<String>,
+    /// The wipes carried out, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clears: Vec<SimClear>,
+    /// LVs created so far (each gets the UUID `sim-<vg>-<n>`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub created: u64,
 }
 
 /// What the simulator charges the metadata area for the VG itself and for each LV.
@@ -92,6 +129,15 @@ pub struct SimLv {
     pub health: super::attr::Health,
     #[serde(default, skip_serializing_if = "super::is_false")]
     pub skip_activation: bool,
+    /// A thin pool that zeroes new blocks (lvm's default; `false`: made with `-Zn`).
+    #[serde(default = "super::yes", skip_serializing_if = "super::is_true")]
+    pub zero: bool,
+    /// LVM's UUID; an LV written by hand without one is `sim-name-<name>`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub uuid: String,
+    /// What a test wrote into it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<SimData>,
 }
 
 impl SimLv {
@@ -111,6 +157,17 @@ impl SimLv {
             chunk_size: None,
             health: Default::default(),
             skip_activation: false,
+            zero: true,
+            uuid: String::new(),
+            data: vec![],
+        }
+    }
+
+    /// Its UUID as lvm reports it.
+    pub fn uuid_of(&self, name: &str) -> String {
+        match self.uuid.is_empty() {
+            true => format!("sim-name-{name}"),
+            false => self.uuid.clone(),
         }
     }
 }
@@ -134,7 +191,16 @@ impl SimVg {
             lvs: BTreeMap::new(),
             mda_size: None,
             tags: vec![],
+            freed: vec![],
+            clears: vec![],
+            created: 0,
         }
+    }
+
+    /// A new LV's UUID.
+    pub(super) fn new_uuid(&mut self, vg: &str) -> String {
+        self.created += 1;
+        format!("sim-{vg}-{}", self.created)
     }
 
     /// A pool's metadata LV: as created, or lvm's own estimate for a pool of `data`.
@@ -201,6 +267,7 @@ impl SimVg {
             lvs: lvs
                 .into_iter()
                 .map(|(n, l)| LvInfo {
+                    uuid: Some(l.uuid_of(n.as_str())),
                     name: n,
                     kind: l.kind,
                     size: l.size,
@@ -220,9 +287,10 @@ impl SimVg {
                     chunk_size: (l.kind == LvKind::ThinPool)
                         .then(|| l.chunk_size.unwrap_or(super::sizing::CHUNK)),
                     active: l.active,
-                    zeroes: l.kind == LvKind::ThinPool,
+                    zeroes: l.kind == LvKind::ThinPool && l.zero,
                     health: l.health,
                     skip_activation: l.skip_activation,
+                    device: None,
                 })
                 .collect(),
         })
@@ -335,6 +403,7 @@ impl LvmRead for SimLvm {
     }
 }
 
+mod clear;
 mod write;
 
 #[cfg(test)]

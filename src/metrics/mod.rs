@@ -99,7 +99,7 @@ fn passes(e: &mut Exposition, b: &BackendStatus) {
         &be,
         c.lvm_commands as f64,
     );
-    let (done, total) = match (b.progress, &b.last_pass) {
+    let (done, total) = match (&b.progress, &b.last_pass) {
         (Some(p), _) => (p.done, p.total),
         (None, Some(p)) => {
             let n = p.done.len() + p.failed.len();

@@ -187,6 +187,7 @@ fn a_pass_under_way_and_a_backend_with_nothing_yet() {
     b.progress = Some(PassProgress {
         done: 350,
         total: 1000,
+        clearing: None,
     });
     b.state = WorkerState::Pending;
     let mut empty = backend("lvm-2");

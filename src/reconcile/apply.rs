@@ -18,6 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 
 use super::plan::{Action, Plan};
+
+mod clear;
 use crate::lvm::{LvmError, LvmWrite, PoolCreate};
 use crate::names::{LvName, Tag, VgName};
 
@@ -48,6 +50,8 @@ pub struct Options {
     /// docs/benchmarks.md). Only where the pool zeroes new blocks: a thin volume created
     /// inactive is not wiped by lvcreate, and only such a pool guarantees it reads as zeroes.
     pub create_inactive: bool,
+    /// The I/O priority a clear before a deletion writes at (`volume_clear_ionice`).
+    pub clear_ioprio: Option<crate::lvm::clear::IoPriority>,
 }
 
 /// One action of a plan carried out (done, failed or skipped), as `ember apply` shows it while
@@ -57,8 +61,28 @@ pub struct Step {
     /// Actions finished so far, this one included, of `total` (the plan's).
     pub done: usize,
     pub total: usize,
-    /// The action's diff line with its result: `... [done]`, `... [FAILED: why]`.
+    /// The action's diff line with its result: `... [done]`, `... [FAILED: why]`; while a
+    /// volume is cleared before its deletion, how far the clear got.
     pub line: String,
+    /// A clear under way (the step is not finished: `done` counts the actions before it).
+    pub clearing: Option<Clearing>,
+}
+
+/// How far the clear of a volume before its deletion got.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Clearing {
+    pub volume: String,
+    /// Bytes zeroed so far, of `total`.
+    pub done: u64,
+    pub total: u64,
+}
+
+impl Clearing {
+    pub fn percent(&self) -> u64 {
+        (self.done.saturating_mul(100))
+            .checked_div(self.total)
+            .unwrap_or(100)
+    }
 }
 
 /// No progress to report (`ember plan`-like callers, tests).
@@ -91,6 +115,7 @@ fn report_steps(
             done: n.min(total),
             total,
             line,
+            clearing: None,
         });
     };
     for a in &out.done[seen.0..] {
@@ -221,6 +246,16 @@ pub fn apply_with(
                     true => lvm.extend(vg, volume, *size),
                     false => Ok(()),
                 }),
+            Action::DeleteVolume { clear: Some(_), .. } => {
+                let step = (seen.0 + seen.1 + seen.2, total);
+                let how = clear::How {
+                    ioprio: opts.clear_ioprio,
+                    step,
+                    stop,
+                    progress,
+                };
+                clear::delete(lvm, vg, &plan.backend, action, &how)
+            }
             Action::DeleteVolume { volume, .. } => lvm.remove(vg, volume),
             // (planned activations are carried out as a block above; this arm is its fallback)
             Action::ActivateVolume { volume, .. } => lvm.activate(vg, volume),

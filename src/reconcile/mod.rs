@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-pub use apply::{Outcome, Step, apply};
+pub use apply::{Clearing, Outcome, Step, apply};
 pub use plan::{Action, Plan, Policy, Refusal, RefusalKind, plan};
 
 use crate::config::BackendConfig;
@@ -164,6 +164,13 @@ pub fn converge_with(
                     .lv(&cfg.pool_name())
                     .is_some_and(|l| l.kind == LvKind::ThinPool && l.zeroes)
                     && p.actions.iter().filter(|a| a.creates()).count() > 1,
+                clear_ioprio: cfg
+                    .volume_clear
+                    .ionice
+                    .map(|i| crate::lvm::clear::IoPriority {
+                        value: i.ioprio(),
+                        ignore_failure: i.ignore_failure,
+                    }),
             };
             report.observed = Some(observed);
             if p.deletes() && !unchanged() {

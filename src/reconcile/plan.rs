@@ -17,6 +17,7 @@
 
 mod capacity;
 mod classify;
+mod clear;
 mod growth;
 mod guard;
 mod mda;

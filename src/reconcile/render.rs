@@ -105,13 +105,17 @@ impl Action {
                 size,
                 reason,
                 snapshots,
+                clear,
             } => format!(
-                "- delete {} {volume} {size} ({}{})",
+                "- delete {} {volume} {size} ({}{}{})",
                 volume.noun(),
                 match reason {
                     DeleteReason::Absent => "state: absent",
                     DeleteReason::Prune => "not declared, prune: true",
+                    DeleteReason::Resume =>
+                        "its clear was cut short (tag ember-clearing): cleared again and removed",
                 },
+                cleared(clear.as_ref(), *size),
                 stay(snapshots)
             ),
             Action::ActivateVolume { volume, size, .. } => {
@@ -154,6 +158,17 @@ impl Action {
                 }
             ),
         }
+    }
+}
+
+/// `; cleared first: zero, 1.0 GiB` (or `the first 1.0 MiB`), or nothing.
+fn cleared(clear: Option<&super::plan::Clear>, size: crate::size::Bytes) -> String {
+    match clear {
+        None => String::new(),
+        Some(c) if c.bytes < size => {
+            format!("; cleared first: {}, the first {}", c.method, c.bytes)
+        }
+        Some(c) => format!("; cleared first: {}, {}", c.method, c.bytes),
     }
 }
 

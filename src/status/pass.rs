@@ -6,10 +6,31 @@ use serde::{Deserialize, Serialize};
 use super::{PassSummary, WorkerState};
 
 /// A pass under way: how many of its plan's actions are finished (`applying 350/1000`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassProgress {
     pub done: usize,
     pub total: usize,
+    /// A volume being cleared before its deletion (`volume_clear`), and how far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clearing: Option<crate::reconcile::Clearing>,
+}
+
+impl std::fmt::Display for PassProgress {
+    /// `applying 3/10`, `applying 3/10 (clearing volume-1 before its deletion: 45%)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "applying {}/{}", self.done, self.total)?;
+        if let Some(c) = &self.clearing {
+            write!(
+                f,
+                " (clearing {} before its deletion: {}%, {} of {})",
+                c.volume,
+                c.percent(),
+                crate::size::Bytes(c.done),
+                crate::size::Bytes(c.total)
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Counters since the daemon started, kept across worker restarts.

@@ -150,6 +150,7 @@ pub fn backend_config(thin: bool, ratio: f64) -> ember::config::BackendConfig {
         reserved_percentage: 0,
         lvm_conf_file: None,
         lvm_suppress_fd_warnings: false,
+        volume_clear: Default::default(),
         host: "h@b".into(),
     }
 }

@@ -13,7 +13,11 @@ cinder's defaults); [DEFAULT] is never consulted for them. What is read: for eve
 backend the options the volume manager and every driver's stats read (volume_driver,
 volume_backend_name, backend_host, max_over_subscription_ratio, reserved_percentage); for an
 LVM backend also the LVM driver's (volume_group, lvm_type, lvm_conf_file,
-lvm_suppress_fd_warnings). oslo checks a value only when it is read: so does this.
+lvm_suppress_fd_warnings), and what its deletion of a thick volume reads (cinder reads them at
+each deletion, not at start; ember when it reads cinder.conf): volume_clear and, unless it is
+`none`, volume_clear_size and volume_clear_ionice, each falling back to [DEFAULT]'s when the
+backend's is None (cinder/volume/volume_utils.py, clear_volume). oslo checks a value only when it
+is read: so does this.
 """
 import json
 import os
@@ -40,6 +44,16 @@ def default_opts():
         # cinder/cmd/volume.py registers backend_host as a CLI option in [DEFAULT] and in each
         # backend's group (not in [backend_defaults])
         cfg.StrOpt("backend_host"),
+    ] + clear_opts()
+
+
+def clear_opts():
+    # cinder/volume/driver.py: registered in [DEFAULT] and [backend_defaults]
+    return [
+        cfg.StrOpt("volume_clear", default="zero",
+                   choices=[("none", "none"), ("zero", "zero")]),
+        cfg.IntOpt("volume_clear_size", default=0, max=1024),
+        cfg.StrOpt("volume_clear_ionice"),
     ]
 
 
@@ -55,7 +69,7 @@ def backend_opts():
                    choices=[("default", "thick"), ("thin", "thin"), ("auto", "auto")]),
         cfg.StrOpt("lvm_conf_file", default="/etc/cinder/lvm.conf"),
         cfg.BoolOpt("lvm_suppress_fd_warnings", default=False),
-    ]
+    ] + clear_opts()
 
 
 class Backend:
@@ -113,6 +127,14 @@ def read(path):
             info["lvm_type"] = b.get("lvm_type")
             info["lvm_conf_file"] = b.get("lvm_conf_file")
             info["lvm_suppress_fd_warnings"] = b.get("lvm_suppress_fd_warnings")
+            # cinder's LVMVolumeDriver._delete_volume, then volume_utils.clear_volume
+            info["volume_clear"] = b.get("volume_clear")
+            if info["volume_clear"] != "none":
+                size = b.get("volume_clear_size")
+                info["volume_clear_size"] = conf.volume_clear_size if size is None else size
+                ionice = b.get("volume_clear_ionice")
+                info["volume_clear_ionice"] = (conf.volume_clear_ionice if ionice is None
+                                               else ionice)
         # cinder/cmd/volume.py: host@backend, backend_host from the backend's section only
         host = getattr(conf[name], "backend_host") or default_host
         info["host"] = f"{host}@{name}"

@@ -245,6 +245,41 @@ fn backend_options(w: &mut Writer, name: &str) {
         let v = w.rng.pick(&["None", "none", "/etc/lvm/lvm.conf", ""]);
         w.kv("lvm_conf_file", v);
     }
+    clear_options(w);
+}
+
+const CLEARS: &[&str] = &["zero", "none", "zero", "shred", "Zero", "\"none\"", ""];
+const CLEAR_SIZES: &[&str] = &["0", "1", "1024", "1025", "-1", "", "1_0", "100 # MiB"];
+const IONICES: &[&str] = &[
+    "-c3",
+    "-n7",
+    "-c2",
+    "-cidle",
+    "-tc3",
+    "--class=idle",
+    "",
+    "-c 3",
+    "-p1",
+    "idle",
+    "-c2 -n7",
+];
+
+/// cinder's wipe options (in a backend's section, [backend_defaults] or [DEFAULT]).
+fn clear_options(w: &mut Writer) {
+    for (key, values, p) in [
+        ("volume_clear", CLEARS, 15),
+        ("volume_clear_size", CLEAR_SIZES, 12),
+        ("volume_clear_ionice", IONICES, 12),
+    ] {
+        if w.rng.pct(p) {
+            let v = if w.rng.pct(75) {
+                values[w.rng.below(values.len().min(3))]
+            } else {
+                w.rng.pick(values)
+            };
+            w.kv(key, v);
+        }
+    }
 }
 
 /// One cinder.conf, as text with `\n` line endings (the caller may change them).
@@ -269,6 +304,10 @@ pub fn file(rng: &mut Rng) -> String {
             .pick(&["vol-%s", "${state_path}-%s", "$nope-%s"])
             .to_string();
         w.kv("volume_name_template", &v);
+    }
+    // what cinder's wipe falls back to, and an option misplaced
+    if w.rng.pct(8) {
+        clear_options(&mut w);
     }
     let mut sections: Vec<&str> = names.clone();
     sections.push("backend_defaults");

@@ -1,7 +1,8 @@
 //! What `ember apply` shows while a pass writes. On a terminal (standard error): a progress bar
 //! per backend with done/total, elapsed and an estimate of what is left. Not on a terminal
 //! (standard output to a log): each action's line as it finishes, so that a log shows how far
-//! the pass got. Nothing with `--json`.
+//! the pass got, and a volume cleared before its deletion at every tenth of its clear. Nothing
+//! with `--json`.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
@@ -17,6 +18,8 @@ pub(super) struct Shown {
     /// Print each action's line on standard output as it finishes.
     stream: bool,
     streamed: Mutex<bool>,
+    /// The clear last printed, and its last tenth printed.
+    cleared: Mutex<Option<(String, u64)>>,
 }
 
 impl Shown {
@@ -36,6 +39,7 @@ impl Shown {
             bar,
             stream: !json && !std::io::stdout().is_terminal(),
             streamed: Mutex::new(false),
+            cleared: Mutex::new(None),
         }
     }
 
@@ -44,6 +48,16 @@ impl Shown {
             bar.set_length(s.total as u64);
             bar.set_position(s.done as u64);
             bar.set_message(s.line.clone());
+        }
+        if let Some(c) = &s.clearing
+            && let Ok(mut last) = self.cleared.lock()
+        {
+            // a clear's line at each tenth only
+            let tenth = (&c.volume, c.percent() / 10);
+            if last.as_ref().is_some_and(|(v, t)| (v, *t) == tenth) {
+                return;
+            }
+            *last = Some((c.volume.clone(), tenth.1));
         }
         if self.stream
             && let Ok(mut started) = self.streamed.lock()

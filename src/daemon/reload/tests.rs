@@ -18,6 +18,7 @@ fn backend(name: &str, vg: &str, managed: bool) -> BackendConfig {
         reserved_percentage: 0,
         lvm_conf_file: None,
         lvm_suppress_fd_warnings: false,
+        volume_clear: Default::default(),
         host: format!("h@{name}"),
     }
 }

@@ -41,8 +41,16 @@ impl Supervisor<'_> {
                     w.status.capacity = Some(*c);
                 }
             }
-            ToSupervisor::Progress { done, total } => {
-                w.status.progress = Some(crate::status::PassProgress { done, total })
+            ToSupervisor::Progress {
+                done,
+                total,
+                clearing,
+            } => {
+                w.status.progress = Some(crate::status::PassProgress {
+                    done,
+                    total,
+                    clearing,
+                })
             }
             ToSupervisor::Pass { summary, capacity } => {
                 w.status.state = summary.state().with_desired(w.status.desired_state);

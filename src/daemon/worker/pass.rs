@@ -33,6 +33,7 @@ fn progress_sender(
             let _ = out.send(ToSupervisor::Progress {
                 done: s.done,
                 total: s.total,
+                clearing: s.clearing.clone(),
             });
         }
     }

@@ -55,3 +55,47 @@ fn a_target_and_its_status_line() {
     );
     assert!(parse_status(&spec[..30]).is_err());
 }
+
+/// Target specs as the kernel lays them out for DM_TABLE_STATUS: each followed by its status
+/// line, 8-byte aligned, `next` counted from the start of the data.
+fn targets(types: &[&str]) -> Vec<u8> {
+    let mut out = vec![];
+    for (i, t) in types.iter().enumerate() {
+        let start = out.len();
+        out.extend_from_slice(&((i as u64) * 2048).to_ne_bytes());
+        out.extend_from_slice(&2048u64.to_ne_bytes());
+        out.extend_from_slice(&0i32.to_ne_bytes());
+        out.extend_from_slice(&0u32.to_ne_bytes());
+        let mut name = [0u8; 16];
+        name[..t.len()].copy_from_slice(t.as_bytes());
+        out.extend_from_slice(&name);
+        out.extend_from_slice(b"0 1\0");
+        while out.len() % 8 != 0 {
+            out.push(0);
+        }
+        let next = out.len() as u32;
+        out[start + 20..start + 24].copy_from_slice(&next.to_ne_bytes());
+    }
+    out
+}
+
+#[test]
+fn a_tables_target_types_in_order() {
+    let t = targets(&["linear", "striped", "linear"]);
+    assert_eq!(
+        parse_targets(&t, 3).unwrap(),
+        ["linear", "striped", "linear"]
+    );
+    assert_eq!(parse_targets(&t, 0).unwrap(), Vec::<String>::new());
+    assert!(parse_targets(&t[..30], 1).is_err());
+    let mut back = targets(&["linear", "linear"]);
+    back[20..24].copy_from_slice(&0u32.to_ne_bytes());
+    assert!(parse_targets(&back, 2).is_err());
+}
+
+#[test]
+fn device_numbers_as_the_kernel_encodes_them() {
+    assert_eq!(encode_dev(253, 3), (253 << 8) | 3);
+    assert_eq!(encode_dev(253, 0x1234), (0x1200 << 12) | (253 << 8) | 0x34);
+    assert_eq!(encode_dev(8, 16), 0x810);
+}

@@ -296,6 +296,16 @@ impl LvmRead for Flickering {
 }
 
 impl LvmWrite for Flickering {
+    fn clear(
+        &self,
+        _: &VgName,
+        _: &crate::lvm::clear::ClearTarget,
+        _: &std::sync::atomic::AtomicBool,
+        _: &dyn Fn() -> Result<(), LvmError>,
+        _: &dyn Fn(u64),
+    ) -> Result<(), LvmError> {
+        unreachable!("the test writes nothing")
+    }
     fn create_thin_pool(
         &self,
         _: &VgName,

@@ -91,3 +91,28 @@ fn inactive_volumes_are_seen_as_inactive() {
         "everything active there"
     );
 }
+
+#[test]
+fn an_lvs_uuid_and_device_number_and_none_without_a_device() {
+    let lv = |name: &str, attr: &str, major: &str, minor: &str| {
+        format!(
+            r#"{{"lv_name":"{name}","lv_attr":"{attr}","lv_size":"8388608","lv_uuid":"Ab12Cd-ef34-GH56-ij78-KL90-mn12-Op34Qr","lv_kernel_major":"{major}","lv_kernel_minor":"{minor}"}}"#
+        )
+    };
+    let json = format!(
+        r#"{{"report":[{{"vg":[{{"vg_name":"vg","vg_size":"1073741824","vg_free":"0","vg_extent_size":"4194304"}}],"lv":[{},{}]}}]}}"#,
+        lv("on", "-wi-a-----", "253", "7"),
+        lv("off", "-wi-------", "-1", "-1")
+    );
+    let o = parse_fullreport(&json, "vg").unwrap();
+    let on = o.lv("on").unwrap();
+    assert_eq!(
+        on.uuid.as_deref(),
+        Some("Ab12Cd-ef34-GH56-ij78-KL90-mn12-Op34Qr")
+    );
+    assert_eq!(on.device, Some((253, 7)));
+    assert_eq!(o.lv("off").unwrap().device, None);
+    // what lvm does not print (an older capture) is none
+    let o = parse_fullreport(&fixture("mixed.json"), "vgfix").unwrap();
+    assert_eq!(o.lv("thick-1").unwrap().uuid, None);
+}

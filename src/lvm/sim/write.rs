@@ -85,6 +85,25 @@ impl SimLvm {
     }
 }
 
+/// What a removed LV leaves where it was: its data, on a linear LV's extents; in a thin pool
+/// that does not zero new blocks, in the chunks the pool hands out next (partly written, they
+/// show the rest of what was there). A pool that zeroes them leaves nothing readable.
+fn left_on_freed_space(v: &mut SimVg, name: &LvName, gone: &SimLv) {
+    let exposed = match gone.kind {
+        LvKind::Thin => gone
+            .pool
+            .as_ref()
+            .and_then(|p| v.lvs.get(p))
+            .is_some_and(|p| !p.zero),
+        _ => true,
+    };
+    if exposed {
+        for d in &gone.data {
+            v.freed.push(format!("{name}: {}", d.text));
+        }
+    }
+}
+
 impl LvmWrite for SimLvm {
     fn create_thin_pool(
         &self,
@@ -115,6 +134,7 @@ impl LvmWrite for SimLvm {
                 lv.data_percent = Some(0.0);
                 lv.metadata_size = Some(metadata);
                 lv.chunk_size = Some(spec.chunk.0);
+                lv.uuid = v.new_uuid(vg.as_str());
                 v.lvs.insert(pool.to_string(), lv);
                 Ok(())
             },
@@ -197,6 +217,7 @@ impl LvmWrite for SimLvm {
                 lv.pool = pool.map(|p| p.to_string());
                 lv.tags = tags.iter().map(|t| t.to_string()).collect();
                 lv.active = active;
+                lv.uuid = v.new_uuid(vg.as_str());
                 v.lvs.insert(name.to_string(), lv);
                 Ok(())
             },
@@ -236,6 +257,7 @@ impl LvmWrite for SimLvm {
                 lv.tags = tags.iter().map(|t| t.to_string()).collect();
                 lv.active = !skip_activation;
                 lv.skip_activation = skip_activation;
+                lv.uuid = v.new_uuid(vg.as_str());
                 v.lvs.insert(name.to_string(), lv);
                 Ok(())
             },
@@ -303,7 +325,9 @@ impl LvmWrite for SimLvm {
                         "Logical volume {vg}/{lv} is used by another device."
                     ));
                 }
-                v.lvs.remove(lv.as_str());
+                if let Some(gone) = v.lvs.remove(lv.as_str()) {
+                    left_on_freed_space(v, lv, &gone);
+                }
                 // as lvm: its COW snapshots go with it (`lvremove --yes` of an origin)
                 v.lvs.retain(|_, l| {
                     !(l.kind == LvKind::CowSnapshot && l.origin.as_deref() == Some(lv.as_str()))
@@ -318,6 +342,17 @@ impl LvmWrite for SimLvm {
             },
             vg,
         )
+    }
+
+    fn clear(
+        &self,
+        vg: &VgName,
+        t: &crate::lvm::clear::ClearTarget,
+        stop: &std::sync::atomic::AtomicBool,
+        ready: &dyn Fn() -> Result<(), LvmError>,
+        progress: &dyn Fn(u64),
+    ) -> Result<(), LvmError> {
+        self.clear_lv(vg, t, stop, ready, progress)
     }
 
     fn change_tags(

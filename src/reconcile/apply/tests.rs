@@ -146,6 +146,7 @@ fn thin_volumes_created_inactive_are_activated_together_at_the_end() {
     let calls = lvm.calls();
     let opts = Options {
         create_inactive: true,
+        ..Options::default()
     };
     let out = apply(&lvm, &vg, &plan, Some(&pool), opts, &AtomicBool::new(false));
     assert!(out.ok(), "{out:?}");
@@ -226,6 +227,16 @@ impl LvmRead for FullPool {
 }
 
 impl LvmWrite for FullPool {
+    fn clear(
+        &self,
+        _: &VgName,
+        _: &crate::lvm::clear::ClearTarget,
+        _: &std::sync::atomic::AtomicBool,
+        _: &dyn Fn() -> Result<(), LvmError>,
+        _: &dyn Fn(u64),
+    ) -> Result<(), LvmError> {
+        unreachable!()
+    }
     fn create_thin_pool(
         &self,
         _: &VgName,
@@ -309,6 +320,7 @@ fn a_pool_that_refuses_new_volumes_stops_the_passes_creations() {
     let pool = LvName::new("vg-pool").unwrap();
     let opts = Options {
         create_inactive: true,
+        ..Options::default()
     };
     let out = apply(&lvm, &vg, &plan, Some(&pool), opts, &AtomicBool::new(false));
     assert_eq!(

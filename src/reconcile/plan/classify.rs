@@ -38,7 +38,12 @@ pub(super) fn classify(
     let mut c = Classified::default();
     let thin = cfg.lvm_type.is_thin();
     for (name, spec) in desired.volumes.iter() {
-        let existing = lv.get(name.as_str()).copied();
+        // one of this backend's whose clear was cut short is deleted by this pass
+        // (plan/clear.rs): what is declared of it is made again once it is gone
+        let existing = lv
+            .get(name.as_str())
+            .copied()
+            .filter(|l| !(l.is_clearing() && matches!(whose(cfg, l), Whose::Mine { .. })));
         let who = existing.map(|l| whose(cfg, l));
         let n = name.as_str();
         match (existing, &who) {

@@ -51,6 +51,8 @@ pub(super) fn ownership_and_deletions(
     lvs.sort_by(|a, b| a.name.cmp(&b.name));
     let mut mine = 0usize;
     let mut undeclared: Vec<(&LvInfo, LvName)> = vec![];
+    // this backend's LVs whose wipe was cut short: finished whatever is declared
+    let mut resume: Vec<&LvInfo> = vec![];
     for lv in lvs {
         let name = lv.name.clone();
         let declared = if lv.name.is_snapshot_name() {
@@ -83,6 +85,13 @@ pub(super) fn ownership_and_deletions(
                         lv.name, Bytes(lv.size), Tag::backend(&cfg.name)),
                 });
                 continue;
+            }
+            Whose::Mine { .. } if lv.is_clearing() => {
+                resume.push(lv);
+                continue;
+            }
+            Whose::Mine { .. } if lv.clearing_tags().next().is_some() => {
+                super::clear::stray(lv, plan)
             }
             Whose::Mine { legacy } => {
                 mine += 1;
@@ -152,7 +161,27 @@ pub(super) fn ownership_and_deletions(
         soft_prune(policy, lv, name, &mut due, plan);
     }
     let due = keep_origins(cfg, cow, due, plan);
-    breaker(cfg, observed, policy, due, plan)
+    let mut freed = breaker(cfg, observed, policy, due, plan);
+    for a in super::clear::resumed(cfg, desired, observed, &resume, plan) {
+        // a COW snapshot taken since the clear was cut short holds it too
+        let subject = (a.subject().clone(), 0, DeleteReason::Resume);
+        if keep_origins(cfg, cow, vec![subject], plan).is_empty() {
+            continue;
+        }
+        freed.count(observed, &a);
+        plan.actions.push(a);
+    }
+    freed
+}
+
+impl Freed {
+    /// What a deletion gives back.
+    fn count(&mut self, observed: &Observed, a: &Action) {
+        match observed.lv(a.subject().as_str()).map(|l| l.kind) {
+            Some(LvKind::Thin) => self.thin += a.deleted_size(),
+            _ => self.linear += a.deleted_size(),
+        }
+    }
 }
 
 /// A volume with a COW snapshot is not deleted: `lvremove` of it would remove the snapshot too
@@ -174,6 +203,7 @@ fn keep_origins(
             let what = match reason {
                 DeleteReason::Absent => "declared absent",
                 DeleteReason::Prune => "undeclared and due to be pruned",
+                DeleteReason::Resume => "its clear was cut short",
             };
             plan.refuse(name.as_str(), RefusalKind::HasCowSnapshot, format!(
                 "{what}, but it has the COW snapshot{} {} (another tool's lvcreate --snapshot --size): lvremove of {name} would remove {} with it, and ember removes only what the desired state lists. Remove the snapshot first (lvremove {vg}/{}); the next pass then deletes {name}",
@@ -301,11 +331,10 @@ fn breaker(
     }
     let deleted: std::collections::HashSet<&str> = due.iter().map(|d| d.0.as_str()).collect();
     let mut actions = vec![];
-    for (name, size, reason) in &due {
-        match observed.lv(name.as_str()).map(|l| l.kind) {
-            Some(LvKind::Thin) => freed.thin += size,
-            _ => freed.linear += size,
-        }
+    for (name, _, reason) in &due {
+        let Some(lv) = observed.lv(name.as_str()) else {
+            continue;
+        };
         // said in the plan: its thin snapshots stay (COW snapshots held it above)
         let snapshots = observed
             .lvs
@@ -315,12 +344,10 @@ fn breaker(
             .filter(|l| !deleted.contains(l.name.as_str()))
             .map(|l| l.name.clone())
             .collect();
-        actions.push(Action::DeleteVolume {
-            volume: name.clone(),
-            size: Bytes(*size),
-            reason: *reason,
-            snapshots,
-        });
+        if let Some(a) = super::clear::deletion(cfg, observed, lv, *reason, snapshots, plan) {
+            freed.count(observed, &a);
+            actions.push(a);
+        }
     }
     plan.actions.extend(actions);
     freed

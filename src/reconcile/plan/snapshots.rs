@@ -53,6 +53,8 @@ pub(super) fn classify(
             continue;
         };
         match (whose(cfg, l), spec) {
+            // its clear was cut short: this pass deletes it (plan/clear.rs)
+            (Whose::Mine { .. }, _) if l.is_clearing() => {}
             (Whose::Foreign, SnapshotDesired::Present { volume }) if desired.adopt => {
                 match adoptable(cfg, l, volume.as_ref()) {
                     Ok(()) => d.adopts.push((name.clone(), l.size)),

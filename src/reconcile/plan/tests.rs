@@ -233,6 +233,7 @@ fn deletes_only_absent_or_pruned_owned_volumes() {
             size: Bytes(G),
             reason: DeleteReason::Absent,
             snapshots: vec![],
+            clear: None,
         }]
     );
     let p = plan(
@@ -520,6 +521,7 @@ fn inactive_owned_declared_volumes_are_activated_before_growth_and_creation() {
                 size: Bytes(G),
                 reason: DeleteReason::Absent,
                 snapshots: vec![],
+                clear: None,
             },
             Action::ActivateVolume {
                 volume: n("asleep"),

@@ -14,6 +14,22 @@ pub enum DeleteReason {
     Absent,
     /// Owned, not declared, and the backend has `prune: true`.
     Prune,
+    /// Its wipe began in an earlier pass and was cut short (the tag `ember-clearing`): its
+    /// data is partly gone, so it is wiped again and removed.
+    Resume,
+}
+
+/// The wipe before a deletion (`volume_clear`): zeroes over the LV's first `bytes`, written to
+/// the device proven to be the LV that was read (`uuid`, `device`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Clear {
+    pub method: crate::config::VolumeClear,
+    pub bytes: Bytes,
+    /// `lv_uuid` as read.
+    pub uuid: String,
+    /// The device's number as read (`None`: inactive; activated for the wipe).
+    #[serde(skip)]
+    pub device: Option<(u32, u32)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -106,6 +122,9 @@ pub enum Action {
         /// a volume with a COW snapshot, which would go with it, is never deleted).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         snapshots: Vec<LvName>,
+        /// Wiped first (`volume_clear`): tagged `ember-clearing`, zeroed, then removed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clear: Option<Clear>,
     },
     /// An owned, declared volume that is inactive: activated, as cinder-volume's
     /// `ensure_export` does for its volumes at start.
@@ -148,6 +167,13 @@ pub enum Action {
 impl Action {
     pub fn is_destructive(&self) -> bool {
         matches!(self, Action::DeleteVolume { .. })
+    }
+    /// The size of the LV a deletion removes (0 for any other action).
+    pub fn deleted_size(&self) -> u64 {
+        match self {
+            Action::DeleteVolume { size, .. } => size.0,
+            _ => 0,
+        }
     }
     /// A new LV: a volume, a snapshot or a copy.
     pub fn creates(&self) -> bool {
@@ -228,6 +254,8 @@ pub enum RefusalKind {
     /// A COW snapshot (another tool's `lvcreate --snapshot --size`) depends on the volume: lvm
     /// would remove it with the volume, and grows the volume only while it is inactive.
     HasCowSnapshot,
+    /// A deletion whose wipe (`volume_clear`) cannot be done safely: not deleted.
+    NotWiped,
 }
 
 impl RefusalKind {
@@ -276,6 +304,12 @@ pub enum WarningKind {
     AdoptPrune,
     /// A `source` on a volume that exists: it means nothing any more (and names nothing).
     SourceIgnored,
+    /// A thin volume deleted without a wipe from a pool that does not zero new blocks.
+    NotWiped,
+    /// A declared volume whose interrupted clear is finished (its data was partly gone).
+    WipeResumed,
+    /// An `ember-clearing=` tag naming another LV's UUID: ignored.
+    StrayClearTag,
 }
 
 /// Something the operator should see that changes nothing by itself.
