@@ -426,12 +426,14 @@ fn vm_the_lvm_shell_reports_lvms_refusals_and_needs_its_profile_beside_lvm_conf_
         "desired-state.yaml",
         "backends:\n  m:\n    volumes:\n      r1: { size: 64M }\n",
     );
-    // without the profile there: one lvm process per command, and the warning says why
-    let r = s.ember(&["--log-level", "warn", "apply"]);
+    // without the profile there: one lvm process per command, said once (information, not a
+    // warning: cinder hosts run so with cinder's lvm.conf, and it is only slower) with the remedy
+    let r = s.ember(&["--log-level", "info", "apply"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
-        r.stderr.contains("cannot use the lvm shell")
-            && r.stderr.contains("profile/lvmdbusd.profile"),
+        r.stderr.contains("one lvm process per command")
+            && r.stderr.contains("profile/lvmdbusd.profile")
+            && !r.stderr.contains("WARN"),
         "{r:?}"
     );
     assert!(r.stdout.contains(refused), "{r:?}");
