@@ -1,24 +1,35 @@
 //! One daemon per `run_dir`: the lock file the daemon holds for its lifetime (each volume group
 //! has its own writer's lock besides: `crate::lvm::vglock`).
+//!
+//! `run_dir` is opened as ember's other root-only directories are ([`crate::trust::walk`]):
+//! reached from `/` through directories only root can change, root's alone, and its lock file
+//! opened without following a link, checked on its descriptor (a regular file of root's that
+//! only root can write) before it is locked, and emptied only once locked. Whoever could write
+//! `run_dir` could otherwise make root truncate any file through a link named `ember.lock`.
+
+use std::io::{Read, Seek, Write};
 
 use crate::config::Config;
+use crate::trust::walk::{Dir, Open};
 
-/// Holds `run_dir/ember.lock` for the daemon's lifetime: one daemon per host.
-pub(super) fn single_instance(cfg: &Config) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
-    use std::io::Write;
-    let dir = &cfg.ember.run_dir;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let path = dir.join("ember.lock");
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+/// The lock file's name in `run_dir`.
+pub(super) const LOCK_FILE: &str = "ember.lock";
+
+/// Holds `run_dir/ember.lock` for the daemon's lifetime: one daemon per host. `run_dir` is
+/// made (0700) when missing; a `run_dir` or lock file that is not root's alone is refused.
+pub(super) fn single_instance(
+    cfg: &Config,
+) -> Result<(Dir, nix::fcntl::Flock<std::fs::File>), String> {
+    let path = cfg.ember.run_dir.join(LOCK_FILE);
+    let dir = Dir::open(&cfg.ember.run_dir, Some(0o700))
+        .map_err(|e| format!("refusing the run directory: {e}"))?;
+    let f = dir
+        .file(LOCK_FILE, Open::ReadWrite { create: 0o600 })
+        .map_err(|e| format!("refusing the lock file: {e}"))?;
     let mut lock = nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusiveNonblock)
-        .map_err(|(_, _)| {
-            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+        .map_err(|(mut f, _)| {
+            let mut holder = String::new();
+            let _ = f.read_to_string(&mut holder);
             format!(
                 "another ember daemon is running (pid {}; lock {})",
                 holder.trim(),
@@ -26,6 +37,10 @@ pub(super) fn single_instance(cfg: &Config) -> Result<nix::fcntl::Flock<std::fs:
             )
         })?;
     let _ = lock.set_len(0);
+    let _ = lock.rewind();
     let _ = write!(lock, "{}", std::process::id());
-    Ok(lock)
+    Ok((dir, lock))
 }
+
+#[cfg(test)]
+mod tests;

@@ -102,7 +102,7 @@ async fn supervise(g: &Global) -> i32 {
         eprintln!("ember daemon: the configuration has errors; not starting");
         return EXIT_ERROR;
     };
-    let _lock = match single_instance(&config) {
+    let (_run_dir, _lock) = match single_instance(&config) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("ember daemon: {e}");
