@@ -9,5 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
 
 mod common;
+#[path = "vm_host/local.rs"]
+mod local;
 #[path = "vm_host/support.rs"]
 mod support;
