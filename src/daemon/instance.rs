@@ -17,12 +17,17 @@ pub(super) const LOCK_FILE: &str = "ember.lock";
 
 /// Holds `run_dir/ember.lock` for the daemon's lifetime: one daemon per host. `run_dir` is
 /// made (0700) when missing; a `run_dir` or lock file that is not root's alone is refused.
+/// When the control socket is in `run_dir`, the directory goes to `group` ([`give_run_dir`]).
 pub(super) fn single_instance(
     cfg: &Config,
+    group: Option<nix::unistd::Gid>,
 ) -> Result<(Dir, nix::fcntl::Flock<std::fs::File>), String> {
     let path = cfg.ember.run_dir.join(LOCK_FILE);
     let dir = Dir::open(&cfg.ember.run_dir, Some(0o700))
         .map_err(|e| format!("refusing the run directory: {e}"))?;
+    if cfg.ember.control_socket.parent() == Some(cfg.ember.run_dir.as_path()) {
+        give_run_dir(&dir, group)?;
+    }
     let f = dir
         .file(LOCK_FILE, Open::ReadWrite { create: 0o600 })
         .map_err(|e| format!("refusing the lock file: {e}"))?;
@@ -40,6 +45,17 @@ pub(super) fn single_instance(
     let _ = lock.rewind();
     let _ = write!(lock, "{}", std::process::id());
     Ok((dir, lock))
+}
+
+/// `run_dir` as the control socket's users need it: root's, and `[ember] control_group`'s to
+/// enter (0750: the socket is 0660 root:group) when there is one, else root's alone (0700).
+/// Nothing else there is the group's: the lock file is 0600, `memory/` and `lock/` 0700. Set at
+/// every start, so that a group removed from cinder.conf loses it (systemd sets the unit's
+/// `RuntimeDirectoryMode=` and root's group again before that).
+fn give_run_dir(dir: &Dir, group: Option<nix::unistd::Gid>) -> Result<(), String> {
+    let mode = if group.is_some() { 0o750 } else { 0o700 };
+    dir.set_group(group.map(|g| g.as_raw()), mode)
+        .map_err(|e| format!("cannot give the run directory to the control group: {e}"))
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ fn a_link_planted_as_the_lock_file_is_neither_followed_nor_truncated() {
     let victim = d.path().join("victim");
     std::fs::write(&victim, "keep me").unwrap();
     symlink(&victim, run.join(LOCK_FILE)).unwrap();
-    let e = single_instance(&config(&run)).unwrap_err();
+    let e = single_instance(&config(&run), None).unwrap_err();
     assert!(e.contains("is a symbolic link, not a regular file"), "{e}");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
 }
@@ -40,12 +40,12 @@ fn a_run_dir_others_can_write_is_refused_and_a_good_one_is_made_private() {
     let run = d.path().join("run");
     std::fs::create_dir(&run).unwrap();
     std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let e = single_instance(&config(&run)).unwrap_err();
+    let e = single_instance(&config(&run), None).unwrap_err();
     assert!(e.contains("writable by everyone (mode 0777)"), "{e}");
     assert!(!run.join(LOCK_FILE).exists());
 
     let fresh = d.path().join("fresh/run");
-    let (_dir, lock) = single_instance(&config(&fresh)).unwrap();
+    let (_dir, lock) = single_instance(&config(&fresh), None).unwrap();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&fresh), 0o700);
     assert_eq!(mode(&fresh.join(LOCK_FILE)), 0o600);
@@ -54,7 +54,7 @@ fn a_run_dir_others_can_write_is_refused_and_a_good_one_is_made_private() {
         std::process::id().to_string()
     );
     // a second daemon is told who holds it
-    let e = single_instance(&config(&fresh)).unwrap_err();
+    let e = single_instance(&config(&fresh), None).unwrap_err();
     assert!(e.contains("another ember daemon is running"), "{e}");
     assert!(e.contains(&std::process::id().to_string()), "{e}");
     drop(lock);
@@ -70,6 +70,6 @@ fn a_fifo_as_the_lock_file_is_refused_without_waiting() {
         nix::sys::stat::Mode::from_bits_truncate(0o600),
     )
     .unwrap();
-    let e = single_instance(&config(&run)).unwrap_err();
+    let e = single_instance(&config(&run), None).unwrap_err();
     assert!(e.contains("is a FIFO"), "{e}");
 }
