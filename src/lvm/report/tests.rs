@@ -104,7 +104,8 @@ fn each_pv_with_its_uuid_and_device_number_and_a_missing_one_without() {
         "lv": [], "pvseg": [], "seg": []
     }]}"#;
     let o = parse_fullreport(json, "vg").unwrap();
-    let got: Vec<(String, String, Option<(u64, u64)>)> = o
+    type Row = (String, String, Option<(u64, u64)>);
+    let got: Vec<Row> = o
         .pvs
         .iter()
         .map(|p| (p.name.display().to_string(), p.uuid.clone(), p.dev))
