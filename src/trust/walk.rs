@@ -266,8 +266,12 @@ fn walk(path: &Path, create: Option<u32>) -> Result<Found, Untrusted> {
                 None => return Err(io(&here, Errno::ENOENT)),
             }
         };
-        check_on_the_way(&st, &here)?;
-        if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+        let link = st.st_mode & libc::S_IFMT == libc::S_IFLNK;
+        if link || !last {
+            // (what is opened at the end is the caller's to check)
+            check_on_the_way(&st, &here)?;
+        }
+        if link {
             links += 1;
             if links > MAX_LINKS {
                 return Err(Untrusted::Links {

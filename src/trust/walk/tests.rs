@@ -191,6 +191,8 @@ fn a_file_is_opened_only_when_it_is_a_regular_file_of_ours_that_only_we_can_writ
     if give_away(&victim) {
         let e = dir.file("victim", Open::Read).unwrap_err();
         assert!(matches!(e, Untrusted::Owner { dir: false, .. }), "{e}");
+        let e = read_file(&victim, 100).unwrap_err();
+        assert!(matches!(e, Untrusted::Owner { dir: false, .. }), "{e}");
     }
 }
 
