@@ -10,7 +10,6 @@
 //! is opened at the end is the effective user's own and writable by it alone.
 
 use std::ffi::{OsStr, OsString};
-use std::io::Read;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 
@@ -190,318 +189,160 @@ fn look(
     }
 }
 
-/// The components of `path` to walk, last first (a stack); `path` made absolute from the
-/// current directory.
-fn components(path: &Path) -> Result<Vec<OsString>, Untrusted> {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().map_err(|e| io(path, e))?.join(path)
-    };
-    let mut todo = vec![];
-    for c in abs.components() {
+/// Pushes the components of `path` onto `todo` (a stack: the first component on top).
+fn push_components(todo: &mut Vec<OsString>, path: &Path) {
+    let mut more = vec![];
+    for c in path.components() {
         match c {
-            Component::Normal(n) => todo.push(n.to_os_string()),
-            Component::ParentDir => todo.push(OsString::from("..")),
+            Component::Normal(n) => more.push(n.to_os_string()),
+            Component::ParentDir => more.push(OsString::from("..")),
             Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
         }
     }
-    todo.reverse();
-    Ok(todo)
+    todo.extend(more.into_iter().rev());
+}
+
+/// A walk under way: the directories entered from `/` (each checked, with its path), what is
+/// left to walk (a stack), and the links followed.
+struct Walker<'a> {
+    path: &'a Path,
+    stack: Vec<(OwnedFd, PathBuf)>,
+    todo: Vec<OsString>,
+    links: u32,
+}
+
+impl<'a> Walker<'a> {
+    fn new(path: &'a Path) -> Result<Walker<'a>, Untrusted> {
+        let root = Path::new("/");
+        let fd = fcntl::open(
+            root,
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io(root, e))?;
+        check_on_the_way(&stat::fstat(&fd).map_err(|e| io(root, e))?, root)?;
+        let mut todo = vec![];
+        if path.is_relative() {
+            push_components(&mut todo, path);
+            let cwd = std::env::current_dir().map_err(|e| io(path, e))?;
+            push_components(&mut todo, &cwd);
+        } else {
+            push_components(&mut todo, path);
+        }
+        Ok(Walker {
+            path,
+            stack: vec![(fd, root.to_path_buf())],
+            todo,
+            links: 0,
+        })
+    }
+
+    fn invalid(&self) -> Untrusted {
+        io(self.path, Errno::EINVAL)
+    }
+
+    /// The end of the walk at `name` in the directory on top of the stack.
+    fn end(
+        mut self,
+        name: OsString,
+        path: PathBuf,
+        end: Option<(OwnedFd, FileStat)>,
+    ) -> Result<Found, Untrusted> {
+        let (parent, _) = self.stack.pop().ok_or_else(|| self.invalid())?;
+        Ok(Found {
+            parent,
+            name,
+            path,
+            end,
+        })
+    }
+
+    /// Follows the link `fd` (at `here`): its target is walked next.
+    fn follow(&mut self, fd: &OwnedFd, here: &Path) -> Result<(), Untrusted> {
+        self.links += 1;
+        if self.links > MAX_LINKS {
+            return Err(Untrusted::Links {
+                path: self.path.to_path_buf(),
+            });
+        }
+        let target = fcntl::readlinkat(fd, "").map_err(|e| io(here, e))?;
+        let target = Path::new(&target);
+        if target.is_absolute() {
+            self.stack.truncate(1);
+        }
+        push_components(&mut self.todo, target);
+        if self.todo.is_empty() {
+            // a link to `/`: no file to open there
+            return Err(Untrusted::Kind {
+                path: here.to_path_buf(),
+                kind: libc::S_IFDIR,
+                want: "a file in a directory",
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Walks `path` from `/`: every directory on the way and every link checked
 /// ([`check_on_the_way`]), links followed (a last one too). With `create`, missing directories
 /// on the way are made with that mode (the last component is left to the caller).
 fn walk(path: &Path, create: Option<u32>) -> Result<Found, Untrusted> {
-    let mut todo = components(path)?;
-    let root = fcntl::open(
-        "/",
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| io(Path::new("/"), e))?;
-    check_on_the_way(
-        &stat::fstat(&root).map_err(|e| io(Path::new("/"), e))?,
-        Path::new("/"),
-    )?;
-    let mut stack: Vec<(OwnedFd, PathBuf)> = vec![(root, PathBuf::from("/"))];
-    let mut links = 0;
-    while let Some(name) = todo.pop() {
+    let mut w = Walker::new(path)?;
+    while let Some(name) = w.todo.pop() {
         if name == ".." {
-            if stack.len() > 1 {
-                stack.pop();
+            if w.stack.len() > 1 {
+                w.stack.pop();
             }
-            if todo.is_empty() {
-                return Err(io(path, Errno::EINVAL));
+            if w.todo.is_empty() {
+                return Err(w.invalid());
             }
             continue;
         }
-        let (dir, dir_path) = stack.last().ok_or_else(|| io(path, Errno::EINVAL))?;
+        let (dir, dir_path) = w.stack.last().ok_or_else(|| w.invalid())?;
         let here = dir_path.join(&name);
-        let last = todo.is_empty();
+        let last = w.todo.is_empty();
         let Some((fd, st)) = look(dir.as_fd(), &name, &here)? else {
             if last {
-                let (parent, _) = stack.pop().ok_or_else(|| io(path, Errno::EINVAL))?;
-                return Ok(Found {
-                    parent,
-                    name,
-                    path: here,
-                    end: None,
-                });
+                return w.end(name, here, None);
             }
-            match create {
-                Some(mode) => {
-                    match stat::mkdirat(
-                        dir.as_fd(),
-                        name.as_os_str(),
-                        Mode::from_bits_truncate(mode),
-                    ) {
-                        Ok(()) | Err(Errno::EEXIST) => {}
-                        Err(e) => return Err(io(&here, e)),
-                    }
-                    todo.push(name);
-                    continue;
-                }
-                None => return Err(io(&here, Errno::ENOENT)),
+            let Some(mode) = create else {
+                return Err(io(&here, Errno::ENOENT));
+            };
+            match stat::mkdirat(
+                dir.as_fd(),
+                name.as_os_str(),
+                Mode::from_bits_truncate(mode),
+            ) {
+                Ok(()) | Err(Errno::EEXIST) => {}
+                Err(e) => return Err(io(&here, e)),
             }
+            w.todo.push(name);
+            continue;
         };
-        let link = st.st_mode & libc::S_IFMT == libc::S_IFLNK;
-        if link || !last {
+        let kind = st.st_mode & libc::S_IFMT;
+        if kind == libc::S_IFLNK || !last {
             // (what is opened at the end is the caller's to check)
             check_on_the_way(&st, &here)?;
         }
-        if link {
-            links += 1;
-            if links > MAX_LINKS {
-                return Err(Untrusted::Links {
-                    path: path.to_path_buf(),
-                });
-            }
-            let target = fcntl::readlinkat(&fd, "").map_err(|e| io(&here, e))?;
-            let target = Path::new(&target);
-            if target.is_absolute() {
-                stack.truncate(1);
-            }
-            let mut more = vec![];
-            for c in target.components() {
-                match c {
-                    Component::Normal(n) => more.push(n.to_os_string()),
-                    Component::ParentDir => more.push(OsString::from("..")),
-                    _ => {}
-                }
-            }
-            todo.extend(more.into_iter().rev());
-            if todo.is_empty() {
-                // a link to `/`
-                return Err(Untrusted::Kind {
-                    path: here,
-                    kind: libc::S_IFDIR,
-                    want: "a file in a directory",
-                });
-            }
-            continue;
-        }
-        if last {
-            let (parent, _) = stack.pop().ok_or_else(|| io(path, Errno::EINVAL))?;
-            return Ok(Found {
-                parent,
-                name,
-                path: here,
-                end: Some((fd, st)),
-            });
-        }
-        if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+        if kind == libc::S_IFLNK {
+            w.follow(&fd, &here)?;
+        } else if last {
+            return w.end(name, here, Some((fd, st)));
+        } else if kind != libc::S_IFDIR {
             return Err(Untrusted::Kind {
                 path: here,
-                kind: st.st_mode & libc::S_IFMT,
+                kind,
                 want: "a directory",
             });
+        } else {
+            w.stack.push((fd, here));
         }
-        stack.push((fd, here));
     }
-    Err(io(path, Errno::EINVAL))
+    Err(w.invalid())
 }
 
-/// A directory only the effective user can change, reached through directories and links
-/// that only root or it can change: what it holds can be trusted as far as its owner.
-#[derive(Debug)]
-pub struct Dir {
-    fd: OwnedFd,
-    path: PathBuf,
-}
-
-/// How [`Dir::file`] opens a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Open {
-    /// Read only; it must exist.
-    Read,
-    /// Read and write, made (with this mode) when missing; never truncated.
-    ReadWrite { create: u32 },
-    /// Write only, a new file made with this mode (`O_EXCL`).
-    CreateNew { mode: u32 },
-}
-
-impl Dir {
-    /// Opens the directory `path` (walked from `/`, [`walk`]'s rule; a last link followed),
-    /// which must be the effective user's and writable by it alone. With `create`, it and
-    /// missing directories on the way are made with that mode.
-    pub fn open(path: &Path, create: Option<u32>) -> Result<Dir, Untrusted> {
-        let found = walk(path, create)?;
-        let (fd, st) = match found.end {
-            Some(end) => end,
-            None => {
-                let Some(mode) = create else {
-                    return Err(io(&found.path, Errno::ENOENT));
-                };
-                return Dir::made(found.parent, &found.name, found.path, mode);
-            }
-        };
-        check_own(&st, &found.path, libc::S_IFDIR)?;
-        Ok(Dir {
-            fd,
-            path: found.path,
-        })
-    }
-
-    /// Makes `name` in `parent` (or takes the one someone made meanwhile: it is checked).
-    fn made(parent: OwnedFd, name: &OsStr, path: PathBuf, mode: u32) -> Result<Dir, Untrusted> {
-        match stat::mkdirat(&parent, name, Mode::from_bits_truncate(mode)) {
-            Ok(()) | Err(Errno::EEXIST) => {}
-            Err(e) => return Err(io(&path, e)),
-        }
-        let parent = Dir {
-            fd: parent,
-            path: path.parent().map(Path::to_path_buf).unwrap_or_default(),
-        };
-        parent.subdir_at(name, None, path)
-    }
-
-    /// The directory `name` in this one, never through a link; made with `create`'s mode
-    /// when missing. The effective user's alone, or refused.
-    pub fn subdir(&self, name: &str, create: Option<u32>) -> Result<Dir, Untrusted> {
-        self.subdir_at(OsStr::new(name), create, self.path.join(name))
-    }
-
-    fn subdir_at(
-        &self,
-        name: &OsStr,
-        create: Option<u32>,
-        path: PathBuf,
-    ) -> Result<Dir, Untrusted> {
-        if let Some(mode) = create {
-            match stat::mkdirat(&self.fd, name, Mode::from_bits_truncate(mode)) {
-                Ok(()) | Err(Errno::EEXIST) => {}
-                Err(e) => return Err(io(&path, e)),
-            }
-        }
-        let Some((fd, st)) = look(self.fd.as_fd(), name, &path)? else {
-            return Err(io(&path, Errno::ENOENT));
-        };
-        check_own(&st, &path, libc::S_IFDIR)?;
-        Ok(Dir { fd, path })
-    }
-
-    /// Opens the file `name` in this directory: never through a link, never blocking (a FIFO
-    /// is refused, not waited on), and only a regular file of the effective user's that only
-    /// it can write.
-    pub fn file(&self, name: &str, how: Open) -> Result<std::fs::File, Untrusted> {
-        self.file_at(OsStr::new(name), how)
-    }
-
-    fn file_at(&self, name: &OsStr, how: Open) -> Result<std::fs::File, Untrusted> {
-        let path = self.path.join(name);
-        let base = OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
-        let (flags, mode) = match how {
-            Open::Read => (base | OFlag::O_RDONLY, 0),
-            Open::ReadWrite { create } => (base | OFlag::O_RDWR | OFlag::O_CREAT, create),
-            Open::CreateNew { mode } => (
-                base | OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL,
-                mode,
-            ),
-        };
-        let fd =
-            fcntl::openat(&self.fd, name, flags, Mode::from_bits_truncate(mode)).map_err(|e| {
-                match e {
-                    // O_NOFOLLOW on a link
-                    Errno::ELOOP => Untrusted::Kind {
-                        path: path.clone(),
-                        kind: libc::S_IFLNK,
-                        want: "a regular file",
-                    },
-                    e => io(&path, e),
-                }
-            })?;
-        check_own(
-            &stat::fstat(&fd).map_err(|e| io(&path, e))?,
-            &path,
-            libc::S_IFREG,
-        )?;
-        Ok(std::fs::File::from(fd))
-    }
-
-    /// The identity (device, inode) of `name` in this directory, if there is one (a link is
-    /// not followed).
-    pub fn identity(&self, name: &str) -> Option<(u64, u64)> {
-        let st = stat::fstatat(&self.fd, name, fcntl::AtFlags::AT_SYMLINK_NOFOLLOW).ok()?;
-        Some((st.st_dev, st.st_ino))
-    }
-
-    /// Gives the directory to `group` (root's when `None`) with `mode`, never group-writable.
-    pub fn set_group(&self, group: Option<u32>, mode: u32) -> Result<(), Untrusted> {
-        // an O_PATH descriptor cannot be changed: the directory itself, opened through it
-        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-        let fd =
-            fcntl::openat(&self.fd, ".", flags, Mode::empty()).map_err(|e| io(&self.path, e))?;
-        let gid = nix::unistd::Gid::from_raw(group.unwrap_or(0));
-        nix::unistd::fchown(&fd, None, Some(gid)).map_err(|e| io(&self.path, e))?;
-        stat::fchmod(&fd, Mode::from_bits_truncate(mode & !0o022)).map_err(|e| io(&self.path, e))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl AsFd for Dir {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-/// A file read whole (up to a limit) from the descriptor that was checked.
-#[derive(Debug)]
-pub struct Contents {
-    /// At most the limit plus one byte: longer means the file is over the limit.
-    pub bytes: Vec<u8>,
-    /// Its size as `fstat` gave it.
-    pub size: u64,
-}
-
-/// Reads the file at `path`, walked from `/` ([`walk`]'s rule, links followed and checked):
-/// a regular file of the effective user's that only it can write, read from the descriptor
-/// checked, up to `max` bytes (and one more, to tell a longer file).
-pub fn read_file(path: &Path, max: u64) -> Result<Contents, Untrusted> {
-    let found = walk(path, None)?;
-    if found.end.is_none() {
-        return Err(io(&found.path, Errno::ENOENT));
-    }
-    let dir = Dir {
-        fd: found.parent,
-        path: found
-            .path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default(),
-    };
-    let file = dir.file_at(&found.name, Open::Read)?;
-    let size = file.metadata().map_err(|e| io(&found.path, e))?.len();
-    let mut bytes = vec![];
-    file.take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| io(&found.path, e))?;
-    Ok(Contents { bytes, size })
-}
+mod dir;
+pub use dir::{Contents, Dir, Open, read_file};
 
 #[cfg(test)]
 mod tests;
