@@ -29,7 +29,7 @@ complete -c ember -n "__fish_ember_needs_command" -l config-dir -d 'A directory 
 complete -c ember -n "__fish_ember_needs_command" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_needs_command" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
 complete -c ember -n "__fish_ember_needs_command" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
-complete -c ember -n "__fish_ember_needs_command" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can write (refused by default when running as root)'
+complete -c ember -n "__fish_ember_needs_command" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_needs_command" -s V -l version -d 'Print version'
 complete -c ember -n "__fish_ember_needs_command" -f -a "check" -d 'Validate cinder.conf and the desired state; errors name the file and line'
@@ -48,7 +48,7 @@ complete -c ember -n "__fish_ember_using_subcommand check" -l desired-state -d '
 complete -c ember -n "__fish_ember_using_subcommand check" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
 complete -c ember -n "__fish_ember_using_subcommand check" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
 complete -c ember -n "__fish_ember_using_subcommand check" -l json -d 'Print one JSON object instead of text'
-complete -c ember -n "__fish_ember_using_subcommand check" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can write (refused by default when running as root)'
+complete -c ember -n "__fish_ember_using_subcommand check" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand check" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand plan" -l backend -d 'Only this backend (a name from enabled_backends)' -r
 complete -c ember -n "__fish_ember_using_subcommand plan" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
@@ -57,7 +57,7 @@ complete -c ember -n "__fish_ember_using_subcommand plan" -l desired-state -d 'T
 complete -c ember -n "__fish_ember_using_subcommand plan" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
 complete -c ember -n "__fish_ember_using_subcommand plan" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
 complete -c ember -n "__fish_ember_using_subcommand plan" -l json -d 'Print JSON instead of a diff'
-complete -c ember -n "__fish_ember_using_subcommand plan" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can write (refused by default when running as root)'
+complete -c ember -n "__fish_ember_using_subcommand plan" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand plan" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand apply" -l backend -d 'Only this backend (a name from enabled_backends)' -r
 complete -c ember -n "__fish_ember_using_subcommand apply" -l allow-deletions -d 'Confirm this one pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)' -r
@@ -67,7 +67,7 @@ complete -c ember -n "__fish_ember_using_subcommand apply" -l desired-state -d '
 complete -c ember -n "__fish_ember_using_subcommand apply" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
 complete -c ember -n "__fish_ember_using_subcommand apply" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
 complete -c ember -n "__fish_ember_using_subcommand apply" -l json -d 'Print JSON instead of text'
-complete -c ember -n "__fish_ember_using_subcommand apply" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can write (refused by default when running as root)'
+complete -c ember -n "__fish_ember_using_subcommand apply" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand import" -l backend -d 'Only this backend (a name from enabled_backends)' -r
 complete -c ember -n "__fish_ember_using_subcommand import" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
@@ -75,14 +75,14 @@ complete -c ember -n "__fish_ember_using_subcommand import" -l config-dir -d 'A 
 complete -c ember -n "__fish_ember_using_subcommand import" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand import" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
 complete -c ember -n "__fish_ember_using_subcommand import" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
-complete -c ember -n "__fish_ember_using_subcommand import" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can write (refused by default when running as root)'
+complete -c ember -n "__fish_ember_using_subcommand import" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand import" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
-complete -c ember -n "__fish_ember_using_subcommand daemon" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can write (refused by default when running as root)'
+complete -c ember -n "__fish_ember_using_subcommand daemon" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand daemon" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand status" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand status" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
@@ -90,7 +90,7 @@ complete -c ember -n "__fish_ember_using_subcommand status" -l desired-state -d 
 complete -c ember -n "__fish_ember_using_subcommand status" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
 complete -c ember -n "__fish_ember_using_subcommand status" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
 complete -c ember -n "__fish_ember_using_subcommand status" -l json -d 'Print JSON instead of text'
-complete -c ember -n "__fish_ember_using_subcommand status" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can write (refused by default when running as root)'
+complete -c ember -n "__fish_ember_using_subcommand status" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand status" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l backend -d 'Only this backend' -r
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l allow-deletions -d 'Confirm the next pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)' -r
@@ -99,14 +99,14 @@ complete -c ember -n "__fish_ember_using_subcommand reconcile" -l config-dir -d 
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
-complete -c ember -n "__fish_ember_using_subcommand reconcile" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can write (refused by default when running as root)'
+complete -c ember -n "__fish_ember_using_subcommand reconcile" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand reload" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reload" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reload" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reload" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
 complete -c ember -n "__fish_ember_using_subcommand reload" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
-complete -c ember -n "__fish_ember_using_subcommand reload" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can write (refused by default when running as root)'
+complete -c ember -n "__fish_ember_using_subcommand reload" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand reload" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand worker" -l backend -r
 complete -c ember -n "__fish_ember_using_subcommand worker" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
@@ -114,7 +114,7 @@ complete -c ember -n "__fish_ember_using_subcommand worker" -l config-dir -d 'A 
 complete -c ember -n "__fish_ember_using_subcommand worker" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand worker" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
 complete -c ember -n "__fish_ember_using_subcommand worker" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
-complete -c ember -n "__fish_ember_using_subcommand worker" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can write (refused by default when running as root)'
+complete -c ember -n "__fish_ember_using_subcommand worker" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand worker" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload worker help" -f -a "check" -d 'Validate cinder.conf and the desired state; errors name the file and line'
 complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload worker help" -f -a "plan" -d 'Show what a pass would change, without changing anything (exit 0: nothing to do, 2: changes pending, 1: error)'

@@ -47,7 +47,7 @@ pub struct Global {
     /// the daemon, warn otherwise)
     #[arg(long = "log-level", value_name = "FILTER", global = true)]
     pub log_level: Option<String>,
-    /// Accept a cinder.conf or desired state that users other than root can write (refused by default when running as root)
+    /// Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)
     #[arg(long = "allow-insecure-files", global = true)]
     pub allow_insecure_files: bool,
     /// Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)

@@ -27,6 +27,24 @@ pub enum Request {
     Reload,
 }
 
+impl Request {
+    /// What only root may ask (`None`: members of `[ember] control_group` may too): anything
+    /// that lifts a safety or puts an edit in force. Status and a plain pass (the next resync
+    /// would run it anyway) are the group's.
+    pub fn for_root_alone(&self) -> Option<&'static str> {
+        match self {
+            Request::Status => None,
+            // every field named: a new one must be decided here
+            Request::Reconcile {
+                backend: _,
+                allow_deletions,
+            } => allow_deletions.map(|_| "a confirmation of deletions (--allow-deletions)"),
+            // an edit of cinder.conf waits for the operator's reload (reload_on_change = false)
+            Request::Reload => Some("a reload"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Response {
     pub ok: bool,

@@ -1,62 +1,64 @@
-//! Files that decide what root does to disks must not be writable by anyone else: when ember
-//! runs as root, a cinder.conf or desired state that is group- or world-writable (or sits in
-//! such a directory without the sticky bit), or owned by another user, is refused unless the
-//! operator passes `--allow-insecure-files`.
+//! Files that decide what root does to disks must not be changeable by anyone else: when ember
+//! runs as root, a cinder.conf or desired state is refused unless every directory from `/` to
+//! it, every link on the way and the file itself are root's and writable by root alone (a
+//! directory others can write must have the sticky bit, as `/tmp`), as sshd's `StrictModes`
+//! checks a user's keys; the operator may accept one with `--allow-insecure-files`. What is
+//! parsed is what was checked: the file is read from the descriptor whose owner and mode were
+//! looked at ([`walk`], which also opens ember's own root-only directories).
 
-use std::os::unix::fs::MetadataExt;
+pub mod walk;
+
+use std::io::Read;
 use std::path::Path;
 
-/// Why `path` (as resolved through symlinks) may be changed by a user other than root, if so.
-pub fn untrusted(path: &Path) -> Option<String> {
-    let euid = nix::unistd::geteuid().as_raw();
-    if euid != 0 {
-        return None; // not root: a user's own files are that user's business
+pub use walk::{Contents, Untrusted};
+
+/// Whether ember checks who can change the files it reads: only as root (a user's own files
+/// are that user's business), and not when the operator accepted them.
+pub fn checks(allow_insecure_files: bool) -> bool {
+    !allow_insecure_files && nix::unistd::geteuid().is_root()
+}
+
+/// Why an input file was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// Someone other than root can change it (see [`refusal`]).
+    #[error("{0}")]
+    Untrusted(Untrusted),
+    #[error("{0}")]
+    Io(std::io::Error),
+}
+
+impl InputError {
+    pub fn not_found(&self) -> bool {
+        matches!(self, InputError::Io(e) if e.kind() == std::io::ErrorKind::NotFound)
     }
-    let target = std::fs::canonicalize(path).ok()?;
-    let meta = std::fs::metadata(&target).ok()?;
-    let mode = meta.mode() & 0o7777;
-    if meta.uid() != 0 {
-        return Some(format!(
-            "{} is owned by uid {}, not root",
-            target.display(),
-            meta.uid()
-        ));
+}
+
+/// Reads `path` (up to `max` bytes, and one more to tell a longer file): with `check`, only a
+/// file no one but root can change, read from the descriptor that was checked.
+pub fn read_input(path: &Path, max: u64, check: bool) -> Result<Contents, InputError> {
+    if check {
+        return walk::read_file(path, max).map_err(|e| match e {
+            Untrusted::Io { source, .. } => InputError::Io(source),
+            e => InputError::Untrusted(e),
+        });
     }
-    if mode & 0o022 != 0 {
-        return Some(format!(
-            "{} is writable by {} (mode {:04o})",
-            target.display(),
-            if mode & 0o002 != 0 {
-                "everyone"
-            } else {
-                "its group"
-            },
-            mode
-        ));
-    }
-    let dir = target.parent()?;
-    let dmeta = std::fs::metadata(dir).ok()?;
-    let dmode = dmeta.mode() & 0o7777;
-    if dmode & 0o022 != 0 && dmode & 0o1000 == 0 {
-        return Some(format!(
-            "its directory {} is writable by others without the sticky bit (mode {:04o}): the file can be replaced",
-            dir.display(),
-            dmode
-        ));
-    }
-    if dmeta.uid() != 0 {
-        return Some(format!(
-            "its directory {} is owned by uid {}, not root",
-            dir.display(),
-            dmeta.uid()
-        ));
-    }
-    None
+    let file = std::fs::File::open(path).map_err(InputError::Io)?;
+    let size = file.metadata().map_err(InputError::Io)?.len();
+    let mut bytes = vec![];
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(InputError::Io)?;
+    Ok(Contents { bytes, size })
 }
 
 /// The message an operator sees.
 pub fn refusal(kind: &str, why: &str) -> String {
     format!(
-        "{kind} refused: {why}; it decides what root does to disks. Fix the ownership and mode (chown root; chmod go-w), or start ember with --allow-insecure-files"
+        "{kind} refused: {why}; it decides what root does to disks. Fix the ownership and mode (chown root; chmod go-w) of that path, or start ember with --allow-insecure-files"
     )
 }
+
+#[cfg(test)]
+mod tests;

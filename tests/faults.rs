@@ -39,7 +39,7 @@ fn fake_lvm(s: &Scratch, read: &str, write: &str) -> String {
 }
 
 /// A cinder.conf with backends `a` and `b` on volume groups `vga<N>` and `vgb<N>`, N unique to
-/// this test: a write takes the VG's lock in /run/lock/ember, which the tests of this binary,
+/// this test: a write takes the VG's lock in /run/ember/lock, which the tests of this binary,
 /// running in parallel, must not share.
 fn setup(ember_opts: &str, desired: &str) -> Scratch {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);

@@ -13,6 +13,8 @@ mod clear;
 mod common;
 #[path = "vm_host/cow.rs"]
 mod cow;
+#[path = "vm_host/local.rs"]
+mod local;
 #[path = "vm_host/lvmconf.rs"]
 mod lvmconf;
 #[path = "vm_host/support.rs"]

@@ -204,49 +204,56 @@ impl Ini {
 
     /// Reads and merges a file; unreadable, oversized, binary or non-UTF-8 files are errors.
     pub fn merge_file(&mut self, path: &Path, problems: &mut Vec<Problem>) {
-        if let Ok(m) = std::fs::metadata(path)
-            && m.len() > MAX_FILE_BYTES
-        {
-            problems.push(Problem::error(
-                Some(path.into()),
-                None,
-                format!(
-                    "{} bytes: a configuration file larger than {MAX_FILE_BYTES} is refused",
-                    m.len()
-                ),
-            ));
-            return;
-        }
-        match std::fs::read(path) {
+        match crate::trust::read_input(path, MAX_FILE_BYTES, false) {
             Err(e) => problems.push(Problem::error(
                 Some(path.into()),
                 None,
                 format!("cannot read: {e}"),
             )),
-            Ok(bytes) => {
-                if bytes.contains(&0) {
-                    problems.push(Problem::error(
-                        Some(path.into()),
-                        None,
-                        "binary file (contains NUL bytes), not an INI file",
-                    ));
-                    return;
-                }
-                match std::str::from_utf8(&bytes) {
-                    Ok(text) => self.merge_text(path, text, problems),
-                    Err(e) => {
-                        let line = bytes[..e.valid_up_to()]
-                            .iter()
-                            .filter(|b| **b == b'\n')
-                            .count()
-                            + 1;
-                        problems.push(Problem::error(
-                            Some(path.into()),
-                            Some(line),
-                            "invalid UTF-8",
-                        ));
-                    }
-                }
+            Ok(read) => self.merge_bytes(path, &read, problems),
+        }
+    }
+
+    /// Merges what was read of `path`; oversized, binary or non-UTF-8 contents are errors.
+    pub fn merge_bytes(
+        &mut self,
+        path: &Path,
+        read: &crate::trust::Contents,
+        problems: &mut Vec<Problem>,
+    ) {
+        let bytes = &read.bytes;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            problems.push(Problem::error(
+                Some(path.into()),
+                None,
+                format!(
+                    "{} bytes: a configuration file larger than {MAX_FILE_BYTES} is refused",
+                    read.size.max(bytes.len() as u64)
+                ),
+            ));
+            return;
+        }
+        if bytes.contains(&0) {
+            problems.push(Problem::error(
+                Some(path.into()),
+                None,
+                "binary file (contains NUL bytes), not an INI file",
+            ));
+            return;
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.merge_text(path, text, problems),
+            Err(e) => {
+                let line = bytes[..e.valid_up_to()]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    + 1;
+                problems.push(Problem::error(
+                    Some(path.into()),
+                    Some(line),
+                    "invalid UTF-8",
+                ));
             }
         }
     }

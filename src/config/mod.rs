@@ -198,18 +198,21 @@ pub fn load(sources: &Sources) -> Loaded {
     let mut problems = vec![];
     let files = files_to_read(sources, &mut problems);
     let mut ini = Ini::default();
+    let check = crate::trust::checks(sources.allow_insecure_files);
     for f in &files {
-        if !sources.allow_insecure_files
-            && let Some(why) = crate::trust::untrusted(f)
-        {
-            problems.push(Problem::error(
+        match crate::trust::read_input(f, ini::MAX_FILE_BYTES, check) {
+            Err(crate::trust::InputError::Untrusted(why)) => problems.push(Problem::error(
                 Some(f.clone()),
                 None,
-                crate::trust::refusal("configuration file", &why),
-            ));
-            continue;
+                crate::trust::refusal("configuration file", &why.to_string()),
+            )),
+            Err(crate::trust::InputError::Io(e)) => problems.push(Problem::error(
+                Some(f.clone()),
+                None,
+                format!("cannot read: {e}"),
+            )),
+            Ok(read) => ini.merge_bytes(f, &read, &mut problems),
         }
-        ini.merge_file(f, &mut problems);
     }
     let anchor = sources
         .config_files

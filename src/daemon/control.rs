@@ -3,8 +3,11 @@
 //! `ember status`, `ember reconcile` and `ember reload`.
 //!
 //! Only root, the daemon's own user, or members of `[ember] control_group` may use it (checked
-//! with SO_PEERCRED). Requests are limited to 64 KiB and 5 s; every client has its own task, so
-//! a slow or hostile one cannot block the daemon.
+//! with SO_PEERCRED), and members only for what lifts no safety ([`Request::for_root_alone`]:
+//! status and a pass, not a confirmation of deletions nor a reload). The group reaches the
+//! socket because the daemon gives it `run_dir` (0750, see `super::instance`) and the socket
+//! (0660). Requests are limited to 64 KiB and 5 s; every client has its own task, so a slow or
+//! hostile one cannot block the daemon.
 
 use std::path::Path;
 use std::time::Duration;
@@ -26,18 +29,28 @@ pub struct Access {
     pub group: Option<nix::unistd::Gid>,
 }
 
+/// Who a peer is, as far as the control socket goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Peer {
+    /// Root, or the daemon's own user: anything.
+    Root,
+    /// A member of `[ember] control_group`: what [`Request::for_root_alone`] leaves.
+    Member,
+}
+
 impl Access {
-    fn allows(&self, cred: &tokio::net::unix::UCred) -> bool {
+    fn peer(&self, cred: &tokio::net::unix::UCred) -> Option<Peer> {
         let uid = cred.uid();
         if uid == 0 || uid == nix::unistd::geteuid().as_raw() {
-            return true;
+            return Some(Peer::Root);
         }
-        let Some(g) = self.group else { return false };
+        let g = self.group?;
         if cred.gid() == g.as_raw() {
-            return true;
+            return Some(Peer::Member);
         }
         // supplementary groups of the peer process
-        cred.pid()
+        let member = cred
+            .pid()
             .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
             .and_then(|s| {
                 s.lines()
@@ -48,8 +61,17 @@ impl Access {
                 l.split_whitespace()
                     .skip(1)
                     .any(|x| x == g.as_raw().to_string())
-            })
+            });
+        member.then_some(Peer::Member)
     }
+}
+
+/// The answer to a request `peer` may not make, if so.
+fn refused(peer: Peer, req: &Request) -> Option<Response> {
+    let what = req.for_root_alone().filter(|_| peer != Peer::Root)?;
+    Some(Response::error(format!(
+        "permission denied: {what} is for root alone; members of [ember] control_group may ask for status and for a pass"
+    )))
 }
 
 /// Binds the socket (mode 0600, or 0660 with a control group) and serves it forever.
@@ -66,6 +88,47 @@ pub fn bind(path: &Path, access: &Access) -> std::io::Result<tokio::net::UnixLis
     Ok(listener)
 }
 
+/// Reads one request and answers it (the daemon's answer, or why not).
+async fn answer(
+    peer: Peer,
+    limited: &mut BufReader<tokio::io::Take<tokio::net::unix::OwnedReadHalf>>,
+    calls: &mpsc::Sender<Call>,
+) -> Response {
+    let mut line = String::new();
+    // a slow client gets CLIENT_TIMEOUT to send its request; the answer may take longer
+    // (a reload answers once new workers have converged)
+    let read = tokio::time::timeout(CLIENT_TIMEOUT, limited.read_line(&mut line))
+        .await
+        .unwrap_or_else(|_| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "timed out",
+            ))
+        });
+    let req = match read {
+        Ok(_) if !line.ends_with('\n') && line.len() as u64 >= MAX_REQUEST => {
+            return Response::error("request too large");
+        }
+        Ok(_) => match serde_json::from_str::<Request>(line.trim()) {
+            Err(e) => return Response::error(format!("malformed request: {e}")),
+            Ok(req) => req,
+        },
+        Err(e) => return Response::error(format!("cannot read the request: {e}")),
+    };
+    if let Some(r) = refused(peer, &req) {
+        return r;
+    }
+    let (tx, rx) = oneshot::channel();
+    if calls.send((req, tx)).await.is_err() {
+        return Response::error("the daemon is shutting down");
+    }
+    match tokio::time::timeout(ANSWER_TIMEOUT, rx).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(_)) => Response::error("the daemon is shutting down"),
+        Err(_) => Response::error("no answer within 10 minutes"),
+    }
+}
+
 pub async fn serve(listener: tokio::net::UnixListener, access: Access, calls: mpsc::Sender<Call>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -80,48 +143,14 @@ pub async fn serve(listener: tokio::net::UnixListener, access: Access, calls: mp
 }
 
 async fn client(stream: tokio::net::UnixStream, access: Access, calls: mpsc::Sender<Call>) {
-    let allowed = stream
-        .peer_cred()
-        .map(|c| access.allows(&c))
-        .unwrap_or(false);
+    let peer = stream.peer_cred().ok().and_then(|c| access.peer(&c));
     let (rd, mut wr) = stream.into_split();
     let mut limited = BufReader::new(rd.take(MAX_REQUEST));
-    let response = if !allowed {
-        Response::error(
+    let response = match peer {
+        None => Response::error(
             "permission denied: the control socket is for root (or [ember] control_group)",
-        )
-    } else {
-        let mut line = String::new();
-        // a slow client gets CLIENT_TIMEOUT to send its request; the answer may take longer
-        // (a reload answers once new workers have converged)
-        match tokio::time::timeout(CLIENT_TIMEOUT, limited.read_line(&mut line))
-            .await
-            .unwrap_or_else(|_| {
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "timed out",
-                ))
-            }) {
-            Ok(_) if !line.ends_with('\n') && line.len() as u64 >= MAX_REQUEST => {
-                Response::error("request too large")
-            }
-            Ok(_) => match serde_json::from_str::<Request>(line.trim()) {
-                Err(e) => Response::error(format!("malformed request: {e}")),
-                Ok(req) => {
-                    let (tx, rx) = oneshot::channel();
-                    if calls.send((req, tx)).await.is_err() {
-                        Response::error("the daemon is shutting down")
-                    } else {
-                        match tokio::time::timeout(ANSWER_TIMEOUT, rx).await {
-                            Ok(Ok(r)) => r,
-                            Ok(Err(_)) => Response::error("the daemon is shutting down"),
-                            Err(_) => Response::error("no answer within 10 minutes"),
-                        }
-                    }
-                }
-            },
-            Err(e) => Response::error(format!("cannot read the request: {e}")),
-        }
+        ),
+        Some(peer) => answer(peer, &mut limited, &calls).await,
     };
     let mut s = serde_json::to_string(&response).unwrap_or_else(|_| "{\"ok\":false}".into());
     s.push('\n');

@@ -102,13 +102,6 @@ async fn supervise(g: &Global) -> i32 {
         eprintln!("ember daemon: the configuration has errors; not starting");
         return EXIT_ERROR;
     };
-    let _lock = match single_instance(&config) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("ember daemon: {e}");
-            return EXIT_ERROR;
-        }
-    };
     let access = Access {
         group: match &config.ember.control_group {
             None => None,
@@ -120,6 +113,13 @@ async fn supervise(g: &Global) -> i32 {
                 }
             },
         },
+    };
+    let (_run_dir, _lock) = match single_instance(&config, access.group) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("ember daemon: {e}");
+            return EXIT_ERROR;
+        }
     };
     let socket_path = config.ember.control_socket.clone();
     let listener = match control::bind(&socket_path, &access) {

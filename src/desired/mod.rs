@@ -450,21 +450,20 @@ pub fn is_missing(path: &Path) -> bool {
 /// error: the caller keeps whatever state it had (a missing one: see [`is_missing`]).
 pub fn load(path: &Path, config: &Config) -> Result<DesiredState, Vec<Problem>> {
     let one = |msg: String| vec![Problem::error(Some(path.to_path_buf()), None, msg)];
-    if !config.allow_insecure_files
-        && let Some(why) = crate::trust::untrusted(path)
-    {
-        return Err(one(crate::trust::refusal("the desired state", &why)));
-    }
-    let meta =
-        std::fs::metadata(path).map_err(|e| one(format!("cannot read the desired state: {e}")))?;
-    if meta.len() > MAX_FILE_BYTES {
+    let check = crate::trust::checks(config.allow_insecure_files);
+    let read = crate::trust::read_input(path, MAX_FILE_BYTES, check).map_err(|e| match e {
+        crate::trust::InputError::Untrusted(why) => {
+            one(crate::trust::refusal("the desired state", &why.to_string()))
+        }
+        crate::trust::InputError::Io(e) => one(format!("cannot read the desired state: {e}")),
+    })?;
+    if read.bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(one(format!(
             "the desired state is {} bytes; more than {MAX_FILE_BYTES} is refused",
-            meta.len()
+            read.size.max(read.bytes.len() as u64)
         )));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| one(format!("cannot read the desired state: {e}")))?;
+    let bytes = read.bytes;
     if bytes.contains(&0) {
         return Err(one(
             "the desired state is a binary file (contains NUL bytes), not YAML".into(),

@@ -28,9 +28,21 @@ use crate::size::Bytes;
 pub struct Observed {
     pub vg: VgInfo,
     pub lvs: Vec<LvInfo>,
-    /// The VG's physical volumes (`pv_name`): where [`stamp`] finds its metadata headers.
+    /// The VG's physical volumes: where [`stamp`] finds its metadata headers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pvs: Vec<std::path::PathBuf>,
+    pub pvs: Vec<Pv>,
+}
+
+/// A physical volume as the report names it: what [`stamp`] may open, and what it must find.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pv {
+    /// `pv_name`: a device path, or `[unknown]` for a missing PV.
+    pub name: std::path::PathBuf,
+    /// `pv_uuid`, as lvm prints it (with dashes).
+    pub uuid: String,
+    /// `pv_major`:`pv_minor`, the device the name stood for; `None` when lvm gave none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev: Option<(u64, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]

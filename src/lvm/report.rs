@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::attr::LvAttr;
-use super::{LvInfo, LvKind, Observed, VgInfo};
+use super::{LvInfo, LvKind, Observed, Pv, VgInfo};
 use crate::names::LvName;
 
 /// The fields ember asks for, per sub-report (the pv/pvseg/seg reports cannot be switched off,
@@ -12,6 +12,9 @@ use crate::names::LvName;
 pub const VG_FIELDS: &str =
     "vg_name,vg_size,vg_free,vg_extent_size,vg_mda_free,vg_mda_size,vg_tags";
 pub const LV_FIELDS: &str = "lv_name,lv_attr,lv_layout,lv_size,pool_lv,origin,lv_tags,data_percent,metadata_percent,lv_metadata_size,lv_uuid,lv_kernel_major,lv_kernel_minor";
+/// A PV's name, its UUID and device number: the stamp opens only that device and checks its
+/// label's UUID.
+pub const PV_FIELDS: &str = "pv_name,pv_uuid,pv_major,pv_minor";
 /// `chunk_size` is a segment field: asked of the seg sub-report (in an LV report it would
 /// turn the whole report into a segment report).
 pub const SEG_FIELDS: &str = "lv_name,chunk_size";
@@ -35,6 +38,31 @@ struct Section {
 struct RawPv {
     #[serde(default)]
     pv_name: String,
+    #[serde(default)]
+    pv_uuid: String,
+    #[serde(default)]
+    pv_major: String,
+    #[serde(default)]
+    pv_minor: String,
+}
+
+impl RawPv {
+    /// The PV; a device number that is missing, negative or 0:0 (a missing PV's) is none.
+    fn pv(self) -> Pv {
+        let n = |s: &str| {
+            s.trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|v| u64::try_from(v).ok())
+        };
+        Pv {
+            dev: n(&self.pv_major)
+                .zip(n(&self.pv_minor))
+                .filter(|d| *d != (0, 0)),
+            name: self.pv_name.into(),
+            uuid: self.pv_uuid,
+        }
+    }
 }
 #[derive(Deserialize)]
 struct RawSeg {
@@ -246,7 +274,7 @@ pub fn parse_fullreport(json: &str, vg: &str) -> Result<Observed, ReportError> {
         .pv
         .into_iter()
         .filter(|p| !p.pv_name.is_empty())
-        .map(|p| p.pv_name.into())
+        .map(RawPv::pv)
         .collect();
     Ok(Observed {
         vg: vg_info,

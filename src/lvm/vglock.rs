@@ -1,9 +1,18 @@
 //! One writer per volume group: an exclusive `flock` on a file named after the VG, held by
 //! whoever writes it (a daemon worker for its lifetime, `ember apply` for its pass).
 //!
-//! The path depends on nothing a setting changes: `/run/lock/ember/<vg>.lock` for the real
+//! The path depends on nothing a setting changes: `/run/ember/lock/<vg>.lock` for the real
 //! LVM (volume groups are the host's), beside the state file for the simulator (its volume
 //! groups are that file's). `ember plan` takes no lock: it never writes.
+//!
+//! No one but root can make anything in `/run`, so no user can take the lock's place first
+//! (`/run/lock`, where it used to be, is world-writable: a user's `mkdir /run/lock/ember` stopped
+//! every write). `/run/ember` is the unit's `RuntimeDirectory=` (kept across restarts,
+//! `RuntimeDirectoryPreserve=yes`, so that a lock is never removed under its holder); `ember
+//! apply` from a root shell makes it (0700) when the daemon never ran. The directory is opened
+//! by [`crate::trust::walk`]: reached from `/` through directories only root can change, root's
+//! alone, its lock files opened without following a link. Anything else is refused with the
+//! reason, never followed.
 
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -13,9 +22,10 @@ use nix::fcntl::{Flock, FlockArg};
 
 use super::LvmSpec;
 use crate::names::VgName;
+use crate::trust::walk::{Dir, Open};
 
-/// Where the real LVM's locks live (systemd's and Debian's `/run/lock`).
-pub const LOCK_DIR: &str = "/run/lock/ember";
+/// Where the real LVM's locks live: in ember's root-only runtime directory.
+pub const LOCK_DIR: &str = "/run/ember/lock";
 
 /// Who holds a lock, as written into the lock file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,12 +72,22 @@ pub struct VgLock {
 impl LvmSpec {
     /// The lock file of `vg` for this LVM.
     pub fn lock_path(&self, vg: &VgName) -> PathBuf {
+        let (dir, name) = self.lock_place(vg);
+        dir.join(name)
+    }
+
+    /// The directory of `vg`'s lock file, and its name there.
+    fn lock_place(&self, vg: &VgName) -> (PathBuf, String) {
         match self {
-            LvmSpec::Exec(_) => Path::new(LOCK_DIR).join(format!("{vg}.lock")),
+            LvmSpec::Exec(_) => (PathBuf::from(LOCK_DIR), format!("{vg}.lock")),
             LvmSpec::Sim(p) => {
                 let mut name = p.file_name().unwrap_or_default().to_os_string();
                 name.push(format!(".{vg}.lock"));
-                p.with_file_name(name)
+                let dir = match p.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                (dir, name.to_string_lossy().into_owned())
             }
         }
     }
@@ -81,9 +101,9 @@ fn io(path: &Path, e: impl std::fmt::Display) -> LockError {
 }
 
 /// What the current holder wrote: (pid, holder line).
-fn read_holder(path: &Path) -> (String, String) {
+fn read_holder(dir: &Dir, name: &str) -> (String, String) {
     let mut s = String::new();
-    if let Ok(mut f) = std::fs::File::open(path) {
+    if let Ok(mut f) = dir.file(name, Open::Read) {
         let _ = f.read_to_string(&mut s);
     }
     let mut it = s.trim().splitn(2, ' ');
@@ -94,62 +114,12 @@ fn read_holder(path: &Path) -> (String, String) {
     )
 }
 
-/// The real LVM's lock directory: created 0700 by root, and refused when it is not root's own
-/// directory (`/run/lock` is world-writable: anyone could have made it first).
-fn private_dir(dir: &Path) -> Result<(), LockError> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
-    }
-    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(io(dir, e)),
-    }
-    let m = std::fs::symlink_metadata(dir).map_err(|e| io(dir, e))?;
-    let me = nix::unistd::geteuid().as_raw();
-    if !m.file_type().is_dir() || m.uid() != me || m.mode() & 0o022 != 0 {
-        return Err(io(
-            dir,
-            format!(
-                "not a directory of uid {me} that only it can write (uid {}, mode {:o}): refusing to take a lock there",
-                m.uid(),
-                m.mode() & 0o7777
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Opens the lock file without following a symlink and checks that it is a regular file of
-/// ours before anything is written into it.
-fn open_lock_file(path: &Path) -> Result<std::fs::File, LockError> {
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| io(path, e))?;
-    let m = f.metadata().map_err(|e| io(path, e))?;
-    if !m.file_type().is_file() || m.uid() != nix::unistd::geteuid().as_raw() {
-        return Err(io(
-            path,
-            "not a regular file of ours: refusing to use it as a lock",
-        ));
-    }
-    Ok(f)
-}
-
-/// Whether `f` is still the file at `path` (a lock on a file that was removed or replaced
-/// would lock nothing).
-fn still_there(f: &std::fs::File, path: &Path) -> bool {
+/// Whether `f` is still the file `name` in `dir` (a lock on a file that was removed or
+/// replaced would lock nothing).
+fn still_there(f: &std::fs::File, dir: &Dir, name: &str) -> bool {
     use std::os::unix::fs::MetadataExt;
-    match (f.metadata(), std::fs::symlink_metadata(path)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+    match (f.metadata(), dir.identity(name)) {
+        (Ok(a), Some(b)) => (a.dev(), a.ino()) == b,
         _ => false,
     }
 }
@@ -163,18 +133,28 @@ impl VgLock {
         who: &Holder,
         wait: Duration,
     ) -> Result<VgLock, LockError> {
-        let path = spec.lock_path(vg);
-        if let LvmSpec::Exec(_) = spec
-            && let Some(dir) = path.parent()
-        {
-            private_dir(dir)?;
-        }
+        let (dir, name) = spec.lock_place(vg);
+        Self::acquire_in(&dir, &name, vg, who, wait)
+    }
+
+    /// [`VgLock::acquire`] with the lock file `name` in `dir` (made 0700 when missing).
+    fn acquire_in(
+        dir: &Path,
+        name: &str,
+        vg: &VgName,
+        who: &Holder,
+        wait: Duration,
+    ) -> Result<VgLock, LockError> {
+        let path = dir.join(name);
+        let dir = Dir::open(dir, Some(0o700)).map_err(|e| io(&path, e))?;
         let start = Instant::now();
         let mut waited = false;
         loop {
-            let f = open_lock_file(&path)?;
+            let f = dir
+                .file(name, Open::ReadWrite { create: 0o600 })
+                .map_err(|e| io(&path, e))?;
             match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
-                Ok(file) if !still_there(&file, &path) => {
+                Ok(file) if !still_there(&file, &dir, name) => {
                     // removed or replaced between open and lock: take the one there now
                     drop(file);
                     continue;
@@ -186,7 +166,7 @@ impl VgLock {
                     return Ok(VgLock { _file: file });
                 }
                 Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-                    let (pid, line) = read_holder(&path);
+                    let (pid, line) = read_holder(&dir, name);
                     // the line is the last holder's: one that just took the lock has not written
                     // its own yet, so a daemon's line counts only while that daemon's pid lives
                     let alive = Path::new("/proc").join(&pid).exists();

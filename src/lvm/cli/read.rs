@@ -25,7 +25,7 @@ impl LvmRead for LvmCli {
             s("--configreport"),
             s("pv"),
             s("-o"),
-            s("pv_name"),
+            s(report::PV_FIELDS),
             s("--configreport"),
             s("pvseg"),
             s("-o"),

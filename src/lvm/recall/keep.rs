@@ -5,29 +5,28 @@
 //! What is kept is trusted no more than a worker's memory: only while the stamp read now is
 //! the one kept (read before that full read). And only from a file this ember wrote: the
 //! directory, the one it is in (`run_dir`) and the file are the effective user's, writable by
-//! it alone, and opened without following links from the checked directory on (so nothing can
-//! be swapped in between the check and the read); the file names this very binary (a rebuilt
+//! it alone, reached from `/` through directories only root can change and opened without
+//! following links from `run_dir` on, each checked on its descriptor
+//! ([`crate::trust::walk`]: nothing can be swapped in between the check and the read); the file names this very binary (a rebuilt
 //! or upgraded ember parses afresh), ember's version, the layout and the volume group. Anything else, or anything unreadable, is a full read.
 //! A write through a remembering handle deletes the file before it writes.
 
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use nix::fcntl::{self, OFlag};
-use nix::libc;
-use nix::sys::stat::{self, Mode};
+use nix::fcntl;
 use nix::unistd::{self, UnlinkatFlags};
 
 use super::Memo;
 use crate::lvm::stamp::{FileId, Stamp};
 use crate::lvm::{LvmSpec, Observed};
 use crate::names::VgName;
+use crate::trust::walk::{Dir, Open, Untrusted};
 
 /// The version of the file's layout (another is not read): bumped whenever `Observed` or what
 /// it holds changes meaning.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// A kept file is read up to this size (10000 volumes take about 5 MiB); a longer one is cut,
 /// so not parsed: a full read.
 const MAX_SIZE: u64 = 64 << 20;
@@ -73,30 +72,6 @@ fn this_binary() -> Option<FileId> {
     FileId::of(&std::env::current_exe().ok()?)
 }
 
-/// Owned by the effective user and writable by nobody else (of an open file: no path can be
-/// swapped under the check).
-fn private(fd: impl AsFd, dir: bool) -> bool {
-    let me = nix::unistd::geteuid().as_raw();
-    stat::fstat(fd).is_ok_and(|m| {
-        let kind = m.st_mode & libc::S_IFMT;
-        let want = if dir { libc::S_IFDIR } else { libc::S_IFREG };
-        m.st_uid == me && m.st_mode & 0o022 == 0 && kind == want
-    })
-}
-
-/// Opens the directory at `path` (links in it followed) when it is private.
-fn open_dir(path: &Path) -> Option<OwnedFd> {
-    let fd = fcntl::open(path, OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
-    private(&fd, true).then_some(fd)
-}
-
-/// Opens the directory `name` in `parent`, never through a link, when it is private.
-fn open_subdir(parent: &OwnedFd, name: &str) -> Option<OwnedFd> {
-    let flags = OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-    let fd = fcntl::openat(parent, name, flags, Mode::empty()).ok()?;
-    private(&fd, true).then_some(fd)
-}
-
 impl Keeper {
     /// Kept in `run_dir/memory`.
     pub fn in_run_dir(run_dir: &Path) -> Keeper {
@@ -125,31 +100,19 @@ impl Keeper {
         self.parent.join(&self.name)
     }
 
-    /// The memory directory, opened through a private parent (created when `create`).
-    fn open(&self, create: bool) -> Option<OwnedFd> {
-        if create {
-            std::fs::create_dir_all(&self.parent).ok()?;
-        }
-        let parent = open_dir(&self.parent)?;
-        if create {
-            let _ = stat::mkdirat(&parent, self.name.as_str(), Mode::from_bits_truncate(0o700));
-        }
-        open_subdir(&parent, &self.name)
+    /// The memory directory, opened through a private parent (created when `create`): the
+    /// walk from `/` of [`crate::trust::walk`], as for every directory of root's ember keeps.
+    fn open(&self, create: bool) -> Result<Dir, Untrusted> {
+        let mode = create.then_some(0o700);
+        Dir::open(&self.parent, mode)?.subdir(&self.name, mode)
     }
 
     /// The memory of `vg` this binary kept, if there is a trustworthy one.
     pub(super) fn load(&self, vg: &VgName) -> Option<Memo> {
-        let dir = self.open(false)?;
-        let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
-        let fd = fcntl::openat(&dir, file_name(vg.as_str()).as_str(), flags, Mode::empty()).ok()?;
-        if !private(&fd, false) {
-            return None;
-        }
+        let dir = self.open(false).ok()?;
+        let file = dir.file(&file_name(vg.as_str()), Open::Read).ok()?;
         let mut text = vec![];
-        std::fs::File::from(fd)
-            .take(MAX_SIZE)
-            .read_to_end(&mut text)
-            .ok()?;
+        file.take(MAX_SIZE).read_to_end(&mut text).ok()?;
         let kept: Kept = match serde_json::from_slice(&text) {
             Ok(k) => k,
             Err(e) => {
@@ -181,9 +144,7 @@ impl Keeper {
 
     fn try_save(&self, memo: &Memo) -> Result<(), String> {
         let vg = &memo.observed.vg.name;
-        let dir = self
-            .open(true)
-            .ok_or("the directory cannot be made, or is not the effective user's alone")?;
+        let dir = self.open(true).map_err(|e| e.to_string())?;
         let kept = KeptRef {
             format: FORMAT,
             version: env!("CARGO_PKG_VERSION"),
@@ -195,11 +156,10 @@ impl Keeper {
         static SAVES: AtomicU64 = AtomicU64::new(0);
         let n = SAVES.fetch_add(1, Ordering::Relaxed);
         let tmp = format!(".{vg}.json.{}.{n}", std::process::id());
-        let flags =
-            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-        let fd = fcntl::openat(&dir, tmp.as_str(), flags, Mode::from_bits_truncate(0o600))
+        let file = dir
+            .file(&tmp, Open::CreateNew { mode: 0o600 })
             .map_err(|e| e.to_string())?;
-        let mut out = std::io::BufWriter::new(std::fs::File::from(fd));
+        let mut out = std::io::BufWriter::new(file);
         let written = serde_json::to_writer(&mut out, &kept)
             .map_err(|e| e.to_string())
             .and_then(|()| out.flush().map_err(|e| e.to_string()))
@@ -215,7 +175,7 @@ impl Keeper {
 
     /// Forgets what is kept of `vg` (before a write).
     pub(super) fn discard(&self, vg: &str) {
-        let Some(dir) = self.open(false) else {
+        let Ok(dir) = self.open(false) else {
             return;
         };
         match unistd::unlinkat(&dir, file_name(vg).as_str(), UnlinkatFlags::NoRemoveDir) {

@@ -116,3 +116,45 @@ fn an_lvs_uuid_and_device_number_and_none_without_a_device() {
     let o = parse_fullreport(&fixture("mixed.json"), "vgfix").unwrap();
     assert_eq!(o.lv("thick-1").unwrap().uuid, None);
 }
+
+#[test]
+fn each_pv_with_its_uuid_and_device_number_and_a_missing_one_without() {
+    let json = r#"{"report": [{
+        "vg": [{"vg_name": "vg", "vg_size": "8585740288", "vg_free": "8585740288", "vg_extent_size": "4194304"}],
+        "pv": [
+            {"pv_name": "/dev/vdb", "pv_uuid": "fE1uP3-Yq9d-Kc0Z-lWmN-4oR7-sT2v-X5yA8b", "pv_major": "254", "pv_minor": "16"},
+            {"pv_name": "[unknown]", "pv_uuid": "aaaaaa-aaaa-aaaa-aaaa-aaaa-aaaa-aaaaaa", "pv_major": "0", "pv_minor": "0"},
+            {"pv_name": "/dev/vdc", "pv_uuid": "bbbbbb-bbbb-bbbb-bbbb-bbbb-bbbb-bbbbbb", "pv_major": "-1", "pv_minor": "-1"},
+            {"pv_name": "/dev/vdd"}
+        ],
+        "lv": [], "pvseg": [], "seg": []
+    }]}"#;
+    let o = parse_fullreport(json, "vg").unwrap();
+    type Row = (String, String, Option<(u64, u64)>);
+    let got: Vec<Row> = o
+        .pvs
+        .iter()
+        .map(|p| (p.name.display().to_string(), p.uuid.clone(), p.dev))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "/dev/vdb".into(),
+                "fE1uP3-Yq9d-Kc0Z-lWmN-4oR7-sT2v-X5yA8b".into(),
+                Some((254, 16))
+            ),
+            (
+                "[unknown]".into(),
+                "aaaaaa-aaaa-aaaa-aaaa-aaaa-aaaa-aaaaaa".into(),
+                None
+            ),
+            (
+                "/dev/vdc".into(),
+                "bbbbbb-bbbb-bbbb-bbbb-bbbb-bbbb-bbbbbb".into(),
+                None
+            ),
+            ("/dev/vdd".into(), String::new(), None),
+        ]
+    );
+}

@@ -40,7 +40,7 @@ fn the_real_lvms_lock_lives_where_no_setting_moves_it() {
     let vg = VgName::new("cinder-volumes").unwrap();
     assert_eq!(
         LvmSpec::Exec("lvm".into()).lock_path(&vg),
-        Path::new("/run/lock/ember/cinder-volumes.lock")
+        Path::new("/run/ember/lock/cinder-volumes.lock")
     );
 }
 
@@ -60,14 +60,59 @@ fn a_symlink_or_someone_elses_file_is_never_written_through() {
 fn the_lock_directory_must_be_ours_alone() {
     use std::os::unix::fs::PermissionsExt;
     let d = tempfile::tempdir().unwrap();
+    let vg = VgName::new("vg").unwrap();
+    let take = |dir: &Path| VgLock::acquire_in(dir, "vg.lock", &vg, &Holder::Apply, Duration::ZERO);
     let open = d.path().join("open");
     std::fs::create_dir(&open).unwrap();
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
-    assert!(private_dir(&open).is_err(), "world-writable");
-    let mine = d.path().join("mine");
-    assert!(private_dir(&mine).is_ok(), "created 0700");
-    let mode = std::fs::metadata(&mine).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o700);
+    let e = take(&open).unwrap_err().to_string();
+    assert!(e.contains("is writable by everyone (mode 1777)"), "{e}");
+    assert!(!open.join("vg.lock").exists());
+    let mine = d.path().join("run/lock");
+    drop(take(&mine).unwrap());
+    for (p, want) in [(d.path().join("run"), 0o700), (mine.clone(), 0o700)] {
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, want, "{}", p.display());
+    }
+    let mode = std::fs::metadata(mine.join("vg.lock"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+/// What a local user did to `/run/lock/ember` (issue 28): made the directory first. Wherever
+/// the lock lives, a directory someone else made is refused by name, never used.
+#[test]
+fn a_lock_directory_another_user_made_first_is_refused_with_its_owner() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("!!! NOT TESTED (not root): a directory of another user's");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let theirs = d.path().join("ember");
+    std::fs::create_dir(&theirs).unwrap();
+    nix::unistd::chown(&theirs, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+    let vg = VgName::new("vg").unwrap();
+    let e = VgLock::acquire_in(&theirs, "vg.lock", &vg, &Holder::Apply, Duration::ZERO)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(&format!(
+            "{} is owned by nobody (uid 65534), not root",
+            theirs.display()
+        )),
+        "{e}"
+    );
+}
+
+/// The real lock's directory is one no user can make: below `/run`, not `/run/lock` (which is
+/// world-writable).
+#[test]
+fn the_real_lock_directory_is_not_below_a_world_writable_one() {
+    let dir = Path::new(LOCK_DIR);
+    assert!(dir.starts_with("/run/ember"), "{}", dir.display());
+    assert!(!dir.starts_with("/run/lock"), "{}", dir.display());
 }
 
 #[test]
