@@ -190,7 +190,19 @@ pub fn plan(
             thin: cfg.lvm_type.is_thin(),
         });
     }
-    for (volume, size) in c.creates {
+    // a name that exists is made only after its deletion in this plan (a clear cut short, then
+    // declared again): a deletion refused leaves nothing to make
+    let deleted: std::collections::HashSet<LvName> = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::DeleteVolume { .. }))
+        .map(|a| a.subject().clone())
+        .collect();
+    let creates = c
+        .creates
+        .into_iter()
+        .filter(|(v, _)| !by_name.contains_key(v.as_str()) || deleted.contains(v));
+    for (volume, size) in creates {
         match cap.admit(size) {
             Ok(()) => plan.actions.push(Action::CreateVolume {
                 volume,
