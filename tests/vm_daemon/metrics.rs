@@ -101,9 +101,14 @@ fn vm_metrics_reach_prometheus_through_node_exporter() {
             .unwrap(),
     );
     let d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &[]);
-    let st = d.wait_for("converged with its pool read", 300, |st| {
+    // (the pass that wrote is confirmed by a read of its own right after it: until then status
+    // keeps what it last read, which may be from before the pool and the volume existed)
+    let st = d.wait_for("converged with its pool and volume read", 300, |st| {
         let b = backend(st, "met");
-        b["state"] == "converged" && b["pool"]["size"].is_u64()
+        b["state"] == "converged"
+            && b["pool"]["size"].is_u64()
+            && b["capacity"]["owned_volumes"] == 1
+            && b["capacity"]["provisioned"].as_u64().is_some_and(|p| p > 0)
     });
     let b = backend(&st, "met").clone();
 
