@@ -81,7 +81,7 @@ fn left_on(vg: &str, range: &str, size: &str, offsets: &[u64], mark: &[u8]) -> V
 
 fn backend(clear: &str) -> String {
     format!(
-        "lvm_type = default\n{clear}\n# lvm cannot archive under /etc/cinder in the sandbox yet\nlvm_conf_file = None"
+        "lvm_type = default\n{clear}\n# (cinder's lvm.conf under the sandbox is tests/vm_host/lvmconf.rs's)\nlvm_conf_file = None"
     )
 }
 
@@ -91,8 +91,12 @@ fn vm_clear_zero_none_and_size_read_back_from_the_freed_extents() {
     require_cinder_host();
     create_vg("vg-clear");
     in_use_is_neither_cleared_nor_tagged_nor_removed();
-    let present = "backends:\n  thick:\n    volumes:\n      v1: { size: 64M }\n";
-    let absent = "backends:\n  thick:\n    volumes:\n      v1: { state: absent }\n";
+    // (v0, kept in use above, stays declared: a file that names none of the backend's volumes
+    // would be held until confirmed, src/reconcile/plan/guard.rs)
+    let present =
+        "backends:\n  thick:\n    volumes:\n      v0: { size: 64M }\n      v1: { size: 64M }\n";
+    let absent =
+        "backends:\n  thick:\n    volumes:\n      v0: { size: 64M }\n      v1: { state: absent }\n";
     // (volume_clear lines, what the freed extents hold at 0 and at 2 MiB afterwards)
     for (clear, held) in [
         ("", [false, false]),
