@@ -76,9 +76,11 @@ impl Daemon {
                     return s;
                 }
                 if t.elapsed() > Duration::from_secs(secs) {
+                    // what a reader needs first (a CI log may keep only the start of this)
                     panic!(
-                        "timed out after {secs} s waiting for {what}; status:\n{s:#}\nlog:\n{}",
-                        self.log()
+                        "timed out after {secs} s waiting for {what}\n{}\nthe daemon's log, last 40 lines:\n{}\nstatus:\n{s:#}",
+                        summary(&s),
+                        tail(&self.log(), 40)
                     );
                 }
             } else if t.elapsed() > Duration::from_secs(secs) {
@@ -128,6 +130,27 @@ impl Drop for Daemon {
             let _ = self.child.wait();
         }
     }
+}
+
+/// One line per backend: its state, its worker, and what its last pass said.
+pub fn summary(s: &serde_json::Value) -> String {
+    let mut out = String::new();
+    for b in s["backends"].as_array().into_iter().flatten() {
+        let last = &b["last_pass"];
+        out.push_str(&format!(
+            "backend {}: state {}, pid {}, restarts {}, counters {}, problems {}, busy {}, last pass: trigger {}, error {}, refused {}, failed {}\n",
+            b["name"], b["state"], b["pid"], b["restarts"], b["counters"],
+            b["desired_state_problems"], b["busy"], last["trigger"], last["error"],
+            last["refused"], last["failed"]
+        ));
+    }
+    out
+}
+
+/// The last `n` lines of `text`.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// Worker PIDs by backend name, from a status.
