@@ -462,3 +462,30 @@ fn without_the_shell_each_command_is_its_own_process() {
         assert!(calls.iter().all(|c| !c.starts_with("shell")), "{calls:?}");
     }
 }
+
+#[test]
+fn a_daemons_pass_that_failed_runs_again_by_itself_soon() {
+    // the first read hangs and is killed (a loaded host); nothing else would start a pass for
+    // an hour, and the worker tries again by itself within seconds
+    let s = setup(
+        "lvm_read_timeout = 1\nresync_interval = 3600",
+        "backends:\n  a:\n    volumes:\n      v: { size: 1G }\n  b: {}\n",
+    );
+    let lvm = fake_lvm(
+        &s,
+        "case \"$VG\" in vga*) if [ ! -e $D/hung ]; then touch $D/hung; exec sleep 60; fi ;; esac; report",
+        "exit 0",
+    );
+    let d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &["--lvm", &lvm]);
+    let st = d.wait_ready(20);
+    assert_eq!(backend(&st, "a")["state"], "error", "{st:#}");
+    let st = d.wait_for("the retry", 30, |st| {
+        backend(st, "a")["counters"]["converged"].as_u64() >= Some(1)
+    });
+    let log = d.log();
+    assert!(
+        log.contains("the pass failed: the next one runs in 5 s")
+            && log.contains("pass (retry): 2 done, 0 failed"),
+        "{st:#}\n{log}"
+    );
+}

@@ -1,5 +1,6 @@
 //! When a worker that died is started again: oslo.service restarts a dead child at most once a
-//! second; ember starts there and doubles up to a minute while the worker keeps dying.
+//! second; ember starts there and doubles up to a minute while the worker keeps dying. And
+//! when a pass that failed runs again.
 
 use std::time::Duration;
 
@@ -22,6 +23,18 @@ pub fn restart_delay(failures: u32) -> Duration {
     BACKOFF_MIN
         .saturating_mul(1 << failures.max(1).saturating_sub(1).min(6))
         .min(BACKOFF_MAX)
+}
+
+/// How soon a failed pass is first tried again (a read that timed out on a loaded host, a
+/// lock another tool held): soon, and then less and less often.
+pub const FIRST_RETRY: Duration = Duration::from_secs(5);
+
+/// The delay before the pass that follows a failed one: [`FIRST_RETRY`] after a pass that
+/// went well, twice the `previous` delay after one that failed too, never more than `cap`.
+pub fn retry_delay(previous: Option<Duration>, cap: Duration) -> Duration {
+    previous
+        .map_or(FIRST_RETRY, |d| d.saturating_mul(2))
+        .min(cap)
 }
 
 #[cfg(test)]

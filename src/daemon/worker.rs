@@ -77,6 +77,8 @@ enum Trigger {
     LockRetry,
     /// The last pass wrote: this one reads the VG again, and plans from what it finds.
     Confirm,
+    /// The last pass failed: tried again, less often each time.
+    Retry,
 }
 
 impl std::fmt::Display for Trigger {
@@ -90,6 +92,7 @@ impl std::fmt::Display for Trigger {
             Trigger::PruneDue => "prune grace ended",
             Trigger::LockRetry => "lock retry",
             Trigger::Confirm => "confirm",
+            Trigger::Retry => "retry",
         })
     }
 }
@@ -170,6 +173,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
             release_shell_at: None,
             said: None,
             said_ok: false,
+            retry_delay: None,
             wake_at: None,
             lock: None,
             check_due: false,
@@ -460,6 +464,18 @@ impl Worker<'_> {
             self.send(ToSupervisor::Pool {
                 pool: pool.map(Box::new),
             });
+        }
+        // (a pass that wrote is confirmed at once by its own reading pass, which retries)
+        if !report.unconfirmed
+            && let Some(delay) = self
+                .lp
+                .retry_after(report.ok(), self.inputs.config.ember.resync_interval)
+        {
+            tracing::info!(
+                backend = self.name,
+                "the pass failed: the next one runs in {} s",
+                delay.as_secs()
+            );
         }
     }
 }

@@ -1,5 +1,7 @@
 //! What a worker's loop knows between events.
 
+use std::time::Duration;
+
 use tokio::time::Instant;
 
 use super::{Trigger, lvm};
@@ -35,6 +37,9 @@ pub(super) struct Loop {
     /// and whether it had no error and no failed write.
     pub(super) said: Option<reconcile::Plan>,
     pub(super) said_ok: bool,
+    /// How long after the last failed pass the next one runs (doubled at each failure in a
+    /// row, up to `resync_interval`); `None` after a pass that went well.
+    pub(super) retry_delay: Option<Duration>,
 }
 
 impl Loop {
@@ -44,12 +49,26 @@ impl Loop {
         }
     }
 
+    /// After a pass: one that failed (its read, or a write) is tried again by itself
+    /// ([`crate::daemon::backoff::retry_delay`]); one that went well ends the series. Returns
+    /// the delay set.
+    pub(super) fn retry_after(&mut self, ok: bool, cap: Duration) -> Option<Duration> {
+        if ok {
+            self.retry_delay = None;
+            return None;
+        }
+        let delay = crate::daemon::backoff::retry_delay(self.retry_delay, cap);
+        self.retry_delay = Some(delay);
+        self.wake(Instant::now() + delay, Trigger::Retry);
+        Some(delay)
+    }
+
     /// The desired state changed: its pass comes next, and it is the edit's (a waiting
     /// confirming read or resync becomes it: it reads all the same).
     pub(super) fn edited(&mut self) {
         if matches!(
             self.pending,
-            None | Some(Trigger::Confirm | Trigger::Resync)
+            None | Some(Trigger::Confirm | Trigger::Resync | Trigger::Retry)
         ) {
             self.pending = Some(Trigger::DesiredStateChange);
         }
