@@ -12,6 +12,10 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
 /// Exit status of `plan`: changes are pending.
 pub const EXIT_CHANGES: i32 = 2;
+/// Exit status of `plan` and `apply`: part of the desired state is refused (it cannot be
+/// reached as it is: over-subscription, a shrink, the deletion cap, ...); the rest is done or
+/// planned. `status` says `blocked` (and exits 2).
+pub const EXIT_REFUSED: i32 = 3;
 /// Exit status: the command line itself is wrong (sysexits' EX_USAGE; not 2, which `plan` uses).
 pub const EXIT_USAGE: i32 = 64;
 

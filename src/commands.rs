@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::cli::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Global};
+use crate::cli::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, Global};
 use crate::config::{self, BackendConfig, Config};
 use crate::desired::DesiredState;
 use crate::inputs::{self, Inputs};
@@ -187,6 +187,8 @@ fn ready(
 struct PlanJson {
     backends: Vec<PlanEntry>,
     changes_pending: bool,
+    /// Part of the desired state is refused: it is not reached, whatever is applied.
+    blocked: bool,
 }
 
 #[derive(Serialize)]
@@ -234,10 +236,14 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
         .iter()
         .any(|e| e.plan.as_ref().is_some_and(Plan::has_changes));
     let failed = entries.iter().any(|e| e.error.is_some());
+    let refused = entries
+        .iter()
+        .any(|e| e.plan.as_ref().is_some_and(|p| !p.refused.is_empty()));
     if json {
         print_json(&PlanJson {
             backends: entries,
             changes_pending: changes,
+            blocked: refused,
         });
     } else {
         for e in &entries {
@@ -250,6 +256,8 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
     }
     if failed {
         EXIT_ERROR
+    } else if refused {
+        EXIT_REFUSED
     } else if changes {
         EXIT_CHANGES
     } else {

@@ -179,16 +179,29 @@ impl PassSummary {
         }
     }
 
-    /// The worker state this pass leaves the backend in.
+    /// The worker state this pass leaves the backend in: an error or a failed write first,
+    /// then anything refused (what is refused is not reached, whatever else the pass did).
     pub fn state(&self) -> WorkerState {
         if self.error.is_some() || !self.failed.is_empty() {
             WorkerState::Error
+        } else if !self.refused.is_empty() {
+            WorkerState::Blocked
         } else if self.pending > 0 {
             WorkerState::Pending
         } else {
             WorkerState::Converged
         }
     }
+}
+
+/// `3 refused (over_subscription: 2, shrink: 1)`.
+pub fn refused_line(p: &PassSummary) -> String {
+    let kinds: Vec<String> = p
+        .refusal_kinds
+        .iter()
+        .map(|(k, n)| format!("{k}: {n}"))
+        .collect();
+    format!("{} refused ({})", p.refused.len(), kinds.join(", "))
 }
 
 pub fn unix_now() -> u64 {
@@ -204,6 +217,9 @@ pub enum WorkerState {
     Starting,
     Converged,
     Pending,
+    /// The last pass refused part of the desired state (over-subscription, a shrink, the
+    /// deletion cap, ...): it is not reached until the desired state or the host changes.
+    Blocked,
     Error,
     Restarting,
     Stopping,
@@ -231,9 +247,10 @@ impl WorkerState {
     /// `d`: a rejected or missing desired state is never shown as converged.
     pub fn with_desired(self, d: DesiredStatus) -> WorkerState {
         match (self, d) {
-            (WorkerState::Converged | WorkerState::Pending, DesiredStatus::Rejected) => {
-                WorkerState::Rejected
-            }
+            (
+                WorkerState::Converged | WorkerState::Pending | WorkerState::Blocked,
+                DesiredStatus::Rejected,
+            ) => WorkerState::Rejected,
             (WorkerState::Converged, DesiredStatus::Missing) => WorkerState::NoDesiredState,
             (s, _) => s,
         }
@@ -251,6 +268,7 @@ impl std::fmt::Display for WorkerState {
             WorkerState::Starting => "starting",
             WorkerState::Converged => "converged",
             WorkerState::Pending => "pending",
+            WorkerState::Blocked => "blocked",
             WorkerState::Error => "error",
             WorkerState::Restarting => "restarting",
             WorkerState::Stopping => "stopping",
@@ -312,6 +330,7 @@ impl DaemonStatus {
             (WorkerState::Rejected, "desired state rejected"),
             (WorkerState::NoDesiredState, "no desired state"),
             (WorkerState::Pending, "pending"),
+            (WorkerState::Blocked, "blocked"),
             (WorkerState::Error, "error"),
             (WorkerState::Starting, "starting"),
             (WorkerState::Restarting, "restarting"),
@@ -343,6 +362,10 @@ impl DaemonStatus {
                             .iter()
                             .find(|p| p.is_error())
                             .map(|p| p.to_string())
+                    })
+                    .or_else(|| {
+                        let p = b.last_pass.as_ref().filter(|p| !p.refused.is_empty())?;
+                        Some(refused_line(p))
                     });
                 e.map(|e| format!("{}: {e}", b.name))
             })

@@ -345,7 +345,7 @@ fn a_bulk_deletion_is_confirmed_once_for_one_backend() {
         &volumes(ten().into_iter().take(7), true),
     );
     let r = apply(&s, &c, &[]);
-    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.code, 3, "refused by the cap: {r:?}");
     assert!(
         r.stdout
             .contains("ember apply --backend a --allow-deletions 3"),

@@ -81,7 +81,15 @@ fn shrink_foreign_oversubscription_and_deletion_cap_are_refused_and_nothing_happ
     // and three deletions with a cap of two
     s.write("desired-state.yaml", "backends:\n  lvm-1:\n    volumes:\n      a: { size: 512M }\n      foreign: { size: 2G }\n      huge: { size: 5G }\n      b: { state: absent }\n      c: { state: absent }\n      x: { state: absent }\n    prune: true\n");
     let r = s.ember(&["--lvm", &sim, "plan"]);
-    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(
+        r.code, 3,
+        "refused: the desired state cannot be reached {r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("Blocked: 3 refused; the changes above do not reach the desired state."),
+        "{r:?}"
+    );
     assert!(
         r.stdout.contains(
             "! refused a: is 1.0 GiB, the desired state says 512.0 MiB: ember never shrinks"
@@ -122,7 +130,19 @@ fn shrink_foreign_oversubscription_and_deletion_cap_are_refused_and_nothing_happ
     assert_eq!(kinds, ["shrink", "foreign", "over_subscription"], "{r:?}");
 
     let r = s.ember(&["--lvm", &sim, "apply"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.code, 3,
+        "what can be done is done, the rest refused: {r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("Blocked: 3 refused; the desired state is not reached.")
+            && !r.stdout.contains("Converged."),
+        "{r:?}"
+    );
+    let r = s.ember(&["--lvm", &sim, "plan", "--json"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert_eq!(r.json()["blocked"], true, "{r:?}");
     let after = lvs(&s);
     assert_eq!(after["a"]["size"], before["a"]["size"], "not shrunk");
     assert_eq!(after["foreign"], before["foreign"], "foreign untouched");
@@ -133,7 +153,8 @@ fn shrink_foreign_oversubscription_and_deletion_cap_are_refused_and_nothing_happ
     // once: prune_grace = 0)
     s.write("cinder.conf", &format!("{CONF}prune_grace = 0\n"));
     s.write("desired-state.yaml", "backends:\n  lvm-1:\n    volumes:\n      a: { size: 512M }\n      p1: { size: 4M }\n      p2: { size: 4M }\n      p3: { size: 4M }\n");
-    assert_eq!(s.ember(&["--lvm", &sim, "apply"]).code, 0);
+    // (a stays larger than declared: refused)
+    assert_eq!(s.ember(&["--lvm", &sim, "apply"]).code, 3);
     s.write(
         "desired-state.yaml",
         "backends:\n  lvm-1:\n    prune: true\n    volumes: {}\n",

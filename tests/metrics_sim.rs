@@ -171,3 +171,43 @@ fn apply_not_on_a_terminal_prints_each_action_as_it_finishes() {
     );
     assert!(rest.iter().any(|l| l == "  Converged."), "{rest:?}");
 }
+
+#[test]
+fn refused_work_is_blocked_in_status_exit_code_status_line_and_metrics_alike() {
+    // 20 × 1 GiB on a 10 GiB VG with cinder's default ratio 20 over a pool of 9.x GiB: fits;
+    // one 500 GiB volume more does not (over-subscription): refused
+    let s = setup(0, 2);
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  a:\n    volumes:\n      v0: { size: 1G }\n      huge: { size: 500T }\n",
+    );
+    let d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &["--lvm", &sim(&s)]);
+    let st = d.wait_ready(30);
+    let b = backend(&st, "a");
+    assert_eq!(b["state"], "blocked", "{st:#}");
+    let blocked = b["counters"]["blocked"].as_f64().unwrap();
+    assert!(blocked >= 1.0, "{st:#}");
+    assert_eq!(
+        b["last_pass"]["refusal_kinds"]["over_subscription"], 1,
+        "{st:#}"
+    );
+    let r = d.ember(&["status"]);
+    assert_eq!(r.code, 2, "blocked is not converged: {r:?}");
+    assert!(
+        r.stdout
+            .contains("1 backend: 1 blocked (a: 1 refused (over_subscription: 1))"),
+        "{r:?}"
+    );
+    let m = series(&s.read("prom/ember.prom"));
+    assert_eq!(m["ember_backend_converged{backend=\"a\"}"], 0.0);
+    assert_eq!(
+        m["ember_passes_total{backend=\"a\",result=\"blocked\"}"],
+        blocked
+    );
+    assert_eq!(
+        m["ember_backend_refusals{backend=\"a\",reason=\"over_subscription\"}"],
+        1.0
+    );
+    // what could be done is done
+    assert_eq!(b["capacity"]["owned_volumes"], 1, "v0 is made: {st:#}");
+}

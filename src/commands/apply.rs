@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{policy, print_json, ready};
-use crate::cli::{EXIT_ERROR, EXIT_OK, Global};
+use crate::cli::{EXIT_ERROR, EXIT_OK, EXIT_REFUSED, Global};
 use crate::desired;
 use crate::inputs;
 use crate::lvm::recall::{Keeper, Recall, Remembering};
@@ -57,6 +57,11 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
     if let Some(rem) = &r.remaining {
         if rem.has_changes() {
             let _ = writeln!(s, "  still pending: {} change(s)", rem.actions.len());
+        } else if let Some(n) = r.plan.as_ref().map(|p| p.refused.len()).filter(|n| *n > 0) {
+            let _ = writeln!(
+                s,
+                "  Blocked: {n} refused; the desired state is not reached."
+            );
         } else if r.outcome.is_none() {
             let _ = writeln!(s, "  No changes.");
         } else {
@@ -76,6 +81,8 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
 struct ApplyJson<'a> {
     backends: &'a [PassReport],
     ok: bool,
+    /// Part of the desired state is refused: it is not reached.
+    blocked: bool,
 }
 
 pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option<u32>) -> i32 {
@@ -91,6 +98,7 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
     let unchanged = || desired::Digest::of_file(&desired.path) == Some(desired.digest);
     let mut reports = vec![];
     let mut ok = true;
+    let mut blocked = false;
     for b in &backends {
         if desired.rejected.contains_key(&b.name) {
             eprintln!(
@@ -137,13 +145,21 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
             print!("{}", report_text(&r, streamed));
         }
         ok &= r.ok() && !r.stale;
+        blocked |= r.plan.as_ref().is_some_and(|p| !p.refused.is_empty());
         reports.push(r);
     }
     if json {
         print_json(&ApplyJson {
             backends: &reports,
             ok,
+            blocked,
         });
     }
-    if ok { EXIT_OK } else { EXIT_ERROR }
+    if !ok {
+        EXIT_ERROR
+    } else if blocked {
+        EXIT_REFUSED
+    } else {
+        EXIT_OK
+    }
 }

@@ -82,6 +82,7 @@ fn passes(e: &mut Exposition, b: &BackendStatus) {
     for (result, n) in [
         ("converged", c.converged),
         ("pending", c.pending),
+        ("blocked", c.blocked),
         ("error", c.error),
     ] {
         e.add(

@@ -74,6 +74,7 @@ fn backend(name: &str) -> BackendStatus {
         counters: PassCounters {
             converged: 4,
             pending: 1,
+            blocked: 2,
             error: 0,
             lvm_commands: 40,
             last_success_at: Some(1_800_000_000),

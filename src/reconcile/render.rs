@@ -245,8 +245,18 @@ pub fn plan_text(plan: &Plan) -> String {
     for w in &plan.warnings {
         let _ = writeln!(s, "  warning: {}", w.message);
     }
-    if plan.actions.is_empty() {
-        s.push_str("  No changes.\n");
+    match (plan.actions.is_empty(), plan.refused.len()) {
+        (true, 0) => s.push_str("  No changes.\n"),
+        (_, 0) => {}
+        (true, n) => {
+            let _ = writeln!(s, "  Blocked: {n} refused, nothing else to do.");
+        }
+        (false, n) => {
+            let _ = writeln!(
+                s,
+                "  Blocked: {n} refused; the changes above do not reach the desired state."
+            );
+        }
     }
     s
 }

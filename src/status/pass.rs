@@ -36,9 +36,12 @@ impl std::fmt::Display for PassProgress {
 /// Counters since the daemon started, kept across worker restarts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassCounters {
-    /// Passes by result: converged, pending (refusals or changes left), error.
+    /// Passes by result: converged, pending (changes left), blocked (something refused),
+    /// error.
     pub converged: u64,
     pub pending: u64,
+    #[serde(default)]
+    pub blocked: u64,
     pub error: u64,
     /// lvm commands run by passes (reads and writes).
     pub lvm_commands: u64,
@@ -53,6 +56,7 @@ impl PassCounters {
         match s.state() {
             WorkerState::Converged => self.converged += 1,
             WorkerState::Error => self.error += 1,
+            WorkerState::Blocked => self.blocked += 1,
             _ => self.pending += 1,
         }
         self.lvm_commands += s.lvm_commands.max(s.lvm_calls);
