@@ -30,8 +30,8 @@ fn print_problems(problems: &[Problem]) {
 
 fn print_json<T: Serialize>(v: &T) {
     match serde_json::to_string_pretty(v) {
-        Ok(s) => println!("{s}"),
-        Err(e) => eprintln!("ember: cannot render JSON: {e}"),
+        Ok(s) => crate::outln!("{s}"),
+        Err(e) => crate::errln!("ember: cannot render JSON: {e}"),
     }
 }
 
@@ -69,12 +69,12 @@ pub fn check(g: &Global, json: bool) -> i32 {
         });
     } else {
         for f in &inputs.config_files {
-            println!("config file: {}", f.display());
+            crate::outln!("config file: {}", f.display());
         }
         if let Some(c) = &inputs.config {
             for b in &c.backends {
                 if b.managed {
-                    println!(
+                    crate::outln!(
                         "backend {}: volume group {}, lvm_type {} ({}), max_over_subscription_ratio {}, reserved {}%, host {}, volume_clear {}",
                         b.name,
                         b.volume_group,
@@ -90,9 +90,10 @@ pub fn check(g: &Global, json: bool) -> i32 {
                         b.volume_clear.describe()
                     );
                 } else {
-                    println!(
+                    crate::outln!(
                         "backend {}: not managed by ember (volume_driver {})",
-                        b.name, b.volume_driver
+                        b.name,
+                        b.volume_driver
                     );
                 }
             }
@@ -100,7 +101,7 @@ pub fn check(g: &Global, json: bool) -> i32 {
         if let (Some(p), Some(d)) = (&inputs.desired_path, &inputs.desired) {
             let vols: usize = d.backends.values().map(|b| b.volumes.len()).sum();
             let snaps: usize = d.backends.values().map(|b| b.snapshots.len()).sum();
-            println!(
+            crate::outln!(
                 "desired state: {}: {} backend(s), {} volume(s){}",
                 p.display(),
                 d.backends.len(),
@@ -114,13 +115,13 @@ pub fn check(g: &Global, json: bool) -> i32 {
         print_problems(&inputs.problems);
         let rejected = inputs.rejected();
         for p in &rejected {
-            eprintln!("{p}");
+            crate::errln!("{p}");
         }
         let errors = inputs.problems.iter().filter(|p| p.is_error()).count() + rejected.len();
         if errors == 0 {
-            println!("OK");
+            crate::outln!("OK");
         } else {
-            eprintln!("{errors} error(s)");
+            crate::errln!("{errors} error(s)");
         }
     }
     if inputs.has_errors() || !inputs.rejected().is_empty() {
@@ -160,15 +161,15 @@ fn ready(
     let inputs = read_inputs(g);
     print_problems(&inputs.problems);
     for p in inputs.rejected() {
-        eprintln!("{p}");
+        crate::errln!("{p}");
     }
     let has_errors = inputs.has_errors();
     let (Some(cfg), Some(desired)) = (inputs.config, inputs.desired) else {
-        eprintln!("ember: nothing done: fix the errors above first");
+        crate::errln!("ember: nothing done: fix the errors above first");
         return Err(EXIT_ERROR);
     };
     if has_errors {
-        eprintln!("ember: nothing done: fix the errors above first");
+        crate::errln!("ember: nothing done: fix the errors above first");
         return Err(EXIT_ERROR);
     }
     match selected(&cfg, only) {
@@ -177,7 +178,7 @@ fn ready(
             Ok((cfg, desired, owned))
         }
         Err(e) => {
-            eprintln!("ember: {e}");
+            crate::errln!("ember: {e}");
             Err(EXIT_ERROR)
         }
     }
@@ -248,8 +249,8 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
     } else {
         for e in &entries {
             match (&e.plan, &e.error) {
-                (Some(p), _) => print!("{}", render::plan_text(p)),
-                (None, Some(err)) => println!("backend {}:\n  error: {err}", e.backend),
+                (Some(p), _) => crate::out!("{}", render::plan_text(p)),
+                (None, Some(err)) => crate::outln!("backend {}:\n  error: {err}", e.backend),
                 _ => {}
             }
         }
@@ -284,7 +285,7 @@ fn call(g: &Global, req: &crate::control::Request) -> Result<crate::control::Res
     ) {
         Ok(r) if r.ok => Ok(r),
         Ok(r) => {
-            eprintln!(
+            crate::errln!(
                 "ember: {}",
                 r.error
                     .unwrap_or_else(|| "the daemon refused the request".into())
@@ -292,7 +293,7 @@ fn call(g: &Global, req: &crate::control::Request) -> Result<crate::control::Res
             Err(EXIT_ERROR)
         }
         Err(e) => {
-            eprintln!("ember: {e}");
+            crate::errln!("ember: {e}");
             Err(EXIT_ERROR)
         }
     }
@@ -307,13 +308,13 @@ pub fn status(g: &Global, json: bool) -> i32 {
         Err(code) => return code,
     };
     let Some(st) = r.status else {
-        eprintln!("ember: the daemon sent no status");
+        crate::errln!("ember: the daemon sent no status");
         return EXIT_ERROR;
     };
     if json {
         print_json(&st);
     } else {
-        print!("{}", st.text());
+        crate::out!("{}", st.text());
     }
     // converged, or nothing to manage yet; a rejected desired state is not converged
     let all_fine = st.backends.iter().all(|b| b.state.is_fine());
@@ -330,7 +331,7 @@ pub fn reconcile(g: &Global, backend: Option<&str>, allow_deletions: Option<u32>
         },
     ) {
         Ok(r) => {
-            println!("{}", r.message.unwrap_or_default());
+            crate::outln!("{}", r.message.unwrap_or_default());
             EXIT_OK
         }
         Err(code) => code,
@@ -341,7 +342,7 @@ pub fn reload(g: &Global) -> i32 {
     use crate::control::Request;
     match call(g, &Request::Reload) {
         Ok(r) => {
-            println!("{}", r.message.unwrap_or_default());
+            crate::outln!("{}", r.message.unwrap_or_default());
             EXIT_OK
         }
         Err(code) => code,

@@ -13,6 +13,7 @@ pub mod inputs;
 pub mod lvm;
 pub mod metrics;
 pub mod names;
+pub mod out;
 pub mod problem;
 pub mod reconcile;
 pub mod size;

@@ -12,7 +12,7 @@ fn init_logging(filter: &str) {
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| filter.to_string());
     let env_filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|e| {
-        eprintln!("ember: invalid log filter {filter:?} ({e}); using info");
+        ember::errln!("ember: invalid log filter {filter:?} ({e}); using info");
         tracing_subscriber::EnvFilter::new("info")
     });
     if std::env::var_os("JOURNAL_STREAM").is_some()
@@ -34,6 +34,9 @@ fn init_logging(filter: &str) {
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
         .with_target(false)
+        // a log reader that went away (`ember daemon 2>&1 | head`) must not kill the daemon:
+        // tracing would report the failed write with eprint!, which panics on a closed pipe
+        .log_internal_errors(false)
         .init();
 }
 

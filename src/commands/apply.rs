@@ -101,7 +101,7 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
     let mut blocked = false;
     for b in &backends {
         if desired.rejected.contains_key(&b.name) {
-            eprintln!(
+            crate::errln!(
                 "ember: backend {}: nothing done: its part of the desired state is rejected (see above)",
                 b.name
             );
@@ -117,7 +117,7 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
             }) {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("ember: backend {}: {e}", b.name);
+                crate::errln!("ember: backend {}: {e}", b.name);
                 ok = false;
                 continue;
             }
@@ -142,7 +142,7 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
         );
         let streamed = shown.finish();
         if !json {
-            print!("{}", report_text(&r, streamed));
+            crate::out!("{}", report_text(&r, streamed));
         }
         ok &= r.ok() && !r.stale;
         blocked |= r.plan.as_ref().is_some_and(|p| !p.refused.is_empty());

@@ -15,14 +15,14 @@ pub fn import(g: &Global, only: Option<&str>) -> i32 {
     let cfg = match loaded.config {
         Some(c) if !loaded.problems.iter().any(Problem::is_error) => c,
         _ => {
-            eprintln!("ember: nothing imported: fix the errors above first");
+            crate::errln!("ember: nothing imported: fix the errors above first");
             return EXIT_ERROR;
         }
     };
     let backends = match selected(&cfg, only) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("ember: {e}");
+            crate::errln!("ember: {e}");
             return EXIT_ERROR;
         }
     };
@@ -36,15 +36,16 @@ pub fn import(g: &Global, only: Option<&str>) -> i32 {
         seen.push(match read {
             Ok(Some(o)) => Ok(o),
             Ok(None) => {
-                eprintln!(
+                crate::errln!(
                     "ember: backend {}: volume group {:?} not found: nothing imported for it",
-                    b.name, b.volume_group
+                    b.name,
+                    b.volume_group
                 );
                 failed = true;
                 Err(format!("volume group {:?} not found", b.volume_group))
             }
             Err(e) => {
-                eprintln!("ember: backend {}: {e}", b.name);
+                crate::errln!("ember: backend {}: {e}", b.name);
                 failed = true;
                 Err(e)
             }
@@ -71,6 +72,6 @@ pub fn import(g: &Global, only: Option<&str>) -> i32 {
         files.join(", "),
         inputs::desired_path(g.desired_state.as_ref(), &cfg).display()
     );
-    print!("{}", document(&cfg.volume_name_template, &sources, &header));
+    crate::out!("{}", document(&cfg.volume_name_template, &sources, &header));
     if failed { EXIT_ERROR } else { EXIT_OK }
 }

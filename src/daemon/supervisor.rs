@@ -82,7 +82,7 @@ pub fn run(g: &Global) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("ember daemon: cannot start the runtime: {e}");
+            crate::errln!("ember daemon: cannot start the runtime: {e}");
             return EXIT_ERROR;
         }
     };
@@ -99,7 +99,7 @@ async fn supervise(g: &Global) -> i32 {
         }
     }
     let Some(config) = loaded.config else {
-        eprintln!("ember daemon: the configuration has errors; not starting");
+        crate::errln!("ember daemon: the configuration has errors; not starting");
         return EXIT_ERROR;
     };
     let access = Access {
@@ -108,7 +108,7 @@ async fn supervise(g: &Global) -> i32 {
             Some(name) => match nix::unistd::Group::from_name(name) {
                 Ok(Some(gr)) => Some(gr.gid),
                 _ => {
-                    eprintln!("ember daemon: [ember] control_group {name:?}: no such group");
+                    crate::errln!("ember daemon: [ember] control_group {name:?}: no such group");
                     return EXIT_ERROR;
                 }
             },
@@ -117,7 +117,7 @@ async fn supervise(g: &Global) -> i32 {
     let (_run_dir, _lock) = match single_instance(&config, access.group) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("ember daemon: {e}");
+            crate::errln!("ember daemon: {e}");
             return EXIT_ERROR;
         }
     };
@@ -125,7 +125,7 @@ async fn supervise(g: &Global) -> i32 {
     let listener = match control::bind(&socket_path, &access) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!(
+            crate::errln!(
                 "ember daemon: cannot listen on {}: {e}",
                 socket_path.display()
             );
@@ -174,7 +174,7 @@ async fn supervise(g: &Global) -> i32 {
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
     ) else {
-        eprintln!("ember daemon: cannot install signal handlers");
+        crate::errln!("ember daemon: cannot install signal handlers");
         return EXIT_ERROR;
     };
     let mut tick = tokio::time::interval(Duration::from_millis(500));

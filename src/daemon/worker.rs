@@ -107,7 +107,7 @@ pub fn run(g: &Global, name: &str) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("ember worker {name}: cannot start the runtime: {e}");
+            crate::errln!("ember worker {name}: cannot start the runtime: {e}");
             return EXIT_ERROR;
         }
     };
@@ -132,7 +132,7 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
     let stream = match ipc_stream() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("ember worker {name}: {e}");
+            crate::errln!("ember worker {name}: {e}");
             return EXIT_ERROR;
         }
     };
