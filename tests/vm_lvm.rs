@@ -5,6 +5,8 @@
 
 #[path = "vm_lvm/adopt.rs"]
 mod adopt;
+#[path = "vm_lvm/bind.rs"]
+mod bind;
 mod common;
 #[path = "vm_lvm/memory.rs"]
 mod memory;

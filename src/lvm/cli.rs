@@ -14,7 +14,7 @@ use std::time::Duration;
 use wait_timeout::ChildExt;
 
 use super::shell::LvmShell;
-use super::{Busy, BusyKind, LvmError, LvmWrite, PoolCreate};
+use super::{Busy, BusyKind, LvRef, LvmError, LvmWrite, PoolCreate};
 use crate::names::{LvName, Tag, VgName};
 use crate::size::Bytes;
 
@@ -63,6 +63,9 @@ impl Mode {
 
 struct Output {
     stdout: String,
+    /// The command's whole log (`lastlog`), when it ran in the lvm shell and its caller asked
+    /// for it ([`LvmCli::run_logged`]): what says which LVs it processed.
+    log: Option<String>,
 }
 
 /// The lvm command this process is running now (see [`Busy`]).
@@ -124,8 +127,14 @@ impl LvmCli {
     }
 
     fn run(&self, mode: Mode, args: &[String]) -> Result<Output, LvmError> {
+        self.run_logged(mode, args, false)
+    }
+
+    /// [`LvmCli::run`]; `log`: a command that succeeds in the lvm shell comes back with its
+    /// log (`lastlog`).
+    fn run_logged(&self, mode: Mode, args: &[String], log: bool) -> Result<Output, LvmError> {
         let first = !self.batch_ran.swap(true, Ordering::Relaxed);
-        if let Some(result) = self.run_in_shell(mode, args, first) {
+        if let Some(result) = self.run_in_shell(mode, args, first, log) {
             return result;
         }
         let result = self.run_once(mode, args);
@@ -221,7 +230,7 @@ impl LvmCli {
             .trim()
             .to_string();
         if status.success() {
-            return Ok(Output { stdout });
+            return Ok(Output { stdout, log: None });
         }
         use std::os::unix::process::ExitStatusExt;
         match (status.code(), status.signal()) {
@@ -279,6 +288,7 @@ impl LvmCli {
 }
 
 mod batch;
+mod bound;
 mod read;
 
 /// A kept lvm shell is started again after this long.
@@ -335,18 +345,14 @@ impl LvmWrite for LvmCli {
         self.run(Mode::Write, &args).map(drop)
     }
 
-    fn extend_pool_metadata(
-        &self,
-        vg: &VgName,
-        pool: &LvName,
-        size: Bytes,
-    ) -> Result<(), LvmError> {
+    fn extend_pool_metadata(&self, vg: &VgName, pool: &LvRef, size: Bytes) -> Result<(), LvmError> {
+        self.check_uuid(vg, pool)?;
         let args = vec![
             s("lvextend"),
             s("--poolmetadatasize"),
             size_arg(size),
             s("--"),
-            Self::lv_path(vg, pool),
+            Self::lv_path(vg, &pool.name),
         ];
         self.run(Mode::Write, &args).map(drop)
     }
@@ -409,7 +415,12 @@ impl LvmWrite for LvmCli {
         self.run(Mode::Write, &args).map(drop)
     }
 
-    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
+    fn extend(&self, vg: &VgName, lv: &LvRef, size: Bytes) -> Result<(), LvmError> {
+        self.check_uuid(vg, lv)?;
+        self.extend_new(vg, &lv.name, size)
+    }
+
+    fn extend_new(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
         let args = vec![
             s("lvextend"),
             s("-L"),
@@ -420,9 +431,9 @@ impl LvmWrite for LvmCli {
         self.run(Mode::Write, &args).map(drop)
     }
 
-    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
-        let args = vec![s("lvremove"), s("--yes"), s("--"), Self::lv_path(vg, lv)];
-        self.run(Mode::Write, &args).map(drop)
+    fn remove(&self, vg: &VgName, lv: &LvRef) -> Result<(), LvmError> {
+        let args = vec![s("lvremove"), s("--yes")];
+        self.run_bound(args, vg, lv, bound::Done::Removed)
     }
 
     fn clear(
@@ -447,7 +458,7 @@ impl LvmWrite for LvmCli {
     fn change_tags(
         &self,
         vg: &VgName,
-        lv: &LvName,
+        lv: &LvRef,
         add: &[Tag],
         remove: &[Tag],
     ) -> Result<(), LvmError> {
@@ -458,8 +469,7 @@ impl LvmWrite for LvmCli {
         for t in remove {
             args.extend([s("--deltag"), s(t.as_str())]);
         }
-        args.extend([s("--"), Self::lv_path(vg, lv)]);
-        self.run(Mode::Write, &args).map(drop)
+        self.run_bound(args, vg, lv, bound::Done::Changed)
     }
 
     fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError> {

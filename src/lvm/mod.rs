@@ -9,6 +9,7 @@ pub mod clear;
 pub mod cli;
 pub mod dm;
 pub mod kind;
+mod lvref;
 pub mod poolusage;
 pub mod recall;
 pub mod report;
@@ -20,9 +21,12 @@ pub mod stamp;
 pub mod vglock;
 
 pub use kind::LvKind;
+pub use lvref::LvRef;
 pub use spec::{LvmOptions, LvmSpec};
 
-use crate::names::{BACKEND_TAG_PREFIX, LvName, MARK_TAG_PREFIX, OWNERSHIP_TAG, Tag, VgName};
+use crate::names::{
+    BACKEND_TAG_PREFIX, LvName, LvUuid, MARK_TAG_PREFIX, OWNERSHIP_TAG, Tag, VgName,
+};
 use crate::size::Bytes;
 
 /// A volume group and its logical volumes, as one `lvm fullreport` shows them.
@@ -69,6 +73,9 @@ pub struct VgInfo {
 pub struct LvInfo {
     /// LVM's own names obey LVM's rules, so every visible LV's name is an [`LvName`].
     pub name: LvName,
+    /// lvm's identity of the LV (`lv_uuid`): what a write to it is bound to ([`LvRef`]), and
+    /// what a clear checks the device it opens against ([`clear`]).
+    pub uuid: LvUuid,
     pub kind: LvKind,
     pub size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,9 +110,6 @@ pub struct LvInfo {
     /// lv_attr's `k`: not activated by `vgchange -ay` or at boot (a snapshot).
     #[serde(default, skip_serializing_if = "is_false")]
     pub skip_activation: bool,
-    /// LVM's identity of the LV (`lv_uuid`): what a wipe checks the device it opens against.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uuid: Option<String>,
     /// Its device's number (`lv_kernel_major`, `lv_kernel_minor`) when it is active.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<(u32, u32)>,
@@ -195,10 +199,8 @@ impl LvInfo {
     /// Carries `ember-clearing=<its own uuid>`: a clear before its deletion began and did not
     /// end.
     pub fn is_clearing(&self) -> bool {
-        self.uuid.as_ref().is_some_and(|u| {
-            self.clearing_tags()
-                .any(|t| t.strip_prefix(crate::names::CLEARING_TAG_PREFIX) == Some(u.as_str()))
-        })
+        self.clearing_tags()
+            .any(|t| t.strip_prefix(crate::names::CLEARING_TAG_PREFIX) == Some(self.uuid.as_str()))
     }
 
     /// Its `ember-clearing=` tags (its own, or another LV's: one that had its name before).
@@ -256,11 +258,25 @@ pub enum LvmError {
         "`{command}`: the lvm shell ended during the command ({detail}); whether it took effect is known only from the next read"
     )]
     ShellDied { command: String, detail: String },
+    /// A bound write whose log, which says what it processed, could not be read.
+    #[error("`{command}`: {detail}; whether it took effect is known only from the next read")]
+    Unconfirmed { command: String, detail: String },
     #[error("simulated LVM state {path}: {detail}")]
     SimState { path: String, detail: String },
     /// A clear (`volume_clear`) that could not be done or finished: the LV is not removed.
     #[error("cannot clear {lv}: {detail}")]
     Clear { lv: String, detail: String },
+    /// A bound write ([`LvRef`]) found no LV of that name with that UUID: lvm changed nothing.
+    #[error(
+        "{vg}/{name} is no longer the LV that was planned (uuid {uuid}{now}): nothing done; the next pass reads again"
+    )]
+    NotPlanned {
+        vg: String,
+        name: String,
+        uuid: String,
+        /// What is there now, when known: `; no LV of that name now`, `; now uuid ...`.
+        now: String,
+    },
 }
 
 /// Reading LVM: what `plan`, `status` and every pass start with.
@@ -325,9 +341,8 @@ pub trait LvmWrite: LvmRead {
         tags: &[Tag],
     ) -> Result<(), LvmError>;
     /// `lvextend --poolmetadatasize`: the pool's metadata grown to `size` (lvm grows the spare
-    /// with it when the spare is smaller).
-    fn extend_pool_metadata(&self, vg: &VgName, pool: &LvName, size: Bytes)
-    -> Result<(), LvmError>;
+    /// with it when the spare is smaller). Bound to the pool as planned, as [`LvmWrite::extend`].
+    fn extend_pool_metadata(&self, vg: &VgName, pool: &LvRef, size: Bytes) -> Result<(), LvmError>;
     /// `lvcreate` of a volume ember owns: thin in `pool`, or linear (thick) when `pool` is
     /// `None`; a thin volume created inactive when not `active` (a linear one is always created
     /// active: lvcreate wipes its start, which needs it active).
@@ -363,7 +378,6 @@ pub trait LvmWrite: LvmRead {
     ) -> Result<(), LvmError> {
         self.create_lv(vg, name, size, Some(pool), false, tags)
     }
-    /// `lvchange --addtag ... --deltag ...` of one LV: ownership and prune marks.
     /// A thin snapshot `name` of the thin volume `origin` (`lvcreate --snapshot`, no size: it
     /// shares the origin's blocks and has its virtual size). `skip_activation`: left inactive
     /// and skipped by `vgchange -ay` and at boot, as cinder leaves its snapshots; otherwise
@@ -377,17 +391,27 @@ pub trait LvmWrite: LvmRead {
         skip_activation: bool,
         tags: &[Tag],
     ) -> Result<(), LvmError>;
+    /// `lvchange --addtag ... --deltag ...` of one LV (ownership and prune marks), bound to the
+    /// LV as planned: lvm itself selects it by its UUID in the same command.
     fn change_tags(
         &self,
         vg: &VgName,
-        lv: &LvName,
+        lv: &LvRef,
         add: &[Tag],
         remove: &[Tag],
     ) -> Result<(), LvmError>;
     /// `vgchange --addtag`: the VG marked as one backend's (`ember-backend=NAME`).
     fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError>;
-    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
-    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
+    /// `lvextend -L`, bound to the LV as planned. lvextend takes no selection (lvm2 2.03: only
+    /// an LV name), so the UUID is checked by the command right before it, in the same lvm
+    /// shell when there is one.
+    fn extend(&self, vg: &VgName, lv: &LvRef, size: Bytes) -> Result<(), LvmError>;
+    /// `lvextend -L` of an LV this pass made with its previous command (a copy made larger
+    /// than its source): by name, as its UUID is not known yet.
+    fn extend_new(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
+    /// `lvremove`, bound to the LV as planned: lvm itself selects it by its UUID in the same
+    /// command.
+    fn remove(&self, vg: &VgName, lv: &LvRef) -> Result<(), LvmError>;
     /// Zeroes over the first `target.bytes` of the LV `target` names, through its device,
     /// proven to be that LV first ([`clear`]); an inactive one is activated first. `ready` runs
     /// once the device is proven and held, before the first zero (what must be recorded before

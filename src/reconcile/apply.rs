@@ -20,7 +20,7 @@ use serde::Serialize;
 use super::plan::{Action, Plan};
 
 mod clear;
-use crate::lvm::{LvmError, LvmWrite, PoolCreate};
+use crate::lvm::{LvRef, LvmError, LvmWrite, PoolCreate};
 use crate::names::{LvName, Tag, VgName};
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -215,14 +215,19 @@ pub fn apply_with(
                 };
                 lvm.create_thin_pool(vg, pool, &spec, &tags)
             }
-            Action::ExtendPool { pool, to, .. } => lvm.extend(vg, pool, *to),
-            Action::ExtendPoolMetadata { pool, to, .. } => lvm.extend_pool_metadata(vg, pool, *to),
+            Action::ExtendPool { pool, uuid, to, .. } => {
+                lvm.extend(vg, &LvRef::new(pool, uuid), *to)
+            }
+            Action::ExtendPoolMetadata { pool, uuid, to, .. } => {
+                lvm.extend_pool_metadata(vg, &LvRef::new(pool, uuid), *to)
+            }
             Action::CreateVolume { volume, size, thin } => match (thin, pool) {
                 (true, Some(p)) if opts.create_inactive => {
                     let r = lvm.create_thin_inactive(vg, volume, *size, p, &tags);
                     if r.is_ok() {
                         to_activate.push(Action::ActivateVolume {
                             volume: volume.clone(),
+                            uuid: None,
                             size: *size,
                             thin: true,
                         });
@@ -231,7 +236,9 @@ pub fn apply_with(
                 }
                 _ => lvm.create_volume(vg, volume, *size, if *thin { pool } else { None }, &tags),
             },
-            Action::ExtendVolume { volume, to, .. } => lvm.extend(vg, volume, *to),
+            Action::ExtendVolume {
+                volume, uuid, to, ..
+            } => lvm.extend(vg, &LvRef::new(volume, uuid), *to),
             Action::CreateSnapshot {
                 snapshot, origin, ..
             } => lvm.create_snapshot(vg, origin, snapshot, true, &tags),
@@ -243,7 +250,7 @@ pub fn apply_with(
             } => lvm
                 .create_snapshot(vg, source.name(), volume, false, &copy_tags)
                 .and_then(|()| match size > source_size {
-                    true => lvm.extend(vg, volume, *size),
+                    true => lvm.extend_new(vg, volume, *size),
                     false => Ok(()),
                 }),
             Action::DeleteVolume { clear: Some(_), .. } => {
@@ -256,24 +263,30 @@ pub fn apply_with(
                 };
                 clear::delete(lvm, vg, &plan.backend, action, &how)
             }
-            Action::DeleteVolume { volume, .. } => lvm.remove(vg, volume),
+            Action::DeleteVolume { volume, uuid, .. } => lvm.remove(vg, &LvRef::new(volume, uuid)),
             // (planned activations are carried out as a block above; this arm is its fallback)
             Action::ActivateVolume { volume, .. } => lvm.activate(vg, volume),
-            Action::RecreateVolume { volume, size } => {
-                recreate(lvm, vg, volume, *size, pool, &tags).map_err(|(_, e)| e)
+            Action::RecreateVolume { volume, uuid, size } => {
+                recreate(lvm, vg, &LvRef::new(volume, uuid), *size, pool, &tags).map_err(|(_, e)| e)
             }
-            Action::ClaimVolume { volume, .. } => {
-                lvm.change_tags(vg, volume, &[Tag::backend(&plan.backend)], &[])
+            Action::ClaimVolume { volume, uuid, .. } => {
+                let lv = LvRef::new(volume, uuid);
+                lvm.change_tags(vg, &lv, &[Tag::backend(&plan.backend)], &[])
             }
-            Action::AdoptVolume { volume, .. } => {
+            Action::AdoptVolume { volume, uuid, .. } => {
                 let mut add = tags.to_vec();
                 add.push(Tag::adopted());
-                lvm.change_tags(vg, volume, &add, &[])
+                lvm.change_tags(vg, &LvRef::new(volume, uuid), &add, &[])
             }
-            Action::MarkVolume { volume, since, .. } => {
-                lvm.change_tags(vg, volume, &[Tag::mark(*since)], &[])
-            }
-            Action::UnmarkVolume { volume, tags, .. } => lvm.change_tags(vg, volume, &[], tags),
+            Action::MarkVolume {
+                volume,
+                uuid,
+                since,
+                ..
+            } => lvm.change_tags(vg, &LvRef::new(volume, uuid), &[Tag::mark(*since)], &[]),
+            Action::UnmarkVolume {
+                volume, uuid, tags, ..
+            } => lvm.change_tags(vg, &LvRef::new(volume, uuid), &[], tags),
         };
         if matches!(action, Action::AdoptVolume { .. }) && result.is_err() {
             not_adopted.push(action.subject().clone());
@@ -314,7 +327,7 @@ fn activate_block(
     block: &[Action],
     quiet: bool,
     out: &mut Outcome,
-) -> Vec<(Action, LvName, crate::size::Bytes, String)> {
+) -> Vec<(Action, LvRef, crate::size::Bytes, String)> {
     let record = |out: &mut Outcome, action: &Action, result: Result<(), LvmError>| {
         if !(quiet && result.is_ok()) {
             record(out, &mut None, plan, action, result);
@@ -336,11 +349,13 @@ fn activate_block(
                     Err(e),
                     Action::ActivateVolume {
                         volume,
+                        uuid: Some(uuid),
                         size,
                         thin: true,
                     },
                 ) if e.unknown_to_pool() => {
-                    unknown.push((action.clone(), volume.clone(), *size, e.to_string()));
+                    let lv = LvRef::new(volume, uuid);
+                    unknown.push((action.clone(), lv, *size, e.to_string()));
                 }
                 _ => record(out, action, result),
             }
@@ -353,13 +368,13 @@ fn activate_block(
 fn recreate(
     lvm: &dyn LvmWrite,
     vg: &VgName,
-    volume: &LvName,
+    volume: &LvRef,
     size: crate::size::Bytes,
     pool: Option<&LvName>,
     tags: &[Tag],
 ) -> Result<(), (&'static str, crate::lvm::LvmError)> {
     lvm.remove(vg, volume).map_err(|e| ("removing it", e))?;
-    lvm.create_volume(vg, volume, size, pool, tags)
+    lvm.create_volume(vg, &volume.name, size, pool, tags)
         .map_err(|e| ("creating it again", e))
 }
 
@@ -370,7 +385,7 @@ fn mend(
     vg: &VgName,
     pool: Option<&LvName>,
     plan: &Plan,
-    unknown: Vec<(Action, LvName, crate::size::Bytes, String)>,
+    unknown: Vec<(Action, LvRef, crate::size::Bytes, String)>,
     stop: &AtomicBool,
     out: &mut Outcome,
 ) {
@@ -382,14 +397,16 @@ fn mend(
     // would remove the snapshot (not ember's) with it.
     let n = unknown.len();
     let (kept, unknown): (Vec<_>, Vec<_>) = unknown.into_iter().partition(|(_, v, _, _)| {
+        let v = &v.name;
         plan.adopted.contains(v) || plan.copies.contains(v) || plan.origins.contains(v)
     });
-    for (action, volume, _, error) in kept {
-        let why = if plan.origins.contains(&volume) {
+    for (action, lv, _, error) in kept {
+        let volume = &lv.name;
+        let why = if plan.origins.contains(volume) {
             format!(
                 "{error}; its thin pool has no such device, and it has a COW snapshot (it held data when that was taken; removing it would remove the snapshot too): ember changes nothing. Inspect the pool (thin_ls, thin_dump) and restore it"
             )
-        } else if plan.adopted.contains(&volume) {
+        } else if plan.adopted.contains(volume) {
             format!(
                 "{error}; its thin pool has no such device, and ember adopted it (it did not create it): ember changes nothing. Inspect the pool (thin_ls, thin_dump) and restore it, or remove it yourself"
             )
@@ -412,9 +429,11 @@ fn mend(
         }
         return;
     }
-    for (_, volume, size, error) in unknown {
+    for (_, lv, size, error) in unknown {
+        let volume = &lv.name;
         let action = Action::RecreateVolume {
             volume: volume.clone(),
+            uuid: lv.uuid.clone(),
             size,
         };
         if stop.load(Ordering::Relaxed) {
@@ -429,7 +448,7 @@ fn mend(
         match recreate(
             lvm,
             vg,
-            &volume,
+            &lv,
             size,
             pool,
             &[Tag::managed(), Tag::backend(&plan.backend)],

@@ -84,6 +84,7 @@ impl LvmCli {
         mode: Mode,
         args: &[String],
         first: bool,
+        log: bool,
     ) -> Option<Result<Output, LvmError>> {
         let mut slot = self.shell.lock().ok()?;
         if !args.iter().all(|a| fits_on_line(a)) {
@@ -114,7 +115,35 @@ impl LvmCli {
         };
         set_in_flight(None);
         match result {
-            Ok(r) if r.code == 0 => Some(Ok(Output { stdout: r.json })),
+            Ok(r) if r.code == 0 && log => {
+                // what the command processed is in its whole log (the shell's report has only
+                // its status): without it, whether it did what was asked is not known
+                match shell.run(&[s("lastlog")], Some(self.read_timeout), None) {
+                    Ok(last) if last.code == 0 => Some(Ok(Output {
+                        stdout: r.json,
+                        log: Some(last.json),
+                    })),
+                    Ok(last) => Some(Err(LvmError::Unconfirmed {
+                        command,
+                        detail: format!("its log (lastlog) could not be read: {}", last.errors),
+                    })),
+                    Err(e) => {
+                        *slot = None;
+                        let why = match e {
+                            ShellError::ReadTimeout => "no answer in time".to_string(),
+                            ShellError::Died { detail, stderr } => format!("{detail} {stderr}"),
+                        };
+                        Some(Err(LvmError::Unconfirmed {
+                            command,
+                            detail: format!("its log (lastlog) could not be read: {}", why.trim()),
+                        }))
+                    }
+                }
+            }
+            Ok(r) if r.code == 0 => Some(Ok(Output {
+                stdout: r.json,
+                log: None,
+            })),
             Ok(r) => {
                 // the shell's command log says only "failure"; lvm keeps the messages for
                 // `lastlog` (as lvmdbusd asks for them)

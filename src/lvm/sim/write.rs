@@ -2,7 +2,7 @@
 //! saves it.
 
 use super::{SimLv, SimLvm, SimVg};
-use crate::lvm::{LvKind, LvmError, LvmWrite, PoolCreate};
+use crate::lvm::{LvKind, LvRef, LvmError, LvmWrite, PoolCreate};
 use crate::names::{LvName, Tag, VgName};
 use crate::size::Bytes;
 
@@ -77,6 +77,7 @@ impl SimLvm {
                 check_space(v, size)?;
                 let mut lv = SimLv::cow_snapshot(origin.as_str(), size);
                 lv.active = active;
+                lv.uuid = v.new_uuid(vg.as_str(), name.as_str());
                 v.lvs.insert(name.to_string(), lv);
                 Ok(())
             },
@@ -134,7 +135,7 @@ impl LvmWrite for SimLvm {
                 lv.data_percent = Some(0.0);
                 lv.metadata_size = Some(metadata);
                 lv.chunk_size = Some(spec.chunk.0);
-                lv.uuid = v.new_uuid(vg.as_str());
+                lv.uuid = v.new_uuid(vg.as_str(), pool.as_str());
                 v.lvs.insert(pool.to_string(), lv);
                 Ok(())
             },
@@ -142,15 +143,12 @@ impl LvmWrite for SimLvm {
         )
     }
 
-    fn extend_pool_metadata(
-        &self,
-        vg: &VgName,
-        pool: &LvName,
-        size: Bytes,
-    ) -> Result<(), LvmError> {
-        let cmd = format!("lvextend --poolmetadatasize {}b {vg}/{pool}", size.0);
-        self.write(
+    fn extend_pool_metadata(&self, vg: &VgName, pool: &LvRef, size: Bytes) -> Result<(), LvmError> {
+        let cmd = format!("lvextend --poolmetadatasize {}b {vg}/{}", size.0, pool.name);
+        let (bound, pool) = (pool, &pool.name);
+        self.write_bound(
             cmd,
+            Some(bound),
             |v| {
                 let size = size.round_up(v.extent_size).0;
                 let l = v
@@ -217,7 +215,7 @@ impl LvmWrite for SimLvm {
                 lv.pool = pool.map(|p| p.to_string());
                 lv.tags = tags.iter().map(|t| t.to_string()).collect();
                 lv.active = active;
-                lv.uuid = v.new_uuid(vg.as_str());
+                lv.uuid = v.new_uuid(vg.as_str(), name.as_str());
                 v.lvs.insert(name.to_string(), lv);
                 Ok(())
             },
@@ -257,7 +255,7 @@ impl LvmWrite for SimLvm {
                 lv.tags = tags.iter().map(|t| t.to_string()).collect();
                 lv.active = !skip_activation;
                 lv.skip_activation = skip_activation;
-                lv.uuid = v.new_uuid(vg.as_str());
+                lv.uuid = v.new_uuid(vg.as_str(), name.as_str());
                 v.lvs.insert(name.to_string(), lv);
                 Ok(())
             },
@@ -265,54 +263,23 @@ impl LvmWrite for SimLvm {
         )
     }
 
-    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
-        let cmd = format!("lvextend -L {}b {vg}/{lv}", size.0);
-        self.write(
-            cmd,
-            |v| {
-                let extent = v.extent_size;
-                let size = size.round_up(extent).0;
-                let (kind, cur) = v
-                    .lvs
-                    .get(lv.as_str())
-                    .map(|l| (l.kind, l.size))
-                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
-                if size <= cur {
-                    return Err(format!(
-                        "New size given ({} extents) not larger than existing size ({} extents)",
-                        size / extent,
-                        cur / extent
-                    ));
-                }
-                // as lvm: a snapshot's origin grows only while it is inactive (src/lvm/kind.rs)
-                if v.lvs.get(lv.as_str()).is_some_and(|l| l.active) && has_cow(v, lv) {
-                    return Err("Snapshot origin volumes can be resized only while inactive: try lvchange -an.".into());
-                }
-                match kind {
-                    // lvm grows the data alone (the metadata keeps its size)
-                    LvKind::ThinPool => check_space(v, size - cur)?,
-                    LvKind::Thin => {}
-                    _ => check_space(v, size - cur)?,
-                }
-                if let Some(l) = v.lvs.get_mut(lv.as_str()) {
-                    // the same data in a larger pool
-                    if kind == LvKind::ThinPool
-                        && let Some(p) = l.data_percent
-                    {
-                        l.data_percent = Some(p * cur as f64 / size as f64);
-                    }
-                    l.size = size;
-                }
-                Ok(())
-            },
-            vg,
-        )
+    fn extend(&self, vg: &VgName, lv: &LvRef, size: Bytes) -> Result<(), LvmError> {
+        self.extend_lv(vg, &lv.name, Some(lv), size)
     }
 
-    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
-        let cmd = format!("lvremove --yes {vg}/{lv}");
-        self.write(
+    fn extend_new(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
+        self.extend_lv(vg, lv, None, size)
+    }
+
+    fn remove(&self, vg: &VgName, lv: &LvRef) -> Result<(), LvmError> {
+        let cmd = format!(
+            "lvremove --yes --select lv_uuid={} {vg}/{}",
+            lv.uuid, lv.name
+        );
+        let (bound, lv) = (lv, &lv.name);
+        self.write_bound(
             cmd,
+            Some(bound),
             |v| {
                 if !v.lvs.contains_key(lv.as_str()) {
                     return Err(format!("Failed to find logical volume \"{vg}/{lv}\""));
@@ -358,13 +325,18 @@ impl LvmWrite for SimLvm {
     fn change_tags(
         &self,
         vg: &VgName,
-        lv: &LvName,
+        lv: &LvRef,
         add: &[Tag],
         remove: &[Tag],
     ) -> Result<(), LvmError> {
-        let cmd = format!("lvchange --addtag/--deltag {vg}/{lv}");
-        self.write(
+        let cmd = format!(
+            "lvchange --addtag/--deltag --select lv_uuid={} {vg}/{}",
+            lv.uuid, lv.name
+        );
+        let (bound, lv) = (lv, &lv.name);
+        self.write_bound(
             cmd,
+            Some(bound),
             |v| {
                 let l = v
                     .lvs
@@ -441,5 +413,59 @@ impl LvmWrite for SimLvm {
                 stderr: errors.join("\n"),
             })
         }
+    }
+}
+
+impl SimLvm {
+    /// `lvextend -L`: of the LV as planned (`bound`), or of one just made (by name).
+    fn extend_lv(
+        &self,
+        vg: &VgName,
+        lv: &LvName,
+        bound: Option<&LvRef>,
+        size: Bytes,
+    ) -> Result<(), LvmError> {
+        let cmd = format!("lvextend -L {}b {vg}/{lv}", size.0);
+        self.write_bound(
+            cmd,
+            bound,
+            |v| {
+                let extent = v.extent_size;
+                let size = size.round_up(extent).0;
+                let (kind, cur) = v
+                    .lvs
+                    .get(lv.as_str())
+                    .map(|l| (l.kind, l.size))
+                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
+                if size <= cur {
+                    return Err(format!(
+                        "New size given ({} extents) not larger than existing size ({} extents)",
+                        size / extent,
+                        cur / extent
+                    ));
+                }
+                // as lvm: a snapshot's origin grows only while it is inactive (src/lvm/kind.rs)
+                if v.lvs.get(lv.as_str()).is_some_and(|l| l.active) && has_cow(v, lv) {
+                    return Err("Snapshot origin volumes can be resized only while inactive: try lvchange -an.".into());
+                }
+                match kind {
+                    // lvm grows the data alone (the metadata keeps its size)
+                    LvKind::ThinPool => check_space(v, size - cur)?,
+                    LvKind::Thin => {}
+                    _ => check_space(v, size - cur)?,
+                }
+                if let Some(l) = v.lvs.get_mut(lv.as_str()) {
+                    // the same data in a larger pool
+                    if kind == LvKind::ThinPool
+                        && let Some(p) = l.data_percent
+                    {
+                        l.data_percent = Some(p * cur as f64 / size as f64);
+                    }
+                    l.size = size;
+                }
+                Ok(())
+            },
+            vg,
+        )
     }
 }

@@ -38,11 +38,22 @@ fn sim(half_created: &[&str]) -> (tempfile::TempDir, SimLvm, VgName, LvName) {
     (d, lvm, vg, pool)
 }
 
-fn activations(names: &[&str]) -> Plan {
+/// The UUID of `name` in the simulated VG (as a plan would have read it).
+fn uuid(lvm: &SimLvm, name: &str) -> crate::names::LvUuid {
+    let st = lvm.load().unwrap();
+    let u = st.vgs["vg"]
+        .lvs
+        .get(name)
+        .map_or_else(|| crate::lvm::sim::uuid_of(name), |l| l.uuid_of(name));
+    crate::names::LvUuid::new(&u).unwrap()
+}
+
+fn activations(lvm: &SimLvm, names: &[&str]) -> Plan {
     let mut actions: Vec<Action> = names
         .iter()
         .map(|n| Action::ActivateVolume {
             volume: LvName::new(n).unwrap(),
+            uuid: Some(uuid(lvm, n)),
             size: Bytes(64 * M),
             thin: true,
         })
@@ -64,7 +75,7 @@ fn one_half_created_volume_is_recreated_before_anything_new() {
     let out = apply(
         &lvm,
         &vg,
-        &activations(&["half"]),
+        &activations(&lvm, &["half"]),
         Some(&pool),
         Options::default(),
         &AtomicBool::new(false),
@@ -90,7 +101,7 @@ fn several_half_created_volumes_are_not_what_a_crash_leaves_and_nothing_is_done_
     let out = apply(
         &lvm,
         &vg,
-        &activations(&["h1", "h2"]),
+        &activations(&lvm, &["h1", "h2"]),
         Some(&pool),
         Options::default(),
         &AtomicBool::new(false),
@@ -115,7 +126,7 @@ fn several_half_created_volumes_are_not_what_a_crash_leaves_and_nothing_is_done_
 #[test]
 fn an_activation_that_fails_otherwise_is_reported_and_never_mended() {
     let (_d, lvm, vg, pool) = sim(&[]);
-    let plan = activations(&["missing"]);
+    let plan = activations(&lvm, &["missing"]);
     let out = apply(
         &lvm,
         &vg,
@@ -199,7 +210,7 @@ fn a_chunk_that_fails_is_retried_one_by_one_and_the_half_created_volume_mended()
     let out = apply(
         &lvm,
         &vg,
-        &activations(&refs),
+        &activations(&lvm, &refs),
         Some(&pool),
         Options::default(),
         &AtomicBool::new(false),
@@ -246,7 +257,7 @@ impl LvmWrite for FullPool {
     ) -> Result<(), LvmError> {
         unreachable!()
     }
-    fn extend_pool_metadata(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
+    fn extend_pool_metadata(&self, _: &VgName, _: &LvRef, _: Bytes) -> Result<(), LvmError> {
         unreachable!()
     }
     fn create_lv(
@@ -282,13 +293,16 @@ impl LvmWrite for FullPool {
     ) -> Result<(), LvmError> {
         unreachable!()
     }
-    fn extend(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
+    fn extend(&self, _: &VgName, _: &LvRef, _: Bytes) -> Result<(), LvmError> {
         unreachable!()
     }
-    fn remove(&self, _: &VgName, _: &LvName) -> Result<(), LvmError> {
+    fn extend_new(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
         unreachable!()
     }
-    fn change_tags(&self, _: &VgName, _: &LvName, _: &[Tag], _: &[Tag]) -> Result<(), LvmError> {
+    fn remove(&self, _: &VgName, _: &LvRef) -> Result<(), LvmError> {
+        unreachable!()
+    }
+    fn change_tags(&self, _: &VgName, _: &LvRef, _: &[Tag], _: &[Tag]) -> Result<(), LvmError> {
         unreachable!()
     }
     fn tag_vg(&self, _: &VgName, _: &Tag) -> Result<(), LvmError> {
@@ -342,7 +356,7 @@ fn a_pool_that_refuses_new_volumes_stops_the_passes_creations() {
 fn a_copy_unknown_to_its_pool_is_never_recreated_and_counts_toward_several() {
     // one alone: reported, not made again empty
     let (_d, lvm, vg, pool) = sim(&["copy"]);
-    let mut plan = activations(&["copy"]);
+    let mut plan = activations(&lvm, &["copy"]);
     plan.copies = vec![LvName::new("copy").unwrap()];
     let out = apply(
         &lvm,
@@ -357,7 +371,7 @@ fn a_copy_unknown_to_its_pool_is_never_recreated_and_counts_toward_several() {
     assert!(lvm.load().unwrap().vgs["vg"].lvs["copy"].unknown_to_pool);
     // with a plain volume beside it: two unknown at once, and neither is recreated
     let (_d, lvm, vg, pool) = sim(&["half", "copy"]);
-    let mut plan = activations(&["half", "copy"]);
+    let mut plan = activations(&lvm, &["half", "copy"]);
     plan.copies = vec![LvName::new("copy").unwrap()];
     let out = apply(
         &lvm,
@@ -382,6 +396,7 @@ fn what_is_made_from_an_lv_whose_adoption_failed_is_skipped() {
         actions: vec![
             Action::AdoptVolume {
                 volume: n("ghost"),
+                uuid: uuid(&lvm, "ghost"),
                 size: Bytes(64 * M),
                 thin: true,
             },
@@ -512,3 +527,5 @@ fn a_volume_with_a_cow_snapshot_unknown_to_its_pool_is_never_recreated() {
     let o = lvm.observe(&vg).unwrap().unwrap();
     assert!(o.lv("half").is_some() && o.lv("backup").is_some());
 }
+
+mod bind;

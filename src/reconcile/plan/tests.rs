@@ -159,12 +159,14 @@ fn grows_pool_and_volume() {
         vec![
             Action::ExtendPool {
                 pool: LvName::new("vg-pool").unwrap(),
+                uuid: crate::testkit::uuid("vg-pool"),
                 from: Bytes(50 * G),
                 to: Bytes(60 * G),
                 growth: Growth::Declared,
             },
             Action::ExtendVolume {
                 volume: LvName::new("a").unwrap(),
+                uuid: crate::testkit::uuid("a"),
                 from: Bytes(G),
                 to: Bytes(2 * G)
             },
@@ -230,6 +232,7 @@ fn deletes_only_absent_or_pruned_owned_volumes() {
         p.actions,
         vec![Action::DeleteVolume {
             volume: LvName::new("gone").unwrap(),
+            uuid: crate::testkit::uuid("gone"),
             size: Bytes(G),
             reason: DeleteReason::Absent,
             snapshots: vec![],
@@ -518,6 +521,7 @@ fn inactive_owned_declared_volumes_are_activated_before_growth_and_creation() {
         vec![
             Action::DeleteVolume {
                 volume: n("gone"),
+                uuid: crate::testkit::uuid("gone"),
                 size: Bytes(G),
                 reason: DeleteReason::Absent,
                 snapshots: vec![],
@@ -525,16 +529,19 @@ fn inactive_owned_declared_volumes_are_activated_before_growth_and_creation() {
             },
             Action::ActivateVolume {
                 volume: n("asleep"),
+                uuid: Some(crate::testkit::uuid("asleep")),
                 size: Bytes(G),
                 thin: true
             },
             Action::ActivateVolume {
                 volume: n("small"),
+                uuid: Some(crate::testkit::uuid("small")),
                 size: Bytes(G),
                 thin: true
             },
             Action::ExtendVolume {
                 volume: n("small"),
+                uuid: crate::testkit::uuid("small"),
                 from: Bytes(G),
                 to: Bytes(2 * G)
             },
