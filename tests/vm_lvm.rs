@@ -475,13 +475,17 @@ fn vm_the_lvm_shell_reports_lvms_refusals_and_needs_its_profile_beside_lvm_conf_
 }
 
 /// A power cut during `lvcreate` can leave a thin volume in the VG's metadata that its pool
-/// never recorded (tests/vm/powercut found it). Made here on purpose with lvm2's own metadata
-/// tools (tests/vm/forget-thin-devices.sh): ember must find it by activating it, recreate it,
-/// and leave every other volume's data as it was; two at once are not a crash's doing and are
-/// left alone.
+/// never recorded (tests/vm/powercut found it). So can a pool's metadata swapped for one that
+/// lost a device (`lvconvert --poolmetadata`/`--swapmetadata`, a repair, a `thin_restore`),
+/// and then the volume held data. Made here on purpose with lvm2's own metadata tools
+/// (tests/vm/forget-thin-devices.sh: the metadata swapped out, restored without the device,
+/// swapped back): a volume whose creation ended is reported and never touched; one that ember's
+/// record says was being created (what a pass writes before its lvcreate) is found by
+/// activating it and made again, every other volume's data as it was; two at once are not a
+/// crash's doing and are left alone.
 #[test]
 #[ignore = "VM test: tests/vm/run-tests lvm"]
-fn vm_a_half_created_thin_volume_is_recreated_and_nothing_else_changes() {
+fn vm_a_half_created_thin_volume_is_recreated_only_when_ember_recorded_its_creation() {
     require_sandboxed_vm();
     let forget = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -510,10 +514,52 @@ fn vm_a_half_created_thin_volume_is_recreated_and_nothing_else_changes() {
         ],
     );
     let keep_before = md5("keep");
+    let record = ember::lvm::inflight::InFlight::new(std::path::Path::new("/var/lib/ember"));
+    let vg = ember::names::VgName::new("vg-half").unwrap();
+    assert_eq!(
+        record.read(&vg).unwrap(),
+        Vec::<ember::names::LvName>::new(),
+        "the creations ended: off the record"
+    );
+    let identity = |lv: &str| {
+        lvs_rows(
+            &format!("vg-half/{lv}"),
+            "lv_uuid,lv_size,lv_tags,lv_attr",
+            false,
+        )
+    };
 
+    // its creation ended, then its pool's metadata was swapped for one without its device:
+    // reported, pass after pass, and the LV left as it is
+    run(forget, &["vg-half", "vg-half-pool", "other"]);
+    let other = identity("other");
+    for _ in 0..2 {
+        let r = s.ember(&["apply"]);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(
+            r.stdout.contains("~ activate volume other")
+                && r.stdout
+                    .contains("ember has no record of a creation of it cut short")
+                && r.stdout.contains("_meta0"),
+            "{r:?}"
+        );
+        assert!(!r.stdout.contains("recreate"), "{r:?}");
+        assert_eq!(identity("other"), other, "untouched");
+    }
+    // the operator decides: removed, it is made again (an empty volume, as declared)
+    run("lvremove", &["-q", "--yes", "vg-half/other"]);
+    let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(&lv("vg-half", "other").unwrap().attr[4..5], "a");
+
+    // a creation cut short: on ember's record (written as a pass writes it before its lvcreate)
+    record
+        .write(&vg, &[ember::names::LvName::new("half").unwrap()])
+        .unwrap();
     run(forget, &["vg-half", "vg-half-pool", "half"]);
     let half = lv("vg-half", "half").expect("still in the VG's metadata");
     assert_eq!(&half.attr[4..5], "-", "cannot be activated: {half:?}");
+    let half_uuid = identity("half")[0][0].clone();
 
     let r = s.ember(&["plan"]);
     assert_eq!(r.code, 2, "{r:?}");
@@ -545,15 +591,22 @@ fn vm_a_half_created_thin_volume_is_recreated_and_nothing_else_changes() {
             "vg-half-pool"
         )
     );
+    assert_ne!(identity("half")[0][0], half_uuid, "another LV");
     assert_eq!(
         md5("keep"),
         keep_before,
         "the other volume's data is untouched"
     );
     assert_eq!(lv("vg-half", "foreign").unwrap().tags, "");
+    assert_eq!(
+        record.read(&vg).unwrap(),
+        Vec::<ember::names::LvName>::new()
+    );
     assert!(s.ember(&["plan"]).stdout.contains("No changes."));
 
-    // two at once: not what one crash leaves; ember changes neither
+    // two at once, both on record: not what one crash leaves; ember changes neither
+    let both = ["half", "other"].map(|n| ember::names::LvName::new(n).unwrap());
+    record.write(&vg, &both).unwrap();
     run(forget, &["vg-half", "vg-half-pool", "half", "other"]);
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 1, "{r:?}");

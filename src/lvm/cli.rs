@@ -41,6 +41,8 @@ pub struct LvmCli {
     batch_ran: std::sync::Arc<std::sync::atomic::AtomicBool>,
     calls: std::sync::Arc<AtomicU64>,
     commands: std::sync::Arc<AtomicU64>,
+    /// Where creations under way are recorded (`LvmOptions::state_dir`).
+    in_flight: Option<super::inflight::InFlight>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -114,6 +116,10 @@ impl LvmCli {
             shell: Default::default(),
             calls: Default::default(),
             commands: Default::default(),
+            in_flight: opts
+                .state_dir
+                .as_deref()
+                .map(super::inflight::InFlight::new),
         }
     }
 
@@ -290,6 +296,7 @@ impl LvmCli {
 mod batch;
 mod bound;
 mod read;
+mod unknown;
 
 /// A kept lvm shell is started again after this long.
 pub const SHELL_MAX_AGE: Duration = Duration::from_secs(3600);
@@ -495,6 +502,22 @@ impl LvmWrite for LvmCli {
         ];
         args.extend(lvs.iter().map(|lv| Self::lv_path(vg, lv)));
         self.run(Mode::Write, &args).map(drop)
+    }
+
+    fn own_device_unknown_to_pool(&self, vg: &VgName, lv: &LvName) -> Result<bool, LvmError> {
+        self.activate_telling_tables(vg, lv)
+    }
+
+    fn in_flight(&self, vg: &VgName) -> Vec<LvName> {
+        self.read_in_flight(vg)
+    }
+
+    fn record_in_flight(&self, vg: &VgName, volumes: &[LvName]) -> Result<(), String> {
+        match &self.in_flight {
+            Some(r) => r.write(vg, volumes),
+            None if volumes.is_empty() => Ok(()),
+            None => Err("no state directory".into()),
+        }
     }
 }
 

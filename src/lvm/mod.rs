@@ -8,6 +8,7 @@ pub mod attr;
 pub mod clear;
 pub mod cli;
 pub mod dm;
+pub mod inflight;
 pub mod kind;
 mod lvref;
 pub mod poolusage;
@@ -429,6 +430,29 @@ pub trait LvmWrite: LvmRead {
     /// `lvchange --activate y` of several volumes in one command (at most [`ACTIVATE_CHUNK`]);
     /// fails if any of them could not be activated (the others may have been).
     fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError>;
+    /// Activates one thin volume once more to tell why it cannot be: `Ok(true)` when it is its
+    /// own table load that lvm's kernel refused with ENODATA (its pool has no such thin
+    /// device), not another device's and not another failure; `Ok(false)` when it activated;
+    /// otherwise the error. (lvm's message names only a device number: `reload ioctl on
+    /// (253:6) failed: No data available`; `lvchange -v` says which device each number is.)
+    fn own_device_unknown_to_pool(&self, vg: &VgName, lv: &LvName) -> Result<bool, LvmError> {
+        match self.activate(vg, lv) {
+            Ok(()) => Ok(false),
+            Err(e) if e.unknown_to_pool() => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+    /// The thin volumes of `vg` whose creation ember recorded as under way and did not see end
+    /// ([`inflight`]): what a crash or power cut during `lvcreate` leaves recorded. Nothing
+    /// when nothing is recorded, or the record cannot be trusted (said in the log).
+    fn in_flight(&self, _vg: &VgName) -> Vec<LvName> {
+        vec![]
+    }
+    /// Records that `volumes` are the thin volumes of `vg` whose creation is under way, on
+    /// disk before it returns (the record replaces the last; none: no record).
+    fn record_in_flight(&self, _vg: &VgName, _volumes: &[LvName]) -> Result<(), String> {
+        Ok(())
+    }
     /// One volume: what cinder-volume's `ensure_export` does for each of its volumes at start.
     fn activate(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
         self.activate_many(vg, std::slice::from_ref(lv))

@@ -329,6 +329,17 @@ impl LvmWrite for Remembering<'_> {
         self.recall.forget(vg);
         self.lvm.activate_many(vg, lvs)
     }
+    fn own_device_unknown_to_pool(&self, vg: &VgName, lv: &LvName) -> Result<bool, LvmError> {
+        self.recall.forget(vg);
+        self.lvm.own_device_unknown_to_pool(vg, lv)
+    }
+    // (ember's own record, not lvm's: what is remembered of the VG stays true)
+    fn in_flight(&self, vg: &VgName) -> Vec<LvName> {
+        self.lvm.in_flight(vg)
+    }
+    fn record_in_flight(&self, vg: &VgName, volumes: &[LvName]) -> Result<(), String> {
+        self.lvm.record_in_flight(vg, volumes)
+    }
 }
 
 #[cfg(test)]

@@ -89,6 +89,10 @@ pub struct SimVg {
     /// count, so that an LV made again under the same name is another LV, as on real LVM.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub created: u64,
+    /// ember's record of the thin volumes whose creation is under way (kept here by the
+    /// simulator, in `state_dir` on real LVM: `crate::lvm::inflight`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub in_flight: Vec<String>,
 }
 
 /// What the simulator charges the metadata area for the VG itself and for each LV.
@@ -118,6 +122,10 @@ pub struct SimLv {
     /// power cut): it cannot be activated, as on real LVM.
     #[serde(default, skip_serializing_if = "super::is_false")]
     pub unknown_to_pool: bool,
+    /// Activating it fails with ENODATA on another device's table load (its pool's): lvm's
+    /// message is the one of a thin device unknown to its pool, the device is not this LV's.
+    #[serde(default, skip_serializing_if = "super::is_false")]
+    pub enodata_elsewhere: bool,
     /// A thin pool's metadata LV (lvm's own estimate when absent) and its usage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata_size: Option<u64>,
@@ -154,6 +162,7 @@ impl SimLv {
             data_percent: None,
             active: true,
             unknown_to_pool: false,
+            enodata_elsewhere: false,
             metadata_size: None,
             metadata_percent: None,
             chunk_size: None,
@@ -215,6 +224,7 @@ impl SimVg {
             freed: vec![],
             clears: vec![],
             created: 0,
+            in_flight: vec![],
         }
     }
 

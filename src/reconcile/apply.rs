@@ -2,16 +2,7 @@
 //! creation. A failed pool step or deletion stops the steps that relied on it (the next pass
 //! re-plans from a fresh read); other failures are independent and reported one by one.
 //!
-//! Half-created thin volumes. A crash or power cut during `lvcreate` can leave a thin volume
-//! in LVM's metadata (with ember's tag and its size) that the pool's own metadata never
-//! recorded (found by tests/vm/powercut). LVM cannot activate it, and the kernel says why:
-//! the pool has no such thin device. Such a volume has no mapped blocks, so it holds no data:
-//! removing it from LVM's metadata loses nothing (lvm2 itself treats "no such device" as done
-//! when it deletes), and it is created again as declared. ember mends **one** per pass: ember
-//! writes one volume at a time, so a cut leaves at most one behind, and the pass that mends it
-//! does so before it creates anything new. Several at once are not what a cut leaves (the
-//! pool's metadata may have been restored or repaired by hand): then ember changes nothing
-//! and says so; the operator decides.
+//! Half-created thin volumes are mended before anything new is made: see [`mend`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -153,6 +144,10 @@ pub fn apply_with(
     let mut to_activate: Vec<Action> = vec![];
     // volumes whose adoption failed: nothing else of this plan touches them
     let mut not_adopted: Vec<LvName> = vec![];
+    // ember's record of its creations under way (on disk): what the read found, then, before
+    // the first thin volume is created, the pass's creations too
+    let mut on_record = plan.in_flight.clone();
+    let mut recorded = false;
     // the VG marked for this backend before its first write (a VG swap is then seen by the
     // other backend); if that fails, nothing else is written either
     let unmarked = if plan.mark_vg {
@@ -196,10 +191,15 @@ pub fn apply_with(
                 .map_or(plan.actions.len(), |k| i + k);
             let unknown = activate_block(lvm, vg, plan, &plan.actions[i..end], false, &mut out);
             if !unknown.is_empty() {
-                mend(lvm, vg, pool, plan, unknown, stop, &mut out);
+                mend::mend(lvm, vg, pool, plan, unknown, stop, &mut out);
             }
             i = end;
             continue;
+        }
+        if !recorded && matches!(action, Action::CreateVolume { thin: true, .. }) {
+            recorded = true;
+            on_record.extend(mend::creations(plan));
+            mend::record_in_flight(lvm, vg, &on_record);
         }
         let result = match action {
             Action::CreatePool {
@@ -267,7 +267,8 @@ pub fn apply_with(
             // (planned activations are carried out as a block above; this arm is its fallback)
             Action::ActivateVolume { volume, .. } => lvm.activate(vg, volume),
             Action::RecreateVolume { volume, uuid, size } => {
-                recreate(lvm, vg, &LvRef::new(volume, uuid), *size, pool, &tags).map_err(|(_, e)| e)
+                mend::recreate(lvm, vg, &LvRef::new(volume, uuid), *size, pool, &tags)
+                    .map_err(|(_, e)| e)
             }
             Action::ClaimVolume { volume, uuid, .. } => {
                 let lv = LvRef::new(volume, uuid);
@@ -311,6 +312,10 @@ pub fn apply_with(
                 out.failed.push(Failure { action, error });
             }
         }
+    }
+    let still = mend::still_in_flight(&on_record, plan, &out);
+    if still != on_record {
+        mend::record_in_flight(lvm, vg, &still);
     }
     report_steps(&out, &mut seen, total, progress);
     out
@@ -364,109 +369,7 @@ fn activate_block(
     unknown
 }
 
-/// Removes a thin volume its pool does not know and creates it again as declared.
-fn recreate(
-    lvm: &dyn LvmWrite,
-    vg: &VgName,
-    volume: &LvRef,
-    size: crate::size::Bytes,
-    pool: Option<&LvName>,
-    tags: &[Tag],
-) -> Result<(), (&'static str, crate::lvm::LvmError)> {
-    lvm.remove(vg, volume).map_err(|e| ("removing it", e))?;
-    lvm.create_volume(vg, &volume.name, size, pool, tags)
-        .map_err(|e| ("creating it again", e))
-}
-
-/// Mends the thin volumes found unknown to their pool: one alone is a creation cut short and is
-/// recreated; several are not what a crash leaves, and nothing is done to any of them.
-fn mend(
-    lvm: &dyn LvmWrite,
-    vg: &VgName,
-    pool: Option<&LvName>,
-    plan: &Plan,
-    unknown: Vec<(Action, LvRef, crate::size::Bytes, String)>,
-    stop: &AtomicBool,
-    out: &mut Outcome,
-) {
-    // a volume ember adopted it did not create: that its pool has no such device says nothing
-    // of whether it held data, so it is never recreated empty
-    // nor is a copy (made from a snapshot or a volume): empty, it would not be what was declared.
-    // Several unknown at once (of whatever kind) are not what a crash leaves: none is changed.
-    // nor one with a COW snapshot: it held data when the snapshot was taken, and removing it
-    // would remove the snapshot (not ember's) with it.
-    let n = unknown.len();
-    let (kept, unknown): (Vec<_>, Vec<_>) = unknown.into_iter().partition(|(_, v, _, _)| {
-        let v = &v.name;
-        plan.adopted.contains(v) || plan.copies.contains(v) || plan.origins.contains(v)
-    });
-    for (action, lv, _, error) in kept {
-        let volume = &lv.name;
-        let why = if plan.origins.contains(volume) {
-            format!(
-                "{error}; its thin pool has no such device, and it has a COW snapshot (it held data when that was taken; removing it would remove the snapshot too): ember changes nothing. Inspect the pool (thin_ls, thin_dump) and restore it"
-            )
-        } else if plan.adopted.contains(volume) {
-            format!(
-                "{error}; its thin pool has no such device, and ember adopted it (it did not create it): ember changes nothing. Inspect the pool (thin_ls, thin_dump) and restore it, or remove it yourself"
-            )
-        } else {
-            format!(
-                "{error}; its thin pool has no such device, and it is a copy (a thin snapshot made a volume): ember does not make it again empty. Remove it (lvremove) and the next pass makes it again from its source"
-            )
-        };
-        tracing::error!(backend = %plan.backend, volume = %volume, action = "activate_volume", "{why}");
-        out.failed.push(Failure { action, error: why });
-    }
-    if n > 1 {
-        for (action, volume, _, error) in unknown {
-            let why = format!(
-                "{error}; its thin pool has no such device, and neither do {} other volume(s): a crash leaves at most one half-created volume, so the pool's metadata may have been restored or repaired. ember changes none of them: inspect the pool (thin_ls, thin_dump), then remove or restore them yourself",
-                n - 1
-            );
-            tracing::error!(backend = %plan.backend, volume = %volume, action = "activate_volume", "{why}");
-            out.failed.push(Failure { action, error: why });
-        }
-        return;
-    }
-    for (_, lv, size, error) in unknown {
-        let volume = &lv.name;
-        let action = Action::RecreateVolume {
-            volume: volume.clone(),
-            uuid: lv.uuid.clone(),
-            size,
-        };
-        if stop.load(Ordering::Relaxed) {
-            out.skipped.push(Failure {
-                action,
-                error: "skipped: ember is stopping".into(),
-            });
-            continue;
-        }
-        tracing::warn!(backend = %plan.backend, volume = %volume, action = "recreate_volume",
-            "volume {volume} is half-created: it is in the volume group's metadata but its thin pool has no such device ({error}); a creation was cut short by a crash or power cut. It holds no data: removing it and creating it again");
-        match recreate(
-            lvm,
-            vg,
-            &lv,
-            size,
-            pool,
-            &[Tag::managed(), Tag::backend(&plan.backend)],
-        ) {
-            Ok(()) => {
-                tracing::info!(backend = %plan.backend, volume = %volume, action = action.verb(), "{}", action.line());
-                out.done.push(action);
-            }
-            Err((step, e)) => {
-                tracing::error!(backend = %plan.backend, volume = %volume, action = action.verb(), error = %e, "{} failed while {step}: {e}", action.line());
-                out.failed.push(Failure {
-                    action,
-                    error: format!("{step}: {e}"),
-                });
-            }
-        }
-    }
-}
+mod mend;
 
 fn record(
     out: &mut Outcome,

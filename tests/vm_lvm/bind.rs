@@ -26,6 +26,7 @@ fn lvm(shell: bool) -> Box<dyn LvmWrite + Send> {
         write_warn_after: std::time::Duration::from_secs(300),
         use_shell: shell,
         keep_shell: false,
+        state_dir: None,
     })
 }
 

@@ -106,6 +106,23 @@ fn left_on_freed_space(v: &mut SimVg, name: &LvName, gone: &SimLv) {
 }
 
 impl LvmWrite for SimLvm {
+    fn own_device_unknown_to_pool(&self, vg: &VgName, lv: &LvName) -> Result<bool, LvmError> {
+        self.own_unknown(vg, lv)
+    }
+
+    fn in_flight(&self, vg: &VgName) -> Vec<LvName> {
+        let names = self
+            .load()
+            .ok()
+            .and_then(|s| s.vgs.get(vg.as_str()).map(|v| v.in_flight.clone()))
+            .unwrap_or_default();
+        names.iter().filter_map(|n| LvName::new(n).ok()).collect()
+    }
+
+    fn record_in_flight(&self, vg: &VgName, volumes: &[LvName]) -> Result<(), String> {
+        self.set_in_flight(vg, volumes).map_err(|e| e.to_string())
+    }
+
     fn create_thin_pool(
         &self,
         vg: &VgName,
@@ -382,10 +399,12 @@ impl LvmWrite for SimLvm {
                     match v.lvs.get_mut(lv.as_str()) {
                         None => errors.push(format!("Failed to find logical volume \"{vg}/{lv}\"")),
                         // what lvm prints when the kernel's thin target does not find the device
-                        Some(l) if l.unknown_to_pool => errors.push(format!(
-                            "device-mapper: reload ioctl on  (253:9) {}",
-                            crate::lvm::UNKNOWN_TO_POOL
-                        )),
+                        Some(l) if l.unknown_to_pool || l.enodata_elsewhere => {
+                            errors.push(format!(
+                                "device-mapper: reload ioctl on  (253:9) {}",
+                                crate::lvm::UNKNOWN_TO_POOL
+                            ))
+                        }
                         Some(l) => {
                             l.active = true;
                             // as lvm: an origin's COW snapshots are activated with it
@@ -467,5 +486,32 @@ impl SimLvm {
             },
             vg,
         )
+    }
+}
+
+impl SimLvm {
+    /// [`LvmWrite::own_device_unknown_to_pool`]: what `lvchange -v` would show.
+    fn own_unknown(&self, vg: &VgName, lv: &LvName) -> Result<bool, LvmError> {
+        let own = self
+            .load()?
+            .vgs
+            .get(vg.as_str())
+            .and_then(|v| v.lvs.get(lv.as_str()))
+            .is_some_and(|l| l.unknown_to_pool);
+        match self.activate(vg, lv) {
+            Ok(()) => Ok(false),
+            Err(e) if own && e.unknown_to_pool() => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// ember's record, in the simulator's state (not an lvm command: no call counted).
+    fn set_in_flight(&self, vg: &VgName, volumes: &[LvName]) -> Result<(), LvmError> {
+        let _lock = self.lock(true)?;
+        let mut state = self.load()?;
+        if let Some(v) = state.vgs.get_mut(vg.as_str()) {
+            v.in_flight = volumes.iter().map(|n| n.to_string()).collect();
+        }
+        self.save(&state)
     }
 }

@@ -6,7 +6,8 @@ use crate::size::Bytes;
 const M: u64 = 1 << 20;
 
 /// A simulated VG with a pool, a healthy volume `keep`, and the named volumes inactive and
-/// unknown to the pool (what a power cut during `lvcreate` leaves).
+/// unknown to the pool, on ember's record of creations under way (what a power cut during
+/// `lvcreate` leaves).
 fn sim(half_created: &[&str]) -> (tempfile::TempDir, SimLvm, VgName, LvName) {
     let d = tempfile::tempdir().unwrap();
     let path = d.path().join("lvm.json");
@@ -30,9 +31,11 @@ fn sim(half_created: &[&str]) -> (tempfile::TempDir, SimLvm, VgName, LvName) {
     }
     let mut state = lvm.load().unwrap();
     for name in half_created {
-        let l = state.vgs.get_mut("vg").unwrap().lvs.get_mut(*name).unwrap();
+        let v = state.vgs.get_mut("vg").unwrap();
+        let l = v.lvs.get_mut(*name).unwrap();
         l.active = false;
         l.unknown_to_pool = true;
+        v.in_flight.push(name.to_string());
     }
     lvm.save(&state).unwrap();
     (d, lvm, vg, pool)
@@ -63,8 +66,11 @@ fn activations(lvm: &SimLvm, names: &[&str]) -> Plan {
         size: Bytes(64 * M),
         thin: true,
     });
+    // (what is on record, as a pass finds it beside its read)
+    let in_flight = lvm.in_flight(&VgName::new("vg").unwrap());
     Plan {
         actions,
+        in_flight,
         ..Plan::new("b", "vg", 0)
     }
 }
@@ -92,6 +98,10 @@ fn one_half_created_volume_is_recreated_before_anything_new() {
     assert!(
         !st.vgs["vg"].lvs["half"].unknown_to_pool,
         "a fresh thin device"
+    );
+    assert!(
+        st.vgs["vg"].in_flight.is_empty(),
+        "off the record once made"
     );
 }
 
@@ -529,3 +539,4 @@ fn a_volume_with_a_cow_snapshot_unknown_to_its_pool_is_never_recreated() {
 }
 
 mod bind;
+mod mend;

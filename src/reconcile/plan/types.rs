@@ -379,6 +379,12 @@ pub struct Plan {
     /// either, which would not be the copy declared.
     #[serde(skip)]
     pub copies: Vec<LvName>,
+    /// Thin volumes whose creation ember recorded as under way and has not seen end (inactive
+    /// when read): of the volumes whose pool turns out not to know them, only these may be
+    /// made again empty (a creation cut short). Not the planner's: set from ember's record
+    /// beside the read (`reconcile::converge`).
+    #[serde(skip)]
+    pub in_flight: Vec<LvName>,
     /// The VG gets this backend's tag (`ember-backend=NAME`) before the plan's first write:
     /// it is not marked for this backend yet.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -401,6 +407,7 @@ impl Plan {
             warnings: vec![],
             adopted: vec![],
             copies: vec![],
+            in_flight: vec![],
             mark_vg: false,
             origins: vec![],
         }
