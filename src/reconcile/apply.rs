@@ -11,7 +11,8 @@ use serde::Serialize;
 use super::plan::{Action, Plan};
 
 mod clear;
-use crate::lvm::{LvRef, LvmError, LvmWrite, PoolCreate};
+mod write;
+use crate::lvm::{LvRef, LvmError, LvmWrite};
 use crate::names::{LvName, Tag, VgName};
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -136,10 +137,15 @@ pub fn apply_with(
     let mut seen = (0, 0, 0);
     let mut out = Outcome::default();
     let mut blocked: Option<String> = None;
-    // every volume this pass makes is ember's and this backend's
-    let tags = [Tag::managed(), Tag::backend(&plan.backend)];
-    // and a copy says so for good (lvm forgets its source once that is deleted)
-    let copy_tags = [Tag::managed(), Tag::backend(&plan.backend), Tag::copy()];
+    let pass = write::Pass {
+        lvm,
+        vg,
+        plan,
+        pool,
+        opts,
+        stop,
+        progress,
+    };
     // thin volumes created inactive, to be activated together at the end
     let mut to_activate: Vec<Action> = vec![];
     // volumes whose adoption failed: nothing else of this plan touches them
@@ -150,30 +156,16 @@ pub fn apply_with(
     let mut recorded = false;
     // the VG marked for this backend before its first write (a VG swap is then seen by the
     // other backend); if that fails, nothing else is written either
-    let unmarked = if plan.mark_vg {
-        lvm.tag_vg(vg, &Tag::backend(&plan.backend))
-            .err()
-            .map(|e| format!("skipped: marking volume group {vg} for this backend failed: {e}"))
-    } else {
-        None
-    };
+    let unmarked = plan
+        .mark_vg
+        .then(|| lvm.tag_vg(vg, &Tag::backend(&plan.backend)).err())
+        .flatten()
+        .map(|e| format!("skipped: marking volume group {vg} for this backend failed: {e}"));
     let mut i = 0;
     while i < plan.actions.len() {
         report_steps(&out, &mut seen, total, progress);
         let action = &plan.actions[i];
-        let skip = if stop.load(Ordering::Relaxed) {
-            Some("skipped: ember is stopping".to_string())
-        } else if unmarked.is_some() {
-            unmarked.clone()
-        } else if not_adopted.contains(action.subject()) {
-            Some("skipped: adopting it failed, and ember changes no LV that is not its own".into())
-        } else if action.made_from().is_some_and(|f| not_adopted.contains(f)) {
-            Some("skipped: adopting its source failed, and ember copies only its own LVs".into())
-        } else if action.creates() || matches!(action, Action::ExtendVolume { .. }) {
-            blocked.clone()
-        } else {
-            None
-        };
+        let skip = why_skipped(action, stop, &unmarked, &not_adopted, &blocked);
         if let Some(why) = skip {
             out.skipped.push(Failure {
                 action: action.clone(),
@@ -201,124 +193,73 @@ pub fn apply_with(
             on_record.extend(mend::creations(plan));
             mend::record_in_flight(lvm, vg, &on_record);
         }
-        let result = match action {
-            Action::CreatePool {
-                pool,
-                size,
-                metadata,
-                chunk,
-            } => {
-                let spec = PoolCreate {
-                    size: *size,
-                    metadata: *metadata,
-                    chunk: *chunk,
-                };
-                lvm.create_thin_pool(vg, pool, &spec, &tags)
-            }
-            Action::ExtendPool { pool, uuid, to, .. } => {
-                lvm.extend(vg, &LvRef::new(pool, uuid), *to)
-            }
-            Action::ExtendPoolMetadata { pool, uuid, to, .. } => {
-                lvm.extend_pool_metadata(vg, &LvRef::new(pool, uuid), *to)
-            }
-            Action::CreateVolume { volume, size, thin } => match (thin, pool) {
-                (true, Some(p)) if opts.create_inactive => {
-                    let r = lvm.create_thin_inactive(vg, volume, *size, p, &tags);
-                    if r.is_ok() {
-                        to_activate.push(Action::ActivateVolume {
-                            volume: volume.clone(),
-                            uuid: None,
-                            size: *size,
-                            thin: true,
-                        });
-                    }
-                    r
-                }
-                _ => lvm.create_volume(vg, volume, *size, if *thin { pool } else { None }, &tags),
-            },
-            Action::ExtendVolume {
-                volume, uuid, to, ..
-            } => lvm.extend(vg, &LvRef::new(volume, uuid), *to),
-            Action::CreateSnapshot {
-                snapshot, origin, ..
-            } => lvm.create_snapshot(vg, origin, snapshot, true, &tags),
-            Action::CreateFromSource {
-                volume,
-                size,
-                source,
-                source_size,
-            } => lvm
-                .create_snapshot(vg, source.name(), volume, false, &copy_tags)
-                .and_then(|()| match size > source_size {
-                    true => lvm.extend_new(vg, volume, *size),
-                    false => Ok(()),
-                }),
-            Action::DeleteVolume { clear: Some(_), .. } => {
-                let step = (seen.0 + seen.1 + seen.2, total);
-                let how = clear::How {
-                    ioprio: opts.clear_ioprio,
-                    step,
-                    stop,
-                    progress,
-                };
-                clear::delete(lvm, vg, &plan.backend, action, &how)
-            }
-            Action::DeleteVolume { volume, uuid, .. } => lvm.remove(vg, &LvRef::new(volume, uuid)),
-            // (planned activations are carried out as a block above; this arm is its fallback)
-            Action::ActivateVolume { volume, .. } => lvm.activate(vg, volume),
-            Action::RecreateVolume { volume, uuid, size } => {
-                mend::recreate(lvm, vg, &LvRef::new(volume, uuid), *size, pool, &tags)
-                    .map_err(|(_, e)| e)
-            }
-            Action::ClaimVolume { volume, uuid, .. } => {
-                let lv = LvRef::new(volume, uuid);
-                lvm.change_tags(vg, &lv, &[Tag::backend(&plan.backend)], &[])
-            }
-            Action::AdoptVolume { volume, uuid, .. } => {
-                let mut add = tags.to_vec();
-                add.push(Tag::adopted());
-                lvm.change_tags(vg, &LvRef::new(volume, uuid), &add, &[])
-            }
-            Action::MarkVolume {
-                volume,
-                uuid,
-                since,
-                ..
-            } => lvm.change_tags(vg, &LvRef::new(volume, uuid), &[Tag::mark(*since)], &[]),
-            Action::UnmarkVolume {
-                volume, uuid, tags, ..
-            } => lvm.change_tags(vg, &LvRef::new(volume, uuid), &[], tags),
-        };
+        let step = (seen.0 + seen.1 + seen.2, total);
+        let result = write::write(&pass, action, step, &mut to_activate);
         if matches!(action, Action::AdoptVolume { .. }) && result.is_err() {
             not_adopted.push(action.subject().clone());
         }
         record(&mut out, &mut blocked, plan, action, result);
         i += 1;
     }
-    if !to_activate.is_empty() {
-        if stop.load(Ordering::Relaxed) {
-            // created, inactive: the next pass (in whatever process) activates them
-            for action in to_activate {
-                out.skipped.push(Failure {
-                    action,
-                    error: "skipped: ember is stopping (the next pass activates it)".into(),
-                });
-            }
-        } else {
-            // volumes just made (their creation is what the pass reports); one the pool does not
-            // know is not a crash's doing: report it
-            for (action, _, _, error) in activate_block(lvm, vg, plan, &to_activate, true, &mut out)
-            {
-                out.failed.push(Failure { action, error });
-            }
-        }
-    }
+    activate_created(lvm, vg, plan, to_activate, stop, &mut out);
     let still = mend::still_in_flight(&on_record, plan, &out);
     if still != on_record {
         mend::record_in_flight(lvm, vg, &still);
     }
     report_steps(&out, &mut seen, total, progress);
     out
+}
+
+/// Activates the thin volumes this pass created inactive, together (their creation is what the
+/// pass reports); one the pool does not know is not a crash's doing: reported. When ember is
+/// stopping they are left inactive, and the next pass (in whatever process) activates them.
+fn activate_created(
+    lvm: &dyn LvmWrite,
+    vg: &VgName,
+    plan: &Plan,
+    to_activate: Vec<Action>,
+    stop: &AtomicBool,
+    out: &mut Outcome,
+) {
+    if to_activate.is_empty() {
+        return;
+    }
+    if stop.load(Ordering::Relaxed) {
+        for action in to_activate {
+            out.skipped.push(Failure {
+                action,
+                error: "skipped: ember is stopping (the next pass activates it)".into(),
+            });
+        }
+        return;
+    }
+    for (action, _, _, error) in activate_block(lvm, vg, plan, &to_activate, true, out) {
+        out.failed.push(Failure { action, error });
+    }
+}
+
+/// Why `action` is not carried out, if it is not: ember is stopping, the VG could not be
+/// marked, an adoption it relies on failed, or an earlier step it relies on did.
+fn why_skipped(
+    action: &Action,
+    stop: &AtomicBool,
+    unmarked: &Option<String>,
+    not_adopted: &[LvName],
+    blocked: &Option<String>,
+) -> Option<String> {
+    if stop.load(Ordering::Relaxed) {
+        Some("skipped: ember is stopping".to_string())
+    } else if unmarked.is_some() {
+        unmarked.clone()
+    } else if not_adopted.contains(action.subject()) {
+        Some("skipped: adopting it failed, and ember changes no LV that is not its own".into())
+    } else if action.made_from().is_some_and(|f| not_adopted.contains(f)) {
+        Some("skipped: adopting its source failed, and ember copies only its own LVs".into())
+    } else if action.creates() || matches!(action, Action::ExtendVolume { .. }) {
+        blocked.clone()
+    } else {
+        None
+    }
 }
 
 /// Activates `block` (all `ActivateVolume`), [`ACTIVATE_CHUNK`] volumes per lvm command; a chunk

@@ -362,3 +362,56 @@ fn a_pass_mends_a_recorded_creation_cut_short_and_settles_the_record() {
         st.vgs["vg"].in_flight
     );
 }
+
+/// A volume with a COW snapshot is never made again empty, even when its creation is on record.
+#[test]
+fn a_volume_with_a_cow_snapshot_unknown_to_its_pool_is_never_recreated() {
+    // the activation fails as for a creation cut short, but someone snapshotted it (it held
+    // data then), and removing it would remove the snapshot too
+    let (_d, lvm, vg, pool) = sim(&["half"]);
+    let mut state = lvm.load().unwrap();
+    let mut cow = crate::lvm::sim::SimLv::cow_snapshot("half", 8 * M);
+    cow.active = false;
+    state
+        .vgs
+        .get_mut("vg")
+        .unwrap()
+        .lvs
+        .insert("backup".into(), cow);
+    lvm.save(&state).unwrap();
+    let cfg = crate::testkit::backend("b", crate::config::LvmType::Thin);
+    let o = lvm.observe(&vg).unwrap().unwrap();
+    let policy = crate::reconcile::plan::Policy {
+        max_deletions_per_pass: 5,
+        prune_grace: 600,
+        now: 1_800_000_000,
+        confirmed: false,
+    };
+    let plan = crate::reconcile::plan::plan(
+        &cfg,
+        &crate::testkit::desired("volumes:\n  half: { size: 64M }\n  keep: { size: 64M }\n"),
+        &o,
+        &policy,
+    );
+    assert_eq!(plan.origins, ["half"]);
+    let out = apply(
+        &lvm,
+        &vg,
+        &plan,
+        Some(&pool),
+        Options::default(),
+        &AtomicBool::new(false),
+    );
+    assert!(
+        out.done.iter().all(|a| a.verb() != "recreate_volume"),
+        "{out:?}"
+    );
+    let f = out
+        .failed
+        .iter()
+        .find(|f| f.action.subject() == "half")
+        .unwrap();
+    assert!(f.error.contains("it has a COW snapshot"), "{}", f.error);
+    let o = lvm.observe(&vg).unwrap().unwrap();
+    assert!(o.lv("half").is_some() && o.lv("backup").is_some());
+}
