@@ -85,5 +85,6 @@ pub fn lvm_options(backend: &BackendConfig, s: &EmberSettings) -> LvmOptions {
         write_warn_after: s.lvm_write_warn_after,
         use_shell: s.lvm_shell,
         keep_shell: false,
+        state_dir: Some(s.state_dir.clone()),
     }
 }

@@ -204,6 +204,50 @@ impl fmt::Display for LvName {
     }
 }
 
+/// An LV's UUID as lvm reports it (`lv_uuid`): 32 letters and digits in groups of 6-4-4-4-4-4-6
+/// joined by `-` (lvm2's `id_write_format`). It reaches lvm's command line inside a selection
+/// (`--select lv_uuid=...`), so nothing else is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct LvUuid(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an LVM UUID (32 letters and digits, grouped 6-4-4-4-4-4-6 by '-')")]
+pub struct UuidError(String);
+
+impl LvUuid {
+    pub fn new(uuid: &str) -> Result<Self, UuidError> {
+        const GROUPS: [usize; 7] = [6, 4, 4, 4, 4, 4, 6];
+        let parts: Vec<&str> = uuid.split('-').collect();
+        let ok = parts.len() == GROUPS.len()
+            && parts
+                .iter()
+                .zip(GROUPS)
+                .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if ok {
+            Ok(LvUuid(uuid.to_string()))
+        } else {
+            Err(UuidError(uuid.to_string()))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LvUuid {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        LvUuid::new(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for LvUuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// An LVM tag: `A-Za-z0-9._+-/=!:&#` (lvm2's `validate_tag`), not starting with `-` (it would be
 /// read as an option), and without `#` (the lvm shell reads it as a comment).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

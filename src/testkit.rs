@@ -27,6 +27,11 @@ pub fn desired(yaml: &str) -> BackendDesired {
     serde_yaml::from_str(yaml).unwrap()
 }
 
+/// The UUID [`lv`] gives an LV of this name (the simulator's for an LV written without one).
+pub fn uuid(name: &str) -> crate::names::LvUuid {
+    crate::names::LvUuid::new(&crate::lvm::sim::uuid_of(name)).unwrap()
+}
+
 /// An LV of `kind` in the pool `vg-pool` (when thin), owned by `owner`'s backend (with
 /// `ember-managed` and its backend tag) or foreign (`None`); active, healthy, no usage.
 pub fn lv(
@@ -38,6 +43,7 @@ pub fn lv(
     use crate::lvm::LvKind;
     crate::lvm::LvInfo {
         name: crate::names::LvName::new(name).unwrap(),
+        uuid: uuid(name),
         kind,
         size,
         pool: (kind == LvKind::Thin).then(|| "vg-pool".into()),
@@ -58,7 +64,6 @@ pub fn lv(
         zeroes: kind == LvKind::ThinPool,
         health: Default::default(),
         skip_activation: false,
-        uuid: Some(format!("uuid-{name}")),
         device: None,
     }
 }

@@ -120,7 +120,7 @@ fn a_crash_mid_clear_is_finished_by_the_next_apply_even_if_the_volume_is_declare
         gone["tags"]
             .as_array()
             .unwrap()
-            .contains(&"ember-clearing=sim-name-gone".into()),
+            .contains(&format!("ember-clearing={}", ember::lvm::sim::uuid_of("gone")).into()),
         "{v}"
     );
     // the operator declares it again: its data is partly gone; the deletion is finished, the

@@ -51,7 +51,7 @@ fn setup(ember_opts: &str, desired: &str) -> Scratch {
     let s = Scratch::new();
     s.write("cinder.conf", &format!(
         "[DEFAULT]\nenabled_backends = a,b\n[a]\nvolume_group = vga{n}\nlvm_conf_file = None\n[b]\nvolume_group = vgb{n}\nlvm_conf_file = None\n\
-         [ember]\nrun_dir = {}\n{ember_opts}\n", s.path("run").display()));
+         [ember]\nrun_dir = {}\nstate_dir = {}\n{ember_opts}\n", s.path("run").display(), s.path("state").display()));
     s.write("desired-state.yaml", desired);
     s
 }

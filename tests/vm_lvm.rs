@@ -5,9 +5,13 @@
 
 #[path = "vm_lvm/adopt.rs"]
 mod adopt;
+#[path = "vm_lvm/bind.rs"]
+mod bind;
 mod common;
 #[path = "vm_lvm/memory.rs"]
 mod memory;
+#[path = "vm_lvm/mend.rs"]
+mod mend;
 #[path = "vm_lvm/pool.rs"]
 mod pool;
 #[path = "vm_lvm/snapshot.rs"]
@@ -470,101 +474,6 @@ fn vm_the_lvm_shell_reports_lvms_refusals_and_needs_its_profile_beside_lvm_conf_
         let v = lv("vg-max", name).unwrap_or_else(|| panic!("{name}"));
         assert_eq!(&v.attr[4..5], "a", "active at the end of the pass: {v:?}");
     }
-}
-
-/// A power cut during `lvcreate` can leave a thin volume in the VG's metadata that its pool
-/// never recorded (tests/vm/powercut found it). Made here on purpose with lvm2's own metadata
-/// tools (tests/vm/forget-thin-devices.sh): ember must find it by activating it, recreate it,
-/// and leave every other volume's data as it was; two at once are not a crash's doing and are
-/// left alone.
-#[test]
-#[ignore = "VM test: tests/vm/run-tests lvm"]
-fn vm_a_half_created_thin_volume_is_recreated_and_nothing_else_changes() {
-    require_sandboxed_vm();
-    let forget = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/vm/forget-thin-devices.sh"
-    );
-    create_vg("vg-half");
-    run(
-        "lvcreate",
-        &["-q", "--yes", "-L", "8M", "-n", "foreign", "vg-half"],
-    );
-    let s = host(
-        &[("lvm-1", "vg-half", "")],
-        "backends:\n  lvm-1:\n    thin_pool: { size: 512M }\n    volumes:\n      keep: { size: 64M }\n      half: { size: 96M }\n      other: { size: 32M }\n",
-    );
-    assert_eq!(s.ember(&["apply"]).code, 0);
-    let md5 = |lv: &str| run("md5sum", &[&format!("/dev/vg-half/{lv}")]);
-    run(
-        "dd",
-        &[
-            "if=/dev/urandom",
-            "of=/dev/vg-half/keep",
-            "bs=1M",
-            "count=8",
-            "oflag=direct",
-            "status=none",
-        ],
-    );
-    let keep_before = md5("keep");
-
-    run(forget, &["vg-half", "vg-half-pool", "half"]);
-    let half = lv("vg-half", "half").expect("still in the VG's metadata");
-    assert_eq!(&half.attr[4..5], "-", "cannot be activated: {half:?}");
-
-    let r = s.ember(&["plan"]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stdout.contains("~ activate volume half"), "{r:?}");
-    let r = s.ember(&["apply"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(
-        r.stdout
-            .contains("+ recreate volume half 96.0 MiB (half-created"),
-        "{r:?}"
-    );
-    assert!(r.stdout.contains("Converged."), "{r:?}");
-    assert!(
-        r.stderr.contains("half-created"),
-        "a warning in the log: {r:?}"
-    );
-    let half = lv("vg-half", "half").expect("recreated");
-    assert_eq!(
-        (
-            half.size,
-            &half.attr[4..5],
-            half.tags.as_str(),
-            half.pool.as_str()
-        ),
-        (
-            96 * M,
-            "a",
-            "ember-backend=lvm-1,ember-managed",
-            "vg-half-pool"
-        )
-    );
-    assert_eq!(
-        md5("keep"),
-        keep_before,
-        "the other volume's data is untouched"
-    );
-    assert_eq!(lv("vg-half", "foreign").unwrap().tags, "");
-    assert!(s.ember(&["plan"]).stdout.contains("No changes."));
-
-    // two at once: not what one crash leaves; ember changes neither
-    run(forget, &["vg-half", "vg-half-pool", "half", "other"]);
-    let r = s.ember(&["apply"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stdout.contains("a crash leaves at most one"), "{r:?}");
-    for name in ["half", "other"] {
-        let v = lv("vg-half", name).unwrap_or_else(|| panic!("{name} must stay"));
-        assert_eq!(
-            (&v.attr[4..5], v.tags.as_str()),
-            ("-", "ember-backend=lvm-1,ember-managed"),
-            "{v:?}"
-        );
-    }
-    assert_eq!(md5("keep"), keep_before);
 }
 
 /// In a pool that zeroes new blocks (lvm's default), thin volumes are created inactive and

@@ -25,6 +25,10 @@ pub struct EmberSettings {
     pub lvm_shell: bool,
     /// Where the daemon keeps its lock file (and, by default, its control socket).
     pub run_dir: PathBuf,
+    /// Where ember keeps what must survive a reboot: the record of the thin volumes whose
+    /// creation is under way (`crate::lvm::inflight`).
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
     pub control_socket: PathBuf,
     /// A group whose members may use the control socket besides root.
     pub control_group: Option<String>,
@@ -58,6 +62,11 @@ fn de_secs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error>
 }
 
 /// An `[ember]` path option, relative to the directory of the file that sets it.
+/// `/var/lib/ember` (the unit's `StateDirectory=ember`).
+pub fn default_state_dir() -> PathBuf {
+    PathBuf::from("/var/lib/ember")
+}
+
 pub(super) fn ember_path(ini: &Ini, key: &str) -> Option<PathBuf> {
     ini.get("ember", key)
         .filter(|e| !e.value.trim().is_empty())
@@ -139,6 +148,7 @@ pub(super) fn resolve_ember(
     };
     let path_opt = |key: &str| ember_path(ini, key);
     let run_dir = path_opt("run_dir").unwrap_or_else(|| PathBuf::from("/run/ember"));
+    let state_dir = path_opt("state_dir").unwrap_or_else(default_state_dir);
     let control_socket = path_opt("control_socket").unwrap_or_else(|| run_dir.join("control.sock"));
     let metrics_file = path_opt("metrics_file");
     let control_group = ini
@@ -153,6 +163,7 @@ pub(super) fn resolve_ember(
         lvm_write_warn_after: Duration::from_secs(write_warn),
         lvm_shell,
         run_dir,
+        state_dir,
         control_socket,
         control_group,
         resync_interval: Duration::from_secs(resync),

@@ -19,14 +19,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{LvmError, dm};
-use crate::names::{LvName, VgName};
+use crate::names::{LvName, LvUuid, VgName};
 
 /// What one wipe writes, and what the LV it writes must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClearTarget {
     pub lv: LvName,
-    /// `lv_uuid` as lvm reported it when the plan was made.
-    pub uuid: String,
+    /// `lv_uuid` as lvm reported it when the plan was made: the device must be that LV's, and
+    /// the tag and the `lvremove` around the clear are bound to it ([`ClearTarget::reference`]).
+    pub uuid: LvUuid,
     /// Its device's number as lvm reported it (`None`: it had no device, it is activated first).
     pub device: Option<(u32, u32)>,
     /// Its size as lvm reported it: the device must be as large.
@@ -42,6 +43,13 @@ pub struct IoPriority {
     pub value: u16,
     /// `ionice -t`: one the kernel refuses is ignored (the wipe runs at the usual priority).
     pub ignore_failure: bool,
+}
+
+impl ClearTarget {
+    /// The LV as planned: what the writes before and after the clear are bound to.
+    pub fn reference(&self) -> super::LvRef {
+        super::LvRef::new(&self.lv, &self.uuid)
+    }
 }
 
 /// Bytes per write.
@@ -129,7 +137,7 @@ fn verify(file: &File, path: &Path, t: &ClearTarget) -> Result<u64, String> {
     }
     let info = dm::device(major, minor)?
         .ok_or_else(|| format!("{p} ({major}:{minor}) is not a device-mapper device"))?;
-    let want = t.uuid.replace('-', "");
+    let want = t.uuid.as_str().replace('-', "");
     let theirs = info.uuid.strip_prefix("LVM-").unwrap_or_default();
     if want.len() != 32 || theirs.len() != 64 || !theirs.ends_with(&want) {
         return Err(format!(

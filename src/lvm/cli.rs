@@ -5,16 +5,12 @@
 //! can leave metadata locked; a slow write is logged and waited for.
 
 use std::ffi::OsString;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use wait_timeout::ChildExt;
-
 use super::shell::LvmShell;
-use super::{Busy, BusyKind, LvmError, LvmWrite, PoolCreate};
+use super::{Busy, BusyKind, LvRef, LvmError, LvmWrite, PoolCreate};
 use crate::names::{LvName, Tag, VgName};
 use crate::size::Bytes;
 
@@ -41,6 +37,8 @@ pub struct LvmCli {
     batch_ran: std::sync::Arc<std::sync::atomic::AtomicBool>,
     calls: std::sync::Arc<AtomicU64>,
     commands: std::sync::Arc<AtomicU64>,
+    /// Where creations under way are recorded (`LvmOptions::state_dir`).
+    in_flight: Option<super::inflight::InFlight>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -63,6 +61,9 @@ impl Mode {
 
 struct Output {
     stdout: String,
+    /// The command's whole log (`lastlog`), when it ran in the lvm shell and its caller asked
+    /// for it ([`LvmCli::run_logged`]): what says which LVs it processed.
+    log: Option<String>,
 }
 
 /// The lvm command this process is running now (see [`Busy`]).
@@ -111,6 +112,10 @@ impl LvmCli {
             shell: Default::default(),
             calls: Default::default(),
             commands: Default::default(),
+            in_flight: opts
+                .state_dir
+                .as_deref()
+                .map(super::inflight::InFlight::new),
         }
     }
 
@@ -124,8 +129,14 @@ impl LvmCli {
     }
 
     fn run(&self, mode: Mode, args: &[String]) -> Result<Output, LvmError> {
+        self.run_logged(mode, args, false)
+    }
+
+    /// [`LvmCli::run`]; `log`: a command that succeeds in the lvm shell comes back with its
+    /// log (`lastlog`).
+    fn run_logged(&self, mode: Mode, args: &[String], log: bool) -> Result<Output, LvmError> {
         let first = !self.batch_ran.swap(true, Ordering::Relaxed);
-        if let Some(result) = self.run_in_shell(mode, args, first) {
+        if let Some(result) = self.run_in_shell(mode, args, first, log) {
             return result;
         }
         let result = self.run_once(mode, args);
@@ -138,109 +149,6 @@ impl LvmCli {
             return self.run_once(mode, args);
         }
         result
-    }
-
-    fn run_once(&self, mode: Mode, args: &[String]) -> Result<Output, LvmError> {
-        let command = self.describe(args);
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.commands.fetch_add(1, Ordering::Relaxed);
-        let mut cmd = Command::new(&self.program);
-        cmd.args(args)
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        tracing::debug!(command = %command, "running lvm");
-        // its own process group: a Ctrl-C or a signal to the daemon's group never reaches lvm
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let mut child = cmd.spawn().map_err(|source| LvmError::Spawn {
-            command: command.clone(),
-            source,
-        })?;
-        set_in_flight(Some(mode.busy(&command)));
-        let result = self.wait_child(mode, &command, &mut child);
-        set_in_flight(None);
-        result
-    }
-
-    fn wait_child(
-        &self,
-        mode: Mode,
-        command: &str,
-        child: &mut std::process::Child,
-    ) -> Result<Output, LvmError> {
-        let command = command.to_string();
-        // drain both pipes in threads so a chatty lvm cannot block on a full pipe
-        let mut out_pipe = child.stdout.take();
-        let mut err_pipe = child.stderr.take();
-        let out_t = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            if let Some(p) = out_pipe.as_mut() {
-                let _ = p.read_to_end(&mut s);
-            }
-            s
-        });
-        let err_t = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            if let Some(p) = err_pipe.as_mut() {
-                let _ = p.read_to_end(&mut s);
-            }
-            s
-        });
-        let wait_err = |source| LvmError::Spawn {
-            command: command.clone(),
-            source,
-        };
-        let status = match mode {
-            Mode::Read => match child.wait_timeout(self.read_timeout).map_err(wait_err)? {
-                Some(s) => s,
-                None => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(LvmError::ReadTimeout {
-                        command,
-                        secs: self.read_timeout.as_secs(),
-                    });
-                }
-            },
-            Mode::Write => match child
-                .wait_timeout(self.write_warn_after)
-                .map_err(wait_err)?
-            {
-                Some(s) => s,
-                None => {
-                    tracing::warn!(command = %command, secs = self.write_warn_after.as_secs(),
-                        "lvm write is still running; ember never kills a write, waiting for it (backend degraded)");
-                    child.wait().map_err(wait_err)?
-                }
-            },
-        };
-        let stdout = String::from_utf8_lossy(&out_t.join().unwrap_or_default()).into_owned();
-        let stderr = String::from_utf8_lossy(&err_t.join().unwrap_or_default())
-            .trim()
-            .to_string();
-        if status.success() {
-            return Ok(Output { stdout });
-        }
-        use std::os::unix::process::ExitStatusExt;
-        match (status.code(), status.signal()) {
-            (Some(code), _) => Err(LvmError::Failed {
-                command,
-                code,
-                stderr,
-            }),
-            (None, Some(signal)) => Err(LvmError::Signalled {
-                command,
-                signal,
-                stderr,
-            }),
-            (None, None) => Err(LvmError::Failed {
-                command,
-                code: -1,
-                stderr,
-            }),
-        }
     }
 
     /// What else a stamp covers: the lvm binary (found as `Command` finds it, on the PATH
@@ -279,7 +187,10 @@ impl LvmCli {
 }
 
 mod batch;
+mod bound;
+mod process;
 mod read;
+mod unknown;
 
 /// A kept lvm shell is started again after this long.
 pub const SHELL_MAX_AGE: Duration = Duration::from_secs(3600);
@@ -335,18 +246,14 @@ impl LvmWrite for LvmCli {
         self.run(Mode::Write, &args).map(drop)
     }
 
-    fn extend_pool_metadata(
-        &self,
-        vg: &VgName,
-        pool: &LvName,
-        size: Bytes,
-    ) -> Result<(), LvmError> {
+    fn extend_pool_metadata(&self, vg: &VgName, pool: &LvRef, size: Bytes) -> Result<(), LvmError> {
+        self.check_uuid(vg, pool)?;
         let args = vec![
             s("lvextend"),
             s("--poolmetadatasize"),
             size_arg(size),
             s("--"),
-            Self::lv_path(vg, pool),
+            Self::lv_path(vg, &pool.name),
         ];
         self.run(Mode::Write, &args).map(drop)
     }
@@ -409,7 +316,12 @@ impl LvmWrite for LvmCli {
         self.run(Mode::Write, &args).map(drop)
     }
 
-    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
+    fn extend(&self, vg: &VgName, lv: &LvRef, size: Bytes) -> Result<(), LvmError> {
+        self.check_uuid(vg, lv)?;
+        self.extend_new(vg, &lv.name, size)
+    }
+
+    fn extend_new(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
         let args = vec![
             s("lvextend"),
             s("-L"),
@@ -420,9 +332,9 @@ impl LvmWrite for LvmCli {
         self.run(Mode::Write, &args).map(drop)
     }
 
-    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
-        let args = vec![s("lvremove"), s("--yes"), s("--"), Self::lv_path(vg, lv)];
-        self.run(Mode::Write, &args).map(drop)
+    fn remove(&self, vg: &VgName, lv: &LvRef) -> Result<(), LvmError> {
+        let args = vec![s("lvremove"), s("--yes")];
+        self.run_bound(args, vg, lv, bound::Done::Removed)
     }
 
     fn clear(
@@ -447,7 +359,7 @@ impl LvmWrite for LvmCli {
     fn change_tags(
         &self,
         vg: &VgName,
-        lv: &LvName,
+        lv: &LvRef,
         add: &[Tag],
         remove: &[Tag],
     ) -> Result<(), LvmError> {
@@ -458,8 +370,7 @@ impl LvmWrite for LvmCli {
         for t in remove {
             args.extend([s("--deltag"), s(t.as_str())]);
         }
-        args.extend([s("--"), Self::lv_path(vg, lv)]);
-        self.run(Mode::Write, &args).map(drop)
+        self.run_bound(args, vg, lv, bound::Done::Changed)
     }
 
     fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError> {
@@ -485,6 +396,22 @@ impl LvmWrite for LvmCli {
         ];
         args.extend(lvs.iter().map(|lv| Self::lv_path(vg, lv)));
         self.run(Mode::Write, &args).map(drop)
+    }
+
+    fn own_device_unknown_to_pool(&self, vg: &VgName, lv: &LvName) -> Result<bool, LvmError> {
+        self.activate_telling_tables(vg, lv)
+    }
+
+    fn in_flight(&self, vg: &VgName) -> Vec<LvName> {
+        self.read_in_flight(vg)
+    }
+
+    fn record_in_flight(&self, vg: &VgName, volumes: &[LvName]) -> Result<(), String> {
+        match &self.in_flight {
+            Some(r) => r.write(vg, volumes),
+            None if volumes.is_empty() => Ok(()),
+            None => Err("no state directory".into()),
+        }
     }
 }
 

@@ -8,7 +8,10 @@ pub mod attr;
 pub mod clear;
 pub mod cli;
 pub mod dm;
+mod error;
+pub mod inflight;
 pub mod kind;
+mod lvref;
 pub mod poolusage;
 pub mod recall;
 pub mod report;
@@ -19,10 +22,14 @@ mod spec;
 pub mod stamp;
 pub mod vglock;
 
+pub use error::{LvmError, POOL_THRESHOLD, UNKNOWN_TO_POOL};
 pub use kind::LvKind;
+pub use lvref::LvRef;
 pub use spec::{LvmOptions, LvmSpec};
 
-use crate::names::{BACKEND_TAG_PREFIX, LvName, MARK_TAG_PREFIX, OWNERSHIP_TAG, Tag, VgName};
+use crate::names::{
+    BACKEND_TAG_PREFIX, LvName, LvUuid, MARK_TAG_PREFIX, OWNERSHIP_TAG, Tag, VgName,
+};
 use crate::size::Bytes;
 
 /// A volume group and its logical volumes, as one `lvm fullreport` shows them.
@@ -69,6 +76,9 @@ pub struct VgInfo {
 pub struct LvInfo {
     /// LVM's own names obey LVM's rules, so every visible LV's name is an [`LvName`].
     pub name: LvName,
+    /// lvm's identity of the LV (`lv_uuid`): what a write to it is bound to ([`LvRef`]), and
+    /// what a clear checks the device it opens against ([`clear`]).
+    pub uuid: LvUuid,
     pub kind: LvKind,
     pub size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,9 +113,6 @@ pub struct LvInfo {
     /// lv_attr's `k`: not activated by `vgchange -ay` or at boot (a snapshot).
     #[serde(default, skip_serializing_if = "is_false")]
     pub skip_activation: bool,
-    /// LVM's identity of the LV (`lv_uuid`): what a wipe checks the device it opens against.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uuid: Option<String>,
     /// Its device's number (`lv_kernel_major`, `lv_kernel_minor`) when it is active.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<(u32, u32)>,
@@ -124,30 +131,6 @@ fn yes() -> bool {
 }
 fn is_true(b: &bool) -> bool {
     *b
-}
-
-/// What lvm (libdevmapper) prints when the kernel's thin target cannot find the thin device in
-/// its pool's metadata: `thin: Couldn't open thin internal device (-ENODATA)` in the kernel log,
-/// `device-mapper: reload ioctl on (...) failed: No data available` from lvm (`LC_ALL=C`).
-pub const UNKNOWN_TO_POOL: &str = "failed: No data available";
-
-/// How lvm refuses a new thin volume in a pool whose data or metadata is (nearly) full:
-/// `Cannot create new thin volume, free space in thin pool VG/POOL reached threshold.`
-pub const POOL_THRESHOLD: &str = "reached threshold";
-
-impl LvmError {
-    /// Whether lvm refused a new thin volume because its pool is (nearly) full: every further
-    /// creation in the pool would be refused the same way.
-    pub fn pool_refuses_new_volumes(&self) -> bool {
-        matches!(self, LvmError::Failed { stderr, .. } if stderr.contains(POOL_THRESHOLD))
-    }
-
-    /// Whether activating a thin volume failed because its pool has no such thin device: LVM's
-    /// metadata names the volume, the pool's own metadata never recorded it (a creation cut
-    /// short by a crash or power cut). Such a volume has no mapped blocks: it holds no data.
-    pub fn unknown_to_pool(&self) -> bool {
-        matches!(self, LvmError::Failed { stderr, .. } if stderr.contains(UNKNOWN_TO_POOL))
-    }
 }
 
 /// Whose an LV is, by its tags.
@@ -195,10 +178,8 @@ impl LvInfo {
     /// Carries `ember-clearing=<its own uuid>`: a clear before its deletion began and did not
     /// end.
     pub fn is_clearing(&self) -> bool {
-        self.uuid.as_ref().is_some_and(|u| {
-            self.clearing_tags()
-                .any(|t| t.strip_prefix(crate::names::CLEARING_TAG_PREFIX) == Some(u.as_str()))
-        })
+        self.clearing_tags()
+            .any(|t| t.strip_prefix(crate::names::CLEARING_TAG_PREFIX) == Some(self.uuid.as_str()))
     }
 
     /// Its `ember-clearing=` tags (its own, or another LV's: one that had its name before).
@@ -223,44 +204,6 @@ impl Observed {
     pub fn lv(&self, name: &str) -> Option<&LvInfo> {
         self.lvs.iter().find(|l| l.name == name)
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum LvmError {
-    #[error("`{command}` failed (exit {code}): {stderr}")]
-    Failed {
-        command: String,
-        code: i32,
-        stderr: String,
-    },
-    #[error("`{command}` was killed by signal {signal}: {stderr}")]
-    Signalled {
-        command: String,
-        signal: i32,
-        stderr: String,
-    },
-    #[error("`{command}` did not finish within {secs} s and was killed (a read: safe to retry)")]
-    ReadTimeout { command: String, secs: u64 },
-    #[error("cannot run `{command}`: {source}")]
-    Spawn {
-        command: String,
-        source: std::io::Error,
-    },
-    #[error("`{command}` printed a report ember cannot read: {detail}")]
-    Report {
-        command: String,
-        #[source]
-        detail: report::ReportError,
-    },
-    #[error(
-        "`{command}`: the lvm shell ended during the command ({detail}); whether it took effect is known only from the next read"
-    )]
-    ShellDied { command: String, detail: String },
-    #[error("simulated LVM state {path}: {detail}")]
-    SimState { path: String, detail: String },
-    /// A clear (`volume_clear`) that could not be done or finished: the LV is not removed.
-    #[error("cannot clear {lv}: {detail}")]
-    Clear { lv: String, detail: String },
 }
 
 /// Reading LVM: what `plan`, `status` and every pass start with.
@@ -325,9 +268,8 @@ pub trait LvmWrite: LvmRead {
         tags: &[Tag],
     ) -> Result<(), LvmError>;
     /// `lvextend --poolmetadatasize`: the pool's metadata grown to `size` (lvm grows the spare
-    /// with it when the spare is smaller).
-    fn extend_pool_metadata(&self, vg: &VgName, pool: &LvName, size: Bytes)
-    -> Result<(), LvmError>;
+    /// with it when the spare is smaller). Bound to the pool as planned, as [`LvmWrite::extend`].
+    fn extend_pool_metadata(&self, vg: &VgName, pool: &LvRef, size: Bytes) -> Result<(), LvmError>;
     /// `lvcreate` of a volume ember owns: thin in `pool`, or linear (thick) when `pool` is
     /// `None`; a thin volume created inactive when not `active` (a linear one is always created
     /// active: lvcreate wipes its start, which needs it active).
@@ -363,7 +305,6 @@ pub trait LvmWrite: LvmRead {
     ) -> Result<(), LvmError> {
         self.create_lv(vg, name, size, Some(pool), false, tags)
     }
-    /// `lvchange --addtag ... --deltag ...` of one LV: ownership and prune marks.
     /// A thin snapshot `name` of the thin volume `origin` (`lvcreate --snapshot`, no size: it
     /// shares the origin's blocks and has its virtual size). `skip_activation`: left inactive
     /// and skipped by `vgchange -ay` and at boot, as cinder leaves its snapshots; otherwise
@@ -377,17 +318,27 @@ pub trait LvmWrite: LvmRead {
         skip_activation: bool,
         tags: &[Tag],
     ) -> Result<(), LvmError>;
+    /// `lvchange --addtag ... --deltag ...` of one LV (ownership and prune marks), bound to the
+    /// LV as planned: lvm itself selects it by its UUID in the same command.
     fn change_tags(
         &self,
         vg: &VgName,
-        lv: &LvName,
+        lv: &LvRef,
         add: &[Tag],
         remove: &[Tag],
     ) -> Result<(), LvmError>;
     /// `vgchange --addtag`: the VG marked as one backend's (`ember-backend=NAME`).
     fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError>;
-    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
-    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError>;
+    /// `lvextend -L`, bound to the LV as planned. lvextend takes no selection (lvm2 2.03: only
+    /// an LV name), so the UUID is checked by the command right before it, in the same lvm
+    /// shell when there is one.
+    fn extend(&self, vg: &VgName, lv: &LvRef, size: Bytes) -> Result<(), LvmError>;
+    /// `lvextend -L` of an LV this pass made with its previous command (a copy made larger
+    /// than its source): by name, as its UUID is not known yet.
+    fn extend_new(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError>;
+    /// `lvremove`, bound to the LV as planned: lvm itself selects it by its UUID in the same
+    /// command.
+    fn remove(&self, vg: &VgName, lv: &LvRef) -> Result<(), LvmError>;
     /// Zeroes over the first `target.bytes` of the LV `target` names, through its device,
     /// proven to be that LV first ([`clear`]); an inactive one is activated first. `ready` runs
     /// once the device is proven and held, before the first zero (what must be recorded before
@@ -405,6 +356,29 @@ pub trait LvmWrite: LvmRead {
     /// `lvchange --activate y` of several volumes in one command (at most [`ACTIVATE_CHUNK`]);
     /// fails if any of them could not be activated (the others may have been).
     fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError>;
+    /// Activates one thin volume once more to tell why it cannot be: `Ok(true)` when it is its
+    /// own table load that lvm's kernel refused with ENODATA (its pool has no such thin
+    /// device), not another device's and not another failure; `Ok(false)` when it activated;
+    /// otherwise the error. (lvm's message names only a device number: `reload ioctl on
+    /// (253:6) failed: No data available`; `lvchange -v` says which device each number is.)
+    fn own_device_unknown_to_pool(&self, vg: &VgName, lv: &LvName) -> Result<bool, LvmError> {
+        match self.activate(vg, lv) {
+            Ok(()) => Ok(false),
+            Err(e) if e.unknown_to_pool() => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+    /// The thin volumes of `vg` whose creation ember recorded as under way and did not see end
+    /// ([`inflight`]): what a crash or power cut during `lvcreate` leaves recorded. Nothing
+    /// when nothing is recorded, or the record cannot be trusted (said in the log).
+    fn in_flight(&self, _vg: &VgName) -> Vec<LvName> {
+        vec![]
+    }
+    /// Records that `volumes` are the thin volumes of `vg` whose creation is under way, on
+    /// disk before it returns (the record replaces the last; none: no record).
+    fn record_in_flight(&self, _vg: &VgName, _volumes: &[LvName]) -> Result<(), String> {
+        Ok(())
+    }
     /// One volume: what cinder-volume's `ensure_export` does for each of its volumes at start.
     fn activate(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
         self.activate_many(vg, std::slice::from_ref(lv))

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::poolusage::PoolUsage;
 use super::stamp::Stamp;
-use super::{LvInfo, LvKind, LvmError, LvmRead, LvmWrite, Observed, PoolCreate};
+use super::{LvInfo, LvKind, LvRef, LvmError, LvmRead, LvmWrite, Observed, PoolCreate};
 use crate::names::{LvName, Tag, VgName};
 use crate::size::Bytes;
 
@@ -259,12 +259,7 @@ impl LvmWrite for Remembering<'_> {
         self.recall.forget(vg);
         self.lvm.create_thin_pool(vg, pool, spec, tags)
     }
-    fn extend_pool_metadata(
-        &self,
-        vg: &VgName,
-        pool: &LvName,
-        size: Bytes,
-    ) -> Result<(), LvmError> {
+    fn extend_pool_metadata(&self, vg: &VgName, pool: &LvRef, size: Bytes) -> Result<(), LvmError> {
         self.recall.forget(vg);
         self.lvm.extend_pool_metadata(vg, pool, size)
     }
@@ -295,7 +290,7 @@ impl LvmWrite for Remembering<'_> {
     fn change_tags(
         &self,
         vg: &VgName,
-        lv: &LvName,
+        lv: &LvRef,
         add: &[Tag],
         remove: &[Tag],
     ) -> Result<(), LvmError> {
@@ -306,11 +301,15 @@ impl LvmWrite for Remembering<'_> {
         self.recall.forget(vg);
         self.lvm.tag_vg(vg, add)
     }
-    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
+    fn extend(&self, vg: &VgName, lv: &LvRef, size: Bytes) -> Result<(), LvmError> {
         self.recall.forget(vg);
         self.lvm.extend(vg, lv, size)
     }
-    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
+    fn extend_new(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
+        self.recall.forget(vg);
+        self.lvm.extend_new(vg, lv, size)
+    }
+    fn remove(&self, vg: &VgName, lv: &LvRef) -> Result<(), LvmError> {
         self.recall.forget(vg);
         self.lvm.remove(vg, lv)
     }
@@ -329,6 +328,17 @@ impl LvmWrite for Remembering<'_> {
     fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
         self.recall.forget(vg);
         self.lvm.activate_many(vg, lvs)
+    }
+    fn own_device_unknown_to_pool(&self, vg: &VgName, lv: &LvName) -> Result<bool, LvmError> {
+        self.recall.forget(vg);
+        self.lvm.own_device_unknown_to_pool(vg, lv)
+    }
+    // (ember's own record, not lvm's: what is remembered of the VG stays true)
+    fn in_flight(&self, vg: &VgName) -> Vec<LvName> {
+        self.lvm.in_flight(vg)
+    }
+    fn record_in_flight(&self, vg: &VgName, volumes: &[LvName]) -> Result<(), String> {
+        self.lvm.record_in_flight(vg, volumes)
     }
 }
 

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::attr::LvAttr;
 use super::{LvInfo, LvKind, Observed, Pv, VgInfo};
-use crate::names::LvName;
+use crate::names::{LvName, LvUuid};
 
 /// The fields ember asks for, per sub-report (the pv/pvseg/seg reports cannot be switched off,
 /// so they get one cheap field each).
@@ -211,7 +211,13 @@ fn lv_info(vg: &str, l: RawLv) -> Result<Option<LvInfo>, ReportError> {
         detail,
     })?;
     let pool = attr.volume_type == 't';
+    let uuid = LvUuid::new(l.lv_uuid.trim()).map_err(|_| ReportError::Field {
+        field: "lv_uuid",
+        value: l.lv_uuid.clone(),
+        what: "an LVM UUID",
+    })?;
     Ok(Some(LvInfo {
+        uuid,
         kind: super::kind::of(attr.volume_type, &l.lv_layout),
         size: num("lv_size", &l.lv_size)?,
         pool: Some(l.pool_lv).filter(|p| !p.is_empty()),
@@ -230,7 +236,6 @@ fn lv_info(vg: &str, l: RawLv) -> Result<Option<LvInfo>, ReportError> {
         zeroes: pool && attr.zeroes,
         health: attr.health,
         skip_activation: attr.skip_activation,
-        uuid: Some(l.lv_uuid).filter(|u| !u.is_empty()),
         // -1 (or nothing) when it has no device
         device: l
             .lv_kernel_major

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{LvInfo, LvKind, LvmError, LvmRead, Observed, VgInfo};
-use crate::names::{LvName, VgName};
+use super::{LvInfo, LvKind, LvRef, LvmError, LvmRead, Observed, VgInfo};
+use crate::names::{LvName, LvUuid, VgName};
 use crate::size::Bytes;
 
 const DEFAULT_EXTENT: u64 = 4 << 20;
@@ -85,9 +85,14 @@ pub struct SimVg {
     /// The wipes carried out, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub clears: Vec<SimClear>,
-    /// LVs created so far (each gets the UUID `sim-<vg>-<n>`).
+    /// LVs created so far: each new LV's UUID is made from the VG's name, its name and this
+    /// count, so that an LV made again under the same name is another LV, as on real LVM.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub created: u64,
+    /// ember's record of the thin volumes whose creation is under way (kept here by the
+    /// simulator, in `state_dir` on real LVM: `crate::lvm::inflight`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub in_flight: Vec<String>,
 }
 
 /// What the simulator charges the metadata area for the VG itself and for each LV.
@@ -117,6 +122,10 @@ pub struct SimLv {
     /// power cut): it cannot be activated, as on real LVM.
     #[serde(default, skip_serializing_if = "super::is_false")]
     pub unknown_to_pool: bool,
+    /// Activating it fails with ENODATA on another device's table load (its pool's): lvm's
+    /// message is the one of a thin device unknown to its pool, the device is not this LV's.
+    #[serde(default, skip_serializing_if = "super::is_false")]
+    pub enodata_elsewhere: bool,
     /// A thin pool's metadata LV (lvm's own estimate when absent) and its usage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata_size: Option<u64>,
@@ -132,7 +141,8 @@ pub struct SimLv {
     /// A thin pool that zeroes new blocks (lvm's default; `false`: made with `-Zn`).
     #[serde(default = "super::yes", skip_serializing_if = "super::is_true")]
     pub zero: bool,
-    /// LVM's UUID; an LV written by hand without one is `sim-name-<name>`.
+    /// lvm's `lv_uuid`: given to every LV the simulator creates; one written without it (a
+    /// test's state) has one made from its name ([`uuid_of`]).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub uuid: String,
     /// What a test wrote into it.
@@ -152,6 +162,7 @@ impl SimLv {
             data_percent: None,
             active: true,
             unknown_to_pool: false,
+            enodata_elsewhere: false,
             metadata_size: None,
             metadata_percent: None,
             chunk_size: None,
@@ -163,10 +174,10 @@ impl SimLv {
         }
     }
 
-    /// Its UUID as lvm reports it.
+    /// Its UUID as lvm reports it: as created, or made from its name ([`uuid_of`]).
     pub fn uuid_of(&self, name: &str) -> String {
         match self.uuid.is_empty() {
-            true => format!("sim-name-{name}"),
+            true => uuid_of(name),
             false => self.uuid.clone(),
         }
     }
@@ -183,6 +194,25 @@ impl SimLv {
     }
 }
 
+/// A UUID in lvm's format made from `seed` (the same seed, the same UUID).
+pub fn uuid_of(seed: &str) -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    // FNV-1a, stirred once per character
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in seed.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut out = String::with_capacity(38);
+    for i in 0..32 {
+        if [6, 10, 14, 18, 22, 26].contains(&i) {
+            out.push('-');
+        }
+        h = (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        out.push(CHARS[(h >> 40) as usize % CHARS.len()] as char);
+    }
+    out
+}
+
 impl SimVg {
     pub fn new(size: u64) -> Self {
         SimVg {
@@ -194,13 +224,14 @@ impl SimVg {
             freed: vec![],
             clears: vec![],
             created: 0,
+            in_flight: vec![],
         }
     }
 
-    /// A new LV's UUID.
-    pub(super) fn new_uuid(&mut self, vg: &str) -> String {
+    /// The UUID of a new LV named `name` in the VG `vg` (one more LV created).
+    pub(super) fn new_uuid(&mut self, vg: &str, name: &str) -> String {
         self.created += 1;
-        format!("sim-{vg}-{}", self.created)
+        uuid_of(&format!("{vg}/{name}#{}", self.created))
     }
 
     /// A pool's metadata LV: as created, or lvm's own estimate for a pool of `data`.
@@ -251,7 +282,8 @@ impl SimVg {
         let mut lvs = Vec::with_capacity(self.lvs.len());
         for (n, l) in &self.lvs {
             let lv_name = LvName::new(n).map_err(|e| e.to_string())?;
-            lvs.push((lv_name, l));
+            let uuid = LvUuid::new(&l.uuid_of(n)).map_err(|e| e.to_string())?;
+            lvs.push((lv_name, uuid, l));
         }
         Ok(Observed {
             pvs: vec![],
@@ -266,9 +298,9 @@ impl SimVg {
             },
             lvs: lvs
                 .into_iter()
-                .map(|(n, l)| LvInfo {
-                    uuid: Some(l.uuid_of(n.as_str())),
+                .map(|(n, uuid, l)| LvInfo {
                     name: n,
+                    uuid,
                     kind: l.kind,
                     size: l.size,
                     pool: l.pool.clone(),
@@ -359,6 +391,18 @@ impl SimLvm {
         f: impl FnOnce(&mut SimVg) -> Result<(), String>,
         vg: &VgName,
     ) -> Result<(), LvmError> {
+        self.write_bound(command, None, f, vg)
+    }
+
+    /// [`SimLvm::write`] of a command bound to the LV a plan saw ([`LvRef`]): as lvm with ember's
+    /// check, nothing is done when no LV of that name has that UUID.
+    fn write_bound(
+        &self,
+        command: String,
+        bound: Option<&LvRef>,
+        f: impl FnOnce(&mut SimVg) -> Result<(), String>,
+        vg: &VgName,
+    ) -> Result<(), LvmError> {
         self.calls.set(self.calls.get() + 1);
         let _lock = self.lock(true)?;
         let mut state = self.load()?;
@@ -374,6 +418,16 @@ impl SimLvm {
             .vgs
             .get_mut(vg.as_str())
             .ok_or_else(|| fail(format!("Volume group \"{vg}\" not found")))?;
+        if let Some(lv) = bound {
+            let now = match v.lvs.get(lv.name.as_str()) {
+                None => Some(Some("no LV of that name now".to_string())),
+                Some(l) if l.uuid_of(lv.name.as_str()) != lv.uuid.as_str() => Some(None),
+                Some(_) => None,
+            };
+            if let Some(now) = now {
+                return Err(LvmError::not_planned(vg, lv, now));
+            }
+        }
         f(v).map_err(fail)?;
         self.save(&state)
     }

@@ -51,6 +51,10 @@ pub struct LvmOptions {
     /// The shell outlives a batch: a daemon's worker keeps it for its reads and writes (it is
     /// started again when it died, hung, or is older than [`cli::SHELL_MAX_AGE`]).
     pub keep_shell: bool,
+    /// Where ember records the thin volumes whose creation is under way (`[ember] state_dir`):
+    /// [`super::inflight`]. `None`: nothing is recorded (a creation cut short is reported,
+    /// never mended).
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 impl LvmSpec {

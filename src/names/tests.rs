@@ -62,3 +62,24 @@ fn error_messages_say_why() {
     let e = LvName::new("-rf").unwrap_err().to_string();
     assert!(e.contains("option"), "{e}");
 }
+
+#[test]
+fn lv_uuids_are_lvms_format_and_nothing_else() {
+    for ok in [
+        "Q2AwQx-F1la-LyKx-K3j7-zhcp-xCfB-4WWy3l",
+        "rSEDPh-IoN6-KKsX-aIjc-e8qo-kUUT-iVj484",
+    ] {
+        assert_eq!(LvUuid::new(ok).unwrap().as_str(), ok);
+    }
+    for bad in [
+        "",
+        "Q2AwQxF1laLyKxK3j7zhcpxCfB4WWy3l",
+        "Q2AwQx-F1la-LyKx-K3j7-zhcp-xCfB-4WWy3",
+        "Q2AwQx-F1la-LyKx-K3j7-zhcp-xCfB-4WWy3l-",
+        "Q2AwQx-F1la-LyKx-K3j7-zhcp-xCfB-4WWy3 ",
+        "Q2AwQx-F1la-LyKx-K3j7-zhcp-xCfB,lv_nam",
+        "Q2AwQx-F1la-LyKx-K3j7-zhcp-xC|B-4WWy3l",
+    ] {
+        assert!(LvUuid::new(bad).is_err(), "{bad:?}");
+    }
+}

@@ -2,16 +2,7 @@
 //! creation. A failed pool step or deletion stops the steps that relied on it (the next pass
 //! re-plans from a fresh read); other failures are independent and reported one by one.
 //!
-//! Half-created thin volumes. A crash or power cut during `lvcreate` can leave a thin volume
-//! in LVM's metadata (with ember's tag and its size) that the pool's own metadata never
-//! recorded (found by tests/vm/powercut). LVM cannot activate it, and the kernel says why:
-//! the pool has no such thin device. Such a volume has no mapped blocks, so it holds no data:
-//! removing it from LVM's metadata loses nothing (lvm2 itself treats "no such device" as done
-//! when it deletes), and it is created again as declared. ember mends **one** per pass: ember
-//! writes one volume at a time, so a cut leaves at most one behind, and the pass that mends it
-//! does so before it creates anything new. Several at once are not what a cut leaves (the
-//! pool's metadata may have been restored or repaired by hand): then ember changes nothing
-//! and says so; the operator decides.
+//! Half-created thin volumes are mended before anything new is made: see [`mend`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -20,7 +11,8 @@ use serde::Serialize;
 use super::plan::{Action, Plan};
 
 mod clear;
-use crate::lvm::{LvmError, LvmWrite, PoolCreate};
+mod write;
+use crate::lvm::{LvRef, LvmError, LvmWrite};
 use crate::names::{LvName, Tag, VgName};
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -145,40 +137,35 @@ pub fn apply_with(
     let mut seen = (0, 0, 0);
     let mut out = Outcome::default();
     let mut blocked: Option<String> = None;
-    // every volume this pass makes is ember's and this backend's
-    let tags = [Tag::managed(), Tag::backend(&plan.backend)];
-    // and a copy says so for good (lvm forgets its source once that is deleted)
-    let copy_tags = [Tag::managed(), Tag::backend(&plan.backend), Tag::copy()];
+    let pass = write::Pass {
+        lvm,
+        vg,
+        plan,
+        pool,
+        opts,
+        stop,
+        progress,
+    };
     // thin volumes created inactive, to be activated together at the end
     let mut to_activate: Vec<Action> = vec![];
     // volumes whose adoption failed: nothing else of this plan touches them
     let mut not_adopted: Vec<LvName> = vec![];
+    // ember's record of its creations under way (on disk): what the read found, then, before
+    // the first thin volume is created, the pass's creations too
+    let mut on_record = plan.in_flight.clone();
+    let mut recorded = false;
     // the VG marked for this backend before its first write (a VG swap is then seen by the
     // other backend); if that fails, nothing else is written either
-    let unmarked = if plan.mark_vg {
-        lvm.tag_vg(vg, &Tag::backend(&plan.backend))
-            .err()
-            .map(|e| format!("skipped: marking volume group {vg} for this backend failed: {e}"))
-    } else {
-        None
-    };
+    let unmarked = plan
+        .mark_vg
+        .then(|| lvm.tag_vg(vg, &Tag::backend(&plan.backend)).err())
+        .flatten()
+        .map(|e| format!("skipped: marking volume group {vg} for this backend failed: {e}"));
     let mut i = 0;
     while i < plan.actions.len() {
         report_steps(&out, &mut seen, total, progress);
         let action = &plan.actions[i];
-        let skip = if stop.load(Ordering::Relaxed) {
-            Some("skipped: ember is stopping".to_string())
-        } else if unmarked.is_some() {
-            unmarked.clone()
-        } else if not_adopted.contains(action.subject()) {
-            Some("skipped: adopting it failed, and ember changes no LV that is not its own".into())
-        } else if action.made_from().is_some_and(|f| not_adopted.contains(f)) {
-            Some("skipped: adopting its source failed, and ember copies only its own LVs".into())
-        } else if action.creates() || matches!(action, Action::ExtendVolume { .. }) {
-            blocked.clone()
-        } else {
-            None
-        };
+        let skip = why_skipped(action, stop, &unmarked, &not_adopted, &blocked);
         if let Some(why) = skip {
             out.skipped.push(Failure {
                 action: action.clone(),
@@ -196,111 +183,83 @@ pub fn apply_with(
                 .map_or(plan.actions.len(), |k| i + k);
             let unknown = activate_block(lvm, vg, plan, &plan.actions[i..end], false, &mut out);
             if !unknown.is_empty() {
-                mend(lvm, vg, pool, plan, unknown, stop, &mut out);
+                mend::mend(lvm, vg, pool, plan, unknown, stop, &mut out);
             }
             i = end;
             continue;
         }
-        let result = match action {
-            Action::CreatePool {
-                pool,
-                size,
-                metadata,
-                chunk,
-            } => {
-                let spec = PoolCreate {
-                    size: *size,
-                    metadata: *metadata,
-                    chunk: *chunk,
-                };
-                lvm.create_thin_pool(vg, pool, &spec, &tags)
-            }
-            Action::ExtendPool { pool, to, .. } => lvm.extend(vg, pool, *to),
-            Action::ExtendPoolMetadata { pool, to, .. } => lvm.extend_pool_metadata(vg, pool, *to),
-            Action::CreateVolume { volume, size, thin } => match (thin, pool) {
-                (true, Some(p)) if opts.create_inactive => {
-                    let r = lvm.create_thin_inactive(vg, volume, *size, p, &tags);
-                    if r.is_ok() {
-                        to_activate.push(Action::ActivateVolume {
-                            volume: volume.clone(),
-                            size: *size,
-                            thin: true,
-                        });
-                    }
-                    r
-                }
-                _ => lvm.create_volume(vg, volume, *size, if *thin { pool } else { None }, &tags),
-            },
-            Action::ExtendVolume { volume, to, .. } => lvm.extend(vg, volume, *to),
-            Action::CreateSnapshot {
-                snapshot, origin, ..
-            } => lvm.create_snapshot(vg, origin, snapshot, true, &tags),
-            Action::CreateFromSource {
-                volume,
-                size,
-                source,
-                source_size,
-            } => lvm
-                .create_snapshot(vg, source.name(), volume, false, &copy_tags)
-                .and_then(|()| match size > source_size {
-                    true => lvm.extend(vg, volume, *size),
-                    false => Ok(()),
-                }),
-            Action::DeleteVolume { clear: Some(_), .. } => {
-                let step = (seen.0 + seen.1 + seen.2, total);
-                let how = clear::How {
-                    ioprio: opts.clear_ioprio,
-                    step,
-                    stop,
-                    progress,
-                };
-                clear::delete(lvm, vg, &plan.backend, action, &how)
-            }
-            Action::DeleteVolume { volume, .. } => lvm.remove(vg, volume),
-            // (planned activations are carried out as a block above; this arm is its fallback)
-            Action::ActivateVolume { volume, .. } => lvm.activate(vg, volume),
-            Action::RecreateVolume { volume, size } => {
-                recreate(lvm, vg, volume, *size, pool, &tags).map_err(|(_, e)| e)
-            }
-            Action::ClaimVolume { volume, .. } => {
-                lvm.change_tags(vg, volume, &[Tag::backend(&plan.backend)], &[])
-            }
-            Action::AdoptVolume { volume, .. } => {
-                let mut add = tags.to_vec();
-                add.push(Tag::adopted());
-                lvm.change_tags(vg, volume, &add, &[])
-            }
-            Action::MarkVolume { volume, since, .. } => {
-                lvm.change_tags(vg, volume, &[Tag::mark(*since)], &[])
-            }
-            Action::UnmarkVolume { volume, tags, .. } => lvm.change_tags(vg, volume, &[], tags),
-        };
+        if !recorded && matches!(action, Action::CreateVolume { thin: true, .. }) {
+            recorded = true;
+            on_record.extend(mend::creations(plan));
+            mend::record_in_flight(lvm, vg, &on_record);
+        }
+        let step = (seen.0 + seen.1 + seen.2, total);
+        let result = write::write(&pass, action, step, &mut to_activate);
         if matches!(action, Action::AdoptVolume { .. }) && result.is_err() {
             not_adopted.push(action.subject().clone());
         }
         record(&mut out, &mut blocked, plan, action, result);
         i += 1;
     }
-    if !to_activate.is_empty() {
-        if stop.load(Ordering::Relaxed) {
-            // created, inactive: the next pass (in whatever process) activates them
-            for action in to_activate {
-                out.skipped.push(Failure {
-                    action,
-                    error: "skipped: ember is stopping (the next pass activates it)".into(),
-                });
-            }
-        } else {
-            // volumes just made (their creation is what the pass reports); one the pool does not
-            // know is not a crash's doing: report it
-            for (action, _, _, error) in activate_block(lvm, vg, plan, &to_activate, true, &mut out)
-            {
-                out.failed.push(Failure { action, error });
-            }
-        }
+    activate_created(lvm, vg, plan, to_activate, stop, &mut out);
+    let still = mend::still_in_flight(&on_record, plan, &out);
+    if still != on_record {
+        mend::record_in_flight(lvm, vg, &still);
     }
     report_steps(&out, &mut seen, total, progress);
     out
+}
+
+/// Activates the thin volumes this pass created inactive, together (their creation is what the
+/// pass reports); one the pool does not know is not a crash's doing: reported. When ember is
+/// stopping they are left inactive, and the next pass (in whatever process) activates them.
+fn activate_created(
+    lvm: &dyn LvmWrite,
+    vg: &VgName,
+    plan: &Plan,
+    to_activate: Vec<Action>,
+    stop: &AtomicBool,
+    out: &mut Outcome,
+) {
+    if to_activate.is_empty() {
+        return;
+    }
+    if stop.load(Ordering::Relaxed) {
+        for action in to_activate {
+            out.skipped.push(Failure {
+                action,
+                error: "skipped: ember is stopping (the next pass activates it)".into(),
+            });
+        }
+        return;
+    }
+    for (action, _, _, error) in activate_block(lvm, vg, plan, &to_activate, true, out) {
+        out.failed.push(Failure { action, error });
+    }
+}
+
+/// Why `action` is not carried out, if it is not: ember is stopping, the VG could not be
+/// marked, an adoption it relies on failed, or an earlier step it relies on did.
+fn why_skipped(
+    action: &Action,
+    stop: &AtomicBool,
+    unmarked: &Option<String>,
+    not_adopted: &[LvName],
+    blocked: &Option<String>,
+) -> Option<String> {
+    if stop.load(Ordering::Relaxed) {
+        Some("skipped: ember is stopping".to_string())
+    } else if unmarked.is_some() {
+        unmarked.clone()
+    } else if not_adopted.contains(action.subject()) {
+        Some("skipped: adopting it failed, and ember changes no LV that is not its own".into())
+    } else if action.made_from().is_some_and(|f| not_adopted.contains(f)) {
+        Some("skipped: adopting its source failed, and ember copies only its own LVs".into())
+    } else if action.creates() || matches!(action, Action::ExtendVolume { .. }) {
+        blocked.clone()
+    } else {
+        None
+    }
 }
 
 /// Activates `block` (all `ActivateVolume`), [`ACTIVATE_CHUNK`] volumes per lvm command; a chunk
@@ -314,7 +273,7 @@ fn activate_block(
     block: &[Action],
     quiet: bool,
     out: &mut Outcome,
-) -> Vec<(Action, LvName, crate::size::Bytes, String)> {
+) -> Vec<(Action, LvRef, crate::size::Bytes, String)> {
     let record = |out: &mut Outcome, action: &Action, result: Result<(), LvmError>| {
         if !(quiet && result.is_ok()) {
             record(out, &mut None, plan, action, result);
@@ -336,11 +295,13 @@ fn activate_block(
                     Err(e),
                     Action::ActivateVolume {
                         volume,
+                        uuid: Some(uuid),
                         size,
                         thin: true,
                     },
                 ) if e.unknown_to_pool() => {
-                    unknown.push((action.clone(), volume.clone(), *size, e.to_string()));
+                    let lv = LvRef::new(volume, uuid);
+                    unknown.push((action.clone(), lv, *size, e.to_string()));
                 }
                 _ => record(out, action, result),
             }
@@ -349,105 +310,7 @@ fn activate_block(
     unknown
 }
 
-/// Removes a thin volume its pool does not know and creates it again as declared.
-fn recreate(
-    lvm: &dyn LvmWrite,
-    vg: &VgName,
-    volume: &LvName,
-    size: crate::size::Bytes,
-    pool: Option<&LvName>,
-    tags: &[Tag],
-) -> Result<(), (&'static str, crate::lvm::LvmError)> {
-    lvm.remove(vg, volume).map_err(|e| ("removing it", e))?;
-    lvm.create_volume(vg, volume, size, pool, tags)
-        .map_err(|e| ("creating it again", e))
-}
-
-/// Mends the thin volumes found unknown to their pool: one alone is a creation cut short and is
-/// recreated; several are not what a crash leaves, and nothing is done to any of them.
-fn mend(
-    lvm: &dyn LvmWrite,
-    vg: &VgName,
-    pool: Option<&LvName>,
-    plan: &Plan,
-    unknown: Vec<(Action, LvName, crate::size::Bytes, String)>,
-    stop: &AtomicBool,
-    out: &mut Outcome,
-) {
-    // a volume ember adopted it did not create: that its pool has no such device says nothing
-    // of whether it held data, so it is never recreated empty
-    // nor is a copy (made from a snapshot or a volume): empty, it would not be what was declared.
-    // Several unknown at once (of whatever kind) are not what a crash leaves: none is changed.
-    // nor one with a COW snapshot: it held data when the snapshot was taken, and removing it
-    // would remove the snapshot (not ember's) with it.
-    let n = unknown.len();
-    let (kept, unknown): (Vec<_>, Vec<_>) = unknown.into_iter().partition(|(_, v, _, _)| {
-        plan.adopted.contains(v) || plan.copies.contains(v) || plan.origins.contains(v)
-    });
-    for (action, volume, _, error) in kept {
-        let why = if plan.origins.contains(&volume) {
-            format!(
-                "{error}; its thin pool has no such device, and it has a COW snapshot (it held data when that was taken; removing it would remove the snapshot too): ember changes nothing. Inspect the pool (thin_ls, thin_dump) and restore it"
-            )
-        } else if plan.adopted.contains(&volume) {
-            format!(
-                "{error}; its thin pool has no such device, and ember adopted it (it did not create it): ember changes nothing. Inspect the pool (thin_ls, thin_dump) and restore it, or remove it yourself"
-            )
-        } else {
-            format!(
-                "{error}; its thin pool has no such device, and it is a copy (a thin snapshot made a volume): ember does not make it again empty. Remove it (lvremove) and the next pass makes it again from its source"
-            )
-        };
-        tracing::error!(backend = %plan.backend, volume = %volume, action = "activate_volume", "{why}");
-        out.failed.push(Failure { action, error: why });
-    }
-    if n > 1 {
-        for (action, volume, _, error) in unknown {
-            let why = format!(
-                "{error}; its thin pool has no such device, and neither do {} other volume(s): a crash leaves at most one half-created volume, so the pool's metadata may have been restored or repaired. ember changes none of them: inspect the pool (thin_ls, thin_dump), then remove or restore them yourself",
-                n - 1
-            );
-            tracing::error!(backend = %plan.backend, volume = %volume, action = "activate_volume", "{why}");
-            out.failed.push(Failure { action, error: why });
-        }
-        return;
-    }
-    for (_, volume, size, error) in unknown {
-        let action = Action::RecreateVolume {
-            volume: volume.clone(),
-            size,
-        };
-        if stop.load(Ordering::Relaxed) {
-            out.skipped.push(Failure {
-                action,
-                error: "skipped: ember is stopping".into(),
-            });
-            continue;
-        }
-        tracing::warn!(backend = %plan.backend, volume = %volume, action = "recreate_volume",
-            "volume {volume} is half-created: it is in the volume group's metadata but its thin pool has no such device ({error}); a creation was cut short by a crash or power cut. It holds no data: removing it and creating it again");
-        match recreate(
-            lvm,
-            vg,
-            &volume,
-            size,
-            pool,
-            &[Tag::managed(), Tag::backend(&plan.backend)],
-        ) {
-            Ok(()) => {
-                tracing::info!(backend = %plan.backend, volume = %volume, action = action.verb(), "{}", action.line());
-                out.done.push(action);
-            }
-            Err((step, e)) => {
-                tracing::error!(backend = %plan.backend, volume = %volume, action = action.verb(), error = %e, "{} failed while {step}: {e}", action.line());
-                out.failed.push(Failure {
-                    action,
-                    error: format!("{step}: {e}"),
-                });
-            }
-        }
-    }
-}
+mod mend;
 
 fn record(
     out: &mut Outcome,

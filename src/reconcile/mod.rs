@@ -154,7 +154,8 @@ pub fn converge_with(
     report.error = None;
     match observe_and_plan(cfg, desired, lvm, policy) {
         Err(e) => report.error = Some(e.to_string()),
-        Ok((observed, p)) => {
+        Ok((observed, mut p)) => {
+            p.in_flight = settle_in_flight(cfg, lvm, &observed);
             // thin volumes are created inactive and activated together only in a pool that
             // zeroes new blocks (and exists already: one this pass creates is not read until
             // the pass ends), and only when there are several (one is created active: one
@@ -197,6 +198,35 @@ pub fn converge_with(
     report.lvm_commands = lvm.commands() - commands0;
     report.duration_ms = start.elapsed().as_millis() as u64;
     report
+}
+
+/// ember's record of its creations under way, against what the read shows: a volume recorded
+/// that is active, or not there at all, has no creation under way any more (it ended, or never
+/// made an LV) and leaves the record. What stays: the recorded volumes that exist inactive,
+/// which a pass may mend (`apply::mend`).
+fn settle_in_flight(cfg: &BackendConfig, lvm: &dyn LvmWrite, observed: &Observed) -> Vec<LvName> {
+    let Ok(vg) = VgName::new(&cfg.volume_group) else {
+        return vec![];
+    };
+    let recorded = lvm.in_flight(&vg);
+    if recorded.is_empty() {
+        return recorded;
+    }
+    let live: Vec<LvName> = recorded
+        .iter()
+        .filter(|n| {
+            observed
+                .lv(n)
+                .is_some_and(|l| !l.active && l.kind == LvKind::Thin)
+        })
+        .cloned()
+        .collect();
+    if live != recorded
+        && let Err(e) = lvm.record_in_flight(&vg, &live)
+    {
+        tracing::warn!(backend = %cfg.name, "cannot update the record of creations under way: {e}");
+    }
+    live
 }
 
 struct Run<'a> {

@@ -127,7 +127,13 @@ pub fn plan(
         &mut plan,
     );
     let snaps = snapshots::classify(cfg, desired, &by_name, &mut plan);
-    adoptions(cfg, desired, [c.adopts, snaps.adopts].concat(), &mut plan);
+    adoptions(
+        cfg,
+        desired,
+        &by_name,
+        [c.adopts, snaps.adopts].concat(),
+        &mut plan,
+    );
     let freed = prune::ownership_and_deletions(
         cfg,
         desired,
@@ -155,9 +161,10 @@ pub fn plan(
     };
     // activation before growth and creation: a volume that turns out to be unknown to its pool
     // is mended before anything new is made (see apply)
-    for (volume, size) in c.activates {
+    for (volume, uuid, size) in c.activates {
         plan.actions.push(Action::ActivateVolume {
             volume,
+            uuid: Some(uuid),
             size: Bytes(size),
             thin: cfg.lvm_type.is_thin(),
         });
@@ -172,10 +179,11 @@ pub fn plan(
     } else {
         capacity::Capacity::thick(cfg, observed, vg_free)
     };
-    for (volume, from, to) in c.extends {
+    for (volume, uuid, from, to) in c.extends {
         match cap.admit(to - from) {
             Ok(()) => plan.actions.push(Action::ExtendVolume {
                 volume,
+                uuid,
                 from: Bytes(from),
                 to: Bytes(to),
             }),
@@ -183,9 +191,10 @@ pub fn plan(
         }
     }
     // an inactive volume with a COW snapshot grows first (lvm grows it only so), then is active
-    for (volume, size) in c.activates_after_growth {
+    for (volume, uuid, size) in c.activates_after_growth {
         plan.actions.push(Action::ActivateVolume {
             volume,
+            uuid: Some(uuid),
             size: Bytes(size),
             thin: cfg.lvm_type.is_thin(),
         });
@@ -237,11 +246,17 @@ pub fn plan(
 fn adoptions(
     cfg: &BackendConfig,
     desired: &BackendDesired,
+    by_name: &std::collections::HashMap<&str, &LvInfo>,
     adopts: Vec<(LvName, u64)>,
     plan: &mut Plan,
 ) {
     for (volume, size) in adopts {
+        // (every LV adopted was read in this VG)
+        let Some(lv) = by_name.get(volume.as_str()) else {
+            continue;
+        };
         plan.actions.push(Action::AdoptVolume {
+            uuid: lv.uuid.clone(),
             volume,
             size: Bytes(size),
             thin: cfg.lvm_type.is_thin(),

@@ -53,6 +53,7 @@ impl Action {
                 from,
                 to,
                 growth,
+                ..
             } => match growth {
                 Growth::Declared => format!("~ extend thin pool {pool} {from} -> {to}"),
                 g => format!("~ grow thin pool {pool} data {from} -> {to} ({})", why(g)),
@@ -62,6 +63,7 @@ impl Action {
                 from,
                 to,
                 growth,
+                ..
             } => match growth {
                 Growth::Declared => {
                     format!("~ extend thin pool {pool} metadata {from} -> {to} (metadata_size)")
@@ -75,7 +77,9 @@ impl Action {
                 "+ create volume {volume} {size} ({})",
                 if *thin { "thin" } else { "thick" }
             ),
-            Action::ExtendVolume { volume, from, to } => {
+            Action::ExtendVolume {
+                volume, from, to, ..
+            } => {
                 format!("~ extend volume {volume} {from} -> {to}")
             }
             Action::CreateSnapshot {
@@ -106,6 +110,7 @@ impl Action {
                 reason,
                 snapshots,
                 clear,
+                ..
             } => format!(
                 "- delete {} {volume} {size} ({}{}{})",
                 volume.noun(),
@@ -121,15 +126,17 @@ impl Action {
             Action::ActivateVolume { volume, size, .. } => {
                 format!("~ activate volume {volume} {size} (inactive)")
             }
-            Action::RecreateVolume { volume, size } => format!(
+            Action::RecreateVolume { volume, size, .. } => format!(
                 "+ recreate volume {volume} {size} (half-created: its thin pool has no such device, so it held no data)"
             ),
-            Action::AdoptVolume { volume, size, thin } => format!(
+            Action::AdoptVolume {
+                volume, size, thin, ..
+            } => format!(
                 "+ adopt {} {volume} {size} ({})",
                 volume.noun(),
                 if *thin { "thin" } else { "thick" }
             ),
-            Action::ClaimVolume { volume, size } => format!(
+            Action::ClaimVolume { volume, size, .. } => format!(
                 "~ tag volume {volume} {size} with its backend (made by an ember from before backend tags)"
             ),
             Action::MarkVolume {
@@ -137,6 +144,7 @@ impl Action {
                 size,
                 since,
                 delete_at,
+                ..
             } => format!(
                 "~ mark {} {volume} {size} (not declared, prune: true): deleted {} unless declared again",
                 volume.noun(),

@@ -10,7 +10,7 @@ disk=${VM_DISKS%% *}
 report() {
   lvm fullreport --reportformat json --units b --nosuffix \
     --configreport vg -o vg_name,vg_size,vg_free,vg_extent_size \
-    --configreport lv -o lv_name,lv_attr,lv_layout,lv_size,pool_lv,lv_tags,data_percent,metadata_percent \
+    --configreport lv -o lv_name,lv_uuid,lv_attr,lv_layout,lv_size,pool_lv,lv_tags,data_percent,metadata_percent \
     --configreport pv -o pv_name --configreport pvseg -o pvseg_start --configreport seg -o segtype -- "$1"
 }
 pvcreate -q "$disk"
@@ -18,6 +18,8 @@ if [ "${1:-}" = cow ]; then
   # volumes with COW snapshots (another tool's `lvcreate -s -L`) and thin snapshots, reported
   # with the LV fields ember asks for (src/lvm/report.rs LV_FIELDS): cow.json only
   #   tests/vm/vm-run --disk 2G --share "$PWD/tests/fixtures/lvm" -- tests/vm/capture-lvm-fixtures.sh cow
+  # (the lv_uuid values in the committed cow.json were added by hand, in lvm's format, when
+  # every LV read came to need one: the rest is this capture's; a new capture replaces them)
   vgcreate -q vgcow "$disk"
   lvcreate -q --yes -L 64M -n thick -- vgcow
   lvcreate -q --yes -s -L 16M -n thicksnap -- vgcow/thick
@@ -32,7 +34,7 @@ if [ "${1:-}" = cow ]; then
   lvcreate -q --yes -s -L 8M -n thinsnapcow -- vgcow/thinsnap
   lvm fullreport --reportformat json --units b --nosuffix \
     --configreport vg -o vg_name,vg_size,vg_free,vg_extent_size,vg_mda_free,vg_mda_size \
-    --configreport lv -o lv_name,lv_attr,lv_layout,lv_size,pool_lv,origin,lv_tags,data_percent,metadata_percent,lv_metadata_size \
+    --configreport lv -o lv_name,lv_uuid,lv_attr,lv_layout,lv_size,pool_lv,origin,lv_tags,data_percent,metadata_percent,lv_metadata_size \
     --configreport pv -o pv_name --configreport pvseg -o pvseg_start --configreport seg -o lv_name,chunk_size -- vgcow > "$out/cow.json"
   echo "captured $out/cow.json"
   exit 0

@@ -10,7 +10,9 @@ conf=$dir/cinder.conf
 if ! vgs vg-pc >/dev/null 2>&1; then
   pvcreate -q "$disk"; vgcreate -q vg-pc "$disk"
   lvcreate -q --yes -L 8M -n foreign vg-pc
-  printf '[DEFAULT]\nenabled_backends = pc\n[pc]\nvolume_group = vg-pc\nlvm_conf_file = None\n[ember]\nmax_deletions_per_pass = 0\n' > "$conf"
+  # ember's record of creations under way lives where a real host's /var/lib does: on a disk
+  # the power cut does not lose (the guest's own root is a tmpfs)
+  printf '[DEFAULT]\nenabled_backends = pc\n[pc]\nvolume_group = vg-pc\nlvm_conf_file = None\n[ember]\nmax_deletions_per_pass = 0\nstate_dir = %s\n' "$dir/state" > "$conf"
 fi
 # after a cut, activation can fail: LVM's metadata may name a thin volume whose creation the
 # pool's own metadata never committed ("Couldn't open thin internal device"). ember's next pass

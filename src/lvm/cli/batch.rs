@@ -84,6 +84,7 @@ impl LvmCli {
         mode: Mode,
         args: &[String],
         first: bool,
+        log: bool,
     ) -> Option<Result<Output, LvmError>> {
         let mut slot = self.shell.lock().ok()?;
         if !args.iter().all(|a| fits_on_line(a)) {
@@ -114,7 +115,11 @@ impl LvmCli {
         };
         set_in_flight(None);
         match result {
-            Ok(r) if r.code == 0 => Some(Ok(Output { stdout: r.json })),
+            Ok(r) if r.code == 0 && log => Some(self.with_log(&mut slot, command, r.json)),
+            Ok(r) if r.code == 0 => Some(Ok(Output {
+                stdout: r.json,
+                log: None,
+            })),
             Ok(r) => {
                 // the shell's command log says only "failure"; lvm keeps the messages for
                 // `lastlog` (as lvmdbusd asks for them)
@@ -157,6 +162,38 @@ impl LvmCli {
                         detail: format!("{detail} {stderr}").trim().to_string(),
                     })),
                 }
+            }
+        }
+    }
+
+    /// The output of a command the shell ran with success, and its whole log (`lastlog`): what
+    /// it processed (the shell's report has only its status). Without the log, whether it did
+    /// what was asked is not known. A shell that does not answer is given up on.
+    fn with_log(
+        &self,
+        slot: &mut Option<(LvmShell, std::time::Instant)>,
+        command: String,
+        stdout: String,
+    ) -> Result<Output, LvmError> {
+        let unconfirmed = |why: &str| LvmError::Unconfirmed {
+            command: command.clone(),
+            detail: format!("its log (lastlog) could not be read: {}", why.trim()),
+        };
+        let Some((shell, _)) = slot.as_mut() else {
+            return Err(unconfirmed("the lvm shell is gone"));
+        };
+        match shell.run(&[s("lastlog")], Some(self.read_timeout), None) {
+            Ok(last) if last.code == 0 => Ok(Output {
+                stdout,
+                log: Some(last.json),
+            }),
+            Ok(last) => Err(unconfirmed(&last.errors)),
+            Err(e) => {
+                *slot = None;
+                Err(unconfirmed(&match e {
+                    ShellError::ReadTimeout => "no answer in time".to_string(),
+                    ShellError::Died { detail, stderr } => format!("{detail} {stderr}"),
+                }))
             }
         }
     }

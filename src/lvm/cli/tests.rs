@@ -8,6 +8,7 @@ fn opts(conf: Option<PathBuf>) -> crate::lvm::LvmOptions {
         write_warn_after: Duration::from_secs(1),
         use_shell: true,
         keep_shell: false,
+        state_dir: None,
     }
 }
 

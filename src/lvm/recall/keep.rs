@@ -26,7 +26,7 @@ use crate::trust::walk::{Dir, Open, Untrusted};
 
 /// The version of the file's layout (another is not read): bumped whenever `Observed` or what
 /// it holds changes meaning.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// A kept file is read up to this size (10000 volumes take about 5 MiB); a longer one is cut,
 /// so not parsed: a full read.
 const MAX_SIZE: u64 = 64 << 20;

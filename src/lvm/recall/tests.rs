@@ -1,5 +1,17 @@
 use super::*;
+use crate::lvm::LvRef;
 use crate::lvm::sim::{SimLvm, SimState, SimVg};
+
+/// The LV `name` as a plan would see it now (read by a handle of its own).
+fn planned(path: &std::path::Path, vg: &VgName, name: &str) -> LvRef {
+    SimLvm::open(path)
+        .observe(vg)
+        .unwrap()
+        .unwrap()
+        .lv(name)
+        .unwrap()
+        .reference()
+}
 
 fn pool_of(size: u64) -> PoolCreate {
     PoolCreate {
@@ -56,7 +68,9 @@ fn the_same_stamp_reads_nothing_and_any_change_is_read_in_full() {
     lvm.observe(&vg).unwrap();
     assert_eq!((sim.calls(), recall.reused()), (3, 2));
     // a tag removed outside, then a deactivation: each is seen
-    other.change_tags(&vg, &v, &[Tag::managed()], &[]).unwrap();
+    other
+        .change_tags(&vg, &planned(&path, &vg, "v1"), &[Tag::managed()], &[])
+        .unwrap();
     assert!(
         lvm.observe(&vg)
             .unwrap()
@@ -80,7 +94,7 @@ fn the_same_stamp_reads_nothing_and_any_change_is_read_in_full() {
 
 #[test]
 fn a_write_through_it_forgets_and_another_vg_is_not_mixed_up() {
-    let (_d, path, vg, pool) = setup();
+    let (_d, path, vg, _) = setup();
     let (sim, recall) = (SimLvm::open(&path), Recall::default());
     let lvm = Remembering {
         lvm: &sim,
@@ -89,7 +103,8 @@ fn a_write_through_it_forgets_and_another_vg_is_not_mixed_up() {
     lvm.observe(&vg).unwrap();
     lvm.observe(&vg).unwrap();
     // a write that changes nothing lvm reports still forgets the stamp (the write is a call)
-    lvm.change_tags(&vg, &pool, &[], &[]).unwrap();
+    lvm.change_tags(&vg, &planned(&path, &vg, "vg-pool"), &[], &[])
+        .unwrap();
     lvm.observe(&vg).unwrap();
     assert_eq!((sim.calls(), recall.reused()), (4, 0));
     // the memory is of one VG: another VG's read is a full one
@@ -133,7 +148,7 @@ fn the_pool_check_refreshes_usage_and_a_different_pool_forgets() {
     // a pool grown by another tool: forgotten, and read in full
     let calls = sim.calls();
     SimLvm::open(&path)
-        .extend(&vg, &pool, Bytes(6 << 30))
+        .extend(&vg, &planned(&path, &vg, "vg-pool"), Bytes(6 << 30))
         .unwrap();
     lvm.observe_pool(&vg, &pool).unwrap();
     assert!(
@@ -196,7 +211,7 @@ fn a_kept_memory_serves_the_next_process_while_the_stamp_holds() {
         recall: &recall,
     };
     lvm.observe(&vg).unwrap();
-    lvm.remove(&vg, &LvName::new("v1").unwrap()).unwrap();
+    lvm.remove(&vg, &planned(&path, &vg, "v1")).unwrap();
     assert!(!kept.exists());
     let o = lvm.observe(&vg).unwrap().unwrap();
     assert_eq!(names(&o), ["vg-pool"]);
@@ -315,7 +330,7 @@ impl LvmWrite for Flickering {
     ) -> Result<(), LvmError> {
         unreachable!("the test writes nothing")
     }
-    fn extend_pool_metadata(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
+    fn extend_pool_metadata(&self, _: &VgName, _: &LvRef, _: Bytes) -> Result<(), LvmError> {
         unreachable!("the test writes nothing")
     }
     fn create_lv(
@@ -339,16 +354,19 @@ impl LvmWrite for Flickering {
     ) -> Result<(), LvmError> {
         unreachable!("the test writes nothing")
     }
-    fn change_tags(&self, _: &VgName, _: &LvName, _: &[Tag], _: &[Tag]) -> Result<(), LvmError> {
+    fn change_tags(&self, _: &VgName, _: &LvRef, _: &[Tag], _: &[Tag]) -> Result<(), LvmError> {
         unreachable!("the test writes nothing")
     }
     fn tag_vg(&self, _: &VgName, _: &Tag) -> Result<(), LvmError> {
         unreachable!("the test writes nothing")
     }
-    fn extend(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
+    fn extend(&self, _: &VgName, _: &LvRef, _: Bytes) -> Result<(), LvmError> {
         unreachable!("the test writes nothing")
     }
-    fn remove(&self, _: &VgName, _: &LvName) -> Result<(), LvmError> {
+    fn extend_new(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
+        unreachable!("the test writes nothing")
+    }
+    fn remove(&self, _: &VgName, _: &LvRef) -> Result<(), LvmError> {
         unreachable!("the test writes nothing")
     }
     fn activate_many(&self, _: &VgName, _: &[LvName]) -> Result<(), LvmError> {

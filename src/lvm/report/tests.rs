@@ -29,6 +29,7 @@ fn mixed_vg_kinds_tags_and_usage() {
         (LvKind::Thin, 1 << 30, Some("vgfix-pool"))
     );
     assert!(v1.is_owned());
+    assert_eq!(v1.uuid.as_str(), "RDozxe-3h3v-1l1U-T7Yn-pCAP-LbSW-8CR6R0");
     let v2 = o.lv("volume-0002").unwrap();
     assert_eq!(v2.tags, ["ember-managed", "other:tag"]);
     assert!(v2.data_percent.unwrap() > 0.0, "20 MiB written");
@@ -106,15 +107,17 @@ fn an_lvs_uuid_and_device_number_and_none_without_a_device() {
     );
     let o = parse_fullreport(&json, "vg").unwrap();
     let on = o.lv("on").unwrap();
-    assert_eq!(
-        on.uuid.as_deref(),
-        Some("Ab12Cd-ef34-GH56-ij78-KL90-mn12-Op34Qr")
-    );
+    assert_eq!(on.uuid.as_str(), "Ab12Cd-ef34-GH56-ij78-KL90-mn12-Op34Qr");
     assert_eq!(on.device, Some((253, 7)));
     assert_eq!(o.lv("off").unwrap().device, None);
-    // what lvm does not print (an older capture) is none
+    // what lvm does not print (a capture without the device's fields) is none; an LV without
+    // its uuid is no LV to plan from at all (an_lv_without_a_uuid_lvm_could_print_is_an_error)
     let o = parse_fullreport(&fixture("mixed.json"), "vgfix").unwrap();
-    assert_eq!(o.lv("thick-1").unwrap().uuid, None);
+    let thick = o.lv("thick-1").unwrap();
+    assert_eq!(
+        (thick.uuid.as_str(), thick.device),
+        ("QnHlb4-oeBr-eymK-G6Xi-SQQ1-qQN3-nFDcqz", None)
+    );
 }
 
 #[test]
@@ -157,4 +160,19 @@ fn each_pv_with_its_uuid_and_device_number_and_a_missing_one_without() {
             ("/dev/vdd".into(), String::new(), None),
         ]
     );
+}
+
+#[test]
+fn an_lv_without_a_uuid_lvm_could_print_is_an_error() {
+    // every write to an LV is bound to its UUID: a report without one cannot be planned from
+    let text = fixture("mixed.json");
+    let no_uuid = text.replace(
+        "\"lv_uuid\":\"RDozxe-3h3v-1l1U-T7Yn-pCAP-LbSW-8CR6R0\", ",
+        "",
+    );
+    assert_ne!(no_uuid, text);
+    let e = parse_fullreport(&no_uuid, "vgfix").unwrap_err();
+    assert!(e.to_string().contains("lv_uuid"), "{e}");
+    let bad = text.replace("RDozxe-3h3v-1l1U-T7Yn-pCAP-LbSW-8CR6R0", "RDozxe,lv_name=x");
+    assert!(parse_fullreport(&bad, "vgfix").is_err());
 }

@@ -86,7 +86,7 @@ fn check(state: &SimState, vg: &VgName, t: &ClearTarget) -> Result<(), String> {
         .and_then(|v| v.lvs.get(t.lv.as_str()))
         .ok_or_else(|| format!("{vg}/{}: no such LV", t.lv))?;
     let uuid = l.uuid_of(t.lv.as_str());
-    if uuid != t.uuid {
+    if uuid != t.uuid.as_str() {
         return Err(format!(
             "its uuid is {uuid}, not {}: not the LV the plan deletes",
             t.uuid

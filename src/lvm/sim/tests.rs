@@ -41,16 +41,20 @@ fn keeps_lvm_rules() {
         "rounded up to one extent"
     );
     assert!(o.lv("v1").unwrap().is_owned());
+    let (r1, rpool) = (
+        o.lv("v1").unwrap().reference(),
+        o.lv("vg-pool").unwrap().reference(),
+    );
     // exists
     assert!(
         sim.create_volume(&vg, &v1, Bytes(1), Some(&pool), &[Tag::managed()])
             .is_err()
     );
     // no shrink through extend
-    assert!(sim.extend(&vg, &v1, Bytes(1)).is_err());
-    sim.extend(&vg, &v1, Bytes(1 << 30)).unwrap();
+    assert!(sim.extend(&vg, &r1, Bytes(1)).is_err());
+    sim.extend(&vg, &r1, Bytes(1 << 30)).unwrap();
     // pool in use cannot be removed; thick volume larger than free space fails
-    assert!(sim.remove(&vg, &pool).is_err());
+    assert!(sim.remove(&vg, &rpool).is_err());
     assert!(
         sim.create_volume(
             &vg,
@@ -61,8 +65,8 @@ fn keeps_lvm_rules() {
         )
         .is_err()
     );
-    sim.remove(&vg, &v1).unwrap();
-    assert!(sim.remove(&vg, &v1).is_err());
+    sim.remove(&vg, &r1).unwrap();
+    assert!(sim.remove(&vg, &r1).is_err());
     assert!(
         sim.observe(&VgName::new("nope").unwrap())
             .unwrap()
@@ -78,6 +82,15 @@ fn keeps_lvm_rules() {
 fn cow_snapshots_live_and_die_with_their_origin_as_in_lvm() {
     let (_d, sim, vg) = setup();
     let n = |s: &str| LvName::new(s).unwrap();
+    // the LV of that name as a plan would see it now
+    let r = |s: &str| {
+        sim.observe(&vg)
+            .unwrap()
+            .unwrap()
+            .lv(s)
+            .unwrap()
+            .reference()
+    };
     let pool = n("vg-pool");
     sim.create_thin_pool(&vg, &pool, &pool_of(2 << 30), &[])
         .unwrap();
@@ -106,7 +119,7 @@ fn cow_snapshots_live_and_die_with_their_origin_as_in_lvm() {
     );
     // an active origin does not grow
     for v in ["thick", "thin"] {
-        let e = sim.extend(&vg, &n(v), Bytes(128 << 20)).unwrap_err();
+        let e = sim.extend(&vg, &r(v), Bytes(128 << 20)).unwrap_err();
         assert!(
             e.to_string()
                 .contains("Snapshot origin volumes can be resized only while inactive"),
@@ -121,15 +134,15 @@ fn cow_snapshots_live_and_die_with_their_origin_as_in_lvm() {
         }
     }
     sim.save(&st).unwrap();
-    sim.extend(&vg, &n("thick"), Bytes(128 << 20)).unwrap();
+    sim.extend(&vg, &r("thick"), Bytes(128 << 20)).unwrap();
     sim.activate(&vg, &n("thick")).unwrap();
     let o = sim.observe(&vg).unwrap().unwrap();
     assert_eq!(o.lv("thick").unwrap().size, 128 << 20);
     assert!(o.lv("thick-cow").unwrap().active);
     assert!(!o.lv("thin-cow").unwrap().active);
     // removing an origin removes its COW snapshot; its thin snapshot stays, naming no origin
-    sim.remove(&vg, &n("thin")).unwrap();
-    sim.remove(&vg, &n("thick")).unwrap();
+    sim.remove(&vg, &r("thin")).unwrap();
+    sim.remove(&vg, &r("thick")).unwrap();
     let o = sim.observe(&vg).unwrap().unwrap();
     let names: Vec<&str> = o.lvs.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["thin-snap", "vg-pool"]);
@@ -139,6 +152,98 @@ fn cow_snapshots_live_and_die_with_their_origin_as_in_lvm() {
         .unwrap();
     sim.create_cow_snapshot(&vg, &n("v"), &n("v-cow"), Bytes(4 << 20))
         .unwrap();
-    sim.remove(&vg, &n("v-cow")).unwrap();
+    sim.remove(&vg, &r("v-cow")).unwrap();
     assert!(sim.observe(&vg).unwrap().unwrap().lv("v").is_some());
+}
+
+/// A write bound to an LV as planned (its name and UUID) does nothing to an LV made again under
+/// that name since, and says so; as lvm does with ember's `--select lv_uuid=...`.
+#[test]
+fn a_write_to_an_lv_made_again_under_its_name_touches_nothing() {
+    let (_d, sim, vg) = setup();
+    let pool = LvName::new("vg-pool").unwrap();
+    let x = LvName::new("x").unwrap();
+    sim.create_thin_pool(&vg, &pool, &pool_of(5 << 30), &[])
+        .unwrap();
+    sim.create_volume(&vg, &x, Bytes(1 << 30), Some(&pool), &[Tag::managed()])
+        .unwrap();
+    let planned = sim
+        .observe(&vg)
+        .unwrap()
+        .unwrap()
+        .lv("x")
+        .unwrap()
+        .reference();
+    // another tool removes it and makes another of the same name
+    let now = sim
+        .observe(&vg)
+        .unwrap()
+        .unwrap()
+        .lv("x")
+        .unwrap()
+        .reference();
+    sim.remove(&vg, &now).unwrap();
+    sim.create_volume(
+        &vg,
+        &x,
+        Bytes(2 << 30),
+        Some(&pool),
+        &[Tag::new("marker").unwrap()],
+    )
+    .unwrap();
+    let other = sim.observe(&vg).unwrap().unwrap().lv("x").unwrap().clone();
+    assert_ne!(other.uuid, planned.uuid, "another LV, another UUID");
+    let not_planned = |e: LvmError, lv: &crate::lvm::LvRef| {
+        assert!(matches!(e, LvmError::NotPlanned { .. }), "{e:?}");
+        assert!(
+            e.to_string().starts_with(&format!(
+                "vg/{} is no longer the LV that was planned (uuid {})",
+                lv.name, lv.uuid
+            )),
+            "{e}"
+        );
+    };
+    not_planned(sim.remove(&vg, &planned).unwrap_err(), &planned);
+    not_planned(
+        sim.extend(&vg, &planned, Bytes(3 << 30)).unwrap_err(),
+        &planned,
+    );
+    not_planned(
+        sim.change_tags(
+            &vg,
+            &planned,
+            &[Tag::mark(1)],
+            &[Tag::new("marker").unwrap()],
+        )
+        .unwrap_err(),
+        &planned,
+    );
+    let pool_then = sim
+        .observe(&vg)
+        .unwrap()
+        .unwrap()
+        .lv("vg-pool")
+        .unwrap()
+        .reference();
+    let pool_gone = crate::lvm::LvRef::new(&pool, &other.uuid);
+    not_planned(
+        sim.extend(&vg, &pool_gone, Bytes(6 << 30)).unwrap_err(),
+        &pool_gone,
+    );
+    not_planned(
+        sim.extend_pool_metadata(&vg, &pool_gone, Bytes(16 << 20))
+            .unwrap_err(),
+        &pool_gone,
+    );
+    assert_eq!(
+        sim.observe(&vg).unwrap().unwrap().lv("x"),
+        Some(&other),
+        "the LV made again is untouched"
+    );
+    // gone altogether: said too
+    sim.remove(&vg, &other.reference()).unwrap();
+    let e = sim.remove(&vg, &planned).unwrap_err();
+    assert!(e.to_string().contains("no LV of that name now"), "{e}");
+    // and the LV as planned is written
+    sim.extend(&vg, &pool_then, Bytes(6 << 30)).unwrap();
 }

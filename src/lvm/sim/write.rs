@@ -2,7 +2,7 @@
 //! saves it.
 
 use super::{SimLv, SimLvm, SimVg};
-use crate::lvm::{LvKind, LvmError, LvmWrite, PoolCreate};
+use crate::lvm::{LvKind, LvRef, LvmError, LvmWrite, PoolCreate};
 use crate::names::{LvName, Tag, VgName};
 use crate::size::Bytes;
 
@@ -28,62 +28,8 @@ fn check_space(vg: &SimVg, need: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `lv` is the origin of a COW snapshot.
-fn has_cow(vg: &SimVg, lv: &LvName) -> bool {
-    vg.lvs
-        .values()
-        .any(|l| l.kind == LvKind::CowSnapshot && l.origin.as_deref() == Some(lv.as_str()))
-}
-
-impl SimLvm {
-    /// What another tool's `lvcreate --snapshot --size SIZE -n NAME VG/ORIGIN` does (a backup
-    /// tool's nightly snapshot, cinder's snapshot on a thick backend): a COW snapshot, untagged,
-    /// active with its origin, in `size` bytes of the VG's extents. Never ember's (not in
-    /// [`LvmWrite`]).
-    pub fn create_cow_snapshot(
-        &self,
-        vg: &VgName,
-        origin: &LvName,
-        name: &LvName,
-        size: Bytes,
-    ) -> Result<(), LvmError> {
-        let cmd = format!("lvcreate --snapshot -L {}b -n {name} {vg}/{origin}", size.0);
-        self.write(
-            cmd,
-            |v| {
-                if v.lvs.contains_key(name.as_str()) {
-                    return Err(format!(
-                        "Logical Volume \"{name}\" already exists in volume group \"{vg}\""
-                    ));
-                }
-                let o = v
-                    .lvs
-                    .get(origin.as_str())
-                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{origin}\""))?;
-                match o.kind {
-                    LvKind::Thin | LvKind::Linear => {}
-                    LvKind::CowSnapshot => {
-                        return Err("Snapshots of snapshots are not supported.".into());
-                    }
-                    _ => {
-                        return Err(format!(
-                            "{vg}/{origin}: the simulator snapshots volumes only"
-                        ));
-                    }
-                }
-                let active = o.active;
-                check_mda(v, vg)?;
-                let size = size.round_up(v.extent_size).0;
-                check_space(v, size)?;
-                let mut lv = SimLv::cow_snapshot(origin.as_str(), size);
-                lv.active = active;
-                v.lvs.insert(name.to_string(), lv);
-                Ok(())
-            },
-            vg,
-        )
-    }
-}
+mod cow;
+use cow::has_cow;
 
 /// What a removed LV leaves where it was: its data, on a linear LV's extents; in a thin pool
 /// that does not zero new blocks, in the chunks the pool hands out next (partly written, they
@@ -105,6 +51,23 @@ fn left_on_freed_space(v: &mut SimVg, name: &LvName, gone: &SimLv) {
 }
 
 impl LvmWrite for SimLvm {
+    fn own_device_unknown_to_pool(&self, vg: &VgName, lv: &LvName) -> Result<bool, LvmError> {
+        self.own_unknown(vg, lv)
+    }
+
+    fn in_flight(&self, vg: &VgName) -> Vec<LvName> {
+        let names = self
+            .load()
+            .ok()
+            .and_then(|s| s.vgs.get(vg.as_str()).map(|v| v.in_flight.clone()))
+            .unwrap_or_default();
+        names.iter().filter_map(|n| LvName::new(n).ok()).collect()
+    }
+
+    fn record_in_flight(&self, vg: &VgName, volumes: &[LvName]) -> Result<(), String> {
+        self.set_in_flight(vg, volumes).map_err(|e| e.to_string())
+    }
+
     fn create_thin_pool(
         &self,
         vg: &VgName,
@@ -134,7 +97,7 @@ impl LvmWrite for SimLvm {
                 lv.data_percent = Some(0.0);
                 lv.metadata_size = Some(metadata);
                 lv.chunk_size = Some(spec.chunk.0);
-                lv.uuid = v.new_uuid(vg.as_str());
+                lv.uuid = v.new_uuid(vg.as_str(), pool.as_str());
                 v.lvs.insert(pool.to_string(), lv);
                 Ok(())
             },
@@ -142,15 +105,12 @@ impl LvmWrite for SimLvm {
         )
     }
 
-    fn extend_pool_metadata(
-        &self,
-        vg: &VgName,
-        pool: &LvName,
-        size: Bytes,
-    ) -> Result<(), LvmError> {
-        let cmd = format!("lvextend --poolmetadatasize {}b {vg}/{pool}", size.0);
-        self.write(
+    fn extend_pool_metadata(&self, vg: &VgName, pool: &LvRef, size: Bytes) -> Result<(), LvmError> {
+        let cmd = format!("lvextend --poolmetadatasize {}b {vg}/{}", size.0, pool.name);
+        let (bound, pool) = (pool, &pool.name);
+        self.write_bound(
             cmd,
+            Some(bound),
             |v| {
                 let size = size.round_up(v.extent_size).0;
                 let l = v
@@ -217,7 +177,7 @@ impl LvmWrite for SimLvm {
                 lv.pool = pool.map(|p| p.to_string());
                 lv.tags = tags.iter().map(|t| t.to_string()).collect();
                 lv.active = active;
-                lv.uuid = v.new_uuid(vg.as_str());
+                lv.uuid = v.new_uuid(vg.as_str(), name.as_str());
                 v.lvs.insert(name.to_string(), lv);
                 Ok(())
             },
@@ -257,7 +217,7 @@ impl LvmWrite for SimLvm {
                 lv.tags = tags.iter().map(|t| t.to_string()).collect();
                 lv.active = !skip_activation;
                 lv.skip_activation = skip_activation;
-                lv.uuid = v.new_uuid(vg.as_str());
+                lv.uuid = v.new_uuid(vg.as_str(), name.as_str());
                 v.lvs.insert(name.to_string(), lv);
                 Ok(())
             },
@@ -265,54 +225,23 @@ impl LvmWrite for SimLvm {
         )
     }
 
-    fn extend(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
-        let cmd = format!("lvextend -L {}b {vg}/{lv}", size.0);
-        self.write(
-            cmd,
-            |v| {
-                let extent = v.extent_size;
-                let size = size.round_up(extent).0;
-                let (kind, cur) = v
-                    .lvs
-                    .get(lv.as_str())
-                    .map(|l| (l.kind, l.size))
-                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
-                if size <= cur {
-                    return Err(format!(
-                        "New size given ({} extents) not larger than existing size ({} extents)",
-                        size / extent,
-                        cur / extent
-                    ));
-                }
-                // as lvm: a snapshot's origin grows only while it is inactive (src/lvm/kind.rs)
-                if v.lvs.get(lv.as_str()).is_some_and(|l| l.active) && has_cow(v, lv) {
-                    return Err("Snapshot origin volumes can be resized only while inactive: try lvchange -an.".into());
-                }
-                match kind {
-                    // lvm grows the data alone (the metadata keeps its size)
-                    LvKind::ThinPool => check_space(v, size - cur)?,
-                    LvKind::Thin => {}
-                    _ => check_space(v, size - cur)?,
-                }
-                if let Some(l) = v.lvs.get_mut(lv.as_str()) {
-                    // the same data in a larger pool
-                    if kind == LvKind::ThinPool
-                        && let Some(p) = l.data_percent
-                    {
-                        l.data_percent = Some(p * cur as f64 / size as f64);
-                    }
-                    l.size = size;
-                }
-                Ok(())
-            },
-            vg,
-        )
+    fn extend(&self, vg: &VgName, lv: &LvRef, size: Bytes) -> Result<(), LvmError> {
+        self.extend_lv(vg, &lv.name, Some(lv), size)
     }
 
-    fn remove(&self, vg: &VgName, lv: &LvName) -> Result<(), LvmError> {
-        let cmd = format!("lvremove --yes {vg}/{lv}");
-        self.write(
+    fn extend_new(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
+        self.extend_lv(vg, lv, None, size)
+    }
+
+    fn remove(&self, vg: &VgName, lv: &LvRef) -> Result<(), LvmError> {
+        let cmd = format!(
+            "lvremove --yes --select lv_uuid={} {vg}/{}",
+            lv.uuid, lv.name
+        );
+        let (bound, lv) = (lv, &lv.name);
+        self.write_bound(
             cmd,
+            Some(bound),
             |v| {
                 if !v.lvs.contains_key(lv.as_str()) {
                     return Err(format!("Failed to find logical volume \"{vg}/{lv}\""));
@@ -358,13 +287,18 @@ impl LvmWrite for SimLvm {
     fn change_tags(
         &self,
         vg: &VgName,
-        lv: &LvName,
+        lv: &LvRef,
         add: &[Tag],
         remove: &[Tag],
     ) -> Result<(), LvmError> {
-        let cmd = format!("lvchange --addtag/--deltag {vg}/{lv}");
-        self.write(
+        let cmd = format!(
+            "lvchange --addtag/--deltag --select lv_uuid={} {vg}/{}",
+            lv.uuid, lv.name
+        );
+        let (bound, lv) = (lv, &lv.name);
+        self.write_bound(
             cmd,
+            Some(bound),
             |v| {
                 let l = v
                     .lvs
@@ -410,10 +344,12 @@ impl LvmWrite for SimLvm {
                     match v.lvs.get_mut(lv.as_str()) {
                         None => errors.push(format!("Failed to find logical volume \"{vg}/{lv}\"")),
                         // what lvm prints when the kernel's thin target does not find the device
-                        Some(l) if l.unknown_to_pool => errors.push(format!(
-                            "device-mapper: reload ioctl on  (253:9) {}",
-                            crate::lvm::UNKNOWN_TO_POOL
-                        )),
+                        Some(l) if l.unknown_to_pool || l.enodata_elsewhere => {
+                            errors.push(format!(
+                                "device-mapper: reload ioctl on  (253:9) {}",
+                                crate::lvm::UNKNOWN_TO_POOL
+                            ))
+                        }
                         Some(l) => {
                             l.active = true;
                             // as lvm: an origin's COW snapshots are activated with it
@@ -441,5 +377,86 @@ impl LvmWrite for SimLvm {
                 stderr: errors.join("\n"),
             })
         }
+    }
+}
+
+impl SimLvm {
+    /// `lvextend -L`: of the LV as planned (`bound`), or of one just made (by name).
+    fn extend_lv(
+        &self,
+        vg: &VgName,
+        lv: &LvName,
+        bound: Option<&LvRef>,
+        size: Bytes,
+    ) -> Result<(), LvmError> {
+        let cmd = format!("lvextend -L {}b {vg}/{lv}", size.0);
+        self.write_bound(
+            cmd,
+            bound,
+            |v| {
+                let extent = v.extent_size;
+                let size = size.round_up(extent).0;
+                let (kind, cur) = v
+                    .lvs
+                    .get(lv.as_str())
+                    .map(|l| (l.kind, l.size))
+                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{lv}\""))?;
+                if size <= cur {
+                    return Err(format!(
+                        "New size given ({} extents) not larger than existing size ({} extents)",
+                        size / extent,
+                        cur / extent
+                    ));
+                }
+                // as lvm: a snapshot's origin grows only while it is inactive (src/lvm/kind.rs)
+                if v.lvs.get(lv.as_str()).is_some_and(|l| l.active) && has_cow(v, lv) {
+                    return Err("Snapshot origin volumes can be resized only while inactive: try lvchange -an.".into());
+                }
+                match kind {
+                    // lvm grows the data alone (the metadata keeps its size)
+                    LvKind::ThinPool => check_space(v, size - cur)?,
+                    LvKind::Thin => {}
+                    _ => check_space(v, size - cur)?,
+                }
+                if let Some(l) = v.lvs.get_mut(lv.as_str()) {
+                    // the same data in a larger pool
+                    if kind == LvKind::ThinPool
+                        && let Some(p) = l.data_percent
+                    {
+                        l.data_percent = Some(p * cur as f64 / size as f64);
+                    }
+                    l.size = size;
+                }
+                Ok(())
+            },
+            vg,
+        )
+    }
+}
+
+impl SimLvm {
+    /// [`LvmWrite::own_device_unknown_to_pool`]: what `lvchange -v` would show.
+    fn own_unknown(&self, vg: &VgName, lv: &LvName) -> Result<bool, LvmError> {
+        let own = self
+            .load()?
+            .vgs
+            .get(vg.as_str())
+            .and_then(|v| v.lvs.get(lv.as_str()))
+            .is_some_and(|l| l.unknown_to_pool);
+        match self.activate(vg, lv) {
+            Ok(()) => Ok(false),
+            Err(e) if own && e.unknown_to_pool() => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// ember's record, in the simulator's state (not an lvm command: no call counted).
+    fn set_in_flight(&self, vg: &VgName, volumes: &[LvName]) -> Result<(), LvmError> {
+        let _lock = self.lock(true)?;
+        let mut state = self.load()?;
+        if let Some(v) = state.vgs.get_mut(vg.as_str()) {
+            v.in_flight = volumes.iter().map(|n| n.to_string()).collect();
+        }
+        self.save(&state)
     }
 }

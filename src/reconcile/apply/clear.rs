@@ -36,17 +36,24 @@ pub(super) fn delete(
 ) -> Result<(), LvmError> {
     let Action::DeleteVolume {
         volume,
+        uuid,
         size,
         reason,
         clear: Some(c),
         ..
     } = action
     else {
-        return lvm.remove(vg, action.subject());
+        // a deletion without a clear: lvremove alone, bound to the LV as planned
+        return match action.target() {
+            Some(lv) => lvm.remove(vg, &lv),
+            None => Ok(()),
+        };
     };
+    // the LV the plan read: what the clear proves the device against, what the tag names and is
+    // set on, and what is removed, each bound to that one UUID
     let target = ClearTarget {
         lv: volume.clone(),
-        uuid: c.uuid.clone(),
+        uuid: uuid.clone(),
         device: c.device,
         size: size.0,
         bytes: c.bytes.0,
@@ -68,21 +75,22 @@ fn clear_then_remove(
     stop: &AtomicBool,
     tell: &Teller,
 ) -> Result<(), LvmError> {
-    let tag = Tag::clearing(&target.uuid).map_err(|e| LvmError::Clear {
+    let tag = Tag::clearing(target.uuid.as_str()).map_err(|e| LvmError::Clear {
         lv: format!("{vg}/{}", target.lv),
-        detail: format!("its uuid {:?} makes no tag: {e}", target.uuid),
+        detail: format!("its uuid {:?} makes no tag: {e}", target.uuid.as_str()),
     })?;
+    let lv = target.reference();
     let ready = || {
         // a resumed one carries the tag already
         if reason != DeleteReason::Resume {
-            lvm.change_tags(vg, &target.lv, std::slice::from_ref(&tag), &[])?;
+            lvm.change_tags(vg, &lv, std::slice::from_ref(&tag), &[])?;
         }
         tell.start(target);
         Ok(())
     };
     lvm.clear(vg, target, stop, &ready, &|n| tell.at(n))?;
     tell.end();
-    lvm.remove(vg, &target.lv)
+    lvm.remove(vg, &lv)
 }
 
 /// Tells a clear's progress: to the pass's `progress` (as a step not yet finished) and, at every

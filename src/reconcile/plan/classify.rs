@@ -6,7 +6,7 @@ use super::{Plan, RefusalKind, Whose, whose};
 use crate::config::BackendConfig;
 use crate::desired::{BackendDesired, Source, VolumeDesired, VolumeState};
 use crate::lvm::{LvInfo, LvKind};
-use crate::names::{LvName, Tag};
+use crate::names::{LvName, LvUuid, Tag};
 use crate::size::Bytes;
 
 /// What the declared volumes need, found by comparing them with what exists.
@@ -15,12 +15,14 @@ pub(super) struct Classified {
     pub creates: Vec<(LvName, u64)>,
     /// New volumes made from a source: (name, size, source).
     pub copies: Vec<(LvName, u64, Source)>,
-    pub extends: Vec<(LvName, u64, u64)>,
+    /// (name, its UUID, size, new size).
+    pub extends: Vec<(LvName, LvUuid, u64, u64)>,
     pub absent: Vec<(LvName, u64)>,
-    pub activates: Vec<(LvName, u64)>,
+    /// (name, its UUID, size).
+    pub activates: Vec<(LvName, LvUuid, u64)>,
     /// Inactive volumes with a COW snapshot that grow in this pass: activated after their
-    /// growth (lvm grows a snapshot's origin only while it is inactive).
-    pub activates_after_growth: Vec<(LvName, u64)>,
+    /// growth (lvm grows a snapshot's origin only while it is inactive). (name, its UUID, size).
+    pub activates_after_growth: Vec<(LvName, LvUuid, u64)>,
     /// Declared, existing without ember's tag, and `adopt: true`: (name, size).
     pub adopts: Vec<(LvName, u64)>,
 }
@@ -152,9 +154,10 @@ fn existing_volume(
     if !l.active && l.is_owned() {
         // lvm grows a volume with a COW snapshot only while it is inactive: grown first
         if grows && !snaps.is_empty() {
-            c.activates_after_growth.push((name.clone(), l.size));
+            c.activates_after_growth
+                .push((name.clone(), l.uuid.clone(), l.size));
         } else {
-            c.activates.push((name.clone(), l.size));
+            c.activates.push((name.clone(), l.uuid.clone(), l.size));
         }
         if l.tags.iter().any(|t| t == crate::names::ADOPTED_TAG) {
             plan.adopted.push(name.clone());
@@ -177,7 +180,7 @@ fn existing_volume(
         let why = origin_cannot_grow(l, want, snaps, &cfg.volume_group);
         plan.refuse(n, RefusalKind::HasCowSnapshot, why);
     } else if grows {
-        c.extends.push((name.clone(), l.size, want));
+        c.extends.push((name.clone(), l.uuid.clone(), l.size, want));
     }
 }
 

@@ -53,16 +53,11 @@ pub(super) fn wipe(
             s.name, settings.method
         ));
     }
-    let Some(uuid) = lv.uuid.clone() else {
-        return Err(format!(
-            "lvm did not report its uuid, which its clear (volume_clear = {}) checks the device against: not deleted",
-            settings.method
-        ));
-    };
+    // (the UUID it checks the device against is the deletion's: `Action::DeleteVolume::uuid`,
+    // which every LV read has)
     Ok(Some(Clear {
         method: settings.method,
         bytes: Bytes(settings.bytes(lv.size)),
-        uuid,
         device: lv.device,
     }))
 }
@@ -79,6 +74,7 @@ pub(super) fn deletion(
     match wipe(cfg, observed, lv, plan) {
         Ok(clear) => Some(Action::DeleteVolume {
             volume: lv.name.clone(),
+            uuid: lv.uuid.clone(),
             size: Bytes(lv.size),
             reason,
             snapshots,
@@ -129,7 +125,7 @@ pub(super) fn stray(lv: &LvInfo, plan: &mut Plan) {
     let tags: Vec<&str> = lv.clearing_tags().collect();
     plan.warn(lv.name.as_str(), WarningKind::StrayClearTag, format!(
         "{} {} carries {}, which names another LV's uuid (its own is {}): not the LV whose clear began, so it is not deleted for it. Remove the tag: lvchange --deltag {} {}/{}",
-        lv.name.noun(), lv.name, tags.join(", "), lv.uuid.as_deref().unwrap_or("unknown"), tags[0], plan.volume_group, lv.name));
+        lv.name.noun(), lv.name, tags.join(", "), lv.uuid, tags[0], plan.volume_group, lv.name));
 }
 
 #[cfg(test)]

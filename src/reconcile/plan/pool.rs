@@ -94,6 +94,7 @@ fn existing(
     if let Some((to, growth)) = g.meta {
         plan.actions.push(Action::ExtendPoolMetadata {
             pool: l.name.clone(),
+            uuid: l.uuid.clone(),
             from: Bytes(meta_now),
             to: Bytes(to),
             growth,
@@ -102,6 +103,7 @@ fn existing(
     if let Some((to, growth)) = g.data {
         plan.actions.push(Action::ExtendPool {
             pool: l.name.clone(),
+            uuid: l.uuid.clone(),
             from: Bytes(l.size),
             to: Bytes(to),
             growth,

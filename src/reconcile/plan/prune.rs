@@ -98,6 +98,7 @@ pub(super) fn ownership_and_deletions(
                 if legacy {
                     plan.actions.push(Action::ClaimVolume {
                         volume: name.clone(),
+                        uuid: lv.uuid.clone(),
                         size: Bytes(lv.size),
                     });
                 }
@@ -219,6 +220,7 @@ fn keep_origins(
 fn unmark(plan: &mut Plan, volume: LvName, lv: &LvInfo, tags: Vec<Tag>, reason: UnmarkReason) {
     plan.actions.push(Action::UnmarkVolume {
         volume,
+        uuid: lv.uuid.clone(),
         size: Bytes(lv.size),
         tags,
         reason,
@@ -241,6 +243,7 @@ fn soft_prune(
     let mark = |plan: &mut Plan, name: LvName| {
         plan.actions.push(Action::MarkVolume {
             volume: name,
+            uuid: lv.uuid.clone(),
             size: Bytes(lv.size),
             since: policy.now,
             delete_at: policy.now.saturating_add(policy.prune_grace),

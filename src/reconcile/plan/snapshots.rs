@@ -300,7 +300,7 @@ fn sizes_after(
         match a {
             Action::AdoptVolume { volume, size, .. }
             | Action::CreateVolume { volume, size, .. }
-            | Action::ClaimVolume { volume, size } => {
+            | Action::ClaimVolume { volume, size, .. } => {
                 m.insert(volume.to_string(), size.0);
             }
             Action::ExtendVolume { volume, to, .. } => {

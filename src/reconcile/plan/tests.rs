@@ -159,12 +159,14 @@ fn grows_pool_and_volume() {
         vec![
             Action::ExtendPool {
                 pool: LvName::new("vg-pool").unwrap(),
+                uuid: crate::testkit::uuid("vg-pool"),
                 from: Bytes(50 * G),
                 to: Bytes(60 * G),
                 growth: Growth::Declared,
             },
             Action::ExtendVolume {
                 volume: LvName::new("a").unwrap(),
+                uuid: crate::testkit::uuid("a"),
                 from: Bytes(G),
                 to: Bytes(2 * G)
             },
@@ -230,6 +232,7 @@ fn deletes_only_absent_or_pruned_owned_volumes() {
         p.actions,
         vec![Action::DeleteVolume {
             volume: LvName::new("gone").unwrap(),
+            uuid: crate::testkit::uuid("gone"),
             size: Bytes(G),
             reason: DeleteReason::Absent,
             snapshots: vec![],
@@ -491,59 +494,4 @@ fn a_full_pool_takes_no_more_until_it_grows() {
     );
 }
 
-#[test]
-fn inactive_owned_declared_volumes_are_activated_before_growth_and_creation() {
-    let pool = lv("vg-pool", LvKind::ThinPool, 50 * G, true);
-    let mut asleep = lv("asleep", LvKind::Thin, G, true);
-    asleep.active = false;
-    let mut small = lv("small", LvKind::Thin, G, true);
-    small.active = false;
-    let mut foreign = lv("foreign", LvKind::Thin, G, false);
-    foreign.active = false;
-    let mut undeclared = lv("undeclared", LvKind::Thin, G, true);
-    undeclared.active = false;
-    let mut gone = lv("gone", LvKind::Thin, G, true);
-    gone.active = false;
-    let p = plan(
-        &cfg(LvmType::Auto),
-        &desired(
-            "volumes:\n  asleep: {size: 1G}\n  small: {size: 2G}\n  foreign: {size: 1G}\n  new: {size: 1G}\n  gone: {state: absent}\n",
-        ),
-        &observed(40 * G, vec![pool, asleep, small, foreign, undeclared, gone]),
-        &POLICY,
-    );
-    let n = |s: &str| LvName::new(s).unwrap();
-    assert_eq!(
-        p.actions,
-        vec![
-            Action::DeleteVolume {
-                volume: n("gone"),
-                size: Bytes(G),
-                reason: DeleteReason::Absent,
-                snapshots: vec![],
-                clear: None,
-            },
-            Action::ActivateVolume {
-                volume: n("asleep"),
-                size: Bytes(G),
-                thin: true
-            },
-            Action::ActivateVolume {
-                volume: n("small"),
-                size: Bytes(G),
-                thin: true
-            },
-            Action::ExtendVolume {
-                volume: n("small"),
-                from: Bytes(G),
-                to: Bytes(2 * G)
-            },
-            Action::CreateVolume {
-                volume: n("new"),
-                size: Bytes(G),
-                thin: true
-            },
-        ],
-        "foreign and undeclared volumes are not activated"
-    );
-}
+mod activate;

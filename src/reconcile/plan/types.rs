@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::desired::Source;
-use crate::names::{LvName, Tag};
+use crate::lvm::LvRef;
+use crate::names::{LvName, LvUuid, Tag};
 use crate::size::Bytes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -20,13 +21,11 @@ pub enum DeleteReason {
 }
 
 /// The wipe before a deletion (`volume_clear`): zeroes over the LV's first `bytes`, written to
-/// the device proven to be the LV that was read (`uuid`, `device`).
+/// the device proven to be the LV that was read (the deletion's `uuid`, and `device`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Clear {
     pub method: crate::config::VolumeClear,
     pub bytes: Bytes,
-    /// `lv_uuid` as read.
-    pub uuid: String,
     /// The device's number as read (`None`: inactive; activated for the wipe).
     #[serde(skip)]
     pub device: Option<(u32, u32)>,
@@ -76,6 +75,7 @@ pub enum Action {
     /// The pool's data grown.
     ExtendPool {
         pool: LvName,
+        uuid: LvUuid,
         from: Bytes,
         to: Bytes,
         growth: Growth,
@@ -83,6 +83,7 @@ pub enum Action {
     /// The pool's metadata grown (`lvextend --poolmetadatasize`; the spare follows).
     ExtendPoolMetadata {
         pool: LvName,
+        uuid: LvUuid,
         from: Bytes,
         to: Bytes,
         growth: Growth,
@@ -94,6 +95,7 @@ pub enum Action {
     },
     ExtendVolume {
         volume: LvName,
+        uuid: LvUuid,
         from: Bytes,
         to: Bytes,
     },
@@ -116,6 +118,7 @@ pub enum Action {
     /// A volume or a snapshot (the name says which: snapshots are `_snapshot-…`).
     DeleteVolume {
         volume: LvName,
+        uuid: LvUuid,
         size: Bytes,
         reason: DeleteReason,
         /// The volume's thin snapshots, which stay (a thin snapshot does not need its origin;
@@ -130,27 +133,42 @@ pub enum Action {
     /// `ensure_export` does for its volumes at start.
     ActivateVolume {
         volume: LvName,
+        /// The LV's as planned (what the mend of a half-created volume removes); none for a
+        /// volume this pass created inactive (activated at its end).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        uuid: Option<LvUuid>,
         size: Bytes,
         thin: bool,
     },
     /// Never planned: what applying does with a thin volume whose activation shows that its
     /// pool has no such device (a creation cut short by a crash or power cut; it holds no
     /// data): removed from LVM's metadata and created again, empty, as declared.
-    RecreateVolume { volume: LvName, size: Bytes },
+    RecreateVolume {
+        volume: LvName,
+        /// The half-created LV's, which is removed.
+        uuid: LvUuid,
+        size: Bytes,
+    },
     /// A declared volume that exists without ember's tag (cinder made it), with `adopt: true`:
     /// it gets ember's tags; nothing else about it changes in that step.
     AdoptVolume {
         volume: LvName,
+        uuid: LvUuid,
         size: Bytes,
         thin: bool,
     },
     /// A volume made by an ember from before backend tags (`ember-managed` alone): it gets
     /// this backend's tag, once.
-    ClaimVolume { volume: LvName, size: Bytes },
+    ClaimVolume {
+        volume: LvName,
+        uuid: LvUuid,
+        size: Bytes,
+    },
     /// Undeclared with `prune: true`: tagged with the time, deleted at `delete_at` if it is
     /// still undeclared then.
     MarkVolume {
         volume: LvName,
+        uuid: LvUuid,
         size: Bytes,
         since: u64,
         delete_at: u64,
@@ -158,6 +176,7 @@ pub enum Action {
     /// A marked volume that will not be deleted after all.
     UnmarkVolume {
         volume: LvName,
+        uuid: LvUuid,
         size: Bytes,
         tags: Vec<Tag>,
         reason: UnmarkReason,
@@ -190,6 +209,29 @@ impl Action {
             Action::CreateSnapshot { origin, .. } => Some(origin),
             Action::CreateFromSource { source, .. } => Some(source.name()),
             _ => None,
+        }
+    }
+    /// The existing LV it changes or removes, as planned: what its write is bound to. `None`
+    /// for a creation (it fails if the name exists) and for a pool's creation.
+    pub fn target(&self) -> Option<LvRef> {
+        match self {
+            Action::ExtendPool { uuid, .. }
+            | Action::ExtendPoolMetadata { uuid, .. }
+            | Action::ExtendVolume { uuid, .. }
+            | Action::DeleteVolume { uuid, .. }
+            | Action::ActivateVolume {
+                uuid: Some(uuid), ..
+            }
+            | Action::RecreateVolume { uuid, .. }
+            | Action::ClaimVolume { uuid, .. }
+            | Action::AdoptVolume { uuid, .. }
+            | Action::MarkVolume { uuid, .. }
+            | Action::UnmarkVolume { uuid, .. } => Some(LvRef::new(self.subject(), uuid)),
+            Action::ActivateVolume { uuid: None, .. }
+            | Action::CreatePool { .. }
+            | Action::CreateVolume { .. }
+            | Action::CreateSnapshot { .. }
+            | Action::CreateFromSource { .. } => None,
         }
     }
     pub fn subject(&self) -> &LvName {
@@ -337,6 +379,12 @@ pub struct Plan {
     /// either, which would not be the copy declared.
     #[serde(skip)]
     pub copies: Vec<LvName>,
+    /// Thin volumes whose creation ember recorded as under way and has not seen end (inactive
+    /// when read): of the volumes whose pool turns out not to know them, only these may be
+    /// made again empty (a creation cut short). Not the planner's: set from ember's record
+    /// beside the read (`reconcile::converge`).
+    #[serde(skip)]
+    pub in_flight: Vec<LvName>,
     /// The VG gets this backend's tag (`ember-backend=NAME`) before the plan's first write:
     /// it is not marked for this backend yet.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -359,6 +407,7 @@ impl Plan {
             warnings: vec![],
             adopted: vec![],
             copies: vec![],
+            in_flight: vec![],
             mark_vg: false,
             origins: vec![],
         }

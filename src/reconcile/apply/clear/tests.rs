@@ -4,8 +4,8 @@
 use std::sync::atomic::AtomicBool;
 
 use crate::config::{BackendConfig, ClearSettings, Ionice, LvmType, VolumeClear};
-use crate::lvm::LvmWrite;
 use crate::lvm::sim::{SimData, SimLvm, SimState, SimVg};
+use crate::lvm::{LvmRead, LvmWrite};
 use crate::names::{LvName, Tag, VgName};
 use crate::reconcile::plan::Policy;
 use crate::reconcile::{PassReport, Step, converge, converge_with};
@@ -181,7 +181,14 @@ fn an_lv_given_the_name_since_the_plan_is_not_cleared() {
     // between the read and the write, `gone` is replaced by another LV of that name
     let vgn = VgName::new("vg").unwrap();
     let gone = LvName::new("gone").unwrap();
-    lvm.remove(&vgn, &gone).unwrap();
+    let now = lvm
+        .observe(&vgn)
+        .unwrap()
+        .unwrap()
+        .lv("gone")
+        .unwrap()
+        .reference();
+    lvm.remove(&vgn, &now).unwrap();
     let tags = [Tag::managed(), Tag::backend("lvm-1")];
     lvm.create_volume(&vgn, &gone, Bytes(64 * M), None, &tags)
         .unwrap();
@@ -267,3 +274,5 @@ fn the_clear_tells_how_far_it_got_between_the_actions() {
     );
     assert_eq!((last.done, last.total), (1, 1));
 }
+
+mod bind;

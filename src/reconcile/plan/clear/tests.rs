@@ -78,9 +78,15 @@ fn a_thick_volume_is_cleared_before_its_deletion_all_of_it_by_default() {
         Some(Clear {
             method: VolumeClear::Zero,
             bytes: Bytes(G),
-            uuid: "uuid-gone".into(),
             device: Some((253, 4)),
         })
+    );
+    // the LV as read: what the clear proves the device against and the removal is bound to
+    assert!(
+        p.actions.iter().any(|a| matches!(a,
+            Action::DeleteVolume { volume, uuid, .. }
+                if volume.as_str() == "gone" && *uuid == crate::testkit::uuid("gone"))),
+        "{p:?}"
     );
     assert!(
         plan_text(&p)
@@ -152,13 +158,11 @@ fn thin_volumes_are_not_cleared_and_a_pool_that_does_not_zero_is_a_warning() {
 
 #[test]
 fn no_deletion_without_a_uuid_to_prove_the_device_nor_of_a_cow_origin() {
-    let mut gone = vol("gone", LvKind::Linear, Some("lvm-1"));
-    gone.uuid = None;
-    let o = vg(vec![vol("keep", LvKind::Linear, Some("lvm-1")), gone]);
-    let p = plan(&thick(zero()), &desired(GONE), &o, &POLICY);
-    assert_eq!(deletion(&p, "gone"), None);
-    assert_eq!(p.refused[0].kind, RefusalKind::NotWiped);
-    assert!(p.refused[0].reason.contains("uuid"), "{:?}", p.refused);
+    // an LV whose uuid lvm did not report is no LV to plan from at all (every write is bound to
+    // its uuid): the read fails, so nothing is planned, let alone deleted
+    let report = r#"{"report":[{"vg":[{"vg_name":"vg","vg_size":"107374182400","vg_free":"42949672960","vg_extent_size":"4194304"}],"lv":[{"lv_name":"gone","lv_attr":"-wi-a-----","lv_layout":"linear","lv_size":"1073741824","lv_tags":"ember-managed,ember-backend=lvm-1"}]}]}"#;
+    let e = crate::lvm::report::parse_fullreport(report, "vg").unwrap_err();
+    assert!(e.to_string().contains("lv_uuid"), "{e}");
     // a COW snapshot of it (another tool's): clearing the origin would copy into the snapshot
     let mut snap = vol("backup", LvKind::Other, None);
     snap.origin = Some("gone".into());
@@ -178,6 +182,11 @@ fn no_deletion_without_a_uuid_to_prove_the_device_nor_of_a_cow_origin() {
     );
 }
 
+/// The uuid [`vol`] gives `name`.
+fn own(name: &str) -> String {
+    crate::testkit::uuid(name).to_string()
+}
+
 /// `name`, this backend's, tagged as a clear of it began (or of another LV, `uuid`).
 fn clearing(name: &str, uuid: &str) -> LvInfo {
     let mut l = vol(name, LvKind::Linear, Some("lvm-1"));
@@ -189,7 +198,7 @@ fn clearing(name: &str, uuid: &str) -> LvInfo {
 fn a_clear_cut_short_is_finished_whatever_is_declared_and_beside_the_cap() {
     let o = vg(vec![
         vol("keep", LvKind::Linear, Some("lvm-1")),
-        clearing("half", "uuid-half"),
+        clearing("half", &own("half")),
         vol("gone", LvKind::Linear, Some("lvm-1")),
     ]);
     // declared present again: deleted (cleared again), then made again, empty, with a warning
@@ -260,13 +269,13 @@ fn a_clear_cut_short_is_finished_whatever_is_declared_and_beside_the_cap() {
 
 #[test]
 fn a_clearing_tag_on_what_is_not_this_backends_or_of_another_lv_deletes_nothing() {
-    let mut foreign = clearing("foreign", "uuid-foreign");
+    let mut foreign = clearing("foreign", &own("foreign"));
     foreign.tags.retain(|t| t.starts_with("ember-clearing="));
-    let mut other = clearing("other", "uuid-other");
+    let mut other = clearing("other", &own("other"));
     other.tags = vec![
         crate::names::OWNERSHIP_TAG.into(),
         Tag::backend("lvm-2").to_string(),
-        Tag::clearing("uuid-other").unwrap().to_string(),
+        Tag::clearing(&own("other")).unwrap().to_string(),
     ];
     // this backend's, but the tag names the LV that had its name before
     let renamed = clearing("renamed", "uuid-an-older-lv");

@@ -72,6 +72,7 @@ fn an_undeclared_volume_is_marked_first_and_not_deleted() {
         p.actions,
         [Action::MarkVolume {
             volume: crate::names::LvName::new("gone").unwrap(),
+            uuid: crate::testkit::uuid("gone"),
             size: crate::size::Bytes(G),
             since: NOW,
             delete_at: NOW + 600,
