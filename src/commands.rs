@@ -101,14 +101,24 @@ pub fn check(g: &Global, json: bool) -> i32 {
         if let (Some(p), Some(d)) = (&inputs.desired_path, &inputs.desired) {
             let vols: usize = d.backends.values().map(|b| b.volumes.len()).sum();
             let snaps: usize = d.backends.values().map(|b| b.snapshots.len()).sum();
+            let rejected = inputs.rejected().len()
+                + inputs
+                    .problems
+                    .iter()
+                    .filter(|x| x.is_error() && x.file.as_deref() == Some(p.as_path()))
+                    .count();
             crate::outln!(
-                "desired state: {}: {} backend(s), {} volume(s){}",
+                "desired state: {}: {} backend(s), {} volume(s){}{}",
                 p.display(),
                 d.backends.len(),
                 vols,
                 match snaps {
                     0 => String::new(),
                     n => format!(", {n} snapshot(s)"),
+                },
+                match rejected {
+                    0 => String::new(),
+                    n => format!(" usable; {n} error(s) below reject the rest"),
                 }
             );
         }

@@ -1,5 +1,5 @@
 //! A problem found in an operator's input: severity, file, line (and column), message.
-//! Rendered as `cinder.conf:4: message`, the way compilers and oslo.config report them.
+//! Rendered as `cinder.conf:4: error: message` (or `warning:`), the way compilers report them.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -57,9 +57,10 @@ impl fmt::Display for Problem {
             }
             write!(f, ": ")?;
         }
-        if self.severity == Severity::Warning {
-            write!(f, "warning: ")?;
-        }
+        f.write_str(match self.severity {
+            Severity::Warning => "warning: ",
+            Severity::Error => "error: ",
+        })?;
         f.write_str(&self.message)
     }
 }

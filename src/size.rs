@@ -30,9 +30,13 @@ pub enum SizeError {
         "size {0} has no unit: cinder's sizes are GiB ({0}G), lvm reads a bare number as MiB ({0}M), and bytes are written {0}B"
     )]
     NoUnit(String),
+    #[error(
+        "size {0:?} is ambiguous: {1}B means 1000s to some and 1024s to others; write {2}{1} or {2}{1}iB (binary: the unit lvm and cinder use), or the number of bytes with B"
+    )]
+    Ambiguous(String, char, String),
 }
 
-/// A size in bytes. Binary units only: `1K` = 1024.
+/// A size in bytes. Binary units only: `1K` = `1KiB` = 1024; `1KB` is refused as ambiguous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(transparent)]
 pub struct Bytes(pub u64);
@@ -55,7 +59,14 @@ impl Bytes {
                 let mut chars = u.chars();
                 let first = chars.next().ok_or_else(syntax)?;
                 let rest: String = chars.collect();
-                if !(rest.is_empty() || rest == "B" || rest == "IB") {
+                if rest == "B" && UNITS.iter().any(|(c, _)| *c == first) {
+                    return Err(SizeError::Ambiguous(
+                        text.to_string(),
+                        first,
+                        number.to_string(),
+                    ));
+                }
+                if !(rest.is_empty() || rest == "IB") {
                     return Err(syntax());
                 }
                 UNITS

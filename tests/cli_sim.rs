@@ -259,7 +259,7 @@ fn check_reports_broken_config_with_file_and_line() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("cinder.conf:3: invalid section header (must end with ])"),
+            .contains("cinder.conf:3: error: invalid section header (must end with ])"),
         "{r:?}"
     );
 }

@@ -267,8 +267,9 @@ fn an_invalid_cinder_conf_on_reload_keeps_everything_running() {
     let r = d.ember(&["reload"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
-        r.stderr
-            .contains(&format!("cinder.conf:{bad_line}: invalid section header")),
+        r.stderr.contains(&format!(
+            "cinder.conf:{bad_line}: error: invalid section header"
+        )),
         "{r:?}"
     );
     let st = d.status().unwrap();

@@ -83,7 +83,7 @@ fn broken_file_is_an_error_with_file_and_line() {
     assert_eq!(e.line, Some(5));
     assert!(
         e.to_string()
-            .contains("broken-section.conf:5: invalid section header (must end with ])"),
+            .contains("broken-section.conf:5: error: invalid section header (must end with ])"),
         "{e}"
     );
 }

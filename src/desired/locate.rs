@@ -24,14 +24,74 @@ pub(super) fn key_line(text: &str, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// What the file's parts are, in the words of the file rather than of ember's types (serde
+/// names the Rust type it expected: `expected struct RawVolume`).
+const EXPECTED: &[(&str, &str)] = &[
+    (
+        "struct RawVolume",
+        "a volume: a mapping such as `{ size: 10G }` (a bare `NAME: 10G` is not one)",
+    ),
+    (
+        "struct RawSnapshot",
+        "a snapshot: a mapping such as `{ volume: NAME }`",
+    ),
+    (
+        "struct RawSource",
+        "a source: `{ snapshot: NAME }` or `{ volume: NAME }`",
+    ),
+    (
+        "struct RawPool",
+        "a thin pool: a mapping such as `{ size: 90% }`",
+    ),
+    (
+        "struct RawAutoextend",
+        "autoextend: a mapping such as `{ threshold: 80%, step: 20%, max: 2T }`",
+    ),
+    (
+        "struct RawBackend",
+        "a backend: a mapping of thin_pool, volumes, snapshots, prune, adopt",
+    ),
+    (
+        "struct RawTop",
+        "the desired state: a mapping whose one key is `backends`",
+    ),
+    (
+        "struct RawFile",
+        "the desired state: a mapping whose one key is `backends`",
+    ),
+];
+
+/// serde's message in the file's words.
+pub(super) fn in_the_files_words(msg: &str) -> String {
+    let mut msg = msg.to_string();
+    for (rust, words) in EXPECTED {
+        msg = msg.replace(rust, words);
+    }
+    msg
+}
+
+/// The character at a 1-based line and column of `text`.
+fn char_at(text: &str, line: usize, column: usize) -> Option<char> {
+    text.lines()
+        .nth(line.checked_sub(1)?)?
+        .chars()
+        .nth(column.checked_sub(1)?)
+}
+
 pub(super) fn yaml_problem(path: &Path, text: &str, e: &serde_yaml::Error) -> Problem {
     let mut msg = e.to_string();
     // serde_yaml appends " at line L column C"; we put the location in front instead
     if let Some(i) = msg.find(" at line ") {
         msg.truncate(i);
     }
+    let mut msg = in_the_files_words(&msg);
     let mut line = e.location().map(|l| l.line());
     let mut column = e.location().map(|l| l.column());
+    if let (Some(l), Some(c)) = (line, column)
+        && char_at(text, l, c) == Some('\t')
+    {
+        msg = "a tab: YAML indents with spaces only (replace the tab with spaces)".to_string();
+    }
     // serde_yaml marks a duplicate at the start of its mapping: point at the second occurrence
     if let (Some(start), Some(key)) = (
         line,

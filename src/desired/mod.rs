@@ -96,7 +96,10 @@ fn per_backend(path: &Path, text: &str, whole: &serde_yaml::Error) -> Result<Spl
                     Problem::error(
                         Some(path.to_path_buf()),
                         key_line(text, &name),
-                        format!("backends.{name}: {e}"),
+                        format!(
+                            "backends.{name}: {}",
+                            locate::in_the_files_words(&e.to_string())
+                        ),
                     )
                 };
                 bad.entry(name).or_default().push(p);

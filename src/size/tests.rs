@@ -67,3 +67,19 @@ fn displays_like_an_operator_reads() {
     assert_eq!(Bytes(100).to_string(), "100 B");
     assert_eq!(Bytes((10 << 30) + (4 << 20)).to_string(), "10.00 GiB");
 }
+
+#[test]
+fn a_unit_with_b_is_refused_as_ambiguous_naming_the_spellings_that_work() {
+    for (bad, unit) in [("10GB", 'G'), ("10gb", 'G'), ("512MB", 'M'), ("1.5TB", 'T')] {
+        let e = Bytes::parse(bad).unwrap_err();
+        assert!(
+            matches!(e, SizeError::Ambiguous(_, u, _) if u == unit),
+            "{bad}: {e}"
+        );
+    }
+    let msg = Bytes::parse("10GB").unwrap_err().to_string();
+    assert!(
+        msg.contains("write 10G or 10GiB") && msg.contains("number of bytes with B"),
+        "{msg}"
+    );
+}

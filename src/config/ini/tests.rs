@@ -69,7 +69,7 @@ fn errors_name_the_line() {
     let (_, p) = parse("[DEFAULT]\nok = 1\n\n[broken\n");
     assert_eq!(
         p[0].to_string(),
-        "cinder.conf:4: invalid section header (must end with ])"
+        "cinder.conf:4: error: invalid section header (must end with ])"
     );
     let (_, p) = parse("a = 1\n");
     assert_eq!(p[0].line, Some(1));

@@ -1,0 +1,59 @@
+//! Errors an operator can act on: each bad input names its file, line and column, says
+//! `error:`, and names the fix in the file's words (not serde's or Rust's).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
+mod common;
+use common::*;
+
+fn check(desired: &str) -> Run {
+    let s = Scratch::new();
+    s.write(
+        "cinder.conf",
+        "[DEFAULT]\nenabled_backends = a\n[a]\nvolume_group = vg-a\n",
+    );
+    s.write("desired-state.yaml", desired);
+    s.ember(&["check"])
+}
+
+#[test]
+fn a_rejected_backends_summary_says_it_is_rejected() {
+    let r = check("backends:\n  a:\n    volumes:\n      v1: 10G\n");
+    assert!(
+        r.stdout
+            .contains("0 backend(s), 0 volume(s) usable; 1 error(s) below reject the rest"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn each_yaml_mistake_gets_its_line_and_the_fix() {
+    for (desired, wants) in [
+        (
+            "backends:\n  a:\n    volumes:\n\tv1: { size: 1G }\n",
+            "desired-state.yaml:4:1: error: a tab: YAML indents with spaces only (replace the tab with spaces)",
+        ),
+        (
+            "backends:\n  a:\n    volumes:\n      v1: 10G\n",
+            "desired-state.yaml:4:11: error: backends.a.volumes.v1: invalid type: string \"10G\", expected a volume: a mapping such as `{ size: 10G }`",
+        ),
+        (
+            "backends:\n  a:\n    volumes:\n      v1: { size: 10GB }\n",
+            "desired-state.yaml:4:19: error: backends.a.volumes.v1.size: size \"10GB\" is ambiguous: GB means 1000s to some and 1024s to others; write 10G or 10GiB",
+        ),
+        (
+            "backends:\n  a:\n    thin_pool: 90%\n",
+            "error: backends.a.thin_pool: invalid type: string \"90%\", expected a thin pool: a mapping such as `{ size: 90% }`",
+        ),
+    ] {
+        let r = check(desired);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(r.stderr.contains(wants), "{wants}\n{r:?}");
+        assert!(
+            !r.stderr.contains("struct Raw") && !r.stderr.contains("cannot start any token"),
+            "{r:?}"
+        );
+        // a rejected file's summary never reads as a file with nothing in it
+        assert!(!r.stdout.contains("0 volume(s)\n"), "{r:?}");
+    }
+}
