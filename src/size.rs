@@ -125,6 +125,36 @@ impl Bytes {
     }
 }
 
+/// Two sizes printed so that they read as different when they are: `Display`'s one or two
+/// decimals, or as many more as it takes in the larger one's unit (`1.7588 TiB` against
+/// `1.7578 TiB`, not `1.76 TiB` against `1.76 TiB`), or bytes.
+pub fn apart(a: Bytes, b: Bytes) -> (String, String) {
+    let (sa, sb) = (a.to_string(), b.to_string());
+    // (`1.00 TiB` and `1.0 TiB` read alike)
+    let read = |s: &str| {
+        let (v, unit) = s.split_once(' ').unwrap_or((s, ""));
+        (v.parse::<f64>().ok(), unit.to_string())
+    };
+    if a == b || read(&sa) != read(&sb) {
+        return (sa, sb);
+    }
+    let larger = a.0.max(b.0);
+    let (name, div) = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, n)| (*n, 1u64 << (10 * (i + 1))))
+        .find(|(_, d)| larger >= *d)
+        .unwrap_or(("B", 1));
+    for decimals in 3..=9 {
+        let f = |x: Bytes| format!("{:.*} {name}", decimals, x.0 as f64 / div as f64);
+        if f(a) != f(b) {
+            return (f(a), f(b));
+        }
+    }
+    (format!("{} B", a.0), format!("{} B", b.0))
+}
+
 impl fmt::Display for Bytes {
     /// `10.0 GiB`, `512.0 MiB`, `4096 B`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -83,3 +83,23 @@ fn a_unit_with_b_is_refused_as_ambiguous_naming_the_spellings_that_work() {
         "{msg}"
     );
 }
+
+#[test]
+fn two_different_sizes_never_print_alike() {
+    // 1801 GiB against a limit of 1800.5 GiB: both "1.76 TiB" with two decimals
+    let (a, b) = (Bytes(1801 << 30), Bytes((18005 << 30) / 10));
+    assert_eq!(a.to_string(), b.to_string());
+    let (sa, sb) = apart(a, b);
+    assert_ne!(sa, sb);
+    assert_eq!((sa.as_str(), sb.as_str()), ("1.759 TiB", "1.758 TiB"));
+    // one byte apart: bytes
+    assert_eq!(
+        apart(Bytes((1 << 40) + 1), Bytes(1 << 40)),
+        ("1099511627777 B".to_string(), "1099511627776 B".to_string())
+    );
+    // what Display tells apart stays as it is
+    assert_eq!(
+        apart(Bytes(2 << 30), Bytes(1 << 30)),
+        ("2.0 GiB".to_string(), "1.0 GiB".to_string())
+    );
+}

@@ -190,13 +190,13 @@ impl Capacity {
                 ..
             } => {
                 if provisioned.saturating_add(delta) > *limit {
+                    let (would, limit) =
+                        crate::size::apart(Bytes(provisioned.saturating_add(delta)), Bytes(*limit));
                     return Err((
                         RefusalKind::OverSubscription,
                         format!(
-                            "would provision {} in a pool of {} (limit {} = ratio {:.2} x pool{}); provisioned already {}",
-                            Bytes(provisioned.saturating_add(delta)),
+                            "would provision {would} in a pool of {} (limit {limit} = ratio {:.2} x pool{}); provisioned already {}",
                             Bytes(*pool_size),
-                            Bytes(*limit),
                             ratio,
                             if *reserved > 0 {
                                 format!(" x (1 - {reserved}% reserved)")
