@@ -28,7 +28,7 @@ use crate::size::Bytes;
 use locate::{key_line, yaml_problem};
 pub use pool::{Autoextend, PoolDesired};
 pub use snapshot::{SnapshotDesired, Source};
-use snapshot::{names_by_kind, thick_snapshots};
+use snapshot::{names_by_kind, source_cycles, thick_snapshots};
 pub use unique_map::UniqueMap;
 
 /// Larger files are refused before parsing: a desired state this big is a mistake or an attack.
@@ -370,6 +370,7 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
             thick_snapshots(b, &mut keyed);
         }
         names_by_kind(b, &mut keyed);
+        source_cycles(b, &mut keyed);
         for (key, msg) in keyed {
             problems.push(Problem::error(file(), key_line(text, &key).or(line), msg));
         }

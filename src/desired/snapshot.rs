@@ -218,3 +218,56 @@ pub(super) fn names_by_kind(b: &BackendDesired, err: &mut Vec<(String, String)>)
 
 #[cfg(test)]
 mod tests;
+
+/// What a declared, present volume or snapshot is made from: a volume's source, a snapshot's
+/// volume.
+fn made_from(b: &BackendDesired, name: &str) -> Option<LvName> {
+    if let Some(VolumeDesired::Present {
+        source: Some(s), ..
+    }) = b.volumes.get_str(name)
+    {
+        return Some(s.name().clone());
+    }
+    match b.snapshots.get_str(name) {
+        Some(SnapshotDesired::Present { volume: Some(v) }) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+/// Volumes and snapshots made from each other in a ring (`a` from `b`, `b` from `a`): none of
+/// them can be made first. One error per ring, on its first member by name.
+pub(super) fn source_cycles(b: &BackendDesired, err: &mut Vec<(String, String)>) {
+    let mut reported: Vec<LvName> = vec![];
+    let starts = b
+        .volumes
+        .iter()
+        .map(|(n, _)| n)
+        .chain(b.snapshots.iter().map(|(n, _)| n));
+    for start in starts {
+        let mut path: Vec<LvName> = vec![start.clone()];
+        let mut at = start.clone();
+        while let Some(next) = made_from(b, at.as_str()) {
+            if let Some(i) = path.iter().position(|p| *p == next) {
+                let ring = &path[i..];
+                if ring.first() == Some(start)
+                    && ring.iter().min() == Some(start)
+                    && !reported.contains(start)
+                {
+                    reported.push(start.clone());
+                    let chain: Vec<&str> = ring
+                        .iter()
+                        .chain(std::iter::once(start))
+                        .map(LvName::as_str)
+                        .collect();
+                    err.push((start.to_string(), format!(
+                        "{start}: made from itself through {}: none of them can be made first; remove one of these sources",
+                        chain.join(" <- ")
+                    )));
+                }
+                break;
+            }
+            path.push(next.clone());
+            at = next;
+        }
+    }
+}

@@ -324,3 +324,30 @@ fn a_volume_line_that_lost_its_indentation_rejects_the_whole_file() {
         "{d:?}"
     );
 }
+
+#[test]
+fn a_ring_of_sources_is_an_error_on_its_first_member_once() {
+    let e = one_err(
+        "backends:\n  lvm-1:\n    volumes:\n      b: { size: 1G, source: { volume: a } }\n      a: { size: 1G, source: { volume: b } }\n",
+    );
+    assert_eq!(e.line, Some(5), "{e}");
+    assert!(
+        e.message
+            .contains("a: made from itself through a <- b <- a: none of them can be made first"),
+        "{e}"
+    );
+    // through a snapshot: the snapshot of v, and v from the snapshot
+    let e = one_err(
+        "backends:\n  lvm-1:\n    volumes:\n      v: { size: 1G, source: { snapshot: _snapshot-s } }\n    snapshots:\n      _snapshot-s: { volume: v }\n",
+    );
+    assert!(
+        e.message
+            .contains("_snapshot-s: made from itself through _snapshot-s <- v <- _snapshot-s"),
+        "{e}"
+    );
+    // a chain is not a ring
+    assert!(
+        p("backends:\n  lvm-1:\n    volumes:\n      a: { size: 1G }\n      b: { size: 1G, source: { volume: a } }\n      c: { size: 1G, source: { volume: b } }\n")
+            .is_ok_and(|d| d.rejected.is_empty())
+    );
+}
