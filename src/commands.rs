@@ -164,10 +164,17 @@ fn policy(cfg: &Config) -> Policy {
 }
 
 /// Reads everything, or prints why not and returns the exit status.
-fn ready(
-    g: &Global,
-    only: Option<&str>,
-) -> Result<(Config, DesiredState, Vec<BackendConfig>), i32> {
+/// What a plan or an apply works from: the configuration, the desired state, the backends it
+/// passes over, and whether the desired state names, for a backend in its scope that ember
+/// does not manage (another driver), something rejected (the command then fails, as `check`).
+struct Ready {
+    cfg: Config,
+    desired: DesiredState,
+    backends: Vec<BackendConfig>,
+    rejected_elsewhere: bool,
+}
+
+fn ready(g: &Global, only: Option<&str>) -> Result<Ready, i32> {
     let inputs = read_inputs(g);
     print_problems(&inputs.problems);
     for p in inputs.rejected() {
@@ -184,8 +191,17 @@ fn ready(
     }
     match selected(&cfg, only) {
         Ok(b) => {
-            let owned = b.into_iter().cloned().collect();
-            Ok((cfg, desired, owned))
+            let backends: Vec<BackendConfig> = b.into_iter().cloned().collect();
+            let rejected_elsewhere = desired
+                .rejected
+                .keys()
+                .any(|n| only.is_none_or(|o| o == n) && !backends.iter().any(|b| b.name == *n));
+            Ok(Ready {
+                cfg,
+                desired,
+                backends,
+                rejected_elsewhere,
+            })
         }
         Err(e) => {
             crate::errln!("ember: {e}");
@@ -211,7 +227,12 @@ struct PlanEntry {
 }
 
 pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
-    let (cfg, desired, backends) = match ready(g, only) {
+    let Ready {
+        cfg,
+        desired,
+        backends,
+        rejected_elsewhere,
+    } = match ready(g, only) {
         Ok(v) => v,
         Err(code) => return code,
     };
@@ -246,7 +267,7 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
     let changes = entries
         .iter()
         .any(|e| e.plan.as_ref().is_some_and(Plan::has_changes));
-    let failed = entries.iter().any(|e| e.error.is_some());
+    let failed = rejected_elsewhere || entries.iter().any(|e| e.error.is_some());
     let refused = entries
         .iter()
         .any(|e| e.plan.as_ref().is_some_and(|p| !p.refused.is_empty()));

@@ -57,3 +57,27 @@ fn each_yaml_mistake_gets_its_line_and_the_fix() {
         assert!(!r.stdout.contains("0 volume(s)\n"), "{r:?}");
     }
 }
+
+#[test]
+fn a_backend_of_another_driver_in_the_desired_state_fails_plan_and_apply_as_it_fails_check() {
+    let s = Scratch::new();
+    s.write(
+        "cinder.conf",
+        &format!("[DEFAULT]\nenabled_backends = lvm-1,nfs\n[lvm-1]\nvolume_group = vg1\n[nfs]\nvolume_driver = cinder.volume.drivers.nfs.NfsDriver\n[ember]\nrun_dir = {}\n", s.path("run").display()),
+    );
+    s.write("lvm.json", r#"{"vgs": {"vg1": {"size": 10737418240}}}"#);
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  lvm-1:\n    volumes:\n      a: { size: 1G }\n  nfs:\n    volumes:\n      b: { size: 1G }\n",
+    );
+    let sim = format!("sim:{}", s.path("lvm.json").display());
+    let msg = "desired-state.yaml:5: error: backend \"nfs\" uses volume_driver cinder.volume.drivers.nfs.NfsDriver which ember does not manage";
+    for cmd in ["check", "plan", "apply"] {
+        let r = s.ember(&["--lvm", &sim, cmd]);
+        assert_eq!(r.code, 1, "{cmd}: {r:?}");
+        assert!(r.stderr.contains(msg), "{cmd}: {r:?}");
+    }
+    // the LVM backend's part is its own: planned and applied all the same, and alone it is fine
+    let r = s.ember(&["--lvm", &sim, "plan", "--backend", "lvm-1"]);
+    assert_eq!(r.code, 0, "applied above: {r:?}");
+}

@@ -86,7 +86,12 @@ struct ApplyJson<'a> {
 }
 
 pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option<u32>) -> i32 {
-    let (cfg, desired, backends) = match ready(g, only) {
+    let super::Ready {
+        cfg,
+        desired,
+        backends,
+        rejected_elsewhere,
+    } = match ready(g, only) {
         Ok(v) => v,
         Err(code) => return code,
     };
@@ -97,7 +102,7 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
     }
     let unchanged = || desired::Digest::of_file(&desired.path) == Some(desired.digest);
     let mut reports = vec![];
-    let mut ok = true;
+    let mut ok = !rejected_elsewhere;
     let mut blocked = false;
     for b in &backends {
         if desired.rejected.contains_key(&b.name) {
