@@ -17,6 +17,18 @@ mod import;
 pub use apply::apply;
 pub use import::import;
 
+/// `plan`, `apply` and `import` run lvm, which needs root: said at once, before lvm's own
+/// failure (a command line of hundreds of characters and a permission error on a device).
+fn needs_root(g: &Global, command: &str) -> Result<(), i32> {
+    if !matches!(g.lvm, crate::lvm::LvmSpec::Exec(_)) || nix::unistd::geteuid().is_root() {
+        return Ok(());
+    }
+    crate::errln!(
+        "ember: `ember {command}` runs lvm, which needs root: run it as root (sudo ember {command}); `ember check` does not, and `ember status` needs only [ember] control_group"
+    );
+    Err(EXIT_ERROR)
+}
+
 fn read_inputs(g: &Global) -> Inputs {
     inputs::read(&g.sources(), g.desired_state.as_ref())
 }
@@ -174,7 +186,8 @@ struct Ready {
     rejected_elsewhere: bool,
 }
 
-fn ready(g: &Global, only: Option<&str>) -> Result<Ready, i32> {
+fn ready(g: &Global, only: Option<&str>, command: &str) -> Result<Ready, i32> {
+    needs_root(g, command)?;
     let inputs = read_inputs(g);
     print_problems(&inputs.problems);
     for p in inputs.rejected() {
@@ -232,7 +245,7 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
         desired,
         backends,
         rejected_elsewhere,
-    } = match ready(g, only) {
+    } = match ready(g, only, "plan") {
         Ok(v) => v,
         Err(code) => return code,
     };

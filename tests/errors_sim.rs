@@ -81,3 +81,28 @@ fn a_backend_of_another_driver_in_the_desired_state_fails_plan_and_apply_as_it_f
     let r = s.ember(&["--lvm", &sim, "plan", "--backend", "lvm-1"]);
     assert_eq!(r.code, 0, "applied above: {r:?}");
 }
+
+#[test]
+fn plan_apply_and_import_as_another_user_say_they_need_root() {
+    if !is_root_or_say_so("running ember as the user nobody") {
+        return;
+    }
+    for cmd in ["plan", "apply", "import"] {
+        let out = std::process::Command::new("setpriv")
+            .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+            .arg(ember_bin())
+            .arg(cmd)
+            .current_dir("/")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
+        assert!(
+            err.contains(&format!(
+                "`ember {cmd}` runs lvm, which needs root: run it as root (sudo ember {cmd})"
+            )),
+            "{cmd}: {err}"
+        );
+        assert!(!err.contains("fullreport"), "no lvm command line: {err}");
+    }
+}

@@ -91,7 +91,7 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
         desired,
         backends,
         rejected_elsewhere,
-    } = match ready(g, only) {
+    } = match ready(g, only, "apply") {
         Ok(v) => v,
         Err(code) => return code,
     };
