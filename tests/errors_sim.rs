@@ -106,3 +106,26 @@ fn plan_apply_and_import_as_another_user_say_they_need_root() {
         assert!(!err.contains("fullreport"), "no lvm command line: {err}");
     }
 }
+
+#[test]
+fn a_volume_group_not_found_names_the_setting_and_the_groups_there_are() {
+    let s = Scratch::new();
+    s.write(
+        "cinder.conf",
+        &format!("[DEFAULT]\nenabled_backends = lvm-1\n[lvm-1]\nvolume_group = cinder-volume\n[ember]\nrun_dir = {}\n", s.path("run").display()),
+    );
+    s.write(
+        "lvm.json",
+        r#"{"vgs": {"cinder-volumes": {"size": 10737418240}, "system": {"size": 10737418240}}}"#,
+    );
+    s.write("desired-state.yaml", "backends: {}\n");
+    let sim = format!("sim:{}", s.path("lvm.json").display());
+    let r = s.ember(&["--lvm", &sim, "plan"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "error: volume group \"cinder-volume\" not found (cinder.conf's volume_group of [lvm-1]; volume groups here: cinder-volumes, system)"
+        ),
+        "{r:?}"
+    );
+}

@@ -221,6 +221,10 @@ pub trait LvmRead {
     }
     /// How many lvm processes this handle has started so far.
     fn calls(&self) -> u64;
+    /// The volume groups lvm sees, by name (what an error about a missing one lists).
+    fn vg_names(&self) -> Result<Vec<String>, LvmError> {
+        Ok(vec![])
+    }
     /// A cheap read that says whether `vg` is still as `last` (a full read) found it: equal
     /// stamps, the first read before a full read, mean the full read still holds. `None` when
     /// it cannot be had (the caller then reads in full).

@@ -199,6 +199,10 @@ impl LvmRead for Remembering<'_> {
         self.lvm.pool_usage(vg, pool)
     }
 
+    fn vg_names(&self) -> Result<Vec<String>, LvmError> {
+        self.lvm.vg_names()
+    }
+
     fn observe_pool(&self, vg: &VgName, pool: &LvName) -> Result<Option<Observed>, LvmError> {
         if let Some(o) = self.remembered_pool(vg, pool) {
             return Ok(Some(o));

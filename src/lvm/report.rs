@@ -298,6 +298,32 @@ struct LvsSection {
     lv: Vec<RawRow>,
 }
 
+/// Parses `vgs --reportformat json -o vg_name`: the names, sorted.
+pub fn parse_vg_names(json: &str) -> Result<Vec<String>, ReportError> {
+    #[derive(serde::Deserialize)]
+    struct Top {
+        report: Vec<Section>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Section {
+        #[serde(default)]
+        vg: Vec<Row>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Row {
+        vg_name: String,
+    }
+    let top: Top = serde_json::from_str(json)?;
+    let mut names: Vec<String> = top
+        .report
+        .into_iter()
+        .flat_map(|s| s.vg)
+        .map(|r| r.vg_name)
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
 /// Parses `lvs -o VG_FIELDS,LV_FIELDS VG/POOL`: the VG and that one LV (the pool check's read).
 pub fn parse_pool_row(json: &str, vg: &str) -> Result<Observed, ReportError> {
     let top: LvsTop = serde_json::from_str(json)?;

@@ -446,6 +446,10 @@ impl LvmRead for SimLvm {
     fn calls(&self) -> u64 {
         self.calls.get()
     }
+    fn vg_names(&self) -> Result<Vec<String>, LvmError> {
+        self.calls.set(self.calls.get() + 1);
+        Ok(self.load()?.vgs.keys().cloned().collect())
+    }
     /// The simulator has no devices apart from its state (which its stamp is).
     fn device_events(&self) -> Option<u64> {
         Some(0)

@@ -22,12 +22,25 @@ use crate::names::{LvName, VgName};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PassError {
-    #[error("volume group {0:?} not found")]
-    VgNotFound(String),
+    #[error("volume group {vg:?} not found (cinder.conf's volume_group of [{backend}]; {})", seen(.existing))]
+    VgNotFound {
+        vg: String,
+        backend: String,
+        /// The volume groups lvm sees.
+        existing: Vec<String>,
+    },
     #[error("invalid volume group name: {0}")]
     BadVgName(#[from] crate::names::NameError),
     #[error(transparent)]
     Lvm(#[from] LvmError),
+}
+
+/// `volume groups here: a, b` for an error about a missing one.
+fn seen(existing: &[String]) -> String {
+    match existing {
+        [] => "lvm sees no volume group on this host".to_string(),
+        _ => format!("volume groups here: {}", existing.join(", ")),
+    }
 }
 
 /// Reads the backend's volume group (one lvm call) and plans against it.
@@ -38,9 +51,11 @@ pub fn observe_and_plan(
     policy: &Policy,
 ) -> Result<(Observed, Plan), PassError> {
     let vg = VgName::new(&cfg.volume_group)?;
-    let observed = lvm
-        .observe(&vg)?
-        .ok_or_else(|| PassError::VgNotFound(cfg.volume_group.clone()))?;
+    let observed = lvm.observe(&vg)?.ok_or_else(|| PassError::VgNotFound {
+        vg: cfg.volume_group.clone(),
+        backend: cfg.name.clone(),
+        existing: lvm.vg_names().unwrap_or_default(),
+    })?;
     // a backend the desired state does not name (or whose desired state never parsed) is left
     // as it is: no write at all, not even a tag
     let p = match desired {

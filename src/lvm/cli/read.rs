@@ -88,6 +88,21 @@ impl LvmRead for LvmCli {
         self.calls.load(Ordering::Relaxed)
     }
 
+    fn vg_names(&self) -> Result<Vec<String>, LvmError> {
+        let args = [
+            s("vgs"),
+            s("--reportformat"),
+            s("json"),
+            s("-o"),
+            s("vg_name"),
+        ];
+        let out = self.run(Mode::Read, &args)?;
+        report::parse_vg_names(&out.stdout).map_err(|e| LvmError::Report {
+            command: self.describe(&args),
+            detail: e,
+        })
+    }
+
     fn pool_usage(
         &self,
         vg: &VgName,

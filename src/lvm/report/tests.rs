@@ -176,3 +176,23 @@ fn an_lv_without_a_uuid_lvm_could_print_is_an_error() {
     let bad = text.replace("RDozxe-3h3v-1l1U-T7Yn-pCAP-LbSW-8CR6R0", "RDozxe,lv_name=x");
     assert!(parse_fullreport(&bad, "vgfix").is_err());
 }
+
+#[test]
+fn vg_names_as_vgs_reports_them_sorted() {
+    let json = r#"{
+      "report": [
+          {
+              "vg": [
+                  {"vg_name":"vg-b"},
+                  {"vg_name":"cinder-volumes"}
+              ]
+          }
+      ]
+  }"#;
+    assert_eq!(parse_vg_names(json).unwrap(), ["cinder-volumes", "vg-b"]);
+    assert_eq!(
+        parse_vg_names(r#"{"report": [{"vg": []}]}"#).unwrap(),
+        Vec::<String>::new()
+    );
+    assert!(parse_vg_names("garbage").is_err());
+}
