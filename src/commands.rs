@@ -298,6 +298,22 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
                 _ => {}
             }
         }
+        if entries.len() > 1 {
+            let total = entries
+                .iter()
+                .filter_map(|e| e.plan.as_ref())
+                .map(render::summary::Counts::of)
+                .fold(render::summary::Counts::default(), |a, b| a + b);
+            let errors = entries.iter().filter(|e| e.error.is_some()).count();
+            crate::outln!(
+                "Plan, {} backends: {total}{}.",
+                entries.len(),
+                match errors {
+                    0 => String::new(),
+                    n => format!("; {n} in error"),
+                }
+            );
+        }
     }
     if failed {
         EXIT_ERROR

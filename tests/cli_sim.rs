@@ -429,7 +429,12 @@ fn import_adopts_what_cinder_made_and_plan_shows_only_adoptions() {
     let actions: Vec<&str> = p
         .stdout
         .lines()
-        .filter(|l| l.starts_with("  ") && !l.starts_with("  warning") && !l.starts_with("  !"))
+        .filter(|l| {
+            l.starts_with("  ")
+                && !l.starts_with("  warning")
+                && !l.starts_with("  !")
+                && !l.starts_with("  Plan:")
+        })
         .collect();
     assert_eq!(
         actions,

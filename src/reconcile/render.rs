@@ -14,6 +14,8 @@ use std::fmt::Write;
 use super::plan::{Action, DeleteReason, Growth, Plan, Scheduled, UnmarkReason};
 use crate::desired::Source;
 
+pub mod summary;
+
 impl Action {
     pub fn verb(&self) -> &'static str {
         match self {
@@ -252,6 +254,9 @@ pub fn plan_text(plan: &Plan) -> String {
     }
     for w in &plan.warnings {
         let _ = writeln!(s, "  warning: {}", w.message);
+    }
+    if plan.has_changes() || !plan.refused.is_empty() {
+        let _ = writeln!(s, "  Plan: {}.", summary::Counts::of(plan));
     }
     match (plan.actions.is_empty(), plan.refused.len()) {
         (true, 0) => s.push_str("  No changes.\n"),
