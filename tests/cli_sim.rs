@@ -87,7 +87,7 @@ fn shrink_foreign_oversubscription_and_deletion_cap_are_refused_and_nothing_happ
     );
     assert!(
         r.stdout
-            .contains("Blocked: 3 refused; the changes above do not reach the desired state."),
+            .contains("  Plan: 2 to delete, 3 refused.\n  Blocked: 3 refused; the changes above do not reach the desired state."),
         "{r:?}"
     );
     assert!(
