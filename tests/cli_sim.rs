@@ -166,7 +166,7 @@ fn shrink_foreign_oversubscription_and_deletion_cap_are_refused_and_nothing_happ
     assert_eq!(left(&s), all, "4 deletions > cap 2: none done");
     assert!(
         r.stdout.contains(
-            "! refused p2: 4 deletions planned, more than max_deletions_per_pass = 2: none done"
+            "! refused a, p1, p2, p3: 4 deletions planned, more than max_deletions_per_pass = 2: none done"
         ),
         "{r:?}"
     );

@@ -48,8 +48,12 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
             let _ = writeln!(s, "  {}", d.line(p.planned_at));
         }
     }
-    for x in r.plan.iter().flat_map(|p| &p.refused) {
-        let _ = writeln!(s, "  ! refused {}: {}", x.subject, x.reason);
+    for line in r
+        .plan
+        .iter()
+        .flat_map(|p| crate::reconcile::render::refusal_lines(&p.refused))
+    {
+        let _ = writeln!(s, "  {line}");
     }
     for w in r.plan.iter().flat_map(|p| &p.warnings) {
         let _ = writeln!(s, "  warning: {}", w.message);

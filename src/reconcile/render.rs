@@ -229,6 +229,26 @@ impl Scheduled {
     }
 }
 
+/// `! refused NAME: reason`, one line each; the deletion cap's refusals, the same sentence for
+/// every volume, share one line (`! refused a, b, c: 3 deletions planned, ...`).
+pub fn refusal_lines(refused: &[super::plan::Refusal]) -> Vec<String> {
+    let mut groups: Vec<(&str, Vec<&str>)> = vec![];
+    for r in refused {
+        let shared = r.kind == super::plan::RefusalKind::DeletionCap;
+        match groups
+            .iter_mut()
+            .find(|(reason, _)| shared && *reason == r.reason)
+        {
+            Some((_, subjects)) => subjects.push(&r.subject),
+            None => groups.push((&r.reason, vec![&r.subject])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(reason, subjects)| format!("! refused {}: {reason}", subjects.join(", ")))
+        .collect()
+}
+
 pub fn plan_text(plan: &Plan) -> String {
     let mut s = format!(
         "backend {} (volume group {}):\n",
@@ -249,8 +269,8 @@ pub fn plan_text(plan: &Plan) -> String {
     for d in &plan.scheduled {
         let _ = writeln!(s, "  {}", d.line(plan.planned_at));
     }
-    for r in &plan.refused {
-        let _ = writeln!(s, "  ! refused {}: {}", r.subject, r.reason);
+    for line in refusal_lines(&plan.refused) {
+        let _ = writeln!(s, "  {line}");
     }
     for w in &plan.warnings {
         let _ = writeln!(s, "  warning: {}", w.message);
@@ -273,3 +293,6 @@ pub fn plan_text(plan: &Plan) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests;
