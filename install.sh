@@ -21,6 +21,10 @@ sed "s|/usr/bin/ember|$BINDIR/ember|g" units/ember.service > "$DESTDIR$UNITDIR/e
 chmod 644 "$DESTDIR$UNITDIR/ember.service"
 install -Dm644 man/ember.8 "$DESTDIR$MANDIR/man8/ember.8"
 install -Dm644 man/ember-desired-state.5 "$DESTDIR$MANDIR/man5/ember-desired-state.5"
+# shell completions, where each shell looks for them under PREFIX (as the package puts them)
+install -Dm644 completions/ember.bash "$DESTDIR$PREFIX/share/bash-completion/completions/ember"
+install -Dm644 completions/_ember "$DESTDIR$PREFIX/share/zsh/vendor-completions/_ember"
+install -Dm644 completions/ember.fish "$DESTDIR$PREFIX/share/fish/vendor_completions.d/ember.fish"
 install -Dm644 units/ember.service.d/notify-reload.conf "$DESTDIR$DOCDIR/notify-reload.conf"
 install -Dm644 examples/cinder.conf "$DESTDIR$DOCDIR/examples/cinder.conf"
 install -Dm644 examples/desired-state.yaml "$DESTDIR$DOCDIR/examples/desired-state.yaml"

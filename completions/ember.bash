@@ -43,9 +43,6 @@ _ember() {
             ember,status)
                 cmd="ember__subcmd__status"
                 ;;
-            ember,worker)
-                cmd="ember__subcmd__worker"
-                ;;
             ember__subcmd__help,apply)
                 cmd="ember__subcmd__help__subcmd__apply"
                 ;;
@@ -73,9 +70,6 @@ _ember() {
             ember__subcmd__help,status)
                 cmd="ember__subcmd__help__subcmd__status"
                 ;;
-            ember__subcmd__help,worker)
-                cmd="ember__subcmd__help__subcmd__worker"
-                ;;
             *)
                 ;;
         esac
@@ -83,7 +77,7 @@ _ember() {
 
     case "${cmd}" in
         ember)
-            opts="-h -V --config-file --config-dir --desired-state --log-level --allow-insecure-files --lvm --help --version check plan apply import daemon status reconcile reload worker help"
+            opts="-h -V --config-file --config-dir --desired-state --log-level --allow-insecure-files --help --version check plan apply import daemon status reconcile reload help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -105,10 +99,6 @@ _ember() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lvm)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -117,7 +107,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__apply)
-            opts="-h --backend --json --allow-deletions --config-file --config-dir --desired-state --log-level --allow-insecure-files --lvm --help"
+            opts="-h --backend --json --allow-deletions --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -147,10 +137,6 @@ _ember() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lvm)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -159,7 +145,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__check)
-            opts="-h --json --config-file --config-dir --desired-state --log-level --allow-insecure-files --lvm --help"
+            opts="-h --json --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -178,10 +164,6 @@ _ember() {
                     return 0
                     ;;
                 --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lvm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -193,7 +175,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__daemon)
-            opts="-h --config-file --config-dir --desired-state --log-level --allow-insecure-files --lvm --help"
+            opts="-h --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,10 +197,6 @@ _ember() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lvm)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -227,7 +205,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__help)
-            opts="check plan apply import daemon status reconcile reload worker help"
+            opts="check plan apply import daemon status reconcile reload help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -366,22 +344,8 @@ _ember() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        ember__subcmd__help__subcmd__worker)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         ember__subcmd__import)
-            opts="-h --backend --config-file --config-dir --desired-state --log-level --allow-insecure-files --lvm --help"
+            opts="-h --backend --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,10 +368,6 @@ _ember() {
                     return 0
                     ;;
                 --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lvm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -419,7 +379,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__plan)
-            opts="-h --backend --json --config-file --config-dir --desired-state --log-level --allow-insecure-files --lvm --help"
+            opts="-h --backend --json --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -445,10 +405,6 @@ _ember() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lvm)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -457,7 +413,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__reconcile)
-            opts="-h --backend --allow-deletions --config-file --config-dir --desired-state --log-level --allow-insecure-files --lvm --help"
+            opts="-h --backend --allow-deletions --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -487,10 +443,6 @@ _ember() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lvm)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -499,7 +451,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__reload)
-            opts="-h --config-file --config-dir --desired-state --log-level --allow-insecure-files --lvm --help"
+            opts="-h --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -518,10 +470,6 @@ _ember() {
                     return 0
                     ;;
                 --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lvm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -533,7 +481,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__status)
-            opts="-h --json --config-file --config-dir --desired-state --log-level --allow-insecure-files --lvm --help"
+            opts="-h --json --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -552,48 +500,6 @@ _ember() {
                     return 0
                     ;;
                 --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lvm)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        ember__subcmd__worker)
-            opts="-h --backend --config-file --config-dir --desired-state --log-level --allow-insecure-files --lvm --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --backend)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --desired-state)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lvm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ember_global_optspecs
-    string join \n config-file= config-dir= desired-state= log-level= allow-insecure-files lvm= h/help V/version
+    string join \n config-file= config-dir= desired-state= log-level= allow-insecure-files h/help V/version
 end
 
 function __fish_ember_needs_command
@@ -28,25 +28,22 @@ complete -c ember -n "__fish_ember_needs_command" -l config-file -d 'A cinder.co
 complete -c ember -n "__fish_ember_needs_command" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_needs_command" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_needs_command" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_needs_command" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
 complete -c ember -n "__fish_ember_needs_command" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
-complete -c ember -n "__fish_ember_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ember -n "__fish_ember_needs_command" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_needs_command" -s V -l version -d 'Print version'
 complete -c ember -n "__fish_ember_needs_command" -f -a "check" -d 'Validate cinder.conf and the desired state; errors name the file and line'
-complete -c ember -n "__fish_ember_needs_command" -f -a "plan" -d 'Show what a pass would change, without changing anything (exit 0: nothing to do, 2: changes pending, 1: error)'
-complete -c ember -n "__fish_ember_needs_command" -f -a "apply" -d 'Converge LVM to the desired state once, without the daemon (exit 0: done, 1: error)'
+complete -c ember -n "__fish_ember_needs_command" -f -a "plan" -d 'Show what a pass would change, without changing anything (exit 0: nothing to do, 2: changes pending, 3: something refused, 1: error)'
+complete -c ember -n "__fish_ember_needs_command" -f -a "apply" -d 'Converge LVM to the desired state once, without the daemon (exit 0: converged, 3: the rest done, something refused, 1: error)'
 complete -c ember -n "__fish_ember_needs_command" -f -a "import" -d 'Print a desired state that adopts what cinder-volume made (reads cinder.conf and LVM; changes nothing)'
 complete -c ember -n "__fish_ember_needs_command" -f -a "daemon" -d 'Run the service: a supervisor and one worker process per LVM backend (foreground)'
-complete -c ember -n "__fish_ember_needs_command" -f -a "status" -d 'Ask the running daemon for its state: per backend, worker, last pass, capacity'
+complete -c ember -n "__fish_ember_needs_command" -f -a "status" -d 'Ask the running daemon for its state: per backend, worker, last pass, capacity (exit 0: all converged, 2: some pending, blocked, in error or rejected, 1: no daemon)'
 complete -c ember -n "__fish_ember_needs_command" -f -a "reconcile" -d 'Ask the running daemon for a pass now'
 complete -c ember -n "__fish_ember_needs_command" -f -a "reload" -d 'Ask the running daemon to re-read cinder.conf and the desired state (as SIGHUP does)'
-complete -c ember -n "__fish_ember_needs_command" -f -a "worker" -d 'One backend\'s converging loop; started by `ember daemon`, not by hand'
 complete -c ember -n "__fish_ember_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ember -n "__fish_ember_using_subcommand check" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand check" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand check" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand check" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_using_subcommand check" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
 complete -c ember -n "__fish_ember_using_subcommand check" -l json -d 'Print one JSON object instead of text'
 complete -c ember -n "__fish_ember_using_subcommand check" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand check" -s h -l help -d 'Print help'
@@ -55,7 +52,6 @@ complete -c ember -n "__fish_ember_using_subcommand plan" -l config-file -d 'A c
 complete -c ember -n "__fish_ember_using_subcommand plan" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand plan" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand plan" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_using_subcommand plan" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
 complete -c ember -n "__fish_ember_using_subcommand plan" -l json -d 'Print JSON instead of a diff'
 complete -c ember -n "__fish_ember_using_subcommand plan" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand plan" -s h -l help -d 'Print help'
@@ -65,7 +61,6 @@ complete -c ember -n "__fish_ember_using_subcommand apply" -l config-file -d 'A 
 complete -c ember -n "__fish_ember_using_subcommand apply" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand apply" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand apply" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_using_subcommand apply" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
 complete -c ember -n "__fish_ember_using_subcommand apply" -l json -d 'Print JSON instead of text'
 complete -c ember -n "__fish_ember_using_subcommand apply" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand apply" -s h -l help -d 'Print help'
@@ -74,21 +69,18 @@ complete -c ember -n "__fish_ember_using_subcommand import" -l config-file -d 'A
 complete -c ember -n "__fish_ember_using_subcommand import" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand import" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand import" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_using_subcommand import" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
 complete -c ember -n "__fish_ember_using_subcommand import" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand import" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_using_subcommand daemon" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand daemon" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand status" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand status" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand status" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand status" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_using_subcommand status" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
 complete -c ember -n "__fish_ember_using_subcommand status" -l json -d 'Print JSON instead of text'
 complete -c ember -n "__fish_ember_using_subcommand status" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand status" -s h -l help -d 'Print help'
@@ -98,31 +90,20 @@ complete -c ember -n "__fish_ember_using_subcommand reconcile" -l config-file -d
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_using_subcommand reconcile" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand reload" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reload" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reload" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reload" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_using_subcommand reload" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
 complete -c ember -n "__fish_ember_using_subcommand reload" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand reload" -s h -l help -d 'Print help'
-complete -c ember -n "__fish_ember_using_subcommand worker" -l backend -r
-complete -c ember -n "__fish_ember_using_subcommand worker" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand worker" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
-complete -c ember -n "__fish_ember_using_subcommand worker" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand worker" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_using_subcommand worker" -l lvm -d 'Which LVM to use: a path to the lvm binary, or sim:PATH for the simulator (testing only)' -r
-complete -c ember -n "__fish_ember_using_subcommand worker" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
-complete -c ember -n "__fish_ember_using_subcommand worker" -s h -l help -d 'Print help'
-complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload worker help" -f -a "check" -d 'Validate cinder.conf and the desired state; errors name the file and line'
-complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload worker help" -f -a "plan" -d 'Show what a pass would change, without changing anything (exit 0: nothing to do, 2: changes pending, 1: error)'
-complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload worker help" -f -a "apply" -d 'Converge LVM to the desired state once, without the daemon (exit 0: done, 1: error)'
-complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload worker help" -f -a "import" -d 'Print a desired state that adopts what cinder-volume made (reads cinder.conf and LVM; changes nothing)'
-complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload worker help" -f -a "daemon" -d 'Run the service: a supervisor and one worker process per LVM backend (foreground)'
-complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload worker help" -f -a "status" -d 'Ask the running daemon for its state: per backend, worker, last pass, capacity'
-complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload worker help" -f -a "reconcile" -d 'Ask the running daemon for a pass now'
-complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload worker help" -f -a "reload" -d 'Ask the running daemon to re-read cinder.conf and the desired state (as SIGHUP does)'
-complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload worker help" -f -a "worker" -d 'One backend\'s converging loop; started by `ember daemon`, not by hand'
-complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload worker help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "check" -d 'Validate cinder.conf and the desired state; errors name the file and line'
+complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "plan" -d 'Show what a pass would change, without changing anything (exit 0: nothing to do, 2: changes pending, 3: something refused, 1: error)'
+complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "apply" -d 'Converge LVM to the desired state once, without the daemon (exit 0: converged, 3: the rest done, something refused, 1: error)'
+complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "import" -d 'Print a desired state that adopts what cinder-volume made (reads cinder.conf and LVM; changes nothing)'
+complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "daemon" -d 'Run the service: a supervisor and one worker process per LVM backend (foreground)'
+complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "status" -d 'Ask the running daemon for its state: per backend, worker, last pass, capacity (exit 0: all converged, 2: some pending, blocked, in error or rejected, 1: no daemon)'
+complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "reconcile" -d 'Ask the running daemon for a pass now'
+complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "reload" -d 'Ask the running daemon to re-read cinder.conf and the desired state (as SIGHUP does)'
+complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

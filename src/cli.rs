@@ -84,7 +84,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show what a pass would change, without changing anything (exit 0: nothing to do, 2: changes pending, 1: error)
+    /// Show what a pass would change, without changing anything (exit 0: nothing to do, 2: changes pending, 3: something refused, 1: error)
     Plan {
         /// Only this backend (a name from enabled_backends)
         #[arg(long, value_name = "NAME")]
@@ -93,7 +93,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Converge LVM to the desired state once, without the daemon (exit 0: done, 1: error)
+    /// Converge LVM to the desired state once, without the daemon (exit 0: converged, 3: the rest done, something refused, 1: error)
     Apply {
         /// Only this backend (a name from enabled_backends)
         #[arg(long, value_name = "NAME")]
@@ -113,7 +113,7 @@ pub enum Command {
     },
     /// Run the service: a supervisor and one worker process per LVM backend (foreground)
     Daemon,
-    /// Ask the running daemon for its state: per backend, worker, last pass, capacity
+    /// Ask the running daemon for its state: per backend, worker, last pass, capacity (exit 0: all converged, 2: some pending, blocked, in error or rejected, 1: no daemon)
     Status {
         /// Print JSON instead of text
         #[arg(long)]
@@ -136,4 +136,28 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         backend: String,
     },
+}
+
+/// The command line as shell completions offer it: without what `--help` hides (the internal
+/// `worker` subcommand, the test-only `--lvm`).
+pub fn completion_command() -> clap::Command {
+    use clap::CommandFactory;
+    public(Cli::command())
+}
+
+fn public(cmd: clap::Command) -> clap::Command {
+    let mut out = clap::Command::new(cmd.get_name().to_string());
+    if let Some(about) = cmd.get_about() {
+        out = out.about(about.clone());
+    }
+    if let Some(v) = cmd.get_version() {
+        out = out.version(v.to_string());
+    }
+    for a in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+        out = out.arg(a.clone());
+    }
+    for s in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        out = out.subcommand(public(s.clone()));
+    }
+    out
 }

@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -16,12 +15,20 @@ fn completions_are_generated_from_the_cli() {
         (Shell::Zsh, "_ember"),
         (Shell::Fish, "ember.fish"),
     ] {
-        let mut cmd = ember::cli::Cli::command();
+        let mut cmd = ember::cli::completion_command();
         let mut out = vec![];
         clap_complete::generate(shell, &mut cmd, "ember", &mut out);
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.contains("apply") && text.contains("--config-file"),
+            "{text}"
+        );
+        // what --help hides, completions do not offer
+        assert!(
+            !text.contains("--lvm")
+                && !["(worker)", "__worker", "'worker:", "\"worker\""]
+                    .iter()
+                    .any(|w| text.contains(w)),
             "{text}"
         );
         let path = format!("{ROOT}/completions/{file}");
