@@ -28,6 +28,20 @@ fn arg_roff(a: &clap::Arg) -> String {
     format!("{long}{value}")
 }
 
+/// `ember [--config-file PATH] ... COMMAND`: the visible global options with their values.
+fn synopsis(cmd: &clap::Command) -> String {
+    let mut line = String::from("\\fBember\\fR");
+    for a in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+        if a.get_long().is_some() {
+            line.push_str(&format!(" [{}]", arg_roff(a)));
+        }
+    }
+    line.push_str(
+        " [\\fB\\-h\\fR|\\fB\\-\\-help\\fR] [\\fB\\-V\\fR|\\fB\\-\\-version\\fR] \\fICOMMAND\\fR",
+    );
+    format!(".SH SYNOPSIS\n{line}\n")
+}
+
 /// A COMMANDS section from each visible subcommand's own arguments.
 fn commands_section(cmd: &clap::Command) -> String {
     let mut s = String::from(".SH COMMANDS\n");
@@ -64,7 +78,8 @@ fn generate() -> String {
     let mut buf: Vec<u8> = vec![];
     man.render_title(&mut buf).unwrap();
     man.render_name_section(&mut buf).unwrap();
-    man.render_synopsis_section(&mut buf).unwrap();
+    // (clap_mangen's synopsis leaves out what each option takes: written here)
+    buf.extend_from_slice(synopsis(&cmd).as_bytes());
     man.render_description_section(&mut buf).unwrap();
     man.render_options_section(&mut buf).unwrap();
     let mut page = String::from_utf8(buf).unwrap();
