@@ -1,5 +1,8 @@
 //! Builders the unit tests share (compiled for tests only).
 
+mod forward;
+pub use forward::{Forward, Refuse};
+
 use crate::config::{BackendConfig, LVM_DRIVERS, LvmType, Ratio};
 use crate::desired::BackendDesired;
 

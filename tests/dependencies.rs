@@ -72,7 +72,10 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("size", &[][..]),
         ("problem", &[][..]),
         ("trust", &[][..]),
-        ("testkit", &["config", "desired", "lvm", "names"][..]),
+        (
+            "testkit",
+            &["config", "desired", "lvm", "names", "size"][..],
+        ),
     ])
 }
 

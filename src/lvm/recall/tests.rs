@@ -293,7 +293,11 @@ struct Flickering {
     events: std::cell::Cell<u64>,
 }
 
-impl LvmRead for Flickering {
+impl crate::testkit::Forward for Flickering {
+    /// Its reads are the simulator's; it writes nothing.
+    fn inner(&self) -> &dyn LvmWrite {
+        &crate::testkit::Refuse
+    }
     fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
         let o = self.sim.observe(vg);
         self.events.set(self.events.get() + 2);
@@ -307,70 +311,6 @@ impl LvmRead for Flickering {
     }
     fn device_events(&self) -> Option<u64> {
         Some(self.events.get())
-    }
-}
-
-impl LvmWrite for Flickering {
-    fn clear(
-        &self,
-        _: &VgName,
-        _: &crate::lvm::clear::ClearTarget,
-        _: &std::sync::atomic::AtomicBool,
-        _: &dyn Fn() -> Result<(), LvmError>,
-        _: &dyn Fn(u64),
-    ) -> Result<(), LvmError> {
-        unreachable!("the test writes nothing")
-    }
-    fn create_thin_pool(
-        &self,
-        _: &VgName,
-        _: &LvName,
-        _: &PoolCreate,
-        _: &[Tag],
-    ) -> Result<(), LvmError> {
-        unreachable!("the test writes nothing")
-    }
-    fn extend_pool_metadata(&self, _: &VgName, _: &LvRef, _: Bytes) -> Result<(), LvmError> {
-        unreachable!("the test writes nothing")
-    }
-    fn create_lv(
-        &self,
-        _: &VgName,
-        _: &LvName,
-        _: Bytes,
-        _: Option<&LvName>,
-        _: bool,
-        _: &[Tag],
-    ) -> Result<(), LvmError> {
-        unreachable!("the test writes nothing")
-    }
-    fn create_snapshot(
-        &self,
-        _: &VgName,
-        _: &LvName,
-        _: &LvName,
-        _: bool,
-        _: &[Tag],
-    ) -> Result<(), LvmError> {
-        unreachable!("the test writes nothing")
-    }
-    fn change_tags(&self, _: &VgName, _: &LvRef, _: &[Tag], _: &[Tag]) -> Result<(), LvmError> {
-        unreachable!("the test writes nothing")
-    }
-    fn tag_vg(&self, _: &VgName, _: &Tag) -> Result<(), LvmError> {
-        unreachable!("the test writes nothing")
-    }
-    fn extend(&self, _: &VgName, _: &LvRef, _: Bytes) -> Result<(), LvmError> {
-        unreachable!("the test writes nothing")
-    }
-    fn extend_new(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
-        unreachable!("the test writes nothing")
-    }
-    fn remove(&self, _: &VgName, _: &LvRef) -> Result<(), LvmError> {
-        unreachable!("the test writes nothing")
-    }
-    fn activate_many(&self, _: &VgName, _: &[LvName]) -> Result<(), LvmError> {
-        unreachable!("the test writes nothing")
     }
 }
 

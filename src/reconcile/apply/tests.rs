@@ -5,6 +5,18 @@ use crate::size::Bytes;
 
 const M: u64 = 1 << 20;
 
+/// `plan` applied to `vg` with `pool`, default options, never told to stop.
+fn apply_plan(lvm: &dyn LvmWrite, vg: &VgName, plan: &Plan, pool: &LvName) -> Outcome {
+    apply(
+        lvm,
+        vg,
+        plan,
+        Some(pool),
+        Options::default(),
+        &AtomicBool::new(false),
+    )
+}
+
 /// A simulated VG with a pool, a healthy volume `keep`, and the named volumes inactive and
 /// unknown to the pool, on ember's record of creations under way (what a power cut during
 /// `lvcreate` leaves).
@@ -78,14 +90,7 @@ fn activations(lvm: &SimLvm, names: &[&str]) -> Plan {
 #[test]
 fn one_half_created_volume_is_recreated_before_anything_new() {
     let (_d, lvm, vg, pool) = sim(&["half"]);
-    let out = apply(
-        &lvm,
-        &vg,
-        &activations(&lvm, &["half"]),
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &activations(&lvm, &["half"]), &pool);
     assert!(out.ok(), "{out:?}");
     let verbs: Vec<&str> = out.done.iter().map(Action::verb).collect();
     assert_eq!(verbs, ["recreate_volume", "create_volume"]);
@@ -108,14 +113,7 @@ fn one_half_created_volume_is_recreated_before_anything_new() {
 #[test]
 fn several_half_created_volumes_are_not_what_a_crash_leaves_and_nothing_is_done_to_them() {
     let (_d, lvm, vg, pool) = sim(&["h1", "h2"]);
-    let out = apply(
-        &lvm,
-        &vg,
-        &activations(&lvm, &["h1", "h2"]),
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &activations(&lvm, &["h1", "h2"]), &pool);
     assert_eq!(out.failed.len(), 2, "{out:?}");
     assert!(
         out.failed[0].error.contains("a crash leaves at most one"),
@@ -137,14 +135,7 @@ fn several_half_created_volumes_are_not_what_a_crash_leaves_and_nothing_is_done_
 fn an_activation_that_fails_otherwise_is_reported_and_never_mended() {
     let (_d, lvm, vg, pool) = sim(&[]);
     let plan = activations(&lvm, &["missing"]);
-    let out = apply(
-        &lvm,
-        &vg,
-        &plan,
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &plan, &pool);
     assert_eq!(out.failed.len(), 1);
     assert_eq!(out.failed[0].action.verb(), "activate_volume");
     assert!(lvm.observe(&vg).unwrap().unwrap().lv("missing").is_none());
@@ -217,14 +208,7 @@ fn a_chunk_that_fails_is_retried_one_by_one_and_the_half_created_volume_mended()
     }
     lvm.save(&st).unwrap();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let out = apply(
-        &lvm,
-        &vg,
-        &activations(&lvm, &refs),
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &activations(&lvm, &refs), &pool);
     assert!(out.ok(), "{out:?}");
     assert!(out.done.iter().any(|a| a.verb() == "recreate_volume"));
     let o = lvm.observe(&vg).unwrap().unwrap();
@@ -238,37 +222,15 @@ struct FullPool {
     commands: std::cell::Cell<u64>,
 }
 
-impl LvmRead for FullPool {
+impl crate::testkit::Forward for FullPool {
+    fn inner(&self) -> &dyn LvmWrite {
+        &crate::testkit::Refuse
+    }
     fn observe(&self, _: &VgName) -> Result<Option<crate::lvm::Observed>, LvmError> {
         Ok(None)
     }
     fn calls(&self) -> u64 {
         self.commands.get()
-    }
-}
-
-impl LvmWrite for FullPool {
-    fn clear(
-        &self,
-        _: &VgName,
-        _: &crate::lvm::clear::ClearTarget,
-        _: &std::sync::atomic::AtomicBool,
-        _: &dyn Fn() -> Result<(), LvmError>,
-        _: &dyn Fn(u64),
-    ) -> Result<(), LvmError> {
-        unreachable!()
-    }
-    fn create_thin_pool(
-        &self,
-        _: &VgName,
-        _: &LvName,
-        _: &crate::lvm::PoolCreate,
-        _: &[Tag],
-    ) -> Result<(), LvmError> {
-        unreachable!()
-    }
-    fn extend_pool_metadata(&self, _: &VgName, _: &LvRef, _: Bytes) -> Result<(), LvmError> {
-        unreachable!()
     }
     fn create_lv(
         &self,
@@ -292,31 +254,6 @@ impl LvmWrite for FullPool {
         }
         self.room.set(self.room.get() - 1);
         Ok(())
-    }
-    fn create_snapshot(
-        &self,
-        _: &VgName,
-        _: &LvName,
-        _: &LvName,
-        _: bool,
-        _: &[Tag],
-    ) -> Result<(), LvmError> {
-        unreachable!()
-    }
-    fn extend(&self, _: &VgName, _: &LvRef, _: Bytes) -> Result<(), LvmError> {
-        unreachable!()
-    }
-    fn extend_new(&self, _: &VgName, _: &LvName, _: Bytes) -> Result<(), LvmError> {
-        unreachable!()
-    }
-    fn remove(&self, _: &VgName, _: &LvRef) -> Result<(), LvmError> {
-        unreachable!()
-    }
-    fn change_tags(&self, _: &VgName, _: &LvRef, _: &[Tag], _: &[Tag]) -> Result<(), LvmError> {
-        unreachable!()
-    }
-    fn tag_vg(&self, _: &VgName, _: &Tag) -> Result<(), LvmError> {
-        unreachable!()
     }
     fn activate_many(&self, _: &VgName, _: &[LvName]) -> Result<(), LvmError> {
         self.commands.set(self.commands.get() + 1);
@@ -368,14 +305,7 @@ fn a_copy_unknown_to_its_pool_is_never_recreated_and_counts_toward_several() {
     let (_d, lvm, vg, pool) = sim(&["copy"]);
     let mut plan = activations(&lvm, &["copy"]);
     plan.copies = vec![LvName::new("copy").unwrap()];
-    let out = apply(
-        &lvm,
-        &vg,
-        &plan,
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &plan, &pool);
     assert_eq!(out.failed.len(), 1, "{out:?}");
     assert!(out.failed[0].error.contains("it is a copy"), "{out:?}");
     assert!(lvm.load().unwrap().vgs["vg"].lvs["copy"].unknown_to_pool);
@@ -383,14 +313,7 @@ fn a_copy_unknown_to_its_pool_is_never_recreated_and_counts_toward_several() {
     let (_d, lvm, vg, pool) = sim(&["half", "copy"]);
     let mut plan = activations(&lvm, &["half", "copy"]);
     plan.copies = vec![LvName::new("copy").unwrap()];
-    let out = apply(
-        &lvm,
-        &vg,
-        &plan,
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &plan, &pool);
     assert!(
         !out.done.iter().any(|a| a.verb() == "recreate_volume"),
         "{out:?}"
@@ -424,14 +347,7 @@ fn what_is_made_from_an_lv_whose_adoption_failed_is_skipped() {
         ],
         ..Plan::new("b", "vg", 0)
     };
-    let out = apply(
-        &lvm,
-        &vg,
-        &plan,
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &plan, &pool);
     assert_eq!(out.failed.len(), 1, "the adoption: {out:?}");
     assert_eq!(out.skipped.len(), 2, "{out:?}");
     assert!(

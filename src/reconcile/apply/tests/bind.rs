@@ -65,14 +65,7 @@ fn a_name_re_used_between_plan_and_apply_is_never_written() {
     }
     let before = lvm.load().unwrap().vgs["vg"].clone();
     for plan in &stale {
-        let out = apply(
-            &lvm,
-            &vg,
-            plan,
-            Some(&pool),
-            Options::default(),
-            &AtomicBool::new(false),
-        );
+        let out = apply_plan(&lvm, &vg, plan, &pool);
         assert!(out.done.is_empty() && out.skipped.is_empty(), "{out:?}");
         assert_eq!(out.failed.len(), plan.actions.len(), "{out:?}");
         for f in &out.failed {
@@ -99,26 +92,12 @@ fn a_name_re_used_between_plan_and_apply_is_never_written() {
     assert!(after.lvs["z"].tags.contains(&"marker".to_string()));
     // read again, the same plans are made and carried out
     let plan = plan_for(deletes);
-    let out = apply(
-        &lvm,
-        &vg,
-        &plan,
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &plan, &pool);
     assert!(out.ok() && out.done.len() == 2, "{out:?}");
     let o = lvm.observe(&vg).unwrap().unwrap();
     assert!(o.lv("x").is_none() && o.lv("z").unwrap().marked_since().is_some());
     let plan = plan_for(extends);
-    let out = apply(
-        &lvm,
-        &vg,
-        &plan,
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &plan, &pool);
     assert!(out.ok(), "{out:?}");
     assert_eq!(
         lvm.observe(&vg).unwrap().unwrap().lv("y").unwrap().size,
@@ -152,14 +131,7 @@ fn the_pools_growth_is_bound_to_the_pool_planned() {
         ],
         ..Plan::new("b", "vg", 0)
     };
-    let out = apply(
-        &lvm,
-        &vg,
-        &grow(&other),
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &grow(&other), &pool);
     assert_eq!(out.failed.len(), 2, "{out:?}");
     for f in &out.failed {
         assert!(
@@ -176,14 +148,7 @@ fn the_pools_growth_is_bound_to_the_pool_planned() {
             .size,
         256 * M
     );
-    let out = apply(
-        &lvm,
-        &vg,
-        &grow(&uuid),
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &grow(&uuid), &pool);
     assert!(out.ok(), "{out:?}");
     assert_eq!(
         lvm.observe(&vg)

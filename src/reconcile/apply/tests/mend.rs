@@ -1,7 +1,7 @@
 //! The mend of a half-created thin volume happens only for a creation ember recorded as under
 //! way, and only when the ENODATA is the volume's own; the record itself.
 use super::*;
-use crate::lvm::{LvRef, PoolCreate};
+use crate::lvm::LvRef;
 use std::cell::RefCell;
 
 /// A volume whose creation ended (it is not on ember's record) and whose pool then lost it (a
@@ -12,14 +12,7 @@ fn a_volume_the_pool_lost_after_its_creation_ended_is_never_recreated() {
     // its creation ended: off the record (what the pass that made it leaves)
     lvm.record_in_flight(&vg, &[]).unwrap();
     let before = lvm.load().unwrap().vgs["vg"].lvs["lost"].clone();
-    let out = apply(
-        &lvm,
-        &vg,
-        &activations(&lvm, &["lost"]),
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &activations(&lvm, &["lost"]), &pool);
     assert_eq!(out.failed.len(), 1, "{out:?}");
     let f = &out.failed[0];
     assert_eq!(f.action.verb(), "activate_volume");
@@ -67,14 +60,7 @@ fn an_enodata_that_is_not_the_volumes_own_device_is_never_mended() {
     st.vgs.get_mut("vg").unwrap().in_flight = vec!["v".into()];
     lvm.save(&st).unwrap();
     let before = lvm.load().unwrap().vgs["vg"].lvs["v"].clone();
-    let out = apply(
-        &lvm,
-        &vg,
-        &activations(&lvm, &["v"]),
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &activations(&lvm, &["v"]), &pool);
     assert_eq!(out.failed.len(), 1, "{out:?}");
     assert!(
         out.failed[0]
@@ -103,27 +89,9 @@ impl Spy<'_> {
     }
 }
 
-impl LvmRead for Spy<'_> {
-    fn observe(&self, vg: &VgName) -> Result<Option<crate::lvm::Observed>, LvmError> {
-        self.sim.observe(vg)
-    }
-    fn calls(&self) -> u64 {
-        self.sim.calls()
-    }
-}
-
-impl LvmWrite for Spy<'_> {
-    fn create_thin_pool(
-        &self,
-        vg: &VgName,
-        pool: &LvName,
-        spec: &PoolCreate,
-        tags: &[Tag],
-    ) -> Result<(), LvmError> {
-        self.sim.create_thin_pool(vg, pool, spec, tags)
-    }
-    fn extend_pool_metadata(&self, vg: &VgName, pool: &LvRef, size: Bytes) -> Result<(), LvmError> {
-        self.sim.extend_pool_metadata(vg, pool, size)
+impl crate::testkit::Forward for Spy<'_> {
+    fn inner(&self) -> &dyn LvmWrite {
+        self.sim
     }
     fn create_lv(
         &self,
@@ -143,34 +111,6 @@ impl LvmWrite for Spy<'_> {
         }
         self.sim.create_lv(vg, name, size, pool, active, tags)
     }
-    fn create_snapshot(
-        &self,
-        vg: &VgName,
-        origin: &LvName,
-        name: &LvName,
-        skip: bool,
-        tags: &[Tag],
-    ) -> Result<(), LvmError> {
-        self.sim.create_snapshot(vg, origin, name, skip, tags)
-    }
-    fn change_tags(
-        &self,
-        vg: &VgName,
-        lv: &LvRef,
-        add: &[Tag],
-        rm: &[Tag],
-    ) -> Result<(), LvmError> {
-        self.sim.change_tags(vg, lv, add, rm)
-    }
-    fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError> {
-        self.sim.tag_vg(vg, add)
-    }
-    fn extend(&self, vg: &VgName, lv: &LvRef, size: Bytes) -> Result<(), LvmError> {
-        self.sim.extend(vg, lv, size)
-    }
-    fn extend_new(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
-        self.sim.extend_new(vg, lv, size)
-    }
     fn remove(&self, vg: &VgName, lv: &LvRef) -> Result<(), LvmError> {
         self.note(format!("lvremove {}", lv.name));
         self.sim.remove(vg, lv)
@@ -185,15 +125,6 @@ impl LvmWrite for Spy<'_> {
     ) -> Result<(), LvmError> {
         self.note(format!("clear {}", target.lv));
         self.sim.clear(vg, target, stop, ready, progress)
-    }
-    fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
-        self.sim.activate_many(vg, lvs)
-    }
-    fn own_device_unknown_to_pool(&self, vg: &VgName, lv: &LvName) -> Result<bool, LvmError> {
-        self.sim.own_device_unknown_to_pool(vg, lv)
-    }
-    fn in_flight(&self, vg: &VgName) -> Vec<LvName> {
-        self.sim.in_flight(vg)
     }
     fn record_in_flight(&self, vg: &VgName, volumes: &[LvName]) -> Result<(), String> {
         let names: Vec<&str> = volumes.iter().map(LvName::as_str).collect();
@@ -394,14 +325,7 @@ fn a_volume_with_a_cow_snapshot_unknown_to_its_pool_is_never_recreated() {
         &policy,
     );
     assert_eq!(plan.origins, ["half"]);
-    let out = apply(
-        &lvm,
-        &vg,
-        &plan,
-        Some(&pool),
-        Options::default(),
-        &AtomicBool::new(false),
-    );
+    let out = apply_plan(&lvm, &vg, &plan, &pool);
     assert!(
         out.done.iter().all(|a| a.verb() != "recreate_volume"),
         "{out:?}"

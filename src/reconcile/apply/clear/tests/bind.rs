@@ -5,7 +5,7 @@ use std::cell::RefCell;
 
 use super::*;
 use crate::lvm::clear::ClearTarget;
-use crate::lvm::{LvRef, LvmError, Observed, PoolCreate};
+use crate::lvm::{LvRef, LvmError};
 use crate::names::LvUuid;
 
 /// The simulator, with another tool that removes the cleared LV and makes another under its
@@ -51,49 +51,9 @@ impl SwappedAfterClear<'_> {
     }
 }
 
-impl LvmRead for SwappedAfterClear<'_> {
-    fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
-        self.lvm.observe(vg)
-    }
-    fn calls(&self) -> u64 {
-        self.lvm.calls()
-    }
-}
-
-impl LvmWrite for SwappedAfterClear<'_> {
-    fn create_thin_pool(
-        &self,
-        vg: &VgName,
-        pool: &LvName,
-        spec: &PoolCreate,
-        tags: &[Tag],
-    ) -> Result<(), LvmError> {
-        self.lvm.create_thin_pool(vg, pool, spec, tags)
-    }
-    fn extend_pool_metadata(&self, vg: &VgName, pool: &LvRef, size: Bytes) -> Result<(), LvmError> {
-        self.lvm.extend_pool_metadata(vg, pool, size)
-    }
-    fn create_lv(
-        &self,
-        vg: &VgName,
-        name: &LvName,
-        size: Bytes,
-        pool: Option<&LvName>,
-        active: bool,
-        tags: &[Tag],
-    ) -> Result<(), LvmError> {
-        self.lvm.create_lv(vg, name, size, pool, active, tags)
-    }
-    fn create_snapshot(
-        &self,
-        vg: &VgName,
-        origin: &LvName,
-        name: &LvName,
-        skip_activation: bool,
-        tags: &[Tag],
-    ) -> Result<(), LvmError> {
+impl crate::testkit::Forward for SwappedAfterClear<'_> {
+    fn inner(&self) -> &dyn LvmWrite {
         self.lvm
-            .create_snapshot(vg, origin, name, skip_activation, tags)
     }
     fn change_tags(
         &self,
@@ -104,15 +64,6 @@ impl LvmWrite for SwappedAfterClear<'_> {
     ) -> Result<(), LvmError> {
         self.bound.borrow_mut().push(("change_tags", lv.clone()));
         self.lvm.change_tags(vg, lv, add, remove)
-    }
-    fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError> {
-        self.lvm.tag_vg(vg, add)
-    }
-    fn extend(&self, vg: &VgName, lv: &LvRef, size: Bytes) -> Result<(), LvmError> {
-        self.lvm.extend(vg, lv, size)
-    }
-    fn extend_new(&self, vg: &VgName, lv: &LvName, size: Bytes) -> Result<(), LvmError> {
-        self.lvm.extend_new(vg, lv, size)
     }
     fn remove(&self, vg: &VgName, lv: &LvRef) -> Result<(), LvmError> {
         self.bound.borrow_mut().push(("remove", lv.clone()));
@@ -129,9 +80,6 @@ impl LvmWrite for SwappedAfterClear<'_> {
         self.cleared.borrow_mut().push(target.uuid.clone());
         self.lvm.clear(vg, target, stop, ready, progress)?;
         self.swap(vg, &target.lv)
-    }
-    fn activate_many(&self, vg: &VgName, lvs: &[LvName]) -> Result<(), LvmError> {
-        self.lvm.activate_many(vg, lvs)
     }
 }
 
