@@ -125,23 +125,42 @@ fn vm_shrink_foreign_oversubscription_and_deletion_cap_are_refused() {
     // shrink a; declare the foreign LV; ask for more than 2 x 1 GiB; delete three with a cap of 2
     s.write("desired-state.yaml", "backends:\n  lvm-1:\n    volumes:\n      a: { size: 256M }\n      foreign: { size: 128M }\n      huge: { size: 2G }\n      b: { state: absent }\n      c: { state: absent }\n      d: { state: absent }\n");
     let r = s.ember(&["plan"]);
-    assert_eq!(r.code, 0, "only refusals, nothing to do: {r:?}");
+    assert_eq!(
+        r.code, 3,
+        "only refusals: the desired state cannot be reached, nothing else to do: {r:?}"
+    );
     for needle in [
         "! refused a: is 512.0 MiB, the desired state says 256.0 MiB: ember never shrinks",
         "! refused foreign: an LV with this name exists without ember's tag",
         "! refused huge: would provision",
         "! refused b: 3 deletions planned, more than max_deletions_per_pass = 2: none done",
+        // a, foreign, huge, and each of b, c, d
+        "  Blocked: 6 refused, nothing else to do.",
     ] {
         assert!(r.stdout.contains(needle), "{needle}\n{r:?}");
     }
+    assert!(!r.stdout.contains("No changes."), "{r:?}");
     let r = s.ember(&["apply"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.code, 3,
+        "refused: the desired state is not reached: {r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("  Blocked: 6 refused; the desired state is not reached."),
+        "{r:?}"
+    );
     assert_eq!(lvs("vg-refuse"), before, "nothing refused may happen");
 
     // within the cap, deletions do happen, and only of ember's volumes
     s.write("desired-state.yaml", "backends:\n  lvm-1:\n    volumes:\n      b: { state: absent }\n      c: { state: absent }\n      foreign: { state: absent }\n");
     let r = s.ember(&["apply"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.code, 3, "b and c deleted, foreign refused: {r:?}");
+    assert!(
+        r.stdout
+            .contains("  Blocked: 1 refused; the desired state is not reached."),
+        "{r:?}"
+    );
     assert!(
         r.stdout
             .contains("! refused foreign: declared absent, but the LV exists without ember's tag"),
@@ -196,8 +215,13 @@ fn vm_grow_pool_and_volumes_never_shrink() {
         "backends:\n  lvm-1:\n    thin_pool: { size: 10% }\n    volumes:\n      v: { size: 1G }\n",
     );
     let r = s.ember(&["apply"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.code, 3, "both shrinks refused: {r:?}");
     assert!(r.stdout.contains("never shrinks"), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("  Blocked: 2 refused; the desired state is not reached."),
+        "the pool and v: {r:?}"
+    );
     assert_eq!(lv("vg-grow", "v").unwrap().size, 3 * G);
     assert_eq!(lv("vg-grow", "vg-grow-pool").unwrap().size, pool1);
 }
@@ -300,7 +324,12 @@ fn vm_a_full_pool_is_refused_until_it_grows_and_a_vanished_vg_is_an_error() {
         .status();
     s.write("desired-state.yaml", "backends:\n  lvm-1:\n    thin_pool: { size: 64M }\n    volumes:\n      f1: { size: 128M }\n      f2: { size: 16M }\n");
     let r = s.ember(&["plan"]);
-    assert_eq!(r.code, 0, "only a refusal: {r:?}");
+    assert_eq!(r.code, 3, "only a refusal: {r:?}");
+    assert!(
+        r.stdout
+            .contains("  Blocked: 1 refused, nothing else to do."),
+        "{r:?}"
+    );
     assert!(
         r.stdout
             .contains("! refused f2: the thin pool vg-full-pool is full (data 100.00%)"),
@@ -313,7 +342,8 @@ fn vm_a_full_pool_is_refused_until_it_grows_and_a_vanished_vg_is_an_error() {
         r.stdout.contains("and lvm marks it out of data space"),
         "{r:?}"
     );
-    assert_eq!(s.ember(&["apply"]).code, 0);
+    let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 3, "f2 refused: {r:?}");
     assert!(
         lv("vg-full", "f2").is_none(),
         "nothing created in a full pool"

@@ -278,6 +278,9 @@ fn vm_swapped_volume_groups_write_nothing_and_swapped_back_everything_converges(
         refused.contains("volume group vg-q is marked for backend q"),
         "{refused}"
     );
+    for b in ["p", "q"] {
+        assert_eq!(backend(&st, b)["state"], "blocked", "{st:#}");
+    }
     std::thread::sleep(Duration::from_secs(7));
     assert_eq!(d.ember(&["reconcile"]).code, 0);
     std::thread::sleep(Duration::from_secs(20));
@@ -299,8 +302,15 @@ fn vm_swapped_volume_groups_write_nothing_and_swapped_back_everything_converges(
             "{vg}/{v} not marked"
         );
     }
-    let status = d.ember(&["status"]).stdout;
+    let r = d.ember(&["status"]);
+    assert_eq!(r.code, 2, "blocked is not converged: {r:?}");
+    let status = r.stdout;
     assert!(status.contains("is marked for backend p"), "{status}");
+    assert!(
+        status.contains("2 backends: 2 blocked (p: ")
+            && status.matches("(vg_of_another_backend: 1)").count() == 2,
+        "{status}"
+    );
     // swapped back
     conf(&s, &[("p", "vg-p"), ("q", "vg-q")], "prune_grace = 5\n");
     assert_eq!(d.ember(&["reload"]).code, 0);
@@ -412,9 +422,10 @@ fn vm_another_hosts_file_changes_nothing_until_confirmed() {
 
     // configuration management pushes host B's file: none of host A's volumes in it
     s.write("desired-state.yaml", &desired("h", &names("b", 1), ""));
-    d.wait_for("the file refused", 120, |st| {
+    let st = d.wait_for("the file refused", 120, |st| {
         backend(st, "h")["last_pass"]["refusal_kinds"]["unknown_volumes"] == 1
     });
+    assert_eq!(backend(&st, "h")["state"], "blocked", "{st:#}");
     // and so it stays, pass after pass
     for _ in 0..2 {
         assert_eq!(d.ember(&["reconcile", "--backend", "h"]).code, 0);
@@ -428,10 +439,16 @@ fn vm_another_hosts_file_changes_nothing_until_confirmed() {
             "{v} not marked"
         );
     }
-    let status = d.ember(&["status"]).stdout;
+    let r = d.ember(&["status"]);
+    assert_eq!(r.code, 2, "blocked is not converged: {r:?}");
+    let status = r.stdout;
     assert!(
         status.contains("declares none of backend h's 2 volume(s) (a1, a2)")
             && status.contains("--allow-deletions"),
+        "{status}"
+    );
+    assert!(
+        status.contains("1 backend: 1 blocked (h: ") && status.contains("unknown_volumes: 1"),
         "{status}"
     );
 

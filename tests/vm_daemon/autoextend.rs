@@ -211,7 +211,7 @@ fn vm_the_daemon_grows_a_filling_pool_within_20_s_never_past_its_cap() {
         "{text}"
     );
     s.write("desired-state.yaml", &desired("      new: { size: 16M }\n"));
-    d.wait_for("the new volume refused", 60, |st| {
+    let st = d.wait_for("the new volume refused", 60, |st| {
         backend(st, "ae")["last_pass"]["refused"]
             .as_array()
             .is_some_and(|r| {
@@ -222,6 +222,7 @@ fn vm_the_daemon_grows_a_filling_pool_within_20_s_never_past_its_cap() {
             })
     });
     assert!(lv("vg-ae", "new").is_none());
+    assert_eq!(backend(&st, "ae")["state"], "blocked", "{st:#}");
 
     // the data written before every growth is intact
     for (skip, count, sum) in &sums {

@@ -38,9 +38,10 @@ fn start(vg: &str, volumes: &[&str]) -> (Scratch, Daemon) {
 
 /// Asks for a pass (`ember reconcile`) and returns it once it is the last pass shown.
 fn pass(d: &Daemon) -> serde_json::Value {
+    // every pass counts under one result (a pass with refusals under `blocked`)
     let passes = |st: &serde_json::Value| {
         let c = &backend(st, "drift")["counters"];
-        ["converged", "error", "pending"]
+        ["converged", "error", "pending", "blocked"]
             .iter()
             .map(|k| c[k].as_u64().unwrap_or(0))
             .sum::<u64>()
@@ -55,6 +56,11 @@ fn pass(d: &Daemon) -> serde_json::Value {
 
 fn no_lvm(last: &serde_json::Value) -> bool {
     last["lvm_calls"] == 0 && last["lvm_commands"] == 0
+}
+
+/// The state the last pass left the backend in.
+fn state(d: &Daemon) -> serde_json::Value {
+    backend(&d.status().unwrap(), "drift")["state"].clone()
 }
 
 #[test]
@@ -99,10 +105,14 @@ fn vm_what_other_tools_change_between_passes_is_seen_by_the_next_pass() {
     let last = pass(&d);
     assert_eq!(last["done"].as_array().map(Vec::len), Some(1), "{last:#}");
     assert!(lv("vg-drift", "d2").is_some());
-    // lvextend: the capacity says so
+    assert_eq!(state(&d), "converged");
+    // lvextend: the capacity says so (and d1 is refused from now on: it is larger than
+    // declared, and ember never shrinks)
     run("lvextend", &["-q", "-L", "128M", "vg-drift/d1"]);
-    pass(&d);
+    let last = pass(&d);
+    assert_eq!(last["refusal_kinds"]["shrink"], 1, "{last:#}");
     let st = d.status().unwrap();
+    assert_eq!(backend(&st, "drift")["state"], "blocked", "{st:#}");
     assert_eq!(
         backend(&st, "drift")["capacity"]["provisioned"],
         (256u64 << 20),
@@ -116,6 +126,7 @@ fn vm_what_other_tools_change_between_passes_is_seen_by_the_next_pass() {
     let last = pass(&d);
     let refused = last["refused"].to_string();
     assert!(refused.contains("d3"), "{last:#}");
+    assert_eq!(state(&d), "blocked");
     run(
         "lvchange",
         &["-q", "--addtag", "ember-managed", "vg-drift/d3"],
@@ -123,6 +134,12 @@ fn vm_what_other_tools_change_between_passes_is_seen_by_the_next_pass() {
     // (d1 stays refused: it is larger than declared, and ember never shrinks)
     let last = pass(&d);
     assert!(!last["refused"].to_string().contains("d3"), "{last:#}");
+    assert_eq!(
+        last["refused"].as_array().map(Vec::len),
+        Some(1),
+        "{last:#}"
+    );
+    assert_eq!(state(&d), "blocked");
     // deactivated (no metadata commit at all): activated again
     run("lvchange", &["-q", "-an", "vg-drift/d1"]);
     assert!(lv("vg-drift", "d1").unwrap().attr.chars().nth(4) != Some('a'));

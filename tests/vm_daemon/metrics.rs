@@ -183,7 +183,7 @@ fn vm_metrics_reach_prometheus_through_node_exporter() {
     // 100 edits while a reader reads the file in a loop: never half a file
     let passes = |st: &serde_json::Value| {
         let c = &backend(st, "met")["counters"];
-        ["converged", "pending", "error"]
+        ["converged", "pending", "blocked", "error"]
             .iter()
             .map(|k| c[k].as_u64().unwrap_or(0))
             .sum::<u64>()

@@ -179,10 +179,15 @@ fn vm_a_host_cinder_made_is_imported_and_adopted_with_its_data_intact() {
         &format!("backends:\n  lvm-1:\n    volumes:\n      {V1}: {{ size: 1G }}\n      {V2}: {{ size: 3G }}\n      {V3}: {{ size: 1G }}\n      volume-late: {{ size: 1G }}\n"),
     );
     let a = s.ember(&["apply"]);
-    assert_eq!(a.code, 0, "{a:?}");
+    assert_eq!(a.code, 3, "{V2} extended, volume-late refused: {a:?}");
     assert!(
         a.stdout
             .contains(&format!("~ extend volume {V2} 2.0 GiB -> 3.0 GiB")),
+        "{a:?}"
+    );
+    assert!(
+        a.stdout
+            .contains("  Blocked: 1 refused; the desired state is not reached."),
         "{a:?}"
     );
     assert!(

@@ -54,8 +54,14 @@ fn vm_apply_plans_from_the_kept_read_only_while_nothing_changed() {
         "lvchange",
         &["-q", "--deltag", "ember-managed", "vg-mem/m3"],
     );
-    let out = apply(&s);
+    let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 3, "m3 refused: {r:?}");
+    let out = r.stdout;
     assert!(!from_memory(&out) && out.contains("m3"), "{out}");
+    assert!(
+        out.contains("  Blocked: 1 refused; the desired state is not reached."),
+        "{out}"
+    );
     run(
         "lvchange",
         &["-q", "--addtag", "ember-managed", "vg-mem/m3"],

@@ -186,11 +186,19 @@ fn vm_metadata_size_grows_an_existing_pool_a_smaller_one_and_another_chunk_are_r
     // smaller: refused, nothing changes; another chunk size: a warning, nothing changes
     s.write("desired-state.yaml", &yaml("8M", ", chunk_size: 64K"));
     let r = s.ember(&["apply"]);
-    assert_eq!(r.code, 0, "a refusal is not an error: {r:?}");
+    assert_eq!(
+        r.code, 3,
+        "refused (not an error: nothing failed), the desired state not reached: {r:?}"
+    );
     assert!(
         r.stdout
             .contains("metadata_size 8.0 MiB: ember never shrinks"),
         "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("  Blocked: 1 refused; the desired state is not reached."),
+        "the metadata's shrink is refused, the chunk size only a warning: {r:?}"
     );
     assert!(
         r.stdout
@@ -253,7 +261,15 @@ fn vm_metadata_nearly_full_takes_no_new_volume_until_it_grows() {
         &yaml("2M", "      new: { size: 64M }\n"),
     );
     let r = s.ember(&["apply"]);
-    assert_eq!(r.code, 0, "a refusal is not an error: {r:?}");
+    assert_eq!(
+        r.code, 3,
+        "refused (not an error: nothing failed), the desired state not reached: {r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("  Blocked: 1 refused; the desired state is not reached."),
+        "{r:?}"
+    );
     assert!(
         r.stdout
             .contains("! refused new: the thin pool vg-mfull-pool's metadata is 7")
@@ -342,12 +358,17 @@ fn vm_plan_shows_and_apply_does_autoextends_growth_within_its_cap() {
         &yaml("448M", "      new: { size: 64M }\n"),
     );
     let r = s.ember(&["apply"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.code, 3, "grown to the cap, new refused: {r:?}");
     assert_eq!(pool("vg-auto").size, 448 * M, "{r:?}");
     assert!(r.stdout.contains("warning: thin pool vg-auto-pool at its cap: data 87% of 448.0 MiB, autoextend max 448.0 MiB"), "{r:?}");
     assert!(
         r.stdout
             .contains("! refused new: the thin pool vg-auto-pool is at its cap"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("  Blocked: 1 refused; the desired state is not reached."),
         "{r:?}"
     );
     assert!(lv("vg-auto", "new").is_none());

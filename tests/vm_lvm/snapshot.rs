@@ -196,10 +196,12 @@ fn vm_a_snapshot_or_copy_of_what_is_not_there_or_not_embers_is_refused() {
         "backends:\n  lvm-1:\n    volumes:\n      volume-a: { size: 64M }\n      volume-b: { size: 64M, source: { snapshot: _snapshot-nope } }\n      volume-c: { size: 32M, source: { volume: volume-a } }\n    snapshots:\n      _snapshot-t: { volume: theirs }\n",
     );
     let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 3, "all three refused: {r:?}");
     for line in [
         "! refused _snapshot-t: the volume it is of, theirs, exists without ember's tag",
         "! refused volume-b: its source, snapshot _snapshot-nope, does not exist and is not made in this pass",
         "! refused volume-c: its source, volume volume-a, is 64.0 MiB, larger than the 32.0 MiB declared",
+        "  Blocked: 3 refused; the desired state is not reached.",
     ] {
         assert!(r.stdout.contains(line), "{line} in {r:?}");
     }
