@@ -133,7 +133,7 @@ fn vm_shrink_foreign_oversubscription_and_deletion_cap_are_refused() {
         "! refused a: is 512.0 MiB, the desired state says 256.0 MiB: ember never shrinks",
         "! refused foreign: an LV with this name exists without ember's tag",
         "! refused huge: would provision",
-        "! refused b: 3 deletions planned, more than max_deletions_per_pass = 2: none done",
+        "! refused b, c, d: 3 deletions planned, more than max_deletions_per_pass = 2: none done",
         // a, foreign, huge, and each of b, c, d
         "  Blocked: 6 refused, nothing else to do.",
     ] {
