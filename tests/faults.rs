@@ -484,7 +484,7 @@ fn a_daemons_pass_that_failed_runs_again_by_itself_soon() {
     });
     let log = d.log();
     assert!(
-        log.contains("the pass failed: the next one runs in 5 s")
+        log.contains("the pass could not read its volume group: the next one runs in 5 s")
             && log.contains("pass (retry): 2 done, 0 failed"),
         "{st:#}\n{log}"
     );

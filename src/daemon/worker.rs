@@ -400,6 +400,14 @@ impl Worker<'_> {
     }
 
     fn on_pass_done(&mut self, report: reconcile::PassReport) {
+        // first: a stale retry is dropped before the prune's wake is set (a pass that wrote is
+        // confirmed at once by its own reading pass, which retries)
+        let retry = (!report.unconfirmed)
+            .then(|| {
+                self.lp
+                    .retry_after(report.error.is_some(), self.inputs.config.ember.resync_interval)
+            })
+            .flatten();
         after_pass(&report, &mut self.lp);
         // the reading pass that confirms it (a pending resync is the same read: it becomes
         // the confirmation; an edit's or a request's pass stays what it is, and reads too)
@@ -465,15 +473,10 @@ impl Worker<'_> {
                 pool: pool.map(Box::new),
             });
         }
-        // (a pass that wrote is confirmed at once by its own reading pass, which retries)
-        if !report.unconfirmed
-            && let Some(delay) = self
-                .lp
-                .retry_after(report.ok(), self.inputs.config.ember.resync_interval)
-        {
+        if let Some(delay) = retry {
             tracing::info!(
                 backend = self.name,
-                "the pass failed: the next one runs in {} s",
+                "the pass could not read its volume group: the next one runs in {} s",
                 delay.as_secs()
             );
         }

@@ -49,12 +49,18 @@ impl Loop {
         }
     }
 
-    /// After a pass: one that failed (its read, or a write) is tried again by itself
-    /// ([`crate::daemon::backoff::retry_delay`]); one that went well ends the series. Returns
-    /// the delay set.
-    pub(super) fn retry_after(&mut self, ok: bool, cap: Duration) -> Option<Duration> {
-        if ok {
+    /// After a pass: one whose read or plan failed (a read that timed out, a lock held) is
+    /// tried again by itself ([`crate::daemon::backoff::retry_delay`]); one that read its VG
+    /// ends the series (a write that failed waits for the next resync: a deletion whose clear
+    /// went through and whose lvremove failed must not zero the volume again every few
+    /// seconds). Returns the delay set.
+    pub(super) fn retry_after(&mut self, read_failed: bool, cap: Duration) -> Option<Duration> {
+        if !read_failed {
             self.retry_delay = None;
+            // (a retry set before this pass is not needed any more)
+            if matches!(self.wake_at, Some((_, Trigger::Retry))) {
+                self.wake_at = None;
+            }
             return None;
         }
         let delay = crate::daemon::backoff::retry_delay(self.retry_delay, cap);
