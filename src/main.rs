@@ -75,5 +75,11 @@ fn main() {
         } => commands::reconcile(g, backend.as_deref(), *allow_deletions),
         Command::Reload => commands::reload(g),
     };
+    // output that could not be written (a full disk) is an error, whatever the command did
+    let code = if ember::out::failed() {
+        ember::cli::EXIT_ERROR
+    } else {
+        code
+    };
     std::process::exit(code);
 }

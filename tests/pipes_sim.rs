@@ -73,6 +73,7 @@ fn one_shot_commands_into_a_closed_pipe_end_quietly_with_their_own_status() {
         (&big, vec!["check", "--json"], 0),
         (&big, vec!["plan"], 2),
         (&big, vec!["plan", "--json"], 2),
+        // (a short document: all of it fits in the pipe before its reader goes)
         (&big, vec!["import"], 0),
         (&big, vec!["--help"], 0),
         // the apply goes on to the end of its pass, its reader gone
@@ -133,4 +134,37 @@ fn a_daemon_whose_log_reader_went_away_goes_on() {
     });
     let r = d.ember(&["status"]);
     assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
+fn output_that_cannot_be_written_is_an_error_not_a_truncated_success() {
+    let s = setup(3000);
+    let sim = sim(&s);
+    for args in [vec!["plan", "--json"], vec!["check"], vec!["import"]] {
+        let mut a = vec![
+            "--config-file".to_string(),
+            s.path("cinder.conf").display().to_string(),
+            "--lvm".into(),
+            sim.clone(),
+        ];
+        a.extend(args.iter().map(|x| x.to_string()));
+        let out = Command::new(ember_bin())
+            .args(&a)
+            .current_dir(s.dir.path())
+            .stdout(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/full")
+                    .unwrap(),
+            )
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("ember: cannot write the output: No space left on device"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
 }

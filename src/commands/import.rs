@@ -76,5 +76,10 @@ pub fn import(g: &Global, only: Option<&str>) -> i32 {
         inputs::desired_path(g.desired_state.as_ref(), &cfg).display()
     );
     crate::out!("{}", document(&cfg.volume_name_template, &sources, &header));
-    if failed { EXIT_ERROR } else { EXIT_OK }
+    // (its output is a file to install: one cut short by a closed pipe is not a success)
+    if failed || crate::out::stdout_closed() {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    }
 }

@@ -404,8 +404,10 @@ impl Worker<'_> {
         // confirmed at once by its own reading pass, which retries)
         let retry = (!report.unconfirmed)
             .then(|| {
-                self.lp
-                    .retry_after(report.error.is_some(), self.inputs.config.ember.resync_interval)
+                self.lp.retry_after(
+                    report.error.is_some(),
+                    self.inputs.config.ember.resync_interval,
+                )
             })
             .flatten();
         after_pass(&report, &mut self.lp);
