@@ -61,12 +61,12 @@ fn de_secs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error>
     <u64 as serde::Deserialize>::deserialize(d).map(Duration::from_secs)
 }
 
-/// An `[ember]` path option, relative to the directory of the file that sets it.
 /// `/var/lib/ember` (the unit's `StateDirectory=ember`).
 pub fn default_state_dir() -> PathBuf {
     PathBuf::from("/var/lib/ember")
 }
 
+/// An `[ember]` path option, relative to the directory of the file that sets it.
 pub(super) fn ember_path(ini: &Ini, key: &str) -> Option<PathBuf> {
     ini.get("ember", key)
         .filter(|e| !e.value.trim().is_empty())

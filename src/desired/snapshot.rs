@@ -235,39 +235,61 @@ fn made_from(b: &BackendDesired, name: &str) -> Option<LvName> {
 }
 
 /// Volumes and snapshots made from each other in a ring (`a` from `b`, `b` from `a`): none of
-/// them can be made first. One error per ring, on its first member by name.
+/// them can be made first. One error per ring, on its first member by name. Each name is
+/// walked once (every name is made from one other at most): linear in the file's size.
 pub(super) fn source_cycles(b: &BackendDesired, err: &mut Vec<(String, String)>) {
-    let mut reported: Vec<LvName> = vec![];
+    use std::collections::HashMap;
+    // the walk that reached a name first
+    let mut walk_of: HashMap<LvName, usize> = HashMap::new();
     let starts = b
         .volumes
         .iter()
         .map(|(n, _)| n)
         .chain(b.snapshots.iter().map(|(n, _)| n));
-    for start in starts {
-        let mut path: Vec<LvName> = vec![start.clone()];
-        let mut at = start.clone();
-        while let Some(next) = made_from(b, at.as_str()) {
-            if let Some(i) = path.iter().position(|p| *p == next) {
-                let ring = &path[i..];
-                if ring.first() == Some(start)
-                    && ring.iter().min() == Some(start)
-                    && !reported.contains(start)
-                {
-                    reported.push(start.clone());
-                    let chain: Vec<&str> = ring
-                        .iter()
-                        .chain(std::iter::once(start))
-                        .map(LvName::as_str)
-                        .collect();
-                    err.push((start.to_string(), format!(
-                        "{start}: made from itself through {}: none of them can be made first; remove one of these sources",
-                        chain.join(" <- ")
-                    )));
+    for (walk, start) in starts.enumerate() {
+        let mut path: Vec<LvName> = vec![];
+        let mut at = Some(start.clone());
+        while let Some(name) = at {
+            match walk_of.get(&name) {
+                // this walk came back to it: a ring, from there on
+                Some(w) if *w == walk => {
+                    let i = path.iter().position(|p| *p == name).unwrap_or(0);
+                    ring_error(&path[i..], err);
+                    break;
                 }
-                break;
+                // an earlier walk's: what follows is known
+                Some(_) => break,
+                None => {}
             }
-            path.push(next.clone());
-            at = next;
+            walk_of.insert(name.clone(), walk);
+            at = made_from(b, name.as_str());
+            path.push(name);
         }
     }
+}
+
+/// The error of one ring, said from its first member by name.
+fn ring_error(ring: &[LvName], err: &mut Vec<(String, String)>) {
+    let Some(first) = ring
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.cmp(b.1))
+        .map(|(i, _)| i)
+    else {
+        return;
+    };
+    let chain: Vec<&str> = ring[first..]
+        .iter()
+        .chain(&ring[..first])
+        .chain(std::iter::once(&ring[first]))
+        .map(LvName::as_str)
+        .collect();
+    let name = &ring[first];
+    err.push((
+        name.to_string(),
+        format!(
+            "{name}: made from itself through {}: none of them can be made first; remove one of these sources",
+            chain.join(" <- ")
+        ),
+    ));
 }

@@ -351,3 +351,21 @@ fn a_ring_of_sources_is_an_error_on_its_first_member_once() {
             .is_ok_and(|d| d.rejected.is_empty())
     );
 }
+
+#[test]
+fn a_long_chain_of_copies_is_checked_in_one_walk() {
+    // 20 000 volumes each a copy of the one before (an O(n^2) or worse check would not end)
+    let mut y = String::from("backends:\n  lvm-1:\n    volumes:\n      v0: { size: 1G }\n");
+    for i in 1..20_000 {
+        y.push_str(&format!(
+            "      v{i}: {{ size: 1G, source: {{ volume: v{} }} }}\n",
+            i - 1
+        ));
+    }
+    let d = p(&y).unwrap();
+    assert!(d.rejected.is_empty(), "{:?}", d.rejected);
+    // and a ring at its end is found
+    y.push_str("      w: { size: 1G, source: { volume: x } }\n      x: { size: 1G, source: { volume: w } }\n");
+    let e = one_err(&y);
+    assert!(e.message.contains("w: made from itself through w <- x <- w"), "{e}");
+}
