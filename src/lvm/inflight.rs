@@ -122,14 +122,15 @@ impl InFlight {
         let path = self.dir.join(&name);
         let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
         if volumes.is_empty() {
-            // (not made durable: a record that comes back after a crash names volumes that
-            // exist and activate, and the next pass drops it)
             let dir = match self.open_dir(false) {
                 Err(e) if e.ends_with(&nix::errno::Errno::ENOENT.to_string()) => return Ok(()),
                 r => r?,
             };
             return match unistd::unlinkat(&dir, name.as_str(), UnlinkatFlags::NoRemoveDir) {
-                Ok(()) | Err(nix::errno::Errno::ENOENT) => Ok(()),
+                // the removal on disk too: a record that came back after a crash would name
+                // volumes whose creation returned
+                Ok(()) => unistd::fsync(&dir).map_err(|e| err(&e)),
+                Err(nix::errno::Errno::ENOENT) => Ok(()),
                 Err(e) => Err(err(&e)),
             };
         }

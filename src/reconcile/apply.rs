@@ -198,6 +198,16 @@ pub fn apply_with(
         if matches!(action, Action::AdoptVolume { .. }) && result.is_err() {
             not_adopted.push(action.subject().clone());
         }
+        // a creation that returned is whole: off the record at once (a volume made early in a
+        // long pass may hold data before the pass ends; it must never look cut short)
+        if recorded
+            && result.is_ok()
+            && matches!(action, Action::CreateVolume { thin: true, .. })
+            && on_record.contains(action.subject())
+        {
+            on_record.retain(|n| n != action.subject());
+            mend::record_in_flight(lvm, vg, &on_record);
+        }
         record(&mut out, &mut blocked, plan, action, result);
         i += 1;
     }

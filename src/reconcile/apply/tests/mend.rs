@@ -147,8 +147,9 @@ fn creations(names: &[&str]) -> Plan {
     }
 }
 
-/// The pass's creations are on record before its first lvcreate (one write for all), and off
-/// it once they returned; one that failed in a way that leaves its outcome unknown stays.
+/// The pass's creations are on record before its first lvcreate (one write for all), and each
+/// is off it as soon as its lvcreate returned (a volume made early in a long pass may hold data
+/// before the pass ends); one that failed in a way that leaves its outcome unknown stays.
 #[test]
 fn creations_are_on_record_before_the_first_lvcreate_and_off_it_once_they_returned() {
     let (_d, sim, vg, pool) = sim(&[]);
@@ -181,7 +182,9 @@ fn creations_are_on_record_before_the_first_lvcreate_and_off_it_once_they_return
             [
                 format!("record [{},{},{}]", n[0], n[1], n[2]),
                 format!("lvcreate {}", n[0]),
+                format!("record [{},{}]", n[1], n[2]),
                 format!("lvcreate {}", n[1]),
+                format!("record [{}]", n[2]),
                 format!("lvcreate {}", n[2]),
                 "record []".to_string(),
             ]
