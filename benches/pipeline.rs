@@ -33,21 +33,29 @@ fn name(i: usize) -> String {
     format!("volume-{i:08x}-1f2e-4b4e-9a51-0f1f2a3b4c5d")
 }
 
+/// An lv_uuid in lvm's form (6-4-4-4-4-4-6 letters and digits), one per `i`.
+fn uuid(i: usize) -> String {
+    let h = format!("{i:012x}");
+    format!("{}-aaaa-bbbb-cccc-dddd-eeee-{}", &h[..6], &h[6..])
+}
+
 /// A fullreport as lvm 2.03 prints it (the shape of tests/fixtures/lvm/mixed.json).
 fn fullreport(n: usize) -> String {
     let mut lvs = String::new();
     let _ = write!(
         lvs,
-        r#"{{"lv_name":"{VG}-pool", "lv_attr":"twi-aotz--", "lv_layout":"thin,pool", "lv_size":"{}", "pool_lv":"", "lv_tags":"", "data_percent":"3.91", "metadata_percent":"11.72"}}"#,
-        4u64 << 40
+        r#"{{"lv_name":"{VG}-pool", "lv_attr":"twi-aotz--", "lv_layout":"thin,pool", "lv_size":"{}", "pool_lv":"", "lv_tags":"", "data_percent":"3.91", "metadata_percent":"11.72", "lv_uuid":"{}"}}"#,
+        4u64 << 40,
+        uuid(usize::MAX >> 40)
     );
     for i in 0..n {
         let _ = write!(
             lvs,
             r#",
-{{"lv_name":"{}", "lv_attr":"Vwi-a-tz--", "lv_layout":"thin,sparse", "lv_size":"{}", "pool_lv":"{VG}-pool", "lv_tags":"ember-backend={BACKEND},ember-managed", "data_percent":"0.00", "metadata_percent":""}}"#,
+{{"lv_name":"{}", "lv_attr":"Vwi-a-tz--", "lv_layout":"thin,sparse", "lv_size":"{}", "pool_lv":"{VG}-pool", "lv_tags":"ember-backend={BACKEND},ember-managed", "data_percent":"0.00", "metadata_percent":"", "lv_uuid":"{}"}}"#,
             name(i),
-            SIZES[i % SIZES.len()] << 20
+            SIZES[i % SIZES.len()] << 20,
+            uuid(i)
         );
     }
     format!(

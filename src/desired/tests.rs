@@ -367,5 +367,9 @@ fn a_long_chain_of_copies_is_checked_in_one_walk() {
     // and a ring at its end is found
     y.push_str("      w: { size: 1G, source: { volume: x } }\n      x: { size: 1G, source: { volume: w } }\n");
     let e = one_err(&y);
-    assert!(e.message.contains("w: made from itself through w <- x <- w"), "{e}");
+    assert!(
+        e.message
+            .contains("w: made from itself through w <- x <- w"),
+        "{e}"
+    );
 }
