@@ -31,6 +31,24 @@ fn check_space(vg: &SimVg, need: u64) -> Result<(), String> {
 mod cow;
 use cow::has_cow;
 
+/// A snapshot's origin, as lvcreate --snapshot finds it: the name must be free, and the origin
+/// must exist (lvm's own words for each).
+pub(super) fn snapshot_origin<'a>(
+    v: &'a SimVg,
+    vg: &VgName,
+    name: &LvName,
+    origin: &LvName,
+) -> Result<&'a SimLv, String> {
+    if v.lvs.contains_key(name.as_str()) {
+        return Err(format!(
+            "Logical Volume \"{name}\" already exists in volume group \"{vg}\""
+        ));
+    }
+    v.lvs
+        .get(origin.as_str())
+        .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{origin}\""))
+}
+
 /// What a removed LV leaves where it was: its data, on a linear LV's extents; in a thin pool
 /// that does not zero new blocks, in the chunks the pool hands out next (partly written, they
 /// show the rest of what was there). A pool that zeroes them leaves nothing readable.
@@ -197,15 +215,7 @@ impl LvmWrite for SimLvm {
         self.write(
             cmd,
             |v| {
-                if v.lvs.contains_key(name.as_str()) {
-                    return Err(format!(
-                        "Logical Volume \"{name}\" already exists in volume group \"{vg}\""
-                    ));
-                }
-                let o = v
-                    .lvs
-                    .get(origin.as_str())
-                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{origin}\""))?;
+                let o = snapshot_origin(v, vg, name, origin)?;
                 if o.kind != LvKind::Thin {
                     return Err(format!("{vg}/{origin} is not a thin volume: the simulator makes thin snapshots only"));
                 }

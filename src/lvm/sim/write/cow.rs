@@ -1,7 +1,7 @@
 //! COW snapshots in the simulator: another tool's (`lvcreate --snapshot --size`), never ember's.
 
 use super::super::{SimLv, SimLvm, SimVg};
-use super::{check_mda, check_space};
+use super::{check_mda, check_space, snapshot_origin};
 use crate::lvm::{LvKind, LvmError};
 use crate::names::{LvName, VgName};
 use crate::size::Bytes;
@@ -29,15 +29,7 @@ impl SimLvm {
         self.write(
             cmd,
             |v| {
-                if v.lvs.contains_key(name.as_str()) {
-                    return Err(format!(
-                        "Logical Volume \"{name}\" already exists in volume group \"{vg}\""
-                    ));
-                }
-                let o = v
-                    .lvs
-                    .get(origin.as_str())
-                    .ok_or_else(|| format!("Failed to find logical volume \"{vg}/{origin}\""))?;
+                let o = snapshot_origin(v, vg, name, origin)?;
                 match o.kind {
                     LvKind::Thin | LvKind::Linear => {}
                     LvKind::CowSnapshot => {
