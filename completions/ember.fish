@@ -44,7 +44,7 @@ complete -c ember -n "__fish_ember_using_subcommand check" -l config-file -d 'A 
 complete -c ember -n "__fish_ember_using_subcommand check" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand check" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand check" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_using_subcommand check" -l json -d 'Print one JSON object instead of text'
+complete -c ember -n "__fish_ember_using_subcommand check" -l json -d 'Print one JSON document instead of text (format ember-check; schema: /usr/share/ember/schemas/check.schema.json)'
 complete -c ember -n "__fish_ember_using_subcommand check" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand check" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand plan" -l backend -d 'Only this backend (a name from enabled_backends)' -r
@@ -52,7 +52,7 @@ complete -c ember -n "__fish_ember_using_subcommand plan" -l config-file -d 'A c
 complete -c ember -n "__fish_ember_using_subcommand plan" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand plan" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand plan" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_using_subcommand plan" -l json -d 'Print JSON instead of a diff'
+complete -c ember -n "__fish_ember_using_subcommand plan" -l json -d 'Print one JSON document instead of text (format ember-plan; schema: /usr/share/ember/schemas/plan.schema.json)'
 complete -c ember -n "__fish_ember_using_subcommand plan" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand plan" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand apply" -l backend -d 'Only this backend (a name from enabled_backends)' -r
@@ -61,7 +61,7 @@ complete -c ember -n "__fish_ember_using_subcommand apply" -l config-file -d 'A 
 complete -c ember -n "__fish_ember_using_subcommand apply" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand apply" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand apply" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_using_subcommand apply" -l json -d 'Print JSON instead of text'
+complete -c ember -n "__fish_ember_using_subcommand apply" -l json -d 'Print one JSON document instead of text (format ember-apply; schema: /usr/share/ember/schemas/apply.schema.json)'
 complete -c ember -n "__fish_ember_using_subcommand apply" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand import" -l backend -d 'Only this backend (a name from enabled_backends)' -r
@@ -81,7 +81,7 @@ complete -c ember -n "__fish_ember_using_subcommand status" -l config-file -d 'A
 complete -c ember -n "__fish_ember_using_subcommand status" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand status" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand status" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
-complete -c ember -n "__fish_ember_using_subcommand status" -l json -d 'Print JSON instead of text'
+complete -c ember -n "__fish_ember_using_subcommand status" -l json -d 'Print one JSON document instead of text (format ember-status; schema: /usr/share/ember/schemas/status.schema.json)'
 complete -c ember -n "__fish_ember_using_subcommand status" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand status" -s h -l help -d 'Print help'
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l backend -d 'Only this backend' -r

@@ -80,7 +80,7 @@ impl Global {
 pub enum Command {
     /// Validate cinder.conf and the desired state; errors name the file and line
     Check {
-        /// Print one JSON object instead of text
+        /// Print one JSON document instead of text (format ember-check; schema: /usr/share/ember/schemas/check.schema.json)
         #[arg(long)]
         json: bool,
     },
@@ -89,7 +89,7 @@ pub enum Command {
         /// Only this backend (a name from enabled_backends)
         #[arg(long, value_name = "NAME")]
         backend: Option<String>,
-        /// Print JSON instead of a diff
+        /// Print one JSON document instead of text (format ember-plan; schema: /usr/share/ember/schemas/plan.schema.json)
         #[arg(long)]
         json: bool,
     },
@@ -98,7 +98,7 @@ pub enum Command {
         /// Only this backend (a name from enabled_backends)
         #[arg(long, value_name = "NAME")]
         backend: Option<String>,
-        /// Print JSON instead of text
+        /// Print one JSON document instead of text (format ember-apply; schema: /usr/share/ember/schemas/apply.schema.json)
         #[arg(long)]
         json: bool,
         /// Confirm this one pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)
@@ -115,7 +115,7 @@ pub enum Command {
     Daemon,
     /// Ask the running daemon for its state: per backend, worker, last pass, capacity (exit 0: all converged, 2: some pending, blocked, in error or rejected, 1: no daemon)
     Status {
-        /// Print JSON instead of text
+        /// Print one JSON document instead of text (format ember-status; schema: /usr/share/ember/schemas/status.schema.json)
         #[arg(long)]
         json: bool,
     },

@@ -3,30 +3,38 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use serde::Serialize;
-
 use crate::cli::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, Global};
 use crate::config::{self, BackendConfig, Config};
 use crate::desired::DesiredState;
 use crate::inputs::{self, Inputs};
 use crate::problem::Problem;
-use crate::reconcile::{self, Plan, Policy, render};
+use crate::reconcile::{self, Policy, render};
 
 mod apply;
 mod import;
+pub mod json;
 pub use apply::apply;
 pub use import::import;
+use json::Failure;
 
 /// `plan`, `apply` and `import` run lvm, which needs root: said at once, before lvm's own
 /// failure (a command line of hundreds of characters and a permission error on a device).
-fn needs_root(g: &Global, command: &str) -> Result<(), i32> {
+fn needs_root(g: &Global, command: &str) -> Result<(), Failure> {
     if !matches!(g.lvm, crate::lvm::LvmSpec::Exec(_)) || nix::unistd::geteuid().is_root() {
         return Ok(());
     }
-    crate::errln!(
-        "ember: `ember {command}` runs lvm, which needs root: run it as root (sudo ember {command}); `ember check` does not, and `ember status` needs only [ember] control_group"
-    );
-    Err(EXIT_ERROR)
+    Err(Failure {
+        error: format!(
+            "`ember {command}` runs lvm, which needs root: run it as root (sudo ember {command}); `ember check` does not, and `ember status` needs only [ember] control_group"
+        ),
+        problems: vec![],
+    })
+}
+
+/// Prints why a command did nothing: its problems, then the reason, on standard error.
+fn print_failure(f: &Failure) {
+    print_problems(&f.problems);
+    crate::errln!("ember: {}", f.error);
 }
 
 fn read_inputs(g: &Global) -> Inputs {
@@ -40,45 +48,11 @@ fn print_problems(problems: &[Problem]) {
     }
 }
 
-fn print_json<T: Serialize>(v: &T) {
-    match serde_json::to_string_pretty(v) {
-        Ok(s) => crate::outln!("{s}"),
-        Err(e) => crate::errln!("ember: cannot render JSON: {e}"),
-    }
-}
-
-#[derive(Serialize)]
-struct CheckJson<'a> {
-    config_files: &'a [PathBuf],
-    enabled_backends: Vec<String>,
-    backends: Vec<&'a BackendConfig>,
-    desired_state: Option<&'a DesiredState>,
-    problems: &'a [Problem],
-}
-
 pub fn check(g: &Global, json: bool) -> i32 {
     let inputs = read_inputs(g);
+    let ok = !inputs.has_errors() && inputs.rejected().is_empty();
     if json {
-        print_json(&CheckJson {
-            config_files: &inputs.config_files,
-            enabled_backends: inputs
-                .config
-                .as_ref()
-                .map(|c| c.enabled_backends.clone())
-                .unwrap_or_default(),
-            backends: inputs
-                .config
-                .as_ref()
-                .map(|c| c.backends.iter().collect())
-                .unwrap_or_default(),
-            desired_state: inputs.desired.as_ref(),
-            problems: &inputs
-                .problems
-                .iter()
-                .chain(inputs.rejected())
-                .cloned()
-                .collect::<Vec<_>>(),
-        });
+        json::print(&json::CheckDoc::of(&inputs, ok));
     } else {
         for f in &inputs.config_files {
             crate::outln!("config file: {}", f.display());
@@ -146,11 +120,7 @@ pub fn check(g: &Global, json: bool) -> i32 {
             crate::errln!("{errors} error(s)");
         }
     }
-    if inputs.has_errors() || !inputs.rejected().is_empty() {
-        EXIT_ERROR
-    } else {
-        EXIT_OK
-    }
+    if ok { EXIT_OK } else { EXIT_ERROR }
 }
 
 /// The managed backends a command works on: all, or the one named by --backend.
@@ -175,154 +145,143 @@ fn policy(cfg: &Config) -> Policy {
     Policy::new(&cfg.ember, crate::status::unix_now())
 }
 
-/// Reads everything, or prints why not and returns the exit status.
 /// What a plan or an apply works from: the configuration, the desired state, the backends it
-/// passes over, and whether the desired state names, for a backend in its scope that ember
-/// does not manage (another driver), something rejected (the command then fails, as `check`).
+/// passes over, every problem found reading them (warnings, and the errors of backends whose
+/// part of the desired state is rejected), and whether the desired state names, for a backend
+/// in its scope that ember does not manage (another driver), something rejected (the command
+/// then fails, as `check`).
 struct Ready {
     cfg: Config,
     desired: DesiredState,
     backends: Vec<BackendConfig>,
+    problems: Vec<Problem>,
     rejected_elsewhere: bool,
 }
 
-fn ready(g: &Global, only: Option<&str>, command: &str) -> Result<Ready, i32> {
+/// Reads everything, or says why nothing can be done.
+fn ready(g: &Global, only: Option<&str>, command: &str) -> Result<Ready, Failure> {
     needs_root(g, command)?;
     let inputs = read_inputs(g);
-    print_problems(&inputs.problems);
-    for p in inputs.rejected() {
-        crate::errln!("{p}");
-    }
+    let problems: Vec<Problem> = inputs
+        .problems
+        .iter()
+        .chain(inputs.rejected())
+        .cloned()
+        .collect();
+    let fix_first = |problems| Failure {
+        error: "nothing done: fix the errors first (cinder.conf, the desired state)".into(),
+        problems,
+    };
     let has_errors = inputs.has_errors();
     let (Some(cfg), Some(desired)) = (inputs.config, inputs.desired) else {
-        crate::errln!("ember: nothing done: fix the errors above first");
-        return Err(EXIT_ERROR);
+        return Err(fix_first(problems));
     };
     if has_errors {
-        crate::errln!("ember: nothing done: fix the errors above first");
-        return Err(EXIT_ERROR);
+        return Err(fix_first(problems));
     }
-    match selected(&cfg, only) {
-        Ok(b) => {
-            let backends: Vec<BackendConfig> = b.into_iter().cloned().collect();
-            let rejected_elsewhere = desired
-                .rejected
-                .keys()
-                .any(|n| only.is_none_or(|o| o == n) && !backends.iter().any(|b| b.name == *n));
-            Ok(Ready {
-                cfg,
-                desired,
-                backends,
-                rejected_elsewhere,
-            })
-        }
-        Err(e) => {
-            crate::errln!("ember: {e}");
-            Err(EXIT_ERROR)
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct PlanJson {
-    backends: Vec<PlanEntry>,
-    changes_pending: bool,
-    /// Part of the desired state is refused: it is not reached, whatever is applied.
-    blocked: bool,
-}
-
-#[derive(Serialize)]
-struct PlanEntry {
-    backend: String,
-    #[serde(flatten)]
-    plan: Option<Plan>,
-    error: Option<String>,
-}
-
-pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
-    let Ready {
+    let backends: Vec<BackendConfig> = match selected(&cfg, only) {
+        Ok(b) => b.into_iter().cloned().collect(),
+        Err(error) => return Err(Failure { error, problems }),
+    };
+    let rejected_elsewhere = desired
+        .rejected
+        .keys()
+        .any(|n| only.is_none_or(|o| o == n) && !backends.iter().any(|b| b.name == *n));
+    Ok(Ready {
         cfg,
         desired,
         backends,
+        problems,
         rejected_elsewhere,
-    } = match ready(g, only, "plan") {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
-    let policy = policy(&cfg);
+    })
+}
+
+/// The desired-state problems that reject backend `name`'s part, if they do.
+fn rejected_problems(desired: &DesiredState, name: &str) -> Option<Vec<Problem>> {
+    desired.rejected.get(name).cloned()
+}
+
+/// Plans each backend from a fresh read.
+fn plan_backends(g: &Global, r: &Ready) -> Vec<json::BackendPlan> {
+    let policy = policy(&r.cfg);
     let mut entries = vec![];
-    for b in &backends {
-        if let Some(ps) = desired.rejected.get(&b.name) {
-            entries.push(PlanEntry {
-                backend: b.name.clone(),
-                plan: None,
-                error: Some(format!(
-                    "its part of the desired state is rejected: {}",
-                    ps.first().map(|p| p.to_string()).unwrap_or_default()
-                )),
-            });
+    for b in &r.backends {
+        if let Some(ps) = rejected_problems(&r.desired, &b.name) {
+            entries.push(json::BackendPlan::failed(
+                &b.name,
+                &b.volume_group,
+                "its part of the desired state is rejected: nothing is planned until it is fixed"
+                    .into(),
+                ps,
+            ));
             continue;
         }
-        let lvm = g.lvm.reader(&inputs::lvm_options(b, &cfg.ember));
-        match reconcile::observe_and_plan(b, desired.backend(&b.name), lvm.as_ref(), &policy) {
-            Ok((_, p)) => entries.push(PlanEntry {
-                backend: b.name.clone(),
-                plan: Some(p),
-                error: None,
-            }),
-            Err(e) => entries.push(PlanEntry {
-                backend: b.name.clone(),
-                plan: None,
-                error: Some(e.to_string()),
-            }),
+        let lvm = g.lvm.reader(&inputs::lvm_options(b, &r.cfg.ember));
+        match reconcile::observe_and_plan(b, r.desired.backend(&b.name), lvm.as_ref(), &policy) {
+            Ok((_, p)) => entries.push(json::BackendPlan::of(p)),
+            Err(e) => entries.push(json::BackendPlan::failed(
+                &b.name,
+                &b.volume_group,
+                e.to_string(),
+                vec![],
+            )),
         }
     }
-    let changes = entries
-        .iter()
-        .any(|e| e.plan.as_ref().is_some_and(Plan::has_changes));
-    let failed = rejected_elsewhere || entries.iter().any(|e| e.error.is_some());
-    let refused = entries
-        .iter()
-        .any(|e| e.plan.as_ref().is_some_and(|p| !p.refused.is_empty()));
+    entries
+}
+
+pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
+    let r = match ready(g, only, "plan") {
+        Ok(v) => v,
+        Err(f) if json => {
+            json::print(&json::PlanDoc::failed(f));
+            return EXIT_ERROR;
+        }
+        Err(f) => {
+            print_failure(&f);
+            return EXIT_ERROR;
+        }
+    };
+    if !json {
+        print_problems(&r.problems);
+    }
+    let entries = plan_backends(g, &r);
+    let doc = json::PlanDoc::new(entries, r.problems.clone(), !r.rejected_elsewhere);
     if json {
-        print_json(&PlanJson {
-            backends: entries,
-            changes_pending: changes,
-            blocked: refused,
-        });
+        json::print(&doc);
     } else {
-        for e in &entries {
-            match (&e.plan, &e.error) {
-                (Some(p), _) => crate::out!("{}", render::plan_text(p)),
-                (None, Some(err)) => crate::outln!("backend {}:\n  error: {err}", e.backend),
-                _ => {}
-            }
-        }
-        if entries.len() > 1 {
-            let total = entries
-                .iter()
-                .filter_map(|e| e.plan.as_ref())
-                .map(render::summary::Counts::of)
-                .fold(render::summary::Counts::default(), |a, b| a + b);
-            let errors = entries.iter().filter(|e| e.error.is_some()).count();
-            crate::outln!(
-                "Plan, {} backends: {total}{}.",
-                entries.len(),
-                match errors {
-                    0 => String::new(),
-                    n => format!("; {n} in error"),
-                }
-            );
-        }
+        plan_text(&doc);
     }
-    if failed {
+    if !doc.ok {
         EXIT_ERROR
-    } else if refused {
+    } else if doc.blocked {
         EXIT_REFUSED
-    } else if changes {
+    } else if doc.changes_pending {
         EXIT_CHANGES
     } else {
         EXIT_OK
+    }
+}
+
+fn plan_text(doc: &json::PlanDoc) {
+    for e in &doc.backends {
+        match (&e.plan, &e.error) {
+            (Some(p), _) => crate::out!("{}", render::plan_text(p)),
+            (None, Some(err)) => crate::outln!("backend {}:\n  error: {err}", e.backend),
+            _ => {}
+        }
+    }
+    if doc.backends.len() > 1 {
+        let errors = doc.backends.iter().filter(|e| e.error.is_some()).count();
+        crate::outln!(
+            "Plan, {} backends: {}{}.",
+            doc.backends.len(),
+            doc.counts,
+            match errors {
+                0 => String::new(),
+                n => format!("; {n} in error"),
+            }
+        );
     }
 }
 
@@ -331,7 +290,8 @@ fn control_socket(g: &Global) -> PathBuf {
     config::control_socket_lenient(&g.sources())
 }
 
-fn call(g: &Global, req: &crate::control::Request) -> Result<crate::control::Response, i32> {
+/// Asks the daemon; the daemon's refusal, or why it cannot be asked, as the error.
+fn ask(g: &Global, req: &crate::control::Request) -> Result<crate::control::Response, String> {
     // a reload waits until new and restarted workers have passed once: give it time
     let secs = if matches!(req, crate::control::Request::Reload) {
         300
@@ -344,35 +304,43 @@ fn call(g: &Global, req: &crate::control::Request) -> Result<crate::control::Res
         std::time::Duration::from_secs(secs),
     ) {
         Ok(r) if r.ok => Ok(r),
-        Ok(r) => {
-            crate::errln!(
-                "ember: {}",
-                r.error
-                    .unwrap_or_else(|| "the daemon refused the request".into())
-            );
-            Err(EXIT_ERROR)
-        }
-        Err(e) => {
-            crate::errln!("ember: {e}");
-            Err(EXIT_ERROR)
-        }
+        Ok(r) => Err(r
+            .error
+            .unwrap_or_else(|| "the daemon refused the request".into())),
+        Err(e) => Err(e.to_string()),
     }
+}
+
+fn call(g: &Global, req: &crate::control::Request) -> Result<crate::control::Response, i32> {
+    ask(g, req).map_err(|e| {
+        crate::errln!("ember: {e}");
+        EXIT_ERROR
+    })
 }
 
 /// `ember status`: exit 0 when every backend is converged, 2 when some are pending or
 /// erroneous (nothing is wrong with the daemon itself), 1 when the daemon cannot be asked.
 pub fn status(g: &Global, json: bool) -> i32 {
     use crate::control::Request;
-    let r = match call(g, &Request::Status) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let Some(st) = r.status else {
-        crate::errln!("ember: the daemon sent no status");
-        return EXIT_ERROR;
+    let st = match ask(g, &Request::Status).and_then(|r| {
+        r.status
+            .ok_or_else(|| "the daemon sent no status".to_string())
+    }) {
+        Ok(st) => st,
+        Err(error) => {
+            if json {
+                json::print(&json::StatusDoc::failed(Failure {
+                    error,
+                    problems: vec![],
+                }));
+            } else {
+                crate::errln!("ember: {error}");
+            }
+            return EXIT_ERROR;
+        }
     };
     if json {
-        print_json(&st);
+        json::print(&json::StatusDoc::of(&st));
     } else {
         crate::out!("{}", st.text());
     }

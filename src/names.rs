@@ -97,7 +97,9 @@ fn check_common(name: &str) -> Result<(), NameError> {
 }
 
 /// A volume group name LVM accepts.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct VgName(String);
 
@@ -112,7 +114,9 @@ impl VgName {
 }
 
 /// A logical volume name LVM accepts and that cannot collide with LVM's internal volumes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct LvName(String);
 
@@ -207,7 +211,9 @@ impl fmt::Display for LvName {
 /// An LV's UUID as lvm reports it (`lv_uuid`): 32 letters and digits in groups of 6-4-4-4-4-4-6
 /// joined by `-` (lvm2's `id_write_format`). It reaches lvm's command line inside a selection
 /// (`--select lv_uuid=...`), so nothing else is accepted.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct LvUuid(String);
 
@@ -250,7 +256,9 @@ impl fmt::Display for LvUuid {
 
 /// An LVM tag: `A-Za-z0-9._+-/=!:&#` (lvm2's `validate_tag`), not starting with `-` (it would be
 /// read as an option), and without `#` (the lvm shell reads it as a comment).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct Tag(String);
 

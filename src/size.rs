@@ -37,7 +37,9 @@ pub enum SizeError {
 }
 
 /// A size in bytes. Binary units only: `1K` = `1KiB` = 1024; `1KB` is refused as ambiguous.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct Bytes(pub u64);
 
@@ -193,7 +195,7 @@ impl<'de> serde::Deserialize<'de> for Bytes {
 }
 
 /// A thin pool size: absolute, or a percentage of the volume group's size.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SizeSpec {
     Bytes(Bytes),

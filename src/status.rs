@@ -16,7 +16,7 @@ use crate::reconcile::plan::{Figures, Scheduled};
 use crate::size::Bytes;
 
 /// Capacity as cinder's LVM driver reports it (in bytes here), plus the pool's usage.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Capacity {
     pub total: u64,
     pub free: u64,
@@ -27,7 +27,7 @@ pub struct Capacity {
     pub data_percent: Option<f64>,
     pub metadata_percent: Option<f64>,
     /// The pool's health as lvm marks it (lv_attr), when it is not ok.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub pool_health: Option<crate::lvm::attr::Health>,
     /// Volumes (thin or linear LVs other than the pool and snapshots), and how many are ember's.
     pub volumes: usize,
@@ -39,7 +39,7 @@ pub struct Capacity {
     pub owned_snapshots: usize,
     /// COW snapshots (other tools' `lvcreate --snapshot --size`) of LVs in the volume group:
     /// ember manages none, and deletes no volume one depends on.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub cow_snapshots: usize,
     /// The volume group's size and free space.
     #[serde(default)]
@@ -85,10 +85,6 @@ impl Capacity {
             vg_free: o.vg.free,
         }
     }
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
 }
 
 /// "3 lvm call(s)", or "2 lvm call(s) for 22 commands" when a shell ran several commands.
@@ -211,7 +207,7 @@ pub fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkerState {
     Starting,
@@ -231,7 +227,9 @@ pub enum WorkerState {
 }
 
 /// Whether the desired state the worker read last is in force.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DesiredStatus {
     #[default]

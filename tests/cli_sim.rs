@@ -221,7 +221,9 @@ fn check_json_has_the_documented_shape() {
     assert_eq!(b["volume_backend_name"], "LVM");
     assert_eq!(b["volume_group"], "vg1");
     assert_eq!(b["lvm_type"], "auto");
-    assert_eq!(b["max_over_subscription_ratio"], "2.0");
+    // a number, as in `ember status --json`
+    assert_eq!(b["max_over_subscription_ratio"], 2.0);
+    assert_eq!(b["max_over_subscription_ratio_auto"], false);
     assert_eq!(b["reserved_percentage"], 0);
     assert_eq!(b["host"], "node01@lvm-1");
     assert_eq!(
@@ -235,10 +237,13 @@ fn check_json_has_the_documented_shape() {
             .unwrap()
             .ends_with("desired-state.yaml")
     );
-    assert_eq!(
-        j["desired_state"]["backends"]["lvm-1"]["volumes"]["v"]["size"],
-        1u64 << 30
-    );
+    let d = &j["desired_state"]["backends"][0];
+    assert_eq!(d["name"], "lvm-1");
+    assert_eq!(d["rejected"], false);
+    assert_eq!(d["volumes"][0]["name"], "v");
+    assert_eq!(d["volumes"][0]["size"], 1u64 << 30);
+    assert_eq!(j["format"], "ember-check");
+    assert_eq!(j["format_version"], 1);
     assert_eq!(j["problems"], serde_json::json!([]));
     assert_eq!(j["config_files"].as_array().unwrap().len(), 1);
 }

@@ -71,7 +71,7 @@ fn the_daemon_writes_the_metrics_file_and_follows_a_slow_pass() {
     let st = d.wait_ready(30);
     let b = backend(&st, "a");
     assert_eq!(b["state"], "converged", "{st:#}");
-    assert!(b.get("progress").is_none(), "{st:#}");
+    assert!(b["progress"].is_null(), "{st:#}");
     let m = series(&s.read("prom/ember.prom"));
     assert_eq!(m["ember_backend_converged{backend=\"a\"}"], 1.0);
     assert_eq!(

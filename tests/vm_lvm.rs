@@ -61,6 +61,12 @@ fn vm_apply_creates_thin_pool_and_volumes_then_plan_says_no_changes() {
         lv("vg-apply", "vg-apply-pool").is_none(),
         "plan must not create anything"
     );
+    // the same plan for scripts: valid against schemas/plan.schema.json (common::ember_in)
+    let r = s.ember(&["plan", "--json"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let b = &r.json()["backends"][0];
+    assert_eq!(b["state"], "pending", "{b:#}");
+    assert_eq!(b["counts"]["create"], 4, "the pool and 3 volumes: {b:#}");
 
     let r = s.ember(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -149,6 +155,21 @@ fn vm_shrink_foreign_oversubscription_and_deletion_cap_are_refused() {
         r.stdout
             .contains("  Blocked: 6 refused; the desired state is not reached."),
         "{r:?}"
+    );
+    assert_eq!(lvs("vg-refuse"), before, "nothing refused may happen");
+    // as scripts read it, from real LVM: valid against schemas/apply.schema.json
+    let r = s.ember(&["apply", "--json"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    let j = r.json();
+    assert_eq!(
+        (&j["ok"], &j["blocked"]),
+        (&true.into(), &true.into()),
+        "{j:#}"
+    );
+    assert_eq!(j["backends"][0]["state"], "blocked", "{j:#}");
+    assert_eq!(
+        j["backends"][0]["refused"].as_array().map(Vec::len),
+        Some(6)
     );
     assert_eq!(lvs("vg-refuse"), before, "nothing refused may happen");
 

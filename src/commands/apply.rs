@@ -1,8 +1,7 @@
 //! `ember apply`: one pass per backend, by hand, with its progress while it writes.
 
-use serde::Serialize;
-
-use super::{policy, print_json, ready};
+use super::json::{self, ApplyDoc, BackendApply};
+use super::{policy, print_failure, print_problems, ready, rejected_problems};
 use crate::cli::{EXIT_ERROR, EXIT_OK, EXIT_REFUSED, Global};
 use crate::desired;
 use crate::inputs;
@@ -81,94 +80,98 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
     s
 }
 
-#[derive(Serialize)]
-struct ApplyJson<'a> {
-    backends: &'a [PassReport],
-    ok: bool,
-    /// Part of the desired state is refused: it is not reached.
-    blocked: bool,
-}
-
 pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option<u32>) -> i32 {
-    let super::Ready {
-        cfg,
-        desired,
-        backends,
-        rejected_elsewhere,
-    } = match ready(g, only, "apply") {
+    let r = match ready(g, only, "apply") {
         Ok(v) => v,
-        Err(code) => return code,
+        Err(f) if json => {
+            json::print(&ApplyDoc::failed(f));
+            return EXIT_ERROR;
+        }
+        Err(f) => {
+            print_failure(&f);
+            return EXIT_ERROR;
+        }
     };
-    let mut policy = policy(&cfg);
+    if !json {
+        print_problems(&r.problems);
+    }
+    let mut policy = policy(&r.cfg);
     if let Some(n) = allow_deletions {
         policy.max_deletions_per_pass = policy.max_deletions_per_pass.max(n);
         policy.confirmed = true;
     }
-    let unchanged = || desired::Digest::of_file(&desired.path) == Some(desired.digest);
-    let mut reports = vec![];
-    let mut ok = !rejected_elsewhere;
-    let mut blocked = false;
-    for b in &backends {
-        if desired.rejected.contains_key(&b.name) {
-            crate::errln!(
-                "ember: backend {}: nothing done: its part of the desired state is rejected (see above)",
-                b.name
-            );
-            ok = false;
-            continue;
-        }
-        // one writer per volume group: refused while the daemon manages it, waits for another apply
-        let _lock = match crate::names::VgName::new(&b.volume_group)
-            .map_err(|e| e.to_string())
-            .and_then(|vg| {
-                VgLock::acquire(&g.lvm, &vg, &Holder::Apply, APPLY_LOCK_WAIT)
-                    .map_err(|e| e.to_string())
-            }) {
-            Ok(l) => l,
-            Err(e) => {
-                crate::errln!("ember: backend {}: {e}", b.name);
-                ok = false;
-                continue;
-            }
-        };
-        let lvm = g.lvm.writer(&inputs::lvm_options(b, &cfg.ember));
-        // the last read kept in run_dir, while the VG's stamp says it still holds
-        let recall = Recall::kept(Keeper::for_lvm(&g.lvm, &cfg.ember.run_dir));
-        let lvm = Remembering {
-            lvm: lvm.as_ref(),
-            recall: &recall,
-        };
-        let shown = progress::Shown::new(b, json);
-        let r = reconcile::converge_with(
-            b,
-            desired.backend(&b.name),
-            &lvm,
-            &policy,
-            &std::sync::atomic::AtomicBool::new(false),
-            &unchanged,
-            &|s| shown.step(s),
-            reconcile::Confirm::Now,
-        );
-        let streamed = shown.finish();
-        if !json {
-            crate::out!("{}", report_text(&r, streamed));
-        }
-        ok &= r.ok() && !r.stale;
-        blocked |= r.plan.as_ref().is_some_and(|p| !p.refused.is_empty());
-        reports.push(r);
+    let mut entries = vec![];
+    let mut ok = !r.rejected_elsewhere;
+    for b in &r.backends {
+        let e = apply_backend(g, &r, b, &policy, json);
+        ok &= matches!(e.state, json::State::Converged | json::State::Blocked)
+            || (e.state == json::State::Pending && !e.stale && e.error.is_none());
+        entries.push(e);
     }
+    let doc = ApplyDoc::new(entries, r.problems.clone(), ok);
     if json {
-        print_json(&ApplyJson {
-            backends: &reports,
-            ok,
-            blocked,
-        });
+        json::print(&doc);
     }
-    if !ok {
+    if !doc.ok {
         EXIT_ERROR
-    } else if blocked {
+    } else if doc.blocked {
         EXIT_REFUSED
     } else {
         EXIT_OK
     }
+}
+
+/// One backend's pass, its lines printed (unless `json`) as it goes.
+fn apply_backend(
+    g: &Global,
+    r: &super::Ready,
+    b: &crate::config::BackendConfig,
+    policy: &crate::reconcile::Policy,
+    json: bool,
+) -> BackendApply {
+    let failed = |error: String, problems| {
+        if !json {
+            crate::errln!("ember: backend {}: {error}", b.name);
+        }
+        BackendApply::failed(&b.name, &b.volume_group, error, problems)
+    };
+    if let Some(ps) = rejected_problems(&r.desired, &b.name) {
+        return failed(
+            "nothing done: its part of the desired state is rejected (see the problems)".into(),
+            ps,
+        );
+    }
+    // one writer per volume group: refused while the daemon manages it, waits for another apply
+    let _lock = match crate::names::VgName::new(&b.volume_group)
+        .map_err(|e| e.to_string())
+        .and_then(|vg| {
+            VgLock::acquire(&g.lvm, &vg, &Holder::Apply, APPLY_LOCK_WAIT).map_err(|e| e.to_string())
+        }) {
+        Ok(l) => l,
+        Err(e) => return failed(e, vec![]),
+    };
+    let lvm = g.lvm.writer(&inputs::lvm_options(b, &r.cfg.ember));
+    // the last read kept in run_dir, while the VG's stamp says it still holds
+    let recall = Recall::kept(Keeper::for_lvm(&g.lvm, &r.cfg.ember.run_dir));
+    let lvm = Remembering {
+        lvm: lvm.as_ref(),
+        recall: &recall,
+    };
+    let shown = progress::Shown::new(b, json);
+    let unchanged = || desired::Digest::of_file(&r.desired.path) == Some(r.desired.digest);
+    let report = reconcile::converge_with(
+        b,
+        r.desired.backend(&b.name),
+        &lvm,
+        policy,
+        &std::sync::atomic::AtomicBool::new(false),
+        &unchanged,
+        &|s| shown.step(s),
+        reconcile::Confirm::Now,
+    );
+    let streamed = shown.finish();
+    if !json {
+        crate::out!("{}", report_text(&report, streamed));
+    }
+    BackendApply::of(report)
 }

@@ -10,8 +10,9 @@ use crate::problem::Problem;
 /// Reads cinder.conf and LVM only; needs no desired state.
 pub fn import(g: &Global, only: Option<&str>) -> i32 {
     use crate::reconcile::import::{Source, document};
-    if let Err(code) = super::needs_root(g, "import") {
-        return code;
+    if let Err(f) = super::needs_root(g, "import") {
+        super::print_failure(&f);
+        return EXIT_ERROR;
     }
     let loaded = config::load(&g.sources());
     print_problems(&loaded.problems);

@@ -8,7 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 /// `volume_clear`: cinder's choices since Ocata (`shred` was removed then).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum VolumeClear {
     /// No wipe: the next LV on the freed extents may read the deleted volume's data.
@@ -28,7 +30,7 @@ impl std::fmt::Display for VolumeClear {
 }
 
 /// An I/O scheduling class, as ionice(1) names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum IoClass {
     None,
@@ -38,7 +40,7 @@ pub enum IoClass {
 }
 
 /// The I/O priority `volume_clear_ionice` asks for: what `ionice <flag>` would give `dd`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Ionice {
     pub class: IoClass,
     /// The class data (0 highest to 7 lowest; meaningful for realtime and best-effort).
@@ -177,7 +179,9 @@ impl std::fmt::Display for Ionice {
 }
 
 /// A backend's wipe settings, as read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ClearSettings {
     pub method: VolumeClear,
     /// `volume_clear_size`: MiB wiped at the start of the volume; 0 is all of it.

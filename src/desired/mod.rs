@@ -192,7 +192,9 @@ fn snapshots_not_null<'de, D: serde::Deserializer<'de>>(
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum VolumeState {
     #[default]

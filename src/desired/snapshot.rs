@@ -16,7 +16,7 @@ use super::{BackendDesired, VolumeDesired, VolumeState};
 use crate::names::{LvName, SNAPSHOT_PREFIX};
 
 /// What a new volume is made from (`source:`); it matters only when the volume is created.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "RawSource", into = "RawSource")]
 pub enum Source {
     /// `source: { snapshot: _snapshot-s1 }`: a copy of the snapshot.
@@ -27,7 +27,7 @@ pub enum Source {
 
 /// `{ snapshot: NAME }` or `{ volume: NAME }` as the file spells it (YAML's own enum syntax,
 /// a tag, is not what an operator writes).
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawSource {
     #[serde(default, skip_serializing_if = "Option::is_none")]

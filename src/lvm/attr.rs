@@ -9,7 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 /// The ninth character: the volume's health as lvm reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Health {
     #[default]

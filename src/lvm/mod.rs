@@ -400,13 +400,17 @@ pub struct PoolCreate {
 
 /// The lvm command a process is running now (a worker runs one command at a time). The
 /// supervisor uses it to decide whether a stuck worker may be killed (a read) or never (a write).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Busy {
     pub kind: BusyKind,
     pub command: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BusyKind {
     Read,

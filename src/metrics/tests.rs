@@ -64,6 +64,8 @@ fn backend(name: &str) -> BackendStatus {
                 step: "10%".into(),
                 max: "90%".into(),
                 max_bytes: 18 * G,
+                step_percent: Some(10.0),
+                step_bytes: None,
             }),
             vg_mda_free: None,
             last_growth: None,

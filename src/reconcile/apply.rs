@@ -22,7 +22,7 @@ pub struct Outcome {
     pub skipped: Vec<Failure>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Failure {
     pub action: Action,
     pub error: String,
@@ -61,7 +61,9 @@ pub struct Step {
 }
 
 /// How far the clear of a volume before its deletion got.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Clearing {
     pub volume: String,
     /// Bytes zeroed so far, of `total`.

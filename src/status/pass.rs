@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use super::{PassSummary, WorkerState};
 
 /// A pass under way: how many of its plan's actions are finished (`applying 350/1000`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PassProgress {
     pub done: usize,
     pub total: usize,
     /// A volume being cleared before its deletion (`volume_clear`), and how far.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub clearing: Option<crate::reconcile::Clearing>,
 }
 
@@ -34,7 +34,7 @@ impl std::fmt::Display for PassProgress {
 }
 
 /// Counters since the daemon started, kept across worker restarts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PassCounters {
     /// Passes by result: converged, pending (changes left), blocked (something refused),
     /// error.
@@ -46,7 +46,7 @@ pub struct PassCounters {
     /// lvm commands run by passes (reads and writes).
     pub lvm_commands: u64,
     /// Unix seconds of the end of the last pass without an error or a failed action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub last_success_at: Option<u64>,
 }
 

@@ -40,6 +40,11 @@ pub struct AutoextendStatus {
     pub max: String,
     /// The cap in bytes for this VG.
     pub max_bytes: u64,
+    /// The step as declared: percent of the current size, or bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_percent: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_bytes: Option<u64>,
 }
 
 /// One growth of the pool, data or metadata.
@@ -104,6 +109,14 @@ impl PoolStatus {
                         .replace(" of the VG", " of the current size"),
                     max: a.max.to_string(),
                     max_bytes: a.max_bytes(o.vg.size, extent),
+                    step_percent: match a.step {
+                        crate::size::SizeSpec::Percent(p) => Some(p),
+                        crate::size::SizeSpec::Bytes(_) => None,
+                    },
+                    step_bytes: match a.step {
+                        crate::size::SizeSpec::Bytes(b) => Some(b.0),
+                        crate::size::SizeSpec::Percent(_) => None,
+                    },
                 }),
             vg_mda_free: o.vg.mda_free,
             last_growth: None,

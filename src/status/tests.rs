@@ -111,10 +111,6 @@ fn a_volume_with_a_cow_snapshot_counts_as_a_volume_and_the_snapshot_apart() {
     assert_eq!(json["cow_snapshots"], 4);
     let c = Capacity::of(&cfg(LvmType::Thin), &mixed());
     assert_eq!(c.cow_snapshots, 0);
-    assert!(
-        serde_json::to_value(&c)
-            .unwrap()
-            .get("cow_snapshots")
-            .is_none()
-    );
+    // every field is there, whatever its value (the JSON's shape does not change with the host)
+    assert_eq!(serde_json::to_value(&c).unwrap()["cow_snapshots"], 0);
 }

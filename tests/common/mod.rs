@@ -67,11 +67,16 @@ pub fn ember_in(dir: &Path, conf: &Path, args: &[&str]) -> Run {
         .env_remove("RUST_LOG")
         .output()
         .expect("run ember");
-    Run {
+    let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    // every --json document any test sees matches its shipped schema
+    if let Some(command) = json::command_of(args) {
+        json::validate(command, &run.stdout);
     }
+    run
 }
 /// Whether the test runs as root. Where it does not, the test says so loudly and returns; under
 /// CI (`CI=true`, which runs as root) not being root is a failure, never a silent pass.
@@ -88,6 +93,7 @@ pub fn is_root_or_say_so(what: &str) -> bool {
 }
 
 pub mod daemon;
+pub mod json;
 pub mod vm;
 pub mod watchdog;
 

@@ -62,6 +62,7 @@ const PACKAGE_PATHS: &[&str] = &[
     "/usr/share/zsh/vendor-completions/_ember",
     "/usr/share/fish/vendor_completions.d/ember.fish",
     "/usr/share/doc/ember",
+    "/usr/share/ember",
     "/usr/lib/modules-load.d/ember.conf",
     "/etc/systemd/system/multi-user.target.wants/ember.service",
     "/var/lib/systemd/deb-systemd-helper-enabled/ember.service.dsh-also",
@@ -109,6 +110,16 @@ fn vm_systemd_a_debian_package_installs_runs_upgrades_and_purges() {
         "/usr/share/doc/ember/examples/prometheus/ember-alerts.yaml",
     ] {
         assert!(std::path::Path::new(f).exists(), "{f}");
+    }
+    // the --json documents' schemas, as the repository keeps them
+    for k in ["check", "plan", "apply", "status"] {
+        let installed = format!("/usr/share/ember/schemas/{k}.schema.json");
+        let kept = format!("{}/schemas/{k}.schema.json", env!("CARGO_MANIFEST_DIR"));
+        assert_eq!(
+            std::fs::read_to_string(&installed).unwrap_or_default(),
+            std::fs::read_to_string(&kept).unwrap(),
+            "{installed}"
+        );
     }
     let (level, report) = exposure();
     eprintln!("systemd-analyze security ember (packaged unit): {level}\n{report}");

@@ -8,7 +8,7 @@ use crate::lvm::LvRef;
 use crate::names::{LvName, LvUuid, Tag};
 use crate::size::Bytes;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeleteReason {
     /// `state: absent` in the desired state.
@@ -22,7 +22,7 @@ pub enum DeleteReason {
 
 /// The wipe before a deletion (`volume_clear`): zeroes over the LV's first `bytes`, written to
 /// the device proven to be the LV that was read (the deletion's `uuid`, and `device`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Clear {
     pub method: crate::config::VolumeClear,
     pub bytes: Bytes,
@@ -31,7 +31,7 @@ pub struct Clear {
     pub device: Option<(u32, u32)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UnmarkReason {
     /// Declared again before its grace period ended.
@@ -43,7 +43,7 @@ pub enum UnmarkReason {
 }
 
 /// Why a thin pool's data or metadata grows.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "why", rename_all = "snake_case")]
 pub enum Growth {
     /// The desired state declares it larger.
@@ -62,7 +62,7 @@ impl Growth {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     CreatePool {
@@ -256,7 +256,7 @@ impl Action {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusalKind {
     Shrink,
@@ -311,7 +311,7 @@ impl RefusalKind {
 }
 
 /// Something the desired state asks for that ember will not do, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Refusal {
     pub subject: String,
     pub kind: RefusalKind,
@@ -320,14 +320,14 @@ pub struct Refusal {
 
 /// A marked volume whose grace period has not ended: deleted by the first pass after
 /// `delete_at` if it is still undeclared then.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Scheduled {
     pub volume: String,
     pub size: u64,
     pub delete_at: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WarningKind {
     /// An undeclared volume in this backend's VG that another backend owns.
@@ -355,7 +355,7 @@ pub enum WarningKind {
 }
 
 /// Something the operator should see that changes nothing by itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Warning {
     pub subject: String,
     pub kind: WarningKind,

@@ -4,7 +4,7 @@
 use crate::reconcile::plan::{Action, Plan};
 
 /// How many of each kind a plan (or several) holds.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, schemars::JsonSchema, serde::Serialize)]
 pub struct Counts {
     pub create: usize,
     pub grow: usize,

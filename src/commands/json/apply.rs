@@ -1,0 +1,158 @@
+//! `ember apply --json`.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::{FORMAT_VERSION, Failure, State};
+use crate::problem::Problem;
+use crate::reconcile::PassReport;
+use crate::reconcile::apply::Failure as ActionFailure;
+use crate::reconcile::plan::{Action, Refusal, Scheduled, Warning};
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+enum Format {
+    #[serde(rename = "ember-apply")]
+    Apply,
+}
+
+/// What `ember apply --json` prints: per backend, what its pass planned, did, and left.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "ember apply --json")]
+pub struct ApplyDoc {
+    /// Always `ember-apply`.
+    format: Format,
+    /// The format's version: 1.
+    format_version: u32,
+    /// Every backend asked for was passed over and nothing failed (exit status 0 or 3, not 1).
+    pub ok: bool,
+    /// Some backend's desired state is refused in part: it is not reached (exit status 3).
+    pub blocked: bool,
+    /// Why nothing was done (cinder.conf invalid, no such backend, not root); null otherwise.
+    pub error: Option<String>,
+    /// What is wrong in cinder.conf or the desired state, with file and line.
+    pub problems: Vec<Problem>,
+    pub backends: Vec<BackendApply>,
+}
+
+/// One backend's pass. Every field is there whatever the state (empty lists when nothing ran).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BackendApply {
+    pub backend: String,
+    pub volume_group: String,
+    /// After the pass: converged, pending (changes left: a pass cut short, or `stale`),
+    /// blocked (something refused), error (a read or a write failed), rejected (its desired
+    /// state is invalid: nothing done).
+    pub state: State,
+    /// What the pass planned.
+    pub planned: Vec<Action>,
+    pub done: Vec<Action>,
+    pub failed: Vec<ActionFailure>,
+    /// Not attempted, and why (an earlier failure, the pass stopped).
+    pub skipped: Vec<ActionFailure>,
+    /// What is still different after the pass, as read again.
+    pub remaining: Vec<Action>,
+    pub refused: Vec<Refusal>,
+    pub scheduled: Vec<Scheduled>,
+    pub warnings: Vec<Warning>,
+    /// The desired-state file changed while the pass ran: nothing deleting was done.
+    pub stale: bool,
+    pub error: Option<String>,
+    /// The problems that reject its part of the desired state.
+    pub problems: Vec<Problem>,
+    /// lvm processes started.
+    pub lvm_calls: u64,
+    /// lvm commands run (more than `lvm_calls` through the lvm shell).
+    pub lvm_commands: u64,
+    pub duration_ms: u64,
+}
+
+impl BackendApply {
+    pub fn of(r: PassReport) -> BackendApply {
+        let pass_ok = r.ok();
+        let remaining: Vec<Action> = r.remaining.map(|p| p.actions).unwrap_or_default();
+        let (planned, refused, scheduled, warnings) = match r.plan {
+            Some(p) => (p.actions, p.refused, p.scheduled, p.warnings),
+            None => Default::default(),
+        };
+        let (done, failed, skipped) = match r.outcome {
+            Some(o) => (o.done, o.failed, o.skipped),
+            None => Default::default(),
+        };
+        let state = if !pass_ok {
+            State::Error
+        } else if !remaining.is_empty() || r.stale {
+            State::Pending
+        } else if !refused.is_empty() {
+            State::Blocked
+        } else {
+            State::Converged
+        };
+        BackendApply {
+            backend: r.backend,
+            volume_group: r.volume_group,
+            state,
+            planned,
+            done,
+            failed,
+            skipped,
+            remaining,
+            refused,
+            scheduled,
+            warnings,
+            stale: r.stale,
+            error: r.error,
+            problems: vec![],
+            lvm_calls: r.lvm_calls,
+            lvm_commands: r.lvm_commands,
+            duration_ms: r.duration_ms,
+        }
+    }
+
+    /// A backend nothing was done for: `problems` when its desired state is rejected.
+    pub fn failed(backend: &str, vg: &str, error: String, problems: Vec<Problem>) -> BackendApply {
+        BackendApply {
+            backend: backend.to_string(),
+            volume_group: vg.to_string(),
+            state: if problems.is_empty() {
+                State::Error
+            } else {
+                State::Rejected
+            },
+            planned: vec![],
+            done: vec![],
+            failed: vec![],
+            skipped: vec![],
+            remaining: vec![],
+            refused: vec![],
+            scheduled: vec![],
+            warnings: vec![],
+            stale: false,
+            error: Some(error),
+            problems,
+            lvm_calls: 0,
+            lvm_commands: 0,
+            duration_ms: 0,
+        }
+    }
+}
+
+impl ApplyDoc {
+    pub fn new(backends: Vec<BackendApply>, problems: Vec<Problem>, ok: bool) -> ApplyDoc {
+        ApplyDoc {
+            format: Format::Apply,
+            format_version: FORMAT_VERSION,
+            ok,
+            blocked: backends.iter().any(|b| !b.refused.is_empty()),
+            error: None,
+            problems,
+            backends,
+        }
+    }
+
+    pub fn failed(f: Failure) -> ApplyDoc {
+        ApplyDoc {
+            error: Some(f.error),
+            ..ApplyDoc::new(vec![], f.problems, false)
+        }
+    }
+}
