@@ -1,6 +1,5 @@
 //! The one-shot commands: `check`, `plan`, `apply`. Each returns its exit status.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -33,10 +32,10 @@ fn read_inputs(g: &Global) -> Inputs {
     inputs::read(&g.sources(), g.desired_state.as_ref())
 }
 
-fn print_problems(problems: &[Problem]) {
-    let mut err = std::io::stderr().lock();
+fn print_problems<'a>(problems: impl IntoIterator<Item = &'a Problem>) {
+    let paint = crate::paint::stderr();
     for p in problems {
-        let _ = writeln!(err, "{p}");
+        crate::errln!("{}", paint.problem(p));
     }
 }
 
@@ -136,14 +135,15 @@ pub fn check(g: &Global, json: bool) -> i32 {
         }
         print_problems(&inputs.problems);
         let rejected = inputs.rejected();
-        for p in &rejected {
-            crate::errln!("{p}");
-        }
+        print_problems(rejected.iter().copied());
         let errors = inputs.problems.iter().filter(|p| p.is_error()).count() + rejected.len();
         if errors == 0 {
-            crate::outln!("OK");
+            crate::outln!("{}", crate::paint::stdout().good("OK"));
         } else {
-            crate::errln!("{errors} error(s)");
+            crate::errln!(
+                "{}",
+                crate::paint::stderr().bad(&format!("{errors} error(s)"))
+            );
         }
     }
     if inputs.has_errors() || !inputs.rejected().is_empty() {
@@ -190,9 +190,7 @@ fn ready(g: &Global, only: Option<&str>, command: &str) -> Result<Ready, i32> {
     needs_root(g, command)?;
     let inputs = read_inputs(g);
     print_problems(&inputs.problems);
-    for p in inputs.rejected() {
-        crate::errln!("{p}");
-    }
+    print_problems(inputs.rejected());
     let has_errors = inputs.has_errors();
     let (Some(cfg), Some(desired)) = (inputs.config, inputs.desired) else {
         crate::errln!("ember: nothing done: fix the errors above first");
@@ -291,10 +289,14 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
             blocked: refused,
         });
     } else {
+        let paint = crate::paint::stdout();
         for e in &entries {
             match (&e.plan, &e.error) {
-                (Some(p), _) => crate::out!("{}", render::plan_text(p)),
-                (None, Some(err)) => crate::outln!("backend {}:\n  error: {err}", e.backend),
+                (Some(p), _) => crate::out!("{}", paint.diff(&render::plan_text(p))),
+                (None, Some(err)) => crate::out!(
+                    "{}",
+                    paint.diff(&format!("backend {}:\n  error: {err}\n", e.backend))
+                ),
                 _ => {}
             }
         }
@@ -305,7 +307,7 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
                 .map(render::summary::Counts::of)
                 .fold(render::summary::Counts::default(), |a, b| a + b);
             let errors = entries.iter().filter(|e| e.error.is_some()).count();
-            crate::outln!(
+            let line = format!(
                 "Plan, {} backends: {total}{}.",
                 entries.len(),
                 match errors {
@@ -313,6 +315,7 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
                     n => format!("; {n} in error"),
                 }
             );
+            crate::outln!("{}", paint.diff_line(&line));
         }
     }
     if failed {
@@ -374,7 +377,7 @@ pub fn status(g: &Global, json: bool) -> i32 {
     if json {
         print_json(&st);
     } else {
-        crate::out!("{}", st.text());
+        crate::out!("{}", crate::paint::stdout().status(&st, &st.text()));
     }
     // converged, or nothing to manage yet; a rejected desired state is not converged
     let all_fine = st.backends.iter().all(|b| b.state.is_fine());

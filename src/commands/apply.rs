@@ -151,7 +151,10 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
         );
         let streamed = shown.finish();
         if !json {
-            crate::out!("{}", report_text(&r, streamed));
+            crate::out!(
+                "{}",
+                crate::paint::stdout().diff(&report_text(&r, streamed))
+            );
         }
         ok &= r.ok() && !r.stale;
         blocked |= r.plan.as_ref().is_some_and(|p| !p.refused.is_empty());
