@@ -77,7 +77,7 @@ _ember() {
 
     case "${cmd}" in
         ember)
-            opts="-h -V --config-file --config-dir --desired-state --log-level --allow-insecure-files --help --version check plan apply import daemon status reconcile reload help"
+            opts="-h -V --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help --version check plan apply import daemon status reconcile reload help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -99,6 +99,10 @@ _ember() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -107,7 +111,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__apply)
-            opts="-h --backend --json --allow-deletions --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
+            opts="-h --backend --json --allow-deletions --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -137,6 +141,10 @@ _ember() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -145,7 +153,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__check)
-            opts="-h --json --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
+            opts="-h --json --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,6 +173,10 @@ _ember() {
                     ;;
                 --log-level)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -175,7 +187,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__daemon)
-            opts="-h --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
+            opts="-h --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -195,6 +207,10 @@ _ember() {
                     ;;
                 --log-level)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -345,7 +361,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__import)
-            opts="-h --backend --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
+            opts="-h --backend --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,6 +385,10 @@ _ember() {
                     ;;
                 --log-level)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -379,7 +399,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__plan)
-            opts="-h --backend --json --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
+            opts="-h --backend --json --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -405,6 +425,10 @@ _ember() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -413,7 +437,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__reconcile)
-            opts="-h --backend --allow-deletions --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
+            opts="-h --backend --allow-deletions --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -443,6 +467,10 @@ _ember() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -451,7 +479,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__reload)
-            opts="-h --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
+            opts="-h --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -471,6 +499,10 @@ _ember() {
                     ;;
                 --log-level)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -481,7 +513,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__status)
-            opts="-h --json --config-file --config-dir --desired-state --log-level --allow-insecure-files --help"
+            opts="-h --json --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -501,6 +533,10 @@ _ember() {
                     ;;
                 --log-level)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

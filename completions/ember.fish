@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ember_global_optspecs
-    string join \n config-file= config-dir= desired-state= log-level= allow-insecure-files h/help V/version
+    string join \n config-file= config-dir= desired-state= log-level= color= allow-insecure-files h/help V/version
 end
 
 function __fish_ember_needs_command
@@ -28,8 +28,11 @@ complete -c ember -n "__fish_ember_needs_command" -l config-file -d 'A cinder.co
 complete -c ember -n "__fish_ember_needs_command" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_needs_command" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_needs_command" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_needs_command" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
+always\t'Into a pipe or a file too, whatever NO_COLOR says'
+never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_needs_command" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
-complete -c ember -n "__fish_ember_needs_command" -s h -l help -d 'Print help'
+complete -c ember -n "__fish_ember_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_needs_command" -s V -l version -d 'Print version'
 complete -c ember -n "__fish_ember_needs_command" -f -a "check" -d 'Validate cinder.conf and the desired state; errors name the file and line'
 complete -c ember -n "__fish_ember_needs_command" -f -a "plan" -d 'Show what a pass would change, without changing anything (exit 0: nothing to do, 2: changes pending, 3: something refused, 1: error)'
@@ -44,60 +47,84 @@ complete -c ember -n "__fish_ember_using_subcommand check" -l config-file -d 'A 
 complete -c ember -n "__fish_ember_using_subcommand check" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand check" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand check" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand check" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
+always\t'Into a pipe or a file too, whatever NO_COLOR says'
+never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_using_subcommand check" -l json -d 'Print one JSON document instead of text (format ember-check; schema: /usr/share/ember/schemas/check.schema.json)'
 complete -c ember -n "__fish_ember_using_subcommand check" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
-complete -c ember -n "__fish_ember_using_subcommand check" -s h -l help -d 'Print help'
+complete -c ember -n "__fish_ember_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand plan" -l backend -d 'Only this backend (a name from enabled_backends)' -r
 complete -c ember -n "__fish_ember_using_subcommand plan" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand plan" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand plan" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand plan" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand plan" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
+always\t'Into a pipe or a file too, whatever NO_COLOR says'
+never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_using_subcommand plan" -l json -d 'Print one JSON document instead of text (format ember-plan; schema: /usr/share/ember/schemas/plan.schema.json)'
 complete -c ember -n "__fish_ember_using_subcommand plan" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
-complete -c ember -n "__fish_ember_using_subcommand plan" -s h -l help -d 'Print help'
+complete -c ember -n "__fish_ember_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand apply" -l backend -d 'Only this backend (a name from enabled_backends)' -r
 complete -c ember -n "__fish_ember_using_subcommand apply" -l allow-deletions -d 'Confirm this one pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)' -r
 complete -c ember -n "__fish_ember_using_subcommand apply" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand apply" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand apply" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand apply" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand apply" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
+always\t'Into a pipe or a file too, whatever NO_COLOR says'
+never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_using_subcommand apply" -l json -d 'Print one JSON document instead of text (format ember-apply; schema: /usr/share/ember/schemas/apply.schema.json)'
 complete -c ember -n "__fish_ember_using_subcommand apply" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
-complete -c ember -n "__fish_ember_using_subcommand apply" -s h -l help -d 'Print help'
+complete -c ember -n "__fish_ember_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand import" -l backend -d 'Only this backend (a name from enabled_backends)' -r
 complete -c ember -n "__fish_ember_using_subcommand import" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand import" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand import" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand import" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand import" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
+always\t'Into a pipe or a file too, whatever NO_COLOR says'
+never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_using_subcommand import" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
-complete -c ember -n "__fish_ember_using_subcommand import" -s h -l help -d 'Print help'
+complete -c ember -n "__fish_ember_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand daemon" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
+always\t'Into a pipe or a file too, whatever NO_COLOR says'
+never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
-complete -c ember -n "__fish_ember_using_subcommand daemon" -s h -l help -d 'Print help'
+complete -c ember -n "__fish_ember_using_subcommand daemon" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand status" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand status" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand status" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand status" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand status" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
+always\t'Into a pipe or a file too, whatever NO_COLOR says'
+never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_using_subcommand status" -l json -d 'Print one JSON document instead of text (format ember-status; schema: /usr/share/ember/schemas/status.schema.json)'
 complete -c ember -n "__fish_ember_using_subcommand status" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
-complete -c ember -n "__fish_ember_using_subcommand status" -s h -l help -d 'Print help'
+complete -c ember -n "__fish_ember_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l backend -d 'Only this backend' -r
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l allow-deletions -d 'Confirm the next pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)' -r
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand reconcile" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
+always\t'Into a pipe or a file too, whatever NO_COLOR says'
+never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
-complete -c ember -n "__fish_ember_using_subcommand reconcile" -s h -l help -d 'Print help'
+complete -c ember -n "__fish_ember_using_subcommand reconcile" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand reload" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reload" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reload" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reload" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand reload" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
+always\t'Into a pipe or a file too, whatever NO_COLOR says'
+never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_using_subcommand reload" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
-complete -c ember -n "__fish_ember_using_subcommand reload" -s h -l help -d 'Print help'
+complete -c ember -n "__fish_ember_using_subcommand reload" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "check" -d 'Validate cinder.conf and the desired state; errors name the file and line'
 complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "plan" -d 'Show what a pass would change, without changing anything (exit 0: nothing to do, 2: changes pending, 3: something refused, 1: error)'
 complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "apply" -d 'Converge LVM to the desired state once, without the daemon (exit 0: converged, 3: the rest done, something refused, 1: error)'

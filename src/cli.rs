@@ -51,6 +51,15 @@ pub struct Global {
     /// the daemon, warn otherwise)
     #[arg(long = "log-level", value_name = "FILTER", global = true)]
     pub log_level: Option<String>,
+    /// Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document
+    #[arg(
+        long = "color",
+        value_name = "WHEN",
+        global = true,
+        value_enum,
+        default_value_t = ColorWhen::Auto
+    )]
+    pub color: ColorWhen,
     /// Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)
     #[arg(long = "allow-insecure-files", global = true)]
     pub allow_insecure_files: bool,
@@ -63,6 +72,29 @@ pub struct Global {
         default_value = "lvm"
     )]
     pub lvm: LvmSpec,
+}
+
+/// When `--color` colours: see [`crate::paint`] for what auto decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too
+    #[default]
+    Auto,
+    /// Into a pipe or a file too, whatever NO_COLOR says
+    Always,
+    /// Not even on a terminal
+    Never,
+}
+
+impl ColorWhen {
+    /// The word on the command line (`auto`, `always`, `never`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColorWhen::Auto => "auto",
+            ColorWhen::Always => "always",
+            ColorWhen::Never => "never",
+        }
+    }
 }
 
 impl Global {

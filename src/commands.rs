@@ -1,6 +1,5 @@
 //! The one-shot commands: `check`, `plan`, `apply`. Each returns its exit status.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use crate::cli::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, Global};
@@ -41,10 +40,10 @@ fn read_inputs(g: &Global) -> Inputs {
     inputs::read(&g.sources(), g.desired_state.as_ref())
 }
 
-fn print_problems(problems: &[Problem]) {
-    let mut err = std::io::stderr().lock();
+fn print_problems<'a>(problems: impl IntoIterator<Item = &'a Problem>) {
+    let paint = crate::paint::stderr();
     for p in problems {
-        let _ = writeln!(err, "{p}");
+        crate::errln!("{}", paint.problem(p));
     }
 }
 
@@ -110,14 +109,15 @@ pub fn check(g: &Global, json: bool) -> i32 {
         }
         print_problems(&inputs.problems);
         let rejected = inputs.rejected();
-        for p in &rejected {
-            crate::errln!("{p}");
-        }
+        print_problems(rejected.iter().copied());
         let errors = inputs.problems.iter().filter(|p| p.is_error()).count() + rejected.len();
         if errors == 0 {
-            crate::outln!("OK");
+            crate::outln!("{}", crate::paint::stdout().good("OK"));
         } else {
-            crate::errln!("{errors} error(s)");
+            crate::errln!(
+                "{}",
+                crate::paint::stderr().bad(&format!("{errors} error(s)"))
+            );
         }
     }
     if ok { EXIT_OK } else { EXIT_ERROR }
@@ -264,16 +264,20 @@ pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
 }
 
 fn plan_text(doc: &json::PlanDoc) {
+    let paint = crate::paint::stdout();
     for e in &doc.backends {
         match (&e.plan, &e.error) {
-            (Some(p), _) => crate::out!("{}", render::plan_text(p)),
-            (None, Some(err)) => crate::outln!("backend {}:\n  error: {err}", e.backend),
+            (Some(p), _) => crate::out!("{}", paint.diff(&render::plan_text(p))),
+            (None, Some(err)) => crate::out!(
+                "{}",
+                paint.diff(&format!("backend {}:\n  error: {err}\n", e.backend))
+            ),
             _ => {}
         }
     }
     if doc.backends.len() > 1 {
         let errors = doc.backends.iter().filter(|e| e.error.is_some()).count();
-        crate::outln!(
+        let line = format!(
             "Plan, {} backends: {}{}.",
             doc.backends.len(),
             doc.counts,
@@ -282,6 +286,7 @@ fn plan_text(doc: &json::PlanDoc) {
                 n => format!("; {n} in error"),
             }
         );
+        crate::outln!("{}", paint.diff_line(&line));
     }
 }
 
@@ -342,7 +347,7 @@ pub fn status(g: &Global, json: bool) -> i32 {
     if json {
         json::print(&json::StatusDoc::of(&st));
     } else {
-        crate::out!("{}", st.text());
+        crate::out!("{}", crate::paint::stdout().status(&st, &st.text()));
     }
     // converged, or nothing to manage yet; a rejected desired state is not converged
     let all_fine = st.backends.iter().all(|b| b.state.is_fine());

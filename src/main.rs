@@ -5,8 +5,9 @@ use ember::commands;
 use tracing_subscriber::prelude::*;
 
 /// Under systemd (JOURNAL_STREAM set) logs go to the journal with structured fields (BACKEND=,
-/// VOLUME=, ACTION=, ...); otherwise human-readable to stderr. `RUST_LOG` overrides the level.
-fn init_logging(filter: &str) {
+/// VOLUME=, ACTION=, ...); otherwise human-readable to stderr, coloured if `ansi` (as `--color`
+/// decides for stderr). `RUST_LOG` overrides the level.
+fn init_logging(filter: &str, ansi: bool) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .filter(|v| !v.is_empty())
@@ -27,11 +28,10 @@ fn init_logging(filter: &str) {
             .init();
         return;
     }
-    use std::io::IsTerminal;
-    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(env_filter)
-        .with_writer(std::io::stderr)
+        // each line whole, and through `ember apply`'s progress bar while one is drawn
+        .with_writer(ember::logging::Lines::stderr())
         .with_ansi(ansi)
         .with_target(false)
         // a log reader that went away (`ember daemon 2>&1 | head`) must not kill the daemon:
@@ -50,11 +50,13 @@ fn main() {
         }
     };
     let service = matches!(cli.command, Command::Daemon | Command::Worker { .. });
+    ember::paint::init(cli.global.color);
     init_logging(
         cli.global
             .log_level
             .as_deref()
             .unwrap_or(if service { "info" } else { "warn" }),
+        ember::paint::stderr().is_on(),
     );
     let g = &cli.global;
     let code = match &cli.command {

@@ -5,20 +5,52 @@
 //! pass) and exits with its own status. Any other failure to write (a full disk under
 //! `ember plan --json > file`) ends the output too, and the command exits 1: a truncated file
 //! must not look like a whole one ([`failed`]).
+//!
+//! While `ember apply` draws its progress bar ([`hold_bar`]), whatever is written here, and the
+//! log lines (`crate::logging`), goes through the bar: the bar is cleared, the text written,
+//! the bar drawn again below it, so that a line never tears the bar ([`around_bar`]).
 
 use std::io::Write;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use indicatif::ProgressBar;
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
+/// The progress bar drawn now, if any.
+static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// From now on, output goes through `bar` (until [`release_bar`]).
+pub fn hold_bar(bar: &ProgressBar) {
+    *BAR.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar.clone());
+}
+
+/// Output no longer goes through a bar.
+pub fn release_bar() {
+    BAR.lock().unwrap_or_else(|e| e.into_inner()).take();
+}
+
+/// Runs `write` with the progress bar, if one is drawn, cleared meanwhile and drawn again after.
+pub fn around_bar<R>(write: impl FnOnce() -> R) -> R {
+    // the bar (a handle) is taken out of the lock: `write` may take a while
+    let bar = BAR.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match bar {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
 
 /// Writes to standard output; a closed pipe (or any write error) ends all later output.
 pub fn stdout(args: std::fmt::Arguments<'_>) {
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
     }
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+    let written = around_bar(|| {
+        let mut out = std::io::stdout().lock();
+        out.write_fmt(args).and_then(|()| out.flush())
+    });
+    if let Err(e) = written {
         STDOUT_CLOSED.store(true, Ordering::Relaxed);
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             STDOUT_FAILED.store(true, Ordering::Relaxed);
@@ -34,7 +66,9 @@ pub fn failed() -> bool {
 
 /// Writes to standard error; an error is ignored (there is nowhere left to say it).
 pub fn stderr(args: std::fmt::Arguments<'_>) {
-    let _ = std::io::stderr().lock().write_fmt(args);
+    around_bar(|| {
+        let _ = std::io::stderr().lock().write_fmt(args);
+    });
 }
 
 /// Whether standard output was found closed.

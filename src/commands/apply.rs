@@ -171,7 +171,10 @@ fn apply_backend(
     );
     let streamed = shown.finish();
     if !json {
-        crate::out!("{}", report_text(&report, streamed));
+        crate::out!(
+            "{}",
+            crate::paint::stdout().diff(&report_text(&report, streamed))
+        );
     }
     BackendApply::of(report)
 }

@@ -59,6 +59,8 @@ pub(super) fn worker_args(g: &Global, name: &str) -> Vec<OsString> {
     if g.allow_insecure_files {
         a.push("--allow-insecure-files".into());
     }
+    // its log lines share the supervisor's standard error (outside systemd)
+    a.push(format!("--color={}", g.color.as_str()).into());
     a.push("--lvm".into());
     a.push(g.lvm.to_string().into());
     a.push("worker".into());

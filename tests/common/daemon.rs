@@ -28,6 +28,7 @@ impl Daemon {
             .env_remove("NOTIFY_SOCKET")
             .env_remove("JOURNAL_STREAM")
             .env("RUST_LOG", "info")
+            .env_remove("CLICOLOR_FORCE")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)

@@ -65,6 +65,8 @@ pub fn ember_in(dir: &Path, conf: &Path, args: &[&str]) -> Run {
         .args(args)
         .current_dir(dir)
         .env_remove("RUST_LOG")
+        // colour only when a test asks for it (tests/color_sim.rs)
+        .env_remove("CLICOLOR_FORCE")
         .output()
         .expect("run ember");
     let run = Run {
