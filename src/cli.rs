@@ -118,8 +118,14 @@ pub enum Command {
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
+        /// Only this backend
+        #[arg(long, value_name = "NAME")]
+        backend: Option<String>,
+        /// List the volumes of each backend's volume group as its last pass read them: size, state (active, pending changes, refused, pruned when), owner
+        #[arg(long)]
+        volumes: bool,
     },
-    /// Ask the running daemon for a pass now
+    /// Ask the running daemon for a pass now (with --wait, wait for it: exit 0: all converged, 2: some pending, blocked or in error, 1: no daemon, or the time limit reached)
     Reconcile {
         /// Only this backend
         #[arg(long, value_name = "NAME")]
@@ -127,6 +133,12 @@ pub enum Command {
         /// Confirm the next pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)
         #[arg(long, value_name = "N", requires = "backend", num_args = 0..=1, default_missing_value = "0")]
         allow_deletions: Option<u32>,
+        /// Return once the pass asked for (the next to start after the request) has ended on each backend, printing each one's outcome as `ember status` words it
+        #[arg(long)]
+        wait: bool,
+        /// With --wait: give up after this many seconds (the pass goes on)
+        #[arg(long, value_name = "SECONDS", requires = "wait", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+        timeout: u64,
     },
     /// Ask the running daemon to re-read cinder.conf and the desired state (as SIGHUP does)
     Reload,

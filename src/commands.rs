@@ -14,6 +14,7 @@ use crate::reconcile::{self, Plan, Policy, render};
 
 mod apply;
 mod import;
+mod wait;
 pub use apply::apply;
 pub use import::import;
 
@@ -332,17 +333,17 @@ fn control_socket(g: &Global) -> PathBuf {
 }
 
 fn call(g: &Global, req: &crate::control::Request) -> Result<crate::control::Response, i32> {
-    // a reload waits until new and restarted workers have passed once: give it time
-    let secs = if matches!(req, crate::control::Request::Reload) {
-        300
-    } else {
-        10
+    use crate::control::Request;
+    // a reload waits until new and restarted workers have passed once: give it time; a waited
+    // pass is answered by the daemon at its time limit
+    let limit = match req {
+        Request::Reload => std::time::Duration::from_secs(300),
+        Request::Reconcile { wait: Some(s), .. } => {
+            std::time::Duration::from_secs(*s).saturating_add(crate::control::WAIT_MARGIN / 2)
+        }
+        _ => std::time::Duration::from_secs(10),
     };
-    match crate::control::call(
-        &control_socket(g),
-        req,
-        std::time::Duration::from_secs(secs),
-    ) {
+    match crate::control::call(&control_socket(g), req, limit) {
         Ok(r) if r.ok => Ok(r),
         Ok(r) => {
             crate::errln!(
@@ -361,9 +362,13 @@ fn call(g: &Global, req: &crate::control::Request) -> Result<crate::control::Res
 
 /// `ember status`: exit 0 when every backend is converged, 2 when some are pending or
 /// erroneous (nothing is wrong with the daemon itself), 1 when the daemon cannot be asked.
-pub fn status(g: &Global, json: bool) -> i32 {
+pub fn status(g: &Global, json: bool, backend: Option<&str>, volumes: bool) -> i32 {
     use crate::control::Request;
-    let r = match call(g, &Request::Status) {
+    let req = Request::Status {
+        backend: backend.map(str::to_string),
+        volumes,
+    };
+    let r = match call(g, &req) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -373,6 +378,8 @@ pub fn status(g: &Global, json: bool) -> i32 {
     };
     if json {
         print_json(&st);
+    } else if volumes {
+        crate::out!("{}", st.volumes_text());
     } else {
         crate::out!("{}", st.text());
     }
@@ -381,15 +388,24 @@ pub fn status(g: &Global, json: bool) -> i32 {
     if all_fine { EXIT_OK } else { EXIT_CHANGES }
 }
 
-pub fn reconcile(g: &Global, backend: Option<&str>, allow_deletions: Option<u32>) -> i32 {
+/// `ember reconcile`; with `wait` (seconds), the outcome of the pass asked for
+/// ([`wait::answer`]).
+pub fn reconcile(
+    g: &Global,
+    backend: Option<&str>,
+    allow_deletions: Option<u32>,
+    wait: Option<u64>,
+) -> i32 {
     use crate::control::Request;
     match call(
         g,
         &Request::Reconcile {
             backend: backend.map(str::to_string),
             allow_deletions,
+            wait,
         },
     ) {
+        Ok(r) if wait.is_some() => wait::answer(r),
         Ok(r) => {
             crate::outln!("{}", r.message.unwrap_or_default());
             EXIT_OK
