@@ -16,6 +16,9 @@ pub const EXIT_CHANGES: i32 = 2;
 /// reached as it is: over-subscription, a shrink, the deletion cap, ...); the rest is done or
 /// planned. `status` says `blocked` (and exits 2).
 pub const EXIT_REFUSED: i32 = 3;
+/// The longest `ember reconcile --wait` waits, in seconds (a week: a pass that clears large
+/// thick volumes takes hours); the daemon refuses a longer wait.
+pub const MAX_WAIT: u64 = 7 * 24 * 3600;
 /// Exit status: the command line itself is wrong (sysexits' EX_USAGE; not 2, which `plan` uses).
 pub const EXIT_USAGE: i32 = 64;
 
@@ -137,7 +140,7 @@ pub enum Command {
         #[arg(long)]
         wait: bool,
         /// With --wait: give up after this many seconds (the pass goes on)
-        #[arg(long, value_name = "SECONDS", requires = "wait", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+        #[arg(long, value_name = "SECONDS", requires = "wait", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=MAX_WAIT))]
         timeout: u64,
     },
     /// Ask the running daemon to re-read cinder.conf and the desired state (as SIGHUP does)

@@ -136,7 +136,7 @@ fn reconcile_wait_answers_with_the_pass_that_starts_after_the_request() {
 fn reconcile_wait_says_blocked_with_the_refusals_and_error_with_the_error_and_exits_2() {
     let desired = "backends:\n  a:\n    volumes:\n      a1: { size: 1G }\n      big: { size: 500G }\n  b:\n    volumes:\n      b1: { size: 1G }\n";
     // b's volume group does not exist
-    let (_s, d) = setup(&["a", "b"], "", &[], &empty_vgs(&["a"]), desired);
+    let (s, d) = setup(&["a", "b"], "", &[], &empty_vgs(&["a"]), desired);
     d.wait_ready(10);
     let r = d.ember(&["reconcile", "--wait"]);
     assert_eq!(r.code, 2, "{r:?}");
@@ -174,6 +174,20 @@ fn reconcile_wait_says_blocked_with_the_refusals_and_error_with_the_error_and_ex
     // --timeout belongs to --wait
     let r = d.ember(&["reconcile", "--timeout", "5"]);
     assert_eq!(r.code, 64, "{r:?}");
+    // a wait longer than a week is refused, by the CLI and by the daemon
+    let r = d.ember(&["reconcile", "--wait", "--timeout", "604801"]);
+    assert_eq!(r.code, 64, "{r:?}");
+    use std::io::{BufRead, Write};
+    let mut c = std::os::unix::net::UnixStream::connect(s.path("run/control.sock")).unwrap();
+    c.write_all(b"{\"cmd\":\"reconcile\",\"wait\":18446744073709551615}\n")
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(c).read_line(&mut line).unwrap();
+    assert_eq!(
+        line.trim(),
+        r#"{"ok":false,"error":"wait: at most 604800 s"}"#
+    );
+    assert_eq!(d.ember(&["status"]).code, 2, "the daemon is still there");
 }
 
 #[test]

@@ -451,6 +451,9 @@ impl Supervisor<'_> {
                 allow_deletions: Some(_),
                 ..
             } => Response::error("a confirmation of deletions needs --backend"),
+            Request::Reconcile { wait: Some(w), .. } if w > crate::cli::MAX_WAIT => {
+                Response::error(format!("wait: at most {} s", crate::cli::MAX_WAIT))
+            }
             Request::Reconcile {
                 backend,
                 allow_deletions,

@@ -301,6 +301,9 @@ impl VolumeEntry {
         }];
         match (self.kind, &self.origin) {
             (EntryKind::Snapshot, Some(o)) => parts.push(format!("snapshot of {o}")),
+            // a thin snapshot not named as cinder names them, or a copy ember made (lvm keeps
+            // the source as its origin)
+            (EntryKind::Volume, Some(o)) => parts.push(format!("made from {o}")),
             (EntryKind::CowSnapshot, Some(o)) => parts.push(format!("COW snapshot of {o}")),
             (EntryKind::Other, _) => parts.push("not a volume ember manages".into()),
             _ => {}

@@ -210,3 +210,26 @@ fn the_digest_changes_with_the_volumes_not_with_the_time_of_the_read() {
     l.volumes[0].active = Some(false);
     assert_ne!(l.digest(), d);
 }
+
+#[test]
+fn another_tools_snapshots_as_real_lvm_reported_them() {
+    // tests/fixtures/lvm/cow.json (src/lvm/kind.rs): COW snapshots of thick and thin volumes,
+    // thin snapshots not named as cinder names them (inactive, skipped at activation)
+    let o = crate::testkit::cow_fixture(None);
+    let cfg = crate::testkit::cow_backend(LvmType::Thin);
+    let l = VolumeList::of(&cfg, None, &o, None, 0);
+    let state = |n: &str| entry(&l, n).state_text(0);
+    assert_eq!(state("thick"), "active");
+    assert_eq!(state("thicksnap"), "active, COW snapshot of thick");
+    assert_eq!(state("thinsnap"), "inactive, made from thinv");
+    assert_eq!(state("thinsnapcow"), "inactive, COW snapshot of thinsnap");
+    assert_eq!(
+        entry(&l, "thinsnap").kind,
+        EntryKind::Volume,
+        "not `_snapshot-`"
+    );
+    assert_eq!(entry(&l, "thincow").kind, EntryKind::CowSnapshot);
+    assert!(l.volumes.iter().all(|v| v.owner == Ownership::Foreign));
+    assert!(!l.volumes.iter().any(|v| v.name == "vgcow-pool"));
+    assert_eq!(l.volumes.len(), 10);
+}
