@@ -437,7 +437,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__reconcile)
-            opts="-h --backend --allow-deletions --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
+            opts="-h --backend --allow-deletions --wait --timeout --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -448,6 +448,10 @@ _ember() {
                     return 0
                     ;;
                 --allow-deletions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -513,12 +517,16 @@ _ember() {
             return 0
             ;;
         ember__subcmd__status)
-            opts="-h --json --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
+            opts="-h --json --backend --volumes --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --backend)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -40,7 +40,7 @@ complete -c ember -n "__fish_ember_needs_command" -f -a "apply" -d 'Converge LVM
 complete -c ember -n "__fish_ember_needs_command" -f -a "import" -d 'Print a desired state that adopts what cinder-volume made (reads cinder.conf and LVM; changes nothing)'
 complete -c ember -n "__fish_ember_needs_command" -f -a "daemon" -d 'Run the service: a supervisor and one worker process per LVM backend (foreground)'
 complete -c ember -n "__fish_ember_needs_command" -f -a "status" -d 'Ask the running daemon for its state: per backend, worker, last pass, capacity (exit 0: all converged, 2: some pending, blocked, in error or rejected, 1: no daemon)'
-complete -c ember -n "__fish_ember_needs_command" -f -a "reconcile" -d 'Ask the running daemon for a pass now'
+complete -c ember -n "__fish_ember_needs_command" -f -a "reconcile" -d 'Ask the running daemon for a pass now (with --wait, wait for it: exit 0: all converged, 2: some pending, blocked or in error, 1: no daemon, or the time limit reached)'
 complete -c ember -n "__fish_ember_needs_command" -f -a "reload" -d 'Ask the running daemon to re-read cinder.conf and the desired state (as SIGHUP does)'
 complete -c ember -n "__fish_ember_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ember -n "__fish_ember_using_subcommand check" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
@@ -95,6 +95,7 @@ always\t'Into a pipe or a file too, whatever NO_COLOR says'
 never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand daemon" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ember -n "__fish_ember_using_subcommand status" -l backend -d 'Only this backend' -r
 complete -c ember -n "__fish_ember_using_subcommand status" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand status" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand status" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
@@ -103,10 +104,12 @@ complete -c ember -n "__fish_ember_using_subcommand status" -l color -d 'Colour 
 always\t'Into a pipe or a file too, whatever NO_COLOR says'
 never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_using_subcommand status" -l json -d 'Print one JSON document instead of text (format ember-status; schema: /usr/share/ember/schemas/status.schema.json)'
+complete -c ember -n "__fish_ember_using_subcommand status" -l volumes -d 'List the volumes of each backend\'s volume group as its last pass read them: size, state (active, pending changes, refused, pruned when), owner'
 complete -c ember -n "__fish_ember_using_subcommand status" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l backend -d 'Only this backend' -r
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l allow-deletions -d 'Confirm the next pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)' -r
+complete -c ember -n "__fish_ember_using_subcommand reconcile" -l timeout -d 'With --wait: give up after this many seconds (the pass goes on)' -r
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
@@ -114,6 +117,7 @@ complete -c ember -n "__fish_ember_using_subcommand reconcile" -l log-level -d '
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
 always\t'Into a pipe or a file too, whatever NO_COLOR says'
 never\t'Not even on a terminal'"
+complete -c ember -n "__fish_ember_using_subcommand reconcile" -l wait -d 'Return once the pass asked for (the next to start after the request) has ended on each backend, printing each one\'s outcome as `ember status` words it'
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand reload" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
@@ -131,6 +135,6 @@ complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_su
 complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "import" -d 'Print a desired state that adopts what cinder-volume made (reads cinder.conf and LVM; changes nothing)'
 complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "daemon" -d 'Run the service: a supervisor and one worker process per LVM backend (foreground)'
 complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "status" -d 'Ask the running daemon for its state: per backend, worker, last pass, capacity (exit 0: all converged, 2: some pending, blocked, in error or rejected, 1: no daemon)'
-complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "reconcile" -d 'Ask the running daemon for a pass now'
+complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "reconcile" -d 'Ask the running daemon for a pass now (with --wait, wait for it: exit 0: all converged, 2: some pending, blocked or in error, 1: no daemon, or the time limit reached)'
 complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "reload" -d 'Ask the running daemon to re-read cinder.conf and the desired state (as SIGHUP does)'
 complete -c ember -n "__fish_ember_using_subcommand help; and not __fish_seen_subcommand_from check plan apply import daemon status reconcile reload help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -16,6 +16,9 @@ pub const EXIT_CHANGES: i32 = 2;
 /// reached as it is: over-subscription, a shrink, the deletion cap, ...); the rest is done or
 /// planned. `status` says `blocked` (and exits 2).
 pub const EXIT_REFUSED: i32 = 3;
+/// The longest `ember reconcile --wait` waits, in seconds (a week: a pass that clears large
+/// thick volumes takes hours); the daemon refuses a longer wait.
+pub const MAX_WAIT: u64 = 7 * 24 * 3600;
 /// Exit status: the command line itself is wrong (sysexits' EX_USAGE; not 2, which `plan` uses).
 pub const EXIT_USAGE: i32 = 64;
 
@@ -150,8 +153,14 @@ pub enum Command {
         /// Print one JSON document instead of text (format ember-status; schema: /usr/share/ember/schemas/status.schema.json)
         #[arg(long)]
         json: bool,
+        /// Only this backend
+        #[arg(long, value_name = "NAME")]
+        backend: Option<String>,
+        /// List the volumes of each backend's volume group as its last pass read them: size, state (active, pending changes, refused, pruned when), owner
+        #[arg(long)]
+        volumes: bool,
     },
-    /// Ask the running daemon for a pass now
+    /// Ask the running daemon for a pass now (with --wait, wait for it: exit 0: all converged, 2: some pending, blocked or in error, 1: no daemon, or the time limit reached)
     Reconcile {
         /// Only this backend
         #[arg(long, value_name = "NAME")]
@@ -159,6 +168,12 @@ pub enum Command {
         /// Confirm the next pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)
         #[arg(long, value_name = "N", requires = "backend", num_args = 0..=1, default_missing_value = "0")]
         allow_deletions: Option<u32>,
+        /// Return once the pass asked for (the next to start after the request) has ended on each backend, printing each one's outcome as `ember status` words it
+        #[arg(long)]
+        wait: bool,
+        /// With --wait: give up after this many seconds (the pass goes on)
+        #[arg(long, value_name = "SECONDS", requires = "wait", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=MAX_WAIT))]
+        timeout: u64,
     },
     /// Ask the running daemon to re-read cinder.conf and the desired state (as SIGHUP does)
     Reload,

@@ -12,6 +12,7 @@ use crate::reconcile::{self, Policy, render};
 mod apply;
 mod import;
 pub mod json;
+mod wait;
 pub use apply::apply;
 pub use import::import;
 use json::Failure;
@@ -297,17 +298,17 @@ fn control_socket(g: &Global) -> PathBuf {
 
 /// Asks the daemon; the daemon's refusal, or why it cannot be asked, as the error.
 fn ask(g: &Global, req: &crate::control::Request) -> Result<crate::control::Response, String> {
-    // a reload waits until new and restarted workers have passed once: give it time
-    let secs = if matches!(req, crate::control::Request::Reload) {
-        300
-    } else {
-        10
+    use crate::control::Request;
+    // a reload waits until new and restarted workers have passed once: give it time; a waited
+    // pass is answered by the daemon at its time limit
+    let limit = match req {
+        Request::Reload => std::time::Duration::from_secs(300),
+        Request::Reconcile { wait: Some(s), .. } => {
+            std::time::Duration::from_secs(*s).saturating_add(crate::control::WAIT_MARGIN / 2)
+        }
+        _ => std::time::Duration::from_secs(10),
     };
-    match crate::control::call(
-        &control_socket(g),
-        req,
-        std::time::Duration::from_secs(secs),
-    ) {
+    match crate::control::call(&control_socket(g), req, limit) {
         Ok(r) if r.ok => Ok(r),
         Ok(r) => Err(r
             .error
@@ -325,9 +326,13 @@ fn call(g: &Global, req: &crate::control::Request) -> Result<crate::control::Res
 
 /// `ember status`: exit 0 when every backend is converged, 2 when some are pending or
 /// erroneous (nothing is wrong with the daemon itself), 1 when the daemon cannot be asked.
-pub fn status(g: &Global, json: bool) -> i32 {
+pub fn status(g: &Global, json: bool, backend: Option<&str>, volumes: bool) -> i32 {
     use crate::control::Request;
-    let st = match ask(g, &Request::Status).and_then(|r| {
+    let req = Request::Status {
+        backend: backend.map(str::to_string),
+        volumes,
+    };
+    let st = match ask(g, &req).and_then(|r| {
         r.status
             .ok_or_else(|| "the daemon sent no status".to_string())
     }) {
@@ -346,6 +351,8 @@ pub fn status(g: &Global, json: bool) -> i32 {
     };
     if json {
         json::print(&json::StatusDoc::of(&st));
+    } else if volumes {
+        crate::out!("{}", st.volumes_text());
     } else {
         crate::out!("{}", crate::paint::stdout().status(&st, &st.text()));
     }
@@ -354,15 +361,24 @@ pub fn status(g: &Global, json: bool) -> i32 {
     if all_fine { EXIT_OK } else { EXIT_CHANGES }
 }
 
-pub fn reconcile(g: &Global, backend: Option<&str>, allow_deletions: Option<u32>) -> i32 {
+/// `ember reconcile`; with `wait` (seconds), the outcome of the pass asked for
+/// ([`wait::answer`]).
+pub fn reconcile(
+    g: &Global,
+    backend: Option<&str>,
+    allow_deletions: Option<u32>,
+    wait: Option<u64>,
+) -> i32 {
     use crate::control::Request;
     match call(
         g,
         &Request::Reconcile {
             backend: backend.map(str::to_string),
             allow_deletions,
+            wait,
         },
     ) {
+        Ok(r) if wait.is_some() => wait::answer(r),
         Ok(r) => {
             crate::outln!("{}", r.message.unwrap_or_default());
             EXIT_OK

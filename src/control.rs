@@ -8,21 +8,38 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::status::DaemonStatus;
+use crate::status::{DaemonStatus, PassAnswer};
 
 /// The largest request the daemon reads.
 pub const MAX_REQUEST: u64 = 64 * 1024;
+/// How long the daemon's side of a connection waits for the daemon's answer to a request that
+/// names no time of its own (a reload answers once new workers have passed).
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
+/// The daemon answers a waited pass at the time the client asked for (with what is unfinished);
+/// its side of the connection gives up this much later, the client a little earlier than that.
+pub const WAIT_MARGIN: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
-    Status,
+    Status {
+        /// Only this backend.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backend: Option<String>,
+        /// With each backend's volumes, as its last read found them.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        volumes: bool,
+    },
     Reconcile {
         #[serde(default)]
         backend: Option<String>,
         /// A one-shot confirmation: up to this many deletions in the next pass of `backend`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         allow_deletions: Option<u32>,
+        /// Answer once the pass asked for (the next to start on each backend) has ended, or
+        /// after this many seconds with what has not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait: Option<u64>,
     },
     Reload,
 }
@@ -33,14 +50,28 @@ impl Request {
     /// would run it anyway) are the group's.
     pub fn for_root_alone(&self) -> Option<&'static str> {
         match self {
-            Request::Status => None,
             // every field named: a new one must be decided here
+            Request::Status {
+                backend: _,
+                volumes: _,
+            } => None,
             Request::Reconcile {
                 backend: _,
                 allow_deletions,
+                wait: _,
             } => allow_deletions.map(|_| "a confirmation of deletions (--allow-deletions)"),
             // an edit of cinder.conf waits for the operator's reload (reload_on_change = false)
             Request::Reload => Some("a reload"),
+        }
+    }
+
+    /// How long the daemon's side of the connection waits for the answer.
+    pub fn answer_timeout(&self) -> Duration {
+        match self {
+            Request::Reconcile {
+                wait: Some(secs), ..
+            } => Duration::from_secs(*secs).saturating_add(WAIT_MARGIN),
+            _ => ANSWER_TIMEOUT,
         }
     }
 }
@@ -54,6 +85,9 @@ pub struct Response {
     pub message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<DaemonStatus>,
+    /// The answer to a waited pass (`ember reconcile --wait`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passes: Option<PassAnswer>,
 }
 
 impl Response {
@@ -63,6 +97,7 @@ impl Response {
             error: Some(e.into()),
             message: None,
             status: None,
+            passes: None,
         }
     }
     pub fn message(m: impl Into<String>) -> Self {
@@ -71,6 +106,7 @@ impl Response {
             error: None,
             message: Some(m.into()),
             status: None,
+            passes: None,
         }
     }
 }
@@ -118,3 +154,6 @@ pub fn call(path: &Path, req: &Request, timeout: Duration) -> Result<Response, C
         line,
     })
 }
+
+#[cfg(test)]
+mod tests;

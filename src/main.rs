@@ -70,11 +70,22 @@ fn main() {
         Command::Import { backend } => commands::import(g, backend.as_deref()),
         Command::Daemon => ember::daemon::supervisor::run(g),
         Command::Worker { backend } => ember::daemon::worker::run(g, backend),
-        Command::Status { json } => commands::status(g, *json),
+        Command::Status {
+            json,
+            backend,
+            volumes,
+        } => commands::status(g, *json, backend.as_deref(), *volumes),
         Command::Reconcile {
             backend,
             allow_deletions,
-        } => commands::reconcile(g, backend.as_deref(), *allow_deletions),
+            wait,
+            timeout,
+        } => commands::reconcile(
+            g,
+            backend.as_deref(),
+            *allow_deletions,
+            wait.then_some(*timeout),
+        ),
         Command::Reload => commands::reload(g),
     };
     // output that could not be written (a full disk) is an error, whatever the command did

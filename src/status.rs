@@ -3,10 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
+mod cinder;
 mod pass;
 mod pool;
+mod volumes;
+mod wait;
 pub use pass::{PassCounters, PassProgress};
 pub use pool::{AutoextendStatus, GrowthRecord, PoolStatus};
+pub use volumes::{Change, Declared, EntryKind, Ownership, VolumeEntry, VolumeList};
+pub use wait::{PassAnswer, PassOutcome};
 
 use crate::config::BackendConfig;
 use crate::lvm::{LvKind, Observed};
@@ -21,7 +26,12 @@ pub struct Capacity {
     pub total: u64,
     pub free: u64,
     pub provisioned: u64,
+    /// The ratio in force: cinder.conf's, or computed from `auto` as cinder does.
     pub max_over_subscription_ratio: f64,
+    /// cinder.conf says `auto`: the ratio above is computed (`1 + provisioned / (used + 1)`
+    /// in GiB, 20 while nothing is provisioned; 1 for a thick backend).
+    #[serde(default)]
+    pub max_over_subscription_ratio_auto: bool,
     pub reserved_percentage: u8,
     pub pool_size: Option<u64>,
     pub data_percent: Option<f64>,
@@ -65,6 +75,8 @@ impl Capacity {
             free: f.free,
             provisioned: f.provisioned,
             max_over_subscription_ratio: f.ratio,
+            max_over_subscription_ratio_auto: cfg.max_over_subscription_ratio
+                == crate::config::Ratio::Auto,
             reserved_percentage: cfg.reserved_percentage,
             pool_size: pool.map(|p| p.size),
             data_percent: pool.and_then(|p| p.data_percent),
@@ -280,6 +292,16 @@ impl std::fmt::Display for WorkerState {
 pub struct BackendStatus {
     pub name: String,
     pub volume_group: String,
+    /// The backend's host as cinder names it: `host@backend` (`backend_host`, else `host`).
+    #[serde(default)]
+    pub cinder_host: String,
+    /// `volume_backend_name` (cinder's LVM driver: the option, else `LVM`): the name of the
+    /// backend's one pool.
+    #[serde(default)]
+    pub volume_backend_name: String,
+    /// The pool as cinder's scheduler names it (`host@backend#pool`, a volume's `os-vol-host-attr:host`).
+    #[serde(default)]
+    pub cinder_pool: String,
     pub pid: Option<u32>,
     pub state: WorkerState,
     pub restarts: u32,
@@ -299,6 +321,9 @@ pub struct BackendStatus {
     pub progress: Option<PassProgress>,
     #[serde(default)]
     pub counters: PassCounters,
+    /// The volumes, when asked for (`ember status --volumes`): the last read's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<VolumeList>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -396,6 +421,13 @@ impl DaemonStatus {
                 b.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
                 b.restarts
             );
+            if !b.cinder_pool.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "  cinder pool: {} (volume_backend_name {})",
+                    b.cinder_pool, b.volume_backend_name
+                );
+            }
             if let Some(p) = &b.last_pass {
                 let _ = writeln!(
                     s,
@@ -437,11 +469,11 @@ impl DaemonStatus {
             if let Some(c) = &b.capacity {
                 let _ = writeln!(
                     s,
-                    "  capacity: total {}, free {}, provisioned {}, ratio {:.2}, reserved {}%, {} volume(s) ({} ember's){}{}{}",
+                    "  capacity: total {}, free {}, provisioned {}, ratio {}, reserved {}%, {} volume(s) ({} ember's){}{}{}",
                     Bytes(c.total),
                     Bytes(c.free),
                     Bytes(c.provisioned),
-                    c.max_over_subscription_ratio,
+                    c.ratio_text(),
                     c.reserved_percentage,
                     c.volumes,
                     c.owned_volumes,

@@ -121,6 +121,17 @@ fn control_group_members_read_status_and_ask_for_passes_but_only_root_confirms_d
         assert_eq!(backend(&r.json(), "a")["name"], "a", "{r:?}");
         let r = as_other(&s, gid, &groups, &["reconcile", "--backend", "a"]);
         assert_eq!(r.code, 0, "a pass lifts no safety: {r:?}");
+        // and waiting for it, and the volumes: no root needed (the daemon read them)
+        let r = as_other(&s, gid, &groups, &["reconcile", "--backend", "a", "--wait"]);
+        assert_eq!(r.code, 2, "blocked by the deletion cap: {r:?}");
+        assert!(
+            r.stdout
+                .starts_with("backend a: blocked: 2 refused (deletion_cap: 2)"),
+            "{r:?}"
+        );
+        let r = as_other(&s, gid, &groups, &["status", "--volumes"]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stdout.contains("\n  v2  "), "{r:?}");
         let r = as_other(
             &s,
             gid,

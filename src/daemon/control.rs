@@ -7,7 +7,8 @@
 //! status and a pass, not a confirmation of deletions nor a reload). The group reaches the
 //! socket because the daemon gives it `run_dir` (0750, see `super::instance`) and the socket
 //! (0660). Requests are limited to 64 KiB and 5 s; every client has its own task, so a slow or
-//! hostile one cannot block the daemon.
+//! hostile one cannot block the daemon, nor can one that waits for a pass (`ember reconcile
+//! --wait`: the supervisor keeps its reply and answers when the pass ends).
 
 use std::path::Path;
 use std::time::Duration;
@@ -19,7 +20,6 @@ pub use crate::control::{MAX_REQUEST, Request, Response};
 
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 const DRAIN_LIMIT: u64 = 1 << 20;
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub type Call = (Request, oneshot::Sender<Response>);
 
@@ -118,14 +118,16 @@ async fn answer(
     if let Some(r) = refused(peer, &req) {
         return r;
     }
+    // a waited pass is answered by the supervisor at the time it names; this is a backstop
+    let limit = req.answer_timeout();
     let (tx, rx) = oneshot::channel();
     if calls.send((req, tx)).await.is_err() {
         return Response::error("the daemon is shutting down");
     }
-    match tokio::time::timeout(ANSWER_TIMEOUT, rx).await {
+    match tokio::time::timeout(limit, rx).await {
         Ok(Ok(r)) => r,
         Ok(Err(_)) => Response::error("the daemon is shutting down"),
-        Err(_) => Response::error("no answer within 10 minutes"),
+        Err(_) => Response::error(format!("no answer within {} s", limit.as_secs())),
     }
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::problem::Problem;
-use crate::status::{Capacity, DesiredStatus, PassSummary, PoolStatus};
+use crate::status::{Capacity, DesiredStatus, PassSummary, PoolStatus, VolumeList};
 
 /// The environment variable that tells a worker which file descriptor is its socket.
 pub const IPC_FD_ENV: &str = "EMBER_IPC_FD";
@@ -48,6 +48,17 @@ pub enum ToSupervisor {
     Heartbeat {
         busy: Option<crate::lvm::Busy>,
     },
+    /// The pass these requests (`Reconcile { request }`) waited for has ended: its `Pass` (or
+    /// `Confirmed`) came just before.
+    Answered {
+        requests: Vec<u64>,
+    },
+    /// The volumes a pass read (`ember status --volumes`), at `read_at`; `None`: the same as
+    /// the last list sent.
+    Volumes {
+        read_at: u64,
+        list: Option<Box<VolumeList>>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,9 +69,12 @@ pub enum ToWorker {
     /// worker gets, and again on every reload; then re-read the desired state and pass.
     Configure { config: Box<Config> },
     /// Pass now; `allow_deletions` confirms up to that many deletions for this one pass.
+    /// `request`: say `Answered` with it once the next pass to start has ended.
     Reconcile {
         #[serde(default)]
         allow_deletions: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<u64>,
     },
     /// Finish the lvm command under way and exit.
     Stop,

@@ -16,6 +16,7 @@ mod confwatch;
 mod lifecycle;
 mod messages;
 mod metrics;
+mod waiters;
 use super::ipc::{ToSupervisor, ToWorker};
 use super::spawn::{Event, Kill, Spawned, start_process, worker_args};
 use super::{backoff, systemd};
@@ -23,7 +24,7 @@ use crate::cli::{EXIT_ERROR, EXIT_OK, Global};
 use crate::config::{self, BackendConfig, Config};
 use crate::lvm::Busy;
 use crate::problem::Problem;
-use crate::status::{BackendStatus, DaemonStatus, DesiredStatus, WorkerState};
+use crate::status::{BackendStatus, DaemonStatus, PassOutcome, VolumeList, WorkerState};
 
 /// No heartbeat for this long: the worker is stuck.
 const STUCK_AFTER: Duration = Duration::from_secs(30);
@@ -51,6 +52,8 @@ struct Worker {
     restart_at: Option<Instant>,
     fate: Fate,
     stuck_reported: bool,
+    /// The volumes its last read found (`ember status --volumes`).
+    volumes: Option<VolumeList>,
 }
 
 struct Supervisor<'a> {
@@ -67,6 +70,10 @@ struct Supervisor<'a> {
     last_status_line: String,
     /// `ember reload` callers, answered when the daemon is ready again.
     reload_waiters: Vec<(tokio::sync::oneshot::Sender<Response>, String)>,
+    /// `ember reconcile --wait` callers, answered when their passes have ended.
+    pass_waiters: Vec<waiters::PassWaiter>,
+    /// The number of the last waited pass request.
+    next_request: u64,
     config_watch: Option<confwatch::ConfigWatch>,
     /// When cinder.conf changed on disk (read again once quiet).
     config_dirty: Option<Instant>,
@@ -148,6 +155,8 @@ async fn supervise(g: &Global) -> i32 {
         shutting_down: false,
         last_status_line: String::new(),
         reload_waiters: vec![],
+        pass_waiters: vec![],
+        next_request: 0,
         config_watch: None,
         config_dirty: None,
         config_notice: None,
@@ -203,21 +212,7 @@ impl Supervisor<'_> {
         let name = cfg.name.clone();
         let now = Instant::now();
         let w = Worker {
-            status: BackendStatus {
-                name: name.clone(),
-                volume_group: cfg.volume_group.clone(),
-                pid: None,
-                state: WorkerState::Starting,
-                restarts: 0,
-                last_pass: None,
-                desired_state_problems: vec![],
-                capacity: None,
-                busy: None,
-                desired_state: DesiredStatus::InForce,
-                pool: None,
-                progress: None,
-                counters: Default::default(),
-            },
+            status: BackendStatus::starting(&cfg),
             cfg,
             generation: 0,
             tx: None,
@@ -228,6 +223,7 @@ impl Supervisor<'_> {
             restart_at: None,
             fate: Fate::Restart,
             stuck_reported: false,
+            volumes: None,
         };
         self.workers.insert(name.clone(), w);
         self.spawn(&name);
@@ -296,6 +292,10 @@ impl Supervisor<'_> {
         if w.generation != generation {
             return;
         }
+        let lost = PassOutcome::without_pass(
+            &w.status,
+            format!("the worker exited ({how}) before the pass ended"),
+        );
         w.tx = None;
         w.kill = None;
         w.status.pid = None;
@@ -315,7 +315,8 @@ impl Supervisor<'_> {
             }
             Fate::Respawn(cfg) => {
                 tracing::info!(backend = %name, "worker stopped ({how}); starting it with the new options");
-                w.status.volume_group = cfg.volume_group.clone();
+                w.status.configured(&cfg);
+                w.volumes = None;
                 w.cfg = cfg;
                 self.spawn(&name);
             }
@@ -334,10 +335,12 @@ impl Supervisor<'_> {
                 }
             }
         }
+        self.pass_lost(&name, lost);
     }
 
     fn timers(&mut self) {
         self.config_quiet();
+        self.waiters_due();
         let now = Instant::now();
         let due: Vec<String> = self
             .workers
@@ -362,6 +365,24 @@ impl Supervisor<'_> {
                 k.kill();
             }
         }
+    }
+
+    /// The status of every backend, or of `backend` alone (`Err` when it is not running), with
+    /// their volumes if asked.
+    fn status_of(&self, backend: Option<&str>, volumes: bool) -> Result<DaemonStatus, String> {
+        let mut st = self.status();
+        if let Some(b) = backend {
+            if !self.workers.contains_key(b) {
+                return Err(format!("no backend {b:?} is running"));
+            }
+            st.backends.retain(|s| s.name == b);
+        }
+        if volumes {
+            for s in &mut st.backends {
+                s.volumes = self.workers.get(&s.name).and_then(|w| w.volumes.clone());
+            }
+        }
+        Ok(st)
     }
 
     fn status(&self) -> DaemonStatus {
@@ -400,12 +421,18 @@ impl Supervisor<'_> {
 
     fn control(&mut self, req: Request, reply: tokio::sync::oneshot::Sender<Response>) {
         let r = match req {
-            Request::Status => Response {
-                ok: true,
-                error: None,
-                message: None,
-                status: Some(self.status()),
-            },
+            Request::Status { backend, volumes } => {
+                match self.status_of(backend.as_deref(), volumes) {
+                    Ok(st) => Response {
+                        ok: true,
+                        error: None,
+                        message: None,
+                        status: Some(st),
+                        passes: None,
+                    },
+                    Err(e) => Response::error(e),
+                }
+            }
             // answered once the daemon is ready again (new and restarted workers have passed)
             Request::Reload => match self.reload() {
                 Ok(m) => {
@@ -422,26 +449,16 @@ impl Supervisor<'_> {
             Request::Reconcile {
                 backend: None,
                 allow_deletions: Some(_),
+                ..
             } => Response::error("a confirmation of deletions needs --backend"),
+            Request::Reconcile { wait: Some(w), .. } if w > crate::cli::MAX_WAIT => {
+                Response::error(format!("wait: at most {} s", crate::cli::MAX_WAIT))
+            }
             Request::Reconcile {
                 backend,
                 allow_deletions,
-            } => {
-                let names: Vec<String> = match backend {
-                    Some(b) => vec![b],
-                    None => self.workers.keys().cloned().collect(),
-                };
-                let sent: Vec<String> = names
-                    .into_iter()
-                    .filter(|n| self.send(n, ToWorker::Reconcile { allow_deletions }))
-                    .collect();
-                let who = if sent.is_empty() {
-                    "no running worker".to_string()
-                } else {
-                    sent.join(", ")
-                };
-                Response::message(format!("pass requested for {who}"))
-            }
+                wait,
+            } => return self.reconcile(backend, allow_deletions, wait, reply),
         };
         let _ = reply.send(r);
     }

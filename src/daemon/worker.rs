@@ -32,6 +32,7 @@ const SHELL_IDLE: Duration = Duration::from_secs(5);
 const REPLACED: Duration = Duration::from_millis(10);
 const HEARTBEAT: Duration = Duration::from_secs(5);
 
+mod answers;
 mod check;
 mod inputs;
 mod lvm;
@@ -126,6 +127,8 @@ struct Worker<'a> {
     stop: Arc<AtomicBool>,
     running: Option<tokio::task::JoinHandle<Done>>,
     running_trigger: Trigger,
+    /// The waiting callers' requests the running pass answers.
+    serving: Vec<u64>,
 }
 
 async fn main_loop(g: &Global, name: &str) -> i32 {
@@ -181,12 +184,15 @@ async fn main_loop(g: &Global, name: &str) -> i32 {
             cannot_grow: None,
             check_paused_until: None,
             last_growth: None,
+            requests: vec![],
+            volumes_sent: None,
         },
         out,
         fs_tx,
         stop: Arc::new(AtomicBool::new(false)),
         running: None,
         running_trigger: Trigger::Start,
+        serving: vec![],
     };
     if w.reload_desired().is_none() {
         w.lp.debounce = Some(Instant::now() + DEBOUNCE);
@@ -317,6 +323,8 @@ impl Worker<'_> {
             return;
         };
         self.running_trigger = trigger;
+        // a pass that started before a request does not answer it: this one does
+        self.serving = std::mem::take(&mut self.lp.requests);
         match start_pass(
             self.g,
             self.name,
@@ -336,6 +344,7 @@ impl Worker<'_> {
                     summary: Box::new(summary),
                     capacity: None,
                 });
+                self.answer_requests();
                 self.lp
                     .wake(Instant::now() + LOCK_RETRY, Trigger::LockRetry);
             }
@@ -345,9 +354,13 @@ impl Worker<'_> {
     fn on_message(&mut self, msg: ToWorker) {
         match msg {
             ToWorker::Stop => self.stop.store(true, Ordering::Relaxed),
-            ToWorker::Reconcile { allow_deletions } => {
+            ToWorker::Reconcile {
+                allow_deletions,
+                request,
+            } => {
                 self.lp.allow_deletions = allow_deletions.or(self.lp.allow_deletions);
                 self.lp.pending = Some(Trigger::Reconcile);
+                self.lp.requests.extend(request);
             }
             ToWorker::Configure { config } => {
                 match configured(self.g, self.name, *config) {
@@ -417,6 +430,8 @@ impl Worker<'_> {
             self.lp.pending = Some(Trigger::Confirm);
         }
         if report.stale {
+            // the pass did nothing: the one that plans from the file as it is now answers
+            self.lp.requests.append(&mut self.serving);
             // the file changed under the pass: read it again (once it is quiet) and plan; a
             // file this backend rejects plans nothing new (its last good state would only be
             // found stale again): the next edit does
@@ -475,6 +490,8 @@ impl Worker<'_> {
                 pool: pool.map(Box::new),
             });
         }
+        self.send_volumes(&report);
+        self.answer_requests();
         if let Some(delay) = retry {
             tracing::info!(
                 backend = self.name,

@@ -12,6 +12,9 @@ fn backend(name: &str) -> BackendStatus {
     BackendStatus {
         name: name.into(),
         volume_group: "vg1".into(),
+        cinder_host: format!("node1@{name}"),
+        volume_backend_name: "LVM".into(),
+        cinder_pool: format!("node1@{name}#LVM"),
         pid: Some(7),
         state: WorkerState::Converged,
         restarts: 0,
@@ -36,6 +39,7 @@ fn backend(name: &str) -> BackendStatus {
             free: 6 * G,
             provisioned: 30 * G,
             max_over_subscription_ratio: 20.0,
+            max_over_subscription_ratio_auto: false,
             reserved_percentage: 10,
             pool_size: Some(10 * G),
             data_percent: Some(40.0),
@@ -81,6 +85,7 @@ fn backend(name: &str) -> BackendStatus {
             lvm_commands: 40,
             last_success_at: Some(1_800_000_000),
         },
+        volumes: None,
     }
 }
 

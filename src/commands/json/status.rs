@@ -12,6 +12,7 @@ use crate::lvm::attr::Health;
 use crate::problem::Problem;
 use crate::reconcile::plan::Scheduled;
 use crate::size::{Bytes, SizeSpec};
+use crate::status::VolumeList;
 use crate::status::{
     BackendStatus, Capacity, DaemonStatus, DesiredStatus, PassCounters, PassProgress, PassSummary,
     PoolStatus, WorkerState,
@@ -53,6 +54,12 @@ pub struct StatusDoc {
 struct Backend {
     name: String,
     volume_group: String,
+    /// The backend's host as cinder names it: `host@backend`.
+    cinder_host: String,
+    /// cinder's `volume_backend_name` (`LVM` when unset): the name of the backend's one pool.
+    volume_backend_name: String,
+    /// The pool as cinder's scheduler names it: `host@backend#pool`.
+    cinder_pool: String,
     state: WorkerState,
     /// The worker's process; null between restarts.
     pid: Option<u32>,
@@ -68,6 +75,8 @@ struct Backend {
     progress: Option<PassProgress>,
     counters: PassCounters,
     last_pass: Option<Pass>,
+    /// The volumes as the last read found them, with `ember status --volumes`; null without.
+    volumes: Option<VolumeList>,
 }
 
 /// The last finished pass.
@@ -190,6 +199,9 @@ fn backend(b: &BackendStatus) -> Backend {
     Backend {
         name: b.name.clone(),
         volume_group: b.volume_group.clone(),
+        cinder_host: b.cinder_host.clone(),
+        volume_backend_name: b.volume_backend_name.clone(),
+        cinder_pool: b.cinder_pool.clone(),
         state: b.state,
         pid: b.pid,
         restarts: b.restarts,
@@ -201,6 +213,7 @@ fn backend(b: &BackendStatus) -> Backend {
         progress: b.progress.clone(),
         counters: b.counters.clone(),
         last_pass: b.last_pass.as_ref().map(pass),
+        volumes: b.volumes.clone(),
     }
 }
 

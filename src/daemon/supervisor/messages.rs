@@ -1,4 +1,5 @@
-//! What a worker tells the supervisor: its status, passes, pool, progress, heartbeats.
+//! What a worker tells the supervisor: its status, passes, pool, progress, heartbeats, the
+//! volumes it read, and that the pass a waiting caller asked for has ended.
 
 use super::*;
 
@@ -62,6 +63,18 @@ impl Supervisor<'_> {
                 }
                 if let Some(a) = self.awaiting.as_mut() {
                     a.remove(&name);
+                }
+            }
+            ToSupervisor::Answered { requests } => {
+                let outcome = PassOutcome::of(&w.status);
+                self.answered(&name, &requests, outcome);
+            }
+            ToSupervisor::Volumes { read_at, list } => {
+                if let Some(l) = list {
+                    w.volumes = Some(*l);
+                }
+                if let Some(v) = w.volumes.as_mut() {
+                    v.read_at = read_at;
                 }
             }
         }

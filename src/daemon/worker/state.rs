@@ -40,6 +40,10 @@ pub(super) struct Loop {
     /// How long after the last failed pass the next one runs (doubled at each failure in a
     /// row, up to `resync_interval`); `None` after a pass that went well.
     pub(super) retry_delay: Option<Duration>,
+    /// Waiting callers' requests (`ember reconcile --wait`): answered by the next pass to start.
+    pub(super) requests: Vec<u64>,
+    /// A digest of the volume list sent last (the list is sent again only when it changes).
+    pub(super) volumes_sent: Option<u64>,
 }
 
 impl Loop {
