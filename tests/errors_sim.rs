@@ -107,12 +107,12 @@ fn plan_apply_and_import_as_another_user_say_they_need_root() {
     }
 }
 
-#[test]
-fn a_volume_group_not_found_names_the_setting_and_the_groups_there_are() {
-    let s = Scratch::new();
+/// `ember plan` against a host whose volume groups are `cinder-volumes` and `system`, with this
+/// cinder.conf (`RUN` replaced by a run directory).
+fn plan_with(s: &Scratch, conf: &str) -> Run {
     s.write(
         "cinder.conf",
-        &format!("[DEFAULT]\nenabled_backends = lvm-1\n[lvm-1]\nvolume_group = cinder-volume\n[ember]\nrun_dir = {}\n", s.path("run").display()),
+        &conf.replace("RUN", &s.path("run").display().to_string()),
     );
     s.write(
         "lvm.json",
@@ -120,14 +120,88 @@ fn a_volume_group_not_found_names_the_setting_and_the_groups_there_are() {
     );
     s.write("desired-state.yaml", "backends: {}\n");
     let sim = format!("sim:{}", s.path("lvm.json").display());
-    let r = s.ember(&["--lvm", &sim, "plan"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stdout.contains(
-            "error: volume group \"cinder-volume\" not found (cinder.conf's volume_group of [lvm-1]; volume groups here: cinder-volumes, system)"
-        ),
-        "{r:?}"
+    s.ember(&["--lvm", &sim, "plan"])
+}
+
+#[test]
+fn a_volume_group_not_found_names_the_line_that_set_it_and_the_groups_there_are() {
+    let s = Scratch::new();
+    let conf = s.path("cinder.conf").display().to_string();
+    // set in the backend's own section
+    let r = plan_with(
+        &s,
+        "[DEFAULT]\nenabled_backends = lvm-1\n[lvm-1]\n# the VG\nvolume_group = cinder-volume\n[ember]\nrun_dir = RUN\n",
     );
+    assert_eq!(r.code, 1, "{r:?}");
+    let want = format!(
+        "error: volume group \"cinder-volume\" not found: volume_group = cinder-volume ({conf}:5); volume groups here: cinder-volumes, system"
+    );
+    assert!(r.stdout.contains(&want), "{want}\n{r:?}");
+    // given by [backend_defaults] (oslo.config: the backend's section does not set it)
+    let r = plan_with(
+        &s,
+        "[DEFAULT]\nenabled_backends = lvm-1\n[backend_defaults]\nvolume_group = vg-typo\n[lvm-1]\nlvm_type = thin\n[ember]\nrun_dir = RUN\n",
+    );
+    let want = format!(
+        "error: volume group \"vg-typo\" not found: volume_group = vg-typo ({conf}:4) in [backend_defaults], which [lvm-1] does not override; volume groups here: cinder-volumes, system"
+    );
+    assert!(r.stdout.contains(&want), "{want}\n{r:?}");
+    // set nowhere: cinder's default, and where to set it
+    let r = plan_with(
+        &s,
+        "[DEFAULT]\nenabled_backends = lvm-1\n[lvm-1]\nlvm_type = thin\n[ember]\nrun_dir = RUN\n",
+    );
+    assert_eq!(r.code, 0, "cinder-volumes exists here: {r:?}");
+    s.write(
+        "cinder.conf",
+        &format!(
+            "[DEFAULT]\nenabled_backends = lvm-1\n[lvm-1]\nlvm_type = thin\n[ember]\nrun_dir = {}\n",
+            s.path("run").display()
+        ),
+    );
+    s.write("lvm.json", r#"{"vgs": {"system": {"size": 10737418240}}}"#);
+    let sim = format!("sim:{}", s.path("lvm.json").display());
+    let r = s.ember(&["--lvm", &sim, "plan"]);
+    let want = format!(
+        "error: volume group \"cinder-volumes\" not found: neither [lvm-1] nor [backend_defaults] sets volume_group, so cinder's default cinder-volumes applies: set volume_group in [lvm-1] of {conf}; volume groups here: system"
+    );
+    assert!(r.stdout.contains(&want), "{want}\n{r:?}");
+}
+
+#[test]
+fn the_daemons_status_names_the_line_of_a_volume_group_not_found() {
+    use common::daemon::*;
+    let s = Scratch::new();
+    s.write(
+        "cinder.conf",
+        &format!(
+            "[DEFAULT]\nenabled_backends = lvm-1\n[lvm-1]\nvolume_group = cinder-volume\n[ember]\nrun_dir = {}\n",
+            s.path("run").display()
+        ),
+    );
+    s.write(
+        "lvm.json",
+        r#"{"vgs": {"cinder-volumes": {"size": 10737418240}}}"#,
+    );
+    s.write("desired-state.yaml", "backends: {}\n");
+    let sim = format!("sim:{}", s.path("lvm.json").display());
+    let mut d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &["--lvm", &sim]);
+    let want = format!(
+        "volume group \"cinder-volume\" not found: volume_group = cinder-volume ({}:4); volume groups here: cinder-volumes",
+        s.path("cinder.conf").display()
+    );
+    // the worker's own pass says it (its configuration came from the supervisor)
+    let st = d.wait_for("the pass failed", 10, |st| {
+        backend(st, "lvm-1")["last_pass"]["error"].is_string()
+    });
+    assert_eq!(
+        backend(&st, "lvm-1")["last_pass"]["error"],
+        want.as_str(),
+        "{st:#}"
+    );
+    let r = d.ember(&["status"]);
+    assert!(r.stdout.contains(&want), "{want}\n{r:?}");
+    d.stop(10);
 }
 
 /// Four independent mistakes in two backends, and a third backend that is fine.

@@ -36,7 +36,7 @@ enum Fate {
     /// Its backend was removed: forget it.
     Remove,
     /// Its options changed: start it again with these.
-    Respawn(BackendConfig),
+    Respawn(Box<BackendConfig>),
 }
 
 struct Worker {
@@ -316,7 +316,7 @@ impl Supervisor<'_> {
             Fate::Respawn(cfg) => {
                 tracing::info!(backend = %name, "worker stopped ({how}); starting it with the new options");
                 w.status.volume_group = cfg.volume_group.clone();
-                w.cfg = cfg;
+                w.cfg = *cfg;
                 self.spawn(&name);
             }
             Fate::Restart if self.shutting_down => {}
