@@ -283,24 +283,7 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
         all.sort_by_key(|p| (p.line, p.column));
         rejected.insert(name, all);
     }
-    // a broken key that is no enabled backend is most likely a line of another backend's
-    // that lost its indentation (a volume): that backend would miss it, and prune it. The
-    // whole file is rejected, as before a backend could be rejected alone.
-    if let Some(name) = rejected
-        .keys()
-        .find(|n| config.backend(n).is_none())
-        .cloned()
-    {
-        let mut all: Vec<Problem> = rejected.remove(&name).unwrap_or_default();
-        for p in &mut all {
-            p.message = format!(
-                "{} ({name:?} is not a backend in enabled_backends: a line with the wrong indentation? nothing in the file is used)",
-                p.message
-            );
-        }
-        all.extend(rejected.into_values().flatten());
-        return Err(all);
-    }
+    let rejected = misplaced(rejected, config)?;
     // while a part of the file is rejected, no backend marks or prunes: what the file says is
     // in doubt
     if !rejected.is_empty() {
@@ -322,6 +305,31 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
         warnings,
         rejected,
     })
+}
+
+/// A broken key that is no enabled backend is most likely a line of another backend's that
+/// lost its indentation (a volume): that backend would miss it, and prune it. The whole file is
+/// rejected then, as before a backend could be rejected alone.
+fn misplaced(
+    mut rejected: BTreeMap<String, Vec<Problem>>,
+    config: &Config,
+) -> Result<BTreeMap<String, Vec<Problem>>, Vec<Problem>> {
+    let Some(name) = rejected
+        .keys()
+        .find(|n| config.backend(n).is_none())
+        .cloned()
+    else {
+        return Ok(rejected);
+    };
+    let mut all: Vec<Problem> = rejected.remove(&name).unwrap_or_default();
+    for p in &mut all {
+        p.message = format!(
+            "{} ({name:?} is not a backend in enabled_backends: a line with the wrong indentation? nothing in the file is used)",
+            p.message
+        );
+    }
+    all.extend(rejected.into_values().flatten());
+    Err(all)
 }
 
 /// What a desired-state file that does not exist means: nothing is managed until it does.
