@@ -22,6 +22,7 @@ pub fn backend(name: &str, lvm_type: LvmType) -> BackendConfig {
         lvm_suppress_fd_warnings: false,
         volume_clear: Default::default(),
         host: format!("h@{name}"),
+        volume_group_set: Default::default(),
     }
 }
 

@@ -106,8 +106,19 @@ proptest! {
     #[test]
     fn desired_state_never_panics(text in yaml_text()) {
         let c = cfg();
-        if let Err(problems) = ember::desired::parse(Path::new("d.yaml"), &text, &c) {
-            prop_assert!(!problems.is_empty());
+        let lines = text.split('\n').count();
+        match ember::desired::parse(Path::new("d.yaml"), &text, &c) {
+            Err(problems) => prop_assert!(!problems.is_empty()),
+            // each rejected backend says why, each error inside the file
+            Ok(d) => {
+                for (name, problems) in &d.rejected {
+                    prop_assert!(!problems.is_empty(), "{name}");
+                    for p in problems {
+                        prop_assert!(p.is_error(), "{p}");
+                        prop_assert!(p.line.is_none_or(|l| l >= 1 && l <= lines), "{p}");
+                    }
+                }
+            }
         }
     }
 

@@ -110,6 +110,7 @@ pub(super) fn resolve_backend(
         true => clear_of(name, reader, wipe, &anchor, problems)?,
         false => ClearSettings::default(),
     };
+    let vg_set = setting(reader.ini, name, vg.as_ref(), &anchor);
     let lvm = lvm_options(
         name,
         managed,
@@ -137,7 +138,32 @@ pub(super) fn resolve_backend(
         volume_clear,
         // cinder/cmd/volume.py: backend_host comes from the backend's own section only
         host: format!("{}@{name}", backend_host.as_deref().unwrap_or(default_host)),
+        volume_group_set: NotCompared(Box::new(vg_set)),
     })
+}
+
+/// Where a backend option `read` (through [`Reader::backend`]) got its value: the backend's
+/// own section when it sets it (oslo.config's value there is not None), else
+/// `[backend_defaults]`; else the default, to be set in the backend's section.
+fn setting(ini: &Ini, name: &str, read: Option<&Read>, anchor: &Option<PathBuf>) -> Setting {
+    match read.and_then(|r| r.origin.as_ref()) {
+        Some(o) => {
+            let own = ini.entries(name).iter().any(|(_, e)| e.origin == *o);
+            Setting::Line {
+                file: o.file.clone(),
+                line: o.line,
+                section: if own { name } else { "backend_defaults" }.to_string(),
+            }
+        }
+        None => Setting::Default {
+            file: ini
+                .entries(name)
+                .first()
+                .map(|(_, e)| e.origin.file.clone())
+                .or_else(|| anchor.clone())
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE)),
+        },
+    }
 }
 
 /// The LVM driver's options of a backend, as read (`[volume_group, lvm_type, lvm_conf_file,

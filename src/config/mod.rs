@@ -9,6 +9,7 @@ mod clear;
 mod ember;
 mod files;
 pub mod ini;
+mod origin;
 mod oslo;
 mod subst;
 
@@ -18,6 +19,7 @@ pub use ember::EmberSettings;
 use ember::{ember_path, resolve_ember};
 pub use files::default_sources;
 use files::files_to_read;
+pub use origin::{NotCompared, Setting};
 
 use std::path::{Path, PathBuf};
 
@@ -146,6 +148,11 @@ pub struct BackendConfig {
     pub volume_clear: ClearSettings,
     /// `host@backend`, cinder's identity for the backend.
     pub host: String,
+    /// Where `volume_group` was set (or that it was not): for the error that names a volume
+    /// group that does not exist. Not compared: a line moved by an edit elsewhere restarts
+    /// nothing. (Boxed: a backend's configuration is moved around whole.)
+    #[serde(default)]
+    pub volume_group_set: NotCompared<Box<Setting>>,
 }
 
 impl BackendConfig {

@@ -37,7 +37,7 @@ enum Fate {
     /// Its backend was removed: forget it.
     Remove,
     /// Its options changed: start it again with these.
-    Respawn(BackendConfig),
+    Respawn(Box<BackendConfig>),
 }
 
 struct Worker {
@@ -317,7 +317,7 @@ impl Supervisor<'_> {
                 tracing::info!(backend = %name, "worker stopped ({how}); starting it with the new options");
                 w.status.configured(&cfg);
                 w.volumes = None;
-                w.cfg = cfg;
+                w.cfg = *cfg;
                 self.spawn(&name);
             }
             Fate::Restart if self.shutting_down => {}

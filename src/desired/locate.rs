@@ -47,6 +47,7 @@ const EXPECTED: &[(&str, &str)] = &[
         "struct RawAutoextend",
         "autoextend: a mapping such as `{ threshold: 80%, step: 20%, max: 2T }`",
     ),
+    ("enum VolumeState", "a state: `present` or `absent`"),
     (
         "struct RawBackend",
         "a backend: a mapping of thin_pool, volumes, snapshots, prune, adopt",

@@ -11,9 +11,13 @@
 //! ```
 //! Everything is checked before anything reaches LVM; every error names file, line and column.
 
+mod check;
+mod collect;
 mod locate;
 mod pool;
 mod snapshot;
+mod strict;
+mod tree;
 mod unique_map;
 
 use std::collections::BTreeMap;
@@ -25,93 +29,14 @@ use crate::config::Config;
 use crate::names::LvName;
 use crate::problem::Problem;
 use crate::size::Bytes;
-use locate::{key_line, yaml_problem};
+use locate::key_line;
 pub use pool::{Autoextend, PoolDesired};
 pub use snapshot::{SnapshotDesired, Source};
-use snapshot::{names_by_kind, source_cycles, thick_snapshots};
 pub use unique_map::UniqueMap;
 
 /// Larger files are refused before parsing: a desired state this big is a mistake or an attack.
 pub const MAX_FILE_BYTES: u64 = 4 << 20;
 // (20 000 volumes take about 1.4 MB.)
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    backends: UniqueMap<String, BackendDesired>,
-}
-
-/// The file's top level alone, each backend left unparsed: what still stands when one
-/// backend's part is invalid.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTop {
-    backends: UniqueMap<String, serde_yaml::Value>,
-}
-
-/// The backends that parse, and the problems of those that do not.
-type Split = (
-    UniqueMap<String, BackendDesired>,
-    BTreeMap<String, Vec<Problem>>,
-);
-
-/// Mapping keys as the text parse reads them: a volume named `1234` or `true` is a name.
-fn string_keys(v: serde_yaml::Value) -> serde_yaml::Value {
-    use serde_yaml::Value;
-    match v {
-        Value::Mapping(m) => Value::Mapping(
-            m.into_iter()
-                .map(|(k, v)| {
-                    let k = match k {
-                        Value::Number(n) => Value::String(n.to_string()),
-                        Value::Bool(b) => Value::String(b.to_string()),
-                        k => k,
-                    };
-                    (k, string_keys(v))
-                })
-                .collect(),
-        ),
-        v => v,
-    }
-}
-
-/// Parses each backend on its own, after the whole file failed: the backends that parse, and
-/// the problems of those that do not (the one the whole-file error names gets that error, with
-/// its line and column).
-fn per_backend(path: &Path, text: &str, whole: &serde_yaml::Error) -> Result<Split, Vec<Problem>> {
-    let top: RawTop =
-        serde_yaml::from_str(text).map_err(|_| vec![yaml_problem(path, text, whole)])?;
-    let whole_msg = whole.to_string();
-    let mut good = vec![];
-    let mut bad: BTreeMap<String, Vec<Problem>> = BTreeMap::new();
-    for (name, value) in top.backends.into_inner() {
-        match BackendDesired::deserialize(string_keys(value)) {
-            Ok(b) => good.push((name, b)),
-            Err(e) => {
-                let named = whole_msg.starts_with(&format!("backends.{name}."))
-                    || whole_msg.starts_with(&format!("backends.{name}:"));
-                let p = if named {
-                    yaml_problem(path, text, whole)
-                } else {
-                    Problem::error(
-                        Some(path.to_path_buf()),
-                        key_line(text, &name),
-                        format!(
-                            "backends.{name}: {}",
-                            locate::in_the_files_words(&e.to_string())
-                        ),
-                    )
-                };
-                bad.entry(name).or_default().push(p);
-            }
-        }
-    }
-    if bad.is_empty() {
-        // the whole file failed for a reason no backend alone explains
-        return Err(vec![yaml_problem(path, text, whole)]);
-    }
-    Ok((good.into_iter().collect(), bad))
-}
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(from = "RawBackend")]
@@ -331,86 +256,36 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
             "the desired state is empty (an empty file changes nothing; to declare no volumes write `backends: {}`)",
         )]);
     }
-    // an error inside one backend's part rejects that backend only
-    let (backends, mut rejected) = match serde_yaml::from_str::<RawFile>(text) {
-        Ok(raw) => (raw.backends, BTreeMap::new()),
-        Err(e) => per_backend(path, text, &e)?,
+    // an error inside one backend's part rejects that backend only; every error of the file
+    // is found at once
+    let (good, bad) = match strict::read(text, &|_| false) {
+        Ok(all) => (
+            all.into_iter().filter_map(|(n, b)| Some((n, b?))).collect(),
+            BTreeMap::new(),
+        ),
+        Err(_) => collect::split(path, text)?,
     };
-    let raw = RawFile { backends };
     let mut warnings = vec![];
-    let mut ignored = vec![];
-    for (name, b) in raw.backends.iter() {
-        let line = key_line(text, name);
-        let mut problems = vec![];
-        let mut err = |msg: String| problems.push(Problem::error(file(), line, msg));
-        // staged before it is enabled, or disabled for maintenance: the others go on
-        let Some(cfg) = config.backend(name) else {
-            warnings.push(Problem::warning(
-                file(),
-                line,
-                format!(
-                    "backend {name:?} is not in enabled_backends ({}): ignored until it is enabled",
-                    config.enabled_backends.join(", ")
-                ),
-            ));
-            ignored.push(name.clone());
-            continue;
-        };
-        if !cfg.managed {
-            err(format!(
-                "backend {name:?} uses volume_driver {} which ember does not manage (only the LVM driver)",
-                cfg.volume_driver
-            ));
-        } else if b.thin_pool.is_some() && !cfg.lvm_type.is_thin() {
-            err(format!(
-                "backend {name:?} has lvm_type = default (thick volumes): it has no thin pool, remove thin_pool"
-            ));
-        }
-        // (each names the line of the volume or snapshot it is about)
-        let mut keyed = vec![];
-        if cfg.managed && !cfg.lvm_type.is_thin() {
-            thick_snapshots(b, &mut keyed);
-        }
-        names_by_kind(b, &mut keyed);
-        source_cycles(b, &mut keyed);
-        for (key, msg) in keyed {
-            problems.push(Problem::error(file(), key_line(text, &key).or(line), msg));
-        }
-        for (key, msg) in snapshot::undeclared_sources(b) {
-            warnings.push(Problem::warning(file(), key_line(text, &key), msg));
-        }
-        let pool = cfg.pool_name();
-        if cfg.managed && b.volumes.contains_key_str(&pool) {
-            problems.push(Problem::error(
-                file(),
-                key_line(text, &pool),
-                format!("volume name {pool:?} is the backend's thin pool; choose another name"),
-            ));
-        }
-        if !problems.is_empty() {
-            rejected.entry(name.clone()).or_default().extend(problems);
+    let mut rejected: BTreeMap<String, Vec<Problem>> = BTreeMap::new();
+    let mut backends = BTreeMap::new();
+    for (name, b) in good {
+        let found = check::backend(path, text, config, &name, &b);
+        warnings.extend(found.warnings);
+        if !found.errors.is_empty() {
+            rejected.insert(name, found.errors);
+        } else if found.enabled {
+            backends.insert(name, b);
         }
     }
-    // a broken key that is no enabled backend is most likely a line of another backend's
-    // that lost its indentation (a volume): that backend would miss it, and prune it. The
-    // whole file is rejected, as before a backend could be rejected alone.
-    if let Some(name) = rejected
-        .keys()
-        .find(|n| config.backend(n).is_none())
-        .cloned()
-    {
-        let mut all: Vec<Problem> = rejected.remove(&name).unwrap_or_default();
-        for p in &mut all {
-            p.message = format!(
-                "{} ({name:?} is not a backend in enabled_backends: a line with the wrong indentation? nothing in the file is used)",
-                p.message
-            );
-        }
-        all.extend(rejected.into_values().flatten());
-        return Err(all);
+    // a part with an error is rejected whole; what of it is valid is still checked, so that
+    // its every error shows at once
+    for (name, part) in bad {
+        let mut all = part.problems;
+        all.extend(check::backend(path, text, config, &name, &part.valid).errors);
+        all.sort_by_key(|p| (p.line, p.column));
+        rejected.insert(name, all);
     }
-    let mut backends = raw.backends.into_inner();
-    backends.retain(|name, _| !ignored.contains(name) && !rejected.contains_key(name));
+    let rejected = misplaced(rejected, config)?;
     // while a part of the file is rejected, no backend marks or prunes: what the file says is
     // in doubt
     if !rejected.is_empty() {
@@ -432,6 +307,31 @@ pub fn parse(path: &Path, text: &str, config: &Config) -> Result<DesiredState, V
         warnings,
         rejected,
     })
+}
+
+/// A broken key that is no enabled backend is most likely a line of another backend's that
+/// lost its indentation (a volume): that backend would miss it, and prune it. The whole file is
+/// rejected then, as before a backend could be rejected alone.
+fn misplaced(
+    mut rejected: BTreeMap<String, Vec<Problem>>,
+    config: &Config,
+) -> Result<BTreeMap<String, Vec<Problem>>, Vec<Problem>> {
+    let Some(name) = rejected
+        .keys()
+        .find(|n| config.backend(n).is_none())
+        .cloned()
+    else {
+        return Ok(rejected);
+    };
+    let mut all: Vec<Problem> = rejected.remove(&name).unwrap_or_default();
+    for p in &mut all {
+        p.message = format!(
+            "{} ({name:?} is not a backend in enabled_backends: a line with the wrong indentation? nothing in the file is used)",
+            p.message
+        );
+    }
+    all.extend(rejected.into_values().flatten());
+    Err(all)
 }
 
 /// What a desired-state file that does not exist means: nothing is managed until it does.

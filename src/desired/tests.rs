@@ -272,7 +272,8 @@ fn an_error_in_one_backend_rejects_that_backend_only() {
     // two broken backends: both rejected, each with its line
     let d = p("backends:\n  lvm-1:\n    volumes:\n      v: { size: 10 }\n  lvm-2:\n    bogus: 1\n  thick: {}\n").unwrap();
     assert_eq!(d.backends.keys().collect::<Vec<_>>(), ["thick"]);
-    assert_eq!(d.rejected["lvm-2"][0].line, Some(5), "{:?}", d.rejected);
+    // (the line of the unknown key itself)
+    assert_eq!(d.rejected["lvm-2"][0].line, Some(6), "{:?}", d.rejected);
     assert!(
         d.rejected["lvm-2"][0]
             .message

@@ -15,17 +15,19 @@ use serde::Serialize;
 pub use apply::{Clearing, Outcome, Step, apply};
 pub use plan::{Action, Plan, Policy, Refusal, RefusalKind, plan};
 
-use crate::config::BackendConfig;
+use crate::config::{BackendConfig, Setting};
 use crate::desired::BackendDesired;
 use crate::lvm::{LvKind, LvmError, LvmRead, LvmWrite, Observed};
 use crate::names::{LvName, VgName};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PassError {
-    #[error("volume group {vg:?} not found (cinder.conf's volume_group of [{backend}]; {})", seen(.existing))]
+    #[error("volume group {vg:?} not found: {}; {}", set.describe(backend, "volume_group", vg), seen(.existing))]
     VgNotFound {
         vg: String,
         backend: String,
+        /// Where cinder.conf sets it (or that it does not).
+        set: Box<Setting>,
         /// The volume groups lvm sees.
         existing: Vec<String>,
     },
@@ -54,6 +56,7 @@ pub fn observe_and_plan(
     let observed = lvm.observe(&vg)?.ok_or_else(|| PassError::VgNotFound {
         vg: cfg.volume_group.clone(),
         backend: cfg.name.clone(),
+        set: cfg.volume_group_set.0.clone(),
         existing: lvm.vg_names().unwrap_or_default(),
     })?;
     // a backend the desired state does not name (or whose desired state never parsed) is left

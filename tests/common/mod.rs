@@ -160,5 +160,6 @@ pub fn backend_config(thin: bool, ratio: f64) -> ember::config::BackendConfig {
         lvm_suppress_fd_warnings: false,
         volume_clear: Default::default(),
         host: "h@b".into(),
+        volume_group_set: Default::default(),
     }
 }

@@ -20,6 +20,7 @@ fn backend(name: &str, vg: &str, managed: bool) -> BackendConfig {
         lvm_suppress_fd_warnings: false,
         volume_clear: Default::default(),
         host: format!("h@{name}"),
+        volume_group_set: Default::default(),
     }
 }
 
@@ -82,5 +83,36 @@ fn an_unchanged_configuration_only_reloads() {
             reloaded: vec!["a".into()],
             ..ReloadDiff::default()
         }
+    );
+}
+
+#[test]
+fn a_line_moved_in_cinder_conf_restarts_no_worker() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("cinder.conf");
+    let load = |text: &str| {
+        std::fs::write(&f, text).unwrap();
+        crate::config::load(&crate::config::Sources {
+            config_files: vec![f.clone()],
+            config_dirs: vec![],
+            allow_insecure_files: true,
+        })
+        .config
+        .unwrap()
+    };
+    let text = "[DEFAULT]\nenabled_backends = lvm-1\n[lvm-1]\nvolume_group = vg1\n";
+    let running: BTreeMap<String, BackendConfig> = load(text)
+        .backends
+        .into_iter()
+        .map(|b| (b.name.clone(), b))
+        .collect();
+    let new = load(&format!("# a comment above everything\n\n{text}"));
+    let d = diff(&running, &new);
+    assert_eq!(d.reloaded, ["lvm-1"], "{d:?}");
+    assert!(d.restarted.is_empty(), "{d:?}");
+    // (the line did move: the reloaded worker gets the new one with the configuration)
+    assert_ne!(
+        format!("{:?}", running["lvm-1"].volume_group_set),
+        format!("{:?}", new.backends[0].volume_group_set)
     );
 }

@@ -59,7 +59,7 @@ impl Supervisor<'_> {
             awaiting.insert(b.name.clone());
             if self.send(&b.name, ToWorker::Stop) {
                 if let Some(w) = self.workers.get_mut(&b.name) {
-                    w.fate = Fate::Respawn(b.clone());
+                    w.fate = Fate::Respawn(Box::new(b.clone()));
                 }
             } else if let Some(w) = self.workers.get_mut(&b.name) {
                 w.cfg = b.clone();

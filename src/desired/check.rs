@@ -1,0 +1,85 @@
+//! The rules across a backend's entries and against cinder.conf, once its part is read: the
+//! backend is enabled and LVM, a thin pool only on a thin backend, names of the right kind,
+//! no ring of sources, no volume named as the pool.
+
+use std::path::Path;
+
+use super::BackendDesired;
+use super::locate::key_line;
+use super::snapshot::{self, names_by_kind, source_cycles, thick_snapshots};
+use crate::config::Config;
+use crate::problem::Problem;
+
+/// What the rules found in one backend's part.
+pub(super) struct Checked {
+    pub errors: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+    /// The backend is in enabled_backends (else it is ignored: a warning).
+    pub enabled: bool,
+}
+
+pub(super) fn backend(
+    path: &Path,
+    text: &str,
+    config: &Config,
+    name: &str,
+    b: &BackendDesired,
+) -> Checked {
+    let file = || Some(path.to_path_buf());
+    let line = key_line(text, name);
+    let mut errors = vec![];
+    let mut warnings = vec![];
+    // staged before it is enabled, or disabled for maintenance: the others go on
+    let Some(cfg) = config.backend(name) else {
+        warnings.push(Problem::warning(
+            file(),
+            line,
+            format!(
+                "backend {name:?} is not in enabled_backends ({}): ignored until it is enabled",
+                config.enabled_backends.join(", ")
+            ),
+        ));
+        return Checked {
+            errors,
+            warnings,
+            enabled: false,
+        };
+    };
+    let mut err = |msg: String| errors.push(Problem::error(file(), line, msg));
+    if !cfg.managed {
+        err(format!(
+            "backend {name:?} uses volume_driver {} which ember does not manage (only the LVM driver)",
+            cfg.volume_driver
+        ));
+    } else if b.thin_pool.is_some() && !cfg.lvm_type.is_thin() {
+        err(format!(
+            "backend {name:?} has lvm_type = default (thick volumes): it has no thin pool, remove thin_pool"
+        ));
+    }
+    // (each names the line of the volume or snapshot it is about)
+    let mut keyed = vec![];
+    if cfg.managed && !cfg.lvm_type.is_thin() {
+        thick_snapshots(b, &mut keyed);
+    }
+    names_by_kind(b, &mut keyed);
+    source_cycles(b, &mut keyed);
+    for (key, msg) in keyed {
+        errors.push(Problem::error(file(), key_line(text, &key).or(line), msg));
+    }
+    for (key, msg) in snapshot::undeclared_sources(b) {
+        warnings.push(Problem::warning(file(), key_line(text, &key), msg));
+    }
+    let pool = cfg.pool_name();
+    if cfg.managed && b.volumes.contains_key_str(&pool) {
+        errors.push(Problem::error(
+            file(),
+            key_line(text, &pool),
+            format!("volume name {pool:?} is the backend's thin pool; choose another name"),
+        ));
+    }
+    Checked {
+        errors,
+        warnings,
+        enabled: true,
+    }
+}
