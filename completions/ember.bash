@@ -96,7 +96,7 @@ _ember() {
                     return 0
                     ;;
                 --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "error warn info debug trace off" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -138,7 +138,7 @@ _ember() {
                     return 0
                     ;;
                 --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "error warn info debug trace off" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -172,7 +172,7 @@ _ember() {
                     return 0
                     ;;
                 --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "error warn info debug trace off" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -206,7 +206,7 @@ _ember() {
                     return 0
                     ;;
                 --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "error warn info debug trace off" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -384,7 +384,7 @@ _ember() {
                     return 0
                     ;;
                 --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "error warn info debug trace off" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -422,7 +422,7 @@ _ember() {
                     return 0
                     ;;
                 --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "error warn info debug trace off" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -468,7 +468,7 @@ _ember() {
                     return 0
                     ;;
                 --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "error warn info debug trace off" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -502,7 +502,7 @@ _ember() {
                     return 0
                     ;;
                 --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "error warn info debug trace off" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -540,7 +540,7 @@ _ember() {
                     return 0
                     ;;
                 --log-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "error warn info debug trace off" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -24,10 +24,15 @@ function __fish_ember_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c ember -n "__fish_ember_needs_command" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
-complete -c ember -n "__fish_ember_needs_command" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
+complete -c ember -n "__fish_ember_needs_command" -l config-file -d 'A cinder.conf file; repeatable, read in the order given (before and after the command), later files win (default: /etc/cinder/cinder.conf)' -r -F
+complete -c ember -n "__fish_ember_needs_command" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable, in the order given' -r -F
 complete -c ember -n "__fish_ember_needs_command" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
-complete -c ember -n "__fish_ember_needs_command" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_needs_command" -l log-level -d 'Log level (error, warn, info, debug, trace, off) or a RUST_LOG-style filter of TARGET=LEVEL directives, comma-separated, such as warn,ember=debug (default: info for the daemon, warn otherwise)' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''
+off\t''"
 complete -c ember -n "__fish_ember_needs_command" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
 always\t'Into a pipe or a file too, whatever NO_COLOR says'
 never\t'Not even on a terminal'"
@@ -43,10 +48,15 @@ complete -c ember -n "__fish_ember_needs_command" -f -a "status" -d 'Ask the run
 complete -c ember -n "__fish_ember_needs_command" -f -a "reconcile" -d 'Ask the running daemon for a pass now (with --wait, wait for it: exit 0: all converged, 2: some pending, blocked or in error, 1: no daemon, or the time limit reached)'
 complete -c ember -n "__fish_ember_needs_command" -f -a "reload" -d 'Ask the running daemon to re-read cinder.conf and the desired state (as SIGHUP does)'
 complete -c ember -n "__fish_ember_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ember -n "__fish_ember_using_subcommand check" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand check" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
+complete -c ember -n "__fish_ember_using_subcommand check" -l config-file -d 'A cinder.conf file; repeatable, read in the order given (before and after the command), later files win (default: /etc/cinder/cinder.conf)' -r -F
+complete -c ember -n "__fish_ember_using_subcommand check" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable, in the order given' -r -F
 complete -c ember -n "__fish_ember_using_subcommand check" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand check" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand check" -l log-level -d 'Log level (error, warn, info, debug, trace, off) or a RUST_LOG-style filter of TARGET=LEVEL directives, comma-separated, such as warn,ember=debug (default: info for the daemon, warn otherwise)' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''
+off\t''"
 complete -c ember -n "__fish_ember_using_subcommand check" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
 always\t'Into a pipe or a file too, whatever NO_COLOR says'
 never\t'Not even on a terminal'"
@@ -54,10 +64,15 @@ complete -c ember -n "__fish_ember_using_subcommand check" -l json -d 'Print one
 complete -c ember -n "__fish_ember_using_subcommand check" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand plan" -l backend -d 'Only this backend (a name from enabled_backends)' -r
-complete -c ember -n "__fish_ember_using_subcommand plan" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand plan" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
+complete -c ember -n "__fish_ember_using_subcommand plan" -l config-file -d 'A cinder.conf file; repeatable, read in the order given (before and after the command), later files win (default: /etc/cinder/cinder.conf)' -r -F
+complete -c ember -n "__fish_ember_using_subcommand plan" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable, in the order given' -r -F
 complete -c ember -n "__fish_ember_using_subcommand plan" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand plan" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand plan" -l log-level -d 'Log level (error, warn, info, debug, trace, off) or a RUST_LOG-style filter of TARGET=LEVEL directives, comma-separated, such as warn,ember=debug (default: info for the daemon, warn otherwise)' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''
+off\t''"
 complete -c ember -n "__fish_ember_using_subcommand plan" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
 always\t'Into a pipe or a file too, whatever NO_COLOR says'
 never\t'Not even on a terminal'"
@@ -66,10 +81,15 @@ complete -c ember -n "__fish_ember_using_subcommand plan" -l allow-insecure-file
 complete -c ember -n "__fish_ember_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand apply" -l backend -d 'Only this backend (a name from enabled_backends)' -r
 complete -c ember -n "__fish_ember_using_subcommand apply" -l allow-deletions -d 'Confirm this one pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)' -r
-complete -c ember -n "__fish_ember_using_subcommand apply" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand apply" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
+complete -c ember -n "__fish_ember_using_subcommand apply" -l config-file -d 'A cinder.conf file; repeatable, read in the order given (before and after the command), later files win (default: /etc/cinder/cinder.conf)' -r -F
+complete -c ember -n "__fish_ember_using_subcommand apply" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable, in the order given' -r -F
 complete -c ember -n "__fish_ember_using_subcommand apply" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand apply" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand apply" -l log-level -d 'Log level (error, warn, info, debug, trace, off) or a RUST_LOG-style filter of TARGET=LEVEL directives, comma-separated, such as warn,ember=debug (default: info for the daemon, warn otherwise)' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''
+off\t''"
 complete -c ember -n "__fish_ember_using_subcommand apply" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
 always\t'Into a pipe or a file too, whatever NO_COLOR says'
 never\t'Not even on a terminal'"
@@ -77,29 +97,44 @@ complete -c ember -n "__fish_ember_using_subcommand apply" -l json -d 'Print one
 complete -c ember -n "__fish_ember_using_subcommand apply" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand import" -l backend -d 'Only this backend (a name from enabled_backends)' -r
-complete -c ember -n "__fish_ember_using_subcommand import" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand import" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
+complete -c ember -n "__fish_ember_using_subcommand import" -l config-file -d 'A cinder.conf file; repeatable, read in the order given (before and after the command), later files win (default: /etc/cinder/cinder.conf)' -r -F
+complete -c ember -n "__fish_ember_using_subcommand import" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable, in the order given' -r -F
 complete -c ember -n "__fish_ember_using_subcommand import" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand import" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand import" -l log-level -d 'Log level (error, warn, info, debug, trace, off) or a RUST_LOG-style filter of TARGET=LEVEL directives, comma-separated, such as warn,ember=debug (default: info for the daemon, warn otherwise)' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''
+off\t''"
 complete -c ember -n "__fish_ember_using_subcommand import" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
 always\t'Into a pipe or a file too, whatever NO_COLOR says'
 never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_using_subcommand import" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ember -n "__fish_ember_using_subcommand daemon" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand daemon" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
+complete -c ember -n "__fish_ember_using_subcommand daemon" -l config-file -d 'A cinder.conf file; repeatable, read in the order given (before and after the command), later files win (default: /etc/cinder/cinder.conf)' -r -F
+complete -c ember -n "__fish_ember_using_subcommand daemon" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable, in the order given' -r -F
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand daemon" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand daemon" -l log-level -d 'Log level (error, warn, info, debug, trace, off) or a RUST_LOG-style filter of TARGET=LEVEL directives, comma-separated, such as warn,ember=debug (default: info for the daemon, warn otherwise)' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''
+off\t''"
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
 always\t'Into a pipe or a file too, whatever NO_COLOR says'
 never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_using_subcommand daemon" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand daemon" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ember -n "__fish_ember_using_subcommand status" -l backend -d 'Only this backend' -r
-complete -c ember -n "__fish_ember_using_subcommand status" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand status" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
+complete -c ember -n "__fish_ember_using_subcommand status" -l config-file -d 'A cinder.conf file; repeatable, read in the order given (before and after the command), later files win (default: /etc/cinder/cinder.conf)' -r -F
+complete -c ember -n "__fish_ember_using_subcommand status" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable, in the order given' -r -F
 complete -c ember -n "__fish_ember_using_subcommand status" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand status" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand status" -l log-level -d 'Log level (error, warn, info, debug, trace, off) or a RUST_LOG-style filter of TARGET=LEVEL directives, comma-separated, such as warn,ember=debug (default: info for the daemon, warn otherwise)' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''
+off\t''"
 complete -c ember -n "__fish_ember_using_subcommand status" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
 always\t'Into a pipe or a file too, whatever NO_COLOR says'
 never\t'Not even on a terminal'"
@@ -110,20 +145,30 @@ complete -c ember -n "__fish_ember_using_subcommand status" -s h -l help -d 'Pri
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l backend -d 'Only this backend' -r
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l allow-deletions -d 'Confirm the next pass of --backend: a desired state that declares none of its volumes, and up to N deletions above max_deletions_per_pass (N defaults to 0)' -r
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l timeout -d 'With --wait: give up after this many seconds (the pass goes on)' -r
-complete -c ember -n "__fish_ember_using_subcommand reconcile" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand reconcile" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
+complete -c ember -n "__fish_ember_using_subcommand reconcile" -l config-file -d 'A cinder.conf file; repeatable, read in the order given (before and after the command), later files win (default: /etc/cinder/cinder.conf)' -r -F
+complete -c ember -n "__fish_ember_using_subcommand reconcile" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable, in the order given' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand reconcile" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand reconcile" -l log-level -d 'Log level (error, warn, info, debug, trace, off) or a RUST_LOG-style filter of TARGET=LEVEL directives, comma-separated, such as warn,ember=debug (default: info for the daemon, warn otherwise)' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''
+off\t''"
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
 always\t'Into a pipe or a file too, whatever NO_COLOR says'
 never\t'Not even on a terminal'"
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l wait -d 'Return once the pass asked for (the next to start after the request) has ended on each backend, printing each one\'s outcome as `ember status` words it'
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -l allow-insecure-files -d 'Accept a cinder.conf or desired state that users other than root can change, or that sits below a directory they can change (refused by default when running as root)'
 complete -c ember -n "__fish_ember_using_subcommand reconcile" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ember -n "__fish_ember_using_subcommand reload" -l config-file -d 'A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand reload" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable' -r -F
+complete -c ember -n "__fish_ember_using_subcommand reload" -l config-file -d 'A cinder.conf file; repeatable, read in the order given (before and after the command), later files win (default: /etc/cinder/cinder.conf)' -r -F
+complete -c ember -n "__fish_ember_using_subcommand reload" -l config-dir -d 'A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable, in the order given' -r -F
 complete -c ember -n "__fish_ember_using_subcommand reload" -l desired-state -d 'The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)' -r -F
-complete -c ember -n "__fish_ember_using_subcommand reload" -l log-level -d 'Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for the daemon, warn otherwise)' -r
+complete -c ember -n "__fish_ember_using_subcommand reload" -l log-level -d 'Log level (error, warn, info, debug, trace, off) or a RUST_LOG-style filter of TARGET=LEVEL directives, comma-separated, such as warn,ember=debug (default: info for the daemon, warn otherwise)' -r -f -a "error\t''
+warn\t''
+info\t''
+debug\t''
+trace\t''
+off\t''"
 complete -c ember -n "__fish_ember_using_subcommand reload" -l color -d 'Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document' -r -f -a "auto\t'On a terminal (TERM not dumb), unless NO_COLOR is set and not empty; CLICOLOR_FORCE colours a pipe too'
 always\t'Into a pipe or a file too, whatever NO_COLOR says'
 never\t'Not even on a terminal'"

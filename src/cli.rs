@@ -41,18 +41,23 @@ pub struct Cli {
 
 #[derive(Debug, Args, Clone)]
 pub struct Global {
-    /// A cinder.conf file; repeatable, later files win (default: /etc/cinder/cinder.conf)
-    #[arg(long = "config-file", value_name = "PATH", global = true)]
+    /// A cinder.conf file; repeatable, read in the order given (before and after the command), later files win (default: /etc/cinder/cinder.conf)
+    #[arg(long = "config-file", value_name = "PATH")]
     pub config_file: Vec<PathBuf>,
-    /// A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable
-    #[arg(long = "config-dir", value_name = "DIR", global = true)]
+    /// A directory whose *.conf files are read, sorted by name, after the --config-file files; repeatable, in the order given
+    #[arg(long = "config-dir", value_name = "DIR")]
     pub config_dir: Vec<PathBuf>,
     /// The desired-state YAML file (default: [ember] desired_state, else desired-state.yaml beside the last config file)
     #[arg(long = "desired-state", value_name = "PATH", global = true)]
     pub desired_state: Option<PathBuf>,
-    /// Log level or RUST_LOG-style filter: error, warn, info, debug, trace (default: info for
-    /// the daemon, warn otherwise)
-    #[arg(long = "log-level", value_name = "FILTER", global = true)]
+    /// Log level (error, warn, info, debug, trace, off) or a RUST_LOG-style filter of TARGET=LEVEL directives, comma-separated, such as warn,ember=debug (default: info for the daemon, warn otherwise)
+    #[arg(
+        long = "log-level",
+        value_name = "FILTER",
+        global = true,
+        value_parser = LogFilter,
+        hide_possible_values = true
+    )]
     pub log_level: Option<String>,
     /// Colour the text for people (plan, apply, check, status, the log on standard error); never a --json document
     #[arg(
@@ -75,6 +80,110 @@ pub struct Global {
         default_value = "lvm"
     )]
     pub lvm: LvmSpec,
+}
+
+/// The options that may be given any number of times, before and after the command, read in
+/// the order given (as oslo.config reads every `--config-file`). They are not clap globals: a
+/// global given after the command replaces what was given before it. Each subcommand has its
+/// own copy (see [`command`]).
+const REPEATED: &[&str] = &["config_file", "config_dir"];
+
+/// The command line as ember parses it: the derived one, with [`REPEATED`]'s options on each
+/// subcommand too.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let repeated: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| REPEATED.contains(&a.get_id().as_str()))
+        .cloned()
+        .collect();
+    cmd.mut_subcommands(|sub| repeated.iter().fold(sub, |sub, a| sub.arg(a.clone())))
+}
+
+/// Parses a command line: the repeated options in the order given, wherever they were.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::FromArgMatches;
+    let mut cmd = command();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))?;
+    if let Some((_, sub)) = matches.subcommand() {
+        let after = |id: &str| -> Vec<PathBuf> {
+            sub.get_many::<PathBuf>(id)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect()
+        };
+        cli.global.config_file.extend(after("config_file"));
+        cli.global.config_dir.extend(after("config_dir"));
+    }
+    Ok(cli)
+}
+
+/// `--log-level`: a level, or a filter of `TARGET=LEVEL` directives as tracing's `EnvFilter`
+/// (and RUST_LOG) reads them. A bare word that is not a level (`verbose`, `warning`) would be
+/// read as a target's name, showing that target's every line and nothing of ember's: refused.
+#[derive(Debug, Clone, Copy)]
+pub struct LogFilter;
+
+/// The levels `--log-level` takes (any case).
+pub const LOG_LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace", "off"];
+
+impl LogFilter {
+    pub fn check(filter: &str) -> Result<(), String> {
+        const ACCEPTED: &str = "levels: error, warn, info, debug, trace, off; a filter: comma-separated TARGET=LEVEL directives, such as warn,ember=debug";
+        if filter.trim().is_empty() {
+            return Err(format!("an empty filter ({ACCEPTED})"));
+        }
+        for d in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            if d.contains('=') || d.parse::<tracing_subscriber::filter::LevelFilter>().is_ok() {
+                continue;
+            }
+            let lower = d.to_ascii_lowercase();
+            let hint = LOG_LEVELS
+                .iter()
+                .find(|l| {
+                    (lower.len() >= 3 && (lower.starts_with(*l) || l.starts_with(&lower)))
+                        || strsim::osa_distance(&lower, l) <= 1
+                })
+                .map(|l| format!(": did you mean {l}?"))
+                .unwrap_or_default();
+            return Err(format!("{d:?} is not a level{hint} ({ACCEPTED})"));
+        }
+        tracing_subscriber::EnvFilter::builder()
+            .parse(filter)
+            .map(|_| ())
+            .map_err(|e| format!("{e} ({ACCEPTED})"))
+    }
+}
+
+impl clap::builder::TypedValueParser for LogFilter {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let parse = |s: &str| LogFilter::check(s).map(|()| s.to_string());
+        clap::builder::TypedValueParser::parse_ref(&parse, cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            LOG_LEVELS
+                .iter()
+                .map(|l| clap::builder::PossibleValue::new(*l)),
+        ))
+    }
 }
 
 /// When `--color` colours: see [`crate::paint`] for what auto decides.
@@ -188,8 +297,7 @@ pub enum Command {
 /// The command line as shell completions offer it: without what `--help` hides (the internal
 /// `worker` subcommand, the test-only `--lvm`).
 pub fn completion_command() -> clap::Command {
-    use clap::CommandFactory;
-    public(Cli::command())
+    public(command())
 }
 
 fn public(cmd: clap::Command) -> clap::Command {
@@ -208,3 +316,6 @@ fn public(cmd: clap::Command) -> clap::Command {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

@@ -39,6 +39,18 @@ pub fn desired_path(flag: Option<&PathBuf>, config: &Config) -> PathBuf {
         .unwrap_or_else(|| config.ember.desired_state.clone())
 }
 
+/// A `--desired-state` the operator typed that names no file: an error (a typo must not read as
+/// "nothing to do"). The default path (`[ember] desired_state`) missing is only a warning
+/// ([`desired::missing`]): nothing is managed until the file exists.
+pub fn typed_path_missing(flag: Option<&PathBuf>) -> Option<Problem> {
+    let p = flag.filter(|p| desired::is_missing(p))?;
+    Some(Problem::error(
+        Some(p.clone()),
+        None,
+        "--desired-state names a file that does not exist (a path given on the command line must exist; without --desired-state, ember reads [ember] desired_state)",
+    ))
+}
+
 /// cinder.conf, then the desired state it points to.
 pub fn read(sources: &Sources, desired_flag: Option<&PathBuf>) -> Inputs {
     let loaded = config::load(sources);
@@ -48,6 +60,10 @@ pub fn read(sources: &Sources, desired_flag: Option<&PathBuf>) -> Inputs {
     if let Some(cfg) = &loaded.config {
         let p = desired_path(desired_flag, cfg);
         match desired::load(&p, cfg) {
+            // a path the operator typed must exist
+            Err(_) if desired_flag.is_some() && desired::is_missing(&p) => {
+                problems.extend(typed_path_missing(desired_flag));
+            }
             // nothing to manage yet: a warning, and an empty desired state
             Err(_) if desired::is_missing(&p) => {
                 problems.push(desired::missing(&p));

@@ -1,6 +1,4 @@
-use clap::Parser;
-
-use ember::cli::{Cli, Command, EXIT_OK, EXIT_USAGE};
+use ember::cli::{Command, EXIT_OK, EXIT_USAGE};
 use ember::commands;
 use tracing_subscriber::prelude::*;
 
@@ -41,7 +39,7 @@ fn init_logging(filter: &str, ansi: bool) {
 }
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    let cli = match ember::cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };

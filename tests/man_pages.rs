@@ -7,8 +7,6 @@
 
 use std::path::Path;
 
-use clap::CommandFactory;
-
 fn roff_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('-', "\\-")
 }
@@ -46,9 +44,11 @@ fn synopsis(cmd: &clap::Command) -> String {
 fn commands_section(cmd: &clap::Command) -> String {
     let mut s = String::from(".SH COMMANDS\n");
     for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
+        // (the top-level options a subcommand takes too are in OPTIONS)
         let args: Vec<&clap::Arg> = sub
             .get_arguments()
             .filter(|a| !a.is_hide_set() && !a.is_global_set())
+            .filter(|a| !cmd.get_arguments().any(|t| t.get_id() == a.get_id()))
             .collect();
         let mut synopsis = format!("\\fBember {}\\fR", sub.get_name());
         for a in &args {
@@ -69,7 +69,7 @@ fn commands_section(cmd: &clap::Command) -> String {
 }
 
 fn generate() -> String {
-    let cmd = ember::cli::Cli::command();
+    let cmd = ember::cli::command();
     let man = clap_mangen::Man::new(cmd.clone())
         .section("8")
         .date("2026-11-22")

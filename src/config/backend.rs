@@ -53,9 +53,6 @@ pub(super) fn resolve_backend(
             "backend {name:?} is in enabled_backends but has no [{name}] section: it gets [backend_defaults] and built-in defaults"
         )));
     }
-    for section in [name, "backend_defaults"] {
-        miscased(ini, section, problems);
-    }
     let mut ok = true;
     let mut read = |opt: &str| match reader.backend(name, opt) {
         Ok(r) => {
@@ -339,47 +336,5 @@ fn reserved_of(
             }
             0
         }
-    }
-}
-
-/// The backend options ember reads. oslo.config matches option names exactly: a key that
-/// differs from one of these only in case is ignored by cinder, so ember ignores it too, and
-/// says so.
-const BACKEND_OPTIONS: &[&str] = &[
-    "volume_driver",
-    "volume_group",
-    "lvm_type",
-    "max_over_subscription_ratio",
-    "reserved_percentage",
-    "volume_backend_name",
-    "lvm_conf_file",
-    "lvm_suppress_fd_warnings",
-    "backend_host",
-    "volume_clear",
-    "volume_clear_size",
-    "volume_clear_ionice",
-];
-
-fn miscased(ini: &Ini, section: &str, problems: &mut Vec<Problem>) {
-    let mut found: Vec<(&str, &ini::Entry, &str)> = ini
-        .entries(section)
-        .into_iter()
-        .filter_map(|(k, e)| {
-            BACKEND_OPTIONS
-                .iter()
-                .find(|o| **o != k && o.eq_ignore_ascii_case(k))
-                .map(|o| (k, e, *o))
-        })
-        .collect();
-    found.sort_by_key(|(k, _, _)| *k);
-    for (key, e, option) in found {
-        let (f, l) = at(&e.origin);
-        problems.push(Problem::warning(
-            f,
-            l,
-            format!(
-                "[{section}] {key} is not {option}: option names are case-sensitive, so cinder-volume ignores it, and so does ember"
-            ),
-        ));
     }
 }

@@ -11,6 +11,7 @@ mod files;
 pub mod ini;
 mod origin;
 mod oslo;
+mod spelling;
 mod subst;
 
 use backend::resolve_backend;
@@ -340,6 +341,7 @@ fn resolve(
         ini,
         hostname: hostname(),
     };
+    spelling::default_section(ini, problems);
     let backends_entry = ini.get("DEFAULT", "enabled_backends");
     let names = match reader.get(subst::Group::Default, "enabled_backends") {
         Ok(subst::Read {
@@ -403,6 +405,7 @@ fn resolve(
             backends.push(b);
         }
     }
+    spelling::backend_sections(ini, &enabled, &backends, problems);
     for (i, a) in backends.iter().enumerate() {
         if let Some(b) = backends[..i]
             .iter()

@@ -148,6 +148,11 @@ fn option(name: &str) -> Option<(Scope, Kind, Option<&'static str>)> {
         .map(|o| (o.1, o.2, o.3))
 }
 
+/// cinder's default of an option ember reads (`None`: it has none, or ember does not read it).
+pub(super) fn default_of(name: &str) -> Option<&'static str> {
+    option(name).and_then(|o| o.2)
+}
+
 /// The group a value is read in: `[DEFAULT]`, `[backend_defaults]`, or a backend's section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Group<'b> {

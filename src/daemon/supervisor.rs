@@ -109,6 +109,18 @@ async fn supervise(g: &Global) -> i32 {
         crate::errln!("ember daemon: the configuration has errors; not starting");
         return EXIT_ERROR;
     };
+    // a bad command line stops the start, as systemd users expect (a file removed later
+    // while the daemon runs is "no desired state", as the default path's)
+    if let Some(path) = &g.desired_state
+        && let Some(p) = crate::inputs::typed_path_missing(Some(path))
+    {
+        tracing::error!("{p}");
+        crate::errln!(
+            "ember daemon: --desired-state {} does not exist; not starting",
+            path.display()
+        );
+        return EXIT_ERROR;
+    }
     let access = Access {
         group: match &config.ember.control_group {
             None => None,

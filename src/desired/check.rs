@@ -35,8 +35,12 @@ pub(super) fn backend(
             file(),
             line,
             format!(
-                "backend {name:?} is not in enabled_backends ({}): ignored until it is enabled",
-                config.enabled_backends.join(", ")
+                "backend {name:?} is not in enabled_backends ({}): ignored until it is enabled{}",
+                config.enabled_backends.join(", "),
+                match near_miss(name, &config.enabled_backends) {
+                    Some(b) => format!("; did you mean {b}?"),
+                    None => String::new(),
+                }
             ),
         ));
         return Checked {
@@ -83,3 +87,39 @@ pub(super) fn backend(
         enabled: true,
     }
 }
+
+/// The one enabled backend `name` is probably a mistyped spelling of, if there is exactly one:
+/// the same but for case and separators (`LVM_1`, `lvm1` for `lvm-1`), or one character off (two
+/// in names of eight or more), with the same numbers: `lvm-2` is another backend, staged
+/// beside `lvm-1`, not a typo of it.
+pub(super) fn near_miss<'a>(name: &str, enabled: &'a [String]) -> Option<&'a str> {
+    let bare = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !matches!(c, '-' | '_' | '.' | ' '))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let numbers = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+            .map(|n| n.trim_start_matches('0').to_string())
+            .collect()
+    };
+    let near = |b: &str| {
+        if bare(name) == bare(b) {
+            return true;
+        }
+        let most = if name.len().min(b.len()) >= 8 { 2 } else { 1 };
+        numbers(name) == numbers(b)
+            && name.len().abs_diff(b.len()) <= most
+            && strsim::osa_distance(&name.to_lowercase(), &b.to_lowercase()) <= most
+    };
+    let mut found = enabled.iter().filter(|b| b.as_str() != name && near(b));
+    match (found.next(), found.next()) {
+        (Some(b), None) => Some(b),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;
