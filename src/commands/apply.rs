@@ -1,7 +1,7 @@
 //! `ember apply`: one pass per backend, by hand, with its progress while it writes.
 
 use super::json::{self, ApplyDoc, BackendApply};
-use super::{policy, print_failure, print_problems, ready, rejected_problems};
+use super::{policy, ready_or_say, rejected_problems};
 use crate::cli::{EXIT_ERROR, EXIT_OK, EXIT_REFUSED, Global};
 use crate::desired;
 use crate::inputs;
@@ -81,20 +81,10 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
 }
 
 pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option<u32>) -> i32 {
-    let r = match ready(g, only, "apply") {
+    let r = match ready_or_say(g, only, "apply", json, ApplyDoc::failed) {
         Ok(v) => v,
-        Err(f) if json => {
-            json::print(&ApplyDoc::failed(f));
-            return EXIT_ERROR;
-        }
-        Err(f) => {
-            print_failure(&f);
-            return EXIT_ERROR;
-        }
+        Err(code) => return code,
     };
-    if !json {
-        print_problems(&r.problems);
-    }
     let mut policy = policy(&r.cfg);
     if let Some(n) = allow_deletions {
         policy.max_deletions_per_pass = policy.max_deletions_per_pass.max(n);

@@ -1,18 +1,10 @@
 use super::*;
-use crate::config::{self, Sources};
 use crate::size::SizeSpec;
 
 fn cfg() -> Config {
-    let d = tempfile::tempdir().unwrap();
-    let f = d.path().join("cinder.conf");
-    std::fs::write(&f, "[DEFAULT]\nenabled_backends = lvm-1,lvm-2,thick,nfs\n[lvm-1]\nvolume_group = vg1\n[lvm-2]\nvolume_group = vg2\n[thick]\nvolume_group = vg3\nlvm_type = default\n[nfs]\nvolume_driver = cinder.volume.drivers.nfs.NfsDriver\n").unwrap();
-    config::load(&Sources {
-        config_files: vec![f],
-        config_dirs: vec![],
-        allow_insecure_files: true,
-    })
-    .config
-    .unwrap()
+    crate::testkit::config(
+        "[DEFAULT]\nenabled_backends = lvm-1,lvm-2,thick,nfs\n[lvm-1]\nvolume_group = vg1\n[lvm-2]\nvolume_group = vg2\n[thick]\nvolume_group = vg3\nlvm_type = default\n[nfs]\nvolume_driver = cinder.volume.drivers.nfs.NfsDriver\n",
+    )
 }
 
 fn p(text: &str) -> Result<DesiredState, Vec<Problem>> {

@@ -1,20 +1,13 @@
 use std::path::Path;
 
 use super::super::{DesiredState, parse};
-use crate::config::{self, Config, Sources};
+use crate::config::Config;
 use crate::problem::Problem;
 
 fn cfg() -> Config {
-    let d = tempfile::tempdir().unwrap();
-    let f = d.path().join("cinder.conf");
-    std::fs::write(&f, "[DEFAULT]\nenabled_backends = lvm-1,lvm-2,lvm-3\n[lvm-1]\nvolume_group = vg1\n[lvm-2]\nvolume_group = vg2\n[lvm-3]\nvolume_group = vg3\n").unwrap();
-    config::load(&Sources {
-        config_files: vec![f],
-        config_dirs: vec![],
-        allow_insecure_files: true,
-    })
-    .config
-    .unwrap()
+    crate::testkit::config(
+        "[DEFAULT]\nenabled_backends = lvm-1,lvm-2,lvm-3\n[lvm-1]\nvolume_group = vg1\n[lvm-2]\nvolume_group = vg2\n[lvm-3]\nvolume_group = vg3\n",
+    )
 }
 
 fn p(text: &str) -> Result<DesiredState, Vec<Problem>> {
