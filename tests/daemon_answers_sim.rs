@@ -431,3 +431,53 @@ fn status_volumes_lists_each_volume_with_size_state_and_owner() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("no backend \"zz\" is running"), "{r:?}");
 }
+
+/// The daemon's open file descriptors.
+fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+#[test]
+fn a_caller_that_goes_away_frees_what_its_wait_held() {
+    // a caller waiting for a pass holds a connection in the daemon until the pass ends: one
+    // that closes its side must not (300 such callers would otherwise hold 300 descriptors
+    // for as long as a long pass runs, and a member of control_group could exhaust the
+    // daemon's)
+    let (s, d) = setup(&["a"], "", &[], &empty_vgs(&["a"]), &volumes(&["a1"]));
+    d.wait_ready(10);
+    let base = fds(d.pid());
+    let before = passes(&d.status().unwrap());
+    edit_lvm(&s, |v| v["write_delay_ms"] = 30000.into());
+    s.write("desired-state.yaml", &volumes(&["a1", "a2"]));
+    wait_for_the_edits_pass(&d);
+    use std::io::Write;
+    let mut callers = vec![];
+    for _ in 0..100 {
+        let mut c = std::os::unix::net::UnixStream::connect(s.path("run/control.sock")).unwrap();
+        c.write_all(b"{\"cmd\":\"reconcile\",\"wait\":604800}\n")
+            .unwrap();
+        callers.push(c);
+    }
+    // all waiting: the daemon holds a descriptor for each
+    let t = Instant::now();
+    while fds(d.pid()) < base + 100 {
+        assert!(t.elapsed() < Duration::from_secs(10), "{}", fds(d.pid()));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // the callers go away: the daemon lets go within moments, while the pass still writes
+    drop(callers);
+    let t = Instant::now();
+    while fds(d.pid()) > base + 10 {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{} descriptors held, {base} before",
+            fds(d.pid())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        passes(&d.status().unwrap()),
+        before,
+        "the edit's pass is still under way"
+    );
+}
