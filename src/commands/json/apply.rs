@@ -39,9 +39,9 @@ pub struct ApplyDoc {
 pub struct BackendApply {
     pub backend: String,
     pub volume_group: String,
-    /// After the pass: converged, pending (changes left: a pass cut short, or `stale`),
-    /// blocked (something refused), error (a read or a write failed), rejected (its desired
-    /// state is invalid: nothing done).
+    /// After the pass: error (a read or a write failed), blocked (something refused), pending
+    /// (changes left: a pass cut short, or `stale`), converged; rejected (its desired state is
+    /// invalid: nothing done).
     pub state: State,
     /// What the pass planned.
     pub planned: Vec<Action>,
@@ -78,12 +78,14 @@ impl BackendApply {
             Some(o) => (o.done, o.failed, o.skipped),
             None => Default::default(),
         };
+        // as the daemon's passes count (`PassSummary::state`), and `plan --json`: what is
+        // refused is not reached, whatever else is left
         let state = if !pass_ok {
             State::Error
-        } else if !remaining.is_empty() || r.stale {
-            State::Pending
         } else if !refused.is_empty() {
             State::Blocked
+        } else if !remaining.is_empty() || r.stale {
+            State::Pending
         } else {
             State::Converged
         };
