@@ -174,7 +174,7 @@ fn backend(file: &Path, name: &str, key_at: Option<Loc>, node: &Node) -> Part {
         // an empty backend (`lvm-1:`) is one with nothing declared
         Kind::Null => &[],
         _ => {
-            let what = "a backend: a mapping of thin_pool, volumes, snapshots, prune, adopt";
+            let what = "a backend: a mapping of volume_group, thin_pool, volumes, snapshots, prune, adopt";
             sink.error(TreeError::invalid_type(unexpected(node), &what), at, &path);
             return Part {
                 problems: sink.take(),

@@ -116,7 +116,7 @@ fn what_is_rejected_is_yaml_serdes_word_not_the_trees() {
     assert_eq!(
         said(&d.rejected["lvm-1"]),
         [
-            "2:10: error: backends.lvm-1: invalid type: unit value, expected a backend: a mapping of thin_pool, volumes, snapshots, prune, adopt"
+            "2:10: error: backends.lvm-1: invalid type: unit value, expected a backend: a mapping of volume_group, thin_pool, volumes, snapshots, prune, adopt"
         ]
     );
     assert_eq!(d.rejected["lvm-2"].len(), 1);
