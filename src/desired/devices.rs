@@ -55,7 +55,9 @@ impl TryFrom<RawVg> for VgDesired {
 fn device_path(d: &str) -> Result<PathBuf, String> {
     let bad = |why: &str| format!("volume_group: device {d:?} {why}");
     if !d.starts_with("/dev/") {
-        return Err(bad("is not a device path under /dev/ (e.g. /dev/disk/by-id/...)"));
+        return Err(bad(
+            "is not a device path under /dev/ (e.g. /dev/disk/by-id/...)",
+        ));
     }
     if d.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(bad("holds a space or a control character"));
@@ -68,7 +70,9 @@ fn device_path(d: &str) -> Result<PathBuf, String> {
         .components()
         .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
     if !normal || d.ends_with('/') || d.contains("//") {
-        return Err(bad("is not a plain path (no `.`, `..`, `//` or trailing `/`)"));
+        return Err(bad(
+            "is not a plain path (no `.`, `..`, `//` or trailing `/`)",
+        ));
     }
     Ok(path.to_path_buf())
 }

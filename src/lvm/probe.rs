@@ -90,7 +90,9 @@ pub fn probe(path: &Path) -> Device {
 }
 
 fn read_trimmed(p: &Path) -> Option<String> {
-    std::fs::read_to_string(p).ok().map(|s| s.trim().to_string())
+    std::fs::read_to_string(p)
+        .ok()
+        .map(|s| s.trim().to_string())
 }
 
 /// Holders, partitions, mounts and swap: what uses the device besides its signatures.
@@ -180,7 +182,9 @@ fn signatures(node: &Path) -> Vec<String> {
             }
             found
         }
-        Err(e) => vec![format!("cannot be probed (wipefs said something unexpected: {e})")],
+        Err(e) => vec![format!(
+            "cannot be probed (wipefs said something unexpected: {e})"
+        )],
     }
 }
 
@@ -236,8 +240,8 @@ pub fn describe(kind: &str) -> String {
             format!("holds a RAID member signature ({kind})")
         }
         "swap" => "holds a swap signature".into(),
-        "ext2" | "ext3" | "ext4" | "xfs" | "btrfs" | "vfat" | "exfat" | "ntfs" | "f2fs"
-        | "jfs" | "reiserfs" | "iso9660" | "squashfs" | "zfs_member" | "bcache" => {
+        "ext2" | "ext3" | "ext4" | "xfs" | "btrfs" | "vfat" | "exfat" | "ntfs" | "f2fs" | "jfs"
+        | "reiserfs" | "iso9660" | "squashfs" | "zfs_member" | "bcache" => {
             let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u', 'x']) {
                 "an"
             } else {

@@ -13,9 +13,9 @@ use super::plan::{Action, Plan};
 mod clear;
 mod vg;
 mod write;
-pub use vg::VgFailure;
 use crate::lvm::{LvRef, LvmError, LvmWrite};
 use crate::names::{LvName, Tag, VgName};
+pub use vg::VgFailure;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Outcome {

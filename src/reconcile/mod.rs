@@ -328,13 +328,7 @@ impl Run<'_> {
 
     /// After the volume group's own actions: plans the backend again from a fresh read and
     /// carries that out too; its actions join the pass's plan and outcome.
-    fn follow_up(
-        &self,
-        vg: &VgName,
-        pool: Option<&LvName>,
-        p: &mut Plan,
-        outcome: &mut Outcome,
-    ) {
+    fn follow_up(&self, vg: &VgName, pool: Option<&LvName>, p: &mut Plan, outcome: &mut Outcome) {
         let next = match observe_and_plan(self.cfg, self.desired, self.lvm, self.policy) {
             Ok((_, next)) => next,
             Err(e) => {
@@ -347,8 +341,7 @@ impl Run<'_> {
                 create_inactive: false,
                 clear_ioprio: None,
             };
-            let more =
-                apply::apply_with(self.lvm, vg, &next, pool, opts, self.stop, self.progress);
+            let more = apply::apply_with(self.lvm, vg, &next, pool, opts, self.stop, self.progress);
             outcome.done.extend(more.done);
             outcome.failed.extend(more.failed);
             outcome.skipped.extend(more.skipped);

@@ -127,7 +127,9 @@ impl PlanDoc {
             format: Format::Plan,
             format_version: FORMAT_VERSION,
             ok: ok && backends.iter().all(|b| b.error.is_none()),
-            changes_pending: backends.iter().any(|b| !b.actions.is_empty()),
+            changes_pending: backends
+                .iter()
+                .any(|b| !b.actions.is_empty() || !b.vg_actions.is_empty()),
             blocked: backends.iter().any(|b| !b.refused.is_empty()),
             error: None,
             problems,

@@ -66,7 +66,7 @@ fn every_mistake_of_a_file_is_reported_at_once_each_with_its_line() {
     assert_eq!(
         said(&d.rejected["lvm-2"]),
         [
-            "11:5: error: backends.lvm-2: unknown field `volume`, expected one of `thin_pool`, `prune`, `adopt`, `volumes`, `snapshots`",
+            "11:5: error: backends.lvm-2: unknown field `volume`, expected one of `volume_group`, `thin_pool`, `prune`, `adopt`, `volumes`, `snapshots`",
             "13:22: error: backends.lvm-2.volumes.d: unknown field `sise`, expected one of `size`, `state`, `source`",
         ]
     );

@@ -9,7 +9,10 @@ fn devices_are_read_in_order() {
     let v = parse("devices: [/dev/disk/by-id/a, /dev/vdc]").unwrap();
     assert_eq!(
         v.devices,
-        vec![PathBuf::from("/dev/disk/by-id/a"), PathBuf::from("/dev/vdc")]
+        vec![
+            PathBuf::from("/dev/disk/by-id/a"),
+            PathBuf::from("/dev/vdc")
+        ]
     );
 }
 

@@ -29,7 +29,11 @@ pub(super) fn device_arg(path: &Path) -> Result<String, LvmError> {
 }
 
 impl LvmCli {
-    pub(super) fn pvcreate(&self, devices: &[PathBuf], metadata_area: Bytes) -> Result<(), LvmError> {
+    pub(super) fn pvcreate(
+        &self,
+        devices: &[PathBuf],
+        metadata_area: Bytes,
+    ) -> Result<(), LvmError> {
         let mut args = vec![
             s("pvcreate"),
             s("--metadatasize"),

@@ -6,8 +6,14 @@ fn signatures_are_named_for_operators() {
     assert_eq!(describe("xfs"), "holds an xfs filesystem");
     assert_eq!(describe("btrfs"), "holds a btrfs filesystem");
     assert_eq!(describe("gpt"), "holds a gpt partition table");
-    assert_eq!(describe("LVM2_member"), "holds an LVM label (a physical volume)");
-    assert_eq!(describe("crypto_LUKS"), "holds a LUKS header (an encrypted volume)");
+    assert_eq!(
+        describe("LVM2_member"),
+        "holds an LVM label (a physical volume)"
+    );
+    assert_eq!(
+        describe("crypto_LUKS"),
+        "holds a LUKS header (an encrypted volume)"
+    );
     assert_eq!(describe("whatever"), "holds a whatever signature");
 }
 

@@ -139,12 +139,7 @@ pub fn metadata_area(devices: &[PlannedDevice]) -> Bytes {
 
 /// The plan of a volume group that does not exist: created from every listed device if every
 /// one is blank; otherwise nothing, and each device refused with what was found on it.
-pub fn plan_new_vg(
-    vg: &str,
-    want: &VgDesired,
-    probe: &dyn Fn(&Path) -> Device,
-    plan: &mut Plan,
-) {
+pub fn plan_new_vg(vg: &str, want: &VgDesired, probe: &dyn Fn(&Path) -> Device, plan: &mut Plan) {
     let probed: Vec<Device> = want.devices.iter().map(|d| probe(d)).collect();
     let mut bad = 0;
     for (i, d) in probed.iter().enumerate() {

@@ -19,8 +19,18 @@ fn disks() -> Vec<Device> {
     vec![
         dev("/dev/disk/by-id/blank1", 1, GIB, &[]),
         dev("/dev/disk/by-id/blank2", 2, 2 * GIB, &[]),
-        dev("/dev/disk/by-id/ext4", 3, GIB, &["holds an ext4 filesystem"]),
-        dev("/dev/disk/by-id/gpt", 4, GIB, &["holds a gpt partition table"]),
+        dev(
+            "/dev/disk/by-id/ext4",
+            3,
+            GIB,
+            &["holds an ext4 filesystem"],
+        ),
+        dev(
+            "/dev/disk/by-id/gpt",
+            4,
+            GIB,
+            &["holds a gpt partition table"],
+        ),
     ]
 }
 
@@ -82,7 +92,11 @@ fn one_device_that_is_not_blank_creates_nothing_and_each_is_named() {
             "! refused vg: volume group not created: 3 of its 4 devices cannot be used, and nothing is written to any of them (a wrong list is more likely than an intent to use part of it)",
         ]
     );
-    assert!(plan.refused[..3].iter().all(|r| r.kind == RefusalKind::DeviceInUse));
+    assert!(
+        plan.refused[..3]
+            .iter()
+            .all(|r| r.kind == RefusalKind::DeviceInUse)
+    );
     assert_eq!(plan.refused[3].kind, RefusalKind::VgNotCreated);
 }
 
@@ -100,7 +114,11 @@ fn the_same_disk_under_two_paths_is_refused() {
         &mut plan,
     );
     assert!(plan.vg_actions.is_empty());
-    assert!(plan.refused[0].reason.contains("same device as /dev/disk/by-id/blank1"));
+    assert!(
+        plan.refused[0]
+            .reason
+            .contains("same device as /dev/disk/by-id/blank1")
+    );
 }
 
 fn observed(pvs: &[(u64, u64)]) -> Observed {
@@ -134,13 +152,20 @@ fn an_existing_vg_gets_the_blank_devices_added_and_refuses_the_rest() {
     // blank1 is the VG's PV already (its label is on it: the probe finds it)
     let mut all = disks();
     all[0].found = vec!["holds an LVM label (a physical volume)".into()];
-    plan_existing_vg(&w, &observed(&[(1, GIB - (17 << 20))]), &prober(all), &mut plan);
+    plan_existing_vg(
+        &w,
+        &observed(&[(1, GIB - (17 << 20))]),
+        &prober(all),
+        &mut plan,
+    );
     assert_eq!(
         plan.vg_actions
             .iter()
             .map(VgAction::line)
             .collect::<Vec<_>>(),
-        vec!["~ extend volume group vg with /dev/disk/by-id/blank2 (+2.0 GiB, metadata area 16.0 MiB per device)"]
+        vec![
+            "~ extend volume group vg with /dev/disk/by-id/blank2 (+2.0 GiB, metadata area 16.0 MiB per device)"
+        ]
     );
     assert_eq!(plan.refused.len(), 1);
     assert_eq!(plan.refused[0].subject, "/dev/disk/by-id/ext4");
@@ -154,17 +179,28 @@ fn a_pv_whose_device_grew_is_resized_and_one_not_listed_stays() {
     all[0].size = 2 * GIB;
     all[0].found = vec!["holds an LVM label (a physical volume)".into()];
     let o = observed(&[(1, GIB - (17 << 20)), (7, GIB)]);
-    plan_existing_vg(&want(&["/dev/disk/by-id/blank1"]), &o, &prober(all), &mut plan);
+    plan_existing_vg(
+        &want(&["/dev/disk/by-id/blank1"]),
+        &o,
+        &prober(all),
+        &mut plan,
+    );
     assert_eq!(
         plan.vg_actions
             .iter()
             .map(VgAction::line)
             .collect::<Vec<_>>(),
-        vec!["~ resize physical volume /dev/disk/by-id/blank1 1007.0 MiB -> 1.98 GiB (its device grew)"]
+        vec![
+            "~ resize physical volume /dev/disk/by-id/blank1 1007.0 MiB -> 1.98 GiB (its device grew)"
+        ]
     );
     assert_eq!(plan.warnings.len(), 1);
     assert_eq!(plan.warnings[0].kind, WarningKind::PvNotListed);
-    assert!(plan.warnings[0].message.contains("/dev/vdh"), "{:?}", plan.warnings);
+    assert!(
+        plan.warnings[0].message.contains("/dev/vdh"),
+        "{:?}",
+        plan.warnings
+    );
     assert!(plan.refused.is_empty());
 }
 
@@ -174,7 +210,12 @@ fn a_pv_that_did_not_grow_is_left_alone() {
     let mut all = disks();
     all[0].found = vec!["holds an LVM label (a physical volume)".into()];
     let o = observed(&[(1, GIB - (17 << 20))]);
-    plan_existing_vg(&want(&["/dev/disk/by-id/blank1"]), &o, &prober(all), &mut plan);
+    plan_existing_vg(
+        &want(&["/dev/disk/by-id/blank1"]),
+        &o,
+        &prober(all),
+        &mut plan,
+    );
     assert!(!plan.has_changes());
     assert!(plan.refused.is_empty() && plan.warnings.is_empty());
 }
