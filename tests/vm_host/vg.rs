@@ -249,3 +249,52 @@ fn vm_vg_is_created_from_blank_disks_only_extended_and_never_reduced() {
     unchanged(&all[2..6]);
     outside(&format!("umount {MNT}"));
 }
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests host"]
+fn vm_vg_the_daemon_creates_the_vg_from_its_blank_disk_and_converges_it() {
+    use super::common::daemon::{Daemon, backend};
+    require_cinder_host();
+    const DVG: &str = "vg-declared-daemon";
+    let [blank, ext4] = std::array::from_fn(|_| claim_disk());
+    run("mkfs.ext4", &["-q", &ext4]);
+    let before = first_mib(&ext4);
+    let yaml = |devices: &[&str]| {
+        format!(
+            "backends:\n  lvm-d:\n    volume_group: {{ devices: [{}] }}\n    volumes:\n      volume-1: {{ size: 1G }}\n",
+            devices.join(", ")
+        )
+    };
+    let s = cinder_host(
+        &[("lvm-d", DVG, "lvm_type = thin")],
+        &yaml(&[&by_id(&blank), &by_id(&ext4)]),
+    );
+    let mut d = Daemon::start(s.dir.path(), &s.path("cinder.conf"), &[]);
+    let st = d.wait_for("lvm-d blocked", 300, |st| {
+        st["ready"] == true && backend(st, "lvm-d")["state"] == "blocked"
+    });
+    assert!(
+        st.to_string().contains("holds an ext4 filesystem"),
+        "{st:#}"
+    );
+    assert!(pvs_of(DVG).is_empty());
+    assert_eq!(first_mib(&ext4), before);
+
+    // the list corrected: the daemon's worker makes the VG, its pool and the volume in a pass
+    s.write("desired-state.yaml", &yaml(&[&by_id(&blank)]));
+    d.wait_for("lvm-d converged", 300, |st| {
+        backend(st, "lvm-d")["state"] == "converged"
+    });
+    assert_eq!(pvs_of(DVG), vec![blank.clone()]);
+    assert_eq!(
+        run("vgs", &["--noheadings", "-o", "vg_tags", DVG]).trim(),
+        "ember-backend=lvm-d"
+    );
+    let v = lv(DVG, "volume-1").expect("volume-1 created by the daemon");
+    assert_eq!(
+        (v.size, v.pool.as_str()),
+        (1 << 30, "vg-declared-daemon-pool")
+    );
+    assert_eq!(first_mib(&ext4), before);
+    assert_eq!(d.stop(60), 0, "{}", d.log());
+}
