@@ -298,3 +298,49 @@ fn vm_vg_the_daemon_creates_the_vg_from_its_blank_disk_and_converges_it() {
     assert_eq!(first_mib(&ext4), before);
     assert_eq!(d.stop(60), 0, "{}", d.log());
 }
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests host"]
+fn vm_vg_a_pv_whose_device_grew_is_resized() {
+    require_cinder_host();
+    const GVG: &str = "vg-declared-grown";
+    const IMG: &str = "/run/ember-vg-grown.img";
+    // a loop device (made outside the sandbox, as an operator would), grown later as a SAN LUN
+    // or a cloud disk grows
+    let out = run_outside_sandbox(
+        "sh",
+        &[
+            "-c",
+            &format!("truncate -s 256M {IMG} && losetup --show -f {IMG}"),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let dev = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let s = cinder_host(
+        &[("lvm-g", GVG, "lvm_type = thin")],
+        &format!(
+            "backends:\n  lvm-g:\n    volume_group: {{ devices: [{dev}] }}\n    volumes: {{}}\n"
+        ),
+    );
+    let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(pvs_of(GVG), vec![dev.clone()]);
+    let size = || vg_size(GVG);
+    let small = size();
+    assert_eq!(s.ember(&["plan"]).code, 0);
+
+    outside(&format!("truncate -s 512M {IMG} && losetup -c {dev}"));
+    let r = s.ember(&["plan"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stdout
+            .contains(&format!("~ resize physical volume {dev} ")),
+        "{r:?}"
+    );
+    let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(size(), small + (256 << 20), "grown by what the device grew");
+    let r = s.ember(&["plan"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
