@@ -344,3 +344,73 @@ fn vm_vg_a_pv_whose_device_grew_is_resized() {
     let r = s.ember(&["plan"]);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests host"]
+fn vm_vg_a_device_that_changed_after_the_plan_is_not_written() {
+    use std::sync::atomic::AtomicBool;
+
+    use ember::lvm::{LvmOptions, LvmSpec};
+    use ember::names::VgName;
+    use ember::reconcile::{self, Policy, apply::Options};
+    require_cinder_host();
+    const RVG: &str = "vg-declared-raced";
+    let [blank, changed] = std::array::from_fn(|_| claim_disk());
+    let lvm = LvmSpec::Exec("lvm".into()).writer(&LvmOptions {
+        lvm_conf_file: Some("/etc/cinder/lvm.conf".into()),
+        suppress_fd_warnings: false,
+        read_timeout: std::time::Duration::from_secs(120),
+        write_warn_after: std::time::Duration::from_secs(300),
+        use_shell: true,
+        keep_shell: false,
+        state_dir: None,
+    });
+    let mut cfg = super::common::backend_config(true, 20.0);
+    cfg.volume_group = RVG.into();
+    let desired: ember::desired::BackendDesired = serde_yaml::from_str(&format!(
+        "volume_group: {{ devices: [{}, {}] }}\nvolumes: {{}}\n",
+        by_id(&blank),
+        by_id(&changed)
+    ))
+    .unwrap();
+    let policy = Policy {
+        max_deletions_per_pass: 5,
+        prune_grace: 600,
+        now: 1_800_000_000,
+        confirmed: false,
+    };
+    let (_, plan) =
+        reconcile::observe_and_plan(&cfg, Some(&desired), lvm.as_ref(), &policy).unwrap();
+    assert_eq!(plan.vg_actions.len(), 1, "{plan:?}");
+    let blank_before = first_mib(&blank);
+    // between the plan and its writes, someone makes a filesystem on one of the disks
+    run("mkfs.ext4", &["-q", &changed]);
+    let changed_before = first_mib(&changed);
+    let vg = VgName::new(RVG).unwrap();
+    let out = reconcile::apply(
+        lvm.as_ref(),
+        &vg,
+        &plan,
+        None,
+        Options::default(),
+        &AtomicBool::new(false),
+    );
+    assert!(out.vg_done.is_empty(), "{out:?}");
+    assert!(
+        out.vg_failed[0]
+            .error
+            .contains("changed since the plan: it holds an ext4 filesystem; nothing written to it"),
+        "{out:?}"
+    );
+    assert!(pvs_of(RVG).is_empty());
+    assert_eq!(
+        first_mib(&blank),
+        blank_before,
+        "the blank disk was written to"
+    );
+    assert_eq!(
+        first_mib(&changed),
+        changed_before,
+        "the changed disk was written to"
+    );
+}
