@@ -25,6 +25,14 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
     if let Some(err) = &r.error {
         let _ = writeln!(s, "  error: {err}");
     }
+    if let Some(o) = r.outcome.as_ref() {
+        for a in &o.vg_done {
+            let _ = writeln!(s, "  {}  [done]", a.line());
+        }
+        for f in &o.vg_failed {
+            let _ = writeln!(s, "  {}  [FAILED: {}]", f.action.line(), f.error);
+        }
+    }
     if let Some(o) = r.outcome.as_ref().filter(|_| !streamed) {
         for a in &o.done {
             let _ = writeln!(s, "  {}  [done]", a.line());
@@ -59,7 +67,11 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
     }
     if let Some(rem) = &r.remaining {
         if rem.has_changes() {
-            let _ = writeln!(s, "  still pending: {} change(s)", rem.actions.len());
+            let _ = writeln!(
+                s,
+                "  still pending: {} change(s)",
+                rem.actions.len() + rem.vg_actions.len()
+            );
         } else if let Some(n) = r.plan.as_ref().map(|p| p.refused.len()).filter(|n| *n > 0) {
             let _ = writeln!(
                 s,

@@ -59,7 +59,7 @@ fn every_mistake_of_a_file_is_reported_at_once_each_with_its_line() {
     assert_eq!(
         said(&d.rejected["lvm-2"]),
         [
-            "11:5: error: backends.lvm-2: unknown field `volume`, expected one of `thin_pool`, `prune`, `adopt`, `volumes`, `snapshots`",
+            "11:5: error: backends.lvm-2: unknown field `volume`, expected one of `volume_group`, `thin_pool`, `prune`, `adopt`, `volumes`, `snapshots`",
             "13:22: error: backends.lvm-2.volumes.d: unknown field `sise`, expected one of `size`, `state`, `source`",
         ]
     );
@@ -109,7 +109,7 @@ fn what_is_rejected_is_yaml_serdes_word_not_the_trees() {
     assert_eq!(
         said(&d.rejected["lvm-1"]),
         [
-            "2:10: error: backends.lvm-1: invalid type: unit value, expected a backend: a mapping of thin_pool, volumes, snapshots, prune, adopt"
+            "2:10: error: backends.lvm-1: invalid type: unit value, expected a backend: a mapping of volume_group, thin_pool, volumes, snapshots, prune, adopt"
         ]
     );
     assert_eq!(d.rejected["lvm-2"].len(), 1);
