@@ -481,3 +481,47 @@ fn a_caller_that_goes_away_frees_what_its_wait_held() {
         "the edit's pass is still under way"
     );
 }
+
+#[test]
+fn reconcile_wait_whose_pass_finds_the_file_rejected_under_it_answers_at_once() {
+    // a pass that would delete finds the desired-state file changed under it and does nothing;
+    // when the file as it is now is rejected for the backend, no pass follows: the caller is
+    // answered at once (rejected), not at its time limit
+    let desired =
+        "backends:\n  a:\n    volumes:\n      a1: { size: 1G }\n      a2: { state: absent }\n";
+    let (s, d) = setup(&["a"], "", &[], &empty_vgs(&["a"]), desired);
+    d.wait_ready(10);
+    // a2 appears (ember's, declared absent), and reads become slow
+    edit_lvm(&s, |v| {
+        v["read_delay_ms"] = 3000.into();
+        v["vgs"]["vg-a"]["lvs"]["a2"] = serde_json::json!({"kind": "thin", "size": G,
+            "pool": "vg-a-pool", "tags": ["ember-managed", "ember-backend=a"]});
+    });
+    let waiter = {
+        let dir = s.dir.path().to_path_buf();
+        let conf = s.path("cinder.conf");
+        let sim = format!("sim:{}", s.path("lvm.json").display());
+        std::thread::spawn(move || {
+            ember_in(
+                &dir,
+                &conf,
+                &["--lvm", &sim, "reconcile", "--wait", "--timeout", "30"],
+            )
+        })
+    };
+    // while the request's pass reads, the file becomes one the backend rejects
+    std::thread::sleep(Duration::from_millis(1000));
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  a:\n    volumes:\n      a1: { size: ten }\n",
+    );
+    let t = Instant::now();
+    let r = waiter.join().unwrap();
+    assert_eq!(r.code, 2, "{r:?}\n{}", d.log());
+    assert!(
+        r.stdout.starts_with("backend a: desired state rejected"),
+        "{r:?}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+    assert!(s.read("lvm.json").contains("\"a2\""), "nothing deleted");
+}
