@@ -10,7 +10,8 @@ use crate::lvm::LvmSpec;
 pub const EXIT_OK: i32 = 0;
 /// Exit status: an error (bad configuration or desired state, an lvm failure).
 pub const EXIT_ERROR: i32 = 1;
-/// Exit status of `plan`: changes are pending.
+/// Exit status of `plan`: changes are pending; of `apply`: changes are still pending after the
+/// pass (nothing failed, nothing refused).
 pub const EXIT_CHANGES: i32 = 2;
 /// Exit status of `plan` and `apply`: part of the desired state is refused (it cannot be
 /// reached as it is: over-subscription, a shrink, the deletion cap, ...); the rest is done or
@@ -237,7 +238,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Converge LVM to the desired state once, without the daemon (exit 0: converged, 3: the rest done, something refused, 1: error)
+    /// Converge LVM to the desired state once, without the daemon (exit 0: converged, 2: changes still pending after the pass, 3: the rest done, something refused, 1: error)
     Apply {
         /// Only this backend (a name from enabled_backends)
         #[arg(long, value_name = "NAME")]

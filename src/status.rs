@@ -134,6 +134,11 @@ pub struct PassSummary {
     pub scheduled: Vec<Scheduled>,
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The pass wrote and has not read the volume group back yet: until the read that follows
+    /// at once confirms it, the backend is not shown converged (its capacity is from before
+    /// the writes).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirming: bool,
 }
 
 impl PassSummary {
@@ -188,17 +193,19 @@ impl PassSummary {
                 .flat_map(|p| &p.warnings)
                 .map(|w| w.message.clone())
                 .collect(),
+            confirming: r.unconfirmed,
         }
     }
 
     /// The worker state this pass leaves the backend in: an error or a failed write first,
-    /// then anything refused (what is refused is not reached, whatever else the pass did).
+    /// then anything refused (what is refused is not reached, whatever else the pass did);
+    /// converged only once what the pass wrote was read back.
     pub fn state(&self) -> WorkerState {
         if self.error.is_some() || !self.failed.is_empty() {
             WorkerState::Error
         } else if !self.refused.is_empty() {
             WorkerState::Blocked
-        } else if self.pending > 0 {
+        } else if self.pending > 0 || self.confirming {
             WorkerState::Pending
         } else {
             WorkerState::Converged

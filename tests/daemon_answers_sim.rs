@@ -133,6 +133,32 @@ fn reconcile_wait_answers_with_the_pass_that_starts_after_the_request() {
 }
 
 #[test]
+fn a_pass_that_wrote_is_converged_only_once_read_back_and_its_callers_see_the_capacity_it_made() {
+    let (s, d) = setup(&["a"], "", &[], &empty_vgs(&["a"]), &volumes(&["a1"]));
+    d.wait_ready(10);
+    d.wait_for("a converged", 10, |st| {
+        backend(st, "a")["state"] == "converged" && backend(st, "a")["busy"].is_null()
+    });
+    // another tool removes the volume; the daemon does not know (no resync for an hour)
+    edit_lvm(&s, |v| {
+        v["vgs"]["vg-a"]["lvs"]
+            .as_object_mut()
+            .unwrap()
+            .remove("a1");
+    });
+    let r = d.ember(&["reconcile", "--wait", "--backend", "a"]);
+    assert_eq!(r.code, 0, "{r:?}\n{}", d.log());
+    assert!(r.stdout.contains("converged"), "{r:?}");
+    // the pass read no volume and made one: its answer waited for the read that confirms it,
+    // so the status its caller reads next counts the volume made, not the read before it
+    let st = d.status().unwrap();
+    let b = backend(&st, "a");
+    assert_eq!(b["state"], "converged", "{st:#}");
+    assert_eq!(b["capacity"]["provisioned"], G, "{st:#}");
+    assert!(s.read("lvm.json").contains("\"a1\""));
+}
+
+#[test]
 fn reconcile_wait_says_blocked_with_the_refusals_and_error_with_the_error_and_exits_2() {
     let desired = "backends:\n  a:\n    volumes:\n      a1: { size: 1G }\n      big: { size: 500G }\n  b:\n    volumes:\n      b1: { size: 1G }\n";
     // b's volume group does not exist

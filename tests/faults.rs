@@ -157,7 +157,9 @@ fn a_slow_write_is_waited_for_and_never_killed() {
         t.elapsed() >= Duration::from_secs(6),
         "waited for both writes (pool, volume)"
     );
-    assert_eq!(r.code, 0, "{r:?}");
+    // the fake's VG never changes: both writes succeed, and the confirming read still finds
+    // them to do (exit 2, not reached)
+    assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("ember never kills a write"), "{r:?}");
     let finished = std::fs::read_to_string(s.path("finished")).unwrap_or_default();
     assert_eq!(
@@ -290,6 +292,10 @@ fn a_passs_writes_and_its_confirming_read_share_one_lvm_shell() {
     let r = s.ember(&["--lvm", &lvm, "apply", "--backend", "a"]);
     // the fake's VG never changes, so the confirming read still sees the four changes pending
     assert!(r.stdout.contains("still pending: 4 change(s)"), "{r:?}");
+    assert_eq!(
+        r.code, 2,
+        "the desired state is not reached: apply says so in its exit status, as plan does: {r:?}"
+    );
     assert!(
         r.stdout.contains("(2 lvm call(s) for 7 commands"),
         "one read, then one shell for the VG's mark, 4 writes and the confirming read: {r:?}"

@@ -2,7 +2,7 @@
 
 use super::json::{self, ApplyDoc, BackendApply};
 use super::{policy, ready_or_say, rejected_problems};
-use crate::cli::{EXIT_ERROR, EXIT_OK, EXIT_REFUSED, Global};
+use crate::cli::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, Global};
 use crate::desired;
 use crate::inputs;
 use crate::lvm::recall::{Keeper, Recall, Remembering};
@@ -118,6 +118,10 @@ pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option
         EXIT_ERROR
     } else if doc.blocked {
         EXIT_REFUSED
+    } else if doc.backends.iter().any(|b| b.state == json::State::Pending) {
+        // the pass ended without error and its confirming read still finds changes to make:
+        // the desired state is not reached (as `plan`'s 2)
+        EXIT_CHANGES
     } else {
         EXIT_OK
     }

@@ -290,8 +290,9 @@ impl Worker<'_> {
             return;
         };
         self.running_trigger = trigger;
-        // a pass that started before a request does not answer it: this one does
-        self.serving = std::mem::take(&mut self.lp.requests);
+        // a pass that started before a request does not answer it: this one does (with the
+        // callers of a pass that wrote, whose answer waits for the read that confirms it)
+        self.serving.append(&mut self.lp.requests);
         match start_pass(
             self.g,
             self.name,
@@ -311,7 +312,7 @@ impl Worker<'_> {
                     summary: Box::new(summary),
                     capacity: None,
                 });
-                self.answer_requests();
+                self.answer_requests(&report);
                 self.lp
                     .wake(Instant::now() + LOCK_RETRY, Trigger::LockRetry);
             }
@@ -461,7 +462,7 @@ impl Worker<'_> {
             });
         }
         self.send_volumes(&report);
-        self.answer_requests();
+        self.answer_requests(&report);
         if let Some(delay) = retry {
             tracing::info!(
                 backend = self.name,

@@ -32,6 +32,7 @@ fn backend(name: &str) -> BackendStatus {
             pending: 0,
             scheduled: vec![],
             warnings: vec![],
+            confirming: false,
         }),
         desired_state_problems: vec![],
         capacity: Some(Capacity {

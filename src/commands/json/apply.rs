@@ -23,7 +23,7 @@ pub struct ApplyDoc {
     format: Format,
     /// The format's version: 1.
     format_version: u32,
-    /// Every backend asked for was passed over and nothing failed (exit status 0 or 3, not 1).
+    /// Every backend asked for was passed over and nothing failed (exit status 0, 2 or 3, not 1).
     pub ok: bool,
     /// Some backend's desired state is refused in part: it is not reached (exit status 3).
     pub blocked: bool,

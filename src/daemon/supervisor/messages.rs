@@ -41,6 +41,16 @@ impl Supervisor<'_> {
                 if let Some(c) = capacity {
                     w.status.capacity = Some(*c);
                 }
+                // the read confirmed what the pass wrote: its state now stands
+                if let Some(p) = w.status.last_pass.as_mut() {
+                    p.confirming = false;
+                    if !matches!(
+                        w.status.state,
+                        WorkerState::Restarting | WorkerState::Stopping
+                    ) {
+                        w.status.state = p.state().with_desired(w.status.desired_state);
+                    }
+                }
             }
             ToSupervisor::Progress {
                 done,

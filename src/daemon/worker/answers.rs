@@ -9,7 +9,12 @@ use crate::status::VolumeList;
 impl Worker<'_> {
     /// Tells the supervisor that the pass the waiting callers asked for has ended (after its
     /// `Pass` or `Confirmed`).
-    pub(super) fn answer_requests(&mut self) {
+    pub(super) fn answer_requests(&mut self, report: &reconcile::PassReport) {
+        // a pass that wrote is answered by the read that follows it at once: until then what
+        // it wrote is what it meant to write, not what LVM has
+        if report.unconfirmed {
+            return;
+        }
         if !self.serving.is_empty() {
             let requests = std::mem::take(&mut self.serving);
             self.send(ToSupervisor::Answered { requests });

@@ -16,6 +16,7 @@ fn summary(refused: &[&str], kinds: &[(&str, usize)], error: Option<&str>) -> Pa
         pending: 0,
         scheduled: vec![],
         warnings: vec![],
+        confirming: false,
     }
 }
 
