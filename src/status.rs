@@ -201,11 +201,20 @@ impl PassSummary {
     /// then anything refused (what is refused is not reached, whatever else the pass did);
     /// converged only once what the pass wrote was read back.
     pub fn state(&self) -> WorkerState {
+        match self.outcome() {
+            WorkerState::Converged if self.confirming => WorkerState::Pending,
+            s => s,
+        }
+    }
+
+    /// What the pass itself ended with, from lvm's answers to its writes (passes are counted
+    /// by it): its [`state`](Self::state) but for the read that confirms it.
+    pub fn outcome(&self) -> WorkerState {
         if self.error.is_some() || !self.failed.is_empty() {
             WorkerState::Error
         } else if !self.refused.is_empty() {
             WorkerState::Blocked
-        } else if self.pending > 0 || self.confirming {
+        } else if self.pending > 0 {
             WorkerState::Pending
         } else {
             WorkerState::Converged

@@ -53,7 +53,7 @@ pub struct PassCounters {
 impl PassCounters {
     /// Counts one finished pass.
     pub fn count(&mut self, s: &PassSummary) {
-        match s.state() {
+        match s.outcome() {
             WorkerState::Converged => self.converged += 1,
             WorkerState::Error => self.error += 1,
             WorkerState::Blocked => self.blocked += 1,
