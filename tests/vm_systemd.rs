@@ -23,8 +23,8 @@ fn prop(unit: &str, p: &str) -> String {
 /// full). The first pass asked may still read (after the confirming read of a write).
 fn nothing_new_reads_no_lvm(backend: &str) {
     let last = || {
-        let st: serde_json::Value =
-            serde_json::from_str(&run("ember", &["status", "--json"])).unwrap();
+        // (checked against its schema, as the tests' runner does)
+        let st = common::json::validate("status", &run("ember", &["status", "--json"]));
         st["backends"]
             .as_array()
             .and_then(|b| b.iter().find(|b| b["name"] == backend))
