@@ -72,11 +72,23 @@ fn the_daemon_writes_the_metrics_file_and_follows_a_slow_pass() {
     let b = backend(&st, "a");
     assert_eq!(b["state"], "converged", "{st:#}");
     assert!(b["progress"].is_null(), "{st:#}");
-    let m = series(&s.read("prom/ember.prom"));
+    // the file is written by a thread of its own, after the state it shows: wait for it to
+    // catch up with the status read (a loaded host), then compare
+    let owned = b["capacity"]["owned_volumes"].as_f64().unwrap();
+    let t = std::time::Instant::now();
+    let m = loop {
+        let m = series(&s.read("prom/ember.prom"));
+        if m.get("ember_volumes{backend=\"a\",vg=\"vg-a\",owner=\"ember\"}") == Some(&owned)
+            || t.elapsed() > std::time::Duration::from_secs(10)
+        {
+            break m;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     assert_eq!(m["ember_backend_converged{backend=\"a\"}"], 1.0);
     assert_eq!(
         m["ember_volumes{backend=\"a\",vg=\"vg-a\",owner=\"ember\"}"],
-        b["capacity"]["owned_volumes"].as_f64().unwrap()
+        owned
     );
     assert_eq!(
         m["ember_provisioned_bytes{backend=\"a\",vg=\"vg-a\"}"],
