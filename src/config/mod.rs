@@ -9,10 +9,12 @@ mod clear;
 mod ember;
 mod files;
 pub mod ini;
+mod myip;
 mod origin;
 mod oslo;
 mod spelling;
 mod subst;
+mod target;
 
 use backend::resolve_backend;
 pub use clear::{ClearSettings, IoClass, Ionice, VolumeClear};
@@ -21,6 +23,7 @@ use ember::{ember_path, resolve_ember};
 pub use files::default_sources;
 use files::files_to_read;
 pub use origin::{NotCompared, Setting};
+pub use target::{TargetHelper, TargetSettings};
 
 use std::path::{Path, PathBuf};
 
@@ -154,6 +157,10 @@ pub struct BackendConfig {
     /// nothing. (Boxed: a backend's configuration is moved around whole.)
     #[serde(default)]
     pub volume_group_set: NotCompared<Box<Setting>>,
+    /// The target its volumes would be exported through (`target_helper`, ...): read for LVM
+    /// backends only.
+    #[serde(default)]
+    pub target: TargetSettings,
 }
 
 impl BackendConfig {
@@ -340,6 +347,7 @@ fn resolve(
     let reader = subst::Reader {
         ini,
         hostname: hostname(),
+        my_ip: std::cell::OnceCell::new(),
     };
     spelling::default_section(ini, problems);
     let backends_entry = ini.get("DEFAULT", "enabled_backends");
