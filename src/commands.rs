@@ -198,6 +198,33 @@ fn ready(g: &Global, only: Option<&str>, command: &str) -> Result<Ready, Failure
     })
 }
 
+/// [`ready`], saying why not when it is not: as the command's document (`doc`) with `--json`,
+/// else on standard error; with text, the problems found are printed first either way.
+fn ready_or_say<D: serde::Serialize>(
+    g: &Global,
+    only: Option<&str>,
+    command: &str,
+    json: bool,
+    doc: impl FnOnce(Failure) -> D,
+) -> Result<Ready, i32> {
+    match ready(g, only, command) {
+        Ok(r) => {
+            if !json {
+                print_problems(&r.problems);
+            }
+            Ok(r)
+        }
+        Err(f) => {
+            if json {
+                json::print(&doc(f));
+            } else {
+                print_failure(&f);
+            }
+            Err(EXIT_ERROR)
+        }
+    }
+}
+
 /// The desired-state problems that reject backend `name`'s part, if they do.
 fn rejected_problems(desired: &DesiredState, name: &str) -> Option<Vec<Problem>> {
     desired.rejected.get(name).cloned()
@@ -233,20 +260,10 @@ fn plan_backends(g: &Global, r: &Ready) -> Vec<json::BackendPlan> {
 }
 
 pub fn plan(g: &Global, only: Option<&str>, json: bool) -> i32 {
-    let r = match ready(g, only, "plan") {
+    let r = match ready_or_say(g, only, "plan", json, json::PlanDoc::failed) {
         Ok(v) => v,
-        Err(f) if json => {
-            json::print(&json::PlanDoc::failed(f));
-            return EXIT_ERROR;
-        }
-        Err(f) => {
-            print_failure(&f);
-            return EXIT_ERROR;
-        }
+        Err(code) => return code,
     };
-    if !json {
-        print_problems(&r.problems);
-    }
     let entries = plan_backends(g, &r);
     let doc = json::PlanDoc::new(entries, r.problems.clone(), !r.rejected_elsewhere);
     if json {

@@ -171,7 +171,11 @@ impl PassSummary {
                     m
                 },
             ),
-            pending: r.remaining.as_ref().map(|p| p.actions.len()).unwrap_or(0),
+            pending: r
+                .remaining
+                .as_ref()
+                .map(|p| p.actions.len() + p.vg_actions.len())
+                .unwrap_or(0),
             // what is left after the pass: marks it made included
             scheduled: r
                 .remaining

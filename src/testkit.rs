@@ -102,3 +102,17 @@ pub fn cow_backend(lvm_type: LvmType) -> BackendConfig {
         ..backend("lvm-1", lvm_type)
     }
 }
+
+/// The configuration cinder.conf `text` gives (read from a scratch file, as `ember` reads it).
+pub fn config(text: &str) -> crate::config::Config {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("cinder.conf");
+    std::fs::write(&f, text).unwrap();
+    crate::config::load(&crate::config::Sources {
+        config_files: vec![f],
+        config_dirs: vec![],
+        allow_insecure_files: true,
+    })
+    .config
+    .unwrap()
+}

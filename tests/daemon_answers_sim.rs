@@ -431,3 +431,97 @@ fn status_volumes_lists_each_volume_with_size_state_and_owner() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("no backend \"zz\" is running"), "{r:?}");
 }
+
+/// The daemon's open file descriptors.
+fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+#[test]
+fn a_caller_that_goes_away_frees_what_its_wait_held() {
+    // a caller waiting for a pass holds a connection in the daemon until the pass ends: one
+    // that closes its side must not (300 such callers would otherwise hold 300 descriptors
+    // for as long as a long pass runs, and a member of control_group could exhaust the
+    // daemon's)
+    let (s, d) = setup(&["a"], "", &[], &empty_vgs(&["a"]), &volumes(&["a1"]));
+    d.wait_ready(10);
+    let base = fds(d.pid());
+    let before = passes(&d.status().unwrap());
+    edit_lvm(&s, |v| v["write_delay_ms"] = 30000.into());
+    s.write("desired-state.yaml", &volumes(&["a1", "a2"]));
+    wait_for_the_edits_pass(&d);
+    use std::io::Write;
+    let mut callers = vec![];
+    for _ in 0..100 {
+        let mut c = std::os::unix::net::UnixStream::connect(s.path("run/control.sock")).unwrap();
+        c.write_all(b"{\"cmd\":\"reconcile\",\"wait\":604800}\n")
+            .unwrap();
+        callers.push(c);
+    }
+    // all waiting: the daemon holds a descriptor for each
+    let t = Instant::now();
+    while fds(d.pid()) < base + 100 {
+        assert!(t.elapsed() < Duration::from_secs(10), "{}", fds(d.pid()));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // the callers go away: the daemon lets go within moments, while the pass still writes
+    drop(callers);
+    let t = Instant::now();
+    while fds(d.pid()) > base + 10 {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{} descriptors held, {base} before",
+            fds(d.pid())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        passes(&d.status().unwrap()),
+        before,
+        "the edit's pass is still under way"
+    );
+}
+
+#[test]
+fn reconcile_wait_whose_pass_finds_the_file_rejected_under_it_answers_at_once() {
+    // a pass that would delete finds the desired-state file changed under it and does nothing;
+    // when the file as it is now is rejected for the backend, no pass follows: the caller is
+    // answered at once (rejected), not at its time limit
+    let desired =
+        "backends:\n  a:\n    volumes:\n      a1: { size: 1G }\n      a2: { state: absent }\n";
+    let (s, d) = setup(&["a"], "", &[], &empty_vgs(&["a"]), desired);
+    d.wait_ready(10);
+    // a2 appears (ember's, declared absent), and reads become slow
+    edit_lvm(&s, |v| {
+        v["read_delay_ms"] = 3000.into();
+        v["vgs"]["vg-a"]["lvs"]["a2"] = serde_json::json!({"kind": "thin", "size": G,
+            "pool": "vg-a-pool", "tags": ["ember-managed", "ember-backend=a"]});
+    });
+    let waiter = {
+        let dir = s.dir.path().to_path_buf();
+        let conf = s.path("cinder.conf");
+        let sim = format!("sim:{}", s.path("lvm.json").display());
+        std::thread::spawn(move || {
+            ember_in(
+                &dir,
+                &conf,
+                &["--lvm", &sim, "reconcile", "--wait", "--timeout", "30"],
+            )
+        })
+    };
+    // while the request's pass reads, the file becomes one the backend rejects
+    std::thread::sleep(Duration::from_millis(1000));
+    s.write(
+        "desired-state.yaml",
+        "backends:\n  a:\n    volumes:\n      a1: { size: ten }\n",
+    );
+    let t = Instant::now();
+    let r = waiter.join().unwrap();
+    assert_eq!(r.code, 2, "{r:?}\n{}", d.log());
+    assert!(
+        r.stdout.starts_with("backend a: desired state rejected"),
+        "{r:?}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+    assert!(s.read("lvm.json").contains("\"a2\""), "nothing deleted");
+}

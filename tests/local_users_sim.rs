@@ -153,6 +153,39 @@ fn control_group_members_read_status_and_ask_for_passes_but_only_root_confirms_d
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(lv_names(&s), ["v1", "v2", "v3", "vg-a-pool"]);
 
+    // a member cannot take every connection of the daemon's: past MAX_MEMBER_CONNECTIONS (32)
+    // it is told the daemon is busy, and root is still answered
+    let holder = "import socket, sys, time\ncs = []\nfor i in range(40):\n    s = socket.socket(socket.AF_UNIX)\n    s.connect(sys.argv[1])\n    cs.append(s)\nprint('held', flush=True)\ntime.sleep(4)\n";
+    let mut holder = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .args(["/usr/bin/python3", "-c", holder])
+        .arg(run.join("control.sock"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "held");
+    std::thread::sleep(Duration::from_millis(500));
+    let r = as_other(&s, 65534, &[], &["status"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("busy: members of [ember] control_group hold 32 connections"),
+        "{r:?}"
+    );
+    assert!(
+        matches!(d.ember(&["status"]).code, 0 | 2),
+        "root is answered"
+    );
+    holder.wait().unwrap();
+    let r = as_other(&s, 65534, &[], &["status"]);
+    assert!(r.code == 0 || r.code == 2, "{r:?}");
+
     // not a member: not even status (run_dir and the socket are the group's)
     let r = as_other(&s, 4242, &[], &["status"]);
     assert_eq!(r.code, 1, "{r:?}");

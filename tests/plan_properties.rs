@@ -191,6 +191,7 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
         volumes.insert(LvName::new(&name(*i)).unwrap(), v);
     }
     let desired = BackendDesired {
+        volume_group: None,
         thin_pool: c
             .desired_pool_pct
             .filter(|_| c.thin)

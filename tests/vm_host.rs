@@ -19,3 +19,5 @@ mod local;
 mod lvmconf;
 #[path = "vm_host/support.rs"]
 mod support;
+#[path = "vm_host/vg.rs"]
+mod vg;

@@ -1,7 +1,7 @@
 //! `ember apply`: one pass per backend, by hand, with its progress while it writes.
 
 use super::json::{self, ApplyDoc, BackendApply};
-use super::{policy, print_failure, print_problems, ready, rejected_problems};
+use super::{policy, ready_or_say, rejected_problems};
 use crate::cli::{EXIT_ERROR, EXIT_OK, EXIT_REFUSED, Global};
 use crate::desired;
 use crate::inputs;
@@ -24,6 +24,14 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
     }
     if let Some(err) = &r.error {
         let _ = writeln!(s, "  error: {err}");
+    }
+    if let Some(o) = r.outcome.as_ref() {
+        for a in &o.vg_done {
+            let _ = writeln!(s, "  {}  [done]", a.line());
+        }
+        for f in &o.vg_failed {
+            let _ = writeln!(s, "  {}  [FAILED: {}]", f.action.line(), f.error);
+        }
     }
     if let Some(o) = r.outcome.as_ref().filter(|_| !streamed) {
         for a in &o.done {
@@ -59,7 +67,11 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
     }
     if let Some(rem) = &r.remaining {
         if rem.has_changes() {
-            let _ = writeln!(s, "  still pending: {} change(s)", rem.actions.len());
+            let _ = writeln!(
+                s,
+                "  still pending: {} change(s)",
+                rem.actions.len() + rem.vg_actions.len()
+            );
         } else if let Some(n) = r.plan.as_ref().map(|p| p.refused.len()).filter(|n| *n > 0) {
             let _ = writeln!(
                 s,
@@ -81,20 +93,10 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
 }
 
 pub fn apply(g: &Global, only: Option<&str>, json: bool, allow_deletions: Option<u32>) -> i32 {
-    let r = match ready(g, only, "apply") {
+    let r = match ready_or_say(g, only, "apply", json, ApplyDoc::failed) {
         Ok(v) => v,
-        Err(f) if json => {
-            json::print(&ApplyDoc::failed(f));
-            return EXIT_ERROR;
-        }
-        Err(f) => {
-            print_failure(&f);
-            return EXIT_ERROR;
-        }
+        Err(code) => return code,
     };
-    if !json {
-        print_problems(&r.problems);
-    }
     let mut policy = policy(&r.cfg);
     if let Some(n) = allow_deletions {
         policy.max_deletions_per_pass = policy.max_deletions_per_pass.max(n);

@@ -20,6 +20,10 @@ pub use crate::control::{MAX_REQUEST, Request, Response};
 
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 const DRAIN_LIMIT: u64 = 1 << 20;
+/// Connections members of `[ember] control_group` may hold at once: one waiting for a pass
+/// holds its file descriptor until the pass ends, so without a bound a member could exhaust
+/// the daemon's (root's own connections are not counted).
+pub const MAX_MEMBER_CONNECTIONS: usize = 32;
 
 pub type Call = (Request, oneshot::Sender<Response>);
 
@@ -124,39 +128,75 @@ async fn answer(
     if calls.send((req, tx)).await.is_err() {
         return Response::error("the daemon is shutting down");
     }
-    match tokio::time::timeout(limit, rx).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(_)) => Response::error("the daemon is shutting down"),
-        Err(_) => Response::error(format!("no answer within {} s", limit.as_secs())),
+    // a caller that goes away drops its request: the supervisor forgets a reply nobody reads
+    tokio::select! {
+        answer = tokio::time::timeout(limit, rx) => match answer {
+            Ok(Ok(r)) => r,
+            Ok(Err(_)) => Response::error("the daemon is shutting down"),
+            Err(_) => Response::error(format!("no answer within {} s", limit.as_secs())),
+        },
+        () = gone(limited) => Response::error("the caller went away"),
+    }
+}
+
+/// Returns once the client has closed its side (or sent more than a request may hold): what it
+/// sends after its request is read and dropped.
+async fn gone(limited: &mut BufReader<tokio::io::Take<tokio::net::unix::OwnedReadHalf>>) {
+    let mut buf = [0u8; 512];
+    while let Ok(n) = limited.read(&mut buf).await {
+        if n == 0 {
+            return;
+        }
     }
 }
 
 pub async fn serve(listener: tokio::net::UnixListener, access: Access, calls: mpsc::Sender<Call>) {
+    let members = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_MEMBER_CONNECTIONS));
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // out of file descriptors, most likely: wait rather than spin
+                tracing::warn!("control socket: cannot accept a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
         };
         let access = access.clone();
         let calls = calls.clone();
+        let members = members.clone();
         tokio::spawn(async move {
-            client(stream, access, calls).await;
+            client(stream, access, calls, members).await;
         });
     }
 }
 
-async fn client(stream: tokio::net::UnixStream, access: Access, calls: mpsc::Sender<Call>) {
+async fn client(
+    stream: tokio::net::UnixStream,
+    access: Access,
+    calls: mpsc::Sender<Call>,
+    members: std::sync::Arc<tokio::sync::Semaphore>,
+) {
     let peer = stream.peer_cred().ok().and_then(|c| access.peer(&c));
     let (rd, mut wr) = stream.into_split();
     let mut limited = BufReader::new(rd.take(MAX_REQUEST));
-    let response = match peer {
-        None => Response::error(
+    // held until this connection ends
+    let permit = match peer {
+        Some(Peer::Member) => Some(members.try_acquire_owned()),
+        _ => None,
+    };
+    let response = match (peer, permit) {
+        (None, _) => Response::error(
             "permission denied: the control socket is for root (or [ember] control_group)",
         ),
-        Some(peer) => answer(peer, &mut limited, &calls).await,
+        (Some(_), Some(Err(_))) => Response::error(format!(
+            "busy: members of [ember] control_group hold {MAX_MEMBER_CONNECTIONS} connections already; try again later"
+        )),
+        (Some(peer), _) => answer(peer, &mut limited, &calls).await,
     };
     let mut s = serde_json::to_string(&response).unwrap_or_else(|_| "{\"ok\":false}".into());
     s.push('\n');
-    let _ = wr.write_all(s.as_bytes()).await;
+    let _ = tokio::time::timeout(CLIENT_TIMEOUT, wr.write_all(s.as_bytes())).await;
     let _ = wr.shutdown().await;
     // read (a bounded amount of) what the client still sends, so that closing does not reset the
     // connection before it has read the answer; the caller's timeout bounds the time

@@ -430,15 +430,18 @@ impl Worker<'_> {
             self.lp.pending = Some(Trigger::Confirm);
         }
         if report.stale {
-            // the pass did nothing: the one that plans from the file as it is now answers
-            self.lp.requests.append(&mut self.serving);
-            // the file changed under the pass: read it again (once it is quiet) and plan; a
-            // file this backend rejects plans nothing new (its last good state would only be
-            // found stale again): the next edit does
+            // the file changed under the pass: read it again (once it is quiet) and plan; the
+            // pass did nothing, so the one that plans from the file as it is now answers the
+            // callers waiting for it. A file this backend rejects plans nothing new (its last
+            // good state would only be found stale again): they are answered now, rejected.
             match self.reload_desired() {
-                None => self.lp.debounce = Some(Instant::now() + DEBOUNCE),
+                None => {
+                    self.lp.requests.append(&mut self.serving);
+                    self.lp.debounce = Some(Instant::now() + DEBOUNCE);
+                }
                 Some(_) if self.inputs.rejected => {}
                 Some(_) => {
+                    self.lp.requests.append(&mut self.serving);
                     self.lp.edited();
                 }
             }

@@ -73,6 +73,21 @@ pub(super) fn backend(
     for (key, msg) in snapshot::undeclared_sources(b) {
         warnings.push(Problem::warning(file(), key_line(text, &key), msg));
     }
+    if let Some(vg) = &b.volume_group {
+        let vg_line = key_line(text, "volume_group").or(line);
+        for d in vg.devices.iter().filter(|d| super::is_kernel_name(d)) {
+            let shown = d.display().to_string();
+            let at = text.lines().position(|l| l.contains(shown.as_str()));
+            warnings.push(Problem::warning(
+                file(),
+                at.map(|i| i + 1).or(vg_line),
+                format!(
+                    "backend {name:?}: device {} is a kernel name, which may name another disk after a boot; write a stable path (/dev/disk/by-id/...)",
+                    d.display()
+                ),
+            ));
+        }
+    }
     let pool = cfg.pool_name();
     if cfg.managed && b.volumes.contains_key_str(&pool) {
         errors.push(Problem::error(

@@ -158,7 +158,14 @@ fn find(file: &Path, tree: &Node) -> Found {
     }
 }
 
-const FIELDS: &[&str] = &["thin_pool", "prune", "adopt", "volumes", "snapshots"];
+const FIELDS: &[&str] = &[
+    "volume_group",
+    "thin_pool",
+    "prune",
+    "adopt",
+    "volumes",
+    "snapshots",
+];
 
 /// One backend's part: each setting, each volume and each snapshot read on its own.
 fn backend(file: &Path, name: &str, key_at: Option<Loc>, node: &Node) -> Part {
@@ -174,7 +181,8 @@ fn backend(file: &Path, name: &str, key_at: Option<Loc>, node: &Node) -> Part {
         // an empty backend (`lvm-1:`) is one with nothing declared
         Kind::Null => &[],
         _ => {
-            let what = "a backend: a mapping of thin_pool, volumes, snapshots, prune, adopt";
+            let what =
+                "a backend: a mapping of volume_group, thin_pool, volumes, snapshots, prune, adopt";
             sink.error(TreeError::invalid_type(unexpected(node), &what), at, &path);
             return Part {
                 problems: sink.take(),
@@ -197,6 +205,7 @@ fn backend(file: &Path, name: &str, key_at: Option<Loc>, node: &Node) -> Part {
         }
         let fpath = join(&path, &field);
         match field.as_str() {
+            "volume_group" => b.volume_group = sink.read(v, kat, &fpath).flatten(),
             "thin_pool" => b.thin_pool = sink.read(v, kat, &fpath).flatten(),
             "prune" => b.prune = sink.read(v, kat, &fpath).unwrap_or_default(),
             "adopt" => b.adopt = sink.read(v, kat, &fpath).unwrap_or_default(),

@@ -40,6 +40,10 @@ const EXPECTED: &[(&str, &str)] = &[
         "a source: `{ snapshot: NAME }` or `{ volume: NAME }`",
     ),
     (
+        "struct RawVg",
+        "a volume group: a mapping such as `{ devices: [/dev/disk/by-id/...] }`",
+    ),
+    (
         "struct RawPool",
         "a thin pool: a mapping such as `{ size: 90% }`",
     ),
@@ -50,7 +54,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("enum VolumeState", "a state: `present` or `absent`"),
     (
         "struct RawBackend",
-        "a backend: a mapping of thin_pool, volumes, snapshots, prune, adopt",
+        "a backend: a mapping of volume_group, thin_pool, volumes, snapshots, prune, adopt",
     ),
     (
         "struct RawTop",

@@ -13,6 +13,7 @@
 
 mod check;
 mod collect;
+mod devices;
 mod locate;
 mod pool;
 mod snapshot;
@@ -29,6 +30,7 @@ use crate::config::Config;
 use crate::names::LvName;
 use crate::problem::Problem;
 use crate::size::Bytes;
+pub use devices::{VgDesired, is_kernel_name};
 use locate::key_line;
 pub use pool::{Autoextend, PoolDesired};
 pub use snapshot::{SnapshotDesired, Source};
@@ -41,6 +43,10 @@ pub const MAX_FILE_BYTES: u64 = 4 << 20;
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(from = "RawBackend")]
 pub struct BackendDesired {
+    /// `volume_group: { devices: [...] }`: the VG made from these devices (created from blank
+    /// ones, extended, never reduced). `None`: the VG must exist, as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_group: Option<VgDesired>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thin_pool: Option<PoolDesired>,
     #[serde(default)]
@@ -67,6 +73,8 @@ pub struct BackendDesired {
 #[serde(deny_unknown_fields)]
 struct RawBackend {
     #[serde(default)]
+    volume_group: Option<VgDesired>,
+    #[serde(default)]
     thin_pool: Option<PoolDesired>,
     #[serde(default)]
     prune: bool,
@@ -81,6 +89,7 @@ struct RawBackend {
 impl From<RawBackend> for BackendDesired {
     fn from(r: RawBackend) -> Self {
         BackendDesired {
+            volume_group: r.volume_group,
             thin_pool: r.thin_pool,
             prune: r.prune,
             adopt: r.adopt,

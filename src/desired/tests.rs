@@ -1,18 +1,10 @@
 use super::*;
-use crate::config::{self, Sources};
 use crate::size::SizeSpec;
 
 fn cfg() -> Config {
-    let d = tempfile::tempdir().unwrap();
-    let f = d.path().join("cinder.conf");
-    std::fs::write(&f, "[DEFAULT]\nenabled_backends = lvm-1,lvm-2,thick,nfs\n[lvm-1]\nvolume_group = vg1\n[lvm-2]\nvolume_group = vg2\n[thick]\nvolume_group = vg3\nlvm_type = default\n[nfs]\nvolume_driver = cinder.volume.drivers.nfs.NfsDriver\n").unwrap();
-    config::load(&Sources {
-        config_files: vec![f],
-        config_dirs: vec![],
-        allow_insecure_files: true,
-    })
-    .config
-    .unwrap()
+    crate::testkit::config(
+        "[DEFAULT]\nenabled_backends = lvm-1,lvm-2,thick,nfs\n[lvm-1]\nvolume_group = vg1\n[lvm-2]\nvolume_group = vg2\n[thick]\nvolume_group = vg3\nlvm_type = default\n[nfs]\nvolume_driver = cinder.volume.drivers.nfs.NfsDriver\n",
+    )
 }
 
 fn p(text: &str) -> Result<DesiredState, Vec<Problem>> {
@@ -373,4 +365,42 @@ fn a_long_chain_of_copies_is_checked_in_one_walk() {
             .contains("w: made from itself through w <- x <- w"),
         "{e}"
     );
+}
+
+#[test]
+fn the_volume_group_is_declared_from_its_devices() {
+    let d = p("backends:\n  lvm-1:\n    volume_group: { devices: [/dev/disk/by-id/a, /dev/disk/by-id/b] }\n    volumes: {}\n").unwrap();
+    let vg = d.backend("lvm-1").unwrap().volume_group.as_ref().unwrap();
+    assert_eq!(vg.devices.len(), 2);
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    // without it: as before
+    let d = p("backends:\n  lvm-1:\n    volumes: {}\n").unwrap();
+    assert!(d.backend("lvm-1").unwrap().volume_group.is_none());
+}
+
+#[test]
+fn a_kernel_name_is_a_warning_on_its_line() {
+    let d = p("backends:\n  lvm-1:\n    volume_group:\n      devices:\n        - /dev/disk/by-id/a\n        - /dev/vdc\n").unwrap();
+    assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+    let w = &d.warnings[0];
+    assert_eq!(w.line, Some(6));
+    assert!(
+        w.message.contains("device /dev/vdc is a kernel name"),
+        "{w}"
+    );
+}
+
+#[test]
+fn a_bad_device_list_is_an_error_with_its_line() {
+    let e = one_err("backends:\n  lvm-1:\n    volumes: {}\n    volume_group: { devices: [vdb] }\n");
+    assert_eq!(e.line, Some(4), "{e}");
+    assert!(
+        e.message.contains("is not a device path under /dev/"),
+        "{e}"
+    );
+    let e = one_err("backends:\n  lvm-1:\n    volume_group:\n      devices: []\n");
+    assert!(e.message.contains("devices is empty"), "{e}");
+    assert!(e.line.is_some(), "{e}");
+    let e = one_err("backends:\n  lvm-1:\n    volume_group: { disks: [/dev/vdb] }\n");
+    assert_eq!(e.line, Some(3), "{e}");
 }

@@ -191,6 +191,7 @@ mod bound;
 mod process;
 mod read;
 mod unknown;
+mod vg;
 
 /// A kept lvm shell is started again after this long.
 pub const SHELL_MAX_AGE: Duration = Duration::from_secs(3600);
@@ -371,6 +372,31 @@ impl LvmWrite for LvmCli {
             args.extend([s("--deltag"), s(t.as_str())]);
         }
         self.run_bound(args, vg, lv, bound::Done::Changed)
+    }
+
+    fn create_vg(
+        &self,
+        vg: &VgName,
+        devices: &[std::path::PathBuf],
+        metadata_area: Bytes,
+        tags: &[Tag],
+    ) -> Result<(), LvmError> {
+        self.pvcreate(devices, metadata_area)?;
+        self.vgcreate(vg, devices, tags)
+    }
+
+    fn extend_vg(
+        &self,
+        vg: &VgName,
+        devices: &[std::path::PathBuf],
+        metadata_area: Bytes,
+    ) -> Result<(), LvmError> {
+        self.pvcreate(devices, metadata_area)?;
+        self.vgextend(vg, devices)
+    }
+
+    fn resize_pv(&self, _vg: &VgName, device: &std::path::Path) -> Result<(), LvmError> {
+        self.pvresize(device)
     }
 
     fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError> {

@@ -36,6 +36,10 @@ pub enum LvmError {
     /// A bound write whose log, which says what it processed, could not be read.
     #[error("`{command}`: {detail}; whether it took effect is known only from the next read")]
     Unconfirmed { command: String, detail: String },
+    /// A device of a desired volume group that is not (or no longer) as planned: blank, the
+    /// same device, a path lvm may be given. Nothing was written to it.
+    #[error("{device}: {detail}; nothing written to it")]
+    Device { device: String, detail: String },
     #[error("simulated LVM state {path}: {detail}")]
     SimState { path: String, detail: String },
     /// A clear (`volume_clear`) that could not be done or finished: the LV is not removed.

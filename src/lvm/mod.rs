@@ -13,6 +13,7 @@ pub mod inflight;
 pub mod kind;
 mod lvref;
 pub mod poolusage;
+pub mod probe;
 pub mod recall;
 pub mod report;
 pub mod shell;
@@ -52,6 +53,12 @@ pub struct Pv {
     /// `pv_major`:`pv_minor`, the device the name stood for; `None` when lvm gave none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dev: Option<(u64, u64)>,
+    /// `pv_size` in bytes: what a `pvresize` after its device grew makes larger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// `pe_start`: where its first extent begins (after the metadata area).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pe_start: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
@@ -201,6 +208,17 @@ impl LvInfo {
 }
 
 impl Observed {
+    /// A volume group that does not exist (yet): no LV, no PV, no space.
+    pub fn absent(name: &str) -> Observed {
+        Observed {
+            vg: VgInfo {
+                name: name.to_string(),
+                ..VgInfo::default()
+            },
+            lvs: vec![],
+            pvs: vec![],
+        }
+    }
     pub fn lv(&self, name: &str) -> Option<&LvInfo> {
         self.lvs.iter().find(|l| l.name == name)
     }
@@ -251,6 +269,11 @@ pub trait LvmRead {
     /// How many lvm commands it has run (more than `calls` when a shell ran several).
     fn commands(&self) -> u64 {
         self.calls()
+    }
+    /// Whether the device at `path` is blank, read-only ([`probe`]): what a desired volume
+    /// group may be made of.
+    fn probe(&self, path: &std::path::Path) -> probe::Device {
+        probe::probe(path)
     }
 }
 
@@ -331,6 +354,39 @@ pub trait LvmWrite: LvmRead {
         add: &[Tag],
         remove: &[Tag],
     ) -> Result<(), LvmError>;
+    /// `pvcreate --metadatasize` of blank devices, then `vgcreate --addtag` of the VG on them.
+    /// Never `--force` or `--yes`: lvm itself refuses a device with a signature.
+    fn create_vg(
+        &self,
+        _vg: &VgName,
+        _devices: &[std::path::PathBuf],
+        _metadata_area: Bytes,
+        _tags: &[Tag],
+    ) -> Result<(), LvmError> {
+        Err(LvmError::Device {
+            device: String::new(),
+            detail: "this lvm cannot create a volume group".into(),
+        })
+    }
+    /// `pvcreate --metadatasize` of blank devices, then `vgextend` of the VG with them.
+    fn extend_vg(
+        &self,
+        _vg: &VgName,
+        _devices: &[std::path::PathBuf],
+        _metadata_area: Bytes,
+    ) -> Result<(), LvmError> {
+        Err(LvmError::Device {
+            device: String::new(),
+            detail: "this lvm cannot extend a volume group".into(),
+        })
+    }
+    /// `pvresize` of a PV whose device grew.
+    fn resize_pv(&self, _vg: &VgName, device: &std::path::Path) -> Result<(), LvmError> {
+        Err(LvmError::Device {
+            device: device.display().to_string(),
+            detail: "this lvm cannot resize a physical volume".into(),
+        })
+    }
     /// `vgchange --addtag`: the VG marked as one backend's (`ember-backend=NAME`).
     fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError>;
     /// `lvextend -L`, bound to the LV as planned. lvextend takes no selection (lvm2 2.03: only

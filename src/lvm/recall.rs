@@ -241,6 +241,9 @@ impl LvmRead for Remembering<'_> {
     fn device_events(&self) -> Option<u64> {
         self.lvm.device_events()
     }
+    fn probe(&self, path: &std::path::Path) -> super::probe::Device {
+        self.lvm.probe(path)
+    }
 }
 
 impl LvmWrite for Remembering<'_> {
@@ -304,6 +307,29 @@ impl LvmWrite for Remembering<'_> {
     fn tag_vg(&self, vg: &VgName, add: &Tag) -> Result<(), LvmError> {
         self.recall.forget(vg);
         self.lvm.tag_vg(vg, add)
+    }
+    fn create_vg(
+        &self,
+        vg: &VgName,
+        devices: &[std::path::PathBuf],
+        metadata_area: Bytes,
+        tags: &[Tag],
+    ) -> Result<(), LvmError> {
+        self.recall.forget(vg);
+        self.lvm.create_vg(vg, devices, metadata_area, tags)
+    }
+    fn extend_vg(
+        &self,
+        vg: &VgName,
+        devices: &[std::path::PathBuf],
+        metadata_area: Bytes,
+    ) -> Result<(), LvmError> {
+        self.recall.forget(vg);
+        self.lvm.extend_vg(vg, devices, metadata_area)
+    }
+    fn resize_pv(&self, vg: &VgName, device: &std::path::Path) -> Result<(), LvmError> {
+        self.recall.forget(vg);
+        self.lvm.resize_pv(vg, device)
     }
     fn extend(&self, vg: &VgName, lv: &LvRef, size: Bytes) -> Result<(), LvmError> {
         self.recall.forget(vg);

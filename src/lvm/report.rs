@@ -14,7 +14,7 @@ pub const VG_FIELDS: &str =
 pub const LV_FIELDS: &str = "lv_name,lv_attr,lv_layout,lv_size,pool_lv,origin,lv_tags,data_percent,metadata_percent,lv_metadata_size,lv_uuid,lv_kernel_major,lv_kernel_minor";
 /// A PV's name, its UUID and device number: the stamp opens only that device and checks its
 /// label's UUID.
-pub const PV_FIELDS: &str = "pv_name,pv_uuid,pv_major,pv_minor";
+pub const PV_FIELDS: &str = "pv_name,pv_uuid,pv_major,pv_minor,pv_size,pe_start";
 /// `chunk_size` is a segment field: asked of the seg sub-report (in an LV report it would
 /// turn the whole report into a segment report).
 pub const SEG_FIELDS: &str = "lv_name,chunk_size";
@@ -44,6 +44,10 @@ struct RawPv {
     pv_major: String,
     #[serde(default)]
     pv_minor: String,
+    #[serde(default)]
+    pv_size: String,
+    #[serde(default)]
+    pe_start: String,
 }
 
 impl RawPv {
@@ -59,6 +63,8 @@ impl RawPv {
             dev: n(&self.pv_major)
                 .zip(n(&self.pv_minor))
                 .filter(|d| *d != (0, 0)),
+            size: n(&self.pv_size),
+            pe_start: n(&self.pe_start),
             name: self.pv_name.into(),
             uuid: self.pv_uuid,
         }

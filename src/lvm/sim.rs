@@ -31,6 +31,9 @@ pub struct SimState {
     /// Every write takes this long (a slow lvm, for tests of progress).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub write_delay_ms: u64,
+    /// Every read takes this long (a slow lvm, for tests of what happens during a read).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub read_delay_ms: u64,
     /// A wipe that reaches this many bytes writes them and then kills the process, as a crash
     /// or `kill -9` would (for tests that run ember as a process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -437,7 +440,11 @@ impl LvmRead for SimLvm {
     fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
         self.calls.set(self.calls.get() + 1);
         let _lock = self.lock(false)?;
-        self.load()?
+        let state = self.load()?;
+        if state.read_delay_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(state.read_delay_ms));
+        }
+        state
             .vgs
             .get(vg.as_str())
             .map(|v| v.observed(vg.as_str()).map_err(|e| self.err(e)))

@@ -11,12 +11,19 @@ use serde::Serialize;
 use super::plan::{Action, Plan};
 
 mod clear;
+mod vg;
 mod write;
 use crate::lvm::{LvRef, LvmError, LvmWrite};
 use crate::names::{LvName, Tag, VgName};
+pub use vg::VgFailure;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Outcome {
+    /// The volume group's own actions done (`volume_group.devices`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vg_done: Vec<super::plan::VgAction>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vg_failed: Vec<VgFailure>,
     pub done: Vec<Action>,
     pub failed: Vec<Failure>,
     pub skipped: Vec<Failure>,
@@ -30,7 +37,7 @@ pub struct Failure {
 
 impl Outcome {
     pub fn ok(&self) -> bool {
-        self.failed.is_empty() && self.skipped.is_empty()
+        self.failed.is_empty() && self.skipped.is_empty() && self.vg_failed.is_empty()
     }
 }
 
@@ -138,7 +145,9 @@ pub fn apply_with(
     let total = plan.actions.len();
     let mut seen = (0, 0, 0);
     let mut out = Outcome::default();
-    let mut blocked: Option<String> = None;
+    vg::apply_vg(lvm, vg, plan, &mut out);
+    let mut blocked: Option<String> = (!out.vg_failed.is_empty())
+        .then(|| "skipped: a step on the volume group failed; the next pass plans again".into());
     let pass = write::Pass {
         lvm,
         vg,

@@ -53,18 +53,37 @@ pub fn observe_and_plan(
     policy: &Policy,
 ) -> Result<(Observed, Plan), PassError> {
     let vg = VgName::new(&cfg.volume_group)?;
-    let observed = lvm.observe(&vg)?.ok_or_else(|| PassError::VgNotFound {
-        vg: cfg.volume_group.clone(),
-        backend: cfg.name.clone(),
-        set: cfg.volume_group_set.0.clone(),
-        existing: lvm.vg_names().unwrap_or_default(),
-    })?;
+    let want_vg = desired.and_then(|d| d.volume_group.as_ref());
+    let probe = |p: &std::path::Path| lvm.probe(p);
+    let Some(observed) = lvm.observe(&vg)? else {
+        // declared from its devices: created (from blank ones only), then planned in full
+        if let Some(want) = want_vg {
+            let mut p = Plan::new(&cfg.name, &cfg.volume_group, policy.now);
+            plan::vg::plan_new_vg(vg.as_str(), want, &probe, &mut p);
+            return Ok((Observed::absent(vg.as_str()), p));
+        }
+        return Err(PassError::VgNotFound {
+            vg: cfg.volume_group.clone(),
+            backend: cfg.name.clone(),
+            set: cfg.volume_group_set.0.clone(),
+            existing: lvm.vg_names().unwrap_or_default(),
+        });
+    };
     // a backend the desired state does not name (or whose desired state never parsed) is left
     // as it is: no write at all, not even a tag
-    let p = match desired {
+    let mut p = match desired {
         Some(d) => plan(cfg, d, &observed, policy),
         None => Plan::new(&cfg.name, &cfg.volume_group, policy.now),
     };
+    let another_backends = p
+        .refused
+        .iter()
+        .any(|r| r.kind == RefusalKind::VgOfAnotherBackend);
+    if let Some(want) = want_vg
+        && !another_backends
+    {
+        plan::vg::plan_existing_vg(want, &observed, &probe, &mut p);
+    }
     Ok((observed, p))
 }
 
@@ -192,6 +211,7 @@ pub fn converge_with(
                     }),
             };
             report.observed = Some(observed);
+            report.plan = Some(p.clone());
             if p.deletes() && !unchanged() {
                 tracing::warn!(backend = %cfg.name, "the desired state changed since this pass read it: nothing done (a pass that deletes never acts on a file being written); planning again");
                 report.stale = true;
@@ -207,9 +227,8 @@ pub fn converge_with(
                 };
                 run.apply_and_confirm(&p, opts, confirm, &mut report);
             } else {
-                report.remaining = Some(p.clone());
+                report.remaining = Some(p);
             }
-            report.plan = Some(p);
         }
     }
     report.lvm_calls = lvm.calls() - calls0;
@@ -275,12 +294,22 @@ impl Run<'_> {
         let pool = LvName::new(&cfg.pool_name()).ok();
         // the writes and the confirming read share one lvm process if they can
         lvm.begin_batch();
-        let outcome = apply::apply_with(lvm, &vg, p, pool.as_ref(), opts, self.stop, self.progress);
+        let mut outcome =
+            apply::apply_with(lvm, &vg, p, pool.as_ref(), opts, self.stop, self.progress);
+        // the volume group made or grown: the pool and the volumes follow in the same pass,
+        // planned from a fresh read of it
+        let mut p = p.clone();
+        if !p.vg_actions.is_empty() && outcome.vg_failed.is_empty() {
+            self.follow_up(&vg, pool.as_ref(), &mut p, &mut outcome);
+        }
+        let p = &p;
         if confirm == Confirm::Later {
             // what remains, by the writes' own results: the actions not done
             let mut rest = p.clone();
             rest.actions
                 .retain(|a| !outcome.done.iter().any(|d| d == a));
+            rest.vg_actions
+                .retain(|a| !outcome.vg_done.iter().any(|d| d == a));
             report.unconfirmed = true;
             report.remaining = Some(rest);
         } else {
@@ -293,6 +322,34 @@ impl Run<'_> {
             }
         }
         report.outcome = Some(outcome);
+        report.plan = Some(p.clone());
         lvm.end_batch();
+    }
+
+    /// After the volume group's own actions: plans the backend again from a fresh read and
+    /// carries that out too; its actions join the pass's plan and outcome.
+    fn follow_up(&self, vg: &VgName, pool: Option<&LvName>, p: &mut Plan, outcome: &mut Outcome) {
+        let next = match observe_and_plan(self.cfg, self.desired, self.lvm, self.policy) {
+            Ok((_, next)) => next,
+            Err(e) => {
+                tracing::error!(backend = %self.cfg.name, "after the volume group's changes: {e}");
+                return;
+            }
+        };
+        if !next.actions.is_empty() && next.vg_actions.is_empty() {
+            let opts = apply::Options {
+                create_inactive: false,
+                clear_ioprio: None,
+            };
+            let more = apply::apply_with(self.lvm, vg, &next, pool, opts, self.stop, self.progress);
+            outcome.done.extend(more.done);
+            outcome.failed.extend(more.failed);
+            outcome.skipped.extend(more.skipped);
+        }
+        p.actions.extend(next.actions);
+        p.refused.extend(next.refused);
+        p.warnings.extend(next.warnings);
+        p.scheduled.extend(next.scheduled);
+        p.mark_vg |= next.mark_vg;
     }
 }

@@ -25,6 +25,7 @@ mod pool;
 mod prune;
 mod snapshots;
 mod types;
+pub mod vg;
 
 use serde::Serialize;
 
@@ -66,6 +67,7 @@ impl Policy {
 }
 
 pub use types::*;
+pub use vg::VgAction;
 
 /// The over-subscription ratio in force: fixed, or cinder's `auto`
 /// (`1 + provisioned / (used + 1)` in GiB once anything is provisioned, else 20).

@@ -263,6 +263,9 @@ pub fn plan_text(plan: &Plan) -> String {
             crate::names::Tag::backend(&plan.backend)
         );
     }
+    for a in &plan.vg_actions {
+        let _ = writeln!(s, "  {}", a.line());
+    }
     for a in &plan.actions {
         let _ = writeln!(s, "  {}", a.line());
     }
@@ -278,7 +281,7 @@ pub fn plan_text(plan: &Plan) -> String {
     if plan.has_changes() || !plan.refused.is_empty() {
         let _ = writeln!(s, "  Plan: {}.", summary::Counts::of(plan));
     }
-    match (plan.actions.is_empty(), plan.refused.len()) {
+    match (!plan.has_changes(), plan.refused.len()) {
         (true, 0) => s.push_str("  No changes.\n"),
         (_, 0) => {}
         (true, n) => {

@@ -6,8 +6,8 @@ use serde::Serialize;
 use super::{FORMAT_VERSION, Failure, State};
 use crate::problem::Problem;
 use crate::reconcile::PassReport;
-use crate::reconcile::apply::Failure as ActionFailure;
-use crate::reconcile::plan::{Action, Refusal, Scheduled, Warning};
+use crate::reconcile::apply::{Failure as ActionFailure, VgFailure};
+use crate::reconcile::plan::{Action, Refusal, Scheduled, VgAction, Warning};
 
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
 enum Format {
@@ -39,10 +39,15 @@ pub struct ApplyDoc {
 pub struct BackendApply {
     pub backend: String,
     pub volume_group: String,
-    /// After the pass: converged, pending (changes left: a pass cut short, or `stale`),
-    /// blocked (something refused), error (a read or a write failed), rejected (its desired
-    /// state is invalid: nothing done).
+    /// After the pass: error (a read or a write failed), blocked (something refused), pending
+    /// (changes left: a pass cut short, or `stale`), converged; rejected (its desired state is
+    /// invalid: nothing done).
     pub state: State,
+    /// What the pass planned for the volume group itself (`volume_group.devices`).
+    pub vg_planned: Vec<VgAction>,
+    /// Of those, what was done, and what failed (nothing after it is done).
+    pub vg_done: Vec<VgAction>,
+    pub vg_failed: Vec<VgFailure>,
     /// What the pass planned.
     pub planned: Vec<Action>,
     pub done: Vec<Action>,
@@ -70,20 +75,22 @@ impl BackendApply {
     pub fn of(r: PassReport) -> BackendApply {
         let pass_ok = r.ok();
         let remaining: Vec<Action> = r.remaining.map(|p| p.actions).unwrap_or_default();
-        let (planned, refused, scheduled, warnings) = match r.plan {
-            Some(p) => (p.actions, p.refused, p.scheduled, p.warnings),
+        let (vg_planned, planned, refused, scheduled, warnings) = match r.plan {
+            Some(p) => (p.vg_actions, p.actions, p.refused, p.scheduled, p.warnings),
             None => Default::default(),
         };
-        let (done, failed, skipped) = match r.outcome {
-            Some(o) => (o.done, o.failed, o.skipped),
+        let (vg_done, vg_failed, done, failed, skipped) = match r.outcome {
+            Some(o) => (o.vg_done, o.vg_failed, o.done, o.failed, o.skipped),
             None => Default::default(),
         };
+        // as the daemon's passes count (`PassSummary::state`), and `plan --json`: what is
+        // refused is not reached, whatever else is left
         let state = if !pass_ok {
             State::Error
-        } else if !remaining.is_empty() || r.stale {
-            State::Pending
         } else if !refused.is_empty() {
             State::Blocked
+        } else if !remaining.is_empty() || r.stale {
+            State::Pending
         } else {
             State::Converged
         };
@@ -91,6 +98,9 @@ impl BackendApply {
             backend: r.backend,
             volume_group: r.volume_group,
             state,
+            vg_planned,
+            vg_done,
+            vg_failed,
             planned,
             done,
             failed,
@@ -118,6 +128,9 @@ impl BackendApply {
             } else {
                 State::Rejected
             },
+            vg_planned: vec![],
+            vg_done: vec![],
+            vg_failed: vec![],
             planned: vec![],
             done: vec![],
             failed: vec![],

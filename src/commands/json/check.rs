@@ -36,7 +36,8 @@ pub struct CheckDoc {
     enabled_backends: Vec<String>,
     /// Each enabled backend's section, as read.
     backends: Vec<CheckBackend>,
-    /// Null when cinder.conf could not be read.
+    /// Null when cinder.conf could not be read, or the desired-state file as a whole (it
+    /// does not parse, or a `--desired-state` given does not exist): see `problems`.
     desired_state: Option<DesiredDoc>,
     /// Every error and warning, with file and line.
     problems: Vec<Problem>,

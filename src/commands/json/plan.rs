@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{FORMAT_VERSION, Failure, State};
 use crate::problem::Problem;
-use crate::reconcile::plan::{Action, Plan, Refusal, Scheduled, Warning};
+use crate::reconcile::plan::{Action, Plan, Refusal, Scheduled, VgAction, Warning};
 use crate::reconcile::render::summary::Counts;
 
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
@@ -49,6 +49,9 @@ pub struct BackendPlan {
     pub planned_at: Option<u64>,
     /// The VG gets this backend's tag before the first write.
     pub mark_vg: bool,
+    /// What is done to the volume group itself (`volume_group.devices`): created, extended,
+    /// a PV resized; before the actions.
+    pub vg_actions: Vec<VgAction>,
     pub actions: Vec<Action>,
     pub refused: Vec<Refusal>,
     /// Marked volumes whose deletion waits for the end of their grace period.
@@ -82,6 +85,7 @@ impl BackendPlan {
             state,
             planned_at: Some(plan.planned_at),
             mark_vg: plan.mark_vg,
+            vg_actions: plan.vg_actions,
             actions: plan.actions,
             refused: plan.refused,
             scheduled: plan.scheduled,
@@ -104,6 +108,7 @@ impl BackendPlan {
             },
             planned_at: None,
             mark_vg: false,
+            vg_actions: vec![],
             actions: vec![],
             refused: vec![],
             scheduled: vec![],
@@ -122,7 +127,9 @@ impl PlanDoc {
             format: Format::Plan,
             format_version: FORMAT_VERSION,
             ok: ok && backends.iter().all(|b| b.error.is_none()),
-            changes_pending: backends.iter().any(|b| !b.actions.is_empty()),
+            changes_pending: backends
+                .iter()
+                .any(|b| !b.actions.is_empty() || !b.vg_actions.is_empty()),
             blocked: backends.iter().any(|b| !b.refused.is_empty()),
             error: None,
             problems,

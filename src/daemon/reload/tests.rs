@@ -26,16 +26,7 @@ fn backend(name: &str, vg: &str, managed: bool) -> BackendConfig {
 }
 
 fn config(backends: Vec<BackendConfig>) -> Config {
-    let d = tempfile::tempdir().unwrap();
-    let f = d.path().join("cinder.conf");
-    std::fs::write(&f, "[DEFAULT]\nenabled_backends = x\n").unwrap();
-    let mut c = crate::config::load(&crate::config::Sources {
-        config_files: vec![f],
-        config_dirs: vec![],
-        allow_insecure_files: true,
-    })
-    .config
-    .unwrap();
+    let mut c = crate::testkit::config("[DEFAULT]\nenabled_backends = x\n");
     c.enabled_backends = backends.iter().map(|b| b.name.clone()).collect();
     c.backends = backends;
     c

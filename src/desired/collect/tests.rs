@@ -1,20 +1,13 @@
 use std::path::Path;
 
 use super::super::{DesiredState, parse};
-use crate::config::{self, Config, Sources};
+use crate::config::Config;
 use crate::problem::Problem;
 
 fn cfg() -> Config {
-    let d = tempfile::tempdir().unwrap();
-    let f = d.path().join("cinder.conf");
-    std::fs::write(&f, "[DEFAULT]\nenabled_backends = lvm-1,lvm-2,lvm-3\n[lvm-1]\nvolume_group = vg1\n[lvm-2]\nvolume_group = vg2\n[lvm-3]\nvolume_group = vg3\n").unwrap();
-    config::load(&Sources {
-        config_files: vec![f],
-        config_dirs: vec![],
-        allow_insecure_files: true,
-    })
-    .config
-    .unwrap()
+    crate::testkit::config(
+        "[DEFAULT]\nenabled_backends = lvm-1,lvm-2,lvm-3\n[lvm-1]\nvolume_group = vg1\n[lvm-2]\nvolume_group = vg2\n[lvm-3]\nvolume_group = vg3\n",
+    )
 }
 
 fn p(text: &str) -> Result<DesiredState, Vec<Problem>> {
@@ -66,7 +59,7 @@ fn every_mistake_of_a_file_is_reported_at_once_each_with_its_line() {
     assert_eq!(
         said(&d.rejected["lvm-2"]),
         [
-            "11:5: error: backends.lvm-2: unknown field `volume`, expected one of `thin_pool`, `prune`, `adopt`, `volumes`, `snapshots`",
+            "11:5: error: backends.lvm-2: unknown field `volume`, expected one of `volume_group`, `thin_pool`, `prune`, `adopt`, `volumes`, `snapshots`",
             "13:22: error: backends.lvm-2.volumes.d: unknown field `sise`, expected one of `size`, `state`, `source`",
         ]
     );
@@ -116,7 +109,7 @@ fn what_is_rejected_is_yaml_serdes_word_not_the_trees() {
     assert_eq!(
         said(&d.rejected["lvm-1"]),
         [
-            "2:10: error: backends.lvm-1: invalid type: unit value, expected a backend: a mapping of thin_pool, volumes, snapshots, prune, adopt"
+            "2:10: error: backends.lvm-1: invalid type: unit value, expected a backend: a mapping of volume_group, thin_pool, volumes, snapshots, prune, adopt"
         ]
     );
     assert_eq!(d.rejected["lvm-2"].len(), 1);

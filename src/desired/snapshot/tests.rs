@@ -2,20 +2,13 @@ use std::path::Path;
 
 use super::super::{DesiredState, parse};
 use super::*;
-use crate::config::{self, Config, Sources};
+use crate::config::Config;
 use crate::problem::Problem;
 
 fn cfg() -> Config {
-    let d = tempfile::tempdir().unwrap();
-    let f = d.path().join("cinder.conf");
-    std::fs::write(&f, "[DEFAULT]\nenabled_backends = lvm-1,thick\n[lvm-1]\nvolume_group = vg1\nlvm_type = thin\n[thick]\nvolume_group = vg3\nlvm_type = default\n").unwrap();
-    config::load(&Sources {
-        config_files: vec![f],
-        config_dirs: vec![],
-        allow_insecure_files: true,
-    })
-    .config
-    .unwrap()
+    crate::testkit::config(
+        "[DEFAULT]\nenabled_backends = lvm-1,thick\n[lvm-1]\nvolume_group = vg1\nlvm_type = thin\n[thick]\nvolume_group = vg3\nlvm_type = default\n",
+    )
 }
 
 fn p(text: &str) -> Result<DesiredState, Vec<Problem>> {

@@ -120,6 +120,8 @@ fn only_the_block_device_lvm_named_is_read() {
 
 fn pv(name: &str) -> Pv {
     Pv {
+        size: None,
+        pe_start: None,
         name: name.into(),
         uuid: PRINTED.into(),
         dev: Some((8, 16)),

@@ -298,6 +298,12 @@ pub enum RefusalKind {
     HasCowSnapshot,
     /// A deletion whose wipe (`volume_clear`) cannot be done safely: not deleted.
     NotWiped,
+    /// A device of `volume_group.devices` that is not blank (a filesystem, a partition table,
+    /// an LVM label, any signature), or is mounted, held or in use: nothing is written to it.
+    DeviceInUse,
+    /// The volume group does not exist and some of its devices cannot be used: nothing is
+    /// created (all or nothing).
+    VgNotCreated,
 }
 
 impl RefusalKind {
@@ -352,6 +358,8 @@ pub enum WarningKind {
     WipeResumed,
     /// An `ember-clearing=` tag naming another LV's UUID: ignored.
     StrayClearTag,
+    /// A PV of the VG that `volume_group.devices` does not list: it stays.
+    PvNotListed,
 }
 
 /// Something the operator should see that changes nothing by itself.
@@ -368,6 +376,9 @@ pub struct Plan {
     pub volume_group: String,
     /// Unix seconds the plan was made at.
     pub planned_at: u64,
+    /// What is done to the volume group itself (`volume_group.devices`), before the actions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vg_actions: Vec<super::vg::VgAction>,
     pub actions: Vec<Action>,
     pub refused: Vec<Refusal>,
     pub scheduled: Vec<Scheduled>,
@@ -401,6 +412,7 @@ impl Plan {
             backend: backend.to_string(),
             volume_group: volume_group.to_string(),
             planned_at,
+            vg_actions: vec![],
             actions: vec![],
             refused: vec![],
             scheduled: vec![],
@@ -413,7 +425,7 @@ impl Plan {
         }
     }
     pub fn has_changes(&self) -> bool {
-        !self.actions.is_empty()
+        !self.actions.is_empty() || !self.vg_actions.is_empty()
     }
     pub fn deletes(&self) -> bool {
         self.actions.iter().any(Action::is_destructive)

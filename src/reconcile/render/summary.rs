@@ -21,6 +21,12 @@ impl Counts {
             change: usize::from(plan.mark_vg),
             ..Counts::default()
         };
+        for a in &plan.vg_actions {
+            match a {
+                crate::reconcile::plan::VgAction::CreateVg { .. } => c.create += 1,
+                _ => c.grow += 1,
+            }
+        }
         for a in &plan.actions {
             match a {
                 Action::CreatePool { .. }
