@@ -155,10 +155,11 @@ fn control_group_members_read_status_and_ask_for_passes_but_only_root_confirms_d
 
     // a member cannot take every connection of the daemon's: past MAX_MEMBER_CONNECTIONS (32)
     // it is told the daemon is busy, and root is still answered
-    let holder = "import socket, sys, time\ncs = []\nfor i in range(40):\n    s = socket.socket(socket.AF_UNIX)\n    s.connect(sys.argv[1])\n    cs.append(s)\nprint('held', flush=True)\ntime.sleep(4)\n";
+    // (perl-base is Essential in Debian: on every machine, unlike python3)
+    let holder = "use IO::Socket::UNIX; $| = 1; my @c; for (1..40) { push @c, IO::Socket::UNIX->new(Peer => $ARGV[0]) or die \"connect: $!\" } print \"held\\n\"; sleep 4;";
     let mut holder = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .args(["/usr/bin/python3", "-c", holder])
+        .args(["/usr/bin/perl", "-e", holder])
         .arg(run.join("control.sock"))
         .stdout(std::process::Stdio::piped())
         .spawn()

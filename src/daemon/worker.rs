@@ -42,6 +42,7 @@ use check::{after_check, start_check};
 use inputs::{configured, first_configuration, read_desired};
 use pass::{after_pass, log_pass, release_freed_memory, start_pass};
 use state::Loop;
+use state::Trigger;
 
 /// What the blocking thread returns: a pass, or a pool check.
 enum Done {
@@ -62,40 +63,6 @@ struct Inputs {
     digest: Option<Digest>,
     /// The file's latest version was rejected for this backend (the last good state stays).
     rejected: bool,
-}
-
-/// Why a pass runs (the journal's `trigger=`, `ember status`'s "last pass").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Trigger {
-    Start,
-    DesiredStateChange,
-    Reload,
-    Reconcile,
-    Resync,
-    /// A marked volume's grace period ended.
-    PruneDue,
-    /// The volume group's lock was held by another ember process.
-    LockRetry,
-    /// The last pass wrote: this one reads the VG again, and plans from what it finds.
-    Confirm,
-    /// The last pass failed: tried again, less often each time.
-    Retry,
-}
-
-impl std::fmt::Display for Trigger {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Trigger::Start => "start",
-            Trigger::DesiredStateChange => "desired-state change",
-            Trigger::Reload => "reload",
-            Trigger::Reconcile => "reconcile",
-            Trigger::Resync => "resync",
-            Trigger::PruneDue => "prune grace ended",
-            Trigger::LockRetry => "lock retry",
-            Trigger::Confirm => "confirm",
-            Trigger::Retry => "retry",
-        })
-    }
 }
 
 pub fn run(g: &Global, name: &str) -> i32 {

@@ -1,12 +1,46 @@
-//! What a worker's loop knows between events.
+//! What a worker's loop knows between events, and why a pass runs.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Trigger, lvm};
+use super::lvm;
 use crate::lvm::vglock::VgLock;
 use crate::reconcile;
+
+/// Why a pass runs (the journal's `trigger=`, `ember status`'s "last pass").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Trigger {
+    Start,
+    DesiredStateChange,
+    Reload,
+    Reconcile,
+    Resync,
+    /// A marked volume's grace period ended.
+    PruneDue,
+    /// The volume group's lock was held by another ember process.
+    LockRetry,
+    /// The last pass wrote: this one reads the VG again, and plans from what it finds.
+    Confirm,
+    /// The last pass failed: tried again, less often each time.
+    Retry,
+}
+
+impl std::fmt::Display for Trigger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Trigger::Start => "start",
+            Trigger::DesiredStateChange => "desired-state change",
+            Trigger::Reload => "reload",
+            Trigger::Reconcile => "reconcile",
+            Trigger::Resync => "resync",
+            Trigger::PruneDue => "prune grace ended",
+            Trigger::LockRetry => "lock retry",
+            Trigger::Confirm => "confirm",
+            Trigger::Retry => "retry",
+        })
+    }
+}
 
 /// What the loop knows between events.
 pub(super) struct Loop {
