@@ -78,7 +78,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             "desired",
             &["config", "names", "size", "problem", "trust"][..],
         ),
-        ("export", &[][..]),
+        ("export", &["names"][..]),
         ("names", &[][..]),
         ("size", &[][..]),
         ("problem", &[][..]),
