@@ -183,5 +183,20 @@ pub(crate) fn link_target(root: &Path, link: &Path) -> Option<PathBuf> {
     target.strip_prefix(&root).ok().map(Path::to_path_buf)
 }
 
+/// configfs's rules on a plain directory: for the unit tests, and for the LVM simulator's
+/// model of a host (`ember --lvm sim:PATH`).
+pub mod model;
 #[cfg(test)]
-pub(crate) mod sim;
+pub(crate) use model as sim;
+
+/// [`apply`] on a modelled configfs ([`model`]).
+pub fn apply_modelled(root: &Path, steps: &[Step]) -> Result<(), ExportError> {
+    for step in steps {
+        model::perform(root, step).map_err(|source| ExportError::Step {
+            step: step.to_string(),
+            root: root.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(())
+}

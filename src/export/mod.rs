@@ -22,4 +22,4 @@ pub mod lio;
 pub use crate::names::target as names;
 pub mod nvmet;
 
-pub use configfs::{ExportError, Step, Value, apply};
+pub use configfs::{ExportError, Step, Value, apply, apply_modelled};

@@ -437,6 +437,16 @@ impl SimLvm {
 }
 
 impl LvmRead for SimLvm {
+    /// `<state file>.configfs`: a plain directory with configfs's rules modelled.
+    fn target_root(&self) -> super::TargetRoot {
+        let mut p = self.path.clone().into_os_string();
+        p.push(".configfs");
+        super::TargetRoot {
+            path: p.into(),
+            modelled: true,
+        }
+    }
+
     fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
         self.calls.set(self.calls.get() + 1);
         let _lock = self.lock(false)?;

@@ -1,4 +1,4 @@
-//! For unit tests: configfs's rules on a plain directory, enough to check that the steps ember
+//! For unit tests and the LVM simulator: configfs's rules on a plain directory, enough to check that the steps ember
 //! plans are accepted in their order and that reading back gives what was written. A `mkdir`
 //! makes its default groups (`create_dir_all`); a write makes the attribute; an `rmdir` is
 //! refused while a link lies beneath or points into what it would remove (configfs's
@@ -17,7 +17,7 @@ pub fn apply(root: &Path, steps: &[Step]) -> Result<(), String> {
     Ok(())
 }
 
-fn perform(root: &Path, step: &Step) -> std::io::Result<()> {
+pub fn perform(root: &Path, step: &Step) -> std::io::Result<()> {
     match step {
         Step::Mkdir(p) => {
             if root.join(p).exists() {
