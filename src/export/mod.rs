@@ -14,6 +14,7 @@
 //! Secrets (CHAP passwords) travel in [`Value::Secret`], whose `Debug` and `Display` never
 //! show them; the reader never reads them back (it only says whether a user name is set).
 
+pub mod chap;
 pub mod configfs;
 pub mod identity;
 pub mod lio;
