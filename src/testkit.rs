@@ -24,6 +24,7 @@ pub fn backend(name: &str, lvm_type: LvmType) -> BackendConfig {
         host: format!("h@{name}"),
         volume_group_set: Default::default(),
         target: Default::default(),
+        state_dir: crate::config::default_state_dir(),
     }
 }
 

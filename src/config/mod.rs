@@ -18,7 +18,7 @@ mod target;
 
 use backend::resolve_backend;
 pub use clear::{ClearSettings, IoClass, Ionice, VolumeClear};
-pub use ember::EmberSettings;
+pub use ember::{EmberSettings, default_state_dir};
 use ember::{ember_path, resolve_ember};
 pub use files::default_sources;
 use files::files_to_read;
@@ -161,6 +161,9 @@ pub struct BackendConfig {
     /// backends only.
     #[serde(default)]
     pub target: TargetSettings,
+    /// `[ember] state_dir`: where the CHAP credentials of its iSCSI exports are kept.
+    #[serde(default = "ember::default_state_dir")]
+    pub state_dir: PathBuf,
 }
 
 impl BackendConfig {
@@ -431,6 +434,9 @@ fn resolve(
     }
 
     let ember = resolve_ember(ini, anchor, problems)?;
+    for b in &mut backends {
+        b.state_dir = ember.state_dir.clone();
+    }
     let volume_name_template = match reader.get(subst::Group::Default, "volume_name_template") {
         Ok(subst::Read {
             value: Some(subst::Typed::Str(t)),

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use super::configfs::{ExportError, attr, flag, link_target, links, subdirs};
 
 mod steps;
-pub use steps::{Chap, IscsiExport, acl_steps, create_steps, remove_steps};
+pub use steps::{
+    Chap, IscsiExport, acl_steps, complete_steps, create_steps, remove_acl_steps, remove_steps,
+};
 
 /// LIO's configfs directory, relative to the configfs root.
 pub const TARGET: &str = "target";

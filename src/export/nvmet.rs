@@ -7,7 +7,9 @@ use std::path::Path;
 use super::configfs::{ExportError, attr, flag, links, subdirs};
 
 mod steps;
-pub use steps::{NvmeExport, create_steps, remove_steps};
+pub use steps::{
+    NvmeExport, allow_steps, complete_steps, create_steps, disallow_steps, remove_steps,
+};
 
 /// nvmet's configfs directory, relative to the configfs root.
 pub const NVMET: &str = "nvmet";

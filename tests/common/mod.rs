@@ -162,5 +162,6 @@ pub fn backend_config(thin: bool, ratio: f64) -> ember::config::BackendConfig {
         host: "h@b".into(),
         volume_group_set: Default::default(),
         target: Default::default(),
+        state_dir: ember::config::default_state_dir(),
     }
 }

@@ -22,6 +22,7 @@ fn backend(name: &str, vg: &str, managed: bool) -> BackendConfig {
         host: format!("h@{name}"),
         volume_group_set: Default::default(),
         target: Default::default(),
+        state_dir: crate::config::default_state_dir(),
     }
 }
 

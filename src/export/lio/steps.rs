@@ -205,3 +205,56 @@ fn used_elsewhere(path: &Path, iqn: &str, state: &State) -> bool {
         .flat_map(|tpg| &tpg.luns)
         .any(|l| l.backstore.as_deref() == Some(path))
 }
+
+/// What a half-made export of ember's lacks (a pass cut short between its steps): the portals
+/// not there yet, and the TPG's `enable`.
+pub fn complete_steps(export: &IscsiExport, state: &State) -> Vec<Step> {
+    let iqn = export.iqn.as_str();
+    let tpg = tpg_dir(iqn);
+    let Some(t) = state.target(iqn) else {
+        return vec![];
+    };
+    let Some(g) = t.tpgs.iter().find(|g| g.tag == 1) else {
+        return vec![];
+    };
+    let mut steps = vec![];
+    if g.enabled != Some(true) {
+        steps.push(Step::Write(tpg.join("enable"), plain("1")));
+    }
+    for p in &export.portals {
+        if !g.portals.contains(&p.lio_name()) {
+            steps.push(Step::Mkdir(tpg.join("np").join(p.lio_name())));
+        }
+    }
+    steps
+}
+
+/// The steps that remove `host`'s ACL from the target `iqn` (cinder's terminate_connection;
+/// LIO ends the host's sessions with it). The ACL is found without regard to case, as cinder
+/// finds it; none when there is none.
+pub fn remove_acl_steps(iqn: &str, host: &str, state: &State) -> Vec<Step> {
+    let Some(t) = state.target(iqn) else {
+        return vec![];
+    };
+    let mut steps = vec![];
+    for g in &t.tpgs {
+        let dir = Path::new(TARGET)
+            .join("iscsi")
+            .join(iqn)
+            .join(format!("tpgt_{}", g.tag));
+        for acl in g
+            .acls
+            .iter()
+            .filter(|a| a.initiator.eq_ignore_ascii_case(host))
+        {
+            let adir = dir.join("acls").join(&acl.initiator);
+            for m in &acl.mapped_luns {
+                let mdir = adir.join(format!("lun_{}", m.index));
+                steps.extend(m.link.as_ref().map(|l| Step::Unlink(mdir.join(l))));
+                steps.push(Step::Rmdir(mdir));
+            }
+            steps.push(Step::Rmdir(adir));
+        }
+    }
+    steps
+}

@@ -153,6 +153,56 @@ pub fn remove_steps(nqn: &str, state: &State) -> Result<Vec<Step>, ExportError> 
     Ok(steps)
 }
 
+/// What a half-made export of ember's lacks: its namespace's `enable`, the ports it is not
+/// linked into yet (made when they do not exist).
+pub fn complete_steps(export: &NvmeExport, state: &State) -> Result<Vec<Step>, ExportError> {
+    let nqn = export.nqn.as_str();
+    let Some(s) = state.subsystem(nqn) else {
+        return Ok(vec![]);
+    };
+    let sub = n(&["subsystems", nqn]);
+    let mut steps = vec![];
+    for ns in s.namespaces.iter().filter(|ns| ns.enabled != Some(true)) {
+        steps.push(Step::Write(
+            sub.join("namespaces").join(ns.nsid.to_string()).join("enable"),
+            plain("1"),
+        ));
+    }
+    for (id, portal) in &export.ports {
+        let linked = state
+            .port(*id)
+            .is_some_and(|p| p.subsystems.iter().any(|x| x == nqn));
+        if !linked {
+            steps.extend(port_steps(*id, portal, state)?);
+            steps.push(Step::Symlink {
+                link: n(&["ports", &id.to_string(), "subsystems", nqn]),
+                target: sub.clone(),
+            });
+        }
+    }
+    Ok(steps)
+}
+
+/// The steps that allow `host` on the subsystem `nqn` (its host entry made if missing).
+pub fn allow_steps(nqn: &str, host: &Nqn, state: &State) -> Vec<Step> {
+    let mut steps = vec![];
+    if !state.hosts.iter().any(|x| x == host.as_str()) {
+        steps.push(Step::Mkdir(n(&["hosts", host.as_str()])));
+    }
+    steps.push(Step::Symlink {
+        link: n(&["subsystems", nqn, "allowed_hosts", host.as_str()]),
+        target: n(&["hosts", host.as_str()]),
+    });
+    steps
+}
+
+/// The step that stops allowing `host` on the subsystem `nqn` (its host entry stays: other
+/// subsystems may allow it). A controller it has connected stays until it disconnects: nvmet
+/// checks the host at connect.
+pub fn disallow_steps(nqn: &str, host: &str) -> Vec<Step> {
+    vec![Step::Unlink(n(&["subsystems", nqn, "allowed_hosts", host]))]
+}
+
 /// Where a step's path is, for tests: relative to nvmet's directory.
 #[cfg(test)]
 pub(crate) fn rel(p: &std::path::Path) -> String {

@@ -75,12 +75,14 @@ pub enum ExportAction {
         volume: LvName,
         transport: Transport,
         target: String,
+        portals: Vec<String>,
         host: String,
     },
     DetachHost {
         volume: LvName,
         transport: Transport,
         target: String,
+        portals: Vec<String>,
         host: String,
     },
     /// Removed whole (target and backstore; subsystem out of its ports).
@@ -463,6 +465,7 @@ fn declared(
                 s.hosts.clone()
             }
         };
+        let portals: Vec<String> = n.portals.iter().map(Portal::to_string).collect();
         let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
         for h in hosts_now
             .iter()
@@ -472,6 +475,7 @@ fn declared(
                 volume: volume.clone(),
                 transport: t,
                 target: target.clone(),
+                portals: portals.clone(),
                 host: h.clone(),
             });
         }
@@ -484,6 +488,7 @@ fn declared(
                 volume: volume.clone(),
                 transport: t,
                 target: target.clone(),
+                portals: portals.clone(),
                 host: h.clone(),
             });
         }
@@ -500,6 +505,7 @@ fn detach_all_and_unexport(n: &Naming, volume: &LvName, s: &Seen, plan: &mut Pla
             volume: volume.clone(),
             transport: n.transport,
             target: s.name.clone(),
+            portals: s.portals.clone(),
             host: h.clone(),
         });
     }
