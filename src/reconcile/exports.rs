@@ -99,7 +99,12 @@ pub fn apply(cfg: &BackendConfig, root: &TargetRoot, actions: &[ExportAction]) -
     let (host_lock, rtslib) = lock_paths(root);
     let _held = match lock(&host_lock) {
         Ok(h) => h,
-        Err(e) => return actions.iter().map(|a| (a.clone(), Err(e.clone()))).collect(),
+        Err(e) => {
+            return actions
+                .iter()
+                .map(|a| (a.clone(), Err(e.clone())))
+                .collect();
+        }
     };
     let chap = ChapStore::new(cfg.state_dir.clone());
     let mut out = vec![];
@@ -108,7 +113,10 @@ pub fn apply(cfg: &BackendConfig, root: &TargetRoot, actions: &[ExportAction]) -
         // a volume whose export failed gets nothing more in this pass (its hosts would attach
         // to nothing)
         if failed.contains(&a.volume()) {
-            out.push((a.clone(), Err("not done: an earlier step of this volume failed".into())));
+            out.push((
+                a.clone(),
+                Err("not done: an earlier step of this volume failed".into()),
+            ));
             continue;
         }
         let r = one(cfg, root, rtslib.as_deref(), &chap, a);
@@ -265,7 +273,8 @@ fn nvme_export(
     hosts: &[Nqn],
 ) -> Result<nvmet::NvmeExport, String> {
     let t = &cfg.target;
-    let nsid = u32::try_from(t.nvmet_ns_id).map_err(|_| format!("nvmet_ns_id = {}", t.nvmet_ns_id))?;
+    let nsid =
+        u32::try_from(t.nvmet_ns_id).map_err(|_| format!("nvmet_ns_id = {}", t.nvmet_ns_id))?;
     Ok(nvmet::NvmeExport {
         nqn: Nqn::parse(target).map_err(|e| e.to_string())?,
         nsid,
@@ -344,7 +353,11 @@ pub fn additions_after(
     record(results, outcome, &mut vec![]);
 }
 
-fn record(results: Vec<Done>, outcome: &mut super::Outcome, failed: &mut Vec<crate::names::LvName>) {
+fn record(
+    results: Vec<Done>,
+    outcome: &mut super::Outcome,
+    failed: &mut Vec<crate::names::LvName>,
+) {
     for (a, r) in results {
         match r {
             Ok(()) => outcome.export_done.push(a),

@@ -164,7 +164,9 @@ pub fn complete_steps(export: &NvmeExport, state: &State) -> Result<Vec<Step>, E
     let mut steps = vec![];
     for ns in s.namespaces.iter().filter(|ns| ns.enabled != Some(true)) {
         steps.push(Step::Write(
-            sub.join("namespaces").join(ns.nsid.to_string()).join("enable"),
+            sub.join("namespaces")
+                .join(ns.nsid.to_string())
+                .join("enable"),
             plain("1"),
         ));
     }

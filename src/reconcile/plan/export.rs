@@ -416,15 +416,16 @@ fn declared(
             }
             continue;
         }
-        let target = match n.target(volume.as_str()) {
-            Ok(t) => t,
-            Err(e) => {
-                plan.refuse(volume.as_str(), RefusalKind::ExportNotOurs, format!(
+        let target =
+            match n.target(volume.as_str()) {
+                Ok(t) => t,
+                Err(e) => {
+                    plan.refuse(volume.as_str(), RefusalKind::ExportNotOurs, format!(
                     "volume {volume} cannot be exported: its target's name is not valid ({e})"
                 ));
-                continue;
-            }
-        };
+                    continue;
+                }
+            };
         if theirs.contains_key(&target) {
             plan.refuse(volume.as_str(), RefusalKind::ExportNotOurs, format!(
                 "volume {volume} is not exported: {} target {target} exists and is another tool's (remove it, or export the volume under it by hand)",
