@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
 
 mod common;
+#[path = "vm_exports/declared.rs"]
+mod declared;
 #[path = "vm_exports/loopback.rs"]
 mod loopback;
 #[path = "vm_exports/support.rs"]

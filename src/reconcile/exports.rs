@@ -183,7 +183,9 @@ fn one(
                 Some(_) => lio::complete_steps(&export, &targets.lio),
                 None => {
                     // rtslib picks an HBA index under its lock: so does ember
-                    let _rts = rtslib.map(lock).transpose()?;
+                    let _rts = rtslib.map(lock).transpose().map_err(|e| {
+                        format!("{e} (rtslib's lock, held while a backstore is made so that targetcli cannot pick the same index; under a sandbox it must be writable)")
+                    })?;
                     let targets = read(cfg, root).map_err(|e| e.to_string())?;
                     let steps = lio::create_steps(&export, &targets.lio).map_err(err)?;
                     return write(root, &steps);
@@ -351,6 +353,15 @@ pub fn additions_after(
     }
     let results = apply(cfg, root, &go);
     record(results, outcome, &mut vec![]);
+    // a deleted volume's CHAP credentials go with it: a new volume of that name gets its own
+    if cfg.target.helper() == TargetHelper::Lioadm {
+        let chap = ChapStore::new(cfg.state_dir.clone());
+        for a in outcome.done.iter().filter(|a| a.is_destructive()) {
+            if let Err(e) = chap.forget(&cfg.name, a.subject().as_str()) {
+                tracing::warn!(backend = %cfg.name, volume = %a.subject(), "cannot forget its CHAP credentials: {e}");
+            }
+        }
+    }
 }
 
 fn record(
@@ -370,3 +381,6 @@ fn record(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
