@@ -141,7 +141,7 @@ pub(super) fn resolve_backend(
         host: format!("{}@{name}", backend_host.as_deref().unwrap_or(default_host)),
         volume_group_set: NotCompared(Box::new(vg_set)),
         target,
-        state_dir: super::ember::default_state_dir(),
+        state_dir: super::default_state_dir(),
     })
 }
 

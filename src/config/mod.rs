@@ -162,7 +162,7 @@ pub struct BackendConfig {
     #[serde(default)]
     pub target: TargetSettings,
     /// `[ember] state_dir`: where the CHAP credentials of its iSCSI exports are kept.
-    #[serde(default = "ember::default_state_dir")]
+    #[serde(default = "default_state_dir")]
     pub state_dir: PathBuf,
 }
 

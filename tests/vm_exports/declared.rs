@@ -322,7 +322,10 @@ fn vm_a_declared_nvme_export_lets_in_only_its_hosts() {
             .flatten()
             .find_map(|e| {
                 let wwid = std::fs::read_to_string(e.path().join("wwid")).ok()?;
-                (wwid.trim() == want).then(|| Path::new("/dev").join(e.file_name()))
+                // the namespace's head (`nvme0n1`), not a hidden path of it (`nvme0c0n1`, no
+                // device node: native multipath)
+                let dev = Path::new("/dev").join(e.file_name());
+                (wwid.trim() == want && dev.exists()).then_some(dev)
             })
     });
     let data = pattern(41, LEN);
