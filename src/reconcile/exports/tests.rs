@@ -174,3 +174,31 @@ fn a_failed_unexport_holds_the_deletion() {
     assert!(o.done.is_empty() && o.skipped.len() == 1, "{o:?}");
     assert!(exists(&lvm));
 }
+
+#[test]
+fn a_half_made_export_is_completed_by_the_next_pass() {
+    let (_d, lvm, cfg) = setup();
+    let yaml = format!("{{ size: 8M, export: {{ hosts: [{HOST}] }} }}");
+    pass(&lvm, &cfg, &yaml);
+    // a pass cut short before the portal and the TPG's enable
+    let tpg = lvm
+        .target_root()
+        .path
+        .join("target/iscsi")
+        .join(iqn())
+        .join("tpgt_1");
+    std::fs::remove_dir(tpg.join("np/127.0.0.1:3260")).unwrap();
+    std::fs::write(tpg.join("enable"), "0").unwrap();
+    let r = pass(&lvm, &cfg, &yaml);
+    assert!(r.ok(), "{r:?}");
+    let t = lio(&lvm).target(&iqn()).cloned().unwrap();
+    assert_eq!(t.tpgs[0].portals, ["127.0.0.1:3260"]);
+    assert_eq!(t.tpgs[0].enabled, Some(true));
+    // the enable alone
+    std::fs::write(tpg.join("enable"), "0").unwrap();
+    let r = pass(&lvm, &cfg, &yaml);
+    assert!(r.ok(), "{r:?}");
+    let t = lio(&lvm).target(&iqn()).cloned().unwrap();
+    assert_eq!(t.tpgs[0].enabled, Some(true));
+    assert!(!r.remaining.unwrap().has_changes());
+}

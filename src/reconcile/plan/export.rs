@@ -181,6 +181,8 @@ struct Seen {
     /// The hosts allowed (ACL initiators, allowed host NQNs); `*` when any host may connect.
     hosts: Vec<String>,
     portals: Vec<String>,
+    /// Enabled (the TPG; every namespace): a pass cut short may have left it off.
+    enabled: bool,
 }
 
 fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
@@ -214,6 +216,7 @@ fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
                         && luns[0].index == 0,
                     hosts,
                     portals: t.tpgs.iter().flat_map(|g| g.portals.clone()).collect(),
+                    enabled: t.tpgs.iter().all(|g| g.enabled == Some(true)),
                 }
             })
             .collect(),
@@ -234,6 +237,7 @@ fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
                         .filter_map(|n| n.device_path.clone())
                         .collect(),
                     one_lun: s.namespaces.len() == 1,
+                    enabled: s.namespaces.iter().all(|n| n.enabled == Some(true)),
                     hosts,
                     portals: targets
                         .nvmet
@@ -454,7 +458,7 @@ fn declared(
                     })
                     .filter(|p| !s.portals.contains(p))
                     .collect();
-                if !missing.is_empty() {
+                if !missing.is_empty() || !s.enabled {
                     plan.export_actions.push(ExportAction::Export {
                         volume: volume.clone(),
                         transport: t,
