@@ -163,35 +163,15 @@ fn one(
             device,
             ..
         } => {
-            let iqn = Iqn::parse(target).map_err(|e| e.to_string())?;
-            let secret = chap
-                .get_or_create(&cfg.name, vol)
-                .map_err(|e| format!("the CHAP credentials of {vol}: {e}"))?;
             let export = lio::IscsiExport {
-                iqn,
+                iqn: Iqn::parse(target).map_err(|e| e.to_string())?,
                 device: PathBuf::from(device),
                 serial: id.uuid(),
                 portals,
-                chap: Some(lio::Chap {
-                    user: secret.userid,
-                    password: secret.password,
-                }),
+                chap: Some(chap_of(cfg, chap, vol)?),
                 hosts: vec![],
             };
-            let steps = match targets.lio.target(target) {
-                // ours, half made: what is missing
-                Some(_) => lio::complete_steps(&export, &targets.lio),
-                None => {
-                    // rtslib picks an HBA index under its lock: so does ember
-                    let _rts = rtslib.map(lock).transpose().map_err(|e| {
-                        format!("{e} (rtslib's lock, held while a backstore is made so that targetcli cannot pick the same index; under a sandbox it must be writable)")
-                    })?;
-                    let targets = read(cfg, root).map_err(|e| e.to_string())?;
-                    let steps = lio::create_steps(&export, &targets.lio).map_err(err)?;
-                    return write(root, &steps);
-                }
-            };
-            write(root, &steps)
+            export_iscsi(cfg, root, rtslib, &targets, &export)
         }
         ExportAction::Export {
             transport: Transport::NvmeTcp,
@@ -214,13 +194,7 @@ fn one(
         } => {
             let iqn = Iqn::parse(target).map_err(|e| e.to_string())?;
             let h = Iqn::parse(host).map_err(|e| e.to_string())?;
-            let secret = chap
-                .get_or_create(&cfg.name, vol)
-                .map_err(|e| format!("the CHAP credentials of {vol}: {e}"))?;
-            let c = lio::Chap {
-                user: secret.userid,
-                password: secret.password,
-            };
+            let c = chap_of(cfg, chap, vol)?;
             write(root, &lio::acl_steps(&iqn, &h, Some(&c)))
         }
         ExportAction::AttachHost {
@@ -264,6 +238,37 @@ fn one(
             ),
         },
     }
+}
+
+/// The volume's CHAP credentials (made the first time), as LIO takes them.
+fn chap_of(cfg: &BackendConfig, chap: &ChapStore, vol: &str) -> Result<lio::Chap, String> {
+    let secret = chap
+        .get_or_create(&cfg.name, vol)
+        .map_err(|e| format!("the CHAP credentials of {vol}: {e}"))?;
+    Ok(lio::Chap {
+        user: secret.userid,
+        password: secret.password,
+    })
+}
+
+/// An iSCSI export made, or (ours, half made) completed.
+fn export_iscsi(
+    cfg: &BackendConfig,
+    root: &TargetRoot,
+    rtslib: Option<&Path>,
+    targets: &Targets,
+    export: &lio::IscsiExport,
+) -> Result<(), String> {
+    if targets.lio.target(export.iqn.as_str()).is_some() {
+        return write(root, &lio::complete_steps(export, &targets.lio));
+    }
+    // rtslib picks an HBA index under its lock: so does ember, and reads again under it
+    let _rts = rtslib.map(lock).transpose().map_err(|e| {
+        format!("{e} (rtslib's lock, held while a backstore is made so that targetcli cannot pick the same index; under a sandbox it must be writable)")
+    })?;
+    let now = read(cfg, root).map_err(|e| e.to_string())?;
+    let steps = lio::create_steps(export, &now.lio).map_err(|e| e.to_string())?;
+    write(root, &steps)
 }
 
 fn nvme_export(

@@ -20,8 +20,6 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use serde::Serialize;
-
 use super::{Action, Plan, RefusalKind, WarningKind, Whose, whose};
 use crate::config::{BackendConfig, TargetHelper};
 use crate::desired::BackendDesired;
@@ -37,80 +35,8 @@ pub struct Targets {
     pub nvmet: nvmet::State,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Transport {
-    /// iSCSI through LIO (`target_helper = lioadm`).
-    Iscsi,
-    /// NVMe/TCP through nvmet (`target_helper = nvmet`).
-    NvmeTcp,
-}
-
-impl Transport {
-    pub fn shown(self) -> &'static str {
-        match self {
-            Transport::Iscsi => "iSCSI",
-            Transport::NvmeTcp => "NVMe/TCP",
-        }
-    }
-}
-
-/// What a pass does to the target configuration, for one volume.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum ExportAction {
-    /// Made (iSCSI: backstore, target, TPG 1, LUN 0, a portal per address; NVMe: subsystem,
-    /// namespace, a port per address), to no host yet; or completed, when it was half made.
-    Export {
-        volume: LvName,
-        transport: Transport,
-        /// The IQN or NQN.
-        target: String,
-        device: String,
-        portals: Vec<String>,
-    },
-    /// A host allowed (iSCSI: its ACL with the volume's CHAP and LUN 0 mapped; NVMe: an
-    /// allowed host).
-    AttachHost {
-        volume: LvName,
-        transport: Transport,
-        target: String,
-        portals: Vec<String>,
-        host: String,
-    },
-    DetachHost {
-        volume: LvName,
-        transport: Transport,
-        target: String,
-        portals: Vec<String>,
-        host: String,
-    },
-    /// Removed whole (target and backstore; subsystem out of its ports).
-    Unexport {
-        volume: LvName,
-        transport: Transport,
-        target: String,
-        portals: Vec<String>,
-    },
-}
-
-impl ExportAction {
-    /// Runs before the LV actions (detach, unexport); the others after them.
-    pub fn is_removal(&self) -> bool {
-        matches!(
-            self,
-            ExportAction::DetachHost { .. } | ExportAction::Unexport { .. }
-        )
-    }
-    pub fn volume(&self) -> &LvName {
-        match self {
-            ExportAction::Export { volume, .. }
-            | ExportAction::AttachHost { volume, .. }
-            | ExportAction::DetachHost { volume, .. }
-            | ExportAction::Unexport { volume, .. } => volume,
-        }
-    }
-}
+mod types;
+pub use types::{ExportAction, Transport};
 
 /// A backend's target settings, as the planner uses them.
 struct Naming<'a> {
@@ -470,33 +396,46 @@ fn declared(
                 s.hosts.clone()
             }
         };
-        let portals: Vec<String> = n.portals.iter().map(Portal::to_string).collect();
-        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-        for h in hosts_now
-            .iter()
-            .filter(|h| !export.hosts.iter().any(|d| same(d, h)))
-        {
-            plan.export_actions.push(ExportAction::DetachHost {
-                volume: volume.clone(),
-                transport: t,
-                target: target.clone(),
-                portals: portals.clone(),
-                host: h.clone(),
-            });
-        }
-        for h in export
-            .hosts
-            .iter()
-            .filter(|d| !hosts_now.iter().any(|h| same(d, h)))
-        {
-            plan.export_actions.push(ExportAction::AttachHost {
-                volume: volume.clone(),
-                transport: t,
-                target: target.clone(),
-                portals: portals.clone(),
-                host: h.clone(),
-            });
-        }
+        attach_and_detach(n, volume, &target, &hosts_now, &export.hosts, plan);
+    }
+}
+
+/// The hosts of an export made to what is declared: those not declared detached, those
+/// declared attached (names compare without case, as cinder compares them).
+fn attach_and_detach(
+    n: &Naming,
+    volume: &LvName,
+    target: &str,
+    hosts_now: &[String],
+    declared: &[String],
+    plan: &mut Plan,
+) {
+    let t = n.transport;
+    let portals: Vec<String> = n.portals.iter().map(Portal::to_string).collect();
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    for h in hosts_now
+        .iter()
+        .filter(|h| !declared.iter().any(|d| same(d, h)))
+    {
+        plan.export_actions.push(ExportAction::DetachHost {
+            volume: volume.clone(),
+            transport: t,
+            target: target.to_string(),
+            portals: portals.clone(),
+            host: h.clone(),
+        });
+    }
+    for h in declared
+        .iter()
+        .filter(|d| !hosts_now.iter().any(|h| same(d, h)))
+    {
+        plan.export_actions.push(ExportAction::AttachHost {
+            volume: volume.clone(),
+            transport: t,
+            target: target.to_string(),
+            portals: portals.clone(),
+            host: h.clone(),
+        });
     }
 }
 
