@@ -75,6 +75,7 @@ pub fn check(g: &Global, json: bool) -> i32 {
                         b.host,
                         b.volume_clear.describe()
                     );
+                    crate::outln!("backend {}: target {}", b.name, b.target.describe());
                 } else {
                     crate::outln!(
                         "backend {}: not managed by ember (volume_driver {})",

@@ -9,6 +9,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod desired;
+pub mod export;
 pub mod inputs;
 pub mod logging;
 pub mod lvm;

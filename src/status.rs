@@ -151,14 +151,22 @@ impl PassSummary {
             lvm_calls: r.lvm_calls,
             lvm_commands: r.lvm_commands,
             done: outcome
-                .map(|o| o.done.iter().map(|a| a.line()).collect())
+                .map(|o| {
+                    let exports = o.export_done.iter().map(|a| a.line());
+                    o.done.iter().map(|a| a.line()).chain(exports).collect()
+                })
                 .unwrap_or_default(),
             failed: outcome
                 .map(|o| {
+                    let exports = o
+                        .export_failed
+                        .iter()
+                        .map(|f| format!("{}: {}", f.action.line(), f.error));
                     o.failed
                         .iter()
                         .chain(&o.skipped)
                         .map(|f| format!("{}: {}", f.action.line(), f.error))
+                        .chain(exports)
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -179,7 +187,7 @@ impl PassSummary {
             pending: r
                 .remaining
                 .as_ref()
-                .map(|p| p.actions.len() + p.vg_actions.len())
+                .map(|p| p.actions.len() + p.vg_actions.len() + p.export_actions.len())
                 .unwrap_or(0),
             // what is left after the pass: marks it made included
             scheduled: r

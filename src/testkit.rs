@@ -23,6 +23,8 @@ pub fn backend(name: &str, lvm_type: LvmType) -> BackendConfig {
         volume_clear: Default::default(),
         host: format!("h@{name}"),
         volume_group_set: Default::default(),
+        target: Default::default(),
+        state_dir: crate::config::default_state_dir(),
     }
 }
 

@@ -8,6 +8,7 @@
 //! control ─► status                        (the control protocol and its client)
 //! metrics ─► status                        (the metrics file, rendered from the status)
 //! lvm, config, desired ─► names, size, problem, trust   (lvm: names, size, trust)
+//! reconcile ─► export                      (the kernel's target configuration; its CHAP store: trust)
 //! main, commands, daemon ─► out            (output that survives a closed pipe: `outln!` ...)
 //! main, commands ─► paint ─► cli, status, problem   (colour for people, from `--color`)
 //! main ─► logging ─► out                   (the log's lines on stderr, through the progress bar)
@@ -24,7 +25,7 @@ use std::path::Path;
 /// Which modules each module may use.
 fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
     const CORE: &[&str] = &[
-        "lvm", "config", "desired", "names", "size", "problem", "trust",
+        "lvm", "config", "desired", "export", "names", "size", "problem", "trust",
     ];
     let front: &'static [&'static str] = &[
         "out",
@@ -77,6 +78,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             "desired",
             &["config", "names", "size", "problem", "trust"][..],
         ),
+        ("export", &["names", "trust"][..]),
         ("names", &[][..]),
         ("size", &[][..]),
         ("problem", &[][..]),

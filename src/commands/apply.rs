@@ -32,6 +32,13 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
         for f in &o.vg_failed {
             let _ = writeln!(s, "  {}  [FAILED: {}]", f.action.line(), f.error);
         }
+        // (exports are not streamed: they are done around the volumes' actions)
+        for a in &o.export_done {
+            let _ = writeln!(s, "  {}  [done]", a.line());
+        }
+        for f in &o.export_failed {
+            let _ = writeln!(s, "  {}  [FAILED: {}]", f.action.line(), f.error);
+        }
     }
     if let Some(o) = r.outcome.as_ref().filter(|_| !streamed) {
         for a in &o.done {
@@ -70,7 +77,7 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
             let _ = writeln!(
                 s,
                 "  still pending: {} change(s)",
-                rem.actions.len() + rem.vg_actions.len()
+                rem.actions.len() + rem.vg_actions.len() + rem.export_actions.len()
             );
         } else if let Some(n) = r.plan.as_ref().map(|p| p.refused.len()).filter(|n| *n > 0) {
             let _ = writeln!(

@@ -103,6 +103,10 @@ pub(super) fn resolve_backend(
     if !ok {
         return None;
     }
+    let target = match managed {
+        true => super::target::read(reader, name, &anchor, problems)?,
+        false => super::target::TargetSettings::default(),
+    };
     let volume_clear = match managed {
         true => clear_of(name, reader, wipe, &anchor, problems)?,
         false => ClearSettings::default(),
@@ -136,6 +140,8 @@ pub(super) fn resolve_backend(
         // cinder/cmd/volume.py: backend_host comes from the backend's own section only
         host: format!("{}@{name}", backend_host.as_deref().unwrap_or(default_host)),
         volume_group_set: NotCompared(Box::new(vg_set)),
+        target,
+        state_dir: super::default_state_dir(),
     })
 }
 

@@ -9,18 +9,21 @@ mod clear;
 mod ember;
 mod files;
 pub mod ini;
+mod myip;
 mod origin;
 mod oslo;
 mod spelling;
 mod subst;
+mod target;
 
 use backend::resolve_backend;
 pub use clear::{ClearSettings, IoClass, Ionice, VolumeClear};
-pub use ember::EmberSettings;
+pub use ember::{EmberSettings, default_state_dir};
 use ember::{ember_path, resolve_ember};
 pub use files::default_sources;
 use files::files_to_read;
 pub use origin::{NotCompared, Setting};
+pub use target::{TargetHelper, TargetSettings};
 
 use std::path::{Path, PathBuf};
 
@@ -154,6 +157,13 @@ pub struct BackendConfig {
     /// nothing. (Boxed: a backend's configuration is moved around whole.)
     #[serde(default)]
     pub volume_group_set: NotCompared<Box<Setting>>,
+    /// The target its volumes would be exported through (`target_helper`, ...): read for LVM
+    /// backends only.
+    #[serde(default)]
+    pub target: TargetSettings,
+    /// `[ember] state_dir`: where the CHAP credentials of its iSCSI exports are kept.
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
 }
 
 impl BackendConfig {
@@ -340,6 +350,7 @@ fn resolve(
     let reader = subst::Reader {
         ini,
         hostname: hostname(),
+        my_ip: std::cell::OnceCell::new(),
     };
     spelling::default_section(ini, problems);
     let backends_entry = ini.get("DEFAULT", "enabled_backends");
@@ -423,6 +434,9 @@ fn resolve(
     }
 
     let ember = resolve_ember(ini, anchor, problems)?;
+    for b in &mut backends {
+        b.state_dir = ember.state_dir.clone();
+    }
     let volume_name_template = match reader.get(subst::Group::Default, "volume_name_template") {
         Ok(subst::Read {
             value: Some(subst::Typed::Str(t)),

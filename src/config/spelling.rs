@@ -29,6 +29,19 @@ const BACKEND_OPTIONS: &[&str] = &[
     "volume_clear",
     "volume_clear_size",
     "volume_clear_ionice",
+    // the target a volume would be exported through (config/target.rs)
+    "target_helper",
+    "target_protocol",
+    "target_prefix",
+    "target_ip_address",
+    "target_secondary_ip_addresses",
+    "iscsi_secondary_ip_addresses",
+    "target_port",
+    "nvmet_port_id",
+    "nvmet_ns_id",
+    "nvmeof_conn_info_version",
+    "lvm_share_target",
+    "report_discard_supported",
 ];
 
 /// The `[DEFAULT]` options whose misspellings ember names.

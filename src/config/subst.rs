@@ -28,7 +28,31 @@ pub(super) enum Kind {
     LvmType,
     /// `volume_clear`: one of cinder's choices.
     VolumeClear,
+    /// `PortOpt`: an integer from 0 to 65535.
+    Port,
+    /// A `StrOpt` with `choices`: one of them.
+    Choice(&'static [&'static str]),
 }
+
+/// `target_helper`'s choices (cinder/volume/driver.py).
+pub(super) const TARGET_HELPERS: &[&str] = &[
+    "tgtadm",
+    "lioadm",
+    "scstadmin",
+    "iscsictl",
+    "nvmet",
+    "spdk-nvmeof",
+    "fake",
+];
+/// `target_protocol`'s choices.
+pub(super) const TARGET_PROTOCOLS: &[&str] = &["iscsi", "iser", "nvmet_rdma", "nvmet_tcp"];
+
+/// Options registered with a `deprecated_name` in the same group: (name, deprecated name).
+/// oslo.config reads the deprecated name when the name is not set.
+pub(super) const DEPRECATED_NAMES: &[(&str, &str)] = &[(
+    "target_secondary_ip_addresses",
+    "iscsi_secondary_ip_addresses",
+)];
 
 /// Where an option is registered: `[DEFAULT]`, or every backend's group and `[backend_defaults]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +120,60 @@ const OPTIONS: &[(&str, Scope, Kind, Option<&str>)] = &[
     ),
     ("volume_clear_size", Scope::Backend, Kind::Int, Some("0")),
     ("volume_clear_ionice", Scope::Backend, Kind::Str, None),
+    // cinder/common/config.py: a HostAddressOpt whose default is oslo.utils' get_my_ipv4()
+    ("my_ip", Scope::Default, Kind::Host, None),
+    // the LVM driver's target (cinder/volume/driver.py, drivers/lvm.py)
+    (
+        "target_helper",
+        Scope::Backend,
+        Kind::Choice(TARGET_HELPERS),
+        Some("tgtadm"),
+    ),
+    (
+        "target_protocol",
+        Scope::Backend,
+        Kind::Choice(TARGET_PROTOCOLS),
+        Some("iscsi"),
+    ),
+    (
+        "target_prefix",
+        Scope::Backend,
+        Kind::Str,
+        Some("iqn.2010-10.org.openstack:"),
+    ),
+    (
+        "target_ip_address",
+        Scope::Backend,
+        Kind::Str,
+        Some("$my_ip"),
+    ),
+    (
+        "target_secondary_ip_addresses",
+        Scope::Backend,
+        Kind::List,
+        Some(""),
+    ),
+    ("target_port", Scope::Backend, Kind::Port, Some("3260")),
+    ("nvmet_port_id", Scope::Backend, Kind::Port, Some("1")),
+    ("nvmet_ns_id", Scope::Backend, Kind::Int, Some("10")),
+    (
+        "nvmeof_conn_info_version",
+        Scope::Backend,
+        Kind::Int,
+        Some("1"),
+    ),
+    (
+        "lvm_share_target",
+        Scope::Backend,
+        Kind::Bool,
+        Some("False"),
+    ),
+    (
+        "report_discard_supported",
+        Scope::Backend,
+        Kind::Bool,
+        Some("False"),
+    ),
 ];
 
 /// A value as its type made it.
@@ -139,6 +217,8 @@ const MAX_DEPTH: usize = 32;
 pub(super) struct Reader<'a> {
     pub ini: &'a Ini,
     pub hostname: String,
+    /// `my_ip`'s default, found when first needed ([`super::myip::my_ipv4`]).
+    pub my_ip: std::cell::OnceCell<String>,
 }
 
 fn option(name: &str) -> Option<(Scope, Kind, Option<&'static str>)> {
@@ -188,9 +268,13 @@ impl Reader<'_> {
         let default = match (group, scope) {
             (Group::Backend(_), _) => None,
             (_, _) if opt == "host" => Some(self.hostname.clone()),
+            (_, _) if opt == "my_ip" => Some(self.my_ip.get_or_init(super::myip::my_ipv4).clone()),
             _ => default.map(str::to_string),
         };
-        let entry: Option<&Entry> = self.ini.get(group.section(), opt);
+        let entry: Option<&Entry> = self.ini.get(group.section(), opt).or_else(|| {
+            let old = DEPRECATED_NAMES.iter().find(|d| d.0 == opt)?.1;
+            self.ini.get(group.section(), old)
+        });
         // the system's host name is used as it is (oslo would refuse a machine named, say,
         // "(none)", as a QEMU guest without one is; only what cinder.conf says is checked)
         if opt == "host" && entry.is_none() {
@@ -370,6 +454,13 @@ pub(super) fn convert(kind: Kind, text: &str) -> Result<Option<Typed>, String> {
             return Err("must be none or zero: cinder removed shred in Ocata (use zero)".into());
         }
         Kind::VolumeClear => return Err("must be none or zero".into()),
+        Kind::Port => match oslo::int(text)? {
+            Some(n) if (0..=65535).contains(&n) => Typed::Int(n),
+            Some(_) => return Err("must be a port number from 0 to 65535".into()),
+            None => return Ok(None),
+        },
+        Kind::Choice(choices) if choices.contains(&text) => Typed::Str(text.to_string()),
+        Kind::Choice(choices) => return Err(format!("must be one of {}", choices.join(", "))),
     }))
 }
 

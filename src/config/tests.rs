@@ -59,8 +59,12 @@ fn kolla_multi_backend_with_defaults_and_foreign_driver() {
     let nfs = c.backend("nfs-1").unwrap();
     assert!(!nfs.managed);
     // [DEFAULT] backend_host is not a backend option that cinder reads in multi-backend mode,
-    // and the file has no backend options in [DEFAULT]: no warnings expected
-    assert!(l.problems.is_empty(), "{:?}", l.problems);
+    // and the file has no backend options in [DEFAULT]: one warning, for the target helper
+    // written in [lvm-1] that ember cannot export through (kolla writes tgtadm)
+    assert_eq!(l.problems.len(), 1, "{:?}", l.problems);
+    let w = &l.problems[0];
+    assert!(!w.is_error() && w.line == Some(36), "{w:?}");
+    assert!(w.message.contains("target_helper = tgtadm"), "{w:?}");
 }
 
 #[test]

@@ -275,6 +275,25 @@ pub trait LvmRead {
     fn probe(&self, path: &std::path::Path) -> probe::Device {
         probe::probe(path)
     }
+    /// Where the kernel's target configuration (configfs) is on the system this LVM is on: the
+    /// host's for the real LVM, a model beside the simulator's state.
+    fn target_root(&self) -> TargetRoot {
+        TargetRoot {
+            path: std::path::PathBuf::from(CONFIGFS),
+            modelled: false,
+        }
+    }
+}
+
+/// Where configfs is mounted on a host.
+pub const CONFIGFS: &str = "/sys/kernel/config";
+
+/// The kernel's target configuration: configfs at `path`, or (`modelled`) a plain directory
+/// that models configfs's rules, for the simulator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetRoot {
+    pub path: std::path::PathBuf,
+    pub modelled: bool,
 }
 
 /// Changing LVM. Every LV ember creates carries the tags its caller gives (ember's own:

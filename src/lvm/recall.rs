@@ -199,6 +199,10 @@ impl LvmRead for Remembering<'_> {
         self.lvm.pool_usage(vg, pool)
     }
 
+    fn target_root(&self) -> super::TargetRoot {
+        self.lvm.target_root()
+    }
+
     fn vg_names(&self) -> Result<Vec<String>, LvmError> {
         self.lvm.vg_names()
     }

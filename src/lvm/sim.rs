@@ -436,7 +436,34 @@ impl SimLvm {
     }
 }
 
+impl SimLvm {
+    /// Whether a backstore of the modelled target configuration opens `device` (its
+    /// `udev_path`): lvm then cannot remove the LV.
+    fn exported(&self, device: &str) -> bool {
+        let core = self.target_root().path.join("target/core");
+        let Ok(hbas) = std::fs::read_dir(core) else {
+            return false;
+        };
+        hbas.flatten()
+            .filter_map(|h| std::fs::read_dir(h.path()).ok())
+            .flatten()
+            .flatten()
+            .filter_map(|b| std::fs::read_to_string(b.path().join("udev_path")).ok())
+            .any(|d| d.trim() == device)
+    }
+}
+
 impl LvmRead for SimLvm {
+    /// `<state file>.configfs`: a plain directory with configfs's rules modelled.
+    fn target_root(&self) -> super::TargetRoot {
+        let mut p = self.path.clone().into_os_string();
+        p.push(".configfs");
+        super::TargetRoot {
+            path: p.into(),
+            modelled: true,
+        }
+    }
+
     fn observe(&self, vg: &VgName) -> Result<Option<Observed>, LvmError> {
         self.calls.set(self.calls.get() + 1);
         let _lock = self.lock(false)?;

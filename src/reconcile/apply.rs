@@ -27,6 +27,17 @@ pub struct Outcome {
     pub done: Vec<Action>,
     pub failed: Vec<Failure>,
     pub skipped: Vec<Failure>,
+    /// The target configuration's actions done, and failed (or skipped).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub export_done: Vec<crate::reconcile::plan::export::ExportAction>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub export_failed: Vec<ExportFailure>,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ExportFailure {
+    pub action: crate::reconcile::plan::export::ExportAction,
+    pub error: String,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -37,7 +48,10 @@ pub struct Failure {
 
 impl Outcome {
     pub fn ok(&self) -> bool {
-        self.failed.is_empty() && self.skipped.is_empty() && self.vg_failed.is_empty()
+        self.failed.is_empty()
+            && self.skipped.is_empty()
+            && self.vg_failed.is_empty()
+            && self.export_failed.is_empty()
     }
 }
 

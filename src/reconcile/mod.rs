@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod check;
+pub mod exports;
 pub mod import;
 pub mod plan;
 pub mod render;
@@ -35,6 +36,8 @@ pub enum PassError {
     BadVgName(#[from] crate::names::NameError),
     #[error(transparent)]
     Lvm(#[from] LvmError),
+    #[error("cannot read the kernel's target configuration: {0}")]
+    Targets(#[from] crate::export::ExportError),
 }
 
 /// `volume groups here: a, b` for an error about a missing one.
@@ -72,7 +75,15 @@ pub fn observe_and_plan(
     // a backend the desired state does not name (or whose desired state never parsed) is left
     // as it is: no write at all, not even a tag
     let mut p = match desired {
-        Some(d) => plan(cfg, d, &observed, policy),
+        Some(d) => {
+            // the target configuration only for a backend that exports through one ember
+            // writes (whose cinder.conf names lioadm or nvmet)
+            let targets = match exports::wanted(cfg) {
+                true => Some(exports::read(cfg, &lvm.target_root())?),
+                false => None,
+            };
+            plan::plan_with_targets(cfg, d, &observed, targets.as_ref(), policy)
+        }
         None => Plan::new(&cfg.name, &cfg.volume_group, policy.now),
     };
     let another_backends = p
@@ -294,14 +305,30 @@ impl Run<'_> {
         let pool = LvName::new(&cfg.pool_name()).ok();
         // the writes and the confirming read share one lvm process if they can
         lvm.begin_batch();
-        let mut outcome =
-            apply::apply_with(lvm, &vg, p, pool.as_ref(), opts, self.stop, self.progress);
+        // detaches and unexports first (an exported LV cannot be removed), exports after the
+        // volumes they export exist
+        let root = lvm.target_root();
+        let mut before = Outcome::default();
+        let lv_plan = exports::removals_first(cfg, &root, p, &mut before);
+        let mut outcome = apply::apply_with(
+            lvm,
+            &vg,
+            &lv_plan,
+            pool.as_ref(),
+            opts,
+            self.stop,
+            self.progress,
+        );
+        outcome.skipped.extend(before.skipped);
+        outcome.export_done.extend(before.export_done);
+        outcome.export_failed.extend(before.export_failed);
         // the volume group made or grown: the pool and the volumes follow in the same pass,
         // planned from a fresh read of it
         let mut p = p.clone();
         if !p.vg_actions.is_empty() && outcome.vg_failed.is_empty() {
             self.follow_up(&vg, pool.as_ref(), &mut p, &mut outcome);
         }
+        exports::additions_after(cfg, &root, &p, &mut outcome);
         let p = &p;
         if confirm == Confirm::Later {
             // what remains, by the writes' own results: the actions not done
@@ -310,6 +337,8 @@ impl Run<'_> {
                 .retain(|a| !outcome.done.iter().any(|d| d == a));
             rest.vg_actions
                 .retain(|a| !outcome.vg_done.iter().any(|d| d == a));
+            rest.export_actions
+                .retain(|a| !outcome.export_done.iter().any(|d| d == a));
             report.unconfirmed = true;
             report.remaining = Some(rest);
         } else {
@@ -347,6 +376,10 @@ impl Run<'_> {
             outcome.skipped.extend(more.skipped);
         }
         p.actions.extend(next.actions);
+        // the exports from the fresh read (the removals were done before)
+        p.export_actions.retain(|a| a.is_removal());
+        p.export_actions
+            .extend(next.export_actions.into_iter().filter(|a| !a.is_removal()));
         p.refused.extend(next.refused);
         p.warnings.extend(next.warnings);
         p.scheduled.extend(next.scheduled);

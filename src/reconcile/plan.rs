@@ -18,6 +18,7 @@
 mod capacity;
 mod classify;
 mod clear;
+pub mod export;
 mod growth;
 mod guard;
 mod mda;
@@ -112,6 +113,18 @@ pub fn plan(
     cfg: &BackendConfig,
     desired: &BackendDesired,
     observed: &Observed,
+    policy: &Policy,
+) -> Plan {
+    plan_with_targets(cfg, desired, observed, None, policy)
+}
+
+/// [`plan`], with the kernel's target configuration as read (`None`: not read, for a backend
+/// that exports through nothing ember writes: no export phase).
+pub fn plan_with_targets(
+    cfg: &BackendConfig,
+    desired: &BackendDesired,
+    observed: &Observed,
+    targets: Option<&export::Targets>,
     policy: &Policy,
 ) -> Plan {
     let mut plan = Plan::new(&cfg.name, &cfg.volume_group, policy.now);
@@ -240,6 +253,18 @@ pub fn plan(
         hold_everything(&mut plan, pool);
     }
     guard::hold_if_not_ours(cfg, desired, observed, policy, &mut plan);
+    if let Some(targets) = targets {
+        export::plan_exports(cfg, desired, observed, targets, &mut plan);
+        // a backend held whole is held for its exports too
+        let held = [
+            RefusalKind::VgOfAnotherBackend,
+            RefusalKind::UnknownVolumes,
+            RefusalKind::PoolNeedsRepair,
+        ];
+        if plan.refused.iter().any(|r| held.contains(&r.kind)) {
+            plan.export_actions.clear();
+        }
+    }
     plan
 }
 

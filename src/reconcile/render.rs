@@ -14,6 +14,7 @@ use std::fmt::Write;
 use super::plan::{Action, DeleteReason, Growth, Plan, Scheduled, UnmarkReason};
 use crate::desired::Source;
 
+mod export;
 pub mod summary;
 
 impl Action {
@@ -266,7 +267,14 @@ pub fn plan_text(plan: &Plan) -> String {
     for a in &plan.vg_actions {
         let _ = writeln!(s, "  {}", a.line());
     }
+    // in the order they are done: removals of exports, the volumes, then exports
+    for a in plan.export_actions.iter().filter(|a| a.is_removal()) {
+        let _ = writeln!(s, "  {}", a.line());
+    }
     for a in &plan.actions {
+        let _ = writeln!(s, "  {}", a.line());
+    }
+    for a in plan.export_actions.iter().filter(|a| !a.is_removal()) {
         let _ = writeln!(s, "  {}", a.line());
     }
     for d in &plan.scheduled {

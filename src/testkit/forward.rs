@@ -80,6 +80,7 @@ forwarding! {
             fn pool_usage(
                 &self, vg: &VgName, pool: &LvName
             ) -> Option<Result<Option<PoolUsage>, String>>;
+            fn target_root(&self) -> crate::lvm::TargetRoot;
         }
     }
     LvmWrite {

@@ -161,5 +161,7 @@ pub fn backend_config(thin: bool, ratio: f64) -> ember::config::BackendConfig {
         volume_clear: Default::default(),
         host: "h@b".into(),
         volume_group_set: Default::default(),
+        target: Default::default(),
+        state_dir: ember::config::default_state_dir(),
     }
 }

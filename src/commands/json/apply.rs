@@ -6,7 +6,8 @@ use serde::Serialize;
 use super::{FORMAT_VERSION, Failure, State};
 use crate::problem::Problem;
 use crate::reconcile::PassReport;
-use crate::reconcile::apply::{Failure as ActionFailure, VgFailure};
+use crate::reconcile::apply::{ExportFailure, Failure as ActionFailure, VgFailure};
+use crate::reconcile::plan::export::ExportAction;
 use crate::reconcile::plan::{Action, Refusal, Scheduled, VgAction, Warning};
 
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
@@ -56,6 +57,12 @@ pub struct BackendApply {
     pub skipped: Vec<ActionFailure>,
     /// What is still different after the pass, as read again.
     pub remaining: Vec<Action>,
+    /// The target configuration's actions planned (exports, attached and detached hosts,
+    /// unexports), done, failed or skipped, and still to do after the pass.
+    pub export_planned: Vec<ExportAction>,
+    pub export_done: Vec<ExportAction>,
+    pub export_failed: Vec<ExportFailure>,
+    pub export_remaining: Vec<ExportAction>,
     pub refused: Vec<Refusal>,
     pub scheduled: Vec<Scheduled>,
     pub warnings: Vec<Warning>,
@@ -74,7 +81,19 @@ pub struct BackendApply {
 impl BackendApply {
     pub fn of(r: PassReport) -> BackendApply {
         let pass_ok = r.ok();
-        let remaining: Vec<Action> = r.remaining.map(|p| p.actions).unwrap_or_default();
+        let (remaining, export_remaining): (Vec<Action>, Vec<ExportAction>) = r
+            .remaining
+            .map(|p| (p.actions, p.export_actions))
+            .unwrap_or_default();
+        let export_planned = r
+            .plan
+            .as_ref()
+            .map(|p| p.export_actions.clone())
+            .unwrap_or_default();
+        let (export_done, export_failed) = match &r.outcome {
+            Some(o) => (o.export_done.clone(), o.export_failed.clone()),
+            None => Default::default(),
+        };
         let (vg_planned, planned, refused, scheduled, warnings) = match r.plan {
             Some(p) => (p.vg_actions, p.actions, p.refused, p.scheduled, p.warnings),
             None => Default::default(),
@@ -89,7 +108,7 @@ impl BackendApply {
             State::Error
         } else if !refused.is_empty() {
             State::Blocked
-        } else if !remaining.is_empty() || r.stale {
+        } else if !remaining.is_empty() || !export_remaining.is_empty() || r.stale {
             State::Pending
         } else {
             State::Converged
@@ -106,6 +125,10 @@ impl BackendApply {
             failed,
             skipped,
             remaining,
+            export_planned,
+            export_done,
+            export_failed,
+            export_remaining,
             refused,
             scheduled,
             warnings,
@@ -136,6 +159,10 @@ impl BackendApply {
             failed: vec![],
             skipped: vec![],
             remaining: vec![],
+            export_planned: vec![],
+            export_done: vec![],
+            export_failed: vec![],
+            export_remaining: vec![],
             refused: vec![],
             scheduled: vec![],
             warnings: vec![],

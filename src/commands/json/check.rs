@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::FORMAT_VERSION;
-use crate::config::{BackendConfig, ClearSettings, LvmType, Ratio};
+use crate::config::{BackendConfig, ClearSettings, LvmType, Ratio, TargetHelper, TargetSettings};
 use crate::desired::{BackendDesired, DesiredState, Source, VolumeDesired, VolumeState};
 use crate::inputs::Inputs;
 use crate::names::LvName;
@@ -62,6 +62,12 @@ struct CheckBackend {
     /// `host@backend`, cinder's name for the backend.
     host: String,
     volume_clear: ClearSettings,
+    /// The target options (`target_helper`, ...) as read, `$my_ip` resolved.
+    target: TargetSettings,
+    /// `lioadm`, `nvmet`, or `unsupported` (any other helper: ember exports nothing through it).
+    target_helper_kind: TargetHelper,
+    /// Why ember cannot export this backend's volumes with these options; null when it can.
+    target_unsupported: Option<String>,
 }
 
 /// The desired-state file as read.
@@ -138,6 +144,9 @@ fn backend(b: &BackendConfig) -> CheckBackend {
         reserved_percentage: b.reserved_percentage,
         host: b.host.clone(),
         volume_clear: b.volume_clear,
+        target: b.target.clone(),
+        target_helper_kind: b.target.helper(),
+        target_unsupported: b.target.unsupported(),
     }
 }
 

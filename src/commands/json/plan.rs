@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{FORMAT_VERSION, Failure, State};
 use crate::problem::Problem;
+use crate::reconcile::plan::export::ExportAction;
 use crate::reconcile::plan::{Action, Plan, Refusal, Scheduled, VgAction, Warning};
 use crate::reconcile::render::summary::Counts;
 
@@ -53,6 +54,9 @@ pub struct BackendPlan {
     /// a PV resized; before the actions.
     pub vg_actions: Vec<VgAction>,
     pub actions: Vec<Action>,
+    /// What is done to the kernel's target configuration (exports, attached and detached
+    /// hosts, unexports): the removals before `actions`, the rest after them.
+    pub export_actions: Vec<ExportAction>,
     pub refused: Vec<Refusal>,
     /// Marked volumes whose deletion waits for the end of their grace period.
     pub scheduled: Vec<Scheduled>,
@@ -87,6 +91,7 @@ impl BackendPlan {
             mark_vg: plan.mark_vg,
             vg_actions: plan.vg_actions,
             actions: plan.actions,
+            export_actions: plan.export_actions,
             refused: plan.refused,
             scheduled: plan.scheduled,
             warnings: plan.warnings,
@@ -110,6 +115,7 @@ impl BackendPlan {
             mark_vg: false,
             vg_actions: vec![],
             actions: vec![],
+            export_actions: vec![],
             refused: vec![],
             scheduled: vec![],
             warnings: vec![],
@@ -127,9 +133,9 @@ impl PlanDoc {
             format: Format::Plan,
             format_version: FORMAT_VERSION,
             ok: ok && backends.iter().all(|b| b.error.is_none()),
-            changes_pending: backends
-                .iter()
-                .any(|b| !b.actions.is_empty() || !b.vg_actions.is_empty()),
+            changes_pending: backends.iter().any(|b| {
+                !b.actions.is_empty() || !b.vg_actions.is_empty() || !b.export_actions.is_empty()
+            }),
             blocked: backends.iter().any(|b| !b.refused.is_empty()),
             error: None,
             problems,

@@ -42,6 +42,16 @@ fn a_near_miss_is_one_or_two_characters_from_exactly_one_option() {
         ),
         ("reserve_percentage", "reserved_percentage"),
         ("volume_clear_sise", "volume_clear_size"),
+        ("target_helpr", "target_helper"),
+        ("target-protocol", "target_protocol"),
+        ("target_ip_adress", "target_ip_address"),
+        (
+            "target_secondary_ip_address",
+            "target_secondary_ip_addresses",
+        ),
+        ("target_prot", "target_port"),
+        ("nvmet_portid", "nvmet_port_id"),
+        ("report_discard_suported", "report_discard_supported"),
     ] {
         assert_eq!(near_miss(typo, BACKEND_OPTIONS), Some(option), "{typo}");
     }
@@ -52,7 +62,7 @@ fn a_near_miss_is_one_or_two_characters_from_exactly_one_option() {
     for other in [
         "volume_dd_blocksize",
         "volumes_dir",
-        "target_helper",
+        "iscsi_target_prefix",
         "lvm_mirrors",
     ] {
         assert_eq!(near_miss(other, BACKEND_OPTIONS), None, "{other}");
@@ -73,6 +83,38 @@ fn no_option_cinder_has_ever_registered_is_a_near_miss() {
                 assert_eq!(near_miss(name, options), None, "{name}");
             }
         }
+    }
+}
+
+#[test]
+fn the_target_options_ember_reads_are_never_named_a_typo() {
+    let (_d, _f, l) = load_text(
+        "[DEFAULT]\nenabled_backends = lvm-1\n[lvm-1]\nvolume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver\n\
+         target_helper = lioadm\ntarget_protocol = iscsi\ntarget_prefix = iqn.2010-10.org.openstack:\n\
+         target_ip_address = 192.0.2.10\ntarget_secondary_ip_addresses = 192.0.2.11\n\
+         iscsi_secondary_ip_addresses = 192.0.2.12\ntarget_port = 3260\nnvmet_port_id = 1\n\
+         nvmet_ns_id = 10\nnvmeof_conn_info_version = 1\nreport_discard_supported = true\n",
+    );
+    for w in warnings(&l) {
+        assert!(
+            !w.contains("did you mean") && !w.contains("case-sensitive"),
+            "{w}"
+        );
+    }
+    for option in [
+        "target_helper",
+        "target_protocol",
+        "target_prefix",
+        "target_ip_address",
+        "target_secondary_ip_addresses",
+        "iscsi_secondary_ip_addresses",
+        "target_port",
+        "nvmet_port_id",
+        "nvmet_ns_id",
+        "nvmeof_conn_info_version",
+        "report_discard_supported",
+    ] {
+        assert!(BACKEND_OPTIONS.contains(&option), "{option}");
     }
 }
 

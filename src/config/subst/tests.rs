@@ -12,6 +12,7 @@ fn read<'a>(ini: &'a Ini) -> Reader<'a> {
     Reader {
         ini,
         hostname: "node1".into(),
+        my_ip: std::cell::OnceCell::from("192.0.2.10".to_string()),
     }
 }
 

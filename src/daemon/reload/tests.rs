@@ -21,6 +21,8 @@ fn backend(name: &str, vg: &str, managed: bool) -> BackendConfig {
         volume_clear: Default::default(),
         host: format!("h@{name}"),
         volume_group_set: Default::default(),
+        target: Default::default(),
+        state_dir: crate::config::default_state_dir(),
     }
 }
 

@@ -249,12 +249,17 @@ impl LvmWrite for SimLvm {
             lv.uuid, lv.name
         );
         let (bound, lv) = (lv, &lv.name);
+        // an exported LV is held open by the target (LIO's iblock opens it exclusively)
+        let held = self.exported(&format!("/dev/{vg}/{lv}"));
         self.write_bound(
             cmd,
             Some(bound),
             |v| {
                 if !v.lvs.contains_key(lv.as_str()) {
                     return Err(format!("Failed to find logical volume \"{vg}/{lv}\""));
+                }
+                if held {
+                    return Err(format!("Logical volume {vg}/{lv} in use."));
                 }
                 if v.lvs
                     .values()

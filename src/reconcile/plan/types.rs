@@ -304,6 +304,12 @@ pub enum RefusalKind {
     /// The volume group does not exist and some of its devices cannot be used: nothing is
     /// created (all or nothing).
     VgNotCreated,
+    /// The volume is exported to hosts (or another tool's target uses it): not deleted until
+    /// they are removed.
+    Exported,
+    /// An export ember will not make: the volume is not ember's, or another tool's target
+    /// holds the name.
+    ExportNotOurs,
 }
 
 impl RefusalKind {
@@ -360,6 +366,9 @@ pub enum WarningKind {
     StrayClearTag,
     /// A PV of the VG that `volume_group.devices` does not list: it stays.
     PvNotListed,
+    /// Another tool's target (or subsystem) that names or uses one of the backend's volumes:
+    /// never changed.
+    ForeignExport,
 }
 
 /// Something the operator should see that changes nothing by itself.
@@ -380,6 +389,10 @@ pub struct Plan {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vg_actions: Vec<super::vg::VgAction>,
     pub actions: Vec<Action>,
+    /// What is done to the kernel's target configuration: removals before `actions`, the
+    /// rest after them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub export_actions: Vec<super::export::ExportAction>,
     pub refused: Vec<Refusal>,
     pub scheduled: Vec<Scheduled>,
     pub warnings: Vec<Warning>,
@@ -414,6 +427,7 @@ impl Plan {
             planned_at,
             vg_actions: vec![],
             actions: vec![],
+            export_actions: vec![],
             refused: vec![],
             scheduled: vec![],
             warnings: vec![],
@@ -425,7 +439,7 @@ impl Plan {
         }
     }
     pub fn has_changes(&self) -> bool {
-        !self.actions.is_empty() || !self.vg_actions.is_empty()
+        !self.actions.is_empty() || !self.vg_actions.is_empty() || !self.export_actions.is_empty()
     }
     pub fn deletes(&self) -> bool {
         self.actions.iter().any(Action::is_destructive)

@@ -9,7 +9,8 @@ pub struct Counts {
     pub create: usize,
     pub grow: usize,
     pub delete: usize,
-    /// Tags and activations: adoptions, claims, marks for a prune, activations.
+    /// Tags and activations: adoptions, claims, marks for a prune, activations; exports,
+    /// attaches, detaches, unexports.
     pub change: usize,
     pub refused: usize,
 }
@@ -41,6 +42,7 @@ impl Counts {
                 _ => c.change += 1,
             }
         }
+        c.change += plan.export_actions.len();
         c
     }
 }

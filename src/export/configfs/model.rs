@@ -1,0 +1,93 @@
+//! For unit tests and the LVM simulator: configfs's rules on a plain directory, enough to check that the steps ember
+//! plans are accepted in their order and that reading back gives what was written. A `mkdir`
+//! makes its default groups (`create_dir_all`); a write makes the attribute; an `rmdir` is
+//! refused while a link lies beneath or points into what it would remove (configfs's
+//! -ENOTEMPTY and -EBUSY); a link to a path that does not exist is refused.
+
+use std::fs;
+use std::io::{Error, ErrorKind};
+use std::path::{Path, PathBuf};
+
+use super::Step;
+
+pub fn apply(root: &Path, steps: &[Step]) -> Result<(), String> {
+    for s in steps {
+        perform(root, s).map_err(|e| format!("{s}: {e}"))?;
+    }
+    Ok(())
+}
+
+pub fn perform(root: &Path, step: &Step) -> std::io::Result<()> {
+    match step {
+        Step::Mkdir(p) => {
+            if root.join(p).exists() {
+                return Err(Error::new(ErrorKind::AlreadyExists, "exists"));
+            }
+            fs::create_dir_all(root.join(p))
+        }
+        Step::Write(p, v) => {
+            let path = root.join(p);
+            let dir = path.parent().unwrap_or(root);
+            // the object, or the object of a default group (`attrib/`, `auth/`, `wwn/`)
+            if !dir.is_dir() && !dir.parent().is_some_and(Path::is_dir) {
+                return Err(Error::new(ErrorKind::NotFound, "no such object"));
+            }
+            fs::create_dir_all(dir)?;
+            let text = match v {
+                super::Value::Plain(s) | super::Value::Secret(s) => s.clone(),
+            };
+            fs::write(path, text)
+        }
+        Step::Symlink { link, target } => {
+            if !root.join(target).is_dir() {
+                return Err(Error::new(ErrorKind::NotFound, "link target missing"));
+            }
+            let link = root.join(link);
+            if let Some(dir) = link.parent() {
+                // a default group (`allowed_hosts/`, `subsystems/`) of an existing object
+                if !dir.is_dir() && dir.parent().is_some_and(Path::is_dir) {
+                    fs::create_dir(dir)?;
+                }
+            }
+            std::os::unix::fs::symlink(root.join(target), link)
+        }
+        Step::Unlink(p) => fs::remove_file(root.join(p)),
+        Step::Rmdir(p) => {
+            let dir = root.join(p);
+            if has_link_beneath(&dir)? {
+                return Err(Error::other("a link lies beneath (ENOTEMPTY)"));
+            }
+            if linked_into(root, &dir)? {
+                return Err(Error::other("a link points into it (EBUSY)"));
+            }
+            fs::remove_dir_all(dir)
+        }
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        out.push(e.path());
+        if e.file_type()?.is_dir() {
+            walk(&e.path(), out)?;
+        }
+    }
+    Ok(())
+}
+
+fn has_link_beneath(dir: &Path) -> std::io::Result<bool> {
+    let mut all = Vec::new();
+    walk(dir, &mut all)?;
+    Ok(all.iter().any(|p| p.is_symlink()))
+}
+
+fn linked_into(root: &Path, dir: &Path) -> std::io::Result<bool> {
+    let mut all = Vec::new();
+    walk(root, &mut all)?;
+    Ok(all
+        .iter()
+        .filter(|p| p.is_symlink())
+        .filter_map(|p| fs::read_link(p).ok())
+        .any(|t| t.starts_with(dir)))
+}

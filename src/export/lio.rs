@@ -1,0 +1,224 @@
+//! LIO's iSCSI targets and block backstores, under `<root>/target` (rtslib's layout; the
+//! research notes, section 3.1): what is there ([`read`]) and the steps that make or remove
+//! one export ([`create_steps`], [`remove_steps`]).
+
+use std::path::{Path, PathBuf};
+
+use super::configfs::{ExportError, attr, flag, link_target, links, subdirs};
+
+mod steps;
+pub use steps::{
+    Chap, IscsiExport, acl_steps, complete_steps, create_steps, remove_acl_steps, remove_steps,
+};
+
+/// LIO's configfs directory, relative to the configfs root.
+pub const TARGET: &str = "target";
+
+/// A block backstore: `target/core/<hba>/<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backstore {
+    /// The HBA directory, `iblock_<n>`.
+    pub hba: String,
+    pub name: String,
+    /// The device it opens (`udev_path`); empty or absent while not configured.
+    pub device: Option<String>,
+    /// `wwn/vpd_unit_serial`, without the kernel's label.
+    pub serial: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+impl Backstore {
+    /// Its path relative to the configfs root.
+    pub fn path(&self) -> PathBuf {
+        Path::new(TARGET)
+            .join("core")
+            .join(&self.hba)
+            .join(&self.name)
+    }
+}
+
+/// An iSCSI target, `target/iscsi/<iqn>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub iqn: String,
+    pub tpgs: Vec<Tpg>,
+}
+
+/// A target portal group, `tpgt_<tag>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tpg {
+    pub tag: u16,
+    pub enabled: Option<bool>,
+    /// `attrib/authentication`: CHAP required.
+    pub authentication: Option<bool>,
+    /// `attrib/generate_node_acls`: any initiator may log in.
+    pub generate_node_acls: Option<bool>,
+    pub luns: Vec<Lun>,
+    /// `np/` entries as the kernel names them (`ip:port`, `[ip6]:port`).
+    pub portals: Vec<String>,
+    pub acls: Vec<Acl>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lun {
+    pub index: u32,
+    /// The name of its link to the backstore (any name: rtslib and ember choose differently).
+    pub link: Option<String>,
+    /// The backstore it links to, relative to the configfs root.
+    pub backstore: Option<PathBuf>,
+}
+
+/// A LUN of an ACL, `acls/<initiator>/lun_<index>`, mapped to a LUN of the TPG.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedLun {
+    pub index: u32,
+    pub link: Option<String>,
+    /// The TPG's LUN it maps to.
+    pub tpg_lun: Option<u32>,
+}
+
+/// An initiator's ACL, `acls/<initiator>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acl {
+    pub initiator: String,
+    /// Whether a CHAP user name is set (the password is never read).
+    pub chap_user_set: bool,
+    pub mapped_luns: Vec<MappedLun>,
+}
+
+/// LIO as it is now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    /// Whether the iSCSI fabric is registered (`target/iscsi` exists).
+    pub iscsi_fabric: bool,
+    /// The `iblock_<n>` HBA directories, with or without a backstore.
+    pub hbas: Vec<String>,
+    pub backstores: Vec<Backstore>,
+    pub targets: Vec<Target>,
+}
+
+impl State {
+    pub fn target(&self, iqn: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| t.iqn == iqn)
+    }
+
+    pub fn backstore_at(&self, path: &Path) -> Option<&Backstore> {
+        self.backstores.iter().find(|b| b.path() == path)
+    }
+}
+
+/// The device in iblock's `info` (`... UDEV PATH: /dev/vg/lv  readonly: 0 ...`): what
+/// `control` set, for a backstore whose `udev_path` attribute nobody wrote.
+fn info_udev_path(info: &str) -> Option<String> {
+    let rest = info.split_once("UDEV PATH:")?.1.trim_start();
+    let path = rest.split_whitespace().next()?;
+    path.starts_with('/').then(|| path.to_string())
+}
+
+fn index_after(name: &str, prefix: &str) -> Option<u32> {
+    name.strip_prefix(prefix)?.parse().ok()
+}
+
+/// Reads LIO's iSCSI targets and block backstores under `root` (`/sys/kernel/config`).
+pub fn read(root: &Path) -> Result<State, ExportError> {
+    let t = root.join(TARGET);
+    let mut state = State {
+        iscsi_fabric: t.join("iscsi").is_dir(),
+        ..State::default()
+    };
+    for hba in subdirs(&t.join("core"))? {
+        if !hba.starts_with("iblock_") {
+            continue;
+        }
+        state.hbas.push(hba.clone());
+        for name in subdirs(&t.join("core").join(&hba))? {
+            let dir = t.join("core").join(&hba).join(&name);
+            state.backstores.push(Backstore {
+                device: match attr(&dir.join("udev_path"))?.filter(|d| !d.is_empty()) {
+                    Some(d) => Some(d),
+                    None => attr(&dir.join("info"))?.as_deref().and_then(info_udev_path),
+                },
+                serial: attr(&dir.join("wwn/vpd_unit_serial"))?.map(|s| {
+                    let v = s.rsplit(':').next().unwrap_or("").trim();
+                    v.to_string()
+                }),
+                enabled: flag(&dir.join("enable"))?,
+                hba: hba.clone(),
+                name,
+            });
+        }
+    }
+    for iqn in subdirs(&t.join("iscsi"))? {
+        if iqn == "discovery_auth" {
+            continue;
+        }
+        let dir = t.join("iscsi").join(&iqn);
+        let mut tpgs = Vec::new();
+        for tpgt in subdirs(&dir)? {
+            if let Some(tag) = tpgt.strip_prefix("tpgt_").and_then(|n| n.parse().ok()) {
+                tpgs.push(read_tpg(root, &dir.join(&tpgt), tag)?);
+            }
+        }
+        state.targets.push(Target { iqn, tpgs });
+    }
+    Ok(state)
+}
+
+fn read_tpg(root: &Path, dir: &Path, tag: u16) -> Result<Tpg, ExportError> {
+    let mut luns = Vec::new();
+    for l in subdirs(&dir.join("lun"))? {
+        let Some(index) = index_after(&l, "lun_") else {
+            continue;
+        };
+        let ldir = dir.join("lun").join(&l);
+        let link = links(&ldir)?.into_iter().next();
+        let backstore = link.as_ref().and_then(|a| link_target(root, &ldir.join(a)));
+        luns.push(Lun {
+            index,
+            link,
+            backstore,
+        });
+    }
+    let mut acls = Vec::new();
+    for initiator in subdirs(&dir.join("acls"))? {
+        let adir = dir.join("acls").join(&initiator);
+        let mut mapped_luns = Vec::new();
+        for m in subdirs(&adir)? {
+            let Some(index) = index_after(&m, "lun_") else {
+                continue;
+            };
+            let mdir = adir.join(&m);
+            let link = links(&mdir)?.into_iter().next();
+            let tpg_lun = link
+                .as_ref()
+                .and_then(|a| link_target(root, &mdir.join(a)))
+                .and_then(|p| {
+                    let f = p.file_name()?.to_string_lossy().into_owned();
+                    index_after(&f, "lun_")
+                });
+            mapped_luns.push(MappedLun {
+                index,
+                link,
+                tpg_lun,
+            });
+        }
+        let user = attr(&adir.join("auth/userid"))?.unwrap_or_default();
+        acls.push(Acl {
+            chap_user_set: !user.is_empty() && user != "NULL",
+            initiator,
+            mapped_luns,
+        });
+    }
+    Ok(Tpg {
+        tag,
+        enabled: flag(&dir.join("enable"))?,
+        authentication: flag(&dir.join("attrib/authentication"))?,
+        generate_node_acls: flag(&dir.join("attrib/generate_node_acls"))?,
+        luns,
+        portals: subdirs(&dir.join("np"))?,
+        acls,
+    })
+}
+
+#[cfg(test)]
+mod tests;

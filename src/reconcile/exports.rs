@@ -1,0 +1,391 @@
+//! The kernel's target configuration in a pass: read for the planner ([`read`]) and changed
+//! by the plan's `export_actions` ([`apply`]), through [`crate::export::Step`]s at the
+//! configfs root of the LVM handle's system ([`crate::lvm::LvmRead::target_root`]).
+//!
+//! configfs is one for the whole host (every backend, every worker, targetcli, rtslib): one
+//! writer at a time. [`apply`] holds a host-wide lock (`flock` on `/run/ember/exports.lock`,
+//! the unit's runtime directory) for all its writes, re-reads the configuration under it, and
+//! makes each action's steps from what it read then; while it makes a backstore it also holds
+//! rtslib's `/var/run/rtslib_backstore.lock`, under which rtslib (targetcli) picks an
+//! `iblock_<n>` index, so that the two never pick the same one. A pass cut short leaves a
+//! partial export that the next pass's read shows: completed, or reported as not ember's.
+
+use std::path::{Path, PathBuf};
+
+use super::plan::export::{ExportAction, Targets, Transport};
+use crate::config::{BackendConfig, TargetHelper};
+use crate::export::chap::ChapStore;
+use crate::export::identity::Identity;
+use crate::export::names::{Iqn, Nqn, Portal};
+use crate::export::{ExportError, Step, lio, nvmet};
+use crate::lvm::TargetRoot;
+
+/// The host-wide lock of ember's writers of the target configuration.
+pub const LOCK: &str = "/run/ember/exports.lock";
+/// rtslib's lock around choosing a backstore's HBA index (rtslib tcm.py).
+pub const RTSLIB_LOCK: &str = "/var/run/rtslib_backstore.lock";
+
+/// Whether a pass reads the target configuration for this backend: only when it exports
+/// through a target ember writes.
+pub fn wanted(cfg: &BackendConfig) -> bool {
+    cfg.target.helper() != TargetHelper::Unsupported && cfg.target.unsupported().is_none()
+}
+
+/// The target configuration as it is now (the transport the backend uses; the other is left
+/// empty).
+pub fn read(cfg: &BackendConfig, root: &TargetRoot) -> Result<Targets, ExportError> {
+    Ok(match cfg.target.helper() {
+        TargetHelper::Lioadm => Targets {
+            lio: lio::read(&root.path)?,
+            ..Targets::default()
+        },
+        TargetHelper::Nvmet => Targets {
+            nvmet: nvmet::read(&root.path)?,
+            ..Targets::default()
+        },
+        TargetHelper::Unsupported => Targets::default(),
+    })
+}
+
+/// An exclusive `flock` held until dropped.
+struct Held(#[allow(dead_code)] nix::fcntl::Flock<std::fs::File>);
+
+fn lock(path: &Path) -> Result<Held, String> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent()
+        && !dir.exists()
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    }
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| format!("cannot open the lock {}: {e}", path.display()))?;
+    nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive)
+        .map(Held)
+        .map_err(|(_, e)| format!("cannot lock {}: {e}", path.display()))
+}
+
+/// Where the locks are: the host's, or beside a modelled configfs.
+fn lock_paths(root: &TargetRoot) -> (PathBuf, Option<PathBuf>) {
+    match root.modelled {
+        true => {
+            let mut p = root.path.clone().into_os_string();
+            p.push(".lock");
+            (p.into(), None)
+        }
+        false => (PathBuf::from(LOCK), Some(PathBuf::from(RTSLIB_LOCK))),
+    }
+}
+
+/// The result of one export action.
+pub type Done = (ExportAction, Result<(), String>);
+
+/// Carries out `actions` in order under the host-wide lock, each from a fresh read; an action
+/// that fails does not stop the others of other volumes (the next pass sees what is left).
+pub fn apply(cfg: &BackendConfig, root: &TargetRoot, actions: &[ExportAction]) -> Vec<Done> {
+    if actions.is_empty() {
+        return vec![];
+    }
+    let (host_lock, rtslib) = lock_paths(root);
+    let _held = match lock(&host_lock) {
+        Ok(h) => h,
+        Err(e) => {
+            return actions
+                .iter()
+                .map(|a| (a.clone(), Err(e.clone())))
+                .collect();
+        }
+    };
+    let chap = ChapStore::new(cfg.state_dir.clone());
+    let mut out = vec![];
+    let mut failed: Vec<&crate::names::LvName> = vec![];
+    for a in actions {
+        // a volume whose export failed gets nothing more in this pass (its hosts would attach
+        // to nothing)
+        if failed.contains(&a.volume()) {
+            out.push((
+                a.clone(),
+                Err("not done: an earlier step of this volume failed".into()),
+            ));
+            continue;
+        }
+        let r = one(cfg, root, rtslib.as_deref(), &chap, a);
+        if let Err(e) = &r {
+            tracing::error!(backend = %cfg.name, volume = %a.volume(), "{e}");
+            failed.push(a.volume());
+        }
+        out.push((a.clone(), r));
+    }
+    out
+}
+
+fn write(root: &TargetRoot, steps: &[Step]) -> Result<(), String> {
+    let r = match root.modelled {
+        true => crate::export::apply_modelled(&root.path, steps),
+        false => crate::export::apply(&root.path, steps),
+    };
+    r.map_err(|e| e.to_string())
+}
+
+fn one(
+    cfg: &BackendConfig,
+    root: &TargetRoot,
+    rtslib: Option<&Path>,
+    chap: &ChapStore,
+    a: &ExportAction,
+) -> Result<(), String> {
+    let targets = read(cfg, root).map_err(|e| e.to_string())?;
+    let vol = a.volume().as_str();
+    let id = Identity::of(&cfg.volume_group, vol);
+    let portals: Vec<Portal> = std::iter::once(&cfg.target.target_ip_address)
+        .chain(&cfg.target.target_secondary_ip_addresses)
+        .filter_map(|s| s.parse().ok())
+        .map(|ip| Portal {
+            ip,
+            port: cfg.target.target_port,
+        })
+        .collect();
+    let err = |e: ExportError| e.to_string();
+    match a {
+        ExportAction::Export {
+            transport: Transport::Iscsi,
+            target,
+            device,
+            ..
+        } => {
+            let export = lio::IscsiExport {
+                iqn: Iqn::parse(target).map_err(|e| e.to_string())?,
+                device: PathBuf::from(device),
+                serial: id.uuid(),
+                portals,
+                chap: Some(chap_of(cfg, chap, vol)?),
+                hosts: vec![],
+            };
+            export_iscsi(cfg, root, rtslib, &targets, &export)
+        }
+        ExportAction::Export {
+            transport: Transport::NvmeTcp,
+            target,
+            device,
+            ..
+        } => {
+            let export = nvme_export(cfg, target, device, &id, &portals, &[])?;
+            let steps = match targets.nvmet.subsystem(target) {
+                Some(_) => nvmet::complete_steps(&export, &targets.nvmet).map_err(err)?,
+                None => nvmet::create_steps(&export, &targets.nvmet).map_err(err)?,
+            };
+            write(root, &steps)
+        }
+        ExportAction::AttachHost {
+            transport: Transport::Iscsi,
+            target,
+            host,
+            ..
+        } => {
+            let iqn = Iqn::parse(target).map_err(|e| e.to_string())?;
+            let h = Iqn::parse(host).map_err(|e| e.to_string())?;
+            let c = chap_of(cfg, chap, vol)?;
+            write(root, &lio::acl_steps(&iqn, &h, Some(&c)))
+        }
+        ExportAction::AttachHost {
+            transport: Transport::NvmeTcp,
+            target,
+            host,
+            ..
+        } => {
+            let h = Nqn::parse(host).map_err(|e| e.to_string())?;
+            write(root, &nvmet::allow_steps(target, &h, &targets.nvmet))
+        }
+        ExportAction::DetachHost {
+            transport: Transport::Iscsi,
+            target,
+            host,
+            ..
+        } => write(root, &lio::remove_acl_steps(target, host, &targets.lio)),
+        ExportAction::DetachHost {
+            transport: Transport::NvmeTcp,
+            target,
+            host,
+            ..
+        } => write(root, &nvmet::disallow_steps(target, host)),
+        ExportAction::Unexport {
+            transport: Transport::Iscsi,
+            target,
+            ..
+        } => match targets.lio.target(target) {
+            None => Ok(()),
+            Some(_) => write(root, &lio::remove_steps(target, &targets.lio).map_err(err)?),
+        },
+        ExportAction::Unexport {
+            transport: Transport::NvmeTcp,
+            target,
+            ..
+        } => match targets.nvmet.subsystem(target) {
+            None => Ok(()),
+            Some(_) => write(
+                root,
+                &nvmet::remove_steps(target, &targets.nvmet).map_err(err)?,
+            ),
+        },
+    }
+}
+
+/// The volume's CHAP credentials (made the first time), as LIO takes them.
+fn chap_of(cfg: &BackendConfig, chap: &ChapStore, vol: &str) -> Result<lio::Chap, String> {
+    let secret = chap
+        .get_or_create(&cfg.name, vol)
+        .map_err(|e| format!("the CHAP credentials of {vol}: {e}"))?;
+    Ok(lio::Chap {
+        user: secret.userid,
+        password: secret.password,
+    })
+}
+
+/// An iSCSI export made, or (ours, half made) completed.
+fn export_iscsi(
+    cfg: &BackendConfig,
+    root: &TargetRoot,
+    rtslib: Option<&Path>,
+    targets: &Targets,
+    export: &lio::IscsiExport,
+) -> Result<(), String> {
+    if targets.lio.target(export.iqn.as_str()).is_some() {
+        return write(root, &lio::complete_steps(export, &targets.lio));
+    }
+    // rtslib picks an HBA index under its lock: so does ember, and reads again under it
+    let _rts = rtslib.map(lock).transpose().map_err(|e| {
+        format!("{e} (rtslib's lock, held while a backstore is made so that targetcli cannot pick the same index; under a sandbox it must be writable)")
+    })?;
+    let now = read(cfg, root).map_err(|e| e.to_string())?;
+    let steps = lio::create_steps(export, &now.lio).map_err(|e| e.to_string())?;
+    write(root, &steps)
+}
+
+fn nvme_export(
+    cfg: &BackendConfig,
+    target: &str,
+    device: &str,
+    id: &Identity,
+    portals: &[Portal],
+    hosts: &[Nqn],
+) -> Result<nvmet::NvmeExport, String> {
+    let t = &cfg.target;
+    let nsid =
+        u32::try_from(t.nvmet_ns_id).map_err(|_| format!("nvmet_ns_id = {}", t.nvmet_ns_id))?;
+    Ok(nvmet::NvmeExport {
+        nqn: Nqn::parse(target).map_err(|e| e.to_string())?,
+        nsid,
+        device: PathBuf::from(device),
+        uuid: id.uuid(),
+        serial: id.nvme_serial(),
+        ports: portals
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (t.nvmet_port_id.saturating_add(i as u16), *p))
+            .collect(),
+        hosts: hosts.to_vec(),
+    })
+}
+
+/// The removals of `plan` (detach, unexport), before its LV actions. Returns the plan the LV
+/// actions are then carried out from: without the deletion of a volume whose unexport failed
+/// (LIO holds an exported LV open: it would fail, and it must not go while exported), which
+/// is reported as skipped.
+pub fn removals_first(
+    cfg: &BackendConfig,
+    root: &TargetRoot,
+    plan: &super::Plan,
+    outcome: &mut super::Outcome,
+) -> super::Plan {
+    let removals: Vec<ExportAction> = plan
+        .export_actions
+        .iter()
+        .filter(|a| a.is_removal())
+        .cloned()
+        .collect();
+    let results = apply(cfg, root, &removals);
+    let mut failed = vec![];
+    record(results, outcome, &mut failed);
+    let mut p = plan.clone();
+    p.actions.retain(|a| {
+        let held = a.is_destructive() && failed.contains(a.subject());
+        if held {
+            outcome.skipped.push(super::apply::Failure {
+                action: a.clone(),
+                error: "skipped: its unexport failed (an exported volume is not deleted)".into(),
+            });
+        }
+        !held
+    });
+    p
+}
+
+/// The exports and attaches of `plan`, after its LV actions: none for a volume whose creation
+/// or activation failed or was skipped.
+pub fn additions_after(
+    cfg: &BackendConfig,
+    root: &TargetRoot,
+    plan: &super::Plan,
+    outcome: &mut super::Outcome,
+) {
+    let not_made: Vec<&crate::names::LvName> = outcome
+        .failed
+        .iter()
+        .chain(&outcome.skipped)
+        .map(|f| f.action.subject())
+        .collect();
+    let (go, held): (Vec<ExportAction>, Vec<ExportAction>) = plan
+        .export_actions
+        .iter()
+        .filter(|a| !a.is_removal())
+        .cloned()
+        .partition(|a| !not_made.contains(&a.volume()));
+    for a in held {
+        outcome.export_failed.push(super::apply::ExportFailure {
+            action: a,
+            error: "skipped: the volume's own step failed".into(),
+        });
+    }
+    let results = apply(cfg, root, &go);
+    record(results, outcome, &mut vec![]);
+    // a deleted volume's CHAP credentials go with it: a new volume of that name gets its own
+    if cfg.target.helper() == TargetHelper::Lioadm {
+        let chap = ChapStore::new(cfg.state_dir.clone());
+        for a in outcome.done.iter().filter(|a| a.is_destructive()) {
+            if let Err(e) = chap.forget(&cfg.name, a.subject().as_str()) {
+                tracing::warn!(backend = %cfg.name, volume = %a.subject(), "cannot forget its CHAP credentials: {e}");
+            }
+        }
+    }
+}
+
+fn record(
+    results: Vec<Done>,
+    outcome: &mut super::Outcome,
+    failed: &mut Vec<crate::names::LvName>,
+) {
+    for (a, r) in results {
+        match r {
+            Ok(()) => outcome.export_done.push(a),
+            Err(error) => {
+                failed.push(a.volume().clone());
+                outcome
+                    .export_failed
+                    .push(super::apply::ExportFailure { action: a, error });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,465 @@
+//! The export phase: from the declared exports (`export: { hosts }`) and the kernel's target
+//! configuration as read ([`Targets`]), what to export, attach, detach and unexport. Pure,
+//! like the rest of the planner; its actions are the plan's `export_actions`, which apply
+//! performs through [`crate::export::Step`]s, re-reading the target configuration first.
+//!
+//! Rules (each has a test, and a property test on the configfs model):
+//! - **ownership**: a target (iSCSI) or subsystem (NVMe) is ember's for a backend only if its
+//!   name is the one ember (and cinder) gives a volume of the backend that ember owns
+//!   (`target_prefix` + the volume's name; `nqn.` + `target_prefix` + `-` + the volume's id)
+//!   *and* its one LUN or namespace is backed by that volume's device `/dev/<vg>/<lv>`.
+//!   Anything else that names or uses the backend's volumes is another tool's: a warning,
+//!   never changed; a declared export whose name another tool's target holds is refused. A
+//!   volume ember does not own is never exported.
+//! - **no deletion while exported**: a volume deleted (`state: absent`, or pruned) whose
+//!   target still has hosts is not deleted (a refusal naming them); with none left, it is
+//!   unexported first, in the same pass. A volume another tool's target uses is not deleted.
+//! - order: removals (detach, unexport) before the LV actions, exports and attaches after
+//!   them (a new volume is exported once it exists and is active).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use super::{Action, Plan, RefusalKind, WarningKind, Whose, whose};
+use crate::config::{BackendConfig, TargetHelper};
+use crate::desired::BackendDesired;
+use crate::export::names::{Iqn, Nqn, Portal};
+use crate::export::{lio, nvmet};
+use crate::lvm::{LvInfo, Observed};
+use crate::names::LvName;
+
+/// The kernel's target configuration, as read at the pass's start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Targets {
+    pub lio: lio::State,
+    pub nvmet: nvmet::State,
+}
+
+mod types;
+pub use types::{ExportAction, Transport};
+
+/// A backend's target settings, as the planner uses them.
+struct Naming<'a> {
+    cfg: &'a BackendConfig,
+    transport: Transport,
+    portals: Vec<Portal>,
+}
+
+impl Naming<'_> {
+    fn of(cfg: &BackendConfig) -> Option<Naming<'_>> {
+        if cfg.target.unsupported().is_some() {
+            return None;
+        }
+        let transport = match cfg.target.helper() {
+            TargetHelper::Lioadm => Transport::Iscsi,
+            TargetHelper::Nvmet => Transport::NvmeTcp,
+            TargetHelper::Unsupported => return None,
+        };
+        let t = &cfg.target;
+        let portals = std::iter::once(&t.target_ip_address)
+            .chain(&t.target_secondary_ip_addresses)
+            .filter_map(|a| a.parse::<IpAddr>().ok())
+            .map(|ip| Portal {
+                ip,
+                port: t.target_port,
+            })
+            .collect();
+        Some(Naming {
+            cfg,
+            transport,
+            portals,
+        })
+    }
+
+    /// The target's name for volume `lv` (cinder's); `Err` when it is not a valid name.
+    fn target(&self, lv: &str) -> Result<String, String> {
+        let prefix = &self.cfg.target.target_prefix;
+        match self.transport {
+            Transport::Iscsi => Iqn::parse(&format!("{prefix}{lv}"))
+                .map(|n| n.as_str().to_string())
+                .map_err(|e| e.to_string()),
+            Transport::NvmeTcp => Nqn::parse(&format!("nqn.{prefix}-{}", volume_id(lv)))
+                .map(|n| n.as_str().to_string())
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    fn device(&self, lv: &str) -> String {
+        format!("/dev/{}/{lv}", self.cfg.volume_group)
+    }
+}
+
+/// cinder's volume id in a volume's name (`volume-<id>`), else the name itself.
+pub fn volume_id(lv: &str) -> &str {
+    lv.strip_prefix("volume-")
+        .filter(|id| id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4)
+        .unwrap_or(lv)
+}
+
+/// One target or subsystem as the planner sees it.
+#[derive(Debug, Clone)]
+struct Seen {
+    name: String,
+    /// The devices of its LUNs or namespaces.
+    devices: Vec<String>,
+    /// Whether it has exactly one LUN (0, in TPG 1) or one namespace.
+    one_lun: bool,
+    /// The hosts allowed (ACL initiators, allowed host NQNs); `*` when any host may connect.
+    hosts: Vec<String>,
+    portals: Vec<String>,
+    /// Enabled (the TPG; every namespace): a pass cut short may have left it off.
+    enabled: bool,
+}
+
+fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
+    match transport {
+        Transport::Iscsi => targets
+            .lio
+            .targets
+            .iter()
+            .map(|t| {
+                let luns: Vec<&lio::Lun> = t.tpgs.iter().flat_map(|g| &g.luns).collect();
+                let mut hosts: Vec<String> = t
+                    .tpgs
+                    .iter()
+                    .flat_map(|g| &g.acls)
+                    .map(|a| a.initiator.clone())
+                    .collect();
+                if t.tpgs.iter().any(|g| g.generate_node_acls == Some(true)) {
+                    hosts.push("*".into());
+                }
+                Seen {
+                    name: t.iqn.clone(),
+                    devices: luns
+                        .iter()
+                        .filter_map(|l| l.backstore.as_deref())
+                        .filter_map(|p| targets.lio.backstore_at(p))
+                        .filter_map(|b| b.device.clone())
+                        .collect(),
+                    one_lun: t.tpgs.len() == 1
+                        && t.tpgs[0].tag == 1
+                        && luns.len() == 1
+                        && luns[0].index == 0,
+                    hosts,
+                    portals: t.tpgs.iter().flat_map(|g| g.portals.clone()).collect(),
+                    enabled: t.tpgs.iter().all(|g| g.enabled == Some(true)),
+                }
+            })
+            .collect(),
+        Transport::NvmeTcp => targets
+            .nvmet
+            .subsystems
+            .iter()
+            .map(|s| {
+                let mut hosts = s.allowed_hosts.clone();
+                if s.allow_any_host == Some(true) {
+                    hosts.push("*".into());
+                }
+                Seen {
+                    name: s.nqn.clone(),
+                    devices: s
+                        .namespaces
+                        .iter()
+                        .filter_map(|n| n.device_path.clone())
+                        .collect(),
+                    one_lun: s.namespaces.len() == 1,
+                    enabled: s.namespaces.iter().all(|n| n.enabled == Some(true)),
+                    hosts,
+                    portals: targets
+                        .nvmet
+                        .ports
+                        .iter()
+                        .filter(|p| p.subsystems.contains(&s.nqn))
+                        .map(|p| {
+                            format!(
+                                "{}:{}",
+                                p.traddr.as_deref().unwrap_or("?"),
+                                p.trsvcid.as_deref().unwrap_or("?")
+                            )
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Whose a target is: ember's export of one of the backend's volumes, another tool's that
+/// names or uses one of them, or nothing to do with this backend.
+enum Claim<'a> {
+    Ours(&'a LvInfo),
+    /// Another tool's: the volumes it names or uses (by name).
+    Theirs(Vec<LvName>),
+    Unrelated,
+}
+
+fn claim<'a>(n: &Naming, s: &Seen, lvs: &HashMap<String, &'a LvInfo>) -> Claim<'a> {
+    let named = lvs.iter().find(|(t, _)| **t == s.name).map(|(_, lv)| *lv);
+    if let Some(lv) = named {
+        let dev = n.device(lv.name.as_str());
+        let mine = matches!(whose(n.cfg, lv), Whose::Mine { .. });
+        let shape = s.one_lun && !s.hosts.iter().any(|h| h == "*");
+        if mine && shape && s.devices.iter().all(|d| *d == dev) && !s.devices.is_empty() {
+            return Claim::Ours(lv);
+        }
+    }
+    let prefix = format!("/dev/{}/", n.cfg.volume_group);
+    let mut used: Vec<LvName> = named.map(|l| l.name.clone()).into_iter().collect();
+    for d in &s.devices {
+        if let Some(lv) = d
+            .strip_prefix(&prefix)
+            .and_then(|l| lvs.values().find(|x| x.name.as_str() == l))
+            && !used.contains(&lv.name)
+        {
+            used.push(lv.name.clone());
+        }
+    }
+    match used.is_empty() {
+        true => Claim::Unrelated,
+        false => Claim::Theirs(used),
+    }
+}
+
+/// The export phase of one backend's plan: after the LV phases (it reads their deletions and
+/// creations), before the plan is held for any reason that holds everything.
+pub fn plan_exports(
+    cfg: &BackendConfig,
+    desired: &BackendDesired,
+    observed: &Observed,
+    targets: &Targets,
+    plan: &mut Plan,
+) {
+    let Some(n) = Naming::of(cfg) else {
+        return;
+    };
+    // each LV of the VG by the target name ember would give it
+    let lvs: HashMap<String, &LvInfo> = observed
+        .lvs
+        .iter()
+        .filter_map(|lv| n.target(lv.name.as_str()).ok().map(|t| (t, lv)))
+        .collect();
+    let mut ours: HashMap<LvName, Seen> = HashMap::new();
+    let mut theirs: HashMap<String, Vec<LvName>> = HashMap::new();
+    for s in seen(targets, n.transport) {
+        match claim(&n, &s, &lvs) {
+            Claim::Ours(lv) => {
+                ours.insert(lv.name.clone(), s);
+            }
+            Claim::Theirs(used) => {
+                plan.warn(&s.name, WarningKind::ForeignExport, format!(
+                    "{} target {} names or uses {} but is not ember's (not the one ember makes for a volume it owns): left as it is",
+                    n.transport.shown(),
+                    s.name,
+                    used.iter().map(LvName::as_str).collect::<Vec<_>>().join(", ")
+                ));
+                theirs.insert(s.name.clone(), used);
+            }
+            Claim::Unrelated => {}
+        }
+    }
+    guard_deletions(&n, &ours, &theirs, plan);
+    declared(&n, desired, observed, &ours, &theirs, plan);
+}
+
+/// Deletions of exported volumes: refused while hosts remain (or another tool's target uses
+/// the volume), else preceded by the unexport.
+fn guard_deletions(
+    n: &Naming,
+    ours: &HashMap<LvName, Seen>,
+    theirs: &HashMap<String, Vec<LvName>>,
+    plan: &mut Plan,
+) {
+    let mut kept = vec![];
+    for a in std::mem::take(&mut plan.actions) {
+        let Action::DeleteVolume { volume, .. } = &a else {
+            kept.push(a);
+            continue;
+        };
+        if let Some((t, _)) = theirs.iter().find(|(_, used)| used.contains(volume)) {
+            plan.refuse(volume.as_str(), RefusalKind::Exported, format!(
+                "volume {volume} is not deleted: another tool's {} target {t} uses it (remove that target first)",
+                n.transport.shown()
+            ));
+            continue;
+        }
+        if let Some(s) = ours.get(volume) {
+            if !s.hosts.is_empty() {
+                plan.refuse(volume.as_str(), RefusalKind::Exported, format!(
+                    "volume {volume} is not deleted: it is exported to {} ({} {}): remove its hosts first (export: {{ hosts: [] }}), then delete it",
+                    s.hosts.join(", "),
+                    n.transport.shown(),
+                    s.name
+                ));
+                continue;
+            }
+            plan.export_actions.push(ExportAction::Unexport {
+                volume: volume.clone(),
+                transport: n.transport,
+                target: s.name.clone(),
+                portals: s.portals.clone(),
+            });
+        }
+        kept.push(a);
+    }
+    plan.actions = kept;
+}
+
+/// The declared volumes: exports made, hosts attached and detached; an export of a declared
+/// volume without `export:` removed.
+fn declared(
+    n: &Naming,
+    desired: &BackendDesired,
+    observed: &Observed,
+    ours: &HashMap<LvName, Seen>,
+    theirs: &HashMap<String, Vec<LvName>>,
+    plan: &mut Plan,
+) {
+    let made = |v: &LvName, plan: &Plan| {
+        plan.actions.iter().any(|a| {
+            a.subject() == v
+                && matches!(
+                    a,
+                    Action::CreateVolume { .. }
+                        | Action::CreateFromSource { .. }
+                        | Action::AdoptVolume { .. }
+                )
+        })
+    };
+    for (volume, v) in desired.volumes.iter() {
+        let t = n.transport;
+        let Some(export) = v.export() else {
+            if let Some(s) = ours.get(volume)
+                && v.size().is_some()
+            {
+                detach_all_and_unexport(n, volume, s, plan);
+            }
+            continue;
+        };
+        let owned = observed
+            .lv(volume.as_str())
+            .is_some_and(|lv| matches!(whose(n.cfg, lv), Whose::Mine { .. }));
+        if !owned && !made(volume, plan) {
+            if observed.lv(volume.as_str()).is_some() && !plan_refused(plan, volume) {
+                plan.refuse(volume.as_str(), RefusalKind::ExportNotOurs, format!(
+                    "volume {volume} is not exported: it is not ember's (ember exports only volumes it owns; adopt: true adopts cinder's)"
+                ));
+            }
+            continue;
+        }
+        let target =
+            match n.target(volume.as_str()) {
+                Ok(t) => t,
+                Err(e) => {
+                    plan.refuse(volume.as_str(), RefusalKind::ExportNotOurs, format!(
+                    "volume {volume} cannot be exported: its target's name is not valid ({e})"
+                ));
+                    continue;
+                }
+            };
+        if theirs.contains_key(&target) {
+            plan.refuse(volume.as_str(), RefusalKind::ExportNotOurs, format!(
+                "volume {volume} is not exported: {} target {target} exists and is another tool's (remove it, or export the volume under it by hand)",
+                t.shown()
+            ));
+            continue;
+        }
+        let hosts_now: Vec<String> = match ours.get(volume) {
+            None => {
+                plan.export_actions.push(ExportAction::Export {
+                    volume: volume.clone(),
+                    transport: t,
+                    target: target.clone(),
+                    device: n.device(volume.as_str()),
+                    portals: n.portals.iter().map(Portal::to_string).collect(),
+                });
+                vec![]
+            }
+            Some(s) => {
+                let missing: Vec<String> = n
+                    .portals
+                    .iter()
+                    .map(|p| match t {
+                        Transport::Iscsi => p.lio_name(),
+                        Transport::NvmeTcp => format!("{}:{}", p.ip, p.port),
+                    })
+                    .filter(|p| !s.portals.contains(p))
+                    .collect();
+                if !missing.is_empty() || !s.enabled {
+                    plan.export_actions.push(ExportAction::Export {
+                        volume: volume.clone(),
+                        transport: t,
+                        target: target.clone(),
+                        device: n.device(volume.as_str()),
+                        portals: missing,
+                    });
+                }
+                s.hosts.clone()
+            }
+        };
+        attach_and_detach(n, volume, &target, &hosts_now, &export.hosts, plan);
+    }
+}
+
+/// The hosts of an export made to what is declared: those not declared detached, those
+/// declared attached (names compare without case, as cinder compares them).
+fn attach_and_detach(
+    n: &Naming,
+    volume: &LvName,
+    target: &str,
+    hosts_now: &[String],
+    declared: &[String],
+    plan: &mut Plan,
+) {
+    let t = n.transport;
+    let portals: Vec<String> = n.portals.iter().map(Portal::to_string).collect();
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    for h in hosts_now
+        .iter()
+        .filter(|h| !declared.iter().any(|d| same(d, h)))
+    {
+        plan.export_actions.push(ExportAction::DetachHost {
+            volume: volume.clone(),
+            transport: t,
+            target: target.to_string(),
+            portals: portals.clone(),
+            host: h.clone(),
+        });
+    }
+    for h in declared
+        .iter()
+        .filter(|d| !hosts_now.iter().any(|h| same(d, h)))
+    {
+        plan.export_actions.push(ExportAction::AttachHost {
+            volume: volume.clone(),
+            transport: t,
+            target: target.to_string(),
+            portals: portals.clone(),
+            host: h.clone(),
+        });
+    }
+}
+
+fn plan_refused(plan: &Plan, volume: &LvName) -> bool {
+    plan.refused.iter().any(|r| r.subject == volume.as_str())
+}
+
+fn detach_all_and_unexport(n: &Naming, volume: &LvName, s: &Seen, plan: &mut Plan) {
+    for h in s.hosts.iter().filter(|h| *h != "*") {
+        plan.export_actions.push(ExportAction::DetachHost {
+            volume: volume.clone(),
+            transport: n.transport,
+            target: s.name.clone(),
+            portals: s.portals.clone(),
+            host: h.clone(),
+        });
+    }
+    plan.export_actions.push(ExportAction::Unexport {
+        volume: volume.clone(),
+        transport: n.transport,
+        target: s.name.clone(),
+        portals: s.portals.clone(),
+    });
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,80 @@
+//! The export phase's vocabulary: the transports and the actions on the target configuration.
+
+use serde::Serialize;
+
+use crate::names::LvName;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// iSCSI through LIO (`target_helper = lioadm`).
+    Iscsi,
+    /// NVMe/TCP through nvmet (`target_helper = nvmet`).
+    NvmeTcp,
+}
+
+impl Transport {
+    pub fn shown(self) -> &'static str {
+        match self {
+            Transport::Iscsi => "iSCSI",
+            Transport::NvmeTcp => "NVMe/TCP",
+        }
+    }
+}
+
+/// What a pass does to the target configuration, for one volume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ExportAction {
+    /// Made (iSCSI: backstore, target, TPG 1, LUN 0, a portal per address; NVMe: subsystem,
+    /// namespace, a port per address), to no host yet; or completed, when it was half made.
+    Export {
+        volume: LvName,
+        transport: Transport,
+        /// The IQN or NQN.
+        target: String,
+        device: String,
+        portals: Vec<String>,
+    },
+    /// A host allowed (iSCSI: its ACL with the volume's CHAP and LUN 0 mapped; NVMe: an
+    /// allowed host).
+    AttachHost {
+        volume: LvName,
+        transport: Transport,
+        target: String,
+        portals: Vec<String>,
+        host: String,
+    },
+    DetachHost {
+        volume: LvName,
+        transport: Transport,
+        target: String,
+        portals: Vec<String>,
+        host: String,
+    },
+    /// Removed whole (target and backstore; subsystem out of its ports).
+    Unexport {
+        volume: LvName,
+        transport: Transport,
+        target: String,
+        portals: Vec<String>,
+    },
+}
+
+impl ExportAction {
+    /// Runs before the LV actions (detach, unexport); the others after them.
+    pub fn is_removal(&self) -> bool {
+        matches!(
+            self,
+            ExportAction::DetachHost { .. } | ExportAction::Unexport { .. }
+        )
+    }
+    pub fn volume(&self) -> &LvName {
+        match self {
+            ExportAction::Export { volume, .. }
+            | ExportAction::AttachHost { volume, .. }
+            | ExportAction::DetachHost { volume, .. }
+            | ExportAction::Unexport { volume, .. } => volume,
+        }
+    }
+}

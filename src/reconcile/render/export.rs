@@ -1,0 +1,67 @@
+//! The plan's lines for the target configuration: each with its transport and portals.
+
+use crate::reconcile::plan::export::ExportAction;
+
+impl ExportAction {
+    pub fn verb(&self) -> &'static str {
+        match self {
+            ExportAction::Export { .. } => "export",
+            ExportAction::AttachHost { .. } => "attach_host",
+            ExportAction::DetachHost { .. } => "detach_host",
+            ExportAction::Unexport { .. } => "unexport",
+        }
+    }
+
+    /// One diff line, without indentation.
+    pub fn line(&self) -> String {
+        let at = |p: &[String]| match p {
+            [] => String::new(),
+            _ => format!(" at {}", p.join(", ")),
+        };
+        match self {
+            ExportAction::Export {
+                volume,
+                transport,
+                target,
+                portals,
+                ..
+            } => format!(
+                "+ export volume {volume} over {}{} as {target}",
+                transport.shown(),
+                at(portals)
+            ),
+            ExportAction::AttachHost {
+                volume,
+                transport,
+                portals,
+                host,
+                ..
+            } => format!(
+                "+ attach host {host} to volume {volume} ({}{})",
+                transport.shown(),
+                at(portals)
+            ),
+            ExportAction::DetachHost {
+                volume,
+                transport,
+                portals,
+                host,
+                ..
+            } => format!(
+                "- detach host {host} from volume {volume} ({}{})",
+                transport.shown(),
+                at(portals)
+            ),
+            ExportAction::Unexport {
+                volume,
+                transport,
+                target,
+                portals,
+            } => format!(
+                "- unexport volume {volume} ({}{}, {target})",
+                transport.shown(),
+                at(portals)
+            ),
+        }
+    }
+}

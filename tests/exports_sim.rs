@@ -1,0 +1,79 @@
+//! Exports through the daemon on the simulator (whose target configuration is a configfs model
+//! beside its state, `lvm.json.configfs`): the workers run the same pass as `ember apply`, so a
+//! declared export is made at start, and a target configuration cleared behind the daemon's
+//! back (as rtslib-fb-targetctl's stop clears it) is put back by the next pass, on a
+//! `reconcile` and after a restart.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
+
+mod common;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use common::daemon::*;
+use common::*;
+
+const HOST: &str = "iqn.1993-08.org.debian:01:compute1";
+const VOL: &str = "volume-5e1c7a3b-2d4f-4b8a-9c6e-0f1a2b3c4d5e";
+
+fn acl(s: &Scratch) -> PathBuf {
+    s.path("lvm.json.configfs/target/iscsi")
+        .join(format!("iqn.2010-10.org.openstack:{VOL}"))
+        .join("tpgt_1/acls")
+        .join(HOST)
+}
+
+fn wait_until(d: &Daemon, what: &str, f: impl Fn() -> bool) {
+    let t = std::time::Instant::now();
+    while !f() {
+        assert!(
+            t.elapsed().as_secs() < 15,
+            "{what} not reached; log:\n{}",
+            d.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_daemon_exports_and_puts_a_cleared_target_configuration_back() {
+    let s = Scratch::new();
+    s.write("lvm.json", "{\"vgs\": {\"vg-a\": {\"size\": 10737418240}}}");
+    let state = s.path("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let c = s.write(
+        "cinder.conf",
+        &format!(
+            "[DEFAULT]\nenabled_backends = a\n[a]\nvolume_group = vg-a\nlvm_type = default\ntarget_helper = lioadm\ntarget_ip_address = 127.0.0.1\n[ember]\nrun_dir = {}\nstate_dir = {}\nresync_interval = 3600\n",
+            s.path("run").display(),
+            state.display()
+        ),
+    );
+    s.write(
+        "desired-state.yaml",
+        &format!("backends:\n  a:\n    volumes:\n      {VOL}: {{ size: 8M, export: {{ hosts: [{HOST}] }} }}\n"),
+    );
+    let sim = format!("sim:{}", s.path("lvm.json").display());
+    let mut d = Daemon::start(s.dir.path(), &c, &["--lvm", &sim]);
+    let st = d.wait_ready(10);
+    assert_eq!(backend(&st, "a")["state"], "converged", "{st:#}");
+    assert!(acl(&s).is_dir(), "not exported at start; log:\n{}", d.log());
+    let done = backend(&st, "a")["last_pass"]["done"].to_string();
+    assert!(done.contains("+ attach host"), "{done}");
+
+    // cleared behind its back: the next pass puts it back
+    std::fs::remove_dir_all(s.path("lvm.json.configfs/target")).unwrap();
+    assert_eq!(d.ember(&["reconcile"]).code, 0);
+    wait_until(&d, "the export put back", || acl(&s).is_dir());
+
+    // cleared while the daemon is down: its first pass puts it back
+    assert_eq!(d.stop(10), 0);
+    std::fs::remove_dir_all(s.path("lvm.json.configfs/target")).unwrap();
+    let mut d = Daemon::start(s.dir.path(), &c, &["--lvm", &sim]);
+    d.wait_ready(10);
+    wait_until(&d, "the export made again after a restart", || {
+        acl(&s).is_dir()
+    });
+    assert_eq!(d.stop(10), 0);
+}

@@ -1,0 +1,363 @@
+//! Exports declared in the desired state (`export: { hosts: [...] }`) and converged by
+//! `ember apply`, checked as an operator would: a real initiator on the guest logs in over
+//! 127.0.0.1 (iSCSI with the volume's CHAP credentials, NVMe/TCP with its host NQN) only while
+//! its host is listed; what it writes is on the LV; an exported volume declared absent is
+//! refused until its hosts are removed; a cleared target configuration comes back with the same
+//! serial; another tool's target is reported and left as it is.
+
+use std::path::{Path, PathBuf};
+
+use ember::export::chap::ChapStore;
+use ember::export::identity::Identity;
+use ember::export::{Step, Value, lio, nvmet};
+
+use super::common::vm::*;
+use super::common::*;
+use super::support::*;
+
+const VOLUME: &str = "volume-5e1c7a3b-2d4f-4b8a-9c6e-0f1a2b3c4d5e";
+const LEN: usize = 4 << 20;
+
+/// A scratch host: cinder.conf with one thick backend on `vg` exporting through `target`
+/// options, its CHAP store in a root-only state directory.
+fn host(vg: &str, target: &str) -> (Scratch, PathBuf) {
+    let s = Scratch::new();
+    let state = PathBuf::from(format!("/run/ember-vm-state-{vg}"));
+    std::fs::create_dir_all(&state).unwrap();
+    s.write(
+        "cinder.conf",
+        &format!(
+            "[DEFAULT]\nenabled_backends = lvm-1\nhost = vmhost\n[ember]\nstate_dir = {}\n[lvm-1]\nvolume_group = {vg}\nlvm_type = default\nlvm_conf_file = None\ntarget_ip_address = 127.0.0.1\n{target}\n",
+            state.display()
+        ),
+    );
+    (s, state)
+}
+
+fn declare(s: &Scratch, volume: &str) {
+    s.write(
+        "desired-state.yaml",
+        &format!("backends:\n  lvm-1:\n    volumes:\n      {VOLUME}: {volume}\n"),
+    );
+}
+
+fn apply_ok(s: &Scratch) -> String {
+    let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 0, "ember apply: {r:?}");
+    let p = s.ember(&["plan"]);
+    assert!(p.stdout.contains("No changes."), "after apply: {p:?}");
+    r.stdout
+}
+
+fn iscsiadm(iqn: &str, extra: &[&str]) -> std::process::Output {
+    let args = [
+        &["-m", "node", "-T", iqn, "-p", "127.0.0.1:3260"][..],
+        extra,
+    ]
+    .concat();
+    try_run(90, "iscsiadm", &args)
+}
+
+/// Logs in with the volume's credentials (as os-brick does from the connection info); the
+/// login's success.
+fn login(iqn: &str, user: &str, password: &str) -> bool {
+    iscsiadm(iqn, &["-o", "delete"]);
+    let o = iscsiadm(iqn, &["-o", "new"]);
+    assert!(o.status.success(), "iscsiadm new: {}", shown(&o));
+    for (n, v) in [
+        ("node.session.auth.authmethod", "CHAP"),
+        ("node.session.auth.username", user),
+        ("node.session.auth.password", password),
+        ("node.session.initial_login_retry_max", "1"),
+    ] {
+        let o = iscsiadm(iqn, &["-o", "update", "-n", n, "-v", v]);
+        assert!(o.status.success(), "iscsiadm update {n}: {}", shown(&o));
+    }
+    iscsiadm(iqn, &["--login"]).status.success()
+}
+
+fn logout(iqn: &str) {
+    let o = iscsiadm(iqn, &["--logout"]);
+    assert!(o.status.success(), "logout: {}", shown(&o));
+}
+
+fn serial_of(iqn: &str) -> Option<String> {
+    let state = lio::read(Path::new(CONFIGFS)).unwrap();
+    let t = state.target(iqn)?;
+    let bs = state.backstore_at(t.tpgs[0].luns[0].backstore.as_deref()?)?;
+    bs.serial.clone()
+}
+
+/// Every target removed, as rtslib-fb-targetctl's stop (`targetctl clear`) removes them.
+fn clear_lio() {
+    let root = Path::new(CONFIGFS);
+    let state = lio::read(root).unwrap();
+    for t in &state.targets {
+        let now = lio::read(root).unwrap();
+        ember::export::apply(root, &lio::remove_steps(&t.iqn, &now).unwrap()).unwrap();
+    }
+}
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests exports"]
+fn vm_a_declared_iscsi_export_follows_its_hosts_and_holds_its_volume() {
+    prepare_guest();
+    let vg = "vg-decl-iscsi";
+    create_vg(vg);
+    let (s, state) = host(vg, "target_helper = lioadm");
+    let me = host_name("/etc/iscsi/initiatorname.iscsi", Some("InitiatorName="));
+    let iqn = format!("iqn.2010-10.org.openstack:{VOLUME}");
+    let device = PathBuf::from(format!("/dev/{vg}/{VOLUME}"));
+
+    // exported to nobody: made, with CHAP, but this host is not let in
+    declare(&s, "{ size: 64M, export: { hosts: [] } }");
+    let out = apply_ok(&s);
+    assert!(
+        out.contains(&format!(
+            "+ export volume {VOLUME} over iSCSI at 127.0.0.1:3260 as {iqn}"
+        )),
+        "{out}"
+    );
+    let chap = ChapStore::new(state.clone())
+        .load("lvm-1", VOLUME)
+        .unwrap()
+        .expect("the volume's CHAP credentials are kept");
+    assert!(!out.contains(&chap.password), "a secret in apply's output");
+    assert!(
+        !login(&iqn, &chap.userid, &chap.password),
+        "a host not listed logged in"
+    );
+
+    // listed: attached; it logs in with the CHAP credentials only
+    declare(&s, &format!("{{ size: 64M, export: {{ hosts: [{me}] }} }}"));
+    let out = apply_ok(&s);
+    assert!(
+        out.contains(&format!(
+            "+ attach host {me} to volume {VOLUME} (iSCSI at 127.0.0.1:3260)"
+        )),
+        "{out}"
+    );
+    assert!(
+        !login(&iqn, &chap.userid, "wrongpassword123"),
+        "a wrong CHAP secret logged in"
+    );
+    assert!(
+        login(&iqn, &chap.userid, &chap.password),
+        "the listed host cannot log in"
+    );
+    let link = format!("/dev/disk/by-path/ip-127.0.0.1:3260-iscsi-{iqn}-lun-0");
+    let disk = wait_for(60, &link, || std::fs::canonicalize(&link).ok());
+    let data = pattern(40, LEN);
+    write_through(&disk, &data);
+    logout(&iqn);
+    assert_eq!(
+        sha256(&read_back(&device, LEN)),
+        sha256(&data),
+        "the LV does not hold what the initiator wrote"
+    );
+
+    // the target configuration cleared (a stop of rtslib-fb-targetctl): put back as it was
+    let serial = serial_of(&iqn).expect("a serial");
+    assert_eq!(serial, Identity::of(vg, VOLUME).uuid());
+    clear_lio();
+    assert!(
+        lio::read(Path::new(CONFIGFS))
+            .unwrap()
+            .target(&iqn)
+            .is_none()
+    );
+    apply_ok(&s);
+    assert_eq!(
+        serial_of(&iqn).as_deref(),
+        Some(serial.as_str()),
+        "another serial after the clear"
+    );
+    assert!(
+        login(&iqn, &chap.userid, &chap.password),
+        "no login after the clear"
+    );
+    logout(&iqn);
+
+    // declared absent while exported to a host: refused, nothing removed
+    declare(&s, "{ state: absent }");
+    let r = s.ember(&["apply"]);
+    assert_ne!(r.code, 0, "an exported volume's deletion: {r:?}");
+    assert!(
+        r.stdout.contains("remove its hosts first") && r.stdout.contains(&me),
+        "{r:?}"
+    );
+    assert!(lv(vg, VOLUME).is_some(), "the exported volume was deleted");
+    assert!(serial_of(&iqn).is_some(), "the export was removed");
+
+    // its host removed: detached, the host cannot log in again
+    declare(&s, "{ size: 64M, export: { hosts: [] } }");
+    let out = apply_ok(&s);
+    assert!(
+        out.contains(&format!("- detach host {me} from volume {VOLUME}")),
+        "{out}"
+    );
+    assert!(
+        !login(&iqn, &chap.userid, &chap.password),
+        "a detached host logged in"
+    );
+
+    // another tool's target on another LV of the backend's VG: reported, left as it is
+    run("lvcreate", &["-q", "-y", "-L", "8M", "-n", "byhand", vg]);
+    let other = "iqn.2003-01.org.example:byhand";
+    by_hand_target(other, &format!("/dev/{vg}/byhand"));
+    let before = lio::read(Path::new(CONFIGFS))
+        .unwrap()
+        .target(other)
+        .cloned();
+    let p = s.ember(&["plan"]);
+    assert!(
+        p.stdout.contains(&format!(
+            "target {other} names or uses byhand but is not ember's"
+        )),
+        "{p:?}"
+    );
+
+    // now absent: unexported, then deleted, in one pass
+    declare(&s, "{ state: absent }");
+    let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains(&format!("- unexport volume {VOLUME}")),
+        "{r:?}"
+    );
+    assert!(lv(vg, VOLUME).is_none(), "not deleted");
+    let after = lio::read(Path::new(CONFIGFS)).unwrap();
+    assert!(after.target(&iqn).is_none() && !after.backstores.iter().any(|b| b.name == iqn));
+    assert_eq!(
+        after.target(other).cloned(),
+        before,
+        "another tool's target was changed"
+    );
+    iscsiadm(&iqn, &["-o", "delete"]);
+}
+
+/// A target as targetcli makes one: its own backstore name, LUN 0, no ACL, no portal.
+fn by_hand_target(iqn: &str, device: &str) {
+    let root = Path::new(CONFIGFS);
+    let hba = PathBuf::from("target/core/iblock_90");
+    let bs = hba.join("byhand");
+    let tpg = PathBuf::from("target/iscsi").join(iqn).join("tpgt_1");
+    let plain = |s: &str| Value::Plain(s.into());
+    ember::export::apply(
+        root,
+        &[
+            Step::Mkdir(hba),
+            Step::Mkdir(bs.clone()),
+            Step::Write(bs.join("control"), plain(&format!("udev_path={device}"))),
+            Step::Write(bs.join("udev_path"), plain(device)),
+            Step::Write(bs.join("enable"), plain("1")),
+            Step::Mkdir(PathBuf::from("target/iscsi").join(iqn)),
+            Step::Mkdir(tpg.clone()),
+            Step::Mkdir(tpg.join("lun/lun_0")),
+            Step::Symlink {
+                link: tpg.join("lun/lun_0/byhand"),
+                target: bs,
+            },
+        ],
+    )
+    .unwrap();
+}
+
+fn nvme_connect(nqn: &str, hostnqn: &str) -> bool {
+    try_run(
+        90,
+        "nvme",
+        &[
+            "connect",
+            "-t",
+            "tcp",
+            "-a",
+            "127.0.0.1",
+            "-s",
+            "4420",
+            "-n",
+            nqn,
+            "-q",
+            hostnqn,
+        ],
+    )
+    .status
+    .success()
+}
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests exports"]
+fn vm_a_declared_nvme_export_lets_in_only_its_hosts() {
+    prepare_guest();
+    let vg = "vg-decl-nvme";
+    create_vg(vg);
+    let (s, _) = host(
+        vg,
+        "target_helper = nvmet\ntarget_protocol = nvmet_tcp\ntarget_port = 4420\ntarget_prefix = nvme-subsystem-1",
+    );
+    let me = host_name("/etc/nvme/hostnqn", None);
+    let id = Identity::of(vg, VOLUME);
+    let nqn = format!("nqn.nvme-subsystem-1-{}", id.uuid());
+    let device = PathBuf::from(format!("/dev/{vg}/{VOLUME}"));
+
+    declare(&s, "{ size: 64M, export: { hosts: [] } }");
+    let out = apply_ok(&s);
+    assert!(
+        out.contains(&format!(
+            "+ export volume {VOLUME} over NVMe/TCP at 127.0.0.1:4420 as {nqn}"
+        )),
+        "{out}"
+    );
+    let sub = nvmet::read(Path::new(CONFIGFS)).unwrap();
+    assert_eq!(sub.subsystem(&nqn).unwrap().allow_any_host, Some(false));
+    assert!(!nvme_connect(&nqn, &me), "a host not listed connected");
+
+    declare(&s, &format!("{{ size: 64M, export: {{ hosts: [{me}] }} }}"));
+    apply_ok(&s);
+    assert!(nvme_connect(&nqn, &me), "the listed host cannot connect");
+    let want = format!("uuid.{}", id.uuid());
+    let disk = wait_for(60, &want, || {
+        std::fs::read_dir("/sys/block")
+            .ok()?
+            .flatten()
+            .find_map(|e| {
+                let wwid = std::fs::read_to_string(e.path().join("wwid")).ok()?;
+                // the namespace's head (`nvme0n1`), not a hidden path of it (`nvme0c0n1`, no
+                // device node: native multipath)
+                let dev = Path::new("/dev").join(e.file_name());
+                (wwid.trim() == want && dev.exists()).then_some(dev)
+            })
+    });
+    let data = pattern(41, LEN);
+    write_through(&disk, &data);
+    let o = try_run(60, "nvme", &["disconnect", "-n", &nqn]);
+    assert!(o.status.success(), "nvme disconnect: {}", shown(&o));
+    assert_eq!(
+        sha256(&read_back(&device, LEN)),
+        sha256(&data),
+        "the LV does not hold what the initiator wrote"
+    );
+
+    // removed: it cannot connect again
+    declare(&s, "{ size: 64M, export: { hosts: [] } }");
+    let out = apply_ok(&s);
+    assert!(
+        out.contains(&format!(
+            "- detach host {me} from volume {VOLUME} (NVMe/TCP at 127.0.0.1:4420)"
+        )),
+        "{out}"
+    );
+    assert!(!nvme_connect(&nqn, &me), "a detached host connected");
+
+    // unexported and deleted
+    declare(&s, "{ state: absent }");
+    let r = s.ember(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(lv(vg, VOLUME).is_none(), "not deleted");
+    assert!(
+        nvmet::read(Path::new(CONFIGFS))
+            .unwrap()
+            .subsystem(&nqn)
+            .is_none()
+    );
+}
