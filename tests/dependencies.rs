@@ -8,7 +8,7 @@
 //! control ─► status                        (the control protocol and its client)
 //! metrics ─► status                        (the metrics file, rendered from the status)
 //! lvm, config, desired ─► names, size, problem, trust   (lvm: names, size, trust)
-//! reconcile ─► export                      (the kernel's target configuration; its CHAP store: trust)
+//! reconcile ─► export                      (the kernel's target configuration; config: target options; trust: the CHAP store)
 //! main, commands, daemon ─► out            (output that survives a closed pipe: `outln!` ...)
 //! main, commands ─► paint ─► cli, status, problem   (colour for people, from `--color`)
 //! main ─► logging ─► out                   (the log's lines on stderr, through the progress bar)
@@ -78,7 +78,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             "desired",
             &["config", "names", "size", "problem", "trust"][..],
         ),
-        ("export", &["trust"][..]),
+        ("export", &["config", "trust"][..]),
         ("names", &[][..]),
         ("size", &[][..]),
         ("problem", &[][..]),
