@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+pub mod target;
+
 /// LVM's limit (NAME_LEN 128 including the terminating NUL).
 pub const MAX_NAME_LEN: usize = 127;
 

@@ -29,7 +29,23 @@ nvmeof_conn_info_version = 2\n\
     s
 }
 
-const DESIRED: &str = "backends:\n  lvm-1:\n    volumes:\n      volume-8d0b5c52-6b6a-4f5e-9a44-0b9f1c2d3e4f: { size: 1G }\n      gone: { state: absent }\n  nvme-1:\n    volumes:\n      volume-8d0b5c52-6b6a-4f5e-9a44-0b9f1c2d3e4f: { size: 1G }\n  tgt-1:\n    volumes:\n      volume-1: { size: 1G }\n";
+const DESIRED: &str = "backends:
+  lvm-1:
+    volumes:
+      volume-8d0b5c52-6b6a-4f5e-9a44-0b9f1c2d3e4f:
+        size: 1G
+        export: { hosts: [iqn.1993-08.org.debian:01:compute1, iqn.1993-08.org.debian:01:compute2] }
+      kept: { size: 1G }
+      gone: { state: absent }
+  nvme-1:
+    volumes:
+      volume-8d0b5c52-6b6a-4f5e-9a44-0b9f1c2d3e4f:
+        size: 1G
+        export: { hosts: [] }
+  tgt-1:
+    volumes:
+      volume-1: { size: 1G }
+";
 
 #[test]
 fn iscsi_prints_cinders_dictionary_with_the_volumes_one_chap_pair() {
@@ -121,6 +137,27 @@ fn refusals_print_nothing_on_standard_output() {
         ),
         (vec!["--backend", "lvm-1", "volume-2"], "is not declared"),
         (vec!["--backend", "lvm-1", "gone"], "declared absent"),
+        (vec!["--backend", "lvm-1", "kept"], "not declared exported"),
+        (
+            vec![
+                "--backend",
+                "lvm-1",
+                V1,
+                "--host",
+                "iqn.1993-08.org.debian:01:compute9",
+            ],
+            "not among volume",
+        ),
+        (
+            vec![
+                "--backend",
+                "nvme-1",
+                V1,
+                "--host",
+                "nqn.2014-08.org.nvmexpress:uuid:1",
+            ],
+            "(none)",
+        ),
         (vec!["--backend", "lvm-9", V1], "no backend \"lvm-9\""),
         (vec!["--backend", "lvm-1", "../x"], "../x"),
         (

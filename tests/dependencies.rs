@@ -78,7 +78,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             "desired",
             &["config", "names", "size", "problem", "trust"][..],
         ),
-        ("export", &["config", "trust"][..]),
+        ("export", &["config", "names", "trust"][..]),
         ("names", &[][..]),
         ("size", &[][..]),
         ("problem", &[][..]),

@@ -229,7 +229,7 @@ const MISTAKES_SAID: &[&str] = &[
     "desired-state.yaml:6:13: error: backends.lvm-1.volumes.bare: invalid type: string \"10G\", expected a volume: a mapping such as `{ size: 10G }`",
     "desired-state.yaml:7:24: error: backends.lvm-1.volumes.decimal.size: size \"10GB\" is ambiguous: GB means 1000s to some and 1024s to others; write 10G or 10GiB",
     "desired-state.yaml:9:5: error: backends.lvm-2: unknown field `volume`, expected one of `volume_group`, `thin_pool`, `prune`, `adopt`, `volumes`, `snapshots`",
-    "desired-state.yaml:11:25: error: backends.lvm-2.volumes.typo: unknown field `sise`, expected one of `size`, `state`, `source`",
+    "desired-state.yaml:11:25: error: backends.lvm-2.volumes.typo: unknown field `sise`, expected one of `size`, `state`, `source`, `export`",
     "desired-state.yaml:12: error: ring-a: made from itself through ring-a <- ring-b <- ring-a: none of them can be made first",
 ];
 

@@ -185,6 +185,7 @@ fn build(c: &Case) -> (tempfile::TempDir, SimLvm, BackendConfig, BackendDesired)
             Some(m) => VolumeDesired::Present {
                 size: Bytes(m * M),
                 source: None,
+                export: None,
             },
             None => VolumeDesired::Absent,
         };

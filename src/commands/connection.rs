@@ -76,11 +76,11 @@ fn dictionary(g: &Global, req: &Request<'_>) -> Result<String, Failure> {
     }
     .ok_or_else(|| fail(format!("no backend {:?}", req.backend)))?;
     LvName::new(req.volume).map_err(|e| fail(e.to_string()))?;
-    declared(&desired, &backend, req.volume)?;
     if let Some(why) = backend.target.unsupported() {
         return Err(fail(format!("backend {}: {why}", backend.name)));
     }
-    check_host(&backend, req)?;
+    let hosts = declared(&desired, &backend, req.volume)?;
+    check_host(&backend, req, &hosts)?;
     let chap = match backend.target.helper() {
         TargetHelper::Lioadm => Some(chap(&cfg, req)?),
         _ => None,
@@ -95,33 +95,33 @@ fn dictionary(g: &Global, req: &Request<'_>) -> Result<String, Failure> {
     serde_json::to_string_pretty(&dict).map_err(|e| fail(e.to_string()))
 }
 
-/// The volume must be declared present in the backend's part of the desired state.
-fn declared(d: &DesiredState, b: &BackendConfig, volume: &str) -> Result<(), Failure> {
+/// The hosts the volume is declared exported to: it must be declared present, with
+/// `export:`, in the backend's part of the desired state.
+fn declared(d: &DesiredState, b: &BackendConfig, volume: &str) -> Result<Vec<String>, Failure> {
     let spec = d.backend(&b.name).and_then(|bd| bd.volumes.get_str(volume));
+    let at = || format!("for backend {} in {}", b.name, d.path.display());
     match spec {
         None => Err(fail(format!(
-            "volume {volume} is not declared for backend {} in {}: declare it with an export (export: {{ hosts: [...] }}) first",
-            b.name,
-            d.path.display()
+            "volume {volume} is not declared {}: declare it with an export (export: {{ hosts: [...] }}) first",
+            at()
         ))),
         Some(VolumeDesired::Absent) => Err(fail(format!(
-            "volume {volume} is declared absent for backend {} in {}: it is not exported",
-            b.name,
-            d.path.display()
+            "volume {volume} is declared absent {}: it is not exported",
+            at()
         ))),
-        Some(VolumeDesired::Present { .. }) => {
-            // (the desired state's `export:` is read by another part of issue 30: until it is
-            // merged, a declared volume is taken as exported, and said so)
-            crate::errln!(
-                "ember: warning: whether volume {volume} is declared exported is not checked by this build"
-            );
-            Ok(())
-        }
+        Some(v) => match v.export() {
+            None => Err(fail(format!(
+                "volume {volume} is not declared exported {}: add export: {{ hosts: [...] }} to it (the hosts that may connect)",
+                at()
+            ))),
+            Some(e) => Ok(e.hosts.clone()),
+        },
     }
 }
 
-/// `--host`: an initiator's IQN (iSCSI) or a host NQN (NVMe), as the backend exports.
-fn check_host(b: &BackendConfig, req: &Request<'_>) -> Result<(), Failure> {
+/// `--host`: an initiator's IQN (iSCSI) or a host NQN (NVMe), as the backend exports, and one
+/// of the volume's declared hosts (compared without case, as the desired state compares them).
+fn check_host(b: &BackendConfig, req: &Request<'_>, hosts: &[String]) -> Result<(), Failure> {
     let Some(host) = req.host else {
         return Ok(());
     };
@@ -134,10 +134,21 @@ fn check_host(b: &BackendConfig, req: &Request<'_>) -> Result<(), Failure> {
         }),
         TargetHelper::Unsupported => None,
     };
-    match bad {
-        Some(msg) => Err(fail(msg)),
-        None => Ok(()),
+    if let Some(msg) = bad {
+        return Err(fail(msg));
     }
+    if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        return Err(fail(format!(
+            "host {host} is not among volume {}'s export hosts ({}): it could not log in; add it to export.hosts",
+            req.volume,
+            if hosts.is_empty() {
+                "none".to_string()
+            } else {
+                hosts.join(", ")
+            }
+        )));
+    }
+    Ok(())
 }
 
 /// The volume's CHAP pair: the one ember's pass gives its target (made now if the pass has

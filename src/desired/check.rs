@@ -70,6 +70,18 @@ pub(super) fn backend(
     for (key, msg) in keyed {
         errors.push(Problem::error(file(), key_line(text, &key).or(line), msg));
     }
+    if cfg.managed {
+        let mut found = vec![];
+        super::export::check(cfg, b, &mut found);
+        for (volume, host, msg) in found {
+            let at = key_line(text, &volume);
+            let at = host
+                .and_then(|(h, nth)| line_of(text, at.unwrap_or(1), &h, nth))
+                .or(at)
+                .or(line);
+            errors.push(Problem::error(file(), at, msg));
+        }
+    }
     for (key, msg) in snapshot::undeclared_sources(b) {
         warnings.push(Problem::warning(file(), key_line(text, &key), msg));
     }
@@ -101,6 +113,15 @@ pub(super) fn backend(
         warnings,
         enabled: true,
     }
+}
+
+/// The line (1-based) of the `nth` (0: first) occurrence of `word` at or after line `from`.
+fn line_of(text: &str, from: usize, word: &str, nth: usize) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .flat_map(|(i, l)| std::iter::repeat_n(i + 1, l.matches(word).count()))
+        .nth(nth)
 }
 
 /// The one enabled backend `name` is probably a mistyped spelling of, if there is exactly one:

@@ -14,6 +14,7 @@
 mod check;
 mod collect;
 mod devices;
+mod export;
 mod locate;
 mod pool;
 mod snapshot;
@@ -31,6 +32,7 @@ use crate::names::LvName;
 use crate::problem::Problem;
 use crate::size::Bytes;
 pub use devices::{VgDesired, is_kernel_name};
+pub use export::ExportDesired;
 use locate::key_line;
 pub use pool::{Autoextend, PoolDesired};
 pub use snapshot::{SnapshotDesired, Source};
@@ -136,12 +138,17 @@ pub enum VolumeState {
     Absent,
 }
 
-/// One declared volume: present with a size (and, for a new one, what it is made from), or
-/// absent (deleted if it is the backend's).
+/// One declared volume: present with a size (and, for a new one, what it is made from; and
+/// the hosts it is exported to), or absent (deleted if it is the backend's).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawVolume", into = "RawVolume")]
 pub enum VolumeDesired {
-    Present { size: Bytes, source: Option<Source> },
+    Present {
+        size: Bytes,
+        source: Option<Source>,
+        /// `export: { hosts: [...] }`; `None`: not exported.
+        export: Option<ExportDesired>,
+    },
     Absent,
 }
 
@@ -159,6 +166,13 @@ impl VolumeDesired {
             VolumeDesired::Absent => None,
         }
     }
+    /// The declared export of a present volume.
+    pub fn export(&self) -> Option<&ExportDesired> {
+        match self {
+            VolumeDesired::Present { export, .. } => export.as_ref(),
+            VolumeDesired::Absent => None,
+        }
+    }
 }
 
 /// A volume as the file spells it (`state: absent` may carry a size, which means nothing).
@@ -171,6 +185,8 @@ struct RawVolume {
     state: VolumeState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     source: Option<Source>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    export: Option<ExportDesired>,
 }
 
 impl TryFrom<RawVolume> for VolumeDesired {
@@ -183,10 +199,14 @@ impl TryFrom<RawVolume> for VolumeDesired {
             (VolumeState::Present, Some(size)) => Ok(VolumeDesired::Present {
                 size,
                 source: r.source,
+                export: r.export,
             }),
             (VolumeState::Present, None) => {
                 Err("a present volume needs a size (e.g. size: 10G)".into())
             }
+            (VolumeState::Absent, _) if r.export.is_some() => Err(
+                "a volume with state: absent cannot be exported: remove its export: (a volume still exported to hosts is not deleted until they are removed)".into(),
+            ),
             (VolumeState::Absent, _) => Ok(VolumeDesired::Absent),
         }
     }
@@ -196,15 +216,21 @@ impl From<VolumeDesired> for RawVolume {
     fn from(v: VolumeDesired) -> Self {
         let state = v.state();
         match v {
-            VolumeDesired::Present { size, source } => RawVolume {
+            VolumeDesired::Present {
+                size,
+                source,
+                export,
+            } => RawVolume {
                 size: Some(size),
                 state,
                 source,
+                export,
             },
             VolumeDesired::Absent => RawVolume {
                 size: None,
                 state,
                 source: None,
+                export: None,
             },
         }
     }

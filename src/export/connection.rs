@@ -13,7 +13,7 @@
 //!   `nvmet_ns_id`, the v1 or v2 keys per `nvmeof_conn_info_version`; port and namespace id are
 //!   strings, as cinder's come from splitting its `provider_location`.
 //!
-//! The volume's id is cinder's: the part of the name `volume_name_template` puts the id in
+//! The volume's id is cinder's: the UUID `volume_name_template` puts in the name
 //! (`volume-%s`), else the whole name (a volume cinder did not name). `vol_uuid` (v2) is the
 //! namespace UUID ember writes ([`super::identity`]): for a cinder volume, the UUID in its
 //! name, as cinder's nvmet helper writes `name_id`.
@@ -42,19 +42,31 @@ pub struct Volume<'a> {
 }
 
 impl Volume<'_> {
-    /// cinder's volume id: what `%s` stands for in the name, else the name.
+    /// cinder's volume id: the UUID `%s` stands for in the name (`volume-<uuid>`), else the
+    /// whole name (a volume cinder did not name has no id; ember's pass names its NVMe
+    /// subsystem the same way).
     pub fn id(&self) -> &str {
         match self.template.split_once("%s") {
             Some((pre, post))
                 if self.name.len() > pre.len() + post.len()
                     && self.name.starts_with(pre)
-                    && self.name.ends_with(post) =>
+                    && self.name.ends_with(post)
+                    && is_uuid(&self.name[pre.len()..self.name.len() - post.len()]) =>
             {
                 &self.name[pre.len()..self.name.len() - post.len()]
             }
             _ => self.name,
         }
     }
+}
+
+/// 8-4-4-4-12 hexadecimal digits.
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 /// Why there is no dictionary.

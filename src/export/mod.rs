@@ -19,7 +19,9 @@ pub mod configfs;
 pub mod connection;
 pub mod identity;
 pub mod lio;
-pub mod names;
+/// The names of targets and hosts, validated: they live with the other names
+/// ([`crate::names::target`]), since the desired state validates them too.
+pub use crate::names::target as names;
 pub mod nvmet;
 
 pub use configfs::{ExportError, Step, Value, apply};

@@ -27,8 +27,9 @@ const DIR: &str = "/etc/ember-osbrick";
 const STATE: &str = "/var/lib/ember";
 
 /// cinder.conf and the desired state of a host with an iSCSI and an NVMe/TCP backend, both on
-/// 127.0.0.1, the CHAP store in the unit's state directory.
-fn host_files(iscsi: (&str, &str), nvme: (&str, &str)) -> PathBuf {
+/// 127.0.0.1, each with a volume exported to one host ((VG, volume, host) each), the CHAP store
+/// in the unit's state directory.
+fn host_files(iscsi: (&str, &str, &str), nvme: (&str, &str, &str)) -> PathBuf {
     std::fs::create_dir_all(DIR).unwrap();
     let conf = format!(
         "[DEFAULT]\nenabled_backends = lvm-iscsi,lvm-nvme\n\
@@ -41,15 +42,21 @@ nvmeof_conn_info_version = 2\n\
     );
     std::fs::write(format!("{DIR}/cinder.conf"), conf).unwrap();
     let desired = format!(
-        "backends:\n  lvm-iscsi:\n    volumes:\n      {}: {{ size: 64M }}\n  lvm-nvme:\n    volumes:\n      {}: {{ size: 64M }}\n",
-        iscsi.1, nvme.1
+        "backends:\n  lvm-iscsi:\n    volumes:\n      {}: {{ size: 64M, export: {{ hosts: [{}] }} }}\n  lvm-nvme:\n    volumes:\n      {}: {{ size: 64M, export: {{ hosts: [{}] }} }}\n",
+        iscsi.1, iscsi.2, nvme.1, nvme.2
     );
     std::fs::write(format!("{DIR}/desired-state.yaml"), desired).unwrap();
     PathBuf::from(format!("{DIR}/cinder.conf"))
 }
 
 /// `ember connection` under the unit's sandbox; its JSON, also kept in a file for os-brick.
-fn ember_connection(conf: &Path, backend: &str, volume: &str) -> (serde_json::Value, PathBuf) {
+/// (`--host`: the host about to connect, as nova would name it.)
+fn ember_connection(
+    conf: &Path,
+    backend: &str,
+    volume: &str,
+    host: &str,
+) -> (serde_json::Value, PathBuf) {
     let out = try_run(
         120,
         &format!("{ROOT}/tests/vm/sandboxed"),
@@ -61,12 +68,14 @@ fn ember_connection(conf: &Path, backend: &str, volume: &str) -> (serde_json::Va
             "--backend",
             backend,
             volume,
+            "--host",
+            host,
         ],
     );
     assert!(out.status.success(), "ember connection: {}", shown(&out));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", shown(&out)));
+    let json: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", shown(&out)));
     let file = PathBuf::from(format!("{ROOT}/target/vm/connection-{backend}.json"));
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(&file, &text).unwrap();
@@ -107,18 +116,29 @@ fn osbrick(args: &[&str]) -> Output {
 fn attach_write_detach(connection: &Path, seed: u64) -> (Vec<u8>, String) {
     let c = connection.to_string_lossy();
     let out = osbrick(&["connect", &c]);
-    assert!(out.status.success(), "os-brick connect_volume: {}", shown(&out));
+    assert!(
+        out.status.success(),
+        "os-brick connect_volume: {}",
+        shown(&out)
+    );
     let info_text = String::from_utf8_lossy(&out.stdout).into_owned();
     let line = info_text.lines().last().unwrap_or("");
     let info: serde_json::Value =
         serde_json::from_str(line).unwrap_or_else(|e| panic!("device_info ({e}): {info_text}"));
-    let dev = info["path"].as_str().expect("a path in device_info").to_string();
+    let dev = info["path"]
+        .as_str()
+        .expect("a path in device_info")
+        .to_string();
     let data = pattern(seed, LEN);
     write_through(Path::new(&dev), &data);
     let info_file = format!("{c}.device");
     std::fs::write(&info_file, line).unwrap();
     let out = osbrick(&["disconnect", &c, &info_file]);
-    assert!(out.status.success(), "os-brick disconnect_volume: {}", shown(&out));
+    assert!(
+        out.status.success(),
+        "os-brick disconnect_volume: {}",
+        shown(&out)
+    );
     (data, dev)
 }
 
@@ -134,13 +154,14 @@ fn loopback(port: u16) -> Portal {
 fn vm_osbrick_attaches_over_iscsi_with_ember_connections_dictionary() {
     prepare_guest();
     let (vg, lv) = ("vg-brick-i", "volume-3a1f9c2e-4b5d-4e6f-8a7b-9c0d1e2f3a4b");
-    let conf = host_files((vg, lv), ("vg-brick-n", "unused"));
-    let device = volume(vg, lv, 64);
     let host = Iqn::parse(&host_name(
         "/etc/iscsi/initiatorname.iscsi",
         Some("InitiatorName="),
     ))
     .unwrap();
+    let nqn = host_name("/etc/nvme/hostnqn", None);
+    let conf = host_files((vg, lv, host.as_str()), ("vg-brick-n", "unused", &nqn));
+    let device = volume(vg, lv, 64);
     // what the pass does: the volume's pair from the store, the target under cinder's name
     let pair = ChapStore::new(STATE.into())
         .get_or_create("lvm-iscsi", lv)
@@ -155,7 +176,7 @@ fn vm_osbrick_attaches_over_iscsi_with_ember_connections_dictionary() {
             user: pair.userid.clone(),
             password: pair.password.clone(),
         }),
-        hosts: vec![host],
+        hosts: vec![host.clone()],
     };
     let root = Path::new(CONFIGFS);
     apply(
@@ -164,7 +185,7 @@ fn vm_osbrick_attaches_over_iscsi_with_ember_connections_dictionary() {
     )
     .unwrap();
 
-    let (json, file) = ember_connection(&conf, "lvm-iscsi", lv);
+    let (json, file) = ember_connection(&conf, "lvm-iscsi", lv, host.as_str());
     assert_eq!(json["driver_volume_type"], "iscsi");
     assert_eq!(json["data"]["target_iqn"], export.iqn.as_str());
     assert_eq!(json["data"]["auth_password"], pair.password.as_str());
@@ -197,9 +218,10 @@ fn vm_osbrick_attaches_over_iscsi_with_ember_connections_dictionary() {
 fn vm_osbrick_attaches_over_nvme_tcp_with_ember_connections_dictionary() {
     prepare_guest();
     let (vg, lv) = ("vg-brick-n", "volume-7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928");
-    let conf = host_files(("vg-brick-i", "unused"), (vg, lv));
-    let device = volume(vg, lv, 64);
     let host = Nqn::parse(&host_name("/etc/nvme/hostnqn", None)).unwrap();
+    let iqn = host_name("/etc/iscsi/initiatorname.iscsi", Some("InitiatorName="));
+    let conf = host_files(("vg-brick-i", "unused", &iqn), (vg, lv, host.as_str()));
+    let device = volume(vg, lv, 64);
     let id = Identity::of(vg, lv);
     let settings = TargetSettings {
         target_prefix: "nvme-subsystem-1".into(),
@@ -213,7 +235,7 @@ fn vm_osbrick_attaches_over_nvme_tcp_with_ember_connections_dictionary() {
         uuid: id.uuid(),
         serial: id.nvme_serial(),
         ports: vec![(1, loopback(4420))],
-        hosts: vec![host],
+        hosts: vec![host.clone()],
     };
     let root = Path::new(CONFIGFS);
     apply(
@@ -222,7 +244,7 @@ fn vm_osbrick_attaches_over_nvme_tcp_with_ember_connections_dictionary() {
     )
     .unwrap();
 
-    let (json, file) = ember_connection(&conf, "lvm-nvme", lv);
+    let (json, file) = ember_connection(&conf, "lvm-nvme", lv, host.as_str());
     assert_eq!(json["driver_volume_type"], "nvmeof");
     assert_eq!(json["data"]["target_nqn"], export.nqn.as_str());
     assert_eq!(json["data"]["vol_uuid"], id.uuid());

@@ -60,7 +60,7 @@ fn every_mistake_of_a_file_is_reported_at_once_each_with_its_line() {
         said(&d.rejected["lvm-2"]),
         [
             "11:5: error: backends.lvm-2: unknown field `volume`, expected one of `volume_group`, `thin_pool`, `prune`, `adopt`, `volumes`, `snapshots`",
-            "13:22: error: backends.lvm-2.volumes.d: unknown field `sise`, expected one of `size`, `state`, `source`",
+            "13:22: error: backends.lvm-2.volumes.d: unknown field `sise`, expected one of `size`, `state`, `source`, `export`",
         ]
     );
     // a part with an error is rejected whole: nothing of lvm-1 (not even `good`) is used

@@ -35,7 +35,8 @@ fn parses_the_documented_example() {
         b.volumes.get_str("volume-b"),
         Some(&VolumeDesired::Present {
             size: crate::size::Bytes(20 << 30),
-            source: Some(Source::Snapshot(n("_snapshot-s1")))
+            source: Some(Source::Snapshot(n("_snapshot-s1"))),
+            export: None,
         })
     );
     assert!(matches!(

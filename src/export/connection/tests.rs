@@ -98,15 +98,18 @@ fn the_same_dictionaries_as_cinder_for_the_same_inputs() {
 fn a_volume_cinder_did_not_name_is_its_own_id() {
     let v = vol("data-1");
     assert_eq!(v.id(), "data-1");
-    assert_eq!(vol("volume-abc").id(), "abc");
-    // the template's text alone is no id
+    let uuid = "8d0b5c52-6b6a-4f5e-9a44-0b9f1c2d3e4f";
+    assert_eq!(vol(&format!("volume-{uuid}")).id(), uuid);
+    // cinder's ids are UUIDs: anything else in the template's place is no id
+    assert_eq!(vol("volume-1").id(), "volume-1");
     assert_eq!(vol("volume-").id(), "volume-");
+    let name = format!("vol_{uuid}_x");
     let custom = Volume {
         vg: "vg",
-        name: "vol_abc_x",
+        name: &name,
         template: "vol_%s_x",
     };
-    assert_eq!(custom.id(), "abc");
+    assert_eq!(custom.id(), uuid);
     let c = connection(&iscsi_settings(), v, Some(&chap()), false).unwrap();
     let j = serde_json::to_value(&c).unwrap();
     assert_eq!(j["data"]["volume_id"], "data-1");

@@ -107,7 +107,7 @@ pub(super) fn classify(
         match (spec, existing) {
             (VolumeDesired::Absent, None) => {}
             (VolumeDesired::Absent, Some(l)) => c.absent.push((name.clone(), l.size)),
-            (VolumeDesired::Present { size, source }, _) => {
+            (VolumeDesired::Present { size, source, .. }, _) => {
                 let want = size.round_up(extent).0;
                 if let (Some(s), Some(_)) = (source, existing)
                     && !lv.contains_key(s.name().as_str())

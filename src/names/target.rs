@@ -1,5 +1,6 @@
 //! The names that become configfs directory names and reach an initiator: validated before
-//! any use, as [`crate::names`] validates LV names. A configfs name cannot hold `/`, and the
+//! any use, as [`crate::names`] validates LV names (the desired state's `export: { hosts }`
+//! and the export module both use them). A configfs name cannot hold `/`, and the
 //! kernel limits both kinds to 223 bytes (iSCSI: RFC 3720 §3.2.6.1; NVMe: `NVMF_NQN_SIZE`).
 
 use std::fmt;
