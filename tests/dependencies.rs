@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! main ─► cli, commands, daemon            the front ends (cli: the clap definitions)
-//! commands, daemon ─► control, inputs, reconcile, status
+//! commands, daemon ─► control, inputs, reconcile, status, export
 //! status ─► reconcile ─► lvm, config, desired
 //! inputs ─► lvm, config, desired           (loading: cinder.conf, desired state, lvm options)
 //! control ─► status                        (the control protocol and its client)
@@ -44,6 +44,8 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         "size",
         "problem",
         "trust",
+        // `ember connection`: the connection dictionary and the CHAP store
+        "export",
     ];
     BTreeMap::from([
         (
