@@ -9,10 +9,18 @@ For tests/vm_exports/osbrick.rs (os-brick 7.1.1 from tests/vm/setup-osbrick).
     osbrick-connect.py disconnect CONNECTION.json DEVICE_INFO.json
 """
 import json
+import logging
 import sys
 
 from os_brick import initiator
+from os_brick import privileged
 from os_brick.initiator import connector
+
+# what os-brick does, on standard error as it happens (a test that times out still shows it)
+logging.basicConfig(stream=sys.stderr, level=logging.DEBUG)
+# already root: the privileged functions run in this process (nova starts a privsep daemon
+# for them; what they do is the same)
+privileged.default.set_client_mode(False)
 
 PROTOCOL = {"iscsi": initiator.ISCSI, "nvmeof": initiator.NVME}
 
@@ -23,7 +31,7 @@ conn = connector.InitiatorConnector.factory(
     PROTOCOL[connection_info["driver_volume_type"]],
     "sudo",  # nova's root helper; privsep starts its helper through it
     use_multipath=False,
-    device_scan_attempts=10,
+    device_scan_attempts=5,
 )
 if mode == "connect":
     device_info = conn.connect_volume(connection_info["data"])

@@ -100,8 +100,9 @@ fn osbrick(args: &[&str]) -> Output {
     );
     let script = format!("{ROOT}/tests/vm_exports/osbrick-connect.py");
     std::process::Command::new("timeout")
-        .arg("300")
+        .arg("240")
         .arg(&python)
+        .arg("-u")
         .arg(&script)
         .args(args)
         .env("PATH", path)
