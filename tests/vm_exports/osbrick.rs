@@ -107,6 +107,8 @@ fn osbrick(args: &[&str]) -> Output {
         .args(args)
         .env("PATH", path)
         .env("PYTHONWARNINGS", "ignore")
+        // os-brick's connect_volume takes an external lock (oslo.concurrency's lock_path)
+        .env("OSLO_LOCK_PATH", format!("{ROOT}/target/vm"))
         .env("HOME", "/root")
         .output()
         .unwrap()
