@@ -22,6 +22,9 @@ _ember() {
             ember,check)
                 cmd="ember__subcmd__check"
                 ;;
+            ember,connection)
+                cmd="ember__subcmd__connection"
+                ;;
             ember,daemon)
                 cmd="ember__subcmd__daemon"
                 ;;
@@ -48,6 +51,9 @@ _ember() {
                 ;;
             ember__subcmd__help,check)
                 cmd="ember__subcmd__help__subcmd__check"
+                ;;
+            ember__subcmd__help,connection)
+                cmd="ember__subcmd__help__subcmd__connection"
                 ;;
             ember__subcmd__help,daemon)
                 cmd="ember__subcmd__help__subcmd__daemon"
@@ -77,7 +83,7 @@ _ember() {
 
     case "${cmd}" in
         ember)
-            opts="-h -V --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help --version check plan apply import daemon status reconcile reload help"
+            opts="-h -V --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help --version check plan apply import connection daemon status reconcile reload help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -186,6 +192,48 @@ _ember() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ember__subcmd__connection)
+            opts="-h --backend --host --multipath --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --backend)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --desired-state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "error warn info debug trace off" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ember__subcmd__daemon)
             opts="-h --config-file --config-dir --desired-state --log-level --color --allow-insecure-files --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -221,7 +269,7 @@ _ember() {
             return 0
             ;;
         ember__subcmd__help)
-            opts="check plan apply import daemon status reconcile reload help"
+            opts="check plan apply import connection daemon status reconcile reload help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -249,6 +297,20 @@ _ember() {
             return 0
             ;;
         ember__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ember__subcmd__help__subcmd__connection)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

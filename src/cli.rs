@@ -256,6 +256,21 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         backend: Option<String>,
     },
+    /// Print, as JSON, the connection dictionary cinder's initialize_connection would return for an exported volume, for os-brick's connect_volume on a compute host (root only: it holds the volume's CHAP password; exit 0: printed, 1: error)
+    Connection {
+        /// The volume's backend (a name from enabled_backends)
+        #[arg(long, value_name = "NAME")]
+        backend: String,
+        /// The volume (its LV name, as declared in the desired state)
+        #[arg(value_name = "VOLUME")]
+        volume: String,
+        /// The host that will connect: its initiator IQN (iSCSI) or host NQN (NVMe); checked against the volume's export
+        #[arg(long, value_name = "NAME")]
+        host: Option<String>,
+        /// As a connector with multipath set: the plural keys (target_portals, target_iqns, target_luns) even for one portal
+        #[arg(long)]
+        multipath: bool,
+    },
     /// Run the service: a supervisor and one worker process per LVM backend (foreground)
     Daemon,
     /// Ask the running daemon for its state: per backend, worker, last pass, capacity (exit 0: all converged, 2: some pending, blocked, in error or rejected, 1: no daemon)

@@ -1,4 +1,4 @@
-//! The one-shot commands: `check`, `plan`, `apply`. Each returns its exit status.
+//! The one-shot commands: `check`, `plan`, `apply`, `import`, `connection`. Each returns its exit status.
 
 use std::path::PathBuf;
 
@@ -10,10 +10,12 @@ use crate::problem::Problem;
 use crate::reconcile::{self, Policy, render};
 
 mod apply;
+mod connection;
 mod import;
 pub mod json;
 mod wait;
 pub use apply::apply;
+pub use connection::{Request as ConnectionRequest, connection};
 pub use import::import;
 use json::Failure;
 

@@ -66,6 +66,20 @@ fn main() {
             allow_deletions,
         } => commands::apply(g, backend.as_deref(), *json, *allow_deletions),
         Command::Import { backend } => commands::import(g, backend.as_deref()),
+        Command::Connection {
+            backend,
+            volume,
+            host,
+            multipath,
+        } => commands::connection(
+            g,
+            &commands::ConnectionRequest {
+                backend,
+                volume,
+                host: host.as_deref(),
+                multipath: *multipath,
+            },
+        ),
         Command::Daemon => ember::daemon::supervisor::run(g),
         Command::Worker { backend } => ember::daemon::worker::run(g, backend),
         Command::Status {

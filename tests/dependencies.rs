@@ -2,13 +2,13 @@
 //!
 //! ```text
 //! main ─► cli, commands, daemon            the front ends (cli: the clap definitions)
-//! commands, daemon ─► control, inputs, reconcile, status
+//! commands, daemon ─► control, inputs, reconcile, status, export
 //! status ─► reconcile ─► lvm, config, desired
 //! inputs ─► lvm, config, desired           (loading: cinder.conf, desired state, lvm options)
 //! control ─► status                        (the control protocol and its client)
 //! metrics ─► status                        (the metrics file, rendered from the status)
 //! lvm, config, desired ─► names, size, problem, trust   (lvm: names, size, trust)
-//! reconcile ─► export                      (the kernel's target configuration; its CHAP store: trust)
+//! reconcile ─► export                      (the kernel's target configuration; config: target options; trust: the CHAP store)
 //! main, commands, daemon ─► out            (output that survives a closed pipe: `outln!` ...)
 //! main, commands ─► paint ─► cli, status, problem   (colour for people, from `--color`)
 //! main ─► logging ─► out                   (the log's lines on stderr, through the progress bar)
@@ -44,6 +44,8 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         "size",
         "problem",
         "trust",
+        // `ember connection`: the connection dictionary and the CHAP store
+        "export",
     ];
     BTreeMap::from([
         (
@@ -78,7 +80,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             "desired",
             &["config", "names", "size", "problem", "trust"][..],
         ),
-        ("export", &["names", "trust"][..]),
+        ("export", &["config", "names", "trust"][..]),
         ("names", &[][..]),
         ("size", &[][..]),
         ("problem", &[][..]),

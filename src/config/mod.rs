@@ -448,6 +448,9 @@ fn resolve(
             return None;
         }
     };
+    for b in &mut backends {
+        b.target.volume_name_template = volume_name_template.clone();
+    }
     Some(Config {
         allow_insecure_files: false,
         config_files: files.to_vec(),

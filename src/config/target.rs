@@ -45,6 +45,14 @@ pub struct TargetSettings {
     pub nvmeof_conn_info_version: u8,
     pub lvm_share_target: bool,
     pub report_discard_supported: bool,
+    /// `[DEFAULT] volume_name_template` (`volume-%s`): where a volume's cinder id is in its
+    /// name, for the NVMe subsystem's name and the connection's `volume_id`.
+    #[serde(default = "default_volume_name_template")]
+    pub volume_name_template: String,
+}
+
+fn default_volume_name_template() -> String {
+    "volume-%s".into()
 }
 
 impl Default for TargetSettings {
@@ -61,6 +69,7 @@ impl Default for TargetSettings {
             nvmeof_conn_info_version: 1,
             lvm_share_target: false,
             report_discard_supported: false,
+            volume_name_template: default_volume_name_template(),
         }
     }
 }
@@ -231,6 +240,8 @@ pub(super) fn read(
         nvmeof_conn_info_version: version as u8,
         lvm_share_target: matches!(r[9].value, Some(Typed::Bool(true))),
         report_discard_supported: matches!(r[10].value, Some(Typed::Bool(true))),
+        // (set from [DEFAULT] once every backend is read)
+        volume_name_template: default_volume_name_template(),
     };
     warn(name, &settings, &r, anchor, problems);
     deprecated_names(reader, name, problems);

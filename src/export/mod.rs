@@ -16,6 +16,7 @@
 
 pub mod chap;
 pub mod configfs;
+pub mod connection;
 pub mod identity;
 pub mod lio;
 /// The names of targets and hosts, validated: they live with the other names

@@ -73,27 +73,29 @@ impl Naming<'_> {
 
     /// The target's name for volume `lv` (cinder's); `Err` when it is not a valid name.
     fn target(&self, lv: &str) -> Result<String, String> {
-        let prefix = &self.cfg.target.target_prefix;
+        // (the names `ember connection` gives the initiators: one function for both)
+        use crate::export::connection::{Volume, iscsi_target_name, nvme_subsystem_name};
+        let t = &self.cfg.target;
         match self.transport {
-            Transport::Iscsi => Iqn::parse(&format!("{prefix}{lv}"))
+            Transport::Iscsi => Iqn::parse(&iscsi_target_name(t, lv))
                 .map(|n| n.as_str().to_string())
                 .map_err(|e| e.to_string()),
-            Transport::NvmeTcp => Nqn::parse(&format!("nqn.{prefix}-{}", volume_id(lv)))
-                .map(|n| n.as_str().to_string())
-                .map_err(|e| e.to_string()),
+            Transport::NvmeTcp => {
+                let v = Volume {
+                    vg: &self.cfg.volume_group,
+                    name: lv,
+                    template: &t.volume_name_template,
+                };
+                Nqn::parse(&nvme_subsystem_name(t, v.id()))
+                    .map(|n| n.as_str().to_string())
+                    .map_err(|e| e.to_string())
+            }
         }
     }
 
     fn device(&self, lv: &str) -> String {
         format!("/dev/{}/{lv}", self.cfg.volume_group)
     }
-}
-
-/// cinder's volume id in a volume's name (`volume-<id>`), else the name itself.
-pub fn volume_id(lv: &str) -> &str {
-    lv.strip_prefix("volume-")
-        .filter(|id| id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4)
-        .unwrap_or(lv)
 }
 
 /// One target or subsystem as the planner sees it.
