@@ -333,7 +333,7 @@ fn declared(
             if let Some(s) = ours.get(volume)
                 && v.size().is_some()
             {
-                detach_all_and_unexport(n, volume, s, plan);
+                undeclared_export(n, volume, s, plan);
             }
             continue;
         };
@@ -445,15 +445,20 @@ fn plan_refused(plan: &Plan, volume: &LvName) -> bool {
     plan.refused.iter().any(|r| r.subject == volume.as_str())
 }
 
-fn detach_all_and_unexport(n: &Naming, volume: &LvName, s: &Seen, plan: &mut Plan) {
-    for h in s.hosts.iter().filter(|h| *h != "*") {
-        plan.export_actions.push(ExportAction::DetachHost {
-            volume: volume.clone(),
-            transport: n.transport,
-            target: s.name.clone(),
-            portals: s.portals.clone(),
-            host: h.clone(),
-        });
+/// The export of a declared volume without `export:`: unexported when no host is left on it;
+/// while hosts remain it is left as it is, with a warning. A line missing from the file (or a
+/// host taken over from cinder, whose volumes `ember import` declares without their hosts)
+/// never cuts a compute host off its disk: hosts are detached only when the file lists the
+/// volume's hosts (`export: { hosts: [] }` detaches them all).
+fn undeclared_export(n: &Naming, volume: &LvName, s: &Seen, plan: &mut Plan) {
+    if !s.hosts.is_empty() {
+        plan.warn(volume.as_str(), WarningKind::ExportNotDeclared, format!(
+            "volume {volume} is exported to {} ({} {}) but declares no export: left as it is (write export: {{ hosts: [...] }} to manage its hosts; export: {{ hosts: [] }} detaches them all)",
+            s.hosts.join(", "),
+            n.transport.shown(),
+            s.name
+        ));
+        return;
     }
     plan.export_actions.push(ExportAction::Unexport {
         volume: volume.clone(),

@@ -369,6 +369,9 @@ pub enum WarningKind {
     /// Another tool's target (or subsystem) that names or uses one of the backend's volumes:
     /// never changed.
     ForeignExport,
+    /// An export of a declared volume without `export:` that still has hosts: left as it is
+    /// (hosts are detached only when the file lists the volume's hosts).
+    ExportNotDeclared,
 }
 
 /// Something the operator should see that changes nothing by itself.

@@ -142,7 +142,7 @@ fn a_declared_export_is_made_then_its_hosts_attached_and_once_made_nothing_more(
 }
 
 #[test]
-fn hosts_added_are_attached_removed_detached_and_no_export_unexports() {
+fn hosts_added_are_attached_removed_detached_and_no_export_keeps_hosts_unexports_without() {
     let d = tempfile::tempdir().unwrap();
     let cfg = iscsi_cfg();
     export_iscsi(d.path(), &cfg, "volume-a", &[HOST]);
@@ -170,11 +170,24 @@ fn hosts_added_are_attached_removed_detached_and_no_export_unexports() {
         d.path(),
     );
     assert_eq!(p.export_actions, vec![]);
-    // declared without export: detached and unexported
+    // declared without export: while hosts remain, left as it is (a line missing from the
+    // file, or a host taken over from cinder, never cuts a compute host off its disk), with a
+    // warning
     let p = run(&cfg, "volumes:\n  volume-a: { size: 1G }\n", &o, d.path());
-    assert_eq!(p.export_actions.len(), 2);
-    assert!(p.export_actions.iter().all(ExportAction::is_removal));
-    assert!(matches!(p.export_actions[1], ExportAction::Unexport { .. }));
+    assert_eq!(p.export_actions, vec![]);
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.kind == WarningKind::ExportNotDeclared && w.message.contains(HOST)),
+        "{:?}",
+        p.warnings
+    );
+    // with no host left on it, unexported
+    let d2 = tempfile::tempdir().unwrap();
+    export_iscsi(d2.path(), &cfg, "volume-a", &[]);
+    let p = run(&cfg, "volumes:\n  volume-a: { size: 1G }\n", &o, d2.path());
+    assert_eq!(p.export_actions.len(), 1);
+    assert!(matches!(p.export_actions[0], ExportAction::Unexport { .. }));
     // not declared at all: left as it is (as its LV is)
     let p = run(
         &cfg,
