@@ -9,8 +9,10 @@
 //!       hosts: [iqn.1993-08.org.debian:01:compute1]   # lioadm: initiator IQNs
 //!   volume-2: { size: 10G, export: { hosts: [] } }    # exported to nobody
 //! ```
-//! No `export:` means not exported (an export ember made is removed); `hosts: []` keeps the
-//! target with no host allowed. A name is an initiator's IQN for iSCSI, a host NQN for NVMe:
+//! No `export:` means not exported (an export of ember's is removed once no host is left on
+//! it; one with hosts is left as it is: hosts are detached only when listed); `hosts: []`
+//! keeps the target with no host allowed. `export:` with no value, and `export: {}`, are
+//! errors. A name is an initiator's IQN for iSCSI, a host NQN for NVMe:
 //! checked here against the backend's protocol, each error on its line.
 
 use serde::{Deserialize, Serialize};
@@ -23,8 +25,8 @@ use crate::names::target::{Iqn, Nqn};
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExportDesired {
-    /// The hosts allowed: initiator IQNs (iSCSI) or host NQNs (NVMe/TCP).
-    #[serde(default)]
+    /// The hosts allowed: initiator IQNs (iSCSI) or host NQNs (NVMe/TCP). Required: an
+    /// `export: {}` says nothing about them (`hosts: []` is exported to nobody).
     pub hosts: Vec<String>,
 }
 

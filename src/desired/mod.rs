@@ -185,8 +185,25 @@ struct RawVolume {
     state: VolumeState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     source: Option<Source>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "export_not_null"
+    )]
     export: Option<ExportDesired>,
+}
+
+const NULL_EXPORT: &str = "`export:` has no value (YAML null, as when its lines are commented out); write `export: { hosts: [...] }`, or `export: { hosts: [] }` for exported to nobody";
+
+/// `export:` with no value is an error, not "not exported": a host list commented out must
+/// not read as a statement about the volume's hosts.
+fn export_not_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<ExportDesired>, D::Error> {
+    match Option::<ExportDesired>::deserialize(d)? {
+        Some(e) => Ok(Some(e)),
+        None => Err(serde::de::Error::custom(NULL_EXPORT)),
+    }
 }
 
 impl TryFrom<RawVolume> for VolumeDesired {

@@ -134,3 +134,19 @@ fn absent_volumes_and_snapshots_are_not_exported() {
         errs("backends:\n  lvm-1:\n    volumes:\n      v: { size: 1G, export: { host: [] } }\n");
     assert_eq!(e.len(), 1, "{e:?}");
 }
+
+#[test]
+fn an_export_without_a_value_or_without_hosts_is_an_error_not_unexported() {
+    // every host line commented out: YAML null, which must not read as "not exported"
+    let e = errs(
+        "backends:\n  lvm-1:\n    volumes:\n      volume-a:\n        size: 1G\n        export:\n#          hosts: [iqn.1993-08.org.debian:01:compute1]\n",
+    );
+    assert!(
+        e.iter()
+            .any(|p| p.message.contains("`export:` has no value") && p.line.is_some()),
+        "{e:?}"
+    );
+    // `export: {}` says nothing about the hosts
+    let e = errs("backends:\n  lvm-1:\n    volumes:\n      volume-a: { size: 1G, export: {} }\n");
+    assert!(e.iter().any(|p| p.message.contains("hosts")), "{e:?}");
+}

@@ -174,8 +174,12 @@ pub fn complete_steps(export: &NvmeExport, state: &State) -> Result<Vec<Step>, E
         let linked = state
             .port(*id)
             .is_some_and(|p| p.subsystems.iter().any(|x| x == nqn));
+        // (a port already linked is checked too: one whose address is no longer the declared
+        // one, after target_ip_address changed, is an error to show, not a step to skip and
+        // report done)
+        let checked = port_steps(*id, portal, state)?;
         if !linked {
-            steps.extend(port_steps(*id, portal, state)?);
+            steps.extend(checked);
             steps.push(Step::Symlink {
                 link: n(&["ports", &id.to_string(), "subsystems", nqn]),
                 target: sub.clone(),

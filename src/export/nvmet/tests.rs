@@ -108,3 +108,33 @@ fn what_is_made_reads_back_and_is_removed_in_order() {
     );
     assert!(after.port(1).unwrap().subsystems.is_empty());
 }
+
+#[test]
+fn completing_an_export_whose_linked_port_has_another_address_is_an_error_not_done() {
+    // the subsystem made and linked to port 1 on 10.0.0.1; target_ip_address is now 127.0.0.1
+    let state = State {
+        loaded: true,
+        hosts: vec![HOST.into()],
+        subsystems: vec![Subsystem {
+            nqn: NQN.into(),
+            allow_any_host: Some(false),
+            serial: None,
+            allowed_hosts: vec![HOST.into()],
+            namespaces: vec![],
+        }],
+        ports: vec![Port {
+            id: 1,
+            trtype: Some("tcp".into()),
+            adrfam: Some("ipv4".into()),
+            traddr: Some("10.0.0.1".into()),
+            trsvcid: Some("4420".into()),
+            subsystems: vec![NQN.into()],
+        }],
+    };
+    let e = complete_steps(&export(), &state).unwrap_err();
+    assert!(e.to_string().contains("another address"), "{e}");
+    // the same address: nothing to do
+    let mut same = state.clone();
+    same.ports[0].traddr = Some("127.0.0.1".into());
+    assert_eq!(complete_steps(&export(), &same).unwrap(), vec![]);
+}

@@ -365,6 +365,20 @@ fn declared(
             ));
             continue;
         }
+        // another tool's target under another name already uses the volume (cinder's, named
+        // under a target_prefix since changed; an operator's): a second export of one LV
+        // would let two sets of initiators write it
+        if let Some((other, _)) = theirs
+            .iter()
+            .filter(|(_, used)| used.contains(volume))
+            .min_by_key(|(name, _)| name.as_str())
+        {
+            plan.refuse(volume.as_str(), RefusalKind::ExportNotOurs, format!(
+                "volume {volume} is not exported: another tool's {} target {other} uses it already (one LV exported twice could be written by two hosts; remove that target first)",
+                t.shown()
+            ));
+            continue;
+        }
         let hosts_now: Vec<String> = match ours.get(volume) {
             None => {
                 plan.export_actions.push(ExportAction::Export {

@@ -306,6 +306,21 @@ fn another_tools_targets_are_reported_never_changed_and_hold_what_they_use() {
     let p = run(&cfg, "volumes:\n  volume-a: { size: 1G }\n", &o, d.path());
     assert_eq!(p.export_actions, vec![]);
     assert_eq!(p.warnings.len(), 1);
+    // ... and declared exported: not exported a second time under ember's name (two sets of
+    // initiators could write it)
+    let p = run(
+        &cfg,
+        &format!("volumes:\n  volume-a: {{ size: 1G, export: {{ hosts: [{HOST}] }} }}\n"),
+        &o,
+        d.path(),
+    );
+    assert_eq!(p.export_actions, vec![], "{:?}", p.export_actions);
+    assert_eq!(p.refused[0].kind, RefusalKind::ExportNotOurs);
+    assert!(
+        p.refused[0].reason.contains("uses it already"),
+        "{:?}",
+        p.refused
+    );
     // a volume ember does not own: never exported
     let d = tempfile::tempdir().unwrap();
     let p = run(
