@@ -51,6 +51,9 @@ pub enum Step {
     },
     Unlink(PathBuf),
     Rmdir(PathBuf),
+    /// `chmod 0700` of a directory: only root may enter it (configfs makes every attribute
+    /// 0644: a CHAP password would be readable by any local user).
+    RootOnly(PathBuf),
 }
 
 impl fmt::Display for Step {
@@ -63,6 +66,7 @@ impl fmt::Display for Step {
             }
             Step::Unlink(p) => write!(f, "unlink {}", p.display()),
             Step::Rmdir(p) => write!(f, "rmdir {}", p.display()),
+            Step::RootOnly(p) => write!(f, "chmod 0700 {}", p.display()),
         }
     }
 }
@@ -110,6 +114,10 @@ fn perform(root: &Path, step: &Step) -> std::io::Result<()> {
         }
         Step::Unlink(p) => fs::remove_file(root.join(p)),
         Step::Rmdir(p) => fs::remove_dir(root.join(p)),
+        Step::RootOnly(p) => fs::set_permissions(
+            root.join(p),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        ),
     }
 }
 

@@ -145,6 +145,22 @@ fn vm_a_declared_iscsi_export_follows_its_hosts_and_holds_its_volume() {
         login(&iqn, &chap.userid, &chap.password),
         "the listed host cannot log in"
     );
+    // the password in configfs is root's alone (configfs makes attributes 0644)
+    let password = format!("{CONFIGFS}/target/iscsi/{iqn}/tpgt_1/acls/{me}/auth/password");
+    let as_nobody = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "cat",
+            &password,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        !as_nobody.status.success() && as_nobody.stdout.is_empty(),
+        "a local user read the CHAP password: {as_nobody:?}"
+    );
     let link = format!("/dev/disk/by-path/ip-127.0.0.1:3260-iscsi-{iqn}-lun-0");
     let disk = wait_for(60, &link, || std::fs::canonicalize(&link).ok());
     let data = pattern(40, LEN);

@@ -52,6 +52,15 @@ pub fn perform(root: &Path, step: &Step) -> std::io::Result<()> {
             std::os::unix::fs::symlink(root.join(target), link)
         }
         Step::Unlink(p) => fs::remove_file(root.join(p)),
+        // (a default group of an existing object, as `auth/`)
+        Step::RootOnly(p) => {
+            let dir = root.join(p);
+            if !dir.is_dir() && !dir.parent().is_some_and(Path::is_dir) {
+                return Err(Error::new(ErrorKind::NotFound, "no such object"));
+            }
+            fs::create_dir_all(&dir)?;
+            fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        }
         Step::Rmdir(p) => {
             let dir = root.join(p);
             if has_link_beneath(&dir)? {

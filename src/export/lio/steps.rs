@@ -128,6 +128,10 @@ pub fn acl_steps(iqn: &Iqn, host: &Iqn, chap: Option<&Chap>) -> Vec<Step> {
     let acl = tpg_dir(iqn.as_str()).join("acls").join(host.as_str());
     let mut steps = vec![Step::Mkdir(acl.clone())];
     if let Some(c) = chap {
+        // configfs makes auth/password 0644: the directory is made root-only before the
+        // password is written (the CHAP store's files are 0600; a local user must not read
+        // it here either)
+        steps.push(Step::RootOnly(acl.join("auth")));
         steps.push(Step::Write(acl.join("auth/userid"), plain(&c.user)));
         steps.push(Step::Write(
             acl.join("auth/password"),

@@ -97,6 +97,34 @@ fn the_password_is_never_shown() {
 }
 
 #[test]
+fn an_acls_auth_directory_is_made_root_only_before_its_password_is_written() {
+    let steps = create_steps(&export(true), &State::default()).unwrap();
+    let root_only = position(
+        &steps,
+        |s| matches!(s, Step::RootOnly(p) if ends(p, "auth")),
+    );
+    let password = position(
+        &steps,
+        |s| matches!(s, Step::Write(p, _) if ends(p, "auth/password")),
+    );
+    assert!(root_only < password, "{steps:?}");
+    // and in the model: the directory is 0700 once written
+    let d = tempfile::tempdir().unwrap();
+    sim::apply(d.path(), &steps).unwrap();
+    let acl_auth = steps
+        .iter()
+        .find_map(|s| match s {
+            Step::RootOnly(p) => Some(d.path().join(p)),
+            _ => None,
+        })
+        .unwrap();
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(acl_auth).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o700);
+}
+
+#[test]
 fn bad_values_and_existing_targets_are_refused() {
     let mut e = export(true);
     e.device = "/dev/vg/a,b".into();
