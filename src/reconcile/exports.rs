@@ -217,7 +217,7 @@ fn one(
             target,
             host,
             ..
-        } => write(root, &nvmet::disallow_steps(target, host)),
+        } => write(root, &nvmet::disallow_steps(target, host, &targets.nvmet)),
         ExportAction::Unexport {
             transport: Transport::Iscsi,
             target,

@@ -279,6 +279,24 @@ fn by_hand_target(iqn: &str, device: &str) {
     .unwrap();
 }
 
+/// The initiator's controllers of the subsystem `nqn` that are live.
+fn live_controllers(nqn: &str) -> usize {
+    std::fs::read_dir("/sys/class/nvme")
+        .map(|d| {
+            d.flatten()
+                .filter(|e| {
+                    let read = |f: &str| {
+                        std::fs::read_to_string(e.path().join(f))
+                            .map(|s| s.trim().to_string())
+                            .unwrap_or_default()
+                    };
+                    read("subsysnqn") == nqn && read("state") == "live"
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 fn nvme_connect(nqn: &str, hostnqn: &str) -> bool {
     try_run(
         90,
@@ -354,7 +372,13 @@ fn vm_a_declared_nvme_export_lets_in_only_its_hosts() {
         "the LV does not hold what the initiator wrote"
     );
 
-    // removed: it cannot connect again
+    // removed while connected: its controller is dropped (nvmet checks a host at connect
+    // only), and it cannot connect again
+    assert!(
+        nvme_connect(&nqn, &me),
+        "the listed host cannot connect again"
+    );
+    assert!(live_controllers(&nqn) > 0, "no live controller for {nqn}");
     declare(&s, "{ size: 64M, export: { hosts: [] } }");
     let out = apply_ok(&s);
     assert!(
@@ -363,6 +387,16 @@ fn vm_a_declared_nvme_export_lets_in_only_its_hosts() {
         )),
         "{out}"
     );
+    let t = std::time::Instant::now();
+    while live_controllers(&nqn) > 0 {
+        assert!(
+            t.elapsed().as_secs() < 30,
+            "the detached host's controller is still live"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // (its reconnection attempts are refused; stop them)
+    let _ = try_run(60, "nvme", &["disconnect", "-n", &nqn]);
     assert!(!nvme_connect(&nqn, &me), "a detached host connected");
 
     // unexported and deleted

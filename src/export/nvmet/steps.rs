@@ -202,11 +202,27 @@ pub fn allow_steps(nqn: &str, host: &Nqn, state: &State) -> Vec<Step> {
     steps
 }
 
-/// The step that stops allowing `host` on the subsystem `nqn` (its host entry stays: other
-/// subsystems may allow it). A controller it has connected stays until it disconnects: nvmet
-/// checks the host at connect.
-pub fn disallow_steps(nqn: &str, host: &str) -> Vec<Step> {
-    vec![Step::Unlink(n(&["subsystems", nqn, "allowed_hosts", host]))]
+/// The steps that stop allowing `host` on the subsystem `nqn` (its host entry stays: other
+/// subsystems may allow it), and drop the controllers it has connected: nvmet checks the host
+/// at connect only, and has no way to drop one host's controller, so the subsystem is taken
+/// out of each of its ports and put back (every controller goes; the hosts still allowed
+/// reconnect by themselves, the removed one is refused). A detached host that kept writing
+/// beside the volume's next host would corrupt it.
+pub fn disallow_steps(nqn: &str, host: &str, state: &State) -> Vec<Step> {
+    let mut steps = vec![Step::Unlink(n(&["subsystems", nqn, "allowed_hosts", host]))];
+    for p in state
+        .ports
+        .iter()
+        .filter(|p| p.subsystems.iter().any(|x| x == nqn))
+    {
+        let link = n(&["ports", &p.id.to_string(), "subsystems", nqn]);
+        steps.push(Step::Unlink(link.clone()));
+        steps.push(Step::Symlink {
+            link,
+            target: n(&["subsystems", nqn]),
+        });
+    }
+    steps
 }
 
 /// Where a step's path is, for tests: relative to nvmet's directory.

@@ -138,3 +138,46 @@ fn completing_an_export_whose_linked_port_has_another_address_is_an_error_not_do
     same.ports[0].traddr = Some("127.0.0.1".into());
     assert_eq!(complete_steps(&export(), &same).unwrap(), vec![]);
 }
+
+#[test]
+fn a_disallowed_host_loses_its_connected_controllers_the_subsystem_stays_in_its_ports() {
+    let state = State {
+        loaded: true,
+        hosts: vec![HOST.into()],
+        subsystems: vec![Subsystem {
+            nqn: NQN.into(),
+            allow_any_host: Some(false),
+            serial: None,
+            allowed_hosts: vec![HOST.into()],
+            namespaces: vec![],
+        }],
+        ports: vec![Port {
+            id: 1,
+            trtype: Some("tcp".into()),
+            adrfam: Some("ipv4".into()),
+            traddr: Some("127.0.0.1".into()),
+            trsvcid: Some("4420".into()),
+            subsystems: vec![NQN.into()],
+        }],
+    };
+    let steps = disallow_steps(NQN, HOST, &state);
+    let shown: Vec<String> = steps
+        .iter()
+        .map(|s| {
+            steps::rel(match s {
+                Step::Unlink(p) => p,
+                Step::Symlink { link, .. } => link,
+                _ => panic!("{s}"),
+            })
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            format!("subsystems/{NQN}/allowed_hosts/{HOST}"),
+            format!("ports/1/subsystems/{NQN}"),
+            format!("ports/1/subsystems/{NQN}"),
+        ]
+    );
+    assert!(matches!(steps[1], Step::Unlink(_)) && matches!(steps[2], Step::Symlink { .. }));
+}
