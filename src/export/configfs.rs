@@ -89,16 +89,37 @@ pub enum ExportError {
 }
 
 /// Performs `steps` in order under `root`; stops at the first that fails (the kernel's error
-/// is in the message, e.g. "Device or resource busy" for a device another target holds).
+/// is in the message, e.g. "Device or resource busy" for a device another target holds), and
+/// then undoes what the steps before it made (links unlinked, objects removed, last first): a
+/// failed export leaves nothing behind for the next pass to trip on ("exists already"), nor a
+/// backstore holding the LV open. What they removed is not made again.
 pub fn apply(root: &Path, steps: &[Step]) -> Result<(), ExportError> {
-    for step in steps {
-        perform(root, step).map_err(|source| ExportError::Step {
-            step: step.to_string(),
-            root: root.to_path_buf(),
-            source,
-        })?;
+    for (i, step) in steps.iter().enumerate() {
+        if let Err(source) = perform(root, step) {
+            undo(root, &steps[..i]);
+            return Err(ExportError::Step {
+                step: step.to_string(),
+                root: root.to_path_buf(),
+                source,
+            });
+        }
     }
     Ok(())
+}
+
+/// Removes what `done` made, last first; what cannot be removed stays (the next read shows
+/// it).
+fn undo(root: &Path, done: &[Step]) {
+    for step in done.iter().rev() {
+        let r = match step {
+            Step::Mkdir(p) => fs::remove_dir(root.join(p)),
+            Step::Symlink { link, .. } => fs::remove_file(root.join(link)),
+            _ => Ok(()),
+        };
+        if let Err(e) = r {
+            tracing::warn!(step = %step, error = %e, "could not undo a step of a failed change to the target configuration");
+        }
+    }
 }
 
 fn perform(root: &Path, step: &Step) -> std::io::Result<()> {
@@ -208,3 +229,6 @@ pub fn apply_modelled(root: &Path, steps: &[Step]) -> Result<(), ExportError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
