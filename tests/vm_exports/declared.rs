@@ -313,10 +313,27 @@ fn nvme_connect(nqn: &str, hostnqn: &str) -> bool {
             nqn,
             "-q",
             hostnqn,
+            // a controller that loses its connection (a detach) is given up after 5 s of
+            // refused reconnects, not the default 600 s
+            "--ctrl-loss-tmo=5",
         ],
     )
     .status
     .success()
+}
+
+/// The initiator's controllers of the subsystem `nqn`, in any state.
+fn controllers(nqn: &str) -> usize {
+    std::fs::read_dir("/sys/class/nvme")
+        .map(|d| {
+            d.flatten()
+                .filter(|e| {
+                    std::fs::read_to_string(e.path().join("subsysnqn"))
+                        .is_ok_and(|s| s.trim() == nqn)
+                })
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 #[test]
@@ -395,8 +412,15 @@ fn vm_a_declared_nvme_export_lets_in_only_its_hosts() {
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    // (its reconnection attempts are refused; stop them)
-    let _ = try_run(60, "nvme", &["disconnect", "-n", &nqn]);
+    // its reconnection attempts are refused, and the controller is given up
+    let t = std::time::Instant::now();
+    while controllers(&nqn) > 0 {
+        assert!(
+            t.elapsed().as_secs() < 90,
+            "the detached host's controller was never given up: its reconnects are let in?"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
     assert!(!nvme_connect(&nqn, &me), "a detached host connected");
 
     // unexported and deleted
