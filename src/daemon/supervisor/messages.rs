@@ -41,6 +41,9 @@ impl Supervisor<'_> {
                 if let Some(c) = capacity {
                     w.status.capacity = Some(*c);
                 }
+                if let Some(a) = self.awaiting.as_mut() {
+                    a.remove(&name);
+                }
                 // the read confirmed what the pass wrote: its state now stands
                 if let Some(p) = w.status.last_pass.as_mut() {
                     p.confirming = false;
@@ -71,7 +74,10 @@ impl Supervisor<'_> {
                 if let Some(c) = capacity {
                     w.status.capacity = Some(*c);
                 }
-                if let Some(a) = self.awaiting.as_mut() {
+                // READY=1 waits for what the first pass wrote to be read back (the confirming
+                // read follows at once): until then the backend is not converged
+                let confirming = w.status.last_pass.as_ref().is_some_and(|p| p.confirming);
+                if let Some(a) = self.awaiting.as_mut().filter(|_| !confirming) {
                     a.remove(&name);
                 }
             }
