@@ -112,25 +112,7 @@ fn what_is_made_reads_back_and_is_removed_in_order() {
 #[test]
 fn completing_an_export_whose_linked_port_has_another_address_is_an_error_not_done() {
     // the subsystem made and linked to port 1 on 10.0.0.1; target_ip_address is now 127.0.0.1
-    let state = State {
-        loaded: true,
-        hosts: vec![HOST.into()],
-        subsystems: vec![Subsystem {
-            nqn: NQN.into(),
-            allow_any_host: Some(false),
-            serial: None,
-            allowed_hosts: vec![HOST.into()],
-            namespaces: vec![],
-        }],
-        ports: vec![Port {
-            id: 1,
-            trtype: Some("tcp".into()),
-            adrfam: Some("ipv4".into()),
-            traddr: Some("10.0.0.1".into()),
-            trsvcid: Some("4420".into()),
-            subsystems: vec![NQN.into()],
-        }],
-    };
+    let state = linked("10.0.0.1");
     let e = complete_steps(&export(), &state).unwrap_err();
     assert!(e.to_string().contains("another address"), "{e}");
     // the same address: nothing to do
@@ -141,25 +123,7 @@ fn completing_an_export_whose_linked_port_has_another_address_is_an_error_not_do
 
 #[test]
 fn a_disallowed_host_loses_its_connected_controllers_the_subsystem_stays_in_its_ports() {
-    let state = State {
-        loaded: true,
-        hosts: vec![HOST.into()],
-        subsystems: vec![Subsystem {
-            nqn: NQN.into(),
-            allow_any_host: Some(false),
-            serial: None,
-            allowed_hosts: vec![HOST.into()],
-            namespaces: vec![],
-        }],
-        ports: vec![Port {
-            id: 1,
-            trtype: Some("tcp".into()),
-            adrfam: Some("ipv4".into()),
-            traddr: Some("127.0.0.1".into()),
-            trsvcid: Some("4420".into()),
-            subsystems: vec![NQN.into()],
-        }],
-    };
+    let state = linked("127.0.0.1");
     let steps = disallow_steps(NQN, HOST, &state);
     let shown: Vec<String> = steps
         .iter()
@@ -180,4 +144,27 @@ fn a_disallowed_host_loses_its_connected_controllers_the_subsystem_stays_in_its_
         ]
     );
     assert!(matches!(steps[1], Step::Unlink(_)) && matches!(steps[2], Step::Symlink { .. }));
+}
+
+/// The subsystem `NQN`, allowing `HOST`, linked to port 1 on `traddr`:4420.
+fn linked(traddr: &str) -> State {
+    State {
+        loaded: true,
+        hosts: vec![HOST.into()],
+        subsystems: vec![Subsystem {
+            nqn: NQN.into(),
+            allow_any_host: Some(false),
+            serial: None,
+            allowed_hosts: vec![HOST.into()],
+            namespaces: vec![],
+        }],
+        ports: vec![Port {
+            id: 1,
+            trtype: Some("tcp".into()),
+            adrfam: Some("ipv4".into()),
+            traddr: Some(traddr.into()),
+            trsvcid: Some("4420".into()),
+            subsystems: vec![NQN.into()],
+        }],
+    }
 }
