@@ -77,3 +77,56 @@ fn the_daemon_exports_and_puts_a_cleared_target_configuration_back() {
     });
     assert_eq!(d.stop(10), 0);
 }
+
+/// An unexport that fails part-way (here: a link the model's rmdir refuses to remove, as
+/// configfs refuses ENOTEMPTY, stands for any failing write) holds back its
+/// volume's deletion, and `ember apply` says it failed: never "Converged." over a failure.
+#[test]
+fn a_failed_unexport_keeps_the_volume_and_apply_says_it_failed() {
+    let s = Scratch::new();
+    s.write("lvm.json", "{\"vgs\": {\"vg-a\": {\"size\": 10737418240}}}");
+    let state = s.path("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+    s.write(
+        "cinder.conf",
+        &format!(
+            "[DEFAULT]\nenabled_backends = a\n[a]\nvolume_group = vg-a\nlvm_type = default\ntarget_helper = lioadm\ntarget_ip_address = 127.0.0.1\n[ember]\nrun_dir = {}\nstate_dir = {}\n",
+            s.path("run").display(),
+            state.display()
+        ),
+    );
+    let declare = |v: &str| {
+        s.write(
+            "desired-state.yaml",
+            &format!("backends:\n  a:\n    volumes:\n      {VOL}: {v}\n"),
+        )
+    };
+    let sim = format!("sim:{}", s.path("lvm.json").display());
+    declare("{ size: 8M, export: { hosts: [] } }");
+    let r = s.ember(&["--lvm", &sim, "apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let tpg = s
+        .path("lvm.json.configfs/target/iscsi")
+        .join(format!("iqn.2010-10.org.openstack:{VOL}"))
+        .join("tpgt_1");
+    assert!(tpg.is_dir(), "exported: {r:?}");
+    std::os::unix::fs::symlink(&state, tpg.join("stray")).unwrap();
+
+    declare("{ state: absent }");
+    let r = s.ember(&["--lvm", &sim, "apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("FAILED"), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("Failed: 1 action(s) failed; the desired state is not reached.")
+            && !r.stdout.contains("Converged."),
+        "{r:?}"
+    );
+    assert!(
+        std::fs::read_to_string(s.path("lvm.json"))
+            .unwrap()
+            .contains(VOL),
+        "the volume was deleted under a failed unexport"
+    );
+}

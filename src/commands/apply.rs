@@ -79,6 +79,18 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
                 "  still pending: {} change(s)",
                 rem.actions.len() + rem.vg_actions.len() + rem.export_actions.len()
             );
+        } else if let Some(n) = r
+            .outcome
+            .as_ref()
+            .map(|o| o.failed.len() + o.vg_failed.len() + o.export_failed.len())
+            .filter(|n| *n > 0)
+        {
+            // what failed was not made, though a read after it finds nothing left to make (a
+            // failed unexport holds back its volume's deletion, which the plan then refuses)
+            let _ = writeln!(
+                s,
+                "  Failed: {n} action(s) failed; the desired state is not reached."
+            );
         } else if let Some(n) = r.plan.as_ref().map(|p| p.refused.len()).filter(|n| *n > 0) {
             let _ = writeln!(
                 s,
