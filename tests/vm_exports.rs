@@ -7,6 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
 
 mod common;
+#[path = "vm_exports/daemon.rs"]
+mod daemon;
 #[path = "vm_exports/declared.rs"]
 mod declared;
 #[path = "vm_exports/loopback.rs"]

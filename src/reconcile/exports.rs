@@ -218,6 +218,19 @@ fn one(
             host,
             ..
         } => write(root, &nvmet::disallow_steps(target, host, &targets.nvmet)),
+        ExportAction::Resize {
+            transport: Transport::NvmeTcp,
+            target,
+            ..
+        } => match targets.nvmet.subsystem(target) {
+            None => Err(format!("subsystem {target} is not there")),
+            Some(_) => write(root, &nvmet::revalidate_steps(target, &targets.nvmet)),
+        },
+        // (LIO reads the size at every READ CAPACITY: nothing to write)
+        ExportAction::Resize {
+            transport: Transport::Iscsi,
+            ..
+        } => Ok(()),
         ExportAction::Unexport {
             transport: Transport::Iscsi,
             target,

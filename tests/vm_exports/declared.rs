@@ -49,55 +49,6 @@ fn apply_ok(s: &Scratch) -> String {
     r.stdout
 }
 
-fn iscsiadm(iqn: &str, extra: &[&str]) -> std::process::Output {
-    let args = [
-        &["-m", "node", "-T", iqn, "-p", "127.0.0.1:3260"][..],
-        extra,
-    ]
-    .concat();
-    try_run(90, "iscsiadm", &args)
-}
-
-/// Logs in with the volume's credentials (as os-brick does from the connection info); the
-/// login's success.
-fn login(iqn: &str, user: &str, password: &str) -> bool {
-    iscsiadm(iqn, &["-o", "delete"]);
-    let o = iscsiadm(iqn, &["-o", "new"]);
-    assert!(o.status.success(), "iscsiadm new: {}", shown(&o));
-    for (n, v) in [
-        ("node.session.auth.authmethod", "CHAP"),
-        ("node.session.auth.username", user),
-        ("node.session.auth.password", password),
-        ("node.session.initial_login_retry_max", "1"),
-    ] {
-        let o = iscsiadm(iqn, &["-o", "update", "-n", n, "-v", v]);
-        assert!(o.status.success(), "iscsiadm update {n}: {}", shown(&o));
-    }
-    iscsiadm(iqn, &["--login"]).status.success()
-}
-
-fn logout(iqn: &str) {
-    let o = iscsiadm(iqn, &["--logout"]);
-    assert!(o.status.success(), "logout: {}", shown(&o));
-}
-
-fn serial_of(iqn: &str) -> Option<String> {
-    let state = lio::read(Path::new(CONFIGFS)).unwrap();
-    let t = state.target(iqn)?;
-    let bs = state.backstore_at(t.tpgs[0].luns[0].backstore.as_deref()?)?;
-    bs.serial.clone()
-}
-
-/// Every target removed, as rtslib-fb-targetctl's stop (`targetctl clear`) removes them.
-fn clear_lio() {
-    let root = Path::new(CONFIGFS);
-    let state = lio::read(root).unwrap();
-    for t in &state.targets {
-        let now = lio::read(root).unwrap();
-        ember::export::apply(root, &lio::remove_steps(&t.iqn, &now).unwrap()).unwrap();
-    }
-}
-
 #[test]
 #[ignore = "VM test: tests/vm/run-tests exports"]
 fn vm_a_declared_iscsi_export_follows_its_hosts_and_holds_its_volume() {
@@ -192,6 +143,19 @@ fn vm_a_declared_iscsi_export_follows_its_hosts_and_holds_its_volume() {
         login(&iqn, &chap.userid, &chap.password),
         "no login after the clear"
     );
+    // grown while logged in: nothing to tell LIO (it reads the size at every READ CAPACITY);
+    // the initiator sees the new size at its rescan, as os-brick's extend_volume asks for
+    let disk = iscsi_disk(&iqn);
+    declare(&s, &format!("{{ size: 96M, export: {{ hosts: [{me}] }} }}"));
+    let out = apply_ok(&s);
+    assert!(!out.contains("resize export"), "{out}");
+    let o = try_run(60, "iscsiadm", &["-m", "session", "--rescan"]);
+    assert!(o.status.success(), "rescan: {}", shown(&o));
+    let name = disk.file_name().unwrap().to_string_lossy().into_owned();
+    wait_for(30, "the initiator to see 96 MiB", || {
+        let t = std::fs::read_to_string(format!("/sys/block/{name}/size")).ok()?;
+        (t.trim() == ((96u64 << 20) / 512).to_string()).then_some(())
+    });
     logout(&iqn);
 
     // declared absent while exported to a host: refused, nothing removed
@@ -206,7 +170,7 @@ fn vm_a_declared_iscsi_export_follows_its_hosts_and_holds_its_volume() {
     assert!(serial_of(&iqn).is_some(), "the export was removed");
 
     // its host removed: detached, the host cannot log in again
-    declare(&s, "{ size: 64M, export: { hosts: [] } }");
+    declare(&s, "{ size: 96M, export: { hosts: [] } }");
     let out = apply_ok(&s);
     assert!(
         out.contains(&format!("- detach host {me} from volume {VOLUME}")),
@@ -279,63 +243,6 @@ fn by_hand_target(iqn: &str, device: &str) {
     .unwrap();
 }
 
-/// The initiator's controllers of the subsystem `nqn` that are live.
-fn live_controllers(nqn: &str) -> usize {
-    std::fs::read_dir("/sys/class/nvme")
-        .map(|d| {
-            d.flatten()
-                .filter(|e| {
-                    let read = |f: &str| {
-                        std::fs::read_to_string(e.path().join(f))
-                            .map(|s| s.trim().to_string())
-                            .unwrap_or_default()
-                    };
-                    read("subsysnqn") == nqn && read("state") == "live"
-                })
-                .count()
-        })
-        .unwrap_or(0)
-}
-
-fn nvme_connect(nqn: &str, hostnqn: &str) -> bool {
-    try_run(
-        90,
-        "nvme",
-        &[
-            "connect",
-            "-t",
-            "tcp",
-            "-a",
-            "127.0.0.1",
-            "-s",
-            "4420",
-            "-n",
-            nqn,
-            "-q",
-            hostnqn,
-            // a controller that loses its connection (a detach) is given up after 5 s of
-            // refused reconnects, not the default 600 s
-            "--ctrl-loss-tmo=5",
-        ],
-    )
-    .status
-    .success()
-}
-
-/// The initiator's controllers of the subsystem `nqn`, in any state.
-fn controllers(nqn: &str) -> usize {
-    std::fs::read_dir("/sys/class/nvme")
-        .map(|d| {
-            d.flatten()
-                .filter(|e| {
-                    std::fs::read_to_string(e.path().join("subsysnqn"))
-                        .is_ok_and(|s| s.trim() == nqn)
-                })
-                .count()
-        })
-        .unwrap_or(0)
-}
-
 #[test]
 #[ignore = "VM test: tests/vm/run-tests exports"]
 fn vm_a_declared_nvme_export_lets_in_only_its_hosts() {
@@ -366,19 +273,7 @@ fn vm_a_declared_nvme_export_lets_in_only_its_hosts() {
     declare(&s, &format!("{{ size: 64M, export: {{ hosts: [{me}] }} }}"));
     apply_ok(&s);
     assert!(nvme_connect(&nqn, &me), "the listed host cannot connect");
-    let want = format!("uuid.{}", id.uuid());
-    let disk = wait_for(60, &want, || {
-        std::fs::read_dir("/sys/block")
-            .ok()?
-            .flatten()
-            .find_map(|e| {
-                let wwid = std::fs::read_to_string(e.path().join("wwid")).ok()?;
-                // the namespace's head (`nvme0n1`), not a hidden path of it (`nvme0c0n1`, no
-                // device node: native multipath)
-                let dev = Path::new("/dev").join(e.file_name());
-                (wwid.trim() == want && dev.exists()).then_some(dev)
-            })
-    });
+    let disk = nvme_disk(&id.uuid());
     let data = pattern(41, LEN);
     write_through(&disk, &data);
     let o = try_run(60, "nvme", &["disconnect", "-n", &nqn]);
@@ -396,7 +291,29 @@ fn vm_a_declared_nvme_export_lets_in_only_its_hosts() {
         "the listed host cannot connect again"
     );
     assert!(live_controllers(&nqn) > 0, "no live controller for {nqn}");
-    declare(&s, "{ size: 64M, export: { hosts: [] } }");
+
+    // grown while connected: the host sees the new size by itself (no rescan asked for)
+    let disk = nvme_disk(&id.uuid());
+    let sectors = || {
+        let name = disk.file_name().unwrap().to_string_lossy().into_owned();
+        std::fs::read_to_string(format!("/sys/block/{name}/size"))
+            .ok()
+            .and_then(|t| t.trim().parse::<u64>().ok())
+    };
+    assert_eq!(sectors(), Some((64 << 20) / 512));
+    declare(&s, &format!("{{ size: 96M, export: {{ hosts: [{me}] }} }}"));
+    let out = apply_ok(&s);
+    assert!(
+        out.contains(&format!(
+            "~ resize export of volume {VOLUME} (NVMe/TCP at 127.0.0.1:4420)"
+        )),
+        "{out}"
+    );
+    wait_for(30, "the host to see 96 MiB", || {
+        (sectors() == Some((96 << 20) / 512)).then_some(())
+    });
+
+    declare(&s, "{ size: 96M, export: { hosts: [] } }");
     let out = apply_ok(&s);
     assert!(
         out.contains(&format!(

@@ -3,7 +3,7 @@
 //! initiator's disk and found on the LV; then the export removed in the kernel's order, after
 //! which LVM can remove the LV (LIO and nvmet hold it open while exported).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ember::export::apply;
 use ember::export::identity::Identity;
@@ -24,21 +24,9 @@ fn loopback(port: u16) -> Portal {
     }
 }
 
-fn iscsiadm(iqn: &str, extra: &[&str]) -> std::process::Output {
-    let portal = "127.0.0.1:3260";
-    let args = [&["-m", "node", "-T", iqn, "-p", portal][..], extra].concat();
-    try_run(90, "iscsiadm", &args)
-}
-
 fn set_node(iqn: &str, name: &str, value: &str) {
     let o = iscsiadm(iqn, &["-o", "update", "-n", name, "-v", value]);
     assert!(o.status.success(), "iscsiadm update {name}: {}", shown(&o));
-}
-
-/// The SCSI disk LUN 0 of `iqn` became on this host, through udev's by-path link.
-fn iscsi_disk(iqn: &str) -> PathBuf {
-    let link = format!("/dev/disk/by-path/ip-127.0.0.1:3260-iscsi-{iqn}-lun-0");
-    wait_for(60, &link, || std::fs::canonicalize(&link).ok())
 }
 
 /// What the kernel shows after `export` was made: the target, TPG 1 enabled with CHAP
@@ -130,21 +118,6 @@ fn vm_an_lv_exported_over_iscsi_takes_writes_through_the_initiator() {
     let state = lio::read(root).unwrap();
     assert!(state.target(iqn).is_none() && !state.backstores.iter().any(|b| b.name == iqn));
     run("lvremove", &["-q", "-y", &format!("{vg}/{lv}")]);
-}
-
-/// The namespace block device whose `wwid` names `uuid` (the initiator shows nvmet's
-/// device_uuid there).
-fn nvme_disk(uuid: &str) -> PathBuf {
-    let want = format!("uuid.{uuid}");
-    wait_for(60, &want, || {
-        std::fs::read_dir("/sys/block")
-            .ok()?
-            .flatten()
-            .find_map(|e| {
-                let wwid = std::fs::read_to_string(e.path().join("wwid")).ok()?;
-                (wwid.trim() == want).then(|| Path::new("/dev").join(e.file_name()))
-            })
-    })
 }
 
 #[test]

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use ember::export::lio;
+
 use super::common::vm::*;
 
 /// configfs's mount point on a host: the root ember's export module is given.
@@ -148,4 +150,133 @@ pub fn sha256(data: &[u8]) -> String {
         .next()
         .unwrap_or("")
         .to_string()
+}
+
+pub fn iscsiadm(iqn: &str, extra: &[&str]) -> std::process::Output {
+    let args = [
+        &["-m", "node", "-T", iqn, "-p", "127.0.0.1:3260"][..],
+        extra,
+    ]
+    .concat();
+    try_run(90, "iscsiadm", &args)
+}
+
+/// Logs in with the volume's credentials (as os-brick does from the connection info); the
+/// login's success.
+pub fn login(iqn: &str, user: &str, password: &str) -> bool {
+    iscsiadm(iqn, &["-o", "delete"]);
+    let o = iscsiadm(iqn, &["-o", "new"]);
+    assert!(o.status.success(), "iscsiadm new: {}", shown(&o));
+    for (n, v) in [
+        ("node.session.auth.authmethod", "CHAP"),
+        ("node.session.auth.username", user),
+        ("node.session.auth.password", password),
+        ("node.session.initial_login_retry_max", "1"),
+    ] {
+        let o = iscsiadm(iqn, &["-o", "update", "-n", n, "-v", v]);
+        assert!(o.status.success(), "iscsiadm update {n}: {}", shown(&o));
+    }
+    iscsiadm(iqn, &["--login"]).status.success()
+}
+
+pub fn logout(iqn: &str) {
+    let o = iscsiadm(iqn, &["--logout"]);
+    assert!(o.status.success(), "logout: {}", shown(&o));
+}
+
+pub fn serial_of(iqn: &str) -> Option<String> {
+    let state = lio::read(Path::new(CONFIGFS)).unwrap();
+    let t = state.target(iqn)?;
+    let bs = state.backstore_at(t.tpgs[0].luns[0].backstore.as_deref()?)?;
+    bs.serial.clone()
+}
+
+/// Every target removed, as rtslib-fb-targetctl's stop (`targetctl clear`) removes them.
+pub fn clear_lio() {
+    let root = Path::new(CONFIGFS);
+    let state = lio::read(root).unwrap();
+    for t in &state.targets {
+        let now = lio::read(root).unwrap();
+        ember::export::apply(root, &lio::remove_steps(&t.iqn, &now).unwrap()).unwrap();
+    }
+}
+
+/// The initiator's controllers of the subsystem `nqn` that are live.
+pub fn live_controllers(nqn: &str) -> usize {
+    std::fs::read_dir("/sys/class/nvme")
+        .map(|d| {
+            d.flatten()
+                .filter(|e| {
+                    let read = |f: &str| {
+                        std::fs::read_to_string(e.path().join(f))
+                            .map(|s| s.trim().to_string())
+                            .unwrap_or_default()
+                    };
+                    read("subsysnqn") == nqn && read("state") == "live"
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+pub fn nvme_connect(nqn: &str, hostnqn: &str) -> bool {
+    try_run(
+        90,
+        "nvme",
+        &[
+            "connect",
+            "-t",
+            "tcp",
+            "-a",
+            "127.0.0.1",
+            "-s",
+            "4420",
+            "-n",
+            nqn,
+            "-q",
+            hostnqn,
+            // a controller that loses its connection (a detach) is given up after 5 s of
+            // refused reconnects, not the default 600 s
+            "--ctrl-loss-tmo=5",
+        ],
+    )
+    .status
+    .success()
+}
+
+/// The initiator's controllers of the subsystem `nqn`, in any state.
+pub fn controllers(nqn: &str) -> usize {
+    std::fs::read_dir("/sys/class/nvme")
+        .map(|d| {
+            d.flatten()
+                .filter(|e| {
+                    std::fs::read_to_string(e.path().join("subsysnqn"))
+                        .is_ok_and(|s| s.trim() == nqn)
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// The SCSI disk LUN 0 of `iqn` became on this host, through udev's by-path link.
+pub fn iscsi_disk(iqn: &str) -> PathBuf {
+    let link = format!("/dev/disk/by-path/ip-127.0.0.1:3260-iscsi-{iqn}-lun-0");
+    wait_for(60, &link, || std::fs::canonicalize(&link).ok())
+}
+
+/// The namespace block device whose `wwid` names `uuid` (the initiator shows nvmet's
+/// device_uuid there): the namespace's head (`nvme0n1`), not a hidden path of it
+/// (`nvme0c0n1`, no device node: native multipath).
+pub fn nvme_disk(uuid: &str) -> PathBuf {
+    let want = format!("uuid.{uuid}");
+    wait_for(60, &want, || {
+        std::fs::read_dir("/sys/block")
+            .ok()?
+            .flatten()
+            .find_map(|e| {
+                let wwid = std::fs::read_to_string(e.path().join("wwid")).ok()?;
+                let dev = Path::new("/dev").join(e.file_name());
+                (wwid.trim() == want && dev.exists()).then_some(dev)
+            })
+    })
 }

@@ -189,6 +189,31 @@ pub fn complete_steps(export: &NvmeExport, state: &State) -> Result<Vec<Step>, E
     Ok(steps)
 }
 
+/// The steps that tell the hosts connected to subsystem `nqn` the new size of its enabled
+/// namespaces (`revalidate_size`: nvmet reads the device's size again and, when it changed,
+/// sends each controller a namespace-changed event; a host rereads the size by itself).
+pub fn revalidate_steps(nqn: &str, state: &State) -> Vec<Step> {
+    let Some(s) = state.subsystem(nqn) else {
+        return vec![];
+    };
+    s.namespaces
+        .iter()
+        .filter(|ns| ns.enabled == Some(true))
+        .map(|ns| {
+            Step::Write(
+                n(&[
+                    "subsystems",
+                    nqn,
+                    "namespaces",
+                    &ns.nsid.to_string(),
+                    "revalidate_size",
+                ]),
+                plain("1"),
+            )
+        })
+        .collect()
+}
+
 /// The steps that allow `host` on the subsystem `nqn` (its host entry made if missing).
 pub fn allow_steps(nqn: &str, host: &Nqn, state: &State) -> Vec<Step> {
     let mut steps = vec![];

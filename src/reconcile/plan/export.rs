@@ -35,6 +35,7 @@ pub struct Targets {
     pub nvmet: nvmet::State,
 }
 
+mod resize;
 mod types;
 pub use types::{ExportAction, Transport};
 
@@ -261,6 +262,7 @@ pub fn plan_exports(
     }
     guard_deletions(&n, &ours, &theirs, plan);
     declared(&n, desired, observed, &ours, &theirs, plan);
+    resize::resize_grown(n.transport, &ours, plan);
 }
 
 /// Deletions of exported volumes: refused while hosts remain (or another tool's target uses
@@ -483,4 +485,4 @@ fn undeclared_export(n: &Naming, volume: &LvName, s: &Seen, plan: &mut Plan) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

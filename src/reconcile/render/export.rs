@@ -8,6 +8,7 @@ impl ExportAction {
             ExportAction::Export { .. } => "export",
             ExportAction::AttachHost { .. } => "attach_host",
             ExportAction::DetachHost { .. } => "detach_host",
+            ExportAction::Resize { .. } => "resize",
             ExportAction::Unexport { .. } => "unexport",
         }
     }
@@ -49,6 +50,16 @@ impl ExportAction {
                 ..
             } => format!(
                 "- detach host {host} from volume {volume} ({}{})",
+                transport.shown(),
+                at(portals)
+            ),
+            ExportAction::Resize {
+                volume,
+                transport,
+                portals,
+                ..
+            } => format!(
+                "~ resize export of volume {volume} ({}{}): its connected hosts are told the new size",
                 transport.shown(),
                 at(portals)
             ),

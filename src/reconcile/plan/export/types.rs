@@ -52,6 +52,16 @@ pub enum ExportAction {
         portals: Vec<String>,
         host: String,
     },
+    /// A grown volume's new size told to the hosts connected to it: over NVMe/TCP, its
+    /// namespace revalidated (nvmet sends each controller a namespace-changed event). Never
+    /// planned for iSCSI: LIO reads a block device's size at every READ CAPACITY, and an
+    /// initiator sees it at its next rescan (os-brick's `extend_volume` rescans).
+    Resize {
+        volume: LvName,
+        transport: Transport,
+        target: String,
+        portals: Vec<String>,
+    },
     /// Removed whole (target and backstore; subsystem out of its ports).
     Unexport {
         volume: LvName,
@@ -74,6 +84,7 @@ impl ExportAction {
             ExportAction::Export { volume, .. }
             | ExportAction::AttachHost { volume, .. }
             | ExportAction::DetachHost { volume, .. }
+            | ExportAction::Resize { volume, .. }
             | ExportAction::Unexport { volume, .. } => volume,
         }
     }

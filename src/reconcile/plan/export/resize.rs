@@ -1,0 +1,38 @@
+//! A grown volume's export: its connected hosts told the new size.
+
+use std::collections::HashMap;
+
+use super::{ExportAction, Seen, Transport};
+use crate::names::LvName;
+use crate::reconcile::plan::{Action, Plan};
+
+/// A `Resize` for each volume the plan grows that ember exports over NVMe/TCP (nvmet keeps a
+/// namespace's size until told; LIO reads it at every READ CAPACITY, so iSCSI needs none).
+pub(super) fn resize_grown(transport: Transport, ours: &HashMap<LvName, Seen>, plan: &mut Plan) {
+    if transport != Transport::NvmeTcp {
+        return;
+    }
+    let grown: Vec<&LvName> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::ExtendVolume { volume, .. } => Some(volume),
+            _ => None,
+        })
+        .collect();
+    let mut resized = vec![];
+    for v in grown {
+        if let Some(s) = ours.get(v) {
+            resized.push(ExportAction::Resize {
+                volume: v.clone(),
+                transport,
+                target: s.name.clone(),
+                portals: s.portals.clone(),
+            });
+        }
+    }
+    plan.export_actions.extend(resized);
+}
+
+#[cfg(test)]
+mod tests;
