@@ -11,6 +11,8 @@ mod volumes;
 mod wait;
 pub use pass::{PassCounters, PassProgress};
 pub use pool::{AutoextendStatus, GrowthRecord, PoolStatus};
+mod exports;
+pub use exports::ExportsStatus;
 pub use volumes::{Change, Declared, EntryKind, Ownership, VolumeEntry, VolumeList};
 pub use wait::{PassAnswer, PassOutcome};
 
@@ -352,6 +354,10 @@ pub struct BackendStatus {
     /// The volumes, when asked for (`ember status --volumes`): the last read's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volumes: Option<VolumeList>,
+    /// ember's exports of the backend's volumes, their hosts and live sessions, as the last
+    /// pass found them (a backend that exports through a target ember writes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exports: Option<ExportsStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -62,6 +62,43 @@ fn the_daemon_exports_and_puts_a_cleared_target_configuration_back() {
     let done = backend(&st, "a")["last_pass"]["done"].to_string();
     assert!(done.contains("+ attach host"), "{done}");
 
+    // status shows the export, its host, and the host's session once LIO shows one (the
+    // model's ACL gets the `info` text the kernel writes for a logged-in initiator)
+    let ex = &backend(&st, "a")["exports"];
+    assert_eq!(ex["transport"], "iscsi", "{st:#}");
+    assert_eq!(ex["volumes"][0]["volume"], VOL, "{st:#}");
+    assert_eq!(ex["volumes"][0]["hosts"][0], HOST, "{st:#}");
+    assert_eq!(
+        ex["volumes"][0]["sessions"],
+        serde_json::json!([]),
+        "{st:#}"
+    );
+    std::fs::write(
+        acl(&s).join("info"),
+        format!("InitiatorName: {HOST}\nInitiatorAlias: compute1\nLIO Session ID: 1   ISID: 0x00 02 3d 00 00 00  TSIH: 1  SessionType: Normal\nSession State: TARG_SESS_STATE_LOGGED_IN\n----------------------[iSCSI Connections]-------------------------\nCID: 0  Connection State: TARG_CONN_STATE_LOGGED_IN\n   Address 10.0.0.7 TCP  StatSN: 0x00000012\n"),
+    )
+    .unwrap();
+    assert_eq!(d.ember(&["reconcile", "--wait"]).code, 0);
+    let st = d.status().unwrap();
+    let session = &backend(&st, "a")["exports"]["volumes"][0]["sessions"][0];
+    assert_eq!(session["host"], HOST, "{st:#}");
+    assert_eq!(session["addresses"][0], "10.0.0.7", "{st:#}");
+    let text = d.ember(&["status"]);
+    assert!(
+        text.stdout
+            .contains("exports: 1 volume(s) over iSCSI, 1 host(s), 1 live session(s)")
+            && text
+                .stdout
+                .contains(&format!("{VOL}: {HOST}; sessions: {HOST} from 10.0.0.7")),
+        "{text:?}"
+    );
+    let password = std::fs::read_to_string(acl(&s).join("auth/password")).unwrap();
+    assert!(password.trim().len() >= 12, "a CHAP password: {password:?}");
+    assert!(
+        !text.stdout.contains(password.trim()) && !st.to_string().contains(password.trim()),
+        "the CHAP password in status"
+    );
+
     // cleared behind its back: the next pass puts it back
     std::fs::remove_dir_all(s.path("lvm.json.configfs/target")).unwrap();
     assert_eq!(d.ember(&["reconcile"]).code, 0);

@@ -53,6 +53,10 @@ pub enum ToSupervisor {
     Answered {
         requests: Vec<u64>,
     },
+    /// ember's exports as the pass ended (hosts, live sessions).
+    Exports {
+        exports: Vec<crate::reconcile::plan::export::ExportedVolume>,
+    },
     /// The volumes a pass read (`ember status --volumes`), at `read_at`; `None`: the same as
     /// the last list sent.
     Volumes {

@@ -461,6 +461,15 @@ impl Worker<'_> {
                 pool: pool.map(Box::new),
             });
         }
+        // ember's exports, as the pass ended (kept as they were when it could not read them)
+        if let Some(exports) = report
+            .remaining
+            .as_ref()
+            .or(report.plan.as_ref())
+            .and_then(|p| p.exported.clone())
+        {
+            self.send(ToSupervisor::Exports { exports });
+        }
         self.send_volumes(&report);
         self.answer_requests(&report);
         if let Some(delay) = retry {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::configfs::{ExportError, attr, flag, link_target, links, subdirs};
 
+pub mod session;
 mod steps;
 pub use steps::{
     Chap, IscsiExport, acl_steps, complete_steps, create_steps, remove_acl_steps, remove_steps,

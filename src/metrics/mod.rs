@@ -40,6 +40,41 @@ fn backend(e: &mut Exposition, b: &BackendStatus) {
     passes(e, b);
     capacity(e, b);
     pool(e, b);
+    exports(e, b);
+}
+
+/// ember's exports, their hosts and (iSCSI) live sessions, by transport.
+fn exports(e: &mut Exposition, b: &BackendStatus) {
+    let Some(x) = &b.exports else {
+        return;
+    };
+    let labels = [
+        ("backend", b.name.as_str()),
+        ("transport", x.transport.label()),
+    ];
+    e.add(
+        "ember_exported_volumes",
+        "Volumes ember exports (iSCSI targets, NVMe subsystems), as the last pass found them.",
+        G,
+        &labels,
+        x.volumes.len() as f64,
+    );
+    e.add(
+        "ember_export_hosts",
+        "Hosts allowed on ember's exports (iSCSI ACLs, NVMe allowed hosts), summed over the volumes.",
+        G,
+        &labels,
+        x.hosts() as f64,
+    );
+    if let Some(n) = x.sessions() {
+        e.add(
+            "ember_export_sessions",
+            "Live iSCSI sessions on ember's exports as the last pass ended (nvmet shows none: absent for NVMe/TCP).",
+            G,
+            &labels,
+            n as f64,
+        );
+    }
 }
 
 fn passes(e: &mut Exposition, b: &BackendStatus) {

@@ -87,6 +87,7 @@ fn backend(name: &str) -> BackendStatus {
             last_success_at: Some(1_800_000_000),
         },
         volumes: None,
+        exports: None,
     }
 }
 
@@ -245,4 +246,47 @@ fn the_file_is_replaced_whole_with_mode_0644() {
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
     let e = file::write(&d.path().join("gone/ember.prom"), "x").unwrap_err();
     assert!(e.contains("gone/ember.prom"), "{e}");
+}
+
+#[test]
+fn exports_count_volumes_hosts_and_iscsi_sessions() {
+    use crate::export::lio::session::Session;
+    use crate::reconcile::plan::export::{ExportedVolume, Transport};
+    let exported = |hosts: &[&str], sessions: Option<Vec<Session>>| ExportedVolume {
+        volume: "v".into(),
+        transport: Transport::Iscsi,
+        target: "t".into(),
+        hosts: hosts.iter().map(|h| h.to_string()).collect(),
+        sessions,
+    };
+    let mut a = backend("lvm-1");
+    let session = Session {
+        host: "h1".into(),
+        state: "LOGGED_IN".into(),
+        addresses: vec!["10.0.0.7".into()],
+    };
+    a.exports = Some(crate::status::ExportsStatus {
+        read_at: 1,
+        transport: Transport::Iscsi,
+        volumes: vec![
+            exported(&["h1", "h2"], Some(vec![session])),
+            exported(&[], Some(vec![])),
+        ],
+    });
+    let mut b = backend("lvm-2");
+    b.exports = Some(crate::status::ExportsStatus {
+        read_at: 1,
+        transport: Transport::NvmeTcp,
+        volumes: vec![exported(&["nqn.x"], None)],
+    });
+    let text = render(&status(vec![a, b]));
+    let s = parse(&text);
+    let v = |k: &str| s.get(k).copied();
+    let l1 = "backend=\"lvm-1\",transport=\"iscsi\"";
+    let l2 = "backend=\"lvm-2\",transport=\"nvme_tcp\"";
+    assert_eq!(v(&format!("ember_exported_volumes{{{l1}}}")), Some(2.0));
+    assert_eq!(v(&format!("ember_export_hosts{{{l1}}}")), Some(2.0));
+    assert_eq!(v(&format!("ember_export_sessions{{{l1}}}")), Some(1.0));
+    assert_eq!(v(&format!("ember_exported_volumes{{{l2}}}")), Some(1.0));
+    assert_eq!(v(&format!("ember_export_sessions{{{l2}}}")), None, "{text}");
 }

@@ -244,8 +244,34 @@ pub fn converge_with(
     }
     report.lvm_calls = lvm.calls() - calls0;
     report.lvm_commands = lvm.commands() - commands0;
+    read_sessions(lvm, &mut report);
     report.duration_ms = start.elapsed().as_millis() as u64;
     report
+}
+
+/// The live iSCSI sessions of ember's exports, read as the pass ends (configfs: no process).
+fn read_sessions(lvm: &dyn LvmWrite, report: &mut PassReport) {
+    let Some(exported) = report
+        .remaining
+        .as_mut()
+        .or(report.plan.as_mut())
+        .and_then(|p| p.exported.as_mut())
+    else {
+        return;
+    };
+    if exported
+        .iter()
+        .all(|e| e.transport != plan::export::Transport::Iscsi)
+    {
+        return;
+    }
+    let root = lvm.target_root();
+    for e in exported
+        .iter_mut()
+        .filter(|e| e.transport == plan::export::Transport::Iscsi)
+    {
+        e.sessions = Some(crate::export::lio::session::sessions(&root.path, &e.target));
+    }
 }
 
 /// ember's record of its creations under way, against what the read shows: a volume recorded

@@ -26,6 +26,7 @@ impl BackendStatus {
             progress: None,
             counters: Default::default(),
             volumes: None,
+            exports: None,
         };
         b.configured(cfg);
         b

@@ -64,6 +64,9 @@ fn backend(s: &mut String, b: &BackendStatus) {
     for l in b.pool.iter().flat_map(|p| p.lines(unix_now())) {
         let _ = writeln!(s, "  {l}");
     }
+    for l in b.exports.iter().flat_map(|e| e.lines(unix_now())) {
+        let _ = writeln!(s, "  {l}");
+    }
 }
 
 fn last_pass(s: &mut String, p: &PassSummary) {

@@ -153,6 +153,66 @@ fn nvme_write_read(nqn: &str, host: &str, seed: u64) {
     );
 }
 
+/// `ember status` shows the logged-in host's live session on its volume (read from LIO by the
+/// pass a `reconcile --wait` runs), and none once it logged out; the NVMe backend says nvmet
+/// does not show sessions.
+fn live_session_in_status(c: &serde_json::Value, me: &str) {
+    let iqn = field(c, "target_iqn");
+    assert!(login(
+        &iqn,
+        &field(c, "auth_username"),
+        &field(c, "auth_password")
+    ));
+    let status = || {
+        let o = try_run(120, "/usr/local/bin/ember", &["reconcile", "--wait"]);
+        assert!(o.status.success(), "reconcile --wait: {}", shown(&o));
+        let o = try_run(60, "/usr/local/bin/ember", &["status", "--json"]);
+        assert!(o.status.success(), "status: {}", shown(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let st = status();
+    let lio_backend = st["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "lio")
+        .unwrap()
+        .clone();
+    let v = lio_backend["exports"]["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["volume"] == ISCSI_VOLUME)
+        .unwrap_or_else(|| panic!("no export of {ISCSI_VOLUME} in {st:#}"))
+        .clone();
+    assert_eq!(v["hosts"], serde_json::json!([me]), "{st:#}");
+    assert_eq!(v["sessions"][0]["host"], me, "{st:#}");
+    assert_eq!(v["sessions"][0]["state"], "LOGGED_IN", "{st:#}");
+    assert_eq!(v["sessions"][0]["addresses"][0], "127.0.0.1", "{st:#}");
+    let text = String::from_utf8_lossy(&try_run(60, "/usr/local/bin/ember", &["status"]).stdout)
+        .into_owned();
+    eprintln!("ember status with a session:\n{text}");
+    assert!(text.contains("1 live session(s)"), "{text}");
+    assert!(text.contains("sessions not shown by nvmet"), "{text}");
+    assert!(
+        !text.contains(&field(c, "auth_password")),
+        "a secret in status"
+    );
+    logout(&iqn);
+    let st = status();
+    let after = st["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "lio")
+        .unwrap()["exports"]["volumes"]
+        .to_string();
+    assert!(
+        !after.contains("LOGGED_IN"),
+        "a session after the logout: {after}"
+    );
+}
+
 /// Every target and subsystem removed, as rtslib-fb-targetctl's stop (or a reboot) leaves the
 /// kernel.
 fn clear_all() {
@@ -228,6 +288,7 @@ fn vm_daemon_under_the_shipped_unit_loads_the_modules_exports_and_puts_back_a_cl
     );
     iscsi_write_read(&iscsi, 50);
     nvme_write_read(&nqn, &me_nqn, 51);
+    live_session_in_status(&iscsi, &me_iqn);
 
     // a new export while targetcli holds rtslib's backstore lock: the daemon waits for it
     // (from inside its sandbox, where the lock file must be writable), then exports

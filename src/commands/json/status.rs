@@ -12,11 +12,11 @@ use crate::lvm::attr::Health;
 use crate::problem::Problem;
 use crate::reconcile::plan::Scheduled;
 use crate::size::{Bytes, SizeSpec};
-use crate::status::VolumeList;
 use crate::status::{
     BackendStatus, Capacity, DaemonStatus, DesiredStatus, PassCounters, PassProgress, PassSummary,
     PoolStatus, WorkerState,
 };
+use crate::status::{ExportsStatus, VolumeList};
 
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
 enum Format {
@@ -77,6 +77,10 @@ struct Backend {
     last_pass: Option<Pass>,
     /// The volumes as the last read found them, with `ember status --volumes`; null without.
     volumes: Option<VolumeList>,
+    /// ember's exports of the backend's volumes, their hosts and live sessions (iSCSI), as the
+    /// last pass found them; null for a backend that exports through no target ember writes
+    /// (or before its first pass). No secret: CHAP stays in ember's state directory.
+    exports: Option<ExportsStatus>,
 }
 
 /// The last finished pass.
@@ -214,6 +218,7 @@ fn backend(b: &BackendStatus) -> Backend {
         counters: b.counters.clone(),
         last_pass: b.last_pass.as_ref().map(pass),
         volumes: b.volumes.clone(),
+        exports: b.exports.clone(),
     }
 }
 

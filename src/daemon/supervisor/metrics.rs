@@ -89,9 +89,10 @@ pub(super) enum When {
 
 pub(super) fn when(msg: &ToSupervisor) -> When {
     match msg {
-        ToSupervisor::Pass { .. } | ToSupervisor::Pool { .. } | ToSupervisor::Confirmed { .. } => {
-            When::Now
-        }
+        ToSupervisor::Pass { .. }
+        | ToSupervisor::Pool { .. }
+        | ToSupervisor::Confirmed { .. }
+        | ToSupervisor::Exports { .. } => When::Now,
         ToSupervisor::Progress { .. } => When::Throttled,
         _ => When::Not,
     }

@@ -37,7 +37,7 @@ pub struct Targets {
 
 mod resize;
 mod types;
-pub use types::{ExportAction, Transport};
+pub use types::{ExportAction, ExportedVolume, Transport};
 
 /// A backend's target settings, as the planner uses them.
 struct Naming<'a> {
@@ -263,6 +263,18 @@ pub fn plan_exports(
     guard_deletions(&n, &ours, &theirs, plan);
     declared(&n, desired, observed, &ours, &theirs, plan);
     resize::resize_grown(n.transport, &ours, plan);
+    let mut exported: Vec<ExportedVolume> = ours
+        .iter()
+        .map(|(v, s)| ExportedVolume {
+            volume: v.to_string(),
+            transport: n.transport,
+            target: s.name.clone(),
+            hosts: s.hosts.clone(),
+            sessions: None,
+        })
+        .collect();
+    exported.sort_by(|a, b| a.volume.cmp(&b.volume));
+    plan.exported = Some(exported);
 }
 
 /// Deletions of exported volumes: refused while hosts remain (or another tool's target uses

@@ -420,6 +420,10 @@ pub struct Plan {
     /// snapshots, which are not ember's).
     #[serde(skip)]
     pub origins: Vec<LvName>,
+    /// ember's exports of the backend's volumes, as read for this plan (`None`: the backend
+    /// exports through no target ember writes, or the configuration was not read).
+    #[serde(skip)]
+    pub exported: Option<Vec<super::export::ExportedVolume>>,
 }
 
 impl Plan {
@@ -439,6 +443,7 @@ impl Plan {
             in_flight: vec![],
             mark_vg: false,
             origins: vec![],
+            exported: None,
         }
     }
     pub fn has_changes(&self) -> bool {

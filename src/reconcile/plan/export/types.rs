@@ -1,10 +1,10 @@
 //! The export phase's vocabulary: the transports and the actions on the target configuration.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::names::LvName;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
     /// iSCSI through LIO (`target_helper = lioadm`).
@@ -88,4 +88,20 @@ impl ExportAction {
             | ExportAction::Unexport { volume, .. } => volume,
         }
     }
+}
+
+/// One of ember's exports of the backend's volumes, as the pass found it: for `ember status`
+/// and the metrics. No secret in it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ExportedVolume {
+    pub volume: String,
+    pub transport: Transport,
+    /// The IQN or NQN.
+    pub target: String,
+    /// The hosts allowed (ACLs' initiators, allowed host NQNs).
+    pub hosts: Vec<String>,
+    /// The hosts' live sessions (iSCSI: read from LIO when the pass ended). `None` over
+    /// NVMe/TCP: nvmet shows no host's connection in configfs.
+    #[serde(default)]
+    pub sessions: Option<Vec<crate::export::lio::session::Session>>,
 }
