@@ -45,6 +45,15 @@ pub enum ExportAction {
         portals: Vec<String>,
         host: String,
     },
+    /// Another tool's export of a volume adopted (cinder's lioadm's, the same shape as
+    /// ember's) kept as it is, with its sessions: its hosts' CHAP pair becomes the volume's in
+    /// ember's store, and each ACL's `auth/` is made root-only.
+    AdoptExport {
+        volume: LvName,
+        transport: Transport,
+        target: String,
+        portals: Vec<String>,
+    },
     DetachHost {
         volume: LvName,
         transport: Transport,
@@ -72,6 +81,7 @@ impl ExportAction {
     pub fn volume(&self) -> &LvName {
         match self {
             ExportAction::Export { volume, .. }
+            | ExportAction::AdoptExport { volume, .. }
             | ExportAction::AttachHost { volume, .. }
             | ExportAction::DetachHost { volume, .. }
             | ExportAction::Unexport { volume, .. } => volume,
