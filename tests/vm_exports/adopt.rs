@@ -127,6 +127,9 @@ fn vm_a_cinder_made_export_is_adopted_with_its_session_kept() {
     // cinder-volume's work: the LV (thick: lvcreate -n volume-<id> -L), create_export,
     // initialize_connection for this host, each followed by a save
     run("lvcreate", &["-q", "-y", "-L", "64M", "-n", VOLUME, vg]);
+    // rtslib's dbroot, which rtslib-fb-targetctl.service makes on a real host (its first
+    // ExecStart; the suite's guests do not run that service)
+    std::fs::create_dir_all("/etc/rtslib-fb-target").unwrap();
     let dev = device.to_string_lossy().into_owned();
     rtstool(&[
         "create",
