@@ -12,7 +12,7 @@ mod wait;
 pub use pass::{PassCounters, PassProgress};
 pub use pool::{AutoextendStatus, GrowthRecord, PoolStatus};
 mod exports;
-pub use exports::ExportsStatus;
+pub use exports::{ExportedVolume, ExportsStatus, Session, Transport};
 pub use volumes::{Change, Declared, EntryKind, Ownership, VolumeEntry, VolumeList};
 pub use wait::{PassAnswer, PassOutcome};
 

@@ -1,5 +1,6 @@
 //! Builders the unit tests share (compiled for tests only).
 
+pub mod cinder;
 mod forward;
 pub use forward::{Forward, Refuse};
 

@@ -85,9 +85,10 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("size", &[][..]),
         ("problem", &[][..]),
         ("trust", &[][..]),
+        // (export: a target made in the configfs model as cinder makes one, testkit/cinder.rs)
         (
             "testkit",
-            &["config", "desired", "lvm", "names", "size"][..],
+            &["config", "desired", "export", "lvm", "names", "size"][..],
         ),
     ])
 }

@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly, as it should
 
+#[path = "vm_exports/adopt.rs"]
+mod adopt;
 mod common;
 #[path = "vm_exports/daemon.rs"]
 mod daemon;

@@ -82,7 +82,7 @@ fn dictionary(g: &Global, req: &Request<'_>) -> Result<String, Failure> {
     let hosts = declared(&desired, &backend, req.volume)?;
     check_host(&backend, req, &hosts)?;
     let chap = match backend.target.helper() {
-        TargetHelper::Lioadm => Some(chap(&cfg, req)?),
+        TargetHelper::Lioadm => Some(chap(g, &cfg, &backend, req)?),
         _ => None,
     };
     let volume = Volume {
@@ -151,10 +151,29 @@ fn check_host(b: &BackendConfig, req: &Request<'_>, hosts: &[String]) -> Result<
     Ok(())
 }
 
-/// The volume's CHAP pair: the one ember's pass gives its target (made now if the pass has
-/// not made it yet: both make it once, the same).
-fn chap(cfg: &Config, req: &Request<'_>) -> Result<crate::export::chap::Chap, Failure> {
-    ChapStore::new(cfg.ember.state_dir.clone())
-        .get_or_create(req.backend, req.volume)
-        .map_err(|e| fail(e.to_string()))
+/// The volume's CHAP pair: the one ember's pass gives its target: the store's; else, for a
+/// target ember takes over (cinder's), the one its ACLs carry; else made now if the pass has
+/// not made it yet (both make it once, the same).
+fn chap(
+    g: &Global,
+    cfg: &Config,
+    b: &BackendConfig,
+    req: &Request<'_>,
+) -> Result<crate::export::chap::Chap, Failure> {
+    use crate::reconcile::exports;
+    let store = ChapStore::new(cfg.ember.state_dir.clone());
+    if let Some(c) = store
+        .load(req.backend, req.volume)
+        .map_err(|e| fail(e.to_string()))?
+    {
+        return Ok(c);
+    }
+    let root = g
+        .lvm
+        .reader(&crate::inputs::lvm_options(b, &cfg.ember))
+        .target_root();
+    let targets = exports::read(b, &root).map_err(|e| fail(format!("backend {}: {e}", b.name)))?;
+    let iqn = connection::iscsi_target_name(&b.target, req.volume);
+    exports::adopt::volume_chap(req.backend, &store, req.volume, targets.lio.target(&iqn))
+        .map_err(fail)
 }

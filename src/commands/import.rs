@@ -9,7 +9,8 @@ use crate::problem::Problem;
 /// `ember import`: a desired-state document adopting what cinder made, on standard output.
 /// Reads cinder.conf and LVM only; needs no desired state.
 pub fn import(g: &Global, only: Option<&str>) -> i32 {
-    use crate::reconcile::import::{Source, document};
+    use crate::reconcile::exports;
+    use crate::reconcile::import::{Exports, Source, document};
     if let Err(f) = super::needs_root(g, "import") {
         super::print_failure(&f);
         return EXIT_ERROR;
@@ -31,9 +32,15 @@ pub fn import(g: &Global, only: Option<&str>) -> i32 {
         }
     };
     let mut seen = vec![];
+    let mut targets = vec![];
     let mut failed = false;
     for b in &backends {
         let lvm = g.lvm.reader(&inputs::lvm_options(b, &cfg.ember));
+        // the exports, read as the pass reads them (lioadm and nvmet backends only)
+        targets.push(match exports::wanted(b) {
+            true => Some(exports::read(b, &lvm.target_root()).map_err(|e| e.to_string())),
+            false => None,
+        });
         let read = crate::names::VgName::new(&b.volume_group)
             .map_err(|e| e.to_string())
             .and_then(|vg| lvm.observe(&vg).map_err(|e| e.to_string()));
@@ -58,9 +65,15 @@ pub fn import(g: &Global, only: Option<&str>) -> i32 {
     let sources: Vec<(&BackendConfig, Source)> = backends
         .iter()
         .zip(&seen)
-        .map(|(b, r)| {
+        .zip(&targets)
+        .map(|((b, r), t)| {
+            let e = match t {
+                None => Exports::NotRead,
+                Some(Ok(t)) => Exports::Read(t),
+                Some(Err(e)) => Exports::Unreadable(e.clone()),
+            };
             let s = match r {
-                Ok(o) => Source::Observed(o),
+                Ok(o) => Source::Observed(o, e),
                 Err(e) => Source::Missing(e.clone()),
             };
             (*b, s)

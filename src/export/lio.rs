@@ -82,8 +82,15 @@ pub struct MappedLun {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Acl {
     pub initiator: String,
-    /// Whether a CHAP user name is set (the password is never read).
+    /// Whether a CHAP user name is set.
     pub chap_user_set: bool,
+    /// Its CHAP pair (`auth/userid`, `auth/password`) when both are set: what the initiator
+    /// logs in with, read so that an adopted target (cinder's) keeps its credentials. A
+    /// [`Chap`], whose `Debug` never shows the password; nothing prints it.
+    pub chap: Option<Chap>,
+    /// Whether `auth/` is root's alone (no access for group or others): ember makes it so
+    /// before it writes a password there; configfs makes it 0755 (an ACL of rtslib's).
+    pub auth_private: bool,
     pub mapped_luns: Vec<MappedLun>,
 }
 
@@ -165,6 +172,36 @@ pub fn read(root: &Path) -> Result<State, ExportError> {
     Ok(state)
 }
 
+/// An ACL's CHAP user (whether set) and pair (when both are set) from its `auth/`: the kernel
+/// shows an unset one as empty (or `NULL`, as rtslib writes it to clear one).
+fn read_chap(auth: &Path) -> Result<(bool, Option<Chap>), ExportError> {
+    let set = |v: Option<String>| v.filter(|v| !v.is_empty() && v != "NULL");
+    let Some(user) = set(attr(&auth.join("userid"))?) else {
+        return Ok((false, None));
+    };
+    // the kernel shows a password to CAP_SYS_ADMIN only (EPERM otherwise): unknown then
+    let password = match attr(&auth.join("password")) {
+        Ok(p) => set(p),
+        Err(ExportError::Read { source, .. })
+            if source.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    Ok((true, password.map(|password| Chap { user, password })))
+}
+
+/// Whether the directory at `dir` gives group and others no access (absent: nothing in it to
+/// keep from them).
+fn private(dir: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::metadata(dir) {
+        Ok(m) => m.permissions().mode() & 0o077 == 0,
+        Err(_) => true,
+    }
+}
+
 fn read_tpg(root: &Path, dir: &Path, tag: u16) -> Result<Tpg, ExportError> {
     let mut luns = Vec::new();
     for l in subdirs(&dir.join("lun"))? {
@@ -203,9 +240,11 @@ fn read_tpg(root: &Path, dir: &Path, tag: u16) -> Result<Tpg, ExportError> {
                 tpg_lun,
             });
         }
-        let user = attr(&adir.join("auth/userid"))?.unwrap_or_default();
+        let (chap_user_set, chap) = read_chap(&adir.join("auth"))?;
         acls.push(Acl {
-            chap_user_set: !user.is_empty() && user != "NULL",
+            chap_user_set,
+            chap,
+            auth_private: private(&adir.join("auth")),
             initiator,
             mapped_luns,
         });

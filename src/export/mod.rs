@@ -12,7 +12,9 @@
 //! only exists in the VM suite (tests/vm_exports.rs).
 //!
 //! Secrets (CHAP passwords) travel in [`Value::Secret`], whose `Debug` and `Display` never
-//! show them; the reader never reads them back (it only says whether a user name is set).
+//! show them; the reader reads an ACL's pair back into a [`lio::Chap`] (whose `Debug` hides the
+//! password) only so that a target ember adopts (cinder's) keeps the credentials its hosts log
+//! in with.
 
 pub mod chap;
 pub mod configfs;

@@ -250,8 +250,7 @@ fn the_file_is_replaced_whole_with_mode_0644() {
 
 #[test]
 fn exports_count_volumes_hosts_and_iscsi_sessions() {
-    use crate::export::lio::session::Session;
-    use crate::reconcile::plan::export::{ExportedVolume, Transport};
+    use crate::status::{ExportedVolume, Session, Transport};
     let exported = |hosts: &[&str], sessions: Option<Vec<Session>>| ExportedVolume {
         volume: "v".into(),
         transport: Transport::Iscsi,

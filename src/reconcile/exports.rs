@@ -168,7 +168,7 @@ fn one(
                 device: PathBuf::from(device),
                 serial: id.uuid(),
                 portals,
-                chap: Some(chap_of(cfg, chap, vol)?),
+                chap: Some(chap_of(cfg, chap, vol, targets.lio.target(target))?),
                 hosts: vec![],
             };
             export_iscsi(cfg, root, rtslib, &targets, &export)
@@ -194,9 +194,19 @@ fn one(
         } => {
             let iqn = Iqn::parse(target).map_err(|e| e.to_string())?;
             let h = Iqn::parse(host).map_err(|e| e.to_string())?;
-            let c = chap_of(cfg, chap, vol)?;
+            let c = chap_of(cfg, chap, vol, targets.lio.target(target))?;
             write(root, &lio::acl_steps(&iqn, &h, Some(&c)))
         }
+        ExportAction::AdoptExport {
+            transport: Transport::Iscsi,
+            target,
+            ..
+        } => adopt::iscsi(cfg, root, chap, vol, targets.lio.target(target)),
+        // (planned for iSCSI only: nvmet has no credentials to keep)
+        ExportAction::AdoptExport {
+            transport: Transport::NvmeTcp,
+            ..
+        } => Ok(()),
         ExportAction::AttachHost {
             transport: Transport::NvmeTcp,
             target,
@@ -253,11 +263,15 @@ fn one(
     }
 }
 
-/// The volume's CHAP credentials (made the first time), as LIO takes them.
-fn chap_of(cfg: &BackendConfig, chap: &ChapStore, vol: &str) -> Result<lio::Chap, String> {
-    let secret = chap
-        .get_or_create(&cfg.name, vol)
-        .map_err(|e| format!("the CHAP credentials of {vol}: {e}"))?;
+/// The volume's CHAP credentials, as LIO takes them: the store's; else those its target's
+/// ACLs carry (an adopted target's, taken into the store); else made (the first time).
+fn chap_of(
+    cfg: &BackendConfig,
+    chap: &ChapStore,
+    vol: &str,
+    target: Option<&lio::Target>,
+) -> Result<lio::Chap, String> {
+    let secret = adopt::volume_chap(&cfg.name, chap, vol, target)?;
     Ok(lio::Chap {
         user: secret.userid,
         password: secret.password,
@@ -400,5 +414,6 @@ fn record(
     }
 }
 
+pub mod adopt;
 #[cfg(test)]
 mod tests;

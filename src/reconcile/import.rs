@@ -10,14 +10,25 @@
 
 use std::fmt::Write;
 
+use super::plan::export::{Current, Targets, current_export};
 use super::plan::{Whose, adoptable, whose};
 use crate::config::BackendConfig;
 use crate::lvm::{LvInfo, Observed};
 
-/// What LVM showed for one backend: its volume group, or why it could not be read.
+/// What LVM showed for one backend: its volume group (and the target configuration its
+/// exports are in), or why it could not be read.
 pub enum Source<'a> {
-    Observed(&'a Observed),
+    Observed(&'a Observed, Exports<'a>),
     Missing(String),
+}
+
+/// The target configuration of a backend, for the volumes' `export:`.
+pub enum Exports<'a> {
+    /// The backend exports through nothing ember writes (not lioadm or nvmet).
+    NotRead,
+    Read(&'a Targets),
+    /// It could not be read: no `export:` is written (a comment says why).
+    Unreadable(String),
 }
 
 /// A size as the desired state writes it: the largest binary unit that divides it exactly
@@ -64,7 +75,7 @@ pub fn document(template: &str, backends: &[(&BackendConfig, Source)], header: &
     let read: Vec<_> = backends
         .iter()
         .filter_map(|(c, src)| match src {
-            Source::Observed(o) => Some((*c, *o)),
+            Source::Observed(o, e) => Some((*c, *o, e)),
             Source::Missing(_) => None,
         })
         .collect();
@@ -73,19 +84,20 @@ pub fn document(template: &str, backends: &[(&BackendConfig, Source)], header: &
         return s;
     }
     s.push_str("backends:\n");
-    for (cfg, o) in read {
-        backend(&mut s, template, cfg, o);
+    for (cfg, o, e) in read {
+        backend(&mut s, template, cfg, o, e);
     }
     s
 }
 
-fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed) {
+fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed, e: &Exports) {
     let mut lvs: Vec<&LvInfo> = o.lvs.iter().collect();
     lvs.sort_by(|a, b| a.name.cmp(&b.name));
     let cow = o.cow_snapshots();
     let mut declared = vec![];
     let mut comments = vec![];
     let mut snapshots = vec![];
+    let mut notes = vec![];
     for lv in lvs {
         if lv.name.is_snapshot_name() && lv.kind == crate::lvm::LvKind::Thin {
             match snapshot_verdict(cfg, lv) {
@@ -102,9 +114,10 @@ fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed) {
         }
         match verdict(template, cfg, lv) {
             Ok(()) => declared.push(format!(
-                "      {}: {{ size: {} }}{}",
+                "      {}: {{ size: {}{} }}{}",
                 quote(lv.name.as_str()),
                 size_text(lv.size),
+                export_field(cfg, lv, e, &mut notes),
                 cow.get(lv.name.as_str())
                     .map(|snaps| format!(
                         "  # with the COW snapshot{} {}: grown only while inactive, never deleted while {} exist{}",
@@ -126,6 +139,16 @@ fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed) {
         o.lvs.len(),
         declared.len() + snapshots.len()
     );
+    if let Exports::Unreadable(why) = e {
+        let _ = writeln!(
+            s,
+            "    # the target configuration could not be read ({}): no export: written; the volumes' exports are left as they are",
+            why.replace(['\n', '\r'], " ")
+        );
+    }
+    for n in notes {
+        let _ = writeln!(s, "    # {n}");
+    }
     if declared.is_empty() {
         s.push_str("    volumes: {}\n");
     } else {
@@ -139,6 +162,32 @@ fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed) {
     }
     for line in snapshots {
         let _ = writeln!(s, "{line}");
+    }
+}
+
+/// The `, export: { hosts: [...] }` of a declared volume exported as cinder exports (its
+/// ACLs' initiators, sorted), or nothing, with a note in `notes` when it is exported otherwise.
+fn export_field(cfg: &BackendConfig, lv: &LvInfo, e: &Exports, notes: &mut Vec<String>) -> String {
+    let Exports::Read(targets) = e else {
+        return String::new();
+    };
+    match current_export(cfg, lv.name.as_str(), targets) {
+        Current::None => String::new(),
+        Current::Hosts(hosts) => {
+            let hosts: Vec<String> = hosts.iter().map(|h| quote(h)).collect();
+            format!(", export: {{ hosts: [{}] }}", hosts.join(", "))
+        }
+        Current::AnyHost(name) => {
+            notes.push(format!(
+                "{}: exported to any host by {name} (as cinder's nvmet exports): no hosts known, so no export: is written; ember leaves it as it is until you declare its hosts (export: {{ hosts: [...] }}, which ember refuses to write over an export open to any host: restrict it by hand first)",
+                lv.name
+            ));
+            String::new()
+        }
+        Current::Other(why) => {
+            notes.push(format!("{}: no export: written: {why}", lv.name));
+            String::new()
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::reconcile::plan::export::{ExportedVolume, Transport};
+pub use crate::reconcile::plan::export::{ExportedVolume, Session, Transport};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExportsStatus {

@@ -237,3 +237,36 @@ fn the_device_is_read_from_info_when_udev_path_is_empty() {
     assert_eq!(super::info_udev_path(info).as_deref(), Some("/dev/vg/lv"));
     assert_eq!(super::info_udev_path("UDEV PATH:   readonly: 0"), None);
 }
+
+#[test]
+fn an_acls_chap_pair_is_read_as_a_secret_and_its_auth_mode_seen() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    sim::apply(
+        root,
+        &create_steps(&export(true), &read(root).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let acl = &read(root).unwrap().targets[0].tpgs[0].acls[0];
+    // ember's: auth/ root-only, the pair as written
+    assert!(acl.auth_private);
+    let c = acl.chap.as_ref().unwrap();
+    assert_eq!(
+        (c.user.as_str(), c.password.as_str()),
+        ("user20charactersxxxx", "pw16charactersxx")
+    );
+    assert!(!format!("{acl:?}").contains("pw16charactersxx"));
+    // as configfs makes it for rtslib (0755): seen open; `NULL` (rtslib's clear) is no pair
+    let auth = root
+        .join(TARGET)
+        .join("iscsi")
+        .join(IQN)
+        .join("tpgt_1/acls")
+        .join(HOST)
+        .join("auth");
+    std::fs::set_permissions(&auth, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(auth.join("password"), "NULL\n").unwrap();
+    let acl = &read(root).unwrap().targets[0].tpgs[0].acls[0];
+    assert!(!acl.auth_private && acl.chap_user_set && acl.chap.is_none());
+}

@@ -54,7 +54,7 @@ fn a_cinder_host_becomes_adoptions_and_comments() {
     };
     let doc = document(
         "volume-%s",
-        &[(&cfg, Source::Observed(&o))],
+        &[(&cfg, Source::Observed(&o, Exports::NotRead))],
         "made by a test",
     );
     let want = "# made by a test
@@ -133,7 +133,11 @@ fn a_thick_cinder_volume_with_its_cow_snapshot_is_declared_and_the_snapshot_said
             tagged,
         ],
     };
-    let doc = document("volume-%s", &[(&cfg, Source::Observed(&o))], "t");
+    let doc = document(
+        "volume-%s",
+        &[(&cfg, Source::Observed(&o, Exports::NotRead))],
+        "t",
+    );
     let want = "# t
 backends:
   \"thick\":
@@ -173,4 +177,122 @@ backends:
         ["adopt_volume", "adopt_volume"],
         "{p:?}"
     );
+}
+
+#[test]
+fn a_cinder_export_is_declared_with_its_hosts_and_one_plan_adopts_it_as_it_is() {
+    use crate::export::configfs::sim;
+    use crate::export::{Step, Value};
+    const H1: &str = "iqn.1993-08.org.debian:01:compute1";
+    const H2: &str = "iqn.1993-08.org.debian:01:compute2";
+    let mut cfg = crate::testkit::backend("lvm-1", LvmType::Default);
+    cfg.target.target_helper = "lioadm".into();
+    cfg.target.target_ip_address = "127.0.0.1".into();
+    let root = tempfile::tempdir().unwrap();
+    let iqn = |v: &str| format!("iqn.2010-10.org.openstack:{v}");
+    crate::testkit::cinder::cinder_export(
+        root.path(),
+        &iqn("volume-a"),
+        "/dev/vg/volume-a",
+        &[(H2, "u", "p"), (H1, "u", "p")],
+    );
+    // another tool's target, under another name, on volume-b
+    let bs = std::path::PathBuf::from("target/core/iblock_9/x");
+    let tpg = std::path::PathBuf::from("target/iscsi/iqn.2003-01.org.example:x/tpgt_1");
+    sim::apply(
+        root.path(),
+        &[
+            Step::Mkdir(bs.clone()),
+            Step::Write(
+                bs.join("udev_path"),
+                Value::Plain("/dev/vg/volume-b".into()),
+            ),
+            Step::Mkdir(tpg.join("lun/lun_0")),
+            Step::Symlink {
+                link: tpg.join("lun/lun_0/x"),
+                target: bs,
+            },
+        ],
+    )
+    .unwrap();
+    let targets = crate::reconcile::plan::export::Targets {
+        lio: crate::export::lio::read(root.path()).unwrap(),
+        ..Default::default()
+    };
+    let o = Observed {
+        pvs: vec![],
+        vg: VgInfo {
+            name: "vg".into(),
+            ..Default::default()
+        },
+        lvs: vec![
+            lv("volume-a", LvKind::Linear, G),
+            lv("volume-b", LvKind::Linear, G),
+            lv("volume-c", LvKind::Linear, G),
+        ],
+    };
+    let doc = document(
+        "volume-%s",
+        &[(&cfg, Source::Observed(&o, Exports::Read(&targets)))],
+        "t",
+    );
+    let want = format!(
+        "# t
+backends:
+  \"lvm-1\":
+    # volume group vg: 3 LV(s), 3 declared below
+    adopt: true
+    # volume-b: no export: written: iSCSI target iqn.2003-01.org.example:x (not the name cinder gives it) uses it: ember will report it, not manage it
+    volumes:
+      \"volume-a\": {{ size: 1G, export: {{ hosts: [\"{H1}\", \"{H2}\"] }} }}
+      \"volume-b\": {{ size: 1G }}
+      \"volume-c\": {{ size: 1G }}
+"
+    );
+    assert_eq!(doc, want);
+    // the target configuration unreadable: said, and no export: written
+    let unread = document(
+        "volume-%s",
+        &[(
+            &cfg,
+            Source::Observed(&o, Exports::Unreadable("EACCES".into())),
+        )],
+        "t",
+    );
+    assert!(unread.contains("# the target configuration could not be read (EACCES)"));
+    assert!(!unread.contains("export:  {"));
+    // its plan: adoptions only, and cinder's export kept as it is (its hosts' CHAP kept)
+    let d: crate::desired::BackendDesired = serde_yaml::from_str(
+        &doc.lines()
+            .skip(3)
+            .map(|l| l.strip_prefix("    ").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let p = crate::reconcile::plan::plan_with_targets(
+        &cfg,
+        &d,
+        &o,
+        Some(&targets),
+        &crate::reconcile::plan::Policy {
+            max_deletions_per_pass: 5,
+            prune_grace: 600,
+            now: 1_800_000_000,
+            confirmed: false,
+        },
+    );
+    assert_eq!(
+        p.actions.iter().map(|a| a.verb()).collect::<Vec<_>>(),
+        ["adopt_volume", "adopt_volume", "adopt_volume"],
+        "{p:?}"
+    );
+    assert_eq!(
+        p.export_actions
+            .iter()
+            .map(|a| a.verb())
+            .collect::<Vec<_>>(),
+        ["adopt_export"]
+    );
+    assert!(p.refused.is_empty(), "{:?}", p.refused);
 }

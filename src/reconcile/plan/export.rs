@@ -35,9 +35,11 @@ pub struct Targets {
     pub nvmet: nvmet::State,
 }
 
+mod adopt;
 mod resize;
 mod types;
-pub use types::{ExportAction, ExportedVolume, Transport};
+pub use adopt::{Current, current_export};
+pub use types::{ExportAction, ExportedVolume, Session, Transport};
 
 /// A backend's target settings, as the planner uses them.
 struct Naming<'a> {
@@ -112,6 +114,10 @@ struct Seen {
     portals: Vec<String>,
     /// Enabled (the TPG; every namespace): a pass cut short may have left it off.
     enabled: bool,
+    /// The distinct CHAP pairs its ACLs carry (iSCSI; cinder puts one pair on all of them).
+    chaps: Vec<lio::Chap>,
+    /// Some ACL's `auth/` is open to others (made by another tool: cinder's rtslib).
+    auth_exposed: bool,
 }
 
 fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
@@ -146,6 +152,8 @@ fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
                     hosts,
                     portals: t.tpgs.iter().flat_map(|g| g.portals.clone()).collect(),
                     enabled: t.tpgs.iter().all(|g| g.enabled == Some(true)),
+                    chaps: adopt::distinct_chaps(t),
+                    auth_exposed: t.tpgs.iter().flat_map(|g| &g.acls).any(|a| !a.auth_private),
                 }
             })
             .collect(),
@@ -181,6 +189,8 @@ fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
                             )
                         })
                         .collect(),
+                    chaps: vec![],
+                    auth_exposed: false,
                 }
             })
             .collect(),
@@ -196,13 +206,21 @@ enum Claim<'a> {
     Unrelated,
 }
 
-fn claim<'a>(n: &Naming, s: &Seen, lvs: &HashMap<String, &'a LvInfo>) -> Claim<'a> {
+/// `adopting`: the LVs this plan adopts (`AdoptVolume`): ember's for the claim already, so
+/// that the pass that adopts a cinder volume also takes over its export (the operator's
+/// `adopt: true` is the word for both; the next pass would count it ember's anyway).
+fn claim<'a>(
+    n: &Naming,
+    s: &Seen,
+    lvs: &HashMap<String, &'a LvInfo>,
+    adopting: &[(LvName, crate::names::LvUuid)],
+) -> Claim<'a> {
     let named = lvs.iter().find(|(t, _)| **t == s.name).map(|(_, lv)| *lv);
     if let Some(lv) = named {
         let dev = n.device(lv.name.as_str());
-        let mine = matches!(whose(n.cfg, lv), Whose::Mine { .. });
-        let shape = s.one_lun && !s.hosts.iter().any(|h| h == "*");
-        if mine && shape && s.devices.iter().all(|d| *d == dev) && !s.devices.is_empty() {
+        let mine = matches!(whose(n.cfg, lv), Whose::Mine { .. })
+            || adopting.iter().any(|(v, u)| *v == lv.name && *u == lv.uuid);
+        if mine && shaped(s) && s.devices.iter().all(|d| *d == dev) && !s.devices.is_empty() {
             return Claim::Ours(lv);
         }
     }
@@ -223,6 +241,11 @@ fn claim<'a>(n: &Naming, s: &Seen, lvs: &HashMap<String, &'a LvInfo>) -> Claim<'
     }
 }
 
+/// ember's shape: one LUN (0, in TPG 1) or namespace, for listed hosts only.
+fn shaped(s: &Seen) -> bool {
+    s.one_lun && !s.hosts.iter().any(|h| h == "*")
+}
+
 /// The export phase of one backend's plan: after the LV phases (it reads their deletions and
 /// creations), before the plan is held for any reason that holds everything.
 pub fn plan_exports(
@@ -241,10 +264,11 @@ pub fn plan_exports(
         .iter()
         .filter_map(|lv| n.target(lv.name.as_str()).ok().map(|t| (t, lv)))
         .collect();
+    let adopting = adopt::adopting(plan);
     let mut ours: HashMap<LvName, Seen> = HashMap::new();
     let mut theirs: HashMap<String, Vec<LvName>> = HashMap::new();
     for s in seen(targets, n.transport) {
-        match claim(&n, &s, &lvs) {
+        match claim(&n, &s, &lvs, &adopting) {
             Claim::Ours(lv) => {
                 ours.insert(lv.name.clone(), s);
             }
@@ -405,6 +429,9 @@ fn declared(
                 vec![]
             }
             Some(s) => {
+                if !adopt::taken_over(n, volume, s, plan) {
+                    continue;
+                }
                 let missing: Vec<String> = n
                     .portals
                     .iter()

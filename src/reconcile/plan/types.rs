@@ -310,6 +310,9 @@ pub enum RefusalKind {
     /// An export ember will not make: the volume is not ember's, or another tool's target
     /// holds the name.
     ExportNotOurs,
+    /// An adopted target whose ACLs carry different CHAP pairs: ember keeps one pair per
+    /// volume and will not pick one.
+    ExportChapDiffers,
 }
 
 impl RefusalKind {

@@ -6,6 +6,7 @@ impl ExportAction {
     pub fn verb(&self) -> &'static str {
         match self {
             ExportAction::Export { .. } => "export",
+            ExportAction::AdoptExport { .. } => "adopt_export",
             ExportAction::AttachHost { .. } => "attach_host",
             ExportAction::DetachHost { .. } => "detach_host",
             ExportAction::Resize { .. } => "resize",
@@ -28,6 +29,16 @@ impl ExportAction {
                 ..
             } => format!(
                 "+ export volume {volume} over {}{} as {target}",
+                transport.shown(),
+                at(portals)
+            ),
+            ExportAction::AdoptExport {
+                volume,
+                transport,
+                target,
+                portals,
+            } => format!(
+                "+ adopt export of volume {volume} over {}{} as {target} (kept as it is, with its sessions and its hosts' CHAP credentials)",
                 transport.shown(),
                 at(portals)
             ),

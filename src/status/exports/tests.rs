@@ -1,5 +1,4 @@
 use super::*;
-use crate::export::lio::session::Session;
 
 fn volume(
     name: &str,

@@ -395,4 +395,5 @@ fn a_backend_that_exports_through_nothing_ember_writes_plans_no_export() {
     assert!(p.export_actions.is_empty());
 }
 
+mod adopt;
 mod properties;

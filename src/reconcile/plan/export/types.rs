@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::export::lio::session::Session;
 use crate::names::LvName;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
@@ -45,6 +46,15 @@ pub enum ExportAction {
         portals: Vec<String>,
         host: String,
     },
+    /// Another tool's export of a volume adopted (cinder's lioadm's, the same shape as
+    /// ember's) kept as it is, with its sessions: its hosts' CHAP pair becomes the volume's in
+    /// ember's store, and each ACL's `auth/` is made root-only.
+    AdoptExport {
+        volume: LvName,
+        transport: Transport,
+        target: String,
+        portals: Vec<String>,
+    },
     DetachHost {
         volume: LvName,
         transport: Transport,
@@ -82,6 +92,7 @@ impl ExportAction {
     pub fn volume(&self) -> &LvName {
         match self {
             ExportAction::Export { volume, .. }
+            | ExportAction::AdoptExport { volume, .. }
             | ExportAction::AttachHost { volume, .. }
             | ExportAction::DetachHost { volume, .. }
             | ExportAction::Resize { volume, .. }
@@ -103,5 +114,5 @@ pub struct ExportedVolume {
     /// The hosts' live sessions (iSCSI: read from LIO when the pass ended). `None` over
     /// NVMe/TCP: nvmet shows no host's connection in configfs.
     #[serde(default)]
-    pub sessions: Option<Vec<crate::export::lio::session::Session>>,
+    pub sessions: Option<Vec<Session>>,
 }
