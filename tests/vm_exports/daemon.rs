@@ -4,8 +4,9 @@
 //! there (targetcli holding it makes ember wait), keeps CHAP in its state directory, and puts
 //! every export back, with the same serial and namespace UUID, when it starts on a cleared
 //! configuration. Two backends as a cinder host has them: a thin one over iSCSI (LIO), a thick
-//! one over NVMe/TCP (nvmet), with cinder's own lvm.conf present. Runs first in the suite (the
-//! modules can be unloaded only before another test configured a target).
+//! one over NVMe/TCP (nvmet), with cinder's own lvm.conf present. It starts by emptying the
+//! kernel's target configuration (what the suite's other tests left) and unloading the target
+//! modules, as a host that has not exported anything since its boot has them.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -39,11 +40,12 @@ fn loaded(module: &str) -> bool {
 }
 
 fn unload_target_modules() {
+    reset_targets();
     let o = try_run(60, "modprobe", &[&["-r", "-a"], TARGET_MODULES].concat());
     for m in TARGET_MODULES {
         assert!(
             !loaded(m),
-            "module {m} is still loaded, so this test cannot show that the unit loads it (it must run before any other test of the suite configures a target): {}",
+            "module {m} is still loaded after the target configuration was emptied, so this test cannot show that the unit loads it: {}",
             shown(&o)
         );
     }

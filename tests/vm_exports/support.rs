@@ -280,3 +280,47 @@ pub fn nvme_disk(uuid: &str) -> PathBuf {
             })
     })
 }
+
+/// The kernel's whole target configuration removed, as a reboot leaves it: every initiator
+/// session ended, then configfs emptied from the leaves up (links unlinked, directories
+/// removed; a default group, which goes with its parent, refuses on its own and is left for
+/// it), the fabrics' groups last. What another test left then holds no target module.
+pub fn reset_targets() {
+    let _ = try_run(60, "iscsiadm", &["-m", "node", "--logoutall=all"]);
+    let _ = try_run(60, "nvme", &["disconnect-all"]);
+    for top in ["target", "nvmet"] {
+        let root = Path::new(CONFIGFS).join(top);
+        for _ in 0..12 {
+            if !remove_beneath(&root) {
+                break;
+            }
+        }
+    }
+    // the fabric groups (`target/iscsi`), made at the fabric's first use
+    if let Ok(d) = std::fs::read_dir(Path::new(CONFIGFS).join("target")) {
+        for e in d.flatten() {
+            if e.file_name() != "core" {
+                let _ = std::fs::remove_dir(e.path());
+            }
+        }
+    }
+}
+
+/// One pass over `dir`'s tree, deepest first: what could be removed was; whether anything was.
+fn remove_beneath(dir: &Path) -> bool {
+    let Ok(d) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let mut removed = false;
+    for e in d.flatten() {
+        let p = e.path();
+        let Ok(t) = e.file_type() else { continue };
+        if t.is_symlink() {
+            removed |= std::fs::remove_file(&p).is_ok();
+        } else if t.is_dir() {
+            removed |= remove_beneath(&p);
+            removed |= std::fs::remove_dir(&p).is_ok();
+        }
+    }
+    removed
+}

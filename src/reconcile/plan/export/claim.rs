@@ -1,0 +1,156 @@
+//! Whose a target is: the targets and subsystems as the planner sees them, and the rule that
+//! makes one ember's (cinder's name for a volume ember owns, ember's shape, on that volume's
+//! device) or another tool's.
+
+use std::collections::HashMap;
+
+use super::{Naming, Targets, Transport, adopt};
+use crate::export::lio;
+use crate::lvm::LvInfo;
+use crate::names::LvName;
+use crate::reconcile::plan::{Whose, whose};
+
+/// One target or subsystem as the planner sees it.
+#[derive(Debug, Clone)]
+pub(super) struct Seen {
+    pub(super) name: String,
+    /// The devices of its LUNs or namespaces.
+    pub(super) devices: Vec<String>,
+    /// Whether it has exactly one LUN (0, in TPG 1) or one namespace.
+    pub(super) one_lun: bool,
+    /// The hosts allowed (ACL initiators, allowed host NQNs); `*` when any host may connect.
+    pub(super) hosts: Vec<String>,
+    pub(super) portals: Vec<String>,
+    /// Enabled (the TPG; every namespace): a pass cut short may have left it off.
+    pub(super) enabled: bool,
+    /// The distinct CHAP pairs its ACLs carry (iSCSI; cinder puts one pair on all of them).
+    pub(super) chaps: Vec<lio::Chap>,
+    /// Some ACL's `auth/` is open to others (made by another tool: cinder's rtslib).
+    pub(super) auth_exposed: bool,
+}
+
+pub(super) fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
+    match transport {
+        Transport::Iscsi => targets
+            .lio
+            .targets
+            .iter()
+            .map(|t| {
+                let luns: Vec<&lio::Lun> = t.tpgs.iter().flat_map(|g| &g.luns).collect();
+                let mut hosts: Vec<String> = t
+                    .tpgs
+                    .iter()
+                    .flat_map(|g| &g.acls)
+                    .map(|a| a.initiator.clone())
+                    .collect();
+                if t.tpgs.iter().any(|g| g.generate_node_acls == Some(true)) {
+                    hosts.push("*".into());
+                }
+                Seen {
+                    name: t.iqn.clone(),
+                    devices: luns
+                        .iter()
+                        .filter_map(|l| l.backstore.as_deref())
+                        .filter_map(|p| targets.lio.backstore_at(p))
+                        .filter_map(|b| b.device.clone())
+                        .collect(),
+                    one_lun: t.tpgs.len() == 1
+                        && t.tpgs[0].tag == 1
+                        && luns.len() == 1
+                        && luns[0].index == 0,
+                    hosts,
+                    portals: t.tpgs.iter().flat_map(|g| g.portals.clone()).collect(),
+                    enabled: t.tpgs.iter().all(|g| g.enabled == Some(true)),
+                    chaps: adopt::distinct_chaps(t),
+                    auth_exposed: t.tpgs.iter().flat_map(|g| &g.acls).any(|a| !a.auth_private),
+                }
+            })
+            .collect(),
+        Transport::NvmeTcp => targets
+            .nvmet
+            .subsystems
+            .iter()
+            .map(|s| {
+                let mut hosts = s.allowed_hosts.clone();
+                if s.allow_any_host == Some(true) {
+                    hosts.push("*".into());
+                }
+                Seen {
+                    name: s.nqn.clone(),
+                    devices: s
+                        .namespaces
+                        .iter()
+                        .filter_map(|n| n.device_path.clone())
+                        .collect(),
+                    one_lun: s.namespaces.len() == 1,
+                    enabled: s.namespaces.iter().all(|n| n.enabled == Some(true)),
+                    hosts,
+                    portals: targets
+                        .nvmet
+                        .ports
+                        .iter()
+                        .filter(|p| p.subsystems.contains(&s.nqn))
+                        .map(|p| {
+                            format!(
+                                "{}:{}",
+                                p.traddr.as_deref().unwrap_or("?"),
+                                p.trsvcid.as_deref().unwrap_or("?")
+                            )
+                        })
+                        .collect(),
+                    chaps: vec![],
+                    auth_exposed: false,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Whose a target is: ember's export of one of the backend's volumes, another tool's that
+/// names or uses one of them, or nothing to do with this backend.
+pub(super) enum Claim<'a> {
+    Ours(&'a LvInfo),
+    /// Another tool's: the volumes it names or uses (by name).
+    Theirs(Vec<LvName>),
+    Unrelated,
+}
+
+/// `adopting`: the LVs this plan adopts (`AdoptVolume`): ember's for the claim already, so
+/// that the pass that adopts a cinder volume also takes over its export (the operator's
+/// `adopt: true` is the word for both; the next pass would count it ember's anyway).
+pub(super) fn claim<'a>(
+    n: &Naming,
+    s: &Seen,
+    lvs: &HashMap<String, &'a LvInfo>,
+    adopting: &[(LvName, crate::names::LvUuid)],
+) -> Claim<'a> {
+    let named = lvs.iter().find(|(t, _)| **t == s.name).map(|(_, lv)| *lv);
+    if let Some(lv) = named {
+        let dev = n.device(lv.name.as_str());
+        let mine = matches!(whose(n.cfg, lv), Whose::Mine { .. })
+            || adopting.iter().any(|(v, u)| *v == lv.name && *u == lv.uuid);
+        if mine && shaped(s) && s.devices.iter().all(|d| *d == dev) && !s.devices.is_empty() {
+            return Claim::Ours(lv);
+        }
+    }
+    let prefix = format!("/dev/{}/", n.cfg.volume_group);
+    let mut used: Vec<LvName> = named.map(|l| l.name.clone()).into_iter().collect();
+    for d in &s.devices {
+        if let Some(lv) = d
+            .strip_prefix(&prefix)
+            .and_then(|l| lvs.values().find(|x| x.name.as_str() == l))
+            && !used.contains(&lv.name)
+        {
+            used.push(lv.name.clone());
+        }
+    }
+    match used.is_empty() {
+        true => Claim::Unrelated,
+        false => Claim::Theirs(used),
+    }
+}
+
+/// ember's shape: one LUN (0, in TPG 1) or namespace, for listed hosts only.
+pub(super) fn shaped(s: &Seen) -> bool {
+    s.one_lun && !s.hosts.iter().any(|h| h == "*")
+}
