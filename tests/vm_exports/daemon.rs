@@ -39,9 +39,34 @@ fn loaded(module: &str) -> bool {
         .exists()
 }
 
+/// The modules that use `module` (its holders: other fabrics and backstores another tool's
+/// rtslib loaded, as tcm_loop or target_core_user), theirs first.
+fn holders(module: &str, out: &mut Vec<String>) {
+    let Ok(d) = std::fs::read_dir(Path::new("/sys/module").join(module).join("holders")) else {
+        return;
+    };
+    for e in d.flatten() {
+        let h = e.file_name().to_string_lossy().into_owned();
+        holders(&h, out);
+        if !out.contains(&h) {
+            out.push(h);
+        }
+    }
+}
+
 fn unload_target_modules() {
     reset_targets();
-    let o = try_run(60, "modprobe", &[&["-r", "-a"], TARGET_MODULES].concat());
+    let mut all = vec![];
+    for m in TARGET_MODULES {
+        holders(m, &mut all);
+    }
+    for m in TARGET_MODULES {
+        if !all.iter().any(|x| x == m) {
+            all.push(m.to_string());
+        }
+    }
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let o = try_run(60, "modprobe", &[&["-r", "-a"], &all[..]].concat());
     for m in TARGET_MODULES {
         assert!(
             !loaded(m),
