@@ -91,10 +91,13 @@ fn install_unit() {
 /// cinder.conf as a cinder host has it: `target_ip_address` left to its default, `$my_ip`.
 fn write_cinder_conf() {
     std::fs::create_dir_all("/etc/cinder").unwrap();
+    // Debian's node_exporter's textfile directory, which the unit lets the daemon write
+    std::fs::create_dir_all("/var/lib/prometheus/node-exporter").unwrap();
     std::fs::copy("/etc/lvm/lvm.conf", "/etc/cinder/lvm.conf").unwrap();
     std::fs::write(
         "/etc/cinder/cinder.conf",
         "[DEFAULT]\nenabled_backends = lio, nv\nhost = vmhost\nmy_ip = 127.0.0.1\n\
+         [ember]\nmetrics_file = /var/lib/prometheus/node-exporter/ember.prom\n\
          [lio]\nvolume_group = vg-unit-lio\nlvm_type = thin\ntarget_helper = lioadm\n\
          [nv]\nvolume_group = vg-unit-nv\nlvm_type = default\ntarget_helper = nvmet\n\
          target_protocol = nvmet_tcp\ntarget_port = 4420\n",
@@ -225,6 +228,7 @@ fn live_session_in_status(c: &serde_json::Value, me: &str) {
         !text.contains(&field(c, "auth_password")),
         "a secret in status"
     );
+    exports_through_node_exporter(&field(c, "auth_password"));
     logout(&iqn);
     let st = status();
     let after = st["backends"]
@@ -237,6 +241,80 @@ fn live_session_in_status(c: &serde_json::Value, me: &str) {
     assert!(
         !after.contains("LOGGED_IN"),
         "a session after the logout: {after}"
+    );
+}
+
+/// node_exporter (Debian's, unpacked by tests/vm/setup-prometheus) serves the export series
+/// from the daemon's metrics file: the iSCSI backend's volume, host and live session; the
+/// NVMe backend's volume and host, and no session series (nvmet shows none). The file passes
+/// promtool's check and holds no secret.
+fn exports_through_node_exporter(password: &str) {
+    let file = "/var/lib/prometheus/node-exporter/ember.prom";
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    promtool_check_metrics(&text);
+    assert!(!text.contains(password), "a secret in the metrics");
+    let mut ne = Command::new(prometheus_bin("prometheus-node-exporter"))
+        .args([
+            "--collector.disable-defaults",
+            "--collector.textfile",
+            "--collector.textfile.directory=/var/lib/prometheus/node-exporter",
+            "--web.listen-address=127.0.0.1:9100",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let served = wait_for(60, "node_exporter's ember series", || {
+        let mut c = std::net::TcpStream::connect("127.0.0.1:9100").ok()?;
+        std::io::Write::write_all(&mut c, b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .ok()?;
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut c, &mut s).ok()?;
+        let body = s.split_once("\r\n\r\n")?.1.to_string();
+        // (the file is written by a thread of its own after the status changed)
+        body.lines()
+            .any(|l| l == "ember_export_sessions{backend=\"lio\",transport=\"iscsi\"} 1")
+            .then_some(body)
+    });
+    let _ = ne.kill();
+    let _ = ne.wait();
+    let line = |series: &str| {
+        served
+            .lines()
+            .find(|l| l.starts_with(series))
+            .map(|l| l.rsplit(' ').next().unwrap_or("").to_string())
+    };
+    let lio = "{backend=\"lio\",transport=\"iscsi\"}";
+    let nv = "{backend=\"nv\",transport=\"nvme_tcp\"}";
+    assert_eq!(
+        line(&format!("ember_exported_volumes{lio}")).as_deref(),
+        Some("1"),
+        "{served}"
+    );
+    assert_eq!(
+        line(&format!("ember_export_hosts{lio}")).as_deref(),
+        Some("1"),
+        "{served}"
+    );
+    assert_eq!(
+        line(&format!("ember_export_sessions{lio}")).as_deref(),
+        Some("1"),
+        "{served}"
+    );
+    assert_eq!(
+        line(&format!("ember_exported_volumes{nv}")).as_deref(),
+        Some("1"),
+        "{served}"
+    );
+    assert_eq!(
+        line(&format!("ember_export_sessions{nv}")),
+        None,
+        "{served}"
+    );
+    assert_eq!(
+        line("node_textfile_scrape_error").as_deref(),
+        Some("0"),
+        "{served}"
     );
 }
 
