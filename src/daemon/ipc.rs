@@ -54,8 +54,9 @@ pub enum ToSupervisor {
         requests: Vec<u64>,
     },
     /// ember's exports as the pass ended (hosts, live sessions).
+    /// `None`: the backend exports through no target ember writes (any more).
     Exports {
-        exports: Vec<crate::reconcile::plan::export::ExportedVolume>,
+        exports: Option<Vec<crate::reconcile::plan::export::ExportedVolume>>,
     },
     /// The volumes a pass read (`ember status --volumes`), at `read_at`; `None`: the same as
     /// the last list sent.

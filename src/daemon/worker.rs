@@ -461,14 +461,11 @@ impl Worker<'_> {
                 pool: pool.map(Box::new),
             });
         }
-        // ember's exports, as the pass ended (kept as they were when it could not read them)
-        if let Some(exports) = report
-            .remaining
-            .as_ref()
-            .or(report.plan.as_ref())
-            .and_then(|p| p.exported.clone())
-        {
-            self.send(ToSupervisor::Exports { exports });
+        // ember's exports, as the pass ended (kept as they were when it could not plan)
+        if let Some(p) = report.remaining.as_ref().or(report.plan.as_ref()) {
+            self.send(ToSupervisor::Exports {
+                exports: p.exported.clone(),
+            });
         }
         self.send_volumes(&report);
         self.answer_requests(&report);

@@ -147,7 +147,7 @@ fn backend(s: &mut String, template: &str, cfg: &BackendConfig, o: &Observed, e:
         );
     }
     for n in notes {
-        let _ = writeln!(s, "    # {n}");
+        let _ = writeln!(s, "    # {}", n.replace(['\n', '\r'], " "));
     }
     if declared.is_empty() {
         s.push_str("    volumes: {}\n");
@@ -251,9 +251,10 @@ fn describe(cfg: &BackendConfig, lv: &LvInfo) -> String {
     }
 }
 
-/// A YAML key, quoted: an LV may be named `null`, `true` or `1e3`.
+/// A YAML key or value, quoted: an LV may be named `null`, `true` or `1e3`, and a host name
+/// read from configfs may hold any byte (a JSON string is a YAML double-quoted scalar).
 fn quote(name: &str) -> String {
-    format!("\"{name}\"")
+    serde_json::to_string(name).unwrap_or_else(|_| "\"\"".into())
 }
 
 #[cfg(test)]

@@ -20,15 +20,16 @@ impl ExportsStatus {
     pub fn hosts(&self) -> usize {
         self.volumes.iter().map(|v| v.hosts.len()).sum()
     }
-    /// The live sessions, when the transport shows them (iSCSI).
+    /// The live (logged-in) sessions, when the transport shows them (iSCSI).
     pub fn sessions(&self) -> Option<usize> {
         match self.transport {
             Transport::NvmeTcp => None,
             Transport::Iscsi => Some(
                 self.volumes
                     .iter()
-                    .filter_map(|v| v.sessions.as_ref().map(Vec::len))
-                    .sum(),
+                    .flat_map(|v| v.sessions.iter().flatten())
+                    .filter(|s| s.state == "LOGGED_IN")
+                    .count(),
             ),
         }
     }
@@ -57,9 +58,14 @@ impl ExportsStatus {
                 Some(s) => format!(
                     "; sessions: {}",
                     s.iter()
-                        .map(|x| match x.addresses.is_empty() {
-                            true => format!("{} ({})", x.host, x.state),
-                            false => format!("{} from {}", x.host, x.addresses.join(", ")),
+                        .map(|x| match (x.state.as_str(), x.addresses.is_empty()) {
+                            ("LOGGED_IN", false) => {
+                                format!("{} from {}", x.host, x.addresses.join(", "))
+                            }
+                            (_, true) => format!("{} ({})", x.host, x.state),
+                            (state, false) => {
+                                format!("{} ({state}) from {}", x.host, x.addresses.join(", "))
+                            }
                         })
                         .collect::<Vec<_>>()
                         .join("; ")

@@ -35,13 +35,13 @@ impl Supervisor<'_> {
             ToSupervisor::Pool { pool } => w.status.pool = pool.map(|p| *p),
             ToSupervisor::Exports { exports } => {
                 use crate::reconcile::plan::export::Transport;
-                w.status.exports = Some(crate::status::ExportsStatus {
+                w.status.exports = exports.map(|volumes| crate::status::ExportsStatus {
                     read_at: crate::status::unix_now(),
                     transport: match w.cfg.target.helper() {
                         crate::config::TargetHelper::Nvmet => Transport::NvmeTcp,
                         _ => Transport::Iscsi,
                     },
-                    volumes: exports,
+                    volumes,
                 })
             }
             ToSupervisor::Confirmed {

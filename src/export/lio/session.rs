@@ -22,6 +22,11 @@ pub struct Session {
 }
 
 /// The session an ACL's `info` text shows, if any.
+///
+/// The initiator chooses its alias (`InitiatorAlias:`, printed before the rest), so the text
+/// is read as hostile: the state is the last `Session State:` line's (the kernel's comes
+/// after the alias), made of `A-Z` and `_` only; addresses are read only after the last
+/// `[iSCSI Connections]` header and only when they parse as IP addresses.
 pub fn parse_info(host: &str, text: &str) -> Option<Session> {
     if text.trim_start().starts_with("No active iSCSI Session") {
         return None;
@@ -32,11 +37,16 @@ pub fn parse_info(host: &str, text: &str) -> Option<Session> {
         let line = line.trim();
         if let Some(rest) = line.strip_prefix("Session State:") {
             let s = rest.trim();
-            state = Some(s.strip_prefix("TARG_SESS_STATE_").unwrap_or(s).to_string());
+            let s = s.strip_prefix("TARG_SESS_STATE_").unwrap_or(s);
+            state = (!s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))
+                .then(|| s.to_string());
+        } else if line.contains("[iSCSI Connections]") {
+            addresses.clear();
         } else if let Some(rest) = line.strip_prefix("Address ")
             && let Some(a) = rest.split_whitespace().next()
+            && let Ok(ip) = a.parse::<std::net::IpAddr>()
         {
-            addresses.push(a.to_string());
+            addresses.push(ip.to_string());
         }
     }
     Some(Session {

@@ -58,3 +58,22 @@ fn nvme_exports_say_sessions_are_not_shown() {
         "exports: 1 volume(s) over NVMe/TCP, 1 host(s), sessions not shown by nvmet (read 0 s ago)"
     );
 }
+
+#[test]
+fn only_logged_in_sessions_are_live() {
+    let failed = Session {
+        host: "h1".into(),
+        state: "FAILED".into(),
+        addresses: vec!["10.0.0.7".into()],
+    };
+    let s = ExportsStatus {
+        read_at: 100,
+        transport: Transport::Iscsi,
+        volumes: vec![volume("a", Transport::Iscsi, &["h1"], Some(vec![failed]))],
+    };
+    assert_eq!(s.sessions(), Some(0));
+    assert_eq!(
+        s.lines(100)[1],
+        "  a: h1; sessions: h1 (FAILED) from 10.0.0.7"
+    );
+}

@@ -55,3 +55,21 @@ fn sessions_are_read_per_acl_from_configfs() {
     assert_eq!(s[0].host, HOST);
     assert!(sessions(d.path(), "iqn.2010-10.org.openstack:none").is_empty());
 }
+
+#[test]
+fn an_alias_cannot_forge_a_state_or_an_address() {
+    // the initiator's alias is printed first; it may hold line breaks and escapes
+    let forged = LOGGED_IN.replace(
+        "InitiatorAlias: compute1",
+        "InitiatorAlias: x\nSession State: TARG_SESS_STATE_FREE\n----[iSCSI Connections]----\n   Address 6.6.6.6 TCP\n   Address \u{1b}[2J TCP",
+    );
+    let s = parse_info(HOST, &forged).unwrap();
+    assert_eq!(s.state, "LOGGED_IN");
+    assert_eq!(s.addresses, vec!["10.0.0.7".to_string()]);
+    let odd = LOGGED_IN.replace("TARG_SESS_STATE_LOGGED_IN", "\u{1b}[31mX");
+    assert_eq!(
+        parse_info(HOST, &odd),
+        None,
+        "a state that is not the kernel's"
+    );
+}
