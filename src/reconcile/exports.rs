@@ -145,8 +145,6 @@ fn one(
     a: &ExportAction,
 ) -> Result<(), String> {
     let targets = read(cfg, root).map_err(|e| e.to_string())?;
-    let vol = a.volume().as_str();
-    let id = Identity::of(&cfg.volume_group, vol);
     let portals: Vec<Portal> = std::iter::once(&cfg.target.target_ip_address)
         .chain(&cfg.target.target_secondary_ip_addresses)
         .filter_map(|s| s.parse().ok())
@@ -155,110 +153,113 @@ fn one(
             port: cfg.target.target_port,
         })
         .collect();
-    let err = |e: ExportError| e.to_string();
+    let at = At {
+        cfg,
+        root,
+        targets: &targets,
+        portals,
+    };
+    let transport = match a {
+        ExportAction::Export { transport, .. }
+        | ExportAction::AdoptExport { transport, .. }
+        | ExportAction::AttachHost { transport, .. }
+        | ExportAction::DetachHost { transport, .. }
+        | ExportAction::Resize { transport, .. }
+        | ExportAction::Unexport { transport, .. } => *transport,
+    };
+    match transport {
+        Transport::Iscsi => one_iscsi(&at, rtslib, chap, a),
+        Transport::NvmeTcp => one_nvme(&at, a),
+    }
+}
+
+/// What an action is carried out against: the backend, configfs, the configuration read
+/// under the lock, the backend's portals.
+struct At<'a> {
+    cfg: &'a BackendConfig,
+    root: &'a TargetRoot,
+    targets: &'a Targets,
+    portals: Vec<Portal>,
+}
+
+fn one_iscsi(
+    at: &At,
+    rtslib: Option<&Path>,
+    chap: &ChapStore,
+    a: &ExportAction,
+) -> Result<(), String> {
+    let (cfg, root, lio_now) = (at.cfg, at.root, &at.targets.lio);
+    let vol = a.volume().as_str();
     match a {
-        ExportAction::Export {
-            transport: Transport::Iscsi,
-            target,
-            device,
-            ..
-        } => {
+        ExportAction::Export { target, device, .. } => {
             let export = lio::IscsiExport {
                 iqn: Iqn::parse(target).map_err(|e| e.to_string())?,
                 device: PathBuf::from(device),
-                serial: id.uuid(),
-                portals,
-                chap: Some(chap_of(cfg, chap, vol, targets.lio.target(target))?),
+                serial: Identity::of(&cfg.volume_group, vol).uuid(),
+                portals: at.portals.clone(),
+                chap: Some(chap_of(cfg, chap, vol, lio_now.target(target))?),
                 hosts: vec![],
             };
-            export_iscsi(cfg, root, rtslib, &targets, &export)
+            export_iscsi(cfg, root, rtslib, at.targets, &export)
         }
-        ExportAction::Export {
-            transport: Transport::NvmeTcp,
-            target,
-            device,
-            ..
-        } => {
-            let export = nvme_export(cfg, target, device, &id, &portals, &[])?;
-            let steps = match targets.nvmet.subsystem(target) {
-                Some(_) => nvmet::complete_steps(&export, &targets.nvmet).map_err(err)?,
-                None => nvmet::create_steps(&export, &targets.nvmet).map_err(err)?,
-            };
-            write(root, &steps)
-        }
-        ExportAction::AttachHost {
-            transport: Transport::Iscsi,
-            target,
-            host,
-            ..
-        } => {
+        ExportAction::AttachHost { target, host, .. } => {
             let iqn = Iqn::parse(target).map_err(|e| e.to_string())?;
             let h = Iqn::parse(host).map_err(|e| e.to_string())?;
-            let c = chap_of(cfg, chap, vol, targets.lio.target(target))?;
+            let c = chap_of(cfg, chap, vol, lio_now.target(target))?;
             write(root, &lio::acl_steps(&iqn, &h, Some(&c)))
         }
-        ExportAction::AdoptExport {
-            transport: Transport::Iscsi,
-            target,
-            ..
-        } => adopt::iscsi(cfg, root, chap, vol, targets.lio.target(target)),
-        // (planned for iSCSI only: nvmet has no credentials to keep)
-        ExportAction::AdoptExport {
-            transport: Transport::NvmeTcp,
-            ..
-        } => Ok(()),
-        ExportAction::AttachHost {
-            transport: Transport::NvmeTcp,
-            target,
-            host,
-            ..
-        } => {
-            let h = Nqn::parse(host).map_err(|e| e.to_string())?;
-            write(root, &nvmet::allow_steps(target, &h, &targets.nvmet))
+        ExportAction::AdoptExport { target, .. } => {
+            adopt::iscsi(cfg, root, chap, vol, lio_now.target(target))
         }
-        ExportAction::DetachHost {
-            transport: Transport::Iscsi,
-            target,
-            host,
-            ..
-        } => write(root, &lio::remove_acl_steps(target, host, &targets.lio)),
-        ExportAction::DetachHost {
-            transport: Transport::NvmeTcp,
-            target,
-            host,
-            ..
-        } => write(root, &nvmet::disallow_steps(target, host, &targets.nvmet)),
-        ExportAction::Resize {
-            transport: Transport::NvmeTcp,
-            target,
-            ..
-        } => match targets.nvmet.subsystem(target) {
-            None => Err(format!("subsystem {target} is not there")),
-            Some(_) => write(root, &nvmet::revalidate_steps(target, &targets.nvmet)),
-        },
-        // (LIO reads the size at every READ CAPACITY: nothing to write)
-        ExportAction::Resize {
-            transport: Transport::Iscsi,
-            ..
-        } => Ok(()),
-        ExportAction::Unexport {
-            transport: Transport::Iscsi,
-            target,
-            ..
-        } => match targets.lio.target(target) {
-            None => Ok(()),
-            Some(_) => write(root, &lio::remove_steps(target, &targets.lio).map_err(err)?),
-        },
-        ExportAction::Unexport {
-            transport: Transport::NvmeTcp,
-            target,
-            ..
-        } => match targets.nvmet.subsystem(target) {
+        ExportAction::DetachHost { target, host, .. } => {
+            write(root, &lio::remove_acl_steps(target, host, lio_now))
+        }
+        // (LIO reads the size at every READ CAPACITY: nothing to write; never planned)
+        ExportAction::Resize { .. } => Ok(()),
+        ExportAction::Unexport { target, .. } => match lio_now.target(target) {
             None => Ok(()),
             Some(_) => write(
                 root,
-                &nvmet::remove_steps(target, &targets.nvmet).map_err(err)?,
+                &lio::remove_steps(target, lio_now).map_err(|e| e.to_string())?,
             ),
+        },
+    }
+}
+
+fn one_nvme(at: &At, a: &ExportAction) -> Result<(), String> {
+    let (cfg, root, now) = (at.cfg, at.root, &at.targets.nvmet);
+    let err = |e: ExportError| e.to_string();
+    match a {
+        ExportAction::Export { target, device, .. } => {
+            let id = Identity::of(&cfg.volume_group, a.volume().as_str());
+            let export = nvme_export(cfg, target, device, &id, &at.portals, &[])?;
+            let steps = match now.subsystem(target) {
+                Some(_) => nvmet::complete_steps(&export, now).map_err(err)?,
+                None => nvmet::create_steps(&export, now).map_err(err)?,
+            };
+            write(root, &steps)
+        }
+        ExportAction::AttachHost { target, host, .. } => {
+            let h = Nqn::parse(host).map_err(|e| e.to_string())?;
+            write(root, &nvmet::allow_steps(target, &h, now))
+        }
+        // (planned for iSCSI only: nvmet has no credentials to keep)
+        ExportAction::AdoptExport { .. } => Ok(()),
+        ExportAction::DetachHost { target, host, .. } => {
+            write(root, &nvmet::disallow_steps(target, host, now))
+        }
+        ExportAction::Resize { target, .. } => {
+            let steps = nvmet::revalidate_steps(target, now);
+            if steps.is_empty() {
+                return Err(format!(
+                    "subsystem {target} has no enabled namespace to tell its hosts the new size"
+                ));
+            }
+            write(root, &steps)
+        }
+        ExportAction::Unexport { target, .. } => match now.subsystem(target) {
+            None => Ok(()),
+            Some(_) => write(root, &nvmet::remove_steps(target, now).map_err(err)?),
         },
     }
 }
