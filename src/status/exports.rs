@@ -34,8 +34,9 @@ impl ExportsStatus {
         }
     }
 
-    /// `ember status`'s lines: a summary, then one per exported volume.
-    pub fn lines(&self, now: u64) -> Vec<String> {
+    /// `ember status`'s lines: a summary, then (`per_volume`: a host may export thousands)
+    /// one per exported volume.
+    pub fn lines(&self, now: u64, per_volume: bool) -> Vec<String> {
         let mut out = vec![format!(
             "exports: {} volume(s) over {}, {} host(s), {} (read {} s ago)",
             self.volumes.len(),
@@ -47,7 +48,7 @@ impl ExportsStatus {
             },
             now.saturating_sub(self.read_at)
         )];
-        for v in &self.volumes {
+        for v in self.volumes.iter().filter(|_| per_volume) {
             let hosts = match v.hosts.is_empty() {
                 true => "no host".to_string(),
                 false => v.hosts.join(", "),

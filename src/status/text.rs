@@ -25,6 +25,10 @@ impl DaemonStatus {
     }
 }
 
+/// Up to this many exported volumes, `ember status` lists each with its hosts and sessions;
+/// beyond, the summary line alone (`ember status --json` has them all).
+const EXPORTS_LISTED: usize = 20;
+
 fn backend(s: &mut String, b: &BackendStatus) {
     let _ = writeln!(
         s,
@@ -64,7 +68,11 @@ fn backend(s: &mut String, b: &BackendStatus) {
     for l in b.pool.iter().flat_map(|p| p.lines(unix_now())) {
         let _ = writeln!(s, "  {l}");
     }
-    for l in b.exports.iter().flat_map(|e| e.lines(unix_now())) {
+    for l in b
+        .exports
+        .iter()
+        .flat_map(|e| e.lines(unix_now(), e.volumes.len() <= EXPORTS_LISTED))
+    {
         let _ = writeln!(s, "  {l}");
     }
 }

@@ -36,7 +36,7 @@ fn iscsi_exports_show_hosts_and_sessions() {
     };
     assert_eq!((s.hosts(), s.sessions()), (2, Some(1)));
     assert_eq!(
-        s.lines(110),
+        s.lines(110, true),
         vec![
             "exports: 2 volume(s) over iSCSI, 2 host(s), 1 live session(s) (read 10 s ago)",
             "  a: h1, h2; sessions: h1 from 10.0.0.7",
@@ -54,7 +54,7 @@ fn nvme_exports_say_sessions_are_not_shown() {
     };
     assert_eq!(s.sessions(), None);
     assert_eq!(
-        s.lines(100)[0],
+        s.lines(100, false)[0],
         "exports: 1 volume(s) over NVMe/TCP, 1 host(s), sessions not shown by nvmet (read 0 s ago)"
     );
 }
@@ -73,7 +73,18 @@ fn only_logged_in_sessions_are_live() {
     };
     assert_eq!(s.sessions(), Some(0));
     assert_eq!(
-        s.lines(100)[1],
+        s.lines(100, true)[1],
         "  a: h1; sessions: h1 (FAILED) from 10.0.0.7"
     );
+}
+
+#[test]
+fn the_volumes_are_listed_only_when_asked_for() {
+    let s = ExportsStatus {
+        read_at: 100,
+        transport: Transport::Iscsi,
+        volumes: vec![volume("a", Transport::Iscsi, &["h1"], Some(vec![]))],
+    };
+    assert_eq!(s.lines(100, false).len(), 1);
+    assert_eq!(s.lines(100, true).len(), 2);
 }
