@@ -347,14 +347,18 @@ class Exports(Bench):
                 line = None   # it began before the window: the next one
             if line:
                 calls = re.search(r"lvm_calls=(\d+)", line)
+                # the row's time is the pass's own (its duration_ms); the processes are counted
+                # over the whole window
                 return self.record_noop(n, e, "ember daemon, timer's pass", rnd, roots, t0, t1, 0.0,
-                                        pass_s=ms / 1000, lvm_calls=int(calls.group(1)) if calls else None)
+                                        wall_from=t1 - ms / 1000, window_s=round(t1 - t0, 3),
+                                        lvm_calls=int(calls.group(1)) if calls else None)
             time.sleep(0.05)
         raise BenchError("no resync pass")
 
-    def record_noop(self, n, e, who, rnd, roots, t0, t1, cpu, **extra):
+    def record_noop(self, n, e, who, rnd, roots, t0, t1, cpu, wall_from=None, **extra):
         mine, every = self.tracer.started(roots, t0, t1)
-        row = self.record("steady", n, who, rnd, t0, t1, cpu, exported=e, started=len(mine),
+        row = self.record("steady", n, who, rnd, t0 if wall_from is None else wall_from, t1, cpu,
+                          exported=e, started=len(mine),
                           started_names=sorted(set(mine)), guest_execs=sorted(every), **extra)
         if mine:
             raise BenchError(f"the daemon started processes in a pass with nothing to do: {mine}")
