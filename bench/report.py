@@ -13,7 +13,7 @@ import json
 import statistics
 from collections import defaultdict
 
-ORDER = ["ember apply", "ember apply, nothing kept", "ember daemon", "ember daemon, timer's pass", "shell loop", "lvcreate -T",
+ORDER = ["by hand (lvcreate + targetcli)", "ember apply", "ember apply, nothing kept", "ember daemon", "ember daemon, timer's pass", "shell loop", "lvcreate -T",
          "os-brick", "ansible"]
 TITLES = {
     "converge": "Converge N thin volumes from nothing",
@@ -23,7 +23,10 @@ TITLES = {
     "reload": "SIGHUP with unchanged backends -> READY=1",
     "edit+1": "Edit the desired state -> one new volume converged",
     "edits": "Rewrites of the desired state every 20 ms (an hour of edits, compressed)",
+    "export": "Edit -> a new thin volume exported over iSCSI with CHAP and logged in (bench/exports.py)",
 }
+# the contender a scenario's ratio is to, when the run measured it (else the shell loop)
+BASES = {"edit+1": "lvcreate -T", "export": "by hand (lvcreate + targetcli)"}
 
 
 def fmt_s(xs):
@@ -66,8 +69,9 @@ def main():
                       key=lambda k: (k[0], ORDER.index(k[1]) if k[1] in ORDER else 99))
         if not keys:
             continue
-        base = ("lvcreate -T" if any(s == scenario and c == "lvcreate -T" for (s, _, c) in groups)
-                else "shell loop")
+        base = BASES.get(scenario, "shell loop")
+        if not any(s == scenario and c == base for (s, _, c) in groups):
+            base = "shell loop"
         print(f"**{title}**")
         print()
         print(f"| N | contender | wall s | x {base} | CPU s | lvm processes | runs |")
@@ -89,6 +93,15 @@ def main():
                 note += f" (confirmed by a read at {statistics.median([r['confirmed_s'] for r in g]):.2f} s)"
             if "edits" in g[0]:
                 note = f" ({g[0]['edits']} edits)"
+            if "exported_s" in g[0]:
+                note += f" (exported, as its pass reports, at {statistics.median([r['exported_s'] for r in g]):.2f} s)"
+            if "procs" in g[0]:
+                note += (f" ({statistics.median([r['procs'] for r in g]):g} processes"
+                         f"{', %g targetcli' % statistics.median([r['targetcli'] for r in g]) if g[0]['targetcli'] else ''})")
+            if "started" in g[0]:
+                note += (f" ({g[0]['exported']} exported; processes the daemon started: "
+                         f"{max(r['started'] for r in g)}; in the whole guest: "
+                         f"{max(len(r['guest_execs']) for r in g)})")
             print(f"| {n} | {c}{note} | {fmt_s(wall)} | {ratio} | "
                   f"{fmt_s([r['cpu_s'] for r in g])} | {procs_s} | {len(g)} |")
         print()
