@@ -30,32 +30,6 @@ fn rtstool(args: &[&str]) {
     assert!(o.status.success(), "cinder-rtstool {args:?}: {}", shown(&o));
 }
 
-fn iscsiadm(iqn: &str, extra: &[&str]) -> std::process::Output {
-    let args = [
-        &["-m", "node", "-T", iqn, "-p", "127.0.0.1:3260"][..],
-        extra,
-    ]
-    .concat();
-    try_run(90, "iscsiadm", &args)
-}
-
-/// Logs in as os-brick does from cinder's connection info (CHAP); the login's success.
-fn login(iqn: &str, user: &str, password: &str) -> bool {
-    iscsiadm(iqn, &["-o", "delete"]);
-    let o = iscsiadm(iqn, &["-o", "new"]);
-    assert!(o.status.success(), "iscsiadm new: {}", shown(&o));
-    for (n, v) in [
-        ("node.session.auth.authmethod", "CHAP"),
-        ("node.session.auth.username", user),
-        ("node.session.auth.password", password),
-        ("node.session.initial_login_retry_max", "1"),
-    ] {
-        let o = iscsiadm(iqn, &["-o", "update", "-n", n, "-v", v]);
-        assert!(o.status.success(), "iscsiadm update {n}: {}", shown(&o));
-    }
-    iscsiadm(iqn, &["--login"]).status.success()
-}
-
 /// The initiator's session of `iqn` (`iscsiadm -m session`: `tcp: [SID] PORTAL,TPGT IQN ...`).
 fn session_id(iqn: &str) -> Option<String> {
     let o = try_run(30, "iscsiadm", &["-m", "session"]);

@@ -148,34 +148,15 @@ fn vm_an_lv_exported_over_nvme_tcp_takes_writes_through_the_initiator() {
     assert_eq!(sub.namespaces[0].enabled, Some(true));
     assert_eq!(state.port(1).unwrap().subsystems, [nqn]);
 
-    let connect = |hostnqn: &str| {
-        try_run(
-            90,
-            "nvme",
-            &[
-                "connect",
-                "-t",
-                "tcp",
-                "-a",
-                "127.0.0.1",
-                "-s",
-                "4420",
-                "-n",
-                nqn,
-                "-q",
-                hostnqn,
-            ],
-        )
-    };
     // a host not listed is refused (cinder's helper lets any host in)
-    let o = connect("nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001");
     assert!(
-        !o.status.success(),
-        "a host not allowed connected: {}",
-        shown(&o)
+        !nvme_connect(
+            nqn,
+            "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001"
+        ),
+        "a host not allowed connected"
     );
-    let o = connect(host.as_str());
-    assert!(o.status.success(), "nvme connect: {}", shown(&o));
+    assert!(nvme_connect(nqn, host.as_str()), "nvme connect");
     let disk = nvme_disk(&id.uuid());
     let data = pattern(31, LEN);
     write_through(&disk, &data);

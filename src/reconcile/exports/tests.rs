@@ -33,7 +33,16 @@ fn setup() -> (tempfile::TempDir, SimLvm, crate::config::BackendConfig) {
 }
 
 fn pass(lvm: &SimLvm, cfg: &crate::config::BackendConfig, volume: &str) -> PassReport {
-    let d = crate::testkit::desired(&format!("volumes:\n  {VOL}: {volume}\n"));
+    pass_yaml(lvm, cfg, &format!("volumes:\n  {VOL}: {volume}\n"))
+}
+
+/// One pass of `cfg` on the simulator with the desired state `yaml`.
+pub(crate) fn pass_yaml(
+    lvm: &SimLvm,
+    cfg: &crate::config::BackendConfig,
+    yaml: &str,
+) -> PassReport {
+    let d = crate::testkit::desired(yaml);
     let policy = Policy {
         max_deletions_per_pass: 5,
         prune_grace: 0,

@@ -2,14 +2,12 @@
 //! configfs model): nothing made again or removed, cinder's CHAP pair kept, `auth/` root-only.
 
 use std::os::unix::fs::PermissionsExt;
-use std::sync::atomic::AtomicBool;
 
 use super::*;
 use crate::config::LvmType;
 use crate::lvm::sim::{SimLv, SimLvm, SimState, SimVg};
 use crate::lvm::{LvKind, LvmRead};
 use crate::reconcile::plan::export::ExportAction;
-use crate::reconcile::{Policy, converge};
 use crate::testkit::cinder::{auth_mode, cinder_export};
 
 const HOST: &str = "iqn.1993-08.org.debian:01:compute1";
@@ -49,22 +47,12 @@ fn cinder_host() -> (tempfile::TempDir, SimLvm, BackendConfig) {
 }
 
 fn pass(lvm: &SimLvm, cfg: &BackendConfig, hosts: &str) -> crate::reconcile::PassReport {
-    let d = crate::testkit::desired(&format!(
-        "adopt: true\nvolumes:\n  {VOL}: {{ size: 8M, export: {{ hosts: [{hosts}] }} }}\n"
-    ));
-    let policy = Policy {
-        max_deletions_per_pass: 5,
-        prune_grace: 0,
-        now: 1_800_000_000,
-        confirmed: false,
-    };
-    converge(
-        cfg,
-        Some(&d),
+    crate::reconcile::exports::tests::pass_yaml(
         lvm,
-        &policy,
-        &AtomicBool::new(false),
-        &|| true,
+        cfg,
+        &format!(
+            "adopt: true\nvolumes:\n  {VOL}: {{ size: 8M, export: {{ hosts: [{hosts}] }} }}\n"
+        ),
     )
 }
 

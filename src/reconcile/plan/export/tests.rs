@@ -35,7 +35,7 @@ fn nvme_cfg() -> BackendConfig {
     c
 }
 
-fn observed(lvs: Vec<LvInfo>) -> Observed {
+pub(crate) fn observed(lvs: Vec<LvInfo>) -> Observed {
     let mut all = vec![crate::testkit::lv(
         "vg-pool",
         LvKind::ThinPool,
@@ -56,7 +56,7 @@ fn observed(lvs: Vec<LvInfo>) -> Observed {
     }
 }
 
-fn mine(name: &str) -> LvInfo {
+pub(crate) fn mine(name: &str) -> LvInfo {
     crate::testkit::lv(name, LvKind::Thin, 1 << 30, Some("lvm-1"))
 }
 

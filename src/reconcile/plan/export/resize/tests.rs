@@ -6,7 +6,7 @@ use crate::config::LvmType;
 use crate::export::configfs::sim;
 use crate::export::names::{Nqn, Portal};
 use crate::export::nvmet;
-use crate::lvm::{LvKind, Observed, VgInfo};
+use crate::lvm::Observed;
 use crate::reconcile::plan::export::{ExportAction, Targets, Transport};
 use crate::reconcile::plan::{Action, Policy, plan_with_targets};
 
@@ -26,20 +26,8 @@ fn cfg(helper: &str) -> crate::config::BackendConfig {
 }
 
 fn observed() -> Observed {
-    Observed {
-        pvs: vec![],
-        vg: VgInfo {
-            name: "vg".into(),
-            size: 100 << 30,
-            free: 40 << 30,
-            extent_size: 4 << 20,
-            ..Default::default()
-        },
-        lvs: vec![
-            crate::testkit::lv("vg-pool", LvKind::ThinPool, 50 << 30, None),
-            crate::testkit::lv(V, LvKind::Thin, 1 << 30, Some("lvm-1")),
-        ],
-    }
+    use crate::reconcile::plan::export::tests::{mine, observed};
+    observed(vec![mine(V)])
 }
 
 /// ember's NVMe export of the volume, made in the model with its own steps.
