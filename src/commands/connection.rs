@@ -174,6 +174,11 @@ fn chap(
         .target_root();
     let targets = exports::read(b, &root).map_err(|e| fail(format!("backend {}: {e}", b.name)))?;
     let iqn = connection::iscsi_target_name(&b.target, req.volume);
-    exports::adopt::volume_chap(req.backend, &store, req.volume, targets.lio.target(&iqn))
-        .map_err(fail)
+    exports::adopt::volume_chap(
+        req.backend,
+        &store,
+        req.volume,
+        (&root.path, targets.lio.target(&iqn)),
+    )
+    .map_err(fail)
 }

@@ -85,8 +85,10 @@ pub struct Acl {
     /// Whether a CHAP user name is set.
     pub chap_user_set: bool,
     /// Its CHAP pair (`auth/userid`, `auth/password`) when both are set: what the initiator
-    /// logs in with, read so that an adopted target (cinder's) keeps its credentials. A
-    /// [`Chap`], whose `Debug` never shows the password; nothing prints it.
+    /// logs in with, read so that an adopted target (cinder's) keeps its credentials. [`read`]
+    /// reads it only where `auth/` is open to others (another tool's ACL, the one an adoption
+    /// takes over); [`with_passwords`] reads every ACL's where a pair is needed. A [`Chap`],
+    /// whose `Debug` never shows the password; nothing prints it.
     pub chap: Option<Chap>,
     /// Whether `auth/` is root's alone (no access for group or others): ember makes it so
     /// before it writes a password there; configfs makes it 0755 (an ACL of rtslib's).
@@ -172,13 +174,35 @@ pub fn read(root: &Path) -> Result<State, ExportError> {
     Ok(state)
 }
 
-/// An ACL's CHAP user (whether set) and pair (when both are set) from its `auth/`: the kernel
-/// shows an unset one as empty (or `NULL`, as rtslib writes it to clear one).
-fn read_chap(auth: &Path) -> Result<(bool, Option<Chap>), ExportError> {
+/// `t` with the CHAP pair of each of its ACLs that has a user set, read now from `root`: for
+/// the few places that need a pair ([`read`] leaves the passwords of ember's own ACLs unread).
+pub fn with_passwords(root: &Path, t: &Target) -> Result<Target, ExportError> {
+    let mut t = t.clone();
+    let dir = root.join(TARGET).join("iscsi").join(&t.iqn);
+    for g in &mut t.tpgs {
+        for a in g.acls.iter_mut().filter(|a| a.chap_user_set) {
+            let auth = dir
+                .join(format!("tpgt_{}", g.tag))
+                .join("acls")
+                .join(&a.initiator)
+                .join("auth");
+            (a.chap_user_set, a.chap) = read_chap(&auth, true)?;
+        }
+    }
+    Ok(t)
+}
+
+/// An ACL's CHAP user (whether set) and, when `password` is asked for, its pair (when both are
+/// set) from its `auth/`: the kernel shows an unset one as empty (or `NULL`, as rtslib writes
+/// it to clear one).
+fn read_chap(auth: &Path, password: bool) -> Result<(bool, Option<Chap>), ExportError> {
     let set = |v: Option<String>| v.filter(|v| !v.is_empty() && v != "NULL");
     let Some(user) = set(attr(&auth.join("userid"))?) else {
         return Ok((false, None));
     };
+    if !password {
+        return Ok((true, None));
+    }
     // the kernel shows a password to CAP_SYS_ADMIN only (EPERM otherwise): unknown then
     let password = match attr(&auth.join("password")) {
         Ok(p) => set(p),
@@ -240,11 +264,14 @@ fn read_tpg(root: &Path, dir: &Path, tag: u16) -> Result<Tpg, ExportError> {
                 tpg_lun,
             });
         }
-        let (chap_user_set, chap) = read_chap(&adir.join("auth"))?;
+        // ember's own ACLs (auth/ root-only) carry the pair its store holds: their passwords
+        // stay unread (a read per ACL per pass, and a secret in memory) until one is needed
+        let auth_private = private(&adir.join("auth"));
+        let (chap_user_set, chap) = read_chap(&adir.join("auth"), !auth_private)?;
         acls.push(Acl {
             chap_user_set,
             chap,
-            auth_private: private(&adir.join("auth")),
+            auth_private,
             initiator,
             mapped_luns,
         });

@@ -197,7 +197,7 @@ fn one_iscsi(
                 device: PathBuf::from(device),
                 serial: Identity::of(&cfg.volume_group, vol).uuid(),
                 portals: at.portals.clone(),
-                chap: Some(chap_of(cfg, chap, vol, lio_now.target(target))?),
+                chap: Some(chap_of(cfg, chap, vol, (root, lio_now.target(target)))?),
                 hosts: vec![],
             };
             export_iscsi(cfg, root, rtslib, at.targets, &export)
@@ -205,7 +205,7 @@ fn one_iscsi(
         ExportAction::AttachHost { target, host, .. } => {
             let iqn = Iqn::parse(target).map_err(|e| e.to_string())?;
             let h = Iqn::parse(host).map_err(|e| e.to_string())?;
-            let c = chap_of(cfg, chap, vol, lio_now.target(target))?;
+            let c = chap_of(cfg, chap, vol, (root, lio_now.target(target)))?;
             write(root, &lio::acl_steps(&iqn, &h, Some(&c)))
         }
         ExportAction::AdoptExport { target, .. } => {
@@ -270,9 +270,9 @@ fn chap_of(
     cfg: &BackendConfig,
     chap: &ChapStore,
     vol: &str,
-    target: Option<&lio::Target>,
+    (root, target): (&TargetRoot, Option<&lio::Target>),
 ) -> Result<lio::Chap, String> {
-    let secret = adopt::volume_chap(&cfg.name, chap, vol, target)?;
+    let secret = adopt::volume_chap(&cfg.name, chap, vol, (&root.path, target))?;
     Ok(lio::Chap {
         user: secret.userid,
         password: secret.password,

@@ -248,9 +248,13 @@ fn an_acls_chap_pair_is_read_as_a_secret_and_its_auth_mode_seen() {
         &create_steps(&export(true), &read(root).unwrap()).unwrap(),
     )
     .unwrap();
-    let acl = &read(root).unwrap().targets[0].tpgs[0].acls[0];
-    // ember's: auth/ root-only, the pair as written
-    assert!(acl.auth_private);
+    let state = read(root).unwrap();
+    let acl = &state.targets[0].tpgs[0].acls[0];
+    // ember's: auth/ root-only; its password left unread by a pass's read
+    assert!(acl.auth_private && acl.chap_user_set && acl.chap.is_none());
+    // ... and read where a pair is needed: the pair as written
+    let t = super::with_passwords(root, &state.targets[0]).unwrap();
+    let acl = &t.tpgs[0].acls[0];
     let c = acl.chap.as_ref().unwrap();
     assert_eq!(
         (c.user.as_str(), c.password.as_str()),
@@ -266,6 +270,9 @@ fn an_acls_chap_pair_is_read_as_a_secret_and_its_auth_mode_seen() {
         .join(HOST)
         .join("auth");
     std::fs::set_permissions(&auth, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // another tool's ACL: its pair read with the rest (an adoption's plan compares them)
+    let acl = &read(root).unwrap().targets[0].tpgs[0].acls[0];
+    assert!(!acl.auth_private && acl.chap.is_some());
     std::fs::write(auth.join("password"), "NULL\n").unwrap();
     let acl = &read(root).unwrap().targets[0].tpgs[0].acls[0];
     assert!(!acl.auth_private && acl.chap_user_set && acl.chap.is_none());

@@ -43,19 +43,23 @@ pub fn acl_chap(t: &lio::Target) -> Result<Option<Chap>, String> {
     }
 }
 
-/// The volume's CHAP pair: the store's; else the one its target's ACLs carry (taken into the
-/// store); else a new one (made once).
+/// The volume's CHAP pair: the store's; else the one its target's ACLs carry (read now under
+/// `root`, taken into the store); else a new one (made once).
 pub fn volume_chap(
     backend: &str,
     store: &ChapStore,
     vol: &str,
-    target: Option<&lio::Target>,
+    (root, target): (&Path, Option<&lio::Target>),
 ) -> Result<Chap, String> {
     let what = |e: crate::export::chap::ChapError| format!("the CHAP credentials of {vol}: {e}");
     if let Some(c) = store.load(backend, vol).map_err(what)? {
         return Ok(c);
     }
-    if let Some(c) = target.map(acl_chap).transpose()?.flatten() {
+    let target = target
+        .map(|t| lio::with_passwords(root, t))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    if let Some(c) = target.as_ref().map(acl_chap).transpose()?.flatten() {
         store.put(backend, vol, &c).map_err(what)?;
         tracing::info!(
             backend,
@@ -78,6 +82,7 @@ pub(super) fn iscsi(
     target: Option<&lio::Target>,
 ) -> Result<(), String> {
     let t = target.ok_or_else(|| format!("the iSCSI target of {vol} is gone"))?;
+    let t = &lio::with_passwords(&root.path, t).map_err(|e| e.to_string())?;
     let what = |e: crate::export::chap::ChapError| format!("the CHAP credentials of {vol}: {e}");
     if let Some(c) = acl_chap(t)? {
         let had = store.load(&cfg.name, vol).map_err(what)?;

@@ -80,8 +80,14 @@ fn one_pass_adopts_the_volume_and_its_cinder_export_as_it_is() {
     assert_eq!((kept.userid.as_str(), kept.password.as_str()), (USER, PASS));
     // nothing else changed: same backstore (and rtslib's serial), LUN, ACL, portal, enable
     let mut after = lio_state(&lvm);
-    assert!(after.targets[0].tpgs[0].acls[0].auth_private);
-    after.targets[0].tpgs[0].acls[0].auth_private = false;
+    let unchanged = lio::with_passwords(&root, &after.targets[0]).unwrap().tpgs[0].acls[0]
+        .chap
+        .clone();
+    let acl = &mut after.targets[0].tpgs[0].acls[0];
+    // root-only now, so a pass no longer reads its password (ember's store holds it)
+    assert!(acl.auth_private && acl.chap.is_none());
+    acl.auth_private = false;
+    acl.chap = unchanged;
     assert_eq!(after, before);
     assert_eq!(auth_mode(&root, &iqn(), HOST), 0o700);
     assert_eq!(
@@ -94,8 +100,12 @@ fn one_pass_adopts_the_volume_and_its_cinder_export_as_it_is() {
     // a host attached later gets cinder's pair too
     let r = pass(&lvm, &cfg, &format!("{HOST}, {HOST2}"));
     assert!(r.ok(), "{r:?}");
-    let t = lio_state(&lvm);
-    let acls = &t.target(&iqn()).unwrap().tpgs[0].acls;
+    let t = lio::with_passwords(
+        &lvm.target_root().path,
+        lio_state(&lvm).target(&iqn()).unwrap(),
+    )
+    .unwrap();
+    let acls = &t.tpgs[0].acls;
     assert_eq!(acls.len(), 2);
     assert!(acls.iter().all(|a| {
         a.chap
@@ -109,14 +119,14 @@ fn without_a_stored_pair_an_attach_takes_the_acls_pair_not_a_new_one() {
     let (_d, lvm, cfg) = cinder_host();
     let store = ChapStore::new(cfg.state_dir.clone());
     let t = lio_state(&lvm);
-    let target = t.target(&iqn());
-    let c = volume_chap("lvm-1", &store, VOL, target).unwrap();
+    let root = lvm.target_root().path;
+    let c = volume_chap("lvm-1", &store, VOL, (&root, t.target(&iqn()))).unwrap();
     assert_eq!((c.userid.as_str(), c.password.as_str()), (USER, PASS));
     assert_eq!(store.load("lvm-1", VOL).unwrap(), Some(c.clone()));
     // the store's pair first, once there
-    assert_eq!(volume_chap("lvm-1", &store, VOL, None).unwrap(), c);
+    assert_eq!(volume_chap("lvm-1", &store, VOL, (&root, None)).unwrap(), c);
     // no target, no pair: a new one (cinder's shape)
-    let new = volume_chap("lvm-1", &store, "volume-other", None).unwrap();
+    let new = volume_chap("lvm-1", &store, "volume-other", (&root, None)).unwrap();
     assert_eq!(new.userid.len(), 20);
 }
 
