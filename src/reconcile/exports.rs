@@ -216,13 +216,19 @@ fn one_iscsi(
         }
         // (LIO reads the size at every READ CAPACITY: nothing to write; never planned)
         ExportAction::Resize { .. } => Ok(()),
-        ExportAction::Unexport { target, .. } => match lio_now.target(target) {
-            None => Ok(()),
-            Some(_) => write(
+        // (the target, or what an export cut short left of it: its backstore alone)
+        ExportAction::Unexport { target, .. } => {
+            let left = lio_now.target(target).is_some()
+                || lio_now.backstores.iter().any(|b| b.name == *target);
+            if !left {
+                return Ok(());
+            }
+            still_ours(target, &lio_devices(lio_now, target), &device_of(cfg, vol))?;
+            write(
                 root,
                 &lio::remove_steps(target, lio_now).map_err(|e| e.to_string())?,
-            ),
-        },
+            )
+        }
     }
 }
 
@@ -259,8 +265,50 @@ fn one_nvme(at: &At, a: &ExportAction) -> Result<(), String> {
         }
         ExportAction::Unexport { target, .. } => match now.subsystem(target) {
             None => Ok(()),
-            Some(_) => write(root, &nvmet::remove_steps(target, now).map_err(err)?),
+            Some(s) => {
+                if s.allow_any_host == Some(true) {
+                    return Err(format!(
+                        "{target} is left as it is: it changed since the plan and is not ember's export any more (open to any host)"
+                    ));
+                }
+                let devices: Vec<String> = s
+                    .namespaces
+                    .iter()
+                    .filter_map(|n| n.device_path.clone().filter(|d| !d.is_empty()))
+                    .collect();
+                still_ours(target, &devices, &device_of(cfg, a.volume().as_str()))?;
+                write(root, &nvmet::remove_steps(target, now).map_err(err)?)
+            }
         },
+    }
+}
+
+fn device_of(cfg: &BackendConfig, vol: &str) -> String {
+    format!("/dev/{}/{vol}", cfg.volume_group)
+}
+
+/// The devices an iSCSI target's LUNs open, with its backstore's (named after it).
+fn lio_devices(lio: &lio::State, iqn: &str) -> Vec<String> {
+    let luns = lio
+        .target(iqn)
+        .into_iter()
+        .flat_map(|t| &t.tpgs)
+        .flat_map(|g| &g.luns)
+        .filter_map(|l| l.backstore.as_deref())
+        .filter_map(|p| lio.backstore_at(p));
+    let named = lio.backstores.iter().filter(|b| b.name == iqn);
+    luns.chain(named).filter_map(|b| b.device.clone()).collect()
+}
+
+/// An unexport's last check, under the lock, on the configuration as it is now: the target
+/// still opens the volume's device and nothing else (the plan saw it so; another tool may have
+/// changed it since).
+fn still_ours(target: &str, devices: &[String], device: &str) -> Result<(), String> {
+    match devices.iter().find(|d| *d != device) {
+        None => Ok(()),
+        Some(other) => Err(format!(
+            "{target} is left as it is: it changed since the plan and is not ember's export of {device} any more (it opens {other})"
+        )),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{State, TARGET, Target};
+use super::{State, TARGET};
 use crate::export::configfs::{ExportError, Step, Value};
 use crate::export::names::{Iqn, Portal};
 
@@ -148,15 +148,23 @@ pub fn acl_steps(iqn: &Iqn, host: &Iqn, chap: Option<&Chap>) -> Vec<Step> {
     steps
 }
 
-/// The steps that remove the target `iqn` and the backstores only it used, from what is there.
+/// The steps that remove the target `iqn` and the backstores only it used, from what is there;
+/// with its backstore (named after it) that no LUN uses: an export cut short may have left
+/// that alone, or a target without its LUN.
 pub fn remove_steps(iqn: &str, state: &State) -> Result<Vec<Step>, ExportError> {
-    let target: &Target = state
-        .target(iqn)
-        .ok_or_else(|| ExportError::Invalid(format!("no iSCSI target {iqn}")))?;
+    let target = state.target(iqn);
+    let mut backstores: Vec<PathBuf> = state
+        .backstores
+        .iter()
+        .filter(|b| b.name == iqn)
+        .map(|b| b.path())
+        .collect();
+    if target.is_none() && backstores.is_empty() {
+        return Err(ExportError::Invalid(format!("no iSCSI target {iqn}")));
+    }
     let tdir = Path::new(TARGET).join("iscsi").join(iqn);
     let mut steps = Vec::new();
-    let mut backstores = Vec::new();
-    for tpg in &target.tpgs {
+    for tpg in target.iter().flat_map(|t| &t.tpgs) {
         let dir = tdir.join(format!("tpgt_{}", tpg.tag));
         if tpg.enabled == Some(true) {
             steps.push(Step::Write(dir.join("enable"), plain("0")));
@@ -181,7 +189,9 @@ pub fn remove_steps(iqn: &str, state: &State) -> Result<Vec<Step>, ExportError> 
         }
         steps.push(Step::Rmdir(dir));
     }
-    steps.push(Step::Rmdir(tdir));
+    if target.is_some() {
+        steps.push(Step::Rmdir(tdir));
+    }
     backstores.sort();
     backstores.dedup();
     for path in backstores {

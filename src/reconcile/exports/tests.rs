@@ -211,3 +211,5 @@ fn a_half_made_export_is_completed_by_the_next_pass() {
     assert_eq!(t.tpgs[0].enabled, Some(true));
     assert!(!r.remaining.unwrap().has_changes());
 }
+
+mod half;

@@ -143,6 +143,8 @@ pub fn plan_exports(
     }
     guard_deletions(&n, &ours, &theirs, plan);
     declared(&n, desired, observed, &ours, &theirs, plan);
+    // (a half one is made again whole, at the volume's size)
+    ours.retain(|_, s| !s.half);
     resize::resize_grown(n.transport, &ours, plan);
     let mut exported: Vec<ExportedVolume> = ours
         .iter()
@@ -180,7 +182,8 @@ fn guard_deletions(
             continue;
         }
         if let Some(s) = ours.get(volume) {
-            if !s.hosts.is_empty() {
+            // (a half-made or half-removed one reaches no data: removed whatever its ACLs)
+            if !s.hosts.is_empty() && !s.half {
                 plan.refuse(volume.as_str(), RefusalKind::Exported, format!(
                     "volume {volume} is not deleted: it is exported to {} ({} {}): remove its hosts first (export: {{ hosts: [] }}), then delete it",
                     s.hosts.join(", "),
@@ -285,6 +288,10 @@ fn declared(
                 });
                 vec![]
             }
+            Some(s) if s.half => {
+                remake(n, volume, s, plan);
+                vec![]
+            }
             Some(s) => {
                 if !adopt::taken_over(n, volume, s, plan) {
                     continue;
@@ -362,8 +369,27 @@ fn plan_refused(plan: &Plan, volume: &LvName) -> bool {
 /// host taken over from cinder, whose volumes `ember import` declares without their hosts)
 /// never cuts a compute host off its disk: hosts are detached only when the file lists the
 /// volume's hosts (`export: { hosts: [] }` detaches them all).
+/// What a worker killed mid-change left of ember's export of a volume (a target without its
+/// LUN, a backstore without its target, a subsystem without its namespace): removed, then made
+/// whole again; its hosts are then attached again.
+fn remake(n: &Naming, volume: &LvName, s: &Seen, plan: &mut Plan) {
+    plan.export_actions.push(ExportAction::Unexport {
+        volume: volume.clone(),
+        transport: n.transport,
+        target: s.name.clone(),
+        portals: s.portals.clone(),
+    });
+    plan.export_actions.push(ExportAction::Export {
+        volume: volume.clone(),
+        transport: n.transport,
+        target: s.name.clone(),
+        device: n.device(volume.as_str()),
+        portals: n.portals.iter().map(Portal::to_string).collect(),
+    });
+}
+
 fn undeclared_export(n: &Naming, volume: &LvName, s: &Seen, plan: &mut Plan) {
-    if !s.hosts.is_empty() {
+    if !s.hosts.is_empty() && !s.half {
         plan.warn(volume.as_str(), WarningKind::ExportNotDeclared, format!(
             "volume {volume} is exported to {} ({} {}) but declares no export: left as it is (write export: {{ hosts: [...] }} to manage its hosts; export: {{ hosts: [] }} detaches them all)",
             s.hosts.join(", "),

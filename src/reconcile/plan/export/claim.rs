@@ -27,45 +27,18 @@ pub(super) struct Seen {
     pub(super) chaps: Vec<lio::Chap>,
     /// Some ACL's `auth/` is open to others (made by another tool: cinder's rtslib).
     pub(super) auth_exposed: bool,
+    /// Half made or half removed (a worker killed mid-change): no LUN or namespace with a
+    /// device, so no data path; or (iSCSI) a backstore named as a target, which no LUN uses.
+    pub(super) half: bool,
 }
 
 pub(super) fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
     match transport {
-        Transport::Iscsi => targets
-            .lio
-            .targets
-            .iter()
-            .map(|t| {
-                let luns: Vec<&lio::Lun> = t.tpgs.iter().flat_map(|g| &g.luns).collect();
-                let mut hosts: Vec<String> = t
-                    .tpgs
-                    .iter()
-                    .flat_map(|g| &g.acls)
-                    .map(|a| a.initiator.clone())
-                    .collect();
-                if t.tpgs.iter().any(|g| g.generate_node_acls == Some(true)) {
-                    hosts.push("*".into());
-                }
-                Seen {
-                    name: t.iqn.clone(),
-                    devices: luns
-                        .iter()
-                        .filter_map(|l| l.backstore.as_deref())
-                        .filter_map(|p| targets.lio.backstore_at(p))
-                        .filter_map(|b| b.device.clone())
-                        .collect(),
-                    one_lun: t.tpgs.len() == 1
-                        && t.tpgs[0].tag == 1
-                        && luns.len() == 1
-                        && luns[0].index == 0,
-                    hosts,
-                    portals: t.tpgs.iter().flat_map(|g| g.portals.clone()).collect(),
-                    enabled: t.tpgs.iter().all(|g| g.enabled == Some(true)),
-                    chaps: adopt::distinct_chaps(t),
-                    auth_exposed: t.tpgs.iter().flat_map(|g| &g.acls).any(|a| !a.auth_private),
-                }
-            })
-            .collect(),
+        Transport::Iscsi => {
+            let mut all: Vec<Seen> = iscsi_targets(targets).collect();
+            all.extend(unused_backstores(&targets.lio));
+            all
+        }
         Transport::NvmeTcp => targets
             .nvmet
             .subsystems
@@ -75,13 +48,15 @@ pub(super) fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
                 if s.allow_any_host == Some(true) {
                     hosts.push("*".into());
                 }
+                let devices: Vec<String> = s
+                    .namespaces
+                    .iter()
+                    .filter_map(|n| n.device_path.clone().filter(|d| !d.is_empty()))
+                    .collect();
                 Seen {
                     name: s.nqn.clone(),
-                    devices: s
-                        .namespaces
-                        .iter()
-                        .filter_map(|n| n.device_path.clone())
-                        .collect(),
+                    half: devices.is_empty(),
+                    devices,
                     one_lun: s.namespaces.len() == 1,
                     enabled: s.namespaces.iter().all(|n| n.enabled == Some(true)),
                     hosts,
@@ -104,6 +79,78 @@ pub(super) fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
             })
             .collect(),
     }
+}
+
+/// A backstore no LUN uses, named as a target is not (ember and rtslib name a backstore after
+/// its target): what an export cut short between its backstore and its target leaves. It holds
+/// its device open (exclusively: no second export of it, no `lvremove`) until removed.
+fn unused_backstores(lio: &lio::State) -> impl Iterator<Item = Seen> + '_ {
+    let used: Vec<&std::path::Path> = lio
+        .targets
+        .iter()
+        .flat_map(|t| &t.tpgs)
+        .flat_map(|g| &g.luns)
+        .filter_map(|l| l.backstore.as_deref())
+        .collect();
+    lio.backstores
+        .iter()
+        .filter(move |b| !used.contains(&b.path().as_path()) && lio.target(&b.name).is_none())
+        .map(|b| Seen {
+            name: b.name.clone(),
+            devices: b.device.clone().into_iter().collect(),
+            one_lun: false,
+            hosts: vec![],
+            portals: vec![],
+            enabled: false,
+            chaps: vec![],
+            auth_exposed: false,
+            half: true,
+        })
+}
+
+fn iscsi_targets(targets: &Targets) -> impl Iterator<Item = Seen> + '_ {
+    targets.lio.targets.iter().map(|t| {
+        let luns: Vec<&lio::Lun> = t.tpgs.iter().flat_map(|g| &g.luns).collect();
+        let mut hosts: Vec<String> = t
+            .tpgs
+            .iter()
+            .flat_map(|g| &g.acls)
+            .map(|a| a.initiator.clone())
+            .collect();
+        if t.tpgs.iter().any(|g| g.generate_node_acls == Some(true)) {
+            hosts.push("*".into());
+        }
+        let through_luns: Vec<String> = luns
+            .iter()
+            .filter_map(|l| l.backstore.as_deref())
+            .filter_map(|p| targets.lio.backstore_at(p))
+            .filter_map(|b| b.device.clone())
+            .collect();
+        // its backstore (named after it) when no LUN links to it yet, or any more
+        let named = targets.lio.backstores.iter().filter(|b| {
+            b.name == t.iqn
+                && !luns
+                    .iter()
+                    .any(|l| l.backstore.as_deref() == Some(&b.path()))
+        });
+        Seen {
+            name: t.iqn.clone(),
+            half: through_luns.is_empty(),
+            devices: through_luns
+                .into_iter()
+                .chain(named.filter_map(|b| b.device.clone()))
+                .collect(),
+            one_lun: t.tpgs.len() == 1
+                && t.tpgs[0].tag == 1
+                && luns.len() == 1
+                && luns[0].index == 0,
+            hosts,
+            portals: t.tpgs.iter().flat_map(|g| g.portals.clone()).collect(),
+            enabled: t.tpgs.iter().all(|g| g.enabled == Some(true)),
+            chaps: adopt::distinct_chaps(t),
+            auth_exposed: t.tpgs.iter().flat_map(|g| &g.acls).any(|a| !a.auth_private),
+        }
+    })
 }
 
 /// Whose a target is: ember's export of one of the backend's volumes, another tool's that
@@ -129,7 +176,9 @@ pub(super) fn claim<'a>(
         let dev = n.device(lv.name.as_str());
         let mine = matches!(whose(n.cfg, lv), Whose::Mine { .. })
             || adopting.iter().any(|(v, u)| *v == lv.name && *u == lv.uuid);
-        if mine && shaped(s) && s.devices.iter().all(|d| *d == dev) && !s.devices.is_empty() {
+        let whole = shaped(s) && !s.devices.is_empty();
+        let open = s.hosts.iter().any(|h| h == "*");
+        if mine && (whole || s.half && !open) && s.devices.iter().all(|d| *d == dev) {
             return Claim::Ours(lv);
         }
     }
