@@ -398,22 +398,41 @@ impl Worker<'_> {
             self.lp.pending = Some(Trigger::Confirm);
         }
         if report.stale {
-            // the file changed under the pass: read it again (once it is quiet) and plan; the
-            // pass did nothing, so the one that plans from the file as it is now answers the
-            // callers waiting for it. A file this backend rejects plans nothing new (its last
-            // good state would only be found stale again): they are answered now, rejected.
-            match self.reload_desired() {
-                None => {
-                    self.lp.requests.append(&mut self.serving);
-                    self.lp.debounce = Some(Instant::now() + DEBOUNCE);
-                }
-                Some(_) if self.inputs.rejected => {}
-                Some(_) => {
-                    self.lp.requests.append(&mut self.serving);
-                    self.lp.edited();
-                }
+            self.on_stale();
+        }
+        self.tell_supervisor(&report);
+        self.send_volumes(&report);
+        self.answer_requests(&report);
+        if let Some(delay) = retry {
+            tracing::info!(
+                backend = self.name,
+                "the pass could not read its volume group: the next one runs in {} s",
+                delay.as_secs()
+            );
+        }
+    }
+
+    /// The file changed under the pass: read it again (once it is quiet) and plan; the pass
+    /// did nothing, so the one that plans from the file as it is now answers the callers
+    /// waiting for it. A file this backend rejects plans nothing new (its last good state would
+    /// only be found stale again): they are answered now, rejected.
+    fn on_stale(&mut self) {
+        match self.reload_desired() {
+            None => {
+                self.lp.requests.append(&mut self.serving);
+                self.lp.debounce = Some(Instant::now() + DEBOUNCE);
+            }
+            Some(_) if self.inputs.rejected => {}
+            Some(_) => {
+                self.lp.requests.append(&mut self.serving);
+                self.lp.edited();
             }
         }
+    }
+
+    /// The pass as the supervisor shows it: its summary (or, for a confirming read that found
+    /// what the last pass said, only that), the pool, ember's exports.
+    fn tell_supervisor(&mut self, report: &reconcile::PassReport) {
         let capacity = report
             .observed
             .as_ref()
@@ -446,14 +465,14 @@ impl Worker<'_> {
                 lvm_commands: report.lvm_commands.max(report.lvm_calls),
             });
         } else {
-            let summary = PassSummary::from_report(&self.running_trigger.to_string(), &report);
+            let summary = PassSummary::from_report(&self.running_trigger.to_string(), report);
             log_pass(self.name, &summary);
             self.send(ToSupervisor::Pass {
                 summary: Box::new(summary),
                 capacity: capacity.map(Box::new),
             });
         }
-        let pool = pass::pool_status(&self.inputs, &mut self.lp, &report);
+        let pool = pass::pool_status(&self.inputs, &mut self.lp, report);
         // (a pass that wrote read the pool before its writes: the confirming read that
         // follows at once says what it is now; until then status keeps the last one read)
         if !report.unconfirmed {
@@ -466,15 +485,6 @@ impl Worker<'_> {
             self.send(ToSupervisor::Exports {
                 exports: p.exported.clone(),
             });
-        }
-        self.send_volumes(&report);
-        self.answer_requests(&report);
-        if let Some(delay) = retry {
-            tracing::info!(
-                backend = self.name,
-                "the pass could not read its volume group: the next one runs in {} s",
-                delay.as_secs()
-            );
         }
     }
 }

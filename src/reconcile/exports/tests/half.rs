@@ -90,7 +90,9 @@ fn a_target_without_a_lun_whose_backstore_opens_another_device_is_another_tools(
     let r = pass(&lvm, &cfg, "{ state: absent }");
     let plan = r.plan.as_ref().unwrap();
     assert!(
-        plan.warnings.iter().any(|w| w.message.contains("not ember's")),
+        plan.warnings
+            .iter()
+            .any(|w| w.message.contains("not ember's")),
         "{plan:?}"
     );
     assert_eq!(plan.refused[0].kind, RefusalKind::Exported);
