@@ -73,33 +73,34 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
         let _ = writeln!(s, "  warning: {}", w.message);
     }
     if let Some(rem) = &r.remaining {
+        let failed = r
+            .outcome
+            .as_ref()
+            .map(|o| o.failed.len() + o.vg_failed.len() + o.export_failed.len())
+            .filter(|n| *n > 0);
         if rem.has_changes() {
             let _ = writeln!(
                 s,
                 "  still pending: {} change(s)",
                 rem.actions.len() + rem.vg_actions.len() + rem.export_actions.len()
             );
-        } else if let Some(n) = r
-            .outcome
-            .as_ref()
-            .map(|o| o.failed.len() + o.vg_failed.len() + o.export_failed.len())
-            .filter(|n| *n > 0)
-        {
-            // what failed was not made, though a read after it finds nothing left to make (a
-            // failed unexport holds back its volume's deletion, which the plan then refuses)
+        }
+        if let Some(n) = failed {
+            // what failed was not made, whether or not a read after it finds it still to make
+            // (a failed unexport holds back its volume's deletion, which the plan may then
+            // refuse, or plan again)
             let _ = writeln!(
                 s,
                 "  Failed: {n} action(s) failed; the desired state is not reached."
             );
-        } else if let Some(n) = r.plan.as_ref().map(|p| p.refused.len()).filter(|n| *n > 0) {
-            let _ = writeln!(
-                s,
-                "  Blocked: {n} refused; the desired state is not reached."
-            );
-        } else if r.outcome.is_none() {
-            let _ = writeln!(s, "  No changes.");
-        } else {
-            let _ = writeln!(s, "  Converged.");
+        } else if !rem.has_changes() {
+            let refused = r.plan.as_ref().map_or(0, |p| p.refused.len());
+            let last = match (refused, &r.outcome) {
+                (n @ 1.., _) => format!("Blocked: {n} refused; the desired state is not reached."),
+                (0, None) => "No changes.".into(),
+                (0, Some(_)) => "Converged.".into(),
+            };
+            let _ = writeln!(s, "  {last}");
         }
     }
     let _ = writeln!(
