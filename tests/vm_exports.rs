@@ -13,6 +13,8 @@ mod common;
 mod daemon;
 #[path = "vm_exports/declared.rs"]
 mod declared;
+#[path = "vm_exports/half.rs"]
+mod half;
 #[path = "vm_exports/loopback.rs"]
 mod loopback;
 #[path = "vm_exports/osbrick.rs"]
