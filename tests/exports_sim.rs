@@ -167,3 +167,49 @@ fn a_failed_unexport_keeps_the_volume_and_apply_says_it_failed() {
         "the volume was deleted under a failed unexport"
     );
 }
+
+/// `ember apply` prints the actions in the order it did them: the unexport before the deletion
+/// it allows, the export after the creation of the volume it exports.
+#[test]
+fn apply_prints_exports_in_the_order_they_were_done() {
+    let s = Scratch::new();
+    s.write("lvm.json", "{\"vgs\": {\"vg-a\": {\"size\": 10737418240}}}");
+    let state = s.path("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+    s.write(
+        "cinder.conf",
+        &format!(
+            "[DEFAULT]\nenabled_backends = a\n[a]\nvolume_group = vg-a\nlvm_type = default\ntarget_helper = lioadm\ntarget_ip_address = 127.0.0.1\n[ember]\nrun_dir = {}\nstate_dir = {}\n",
+            s.path("run").display(),
+            state.display()
+        ),
+    );
+    let declare = |v: &str| {
+        s.write(
+            "desired-state.yaml",
+            &format!("backends:\n  a:\n    volumes:\n      {VOL}: {v}\n"),
+        )
+    };
+    let sim = format!("sim:{}", s.path("lvm.json").display());
+    let at = |out: &str, what: &str| {
+        out.find(what)
+            .unwrap_or_else(|| panic!("no {what:?} in {out}"))
+    };
+    {
+        declare("{ size: 8M, export: { hosts: [] } }");
+        let r = s.ember(&["--lvm", &sim, "apply"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(
+            at(&r.stdout, "+ create volume") < at(&r.stdout, "+ export volume"),
+            "{r:?}"
+        );
+        declare("{ state: absent }");
+        let r = s.ember(&["--lvm", &sim, "apply"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(
+            at(&r.stdout, "- unexport volume") < at(&r.stdout, "- delete volume"),
+            "{r:?}"
+        );
+    }
+}

@@ -14,6 +14,21 @@ mod progress;
 /// How long `ember apply` waits for another `ember apply` writing the same volume group.
 const APPLY_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// The export actions of `o` that are removals (`removals`), or the others, with their results.
+fn export_lines(s: &mut String, o: &reconcile::Outcome, removals: bool) {
+    use std::fmt::Write as _;
+    for a in o.export_done.iter().filter(|a| a.is_removal() == removals) {
+        let _ = writeln!(s, "  {}  [done]", a.line());
+    }
+    for f in o
+        .export_failed
+        .iter()
+        .filter(|f| f.action.is_removal() == removals)
+    {
+        let _ = writeln!(s, "  {}  [FAILED: {}]", f.action.line(), f.error);
+    }
+}
+
 /// The pass as `ember apply` prints it; `streamed`: the actions were printed as they finished.
 fn report_text(r: &PassReport, streamed: bool) -> String {
     use std::fmt::Write as _;
@@ -32,15 +47,10 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
         for f in &o.vg_failed {
             let _ = writeln!(s, "  {}  [FAILED: {}]", f.action.line(), f.error);
         }
-        // (exports are not streamed: they are done around the volumes' actions)
-        for a in &o.export_done {
-            let _ = writeln!(s, "  {}  [done]", a.line());
-        }
-        for f in &o.export_failed {
-            let _ = writeln!(s, "  {}  [FAILED: {}]", f.action.line(), f.error);
-        }
     }
+    // in the order they were done: detaches and unexports, the volumes' actions, exports
     if let Some(o) = r.outcome.as_ref().filter(|_| !streamed) {
+        export_lines(&mut s, o, true);
         for a in &o.done {
             let _ = writeln!(s, "  {}  [done]", a.line());
         }
@@ -50,6 +60,7 @@ fn report_text(r: &PassReport, streamed: bool) -> String {
         for f in &o.skipped {
             let _ = writeln!(s, "  {}  [{}]", f.action.line(), f.error);
         }
+        export_lines(&mut s, o, false);
     }
     if r.stale {
         let _ = writeln!(

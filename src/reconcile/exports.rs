@@ -382,6 +382,7 @@ pub fn removals_first(
     root: &TargetRoot,
     plan: &super::Plan,
     outcome: &mut super::Outcome,
+    progress: &dyn Fn(&super::apply::Step),
 ) -> super::Plan {
     let removals: Vec<ExportAction> = plan
         .export_actions
@@ -391,7 +392,7 @@ pub fn removals_first(
         .collect();
     let results = apply(cfg, root, &removals);
     let mut failed = vec![];
-    record(results, outcome, &mut failed);
+    record(results, outcome, &mut failed, progress);
     let mut p = plan.clone();
     p.actions.retain(|a| {
         let held = a.is_destructive() && failed.contains(a.subject());
@@ -413,6 +414,7 @@ pub fn additions_after(
     root: &TargetRoot,
     plan: &super::Plan,
     outcome: &mut super::Outcome,
+    progress: &dyn Fn(&super::apply::Step),
 ) {
     let not_made: Vec<&crate::names::LvName> = outcome
         .failed
@@ -426,14 +428,11 @@ pub fn additions_after(
         .filter(|a| !a.is_removal())
         .cloned()
         .partition(|a| !not_made.contains(&a.volume()));
-    for a in held {
-        outcome.export_failed.push(super::apply::ExportFailure {
-            action: a,
-            error: "skipped: the volume's own step failed".into(),
-        });
-    }
-    let results = apply(cfg, root, &go);
-    record(results, outcome, &mut vec![]);
+    let held = held
+        .into_iter()
+        .map(|a| (a, Err("skipped: the volume's own step failed".to_string())));
+    let results: Vec<Done> = held.chain(apply(cfg, root, &go)).collect();
+    record(results, outcome, &mut vec![], progress);
     // a deleted volume's CHAP credentials go with it: a new volume of that name gets its own
     if cfg.target.helper() == TargetHelper::Lioadm {
         let chap = ChapStore::new(cfg.state_dir.clone());
@@ -445,12 +444,26 @@ pub fn additions_after(
     }
 }
 
+/// The results into `outcome` (the volumes whose action failed into `failed`), each told to
+/// `progress` as its line (`ember apply` prints them in the order they were done).
 fn record(
     results: Vec<Done>,
     outcome: &mut super::Outcome,
     failed: &mut Vec<crate::names::LvName>,
+    progress: &dyn Fn(&super::apply::Step),
 ) {
     for (a, r) in results {
+        let line = match &r {
+            Ok(()) => format!("{}  [done]", a.line()),
+            Err(e) => format!("{}  [FAILED: {e}]", a.line()),
+        };
+        // (no count: the progress bar counts the volumes' actions)
+        progress(&super::apply::Step {
+            done: 0,
+            total: 0,
+            line,
+            clearing: None,
+        });
         match r {
             Ok(()) => outcome.export_done.push(a),
             Err(error) => {

@@ -335,7 +335,7 @@ impl Run<'_> {
         // volumes they export exist
         let root = lvm.target_root();
         let mut before = Outcome::default();
-        let lv_plan = exports::removals_first(cfg, &root, p, &mut before);
+        let lv_plan = exports::removals_first(cfg, &root, p, &mut before, self.progress);
         let mut outcome = apply::apply_with(
             lvm,
             &vg,
@@ -354,7 +354,7 @@ impl Run<'_> {
         if !p.vg_actions.is_empty() && outcome.vg_failed.is_empty() {
             self.follow_up(&vg, pool.as_ref(), &mut p, &mut outcome);
         }
-        exports::additions_after(cfg, &root, &p, &mut outcome);
+        exports::additions_after(cfg, &root, &p, &mut outcome, self.progress);
         let p = &p;
         if confirm == Confirm::Later {
             // what remains, by the writes' own results: the actions not done
