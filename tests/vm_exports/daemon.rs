@@ -98,6 +98,7 @@ fn write_cinder_conf() {
         "/etc/cinder/cinder.conf",
         "[DEFAULT]\nenabled_backends = lio, nv\nhost = vmhost\nmy_ip = 127.0.0.1\n\
          [ember]\nmetrics_file = /var/lib/prometheus/node-exporter/ember.prom\n\
+         control_group = ember-readers\n\
          [lio]\nvolume_group = vg-unit-lio\nlvm_type = thin\ntarget_helper = lioadm\n\
          [nv]\nvolume_group = vg-unit-nv\nlvm_type = default\ntarget_helper = nvmet\n\
          target_protocol = nvmet_tcp\ntarget_port = 4420\n",
@@ -226,6 +227,26 @@ fn live_session_in_status(c: &serde_json::Value, me: &str) {
     assert!(text.contains("sessions not shown by nvmet"), "{text}");
     assert!(
         !text.contains(&field(c, "auth_password")),
+        "a secret in status"
+    );
+    // a local user of `control_group`, not root, sees the same, and no secret
+    let o = try_run(
+        60,
+        "runuser",
+        &[
+            "-u",
+            "reader",
+            "--",
+            "/usr/local/bin/ember",
+            "status",
+            "--json",
+        ],
+    );
+    let body = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "status as a reader: {}", shown(&o));
+    assert!(body.contains("LOGGED_IN") && body.contains(me), "{body}");
+    assert!(
+        !body.contains(&field(c, "auth_password")),
         "a secret in status"
     );
     exports_through_node_exporter(&field(c, "auth_password"));
@@ -368,6 +389,15 @@ fn vm_daemon_under_the_shipped_unit_loads_the_modules_exports_and_puts_back_a_cl
     create_vg("vg-unit-lio");
     create_vg("vg-unit-nv");
     install_unit();
+    // a local user allowed to read the daemon's status (`[ember] control_group`)
+    let o = try_run(30, "groupadd", &["-f", "--system", "ember-readers"]);
+    assert!(o.status.success(), "{}", shown(&o));
+    if !try_run(10, "id", &["reader"]).status.success() {
+        run(
+            "useradd",
+            &["--no-create-home", "--groups", "ember-readers", "reader"],
+        );
+    }
     write_cinder_conf();
     let me_iqn = host_name("/etc/iscsi/initiatorname.iscsi", Some("InitiatorName="));
     let me_nqn = host_name("/etc/nvme/hostnqn", None);
