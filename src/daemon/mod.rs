@@ -4,6 +4,7 @@ mod backoff;
 pub mod control;
 mod instance;
 pub mod ipc;
+mod memory;
 mod reload;
 mod spawn;
 pub mod supervisor;

@@ -38,9 +38,10 @@ mod inputs;
 mod lvm;
 mod pass;
 mod state;
+use super::memory::release_freed_memory;
 use check::{after_check, start_check};
 use inputs::{configured, first_configuration, read_desired};
-use pass::{after_pass, log_pass, release_freed_memory, start_pass};
+use pass::{after_pass, log_pass, start_pass};
 use state::Loop;
 use state::Trigger;
 

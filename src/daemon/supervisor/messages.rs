@@ -12,6 +12,22 @@ impl Supervisor<'_> {
             return;
         }
         w.last_heartbeat = Instant::now();
+        // a pass's report and a list of volumes are the big ones (once a pass): what parsing
+        // them freed goes back to the system
+        let big = matches!(
+            msg,
+            ToSupervisor::Pass { .. } | ToSupervisor::Volumes { list: Some(_), .. }
+        );
+        self.take(name, msg);
+        if big {
+            crate::daemon::memory::release_freed_memory();
+        }
+    }
+
+    fn take(&mut self, name: String, msg: ToSupervisor) {
+        let Some(w) = self.workers.get_mut(&name) else {
+            return;
+        };
         match msg {
             ToSupervisor::Started { pid } => w.status.pid = Some(pid),
             ToSupervisor::Heartbeat { busy } => {

@@ -168,18 +168,6 @@ pub(super) fn pool_status(
     Some(status)
 }
 
-/// Gives the memory a pass freed back to the system. A pass over 1000 volumes allocates a few
-/// MiB (lvm's report, the plan, the results) on its own thread; glibc keeps what is freed in
-/// that thread's arena, so without this a worker's RSS stays at the high-water mark of its
-/// biggest pass (measured by `bench/run`: 2026-11-30).
-pub(super) fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks glibc's own arenas under their locks; it takes no pointers.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 pub(super) fn log_pass(name: &str, s: &PassSummary) {
     if let Some(e) = &s.error {
         tracing::error!(backend = name, trigger = %s.trigger, "pass failed: {e}");
