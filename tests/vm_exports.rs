@@ -8,6 +8,8 @@
 
 #[path = "vm_exports/adopt.rs"]
 mod adopt;
+#[path = "vm_exports/adopt_nvme.rs"]
+mod adopt_nvme;
 mod common;
 #[path = "vm_exports/daemon.rs"]
 mod daemon;

@@ -9,7 +9,7 @@ use super::configfs::{ExportError, attr, flag, links, subdirs};
 mod steps;
 pub use steps::{
     NvmeExport, allow_steps, complete_steps, create_steps, disallow_steps, remove_steps,
-    revalidate_steps,
+    restrict_steps, revalidate_steps,
 };
 
 /// nvmet's configfs directory, relative to the configfs root.

@@ -249,8 +249,9 @@ fn one_nvme(at: &At, a: &ExportAction) -> Result<(), String> {
             let h = Nqn::parse(host).map_err(|e| e.to_string())?;
             write(root, &nvmet::allow_steps(target, &h, now))
         }
-        // (planned for iSCSI only: nvmet has no credentials to keep)
-        ExportAction::AdoptExport { .. } => Ok(()),
+        ExportAction::AdoptExport { target, hosts, .. } => {
+            adopt::nvme(cfg, root, now, (target, a.volume().as_str()), hosts)
+        }
         ExportAction::DetachHost { target, host, .. } => {
             write(root, &nvmet::disallow_steps(target, host, now))
         }

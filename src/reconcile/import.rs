@@ -179,7 +179,7 @@ fn export_field(cfg: &BackendConfig, lv: &LvInfo, e: &Exports, notes: &mut Vec<S
         }
         Current::AnyHost(name) => {
             notes.push(format!(
-                "{}: exported to any host by {name} (as cinder's nvmet exports): no hosts known, so no export: is written; ember leaves it as it is until you declare its hosts (export: {{ hosts: [...] }}, which ember refuses to write over an export open to any host: restrict it by hand first)",
+                "{}: exported to any host by {name} (as cinder's nvmet exports; nvmet shows no connected host): no export: is written and ember leaves it as it is until you declare its hosts, the NQNs of the compute hosts using it (export: {{ hosts: [nqn...] }}): ember then takes it over as it is, restricted to them (the hosts not listed are cut off; the listed ones reconnect)",
                 lv.name
             ));
             String::new()

@@ -72,3 +72,49 @@ pub fn auth_mode(root: &Path, iqn: &str, host: &str) -> u32 {
         .join("auth");
     std::fs::metadata(auth).unwrap().permissions().mode() & 0o777
 }
+
+/// The NGUID cinder's nvmet helper gave the namespace (a random UUID per export).
+pub const CINDER_NGUID: &str = "6b1d7f0e-3c2a-4e9b-8d5f-a0b1c2d3e4f5";
+/// The serial the kernel gave the subsystem (random; cinder sets none).
+pub const CINDER_SERIAL: &str = "8e3a1f2b9c4d5e60";
+
+/// A subsystem made in the configfs model as cinder's nvmet helper makes one through nvmetcli's
+/// module (cinder:cinder/volume/targets/nvmet.py; nvmetcli nvmet/nvme.py `Subsystem.setup`):
+/// the subsystem, its namespaces (`nvmet_ns_id` 10 on, then `device_path`, `device_uuid` =
+/// the volume's id, a random `device_nguid`, `enable`), then `attr_allow_any_host` 1; then
+/// port 1 (`tcp`, `ipv4`, 127.0.0.1:4420) and the subsystem linked into it. `devices`: one
+/// namespace per device (several: cinder's shared-target mode).
+pub fn cinder_nvmet(root: &Path, nqn: &str, devices: &[&str], uuid: &str) {
+    let p = |s: &str| Value::Plain(s.into());
+    let sub = PathBuf::from("nvmet/subsystems").join(nqn);
+    let mut steps = vec![
+        Step::Mkdir(sub.clone()),
+        Step::Write(sub.join("attr_serial"), p(CINDER_SERIAL)),
+    ];
+    for (i, device) in devices.iter().enumerate() {
+        let ns = sub.join("namespaces").join((10 + i).to_string());
+        steps.extend([
+            Step::Mkdir(ns.clone()),
+            Step::Write(ns.join("device_path"), p(device)),
+            Step::Write(ns.join("device_uuid"), p(uuid)),
+            Step::Write(ns.join("device_nguid"), p(CINDER_NGUID)),
+            Step::Write(ns.join("enable"), p("1")),
+        ]);
+    }
+    steps.push(Step::Write(sub.join("attr_allow_any_host"), p("1")));
+    let port = PathBuf::from("nvmet/ports/1");
+    if !root.join(&port).exists() {
+        steps.extend([
+            Step::Mkdir(port.clone()),
+            Step::Write(port.join("addr_trtype"), p("tcp")),
+            Step::Write(port.join("addr_adrfam"), p("ipv4")),
+            Step::Write(port.join("addr_traddr"), p("127.0.0.1")),
+            Step::Write(port.join("addr_trsvcid"), p("4420")),
+        ]);
+    }
+    steps.push(Step::Symlink {
+        link: port.join("subsystems").join(nqn),
+        target: sub,
+    });
+    sim::apply(root, &steps).unwrap();
+}

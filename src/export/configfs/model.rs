@@ -2,7 +2,9 @@
 //! plans are accepted in their order and that reading back gives what was written. A `mkdir`
 //! makes its default groups (`create_dir_all`); a write makes the attribute; an `rmdir` is
 //! refused while a link lies beneath or points into what it would remove (configfs's
-//! -ENOTEMPTY and -EBUSY); a link to a path that does not exist is refused.
+//! -ENOTEMPTY and -EBUSY); a link to a path that does not exist is refused; nvmet's
+//! `allowed_hosts/` takes no link while `attr_allow_any_host` is 1, and that takes no 1 while
+//! a host is linked (-EINVAL both).
 
 use std::fs;
 use std::io::{Error, ErrorKind};
@@ -27,6 +29,15 @@ pub fn perform(root: &Path, step: &Step) -> std::io::Result<()> {
         }
         Step::Write(p, v) => {
             let path = root.join(p);
+            if path.ends_with("attr_allow_any_host")
+                && matches!(v, super::Value::Plain(x) if x.trim() == "1")
+                && links_in(&path.with_file_name("allowed_hosts"))
+            {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "can't set allow_any_host when explicit hosts are set (EINVAL)",
+                ));
+            }
             let dir = path.parent().unwrap_or(root);
             // the object, or the object of a default group (`attrib/`, `auth/`, `wwn/`)
             if !dir.is_dir() && !dir.parent().is_some_and(Path::is_dir) {
@@ -48,6 +59,12 @@ pub fn perform(root: &Path, step: &Step) -> std::io::Result<()> {
                 if !dir.is_dir() && dir.parent().is_some_and(Path::is_dir) {
                     fs::create_dir(dir)?;
                 }
+            }
+            if any_host_open(&link) {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "can't add hosts when allow_any_host is set (EINVAL)",
+                ));
             }
             std::os::unix::fs::symlink(root.join(target), link)
         }
@@ -72,6 +89,21 @@ pub fn perform(root: &Path, step: &Step) -> std::io::Result<()> {
             fs::remove_dir_all(dir)
         }
     }
+}
+
+/// nvmet's rule: a link under a subsystem's `allowed_hosts/` while its `attr_allow_any_host`
+/// is 1 is refused.
+fn any_host_open(link: &Path) -> bool {
+    let Some(dir) = link.parent().filter(|d| d.ends_with("allowed_hosts")) else {
+        return false;
+    };
+    dir.parent()
+        .and_then(|sub| fs::read_to_string(sub.join("attr_allow_any_host")).ok())
+        .is_some_and(|v| v.trim() == "1")
+}
+
+fn links_in(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|mut d| d.any(|e| e.is_ok_and(|e| e.path().is_symlink())))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

@@ -250,6 +250,60 @@ pub fn disallow_steps(nqn: &str, host: &str, state: &State) -> Vec<Step> {
     steps
 }
 
+/// The steps that restrict the subsystem `nqn`, open to any host (as cinder's nvmet helper
+/// makes it), to `hosts`, in the kernel's order: their host entries made, `attr_allow_any_host`
+/// 0 (a host link is -EINVAL while it is 1), each host linked; then every controller dropped
+/// as [`disallow_steps`] drops them (out of each port and back in): the hosts allowed
+/// reconnect by themselves, any other is refused. Nothing else changes: its namespace (nsid,
+/// device, UUID, NGUID), serial and ports stay, so the hosts see the same disk. A connect
+/// between the write and a host's link is refused once; the host retries.
+pub fn restrict_steps(nqn: &str, hosts: &[Nqn], state: &State) -> Result<Vec<Step>, ExportError> {
+    let s = state
+        .subsystem(nqn)
+        .ok_or_else(|| ExportError::Invalid(format!("no NVMe subsystem {nqn}")))?;
+    let sub = n(&["subsystems", nqn]);
+    let mut steps = vec![];
+    let mut made: Vec<&str> = vec![];
+    for h in hosts {
+        if !state.hosts.iter().any(|x| x == h.as_str()) && !made.contains(&h.as_str()) {
+            steps.push(Step::Mkdir(n(&["hosts", h.as_str()])));
+            made.push(h.as_str());
+        }
+    }
+    // (hosts linked while closed, that the restriction does not list: unlinked first)
+    for h in &s.allowed_hosts {
+        if !hosts.iter().any(|x| x.as_str() == h) {
+            steps.push(Step::Unlink(sub.join("allowed_hosts").join(h)));
+        }
+    }
+    if s.allow_any_host != Some(false) {
+        steps.push(Step::Write(sub.join("attr_allow_any_host"), plain("0")));
+    }
+    let mut linked: Vec<&str> = s.allowed_hosts.iter().map(String::as_str).collect();
+    for h in hosts {
+        if !linked.contains(&h.as_str()) {
+            steps.push(Step::Symlink {
+                link: sub.join("allowed_hosts").join(h.as_str()),
+                target: n(&["hosts", h.as_str()]),
+            });
+            linked.push(h.as_str());
+        }
+    }
+    for p in state
+        .ports
+        .iter()
+        .filter(|p| p.subsystems.iter().any(|x| x == nqn))
+    {
+        let link = n(&["ports", &p.id.to_string(), "subsystems", nqn]);
+        steps.push(Step::Unlink(link.clone()));
+        steps.push(Step::Symlink {
+            link,
+            target: sub.clone(),
+        });
+    }
+    Ok(steps)
+}
+
 /// Where a step's path is, for tests: relative to nvmet's directory.
 #[cfg(test)]
 pub(crate) fn rel(p: &std::path::Path) -> String {

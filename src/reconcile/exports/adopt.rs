@@ -2,13 +2,16 @@
 //! does): nothing is made again, nothing removed, no session dropped. Its hosts' CHAP pair (on
 //! every ACL, as cinder sets it) becomes the volume's in ember's store, so that a host attached
 //! later, and `ember connection`, give the pair the compute hosts already log in with; each
-//! ACL's `auth/` is made root-only, as ember makes its own.
+//! ACL's `auth/` is made root-only, as ember makes its own. cinder's nvmet subsystems (open to
+//! any host) are kept as they are too (same NQN, namespace, UUID, NGUID, serial), restricted to
+//! the declared hosts.
 
 use std::path::Path;
 
 use crate::config::BackendConfig;
 use crate::export::chap::{Chap, ChapStore};
-use crate::export::{Step, lio};
+use crate::export::names::Nqn;
+use crate::export::{Step, lio, nvmet};
 use crate::lvm::TargetRoot;
 
 /// The one CHAP pair a target's ACLs carry (`None` when none has one). An error when they
@@ -113,5 +116,42 @@ pub(super) fn iscsi(
     super::write(root, &steps)
 }
 
+/// `AdoptExport` of an NVMe subsystem open to any host (cinder's nvmet's): restricted to the
+/// declared `hosts` ([`nvmet::restrict_steps`]), checked first under the lock on the
+/// configuration as it is now: still one namespace, on the volume's device and nothing else
+/// (another tool may have changed it since the plan), every host a valid NQN (none written
+/// before all are known good: a half restriction would cut the declared hosts off).
+pub(super) fn nvme(
+    cfg: &BackendConfig,
+    root: &TargetRoot,
+    now: &nvmet::State,
+    (target, vol): (&str, &str),
+    hosts: &[String],
+) -> Result<(), String> {
+    let s = now
+        .subsystem(target)
+        .ok_or_else(|| format!("the NVMe subsystem {target} of {vol} is gone"))?;
+    let devices: Vec<String> = s
+        .namespaces
+        .iter()
+        .map(|n| n.device_path.clone().unwrap_or_default())
+        .collect();
+    let device = super::device_of(cfg, vol);
+    if devices != [device.as_str()] {
+        return Err(format!(
+            "{target} is left as it is: it changed since the plan and is not one namespace on {device} any more ({})",
+            devices.join(", ")
+        ));
+    }
+    let hosts: Vec<Nqn> = hosts
+        .iter()
+        .map(|h| Nqn::parse(h).map_err(|e| format!("host {h}: {e}")))
+        .collect::<Result<_, _>>()?;
+    let steps = nvmet::restrict_steps(target, &hosts, now).map_err(|e| e.to_string())?;
+    super::write(root, &steps)
+}
+
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_nvme;

@@ -122,20 +122,40 @@ pub fn plan_exports(
         .filter_map(|lv| n.target(lv.name.as_str()).ok().map(|t| (t, lv)))
         .collect();
     let adopting = adopt::adopting(plan);
+    let restricting: Vec<&LvName> = desired
+        .volumes
+        .iter()
+        .filter(|(_, v)| v.export().is_some())
+        .map(|(name, _)| name)
+        .collect();
     let mut ours: HashMap<LvName, Seen> = HashMap::new();
     let mut theirs: HashMap<String, Vec<LvName>> = HashMap::new();
     for s in seen(targets, n.transport) {
-        match claim(&n, &s, &lvs, &adopting) {
+        match claim(&n, &s, &lvs, &adopting, &restricting) {
             Claim::Ours(lv) => {
                 ours.insert(lv.name.clone(), s);
             }
             Claim::Theirs(used) => {
-                plan.warn(&s.name, WarningKind::ForeignExport, format!(
-                    "{} target {} names or uses {} but is not ember's (not the one ember makes for a volume it owns): left as it is",
-                    n.transport.shown(),
-                    s.name,
-                    used.iter().map(LvName::as_str).collect::<Vec<_>>().join(", ")
-                ));
+                let why = match lvs.get(&s.name) {
+                    Some(lv) if claim::cinder_nvmet(&n, &s, lv) => format!(
+                        "open to any host, as cinder's nvmet makes it: left as it is until volume {}, ember's or adopted, declares its hosts (export: {{ hosts: [...] }}; ember then takes it over, restricted to them)",
+                        lv.name
+                    ),
+                    _ => "not the one ember makes for a volume it owns: left as it is".into(),
+                };
+                plan.warn(
+                    &s.name,
+                    WarningKind::ForeignExport,
+                    format!(
+                        "{} target {} names or uses {} but is not ember's ({why})",
+                        n.transport.shown(),
+                        s.name,
+                        used.iter()
+                            .map(LvName::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
                 theirs.insert(s.name.clone(), used);
             }
             Claim::Unrelated => {}
@@ -293,9 +313,9 @@ fn declared(
                 vec![]
             }
             Some(s) => {
-                if !adopt::taken_over(n, volume, s, plan) {
+                let Some(hosts_now) = adopt::taken_over(n, volume, s, &export.hosts, plan) else {
                     continue;
-                }
+                };
                 let missing: Vec<String> = n
                     .portals
                     .iter()
@@ -314,7 +334,7 @@ fn declared(
                         portals: missing,
                     });
                 }
-                s.hosts.clone()
+                hosts_now
             }
         };
         attach_and_detach(n, volume, &target, &hosts_now, &export.hosts, plan);

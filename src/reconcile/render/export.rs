@@ -1,6 +1,6 @@
 //! The plan's lines for the target configuration: each with its transport and portals.
 
-use crate::reconcile::plan::export::ExportAction;
+use crate::reconcile::plan::export::{ExportAction, Transport};
 
 impl ExportAction {
     pub fn verb(&self) -> &'static str {
@@ -34,9 +34,24 @@ impl ExportAction {
             ),
             ExportAction::AdoptExport {
                 volume,
+                transport: Transport::NvmeTcp,
+                target,
+                portals,
+                hosts,
+            } => format!(
+                "+ adopt export of volume {volume} over NVMe/TCP{} as {target} (kept as it is, restricted to its declared hosts: {}; its hosts' connections are dropped once, the declared ones reconnect)",
+                at(portals),
+                match hosts.is_empty() {
+                    true => "none".into(),
+                    false => hosts.join(", "),
+                }
+            ),
+            ExportAction::AdoptExport {
+                volume,
                 transport,
                 target,
                 portals,
+                ..
             } => format!(
                 "+ adopt export of volume {volume} over {}{} as {target} (kept as it is, with its sessions and its hosts' CHAP credentials)",
                 transport.shown(),

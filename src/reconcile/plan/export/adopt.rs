@@ -39,14 +39,32 @@ pub(super) fn distinct_chaps(t: &lio::Target) -> Vec<lio::Chap> {
     out
 }
 
-/// An export of ember's declared with hosts: whether it is managed in this pass. A target
-/// whose ACLs carry more than one CHAP pair is refused (ember keeps one pair per volume and
-/// will not pick one: either would lock the other hosts out at their next login); one whose
-/// ACLs another tool made (`auth/` open to others) is adopted: its pair kept, `auth/` made
-/// root-only.
-pub(super) fn taken_over(n: &Naming, volume: &LvName, s: &Seen, plan: &mut Plan) -> bool {
+/// An export of ember's declared with hosts: the hosts it allows now when it is managed in
+/// this pass, `None` when it is not. An iSCSI target whose ACLs carry more than one CHAP pair
+/// is refused (ember keeps one pair per volume and will not pick one: either would lock the
+/// other hosts out at their next login); one whose ACLs another tool made (`auth/` open to
+/// others) is adopted: its pair kept, `auth/` made root-only. An NVMe subsystem open to any
+/// host (cinder's, claimed because the volume declares its hosts) is adopted restricted to
+/// `declared`: its hosts are then the declared ones (nothing more to attach or detach).
+pub(super) fn taken_over(
+    n: &Naming,
+    volume: &LvName,
+    s: &Seen,
+    declared: &[String],
+    plan: &mut Plan,
+) -> Option<Vec<String>> {
     if n.transport != Transport::Iscsi {
-        return true;
+        if !s.hosts.iter().any(|h| h == "*") {
+            return Some(s.hosts.clone());
+        }
+        plan.export_actions.push(ExportAction::AdoptExport {
+            volume: volume.clone(),
+            transport: n.transport,
+            target: s.name.clone(),
+            portals: s.portals.clone(),
+            hosts: declared.to_vec(),
+        });
+        return Some(declared.to_vec());
     }
     if s.chaps.len() > 1 {
         plan.refuse(volume.as_str(), RefusalKind::ExportChapDiffers, format!(
@@ -54,7 +72,7 @@ pub(super) fn taken_over(n: &Naming, volume: &LvName, s: &Seen, plan: &mut Plan)
             s.name,
             s.chaps.len()
         ));
-        return false;
+        return None;
     }
     if s.auth_exposed {
         plan.export_actions.push(ExportAction::AdoptExport {
@@ -62,9 +80,10 @@ pub(super) fn taken_over(n: &Naming, volume: &LvName, s: &Seen, plan: &mut Plan)
             transport: n.transport,
             target: s.name.clone(),
             portals: s.portals.clone(),
+            hosts: vec![],
         });
     }
-    true
+    Some(s.hosts.clone())
 }
 
 /// A volume's export as it is, for `ember import`.

@@ -165,11 +165,15 @@ pub(super) enum Claim<'a> {
 /// `adopting`: the LVs this plan adopts (`AdoptVolume`): ember's for the claim already, so
 /// that the pass that adopts a cinder volume also takes over its export (the operator's
 /// `adopt: true` is the word for both; the next pass would count it ember's anyway).
+/// `restricting`: the volumes declared with `export: { hosts }`: on those, a subsystem as
+/// cinder's nvmet makes it ([`cinder_nvmet`], open to any host) is ember's too, to be
+/// restricted to the declared hosts; without `export:` it stays another tool's.
 pub(super) fn claim<'a>(
     n: &Naming,
     s: &Seen,
     lvs: &HashMap<String, &'a LvInfo>,
     adopting: &[(LvName, crate::names::LvUuid)],
+    restricting: &[&LvName],
 ) -> Claim<'a> {
     let named = lvs.iter().find(|(t, _)| **t == s.name).map(|(_, lv)| *lv);
     if let Some(lv) = named {
@@ -178,7 +182,8 @@ pub(super) fn claim<'a>(
             || adopting.iter().any(|(v, u)| *v == lv.name && *u == lv.uuid);
         let whole = shaped(s) && !s.devices.is_empty();
         let open = s.hosts.iter().any(|h| h == "*");
-        if mine && (whole || s.half && !open) && s.devices.iter().all(|d| *d == dev) {
+        let restricted = cinder_nvmet(n, s, lv) && restricting.contains(&&lv.name);
+        if mine && (whole || s.half && !open || restricted) && s.devices.iter().all(|d| *d == dev) {
             return Claim::Ours(lv);
         }
     }
@@ -197,6 +202,18 @@ pub(super) fn claim<'a>(
         true => Claim::Unrelated,
         false => Claim::Theirs(used),
     }
+}
+
+/// A subsystem as cinder's nvmet helper makes it for volume `lv` (already found under the
+/// name cinder gives it): one namespace, on the volume's device, open to any host and to no
+/// host listed (the kernel allows no host link while open).
+pub(super) fn cinder_nvmet(n: &Naming, s: &Seen, lv: &LvInfo) -> bool {
+    let dev = n.device(lv.name.as_str());
+    n.transport == Transport::NvmeTcp
+        && s.one_lun
+        && !s.half
+        && s.hosts == ["*"]
+        && s.devices == [dev]
 }
 
 /// ember's shape: one LUN (0, in TPG 1) or namespace, for listed hosts only.

@@ -396,4 +396,5 @@ fn a_backend_that_exports_through_nothing_ember_writes_plans_no_export() {
 }
 
 mod adopt;
+mod adopt_nvme;
 mod properties;

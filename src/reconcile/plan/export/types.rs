@@ -46,14 +46,21 @@ pub enum ExportAction {
         portals: Vec<String>,
         host: String,
     },
-    /// Another tool's export of a volume adopted (cinder's lioadm's, the same shape as
-    /// ember's) kept as it is, with its sessions: its hosts' CHAP pair becomes the volume's in
-    /// ember's store, and each ACL's `auth/` is made root-only.
+    /// Another tool's export of a volume adopted, kept as it is (same name, LUN serial or
+    /// namespace id, UUID and NGUID). iSCSI (cinder's lioadm's, the same shape as ember's):
+    /// with its sessions; its hosts' CHAP pair becomes the volume's in ember's store, and each
+    /// ACL's `auth/` is made root-only. NVMe/TCP (cinder's nvmet's, open to any host):
+    /// restricted to `hosts`, the declared ones (`attr_allow_any_host` 0, each host allowed,
+    /// then every controller dropped: the hosts allowed reconnect by themselves).
     AdoptExport {
         volume: LvName,
         transport: Transport,
         target: String,
         portals: Vec<String>,
+        /// NVMe/TCP: the declared hosts the subsystem is restricted to (none: to nobody).
+        /// Empty and left out for iSCSI.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        hosts: Vec<String>,
     },
     DetachHost {
         volume: LvName,

@@ -37,6 +37,7 @@ fn an_adopted_volumes_cinder_export_is_taken_over_in_the_same_pass_as_it_is() {
             transport: Transport::Iscsi,
             target: iqn(VOL),
             portals: vec!["127.0.0.1:3260".into()],
+            hosts: vec![],
         }]
     );
     assert!(
