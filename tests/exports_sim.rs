@@ -115,11 +115,9 @@ fn the_daemon_exports_and_puts_a_cleared_target_configuration_back() {
     assert_eq!(d.stop(10), 0);
 }
 
-/// An unexport that fails part-way (here: a link the model's rmdir refuses to remove, as
-/// configfs refuses ENOTEMPTY, stands for any failing write) holds back its
-/// volume's deletion, and `ember apply` says it failed: never "Converged." over a failure.
-#[test]
-fn a_failed_unexport_keeps_the_volume_and_apply_says_it_failed() {
+/// A simulated host with one thick backend `a` exporting through LIO on 127.0.0.1, its CHAP
+/// store in a root-only state directory (returned).
+fn one_exporting_backend() -> (Scratch, std::path::PathBuf) {
     let s = Scratch::new();
     s.write("lvm.json", "{\"vgs\": {\"vg-a\": {\"size\": 10737418240}}}");
     let state = s.path("state");
@@ -133,12 +131,24 @@ fn a_failed_unexport_keeps_the_volume_and_apply_says_it_failed() {
             state.display()
         ),
     );
-    let declare = |v: &str| {
-        s.write(
-            "desired-state.yaml",
-            &format!("backends:\n  a:\n    volumes:\n      {VOL}: {v}\n"),
-        )
-    };
+    (s, state)
+}
+
+/// Declares volume `VOL` of backend `a` as `v`.
+fn declare_vol(s: &Scratch, v: &str) {
+    s.write(
+        "desired-state.yaml",
+        &format!("backends:\n  a:\n    volumes:\n      {VOL}: {v}\n"),
+    );
+}
+
+/// An unexport that fails part-way (here: a link the model's rmdir refuses to remove, as
+/// configfs refuses ENOTEMPTY, stands for any failing write) holds back its
+/// volume's deletion, and `ember apply` says it failed: never "Converged." over a failure.
+#[test]
+fn a_failed_unexport_keeps_the_volume_and_apply_says_it_failed() {
+    let (s, state) = one_exporting_backend();
+    let declare = |v: &str| declare_vol(&s, v);
     let sim = format!("sim:{}", s.path("lvm.json").display());
     declare("{ size: 8M, export: { hosts: [] } }");
     let r = s.ember(&["--lvm", &sim, "apply"]);
@@ -172,25 +182,8 @@ fn a_failed_unexport_keeps_the_volume_and_apply_says_it_failed() {
 /// it allows, the export after the creation of the volume it exports.
 #[test]
 fn apply_prints_exports_in_the_order_they_were_done() {
-    let s = Scratch::new();
-    s.write("lvm.json", "{\"vgs\": {\"vg-a\": {\"size\": 10737418240}}}");
-    let state = s.path("state");
-    std::fs::create_dir(&state).unwrap();
-    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
-    s.write(
-        "cinder.conf",
-        &format!(
-            "[DEFAULT]\nenabled_backends = a\n[a]\nvolume_group = vg-a\nlvm_type = default\ntarget_helper = lioadm\ntarget_ip_address = 127.0.0.1\n[ember]\nrun_dir = {}\nstate_dir = {}\n",
-            s.path("run").display(),
-            state.display()
-        ),
-    );
-    let declare = |v: &str| {
-        s.write(
-            "desired-state.yaml",
-            &format!("backends:\n  a:\n    volumes:\n      {VOL}: {v}\n"),
-        )
-    };
+    let (s, _state) = one_exporting_backend();
+    let declare = |v: &str| declare_vol(&s, v);
     let sim = format!("sim:{}", s.path("lvm.json").display());
     let at = |out: &str, what: &str| {
         out.find(what)

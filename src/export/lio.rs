@@ -115,6 +115,37 @@ impl State {
     pub fn backstore_at(&self, path: &Path) -> Option<&Backstore> {
         self.backstores.iter().find(|b| b.path() == path)
     }
+
+    /// The devices the target `iqn` opens: through its LUNs, then through its backstore (named
+    /// after it, as ember and rtslib name it) when no LUN of it links to that (not yet, or any
+    /// more: an export cut short). The first count is how many go through LUNs.
+    pub fn devices_of(&self, iqn: &str) -> (Vec<String>, usize) {
+        let luns: Vec<&Lun> = self
+            .target(iqn)
+            .into_iter()
+            .flat_map(|t| &t.tpgs)
+            .flat_map(|g| &g.luns)
+            .collect();
+        let mut devices: Vec<String> = luns
+            .iter()
+            .filter_map(|l| l.backstore.as_deref())
+            .filter_map(|p| self.backstore_at(p))
+            .filter_map(|b| b.device.clone())
+            .collect();
+        let through_luns = devices.len();
+        devices.extend(
+            self.backstores
+                .iter()
+                .filter(|b| {
+                    b.name == iqn
+                        && !luns
+                            .iter()
+                            .any(|l| l.backstore.as_deref() == Some(&b.path()))
+                })
+                .filter_map(|b| b.device.clone()),
+        );
+        (devices, through_luns)
+    }
 }
 
 /// The device in iblock's `info` (`... UDEV PATH: /dev/vg/lv  readonly: 0 ...`): what

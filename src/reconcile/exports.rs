@@ -223,7 +223,7 @@ fn one_iscsi(
             if !left {
                 return Ok(());
             }
-            still_ours(target, &lio_devices(lio_now, target), &device_of(cfg, vol))?;
+            still_ours(target, &lio_now.devices_of(target).0, &device_of(cfg, vol))?;
             write(
                 root,
                 &lio::remove_steps(target, lio_now).map_err(|e| e.to_string())?,
@@ -286,19 +286,6 @@ fn one_nvme(at: &At, a: &ExportAction) -> Result<(), String> {
 
 fn device_of(cfg: &BackendConfig, vol: &str) -> String {
     format!("/dev/{}/{vol}", cfg.volume_group)
-}
-
-/// The devices an iSCSI target's LUNs open, with its backstore's (named after it).
-fn lio_devices(lio: &lio::State, iqn: &str) -> Vec<String> {
-    let luns = lio
-        .target(iqn)
-        .into_iter()
-        .flat_map(|t| &t.tpgs)
-        .flat_map(|g| &g.luns)
-        .filter_map(|l| l.backstore.as_deref())
-        .filter_map(|p| lio.backstore_at(p));
-    let named = lio.backstores.iter().filter(|b| b.name == iqn);
-    luns.chain(named).filter_map(|b| b.device.clone()).collect()
 }
 
 /// An unexport's last check, under the lock, on the configuration as it is now: the target

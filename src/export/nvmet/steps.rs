@@ -235,6 +235,14 @@ pub fn allow_steps(nqn: &str, host: &Nqn, state: &State) -> Vec<Step> {
 /// beside the volume's next host would corrupt it.
 pub fn disallow_steps(nqn: &str, host: &str, state: &State) -> Vec<Step> {
     let mut steps = vec![Step::Unlink(n(&["subsystems", nqn, "allowed_hosts", host]))];
+    steps.extend(drop_controllers(nqn, state));
+    steps
+}
+
+/// The subsystem `nqn` taken out of each of its ports and put back: every controller of it
+/// is dropped (the hosts still allowed reconnect by themselves).
+fn drop_controllers(nqn: &str, state: &State) -> Vec<Step> {
+    let mut steps = vec![];
     for p in state
         .ports
         .iter()
@@ -289,18 +297,7 @@ pub fn restrict_steps(nqn: &str, hosts: &[Nqn], state: &State) -> Result<Vec<Ste
             linked.push(h.as_str());
         }
     }
-    for p in state
-        .ports
-        .iter()
-        .filter(|p| p.subsystems.iter().any(|x| x == nqn))
-    {
-        let link = n(&["ports", &p.id.to_string(), "subsystems", nqn]);
-        steps.push(Step::Unlink(link.clone()));
-        steps.push(Step::Symlink {
-            link,
-            target: sub.clone(),
-        });
-    }
+    steps.extend(drop_controllers(nqn, state));
     Ok(steps)
 }
 

@@ -120,26 +120,11 @@ fn iscsi_targets(targets: &Targets) -> impl Iterator<Item = Seen> + '_ {
         if t.tpgs.iter().any(|g| g.generate_node_acls == Some(true)) {
             hosts.push("*".into());
         }
-        let through_luns: Vec<String> = luns
-            .iter()
-            .filter_map(|l| l.backstore.as_deref())
-            .filter_map(|p| targets.lio.backstore_at(p))
-            .filter_map(|b| b.device.clone())
-            .collect();
-        // its backstore (named after it) when no LUN links to it yet, or any more
-        let named = targets.lio.backstores.iter().filter(|b| {
-            b.name == t.iqn
-                && !luns
-                    .iter()
-                    .any(|l| l.backstore.as_deref() == Some(&b.path()))
-        });
+        let (devices, through_luns) = targets.lio.devices_of(&t.iqn);
         Seen {
             name: t.iqn.clone(),
-            half: through_luns.is_empty(),
-            devices: through_luns
-                .into_iter()
-                .chain(named.filter_map(|b| b.device.clone()))
-                .collect(),
+            half: through_luns == 0,
+            devices,
             one_lun: t.tpgs.len() == 1
                 && t.tpgs[0].tag == 1
                 && luns.len() == 1
