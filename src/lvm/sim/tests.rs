@@ -1,6 +1,8 @@
 use super::*;
+use crate::lvm::LvKind;
 use crate::lvm::{LvmWrite, PoolCreate};
-use crate::names::Tag;
+use crate::names::{LvName, Tag};
+use crate::size::Bytes;
 
 fn pool_of(size: u64) -> PoolCreate {
     PoolCreate {
