@@ -18,7 +18,8 @@ pub const TARGET: &str = "target";
 /// A block backstore: `target/core/<hba>/<name>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Backstore {
-    /// The HBA directory, `iblock_<n>`.
+    /// The HBA directory, `iblock_<n>` (ember's and rtslib's block backstores), or
+    /// `fileio_<n>` (another tool's, read for the device it may hold open).
     pub hba: String,
     pub name: String,
     /// The device it opens (`udev_path`); empty or absent while not configured.
@@ -148,10 +149,11 @@ impl State {
     }
 }
 
-/// The device in iblock's `info` (`... UDEV PATH: /dev/vg/lv  readonly: 0 ...`): what
-/// `control` set, for a backstore whose `udev_path` attribute nobody wrote.
-fn info_udev_path(info: &str) -> Option<String> {
-    let rest = info.split_once("UDEV PATH:")?.1.trim_start();
+/// The device in a backstore's `info` after `key` (iblock: `... UDEV PATH: /dev/vg/lv
+/// readonly: 0 ...`; fileio: `... File: /dev/vg/lv  Size: ...`): what `control` set, for a
+/// backstore whose `udev_path` attribute nobody wrote.
+fn info_path(info: &str, key: &str) -> Option<String> {
+    let rest = info.split_once(key)?.1.trim_start();
     let path = rest.split_whitespace().next()?;
     path.starts_with('/').then(|| path.to_string())
 }
@@ -168,16 +170,24 @@ pub fn read(root: &Path) -> Result<State, ExportError> {
         ..State::default()
     };
     for hba in subdirs(&t.join("core"))? {
-        if !hba.starts_with("iblock_") {
-            continue;
+        // ember's (block) and those that may open a block device too (fileio: targetcli's
+        // `fileio` on a device, which holds it open as iblock does)
+        let info_key = match () {
+            _ if hba.starts_with("iblock_") => "UDEV PATH:",
+            _ if hba.starts_with("fileio_") => "File:",
+            _ => continue,
+        };
+        if info_key == "UDEV PATH:" {
+            state.hbas.push(hba.clone());
         }
-        state.hbas.push(hba.clone());
         for name in subdirs(&t.join("core").join(&hba))? {
             let dir = t.join("core").join(&hba).join(&name);
             state.backstores.push(Backstore {
                 device: match attr(&dir.join("udev_path"))?.filter(|d| !d.is_empty()) {
                     Some(d) => Some(d),
-                    None => attr(&dir.join("info"))?.as_deref().and_then(info_udev_path),
+                    None => attr(&dir.join("info"))?
+                        .as_deref()
+                        .and_then(|i| info_path(i, info_key)),
                 },
                 serial: attr(&dir.join("wwn/vpd_unit_serial"))?.map(|s| {
                     let v = s.rsplit(':').next().unwrap_or("").trim();

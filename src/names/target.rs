@@ -134,6 +134,23 @@ impl Portal {
     pub fn lio_name(&self) -> String {
         self.to_string()
     }
+
+    /// Whether a target's network portal `np` (LIO's `ip:port`, `[ip6]:port`; nvmet's address
+    /// and service) accepts connections made to this portal: the same one, or the same port on
+    /// every address of its family (`0.0.0.0:3260`, `[::0]:3260`, which cinder's rtstool binds
+    /// when given no address).
+    pub fn served_by(&self, np: &str) -> bool {
+        let Some((host, port)) = np.rsplit_once(':') else {
+            return false;
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        match (host.parse::<IpAddr>(), port.parse::<u16>()) {
+            (Ok(ip), Ok(port)) if port == self.port => {
+                ip == self.ip || ip.is_unspecified() && ip.is_ipv4() == self.ip.is_ipv4()
+            }
+            _ => false,
+        }
+    }
 }
 
 impl fmt::Display for Portal {

@@ -41,6 +41,7 @@ pub fn read(cfg: &BackendConfig, root: &TargetRoot) -> Result<Targets, ExportErr
         },
         TargetHelper::Nvmet => Targets {
             nvmet: nvmet::read(&root.path)?,
+            grown: grown::Grown::of(&cfg.volume_group, root).read(),
             ..Targets::default()
         },
         TargetHelper::Unsupported => Targets::default(),
@@ -378,7 +379,17 @@ pub fn removals_first(
         .filter(|a| a.is_removal())
         .cloned()
         .collect();
+    // the volumes about to be grown whose hosts must be told: marked before the `lvextend`
+    let grown = grown::Grown::of(&cfg.volume_group, root);
+    for a in &plan.export_actions {
+        if let ExportAction::Resize { volume, .. } = a
+            && let Err(e) = grown.mark(volume)
+        {
+            tracing::warn!(backend = %cfg.name, volume = %volume, "{e}");
+        }
+    }
     let results = apply(cfg, root, &removals);
+    unmark_done(cfg, root, &results);
     let mut failed = vec![];
     record(results, outcome, &mut failed, progress);
     let mut p = plan.clone();
@@ -420,6 +431,7 @@ pub fn additions_after(
         .into_iter()
         .map(|a| (a, Err("skipped: the volume's own step failed".to_string())));
     let results: Vec<Done> = held.chain(apply(cfg, root, &go)).collect();
+    unmark_done(cfg, root, &results);
     record(results, outcome, &mut vec![], progress);
     // a deleted volume's CHAP credentials go with it: a new volume of that name gets its own
     if cfg.target.helper() == TargetHelper::Lioadm {
@@ -428,6 +440,22 @@ pub fn additions_after(
             if let Err(e) = chap.forget(&cfg.name, a.subject().as_str()) {
                 tracing::warn!(backend = %cfg.name, volume = %a.subject(), "cannot forget its CHAP credentials: {e}");
             }
+        }
+    }
+}
+
+/// A volume's mark ([`grown`]) removed once its resize is done, or its export gone.
+fn unmark_done(cfg: &BackendConfig, root: &TargetRoot, results: &[Done]) {
+    let grown = grown::Grown::of(&cfg.volume_group, root);
+    for (a, r) in results {
+        if r.is_ok()
+            && matches!(
+                a,
+                ExportAction::Resize { .. } | ExportAction::Unexport { .. }
+            )
+            && let Err(e) = grown.unmark(a.volume())
+        {
+            tracing::warn!(backend = %cfg.name, volume = %a.volume(), "{e}");
         }
     }
 }
@@ -465,5 +493,6 @@ fn record(
 }
 
 pub mod adopt;
+pub mod grown;
 #[cfg(test)]
 mod tests;

@@ -84,8 +84,7 @@ fn vm_a_cinder_made_export_is_adopted_with_its_session_kept() {
     prepare_guest();
     let vg = "vg-adopt";
     create_vg(vg);
-    let state = PathBuf::from(format!("/run/ember-vm-state-{vg}"));
-    std::fs::create_dir_all(&state).unwrap();
+    let state = state_dir(vg);
     let s = Scratch::new();
     s.write(
         "cinder.conf",

@@ -2,10 +2,11 @@
 //! does (configfs written directly, in the order and with the attributes of nvmetcli's
 //! `Subsystem.setup` as cinder calls it: open to any host, nsid 10, `device_uuid` the volume's
 //! id, a random NGUID, one port on 127.0.0.1:4420), this guest connected to it with its own
-//! host NQN and writing. `ember import` says to declare the hosts; `ember apply` with them
-//! declared adopts the volume and restricts the subsystem to them: the host reconnects by
-//! itself (every controller was dropped) to the same disk, another host NQN is
-//! refused, and nothing is left to do.
+//! host NQN and writing, and as a second host that is never declared. `ember import` says to
+//! declare the hosts; `ember apply` with them declared adopts the volume and restricts the
+//! subsystem to them: the declared host reconnects by itself (every controller was dropped) to
+//! the same disk, the other one is refused at its reconnects and loses the volume, and nothing
+//! is left to do.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,9 @@ use super::support::*;
 const ID: &str = "3c9e5a71-6b2d-4f08-9a1e-7d4c2b8f0e63";
 const NGUID: &str = "b2f4c6d8-1a3e-4c5b-9d7f-0e2a4c6b8d1f";
 const LEN: usize = 1 << 20;
+/// A second compute host, never declared.
+const OTHER: &str = "nqn.2014-08.org.nvmexpress:uuid:5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d";
+const OTHER_ID: &str = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d";
 
 fn volume() -> String {
     format!("volume-{ID}")
@@ -140,8 +144,7 @@ fn vm_a_cinder_nvmet_export_is_adopted_restricted_to_its_declared_hosts() {
     prepare_guest();
     let vg = "vg-adopt-nvme";
     create_vg(vg);
-    let state = PathBuf::from(format!("/run/ember-vm-state-{vg}"));
-    std::fs::create_dir_all(&state).unwrap();
+    let state = state_dir(vg);
     let s = Scratch::new();
     s.write(
         "cinder.conf",
@@ -172,6 +175,27 @@ fn vm_a_cinder_nvmet_export_is_adopted_restricted_to_its_declared_hosts() {
     assert_eq!(mine.len(), 1, "{mine:?}");
     let ctrl = mine[0].0.clone();
     let reconnected = reconnects(&ctrl);
+    // a second compute host, which the operator will not declare, connected as cinder's export
+    // lets any host (its own host NQN and ID; nvme-cli's check of one connection per subsystem
+    // and address is its own, not the target's: --duplicate-connect)
+    assert!(
+        connect_with(
+            &nqn,
+            OTHER,
+            &[
+                "--duplicate-connect",
+                &format!("--hostid={OTHER_ID}"),
+                "--reconnect-delay=1",
+                "--ctrl-loss-tmo=5",
+            ]
+        ),
+        "cinder's export refused a second host"
+    );
+    let theirs = ctrls(&nqn, OTHER);
+    assert!(
+        theirs.len() == 1 && theirs[0].1 == "live",
+        "the second host: {theirs:?}"
+    );
 
     // import: no hosts known; it says to declare them (no longer that ember refuses)
     let r = s.ember(&["import"]);
@@ -233,6 +257,16 @@ fn vm_a_cinder_nvmet_export_is_adopted_restricted_to_its_declared_hosts() {
         let live = now == [(ctrl.clone(), "live".to_string())];
         (live && reconnects(&ctrl) > reconnected).then_some(())
     });
+    // the host not declared lost its controller with the others, and was refused at each
+    // reconnect until it gave up (--ctrl-loss-tmo)
+    wait_for(60, "the undeclared host's controller to go", || {
+        ctrls(&nqn, OTHER).is_empty().then_some(())
+    });
+    assert_eq!(
+        ctrls(&nqn, &me).len(),
+        1,
+        "the declared host's controller went too"
+    );
     let disk = nvme_disk(ID);
     assert_eq!(wwid(&disk), id_before, "another disk");
     assert_eq!(serials(&nqn), serial_before, "another serial");
@@ -263,8 +297,8 @@ fn vm_a_cinder_nvmet_export_is_adopted_restricted_to_its_declared_hosts() {
     let p = s.ember(&["plan"]);
     assert!(p.stdout.contains("No changes."), "after apply: {p:?}");
 
-    // a host not declared is refused by the target (this machine disconnected first: nvme-cli
-    // itself refuses a second connection to one subsystem and address), the declared one not
+    // a host not declared is refused by the target at a new connection too, the declared one
+    // not
     let o = try_run(60, "nvme", &["disconnect", "-n", &nqn]);
     assert!(o.status.success(), "nvme disconnect: {}", shown(&o));
     assert_eq!(controllers(&nqn), 0);

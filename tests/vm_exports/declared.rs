@@ -22,8 +22,7 @@ const LEN: usize = 4 << 20;
 /// options, its CHAP store in a root-only state directory.
 fn host(vg: &str, target: &str) -> (Scratch, PathBuf) {
     let s = Scratch::new();
-    let state = PathBuf::from(format!("/run/ember-vm-state-{vg}"));
-    std::fs::create_dir_all(&state).unwrap();
+    let state = state_dir(vg);
     s.write(
         "cinder.conf",
         &format!(

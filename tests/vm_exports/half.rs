@@ -57,8 +57,7 @@ fn vm_what_a_killed_worker_left_of_an_export_is_made_whole_or_removed() {
     let vg = "vg-half";
     create_vg(vg);
     let s = Scratch::new();
-    let state = PathBuf::from("/run/ember-vm-state-half");
-    std::fs::create_dir_all(&state).unwrap();
+    let state = state_dir("half");
     s.write(
         "cinder.conf",
         &format!(

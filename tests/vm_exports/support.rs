@@ -31,6 +31,13 @@ pub const MODULES: &[&str] = &[
 /// sys-kernel-config.mount), starts iscsid; panics with the reason when one is missing.
 pub fn prepare_guest() {
     require_vm("systemd");
+    // every `ember` the suite runs, runs under the shipped unit's sandbox (tests/common's
+    // `ember_in`); the initiators, as on a compute host, outside it
+    let wrap = std::env::var("VM_EMBER_SANDBOX").unwrap_or_default();
+    assert!(
+        wrap.ends_with("tests/vm/sandboxed"),
+        "the exports suite runs ember under the unit's sandbox: run it with tests/vm/run-tests exports"
+    );
     run("modprobe", &[&["-a"], MODULES].concat());
     for m in MODULES {
         assert!(
@@ -46,6 +53,14 @@ pub fn prepare_guest() {
     }
     run("ip", &["link", "set", "lo", "up"]);
     run("systemctl", &["start", "iscsid.service"]);
+}
+
+/// A test's own state directory (its CHAP store), in the unit's (`StateDirectory=ember`, the
+/// one place under /var the sandbox lets ember write).
+pub fn state_dir(name: &str) -> PathBuf {
+    let d = PathBuf::from(format!("/var/lib/ember/vm-{name}"));
+    std::fs::create_dir_all(&d).unwrap();
+    d
 }
 
 /// Runs a command with a time limit; its output whatever the status.

@@ -156,7 +156,7 @@ pub fn remove_steps(iqn: &str, state: &State) -> Result<Vec<Step>, ExportError> 
     let mut backstores: Vec<PathBuf> = state
         .backstores
         .iter()
-        .filter(|b| b.name == iqn)
+        .filter(|b| b.name == iqn && b.hba.starts_with("iblock_"))
         .map(|b| b.path())
         .collect();
     if target.is_none() && backstores.is_empty() {

@@ -234,8 +234,19 @@ fn the_sim_refuses_what_configfs_refuses() {
 #[test]
 fn the_device_is_read_from_info_when_udev_path_is_empty() {
     let info = "Status: ACTIVATED  Max Queue Depth: 128  SectorSize: 512  HwMaxSectors: 255\n        iBlock device: dm-3  UDEV PATH: /dev/vg/lv  readonly: 0\n";
-    assert_eq!(super::info_udev_path(info).as_deref(), Some("/dev/vg/lv"));
-    assert_eq!(super::info_udev_path("UDEV PATH:   readonly: 0"), None);
+    assert_eq!(
+        super::info_path(info, "UDEV PATH:").as_deref(),
+        Some("/dev/vg/lv")
+    );
+    assert_eq!(
+        super::info_path("UDEV PATH:   readonly: 0", "UDEV PATH:"),
+        None
+    );
+    let fileio = "Status: ACTIVATED  Max Queue Depth: 128  SectorSize: 512  HwMaxSectors: 16384\n        TCM FILEIO ID: 0        File: /dev/mapper/vg-lv  Size: 8388608  Mode: O_DSYNC Async: 0\n";
+    assert_eq!(
+        super::info_path(fileio, "File:").as_deref(),
+        Some("/dev/mapper/vg-lv")
+    );
 }
 
 #[test]

@@ -55,3 +55,33 @@ fn portals_are_named_as_lio_names_them() {
     assert_eq!(p("127.0.0.1", 3260).lio_name(), "127.0.0.1:3260");
     assert_eq!(p("::1", 3260).lio_name(), "[::1]:3260");
 }
+
+#[test]
+fn a_portal_is_served_by_itself_or_by_every_address_of_its_family_on_its_port() {
+    let p = |s: &str, port| Portal {
+        ip: s.parse().unwrap(),
+        port,
+    };
+    let v4 = p("10.0.0.5", 3260);
+    for np in ["10.0.0.5:3260", "0.0.0.0:3260"] {
+        assert!(v4.served_by(np), "{np}");
+    }
+    for np in [
+        "10.0.0.6:3260",
+        "0.0.0.0:3261",
+        "[::0]:3260",
+        "[::]:3260",
+        "x:3260",
+        "3260",
+        "",
+    ] {
+        assert!(!v4.served_by(np), "{np}");
+    }
+    let v6 = p("fd00::5", 3260);
+    for np in ["[fd00::5]:3260", "[::0]:3260", "[::]:3260", "fd00::5:3260"] {
+        assert!(v6.served_by(np), "{np}");
+    }
+    for np in ["0.0.0.0:3260", "[fd00::6]:3260", "[::0]:4420"] {
+        assert!(!v6.served_by(np), "{np}");
+    }
+}

@@ -212,4 +212,5 @@ fn a_half_made_export_is_completed_by_the_next_pass() {
     assert!(!r.remaining.unwrap().has_changes());
 }
 
+mod grown;
 mod half;

@@ -33,6 +33,9 @@ use crate::names::LvName;
 pub struct Targets {
     pub lio: lio::State,
     pub nvmet: nvmet::State,
+    /// The volumes whose NVMe/TCP export was to be told a new size and may not have been
+    /// (`crate::reconcile::exports::grown`): their resize is planned again.
+    pub grown: Vec<LvName>,
 }
 
 mod adopt;
@@ -141,15 +144,29 @@ pub fn plan_exports(
                         "open to any host, as cinder's nvmet makes it: left as it is until volume {}, ember's or adopted, declares its hosts (export: {{ hosts: [...] }}; ember then takes it over, restricted to them)",
                         lv.name
                     ),
-                    _ => "not the one ember makes for a volume it owns: left as it is".into(),
+                    _ => format!(
+                        "not the one ember makes for a volume it owns: left as it is; it opens {}",
+                        match s.devices.is_empty() {
+                            true => "no device".to_string(),
+                            false => s.devices.join(", "),
+                        }
+                    ),
                 };
                 plan.warn(
                     &s.name,
                     WarningKind::ForeignExport,
                     format!(
-                        "{} target {} names or uses {} but is not ember's ({why})",
+                        "{} {} {} {} {} but is not ember's ({why})",
                         n.transport.shown(),
+                        match s.backstore {
+                            true => "backstore",
+                            false => "target",
+                        },
                         s.name,
+                        match s.backstore {
+                            true => "uses",
+                            false => "names or uses",
+                        },
                         used.iter()
                             .map(LvName::as_str)
                             .collect::<Vec<_>>()
@@ -165,7 +182,7 @@ pub fn plan_exports(
     declared(&n, desired, observed, &ours, &theirs, plan);
     // (a half one is made again whole, at the volume's size)
     ours.retain(|_, s| !s.half);
-    resize::resize_grown(n.transport, &ours, plan);
+    resize::resize_grown(n.transport, &ours, &targets.grown, plan);
     let mut exported: Vec<ExportedVolume> = ours
         .iter()
         .map(|(v, s)| ExportedVolume {
@@ -316,14 +333,15 @@ fn declared(
                 let Some(hosts_now) = adopt::taken_over(n, volume, s, &export.hosts, plan) else {
                     continue;
                 };
+                // (one listening on every address of the family, on the port, serves it)
                 let missing: Vec<String> = n
                     .portals
                     .iter()
+                    .filter(|p| !s.portals.iter().any(|np| p.served_by(np)))
                     .map(|p| match t {
                         Transport::Iscsi => p.lio_name(),
                         Transport::NvmeTcp => format!("{}:{}", p.ip, p.port),
                     })
-                    .filter(|p| !s.portals.contains(p))
                     .collect();
                 if !missing.is_empty() || !s.enabled {
                     plan.export_actions.push(ExportAction::Export {

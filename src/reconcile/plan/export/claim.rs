@@ -30,6 +30,8 @@ pub(super) struct Seen {
     /// Half made or half removed (a worker killed mid-change): no LUN or namespace with a
     /// device, so no data path; or (iSCSI) a backstore named as a target, which no LUN uses.
     pub(super) half: bool,
+    /// A backstore no LUN uses (iSCSI), not a target.
+    pub(super) backstore: bool,
 }
 
 pub(super) fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
@@ -75,6 +77,7 @@ pub(super) fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
                         .collect(),
                     chaps: vec![],
                     auth_exposed: false,
+                    backstore: false,
                 }
             })
             .collect(),
@@ -104,7 +107,9 @@ fn unused_backstores(lio: &lio::State) -> impl Iterator<Item = Seen> + '_ {
             enabled: false,
             chaps: vec![],
             auth_exposed: false,
-            half: true,
+            // (ember makes block backstores only: another kind is another tool's)
+            half: b.hba.starts_with("iblock_"),
+            backstore: true,
         })
 }
 
@@ -134,6 +139,7 @@ fn iscsi_targets(targets: &Targets) -> impl Iterator<Item = Seen> + '_ {
             enabled: t.tpgs.iter().all(|g| g.enabled == Some(true)),
             chaps: adopt::distinct_chaps(t),
             auth_exposed: t.tpgs.iter().flat_map(|g| &g.acls).any(|a| !a.auth_private),
+            backstore: false,
         }
     })
 }
@@ -172,12 +178,10 @@ pub(super) fn claim<'a>(
             return Claim::Ours(lv);
         }
     }
-    let prefix = format!("/dev/{}/", n.cfg.volume_group);
+    let vg = n.cfg.volume_group.as_str();
     let mut used: Vec<LvName> = named.map(|l| l.name.clone()).into_iter().collect();
     for d in &s.devices {
-        if let Some(lv) = d
-            .strip_prefix(&prefix)
-            .and_then(|l| lvs.values().find(|x| x.name.as_str() == l))
+        if let Some(lv) = lvs.values().find(|x| opens_lv(d, vg, x.name.as_str()))
             && !used.contains(&lv.name)
         {
             used.push(lv.name.clone());
@@ -204,4 +208,24 @@ pub(super) fn cinder_nvmet(n: &Naming, s: &Seen, lv: &LvInfo) -> bool {
 /// ember's shape: one LUN (0, in TPG 1) or namespace, for listed hosts only.
 pub(super) fn shaped(s: &Seen) -> bool {
     s.one_lun && !s.hosts.iter().any(|h| h == "*")
+}
+
+/// Whether the device path `device` is LV `lv` of VG `vg`, under any of the names udev gives
+/// it that a target's configuration may hold: `/dev/<vg>/<lv>`, device-mapper's
+/// `/dev/mapper/<vg>-<lv>` and `/dev/disk/by-id/dm-name-<vg>-<lv>` (each `-` of a name doubled,
+/// as lvm names the device). (`/dev/dm-<n>` is not recognised: the planner does not know the
+/// minor numbers; lvm itself still refuses to remove an LV a target holds open.)
+pub(super) fn opens_lv(device: &str, vg: &str, lv: &str) -> bool {
+    if device
+        .strip_prefix("/dev/")
+        .and_then(|r| r.strip_prefix(vg))
+        .and_then(|r| r.strip_prefix('/'))
+        == Some(lv)
+    {
+        return true;
+    }
+    let dm = format!("{}-{}", vg.replace('-', "--"), lv.replace('-', "--"));
+    ["/dev/mapper/", "/dev/disk/by-id/dm-name-"]
+        .iter()
+        .any(|p| device.strip_prefix(p) == Some(dm.as_str()))
 }

@@ -6,13 +6,19 @@ use super::{ExportAction, Seen, Transport};
 use crate::names::LvName;
 use crate::reconcile::plan::{Action, Plan};
 
-/// A `Resize` for each volume the plan grows that ember exports over NVMe/TCP (nvmet keeps a
-/// namespace's size until told; LIO reads it at every READ CAPACITY, so iSCSI needs none).
-pub(super) fn resize_grown(transport: Transport, ours: &HashMap<LvName, Seen>, plan: &mut Plan) {
+/// A `Resize` for each volume that ember exports over NVMe/TCP and that the plan grows, or
+/// that an earlier pass grew without its resize being seen done (`marked`). nvmet keeps a
+/// namespace's size until told; LIO reads it at every READ CAPACITY, so iSCSI needs none.
+pub(super) fn resize_grown(
+    transport: Transport,
+    ours: &HashMap<LvName, Seen>,
+    marked: &[LvName],
+    plan: &mut Plan,
+) {
     if transport != Transport::NvmeTcp {
         return;
     }
-    let grown: Vec<&LvName> = plan
+    let mut grown: Vec<&LvName> = plan
         .actions
         .iter()
         .filter_map(|a| match a {
@@ -20,6 +26,11 @@ pub(super) fn resize_grown(transport: Transport, ours: &HashMap<LvName, Seen>, p
             _ => None,
         })
         .collect();
+    for v in marked {
+        if !grown.contains(&v) {
+            grown.push(v);
+        }
+    }
     let mut resized = vec![];
     for v in grown {
         if let Some(s) = ours.get(v) {

@@ -88,6 +88,7 @@ fn targets(root: &Path) -> Targets {
     Targets {
         lio: crate::export::lio::read(root).unwrap(),
         nvmet: crate::export::nvmet::read(root).unwrap(),
+        grown: vec![],
     }
 }
 
@@ -397,4 +398,5 @@ fn a_backend_that_exports_through_nothing_ember_writes_plans_no_export() {
 
 mod adopt;
 mod adopt_nvme;
+mod devices;
 mod properties;

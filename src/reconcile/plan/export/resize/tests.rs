@@ -52,6 +52,16 @@ fn export_nvme(root: &Path) {
 }
 
 fn plan(cfg: &crate::config::BackendConfig, size: &str, root: &Path) -> Vec<ExportAction> {
+    plan_marked(cfg, size, root, &[])
+}
+
+/// [`plan`], with `marked` recorded as grown by an earlier pass.
+fn plan_marked(
+    cfg: &crate::config::BackendConfig,
+    size: &str,
+    root: &Path,
+    marked: &[&str],
+) -> Vec<ExportAction> {
     let host = match cfg.target.target_helper.as_str() {
         "nvmet" => HOST,
         _ => crate::reconcile::plan::export::tests::HOST,
@@ -62,6 +72,10 @@ fn plan(cfg: &crate::config::BackendConfig, size: &str, root: &Path) -> Vec<Expo
     let targets = Targets {
         lio: crate::export::lio::read(root).unwrap(),
         nvmet: nvmet::read(root).unwrap(),
+        grown: marked
+            .iter()
+            .map(|v| crate::names::LvName::new(v).unwrap())
+            .collect(),
     };
     let policy = Policy {
         max_deletions_per_pass: 5,
@@ -135,4 +149,46 @@ fn a_grown_iscsi_export_needs_no_resize() {
         !p.iter().any(|a| matches!(a, ExportAction::Resize { .. })),
         "{p:?}"
     );
+}
+
+#[test]
+fn a_resize_not_seen_done_is_planned_again_and_only_for_ember_s_nvme_export() {
+    let d = tempfile::tempdir().unwrap();
+    export_nvme(d.path());
+    let nvme = cfg("nvmet");
+    let resize = ExportAction::Resize {
+        volume: crate::names::LvName::new(V).unwrap(),
+        transport: Transport::NvmeTcp,
+        target: NQN.into(),
+        portals: vec!["127.0.0.1:4420".into()],
+    };
+    // grown by an earlier pass (nothing left to extend), its resize not done: again
+    assert_eq!(
+        plan_marked(&nvme, "1G", d.path(), &[V]),
+        vec![resize.clone()]
+    );
+    // grown again: one resize
+    assert_eq!(plan_marked(&nvme, "2G", d.path(), &[V]), vec![resize]);
+    // a mark of a volume ember does not export, or over iSCSI: nothing
+    let other = "volume-00000000-1b7c-4c43-9d5e-1f1e2a3b4c5d";
+    assert_eq!(plan_marked(&nvme, "1G", d.path(), &[other]), vec![]);
+    // not exported yet: exported (at its size), not resized
+    let empty = tempfile::tempdir().unwrap();
+    let p = plan_marked(&nvme, "1G", empty.path(), &[V]);
+    assert!(
+        matches!(
+            p[..],
+            [ExportAction::Export { .. }, ExportAction::AttachHost { .. }]
+        ),
+        "{p:?}"
+    );
+    let iscsi = cfg("lioadm");
+    let li = tempfile::tempdir().unwrap();
+    crate::reconcile::plan::export::tests::export_iscsi(
+        li.path(),
+        &iscsi,
+        V,
+        &[crate::reconcile::plan::export::tests::HOST],
+    );
+    assert_eq!(plan_marked(&iscsi, "1G", li.path(), &[V]), vec![]);
 }

@@ -150,3 +150,46 @@ fn import_reads_a_volumes_hosts_or_says_why_not() {
         "{got:?}"
     );
 }
+
+/// cinder's export of the volume, listening on `portals` instead of 127.0.0.1:3260.
+fn cinder_export_on(root: &Path, portals: &[&str]) {
+    cinder_export(
+        root,
+        &iqn(VOL),
+        "/dev/vg/volume-a",
+        &[(HOST, "cinderuser", "cinderpass")],
+    );
+    let np = PathBuf::from("target/iscsi")
+        .join(iqn(VOL))
+        .join("tpgt_1/np");
+    let mut steps = vec![Step::Rmdir(np.join("127.0.0.1:3260"))];
+    steps.extend(portals.iter().map(|p| Step::Mkdir(np.join(p))));
+    sim::apply(root, &steps).unwrap();
+}
+
+#[test]
+fn a_cinder_export_on_every_address_needs_no_portal_of_its_own() {
+    let cfg = iscsi_cfg();
+    let o = observed(vec![foreign(VOL)]);
+    // rtstool given no address: 0.0.0.0 and [::0], which serve 127.0.0.1:3260
+    let d = tempfile::tempdir().unwrap();
+    cinder_export_on(d.path(), &["0.0.0.0:3260", "[::0]:3260"]);
+    let p = run(&cfg, &adopting(HOST), &o, d.path());
+    let verbs: Vec<&str> = p.export_actions.iter().map(ExportAction::verb).collect();
+    assert_eq!(verbs, ["adopt_export"], "{p:?}");
+    // another address, or another port: the backend's portal is added
+    for np in ["10.9.9.9:3260", "0.0.0.0:3261"] {
+        let d = tempfile::tempdir().unwrap();
+        cinder_export_on(d.path(), &[np]);
+        let p = run(&cfg, &adopting(HOST), &o, d.path());
+        let added: Vec<&ExportAction> = p
+            .export_actions
+            .iter()
+            .filter(|a| a.verb() == "export")
+            .collect();
+        assert!(
+            matches!(added[..], [ExportAction::Export { portals, .. }] if portals == &["127.0.0.1:3260"]),
+            "{np}: {p:?}"
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! Another tool's export is seen on a volume whatever name of its device it opens, and
+//! whatever kind of backstore: the volume is then neither deleted nor exported a second time.
+
+use super::*;
+
+/// A target made by hand on `device` through a backstore of `hba` (`iblock_7`, `fileio_3`),
+/// with its LUN (`lun`) or without one (a backstore alone).
+fn made_by_hand(root: &Path, hba: &str, name: &str, device: &str, lun: bool) {
+    let bs = PathBuf::from("target/core").join(hba).join(name);
+    let mut steps = vec![
+        Step::Mkdir(bs.clone()),
+        Step::Write(bs.join("udev_path"), Value::Plain(device.into())),
+    ];
+    if lun {
+        let tpg = PathBuf::from("target/iscsi").join(name).join("tpgt_1");
+        steps.push(Step::Mkdir(tpg.join("lun/lun_0")));
+        steps.push(Step::Symlink {
+            link: tpg.join("lun/lun_0/x"),
+            target: bs,
+        });
+    }
+    sim::apply(root, &steps).unwrap();
+}
+
+#[test]
+fn a_volume_another_tool_exports_under_any_of_its_device_names_is_not_deleted() {
+    let cfg = iscsi_cfg();
+    let o = observed(vec![mine("volume-a")]);
+    let other = "iqn.2003-01.org.example:byhand";
+    for (hba, device) in [
+        ("iblock_7", "/dev/vg/volume-a"),
+        ("iblock_7", "/dev/mapper/vg-volume--a"),
+        ("iblock_7", "/dev/disk/by-id/dm-name-vg-volume--a"),
+        ("fileio_3", "/dev/vg/volume-a"),
+        ("fileio_3", "/dev/mapper/vg-volume--a"),
+    ] {
+        for lun in [true, false] {
+            let d = tempfile::tempdir().unwrap();
+            made_by_hand(d.path(), hba, other, device, lun);
+            let p = run(
+                &cfg,
+                "volumes:\n  volume-a: { state: absent }\n",
+                &o,
+                d.path(),
+            );
+            let case = format!("{hba} on {device}, with a LUN: {lun}");
+            assert!(p.actions.is_empty(), "{case}: {:?}", p.actions);
+            assert!(
+                p.export_actions.is_empty(),
+                "{case}: {:?}",
+                p.export_actions
+            );
+            assert_eq!(p.refused[0].kind, RefusalKind::Exported, "{case}");
+            let w = &p.warnings[0];
+            assert_eq!(w.kind, WarningKind::ForeignExport, "{case}");
+            let what = match lun {
+                true => format!("iSCSI target {other} names or uses volume-a"),
+                false => format!("iSCSI backstore {other} uses volume-a"),
+            };
+            assert!(w.message.contains(&what), "{case}: {}", w.message);
+            assert!(
+                w.message.contains(&format!("it opens {device}")),
+                "{case}: {}",
+                w.message
+            );
+        }
+    }
+    // another volume's device names: not this one's
+    for device in [
+        "/dev/vg/volume-ab",
+        "/dev/mapper/vg-volume-a",
+        "/dev/vgx/volume-a",
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        made_by_hand(d.path(), "iblock_7", other, device, true);
+        let p = run(
+            &cfg,
+            "volumes:\n  volume-a: { state: absent }\n",
+            &o,
+            d.path(),
+        );
+        assert_eq!(p.actions.len(), 1, "{device}: {:?}", p);
+    }
+}
+
+#[test]
+fn a_fileio_backstore_left_alone_under_ember_s_name_is_another_tool_s() {
+    let cfg = iscsi_cfg();
+    let o = observed(vec![mine("volume-a")]);
+    let d = tempfile::tempdir().unwrap();
+    made_by_hand(
+        d.path(),
+        "fileio_3",
+        &iqn("volume-a"),
+        "/dev/vg/volume-a",
+        false,
+    );
+    let p = run(
+        &cfg,
+        "volumes:\n  volume-a: { state: absent }\n",
+        &o,
+        d.path(),
+    );
+    assert!(p.export_actions.is_empty() && p.actions.is_empty(), "{p:?}");
+    assert_eq!(p.refused[0].kind, RefusalKind::Exported);
+    // an iblock one is what ember's own export cut short leaves: removed, then the deletion
+    let d = tempfile::tempdir().unwrap();
+    made_by_hand(
+        d.path(),
+        "iblock_0",
+        &iqn("volume-a"),
+        "/dev/vg/volume-a",
+        false,
+    );
+    let p = run(
+        &cfg,
+        "volumes:\n  volume-a: { state: absent }\n",
+        &o,
+        d.path(),
+    );
+    assert!(
+        matches!(p.export_actions[..], [ExportAction::Unexport { .. }]),
+        "{p:?}"
+    );
+    assert_eq!(p.actions.len(), 1);
+}
