@@ -201,7 +201,12 @@ fn one_iscsi(
                 chap: Some(chap_of(cfg, chap, vol, (root, lio_now.target(target)))?),
                 hosts: vec![],
             };
-            export_iscsi(cfg, root, rtslib, at.targets, &export)
+            export_iscsi(cfg, root, rtslib, at.targets, &export).map_err(
+                |e| match wildcard_listener(lio_now, &at.portals) {
+                    Some(why) => format!("{e} ({why})"),
+                    None => e,
+                },
+            )
         }
         ExportAction::AttachHost { target, host, .. } => {
             let iqn = Iqn::parse(target).map_err(|e| e.to_string())?;
@@ -283,6 +288,29 @@ fn one_nvme(at: &At, a: &ExportAction) -> Result<(), String> {
             }
         },
     }
+}
+
+/// Why LIO refuses one of `portals`: another target listens on every address of its port
+/// (`0.0.0.0:3260`, as targetcli's default portal does), and the kernel cannot then listen on
+/// one address of it.
+fn wildcard_listener(lio_now: &lio::State, portals: &[Portal]) -> Option<String> {
+    portals.iter().filter(|p| !p.ip.is_unspecified()).find_map(|p| {
+        lio_now.targets.iter().find_map(|t| {
+            let np = t
+                .tpgs
+                .iter()
+                .flat_map(|g| &g.portals)
+                .find(|np| **np != p.lio_name() && p.served_by(np))?;
+            Some(format!(
+                "target {} listens on {np}, every address of port {}, so LIO cannot listen on {p} alone: remove that portal from it (targetcli: /iscsi/{}/tpg1/portals delete {} {})",
+                t.iqn,
+                p.port,
+                t.iqn,
+                np.rsplit_once(':').map_or(np.as_str(), |(ip, _)| ip),
+                p.port
+            ))
+        })
+    })
 }
 
 fn device_of(cfg: &BackendConfig, vol: &str) -> String {

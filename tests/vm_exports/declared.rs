@@ -312,7 +312,32 @@ fn vm_a_declared_nvme_export_lets_in_only_its_hosts() {
         (sectors() == Some((96 << 20) / 512)).then_some(())
     });
 
-    declare(&s, "{ size: 96M, export: { hosts: [] } }");
+    // a worker killed between its lvextend and the resize: the LV grown, the mark the pass
+    // made before its lvextend left (src/reconcile/exports/grown.rs), the host not told
+    let mark = PathBuf::from(format!("/run/ember/grown/{vg}/{VOLUME}"));
+    std::fs::create_dir_all(mark.parent().unwrap()).unwrap();
+    std::fs::write(&mark, "").unwrap();
+    run("lvextend", &["-q", "-L", "128M", &device.to_string_lossy()]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(sectors(), Some((96 << 20) / 512), "told without a resize");
+    declare(
+        &s,
+        &format!("{{ size: 128M, export: {{ hosts: [{me}] }} }}"),
+    );
+    let p = s.ember(&["plan"]);
+    assert!(
+        p.stdout
+            .contains(&format!("~ resize export of volume {VOLUME}"))
+            && !p.stdout.contains("~ extend"),
+        "the resize not planned again: {p:?}"
+    );
+    apply_ok(&s);
+    wait_for(30, "the host to see 128 MiB", || {
+        (sectors() == Some((128 << 20) / 512)).then_some(())
+    });
+    assert!(!mark.exists(), "the mark was left after the resize");
+
+    declare(&s, "{ size: 128M, export: { hosts: [] } }");
     let out = apply_ok(&s);
     assert!(
         out.contains(&format!(
@@ -350,4 +375,49 @@ fn vm_a_declared_nvme_export_lets_in_only_its_hosts() {
             .subsystem(&nqn)
             .is_none()
     );
+}
+
+#[test]
+#[ignore = "VM test: tests/vm/run-tests exports"]
+fn vm_an_export_whose_port_another_target_holds_on_every_address_says_which() {
+    prepare_guest();
+    let vg = "vg-decl-wild";
+    create_vg(vg);
+    let (s, _state) = host(vg, "target_helper = lioadm");
+    // another tool's target with targetcli's default portal: 0.0.0.0:3260
+    run("lvcreate", &["-q", "-y", "-L", "8M", "-n", "byhand", vg]);
+    let other = "iqn.2003-01.org.example:wild";
+    // (the iSCSI fabric's group, which its first user makes: ember has made none yet)
+    std::fs::create_dir_all(Path::new(CONFIGFS).join("target/iscsi")).unwrap();
+    by_hand_target(other, &format!("/dev/{vg}/byhand"));
+    let np = PathBuf::from(CONFIGFS)
+        .join("target/iscsi")
+        .join(other)
+        .join("tpgt_1/np/0.0.0.0:3260");
+    std::fs::create_dir(&np).unwrap();
+    declare(&s, "{ size: 16M, export: { hosts: [] } }");
+    let r = s.ember(&["apply"]);
+    assert_ne!(r.code, 0, "{r:?}");
+    let want = format!(
+        "target {other} listens on 0.0.0.0:3260, every address of port 3260, so LIO cannot listen on 127.0.0.1:3260 alone: remove that portal from it (targetcli: /iscsi/{other}/tpg1/portals delete 0.0.0.0 3260)"
+    );
+    assert!(r.stdout.contains(&want), "{r:?}");
+    let iqn = format!("iqn.2010-10.org.openstack:{VOLUME}");
+    assert!(
+        lio::read(Path::new(CONFIGFS))
+            .unwrap()
+            .target(&iqn)
+            .is_none(),
+        "the failed export was not undone"
+    );
+    // the operator removes that portal: exported
+    std::fs::remove_dir(&np).unwrap();
+    apply_ok(&s);
+    let t = lio::read(Path::new(CONFIGFS))
+        .unwrap()
+        .target(&iqn)
+        .cloned()
+        .unwrap();
+    assert_eq!(t.tpgs[0].portals, ["127.0.0.1:3260"]);
+    clear_lio();
 }

@@ -4,7 +4,8 @@
 //! refused while a link lies beneath or points into what it would remove (configfs's
 //! -ENOTEMPTY and -EBUSY); a link to a path that does not exist is refused; nvmet's
 //! `allowed_hosts/` takes no link while `attr_allow_any_host` is 1, and that takes no 1 while
-//! a host is linked (-EINVAL both).
+//! a host is linked (-EINVAL both); LIO takes no portal on one address of a port while a
+//! target listens on every address of it (`0.0.0.0:3260`: the bind fails, mkdir says EINVAL).
 
 use std::fs;
 use std::io::{Error, ErrorKind};
@@ -24,6 +25,12 @@ pub fn perform(root: &Path, step: &Step) -> std::io::Result<()> {
         Step::Mkdir(p) => {
             if root.join(p).exists() {
                 return Err(Error::new(ErrorKind::AlreadyExists, "exists"));
+            }
+            if port_taken(root, p) {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "Invalid argument (the kernel: kernel_bind() failed: -98)",
+                ));
             }
             fs::create_dir_all(root.join(p))
         }
@@ -89,6 +96,30 @@ pub fn perform(root: &Path, step: &Step) -> std::io::Result<()> {
             fs::remove_dir_all(dir)
         }
     }
+}
+
+/// LIO's rule: a network portal `np/<ip>:<port>` on one IPv4 address cannot be made while a
+/// target listens on `0.0.0.0:<port>` (its socket holds the port on every address).
+fn port_taken(root: &Path, p: &Path) -> bool {
+    let (Some(name), Some(dir)) = (p.file_name().and_then(|n| n.to_str()), p.parent()) else {
+        return false;
+    };
+    let Some((ip, port)) = name.rsplit_once(':') else {
+        return false;
+    };
+    if !dir.ends_with("np") || ip.starts_with('[') || ip == "0.0.0.0" {
+        return false;
+    }
+    let wildcard = format!("0.0.0.0:{port}");
+    let Ok(targets) = fs::read_dir(root.join("target/iscsi")) else {
+        return false;
+    };
+    targets.flatten().any(|t| {
+        fs::read_dir(t.path()).is_ok_and(|tpgs| {
+            tpgs.flatten()
+                .any(|g| g.path().join("np").join(&wildcard).is_dir())
+        })
+    })
 }
 
 /// nvmet's rule: a link under a subsystem's `allowed_hosts/` while its `attr_allow_any_host`

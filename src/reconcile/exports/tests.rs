@@ -214,3 +214,38 @@ fn a_half_made_export_is_completed_by_the_next_pass() {
 
 mod grown;
 mod half;
+
+#[test]
+fn an_export_refused_its_portal_says_which_target_listens_on_every_address() {
+    let (_d, lvm, cfg) = setup();
+    // another tool's target with targetcli's default portal, on a device of its own
+    let root = lvm.target_root().path;
+    let np = std::path::PathBuf::from("target/iscsi/iqn.2003-01.org.example:else/tpgt_1/np");
+    crate::export::configfs::sim::apply(
+        &root,
+        &[crate::export::Step::Mkdir(np.join("0.0.0.0:3260"))],
+    )
+    .unwrap();
+    let yaml = format!("{{ size: 8M, export: {{ hosts: [{HOST}] }} }}");
+    let r = pass(&lvm, &cfg, &yaml);
+    assert!(!r.ok());
+    let failed = &r.outcome.as_ref().unwrap().export_failed;
+    assert!(
+        failed[0].error.contains(
+            "target iqn.2003-01.org.example:else listens on 0.0.0.0:3260, every address of port 3260, so LIO cannot listen on 127.0.0.1:3260 alone: remove that portal from it (targetcli: /iscsi/iqn.2003-01.org.example:else/tpg1/portals delete 0.0.0.0 3260)"
+        ),
+        "{failed:?}"
+    );
+    // its portal removed: exported (the simulator's configfs keeps what the failed change
+    // made, as a killed worker would leave it: the pass completes it)
+    crate::export::configfs::sim::apply(
+        &root,
+        &[crate::export::Step::Rmdir(np.join("0.0.0.0:3260"))],
+    )
+    .unwrap();
+    let r = pass(&lvm, &cfg, &yaml);
+    assert!(r.ok(), "{r:?}");
+    let t = lio(&lvm).target(&iqn()).cloned().unwrap();
+    assert_eq!(t.tpgs[0].portals, ["127.0.0.1:3260"]);
+    assert_eq!(t.tpgs[0].enabled, Some(true));
+}
