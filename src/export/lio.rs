@@ -117,6 +117,17 @@ impl State {
         self.backstores.iter().find(|b| b.path() == path)
     }
 
+    /// Whether a LUN of the target `iqn` is on a backstore of a kind ember never makes (not
+    /// `iblock_<n>`: fileio, pscsi, user, ramdisk), whose device it may not be able to read.
+    pub fn other_kind(&self, iqn: &str) -> bool {
+        self.target(iqn)
+            .into_iter()
+            .flat_map(|t| &t.tpgs)
+            .flat_map(|g| &g.luns)
+            .filter_map(|l| l.backstore.as_deref())
+            .any(|p| !is_block(p))
+    }
+
     /// The devices the target `iqn` opens: through its LUNs, then through its backstore (named
     /// after it, as ember and rtslib name it) when no LUN of it links to that (not yet, or any
     /// more: an export cut short). The first count is how many go through LUNs.
@@ -149,6 +160,14 @@ impl State {
     }
 }
 
+/// Whether the backstore at `path` (`target/core/<hba>/<name>`) is a block one, as ember makes.
+pub fn is_block(path: &Path) -> bool {
+    path.parent()
+        .and_then(Path::file_name)
+        .and_then(|h| h.to_str())
+        .is_some_and(|h| h.starts_with("iblock_"))
+}
+
 /// The device in a backstore's `info` after `key` (iblock: `... UDEV PATH: /dev/vg/lv
 /// readonly: 0 ...`; fileio: `... File: /dev/vg/lv  Size: ...`): what `control` set, for a
 /// backstore whose `udev_path` attribute nobody wrote.
@@ -172,12 +191,12 @@ pub fn read(root: &Path) -> Result<State, ExportError> {
     for hba in subdirs(&t.join("core"))? {
         // ember's (block) and those that may open a block device too (fileio: targetcli's
         // `fileio` on a device, which holds it open as iblock does)
-        let info_key = match () {
-            _ if hba.starts_with("iblock_") => "UDEV PATH:",
-            _ if hba.starts_with("fileio_") => "File:",
+        let (info_key, block) = match () {
+            _ if hba.starts_with("iblock_") => ("UDEV PATH:", true),
+            _ if hba.starts_with("fileio_") => ("File:", false),
             _ => continue,
         };
-        if info_key == "UDEV PATH:" {
+        if block {
             state.hbas.push(hba.clone());
         }
         for name in subdirs(&t.join("core").join(&hba))? {

@@ -201,12 +201,12 @@ fn one_iscsi(
                 chap: Some(chap_of(cfg, chap, vol, (root, lio_now.target(target)))?),
                 hosts: vec![],
             };
-            export_iscsi(cfg, root, rtslib, at.targets, &export).map_err(
-                |e| match wildcard_listener(lio_now, &at.portals) {
+            export_iscsi(cfg, root, rtslib, at.targets, &export).map_err(|e| {
+                match portals::wildcard_listener(&e, lio_now, &at.portals) {
                     Some(why) => format!("{e} ({why})"),
                     None => e,
-                },
-            )
+                }
+            })
         }
         ExportAction::AttachHost { target, host, .. } => {
             let iqn = Iqn::parse(target).map_err(|e| e.to_string())?;
@@ -288,29 +288,6 @@ fn one_nvme(at: &At, a: &ExportAction) -> Result<(), String> {
             }
         },
     }
-}
-
-/// Why LIO refuses one of `portals`: another target listens on every address of its port
-/// (`0.0.0.0:3260`, as targetcli's default portal does), and the kernel cannot then listen on
-/// one address of it.
-fn wildcard_listener(lio_now: &lio::State, portals: &[Portal]) -> Option<String> {
-    portals.iter().filter(|p| !p.ip.is_unspecified()).find_map(|p| {
-        lio_now.targets.iter().find_map(|t| {
-            let np = t
-                .tpgs
-                .iter()
-                .flat_map(|g| &g.portals)
-                .find(|np| **np != p.lio_name() && p.served_by(np))?;
-            Some(format!(
-                "target {} listens on {np}, every address of port {}, so LIO cannot listen on {p} alone: remove that portal from it (targetcli: /iscsi/{}/tpg1/portals delete {} {})",
-                t.iqn,
-                p.port,
-                t.iqn,
-                np.rsplit_once(':').map_or(np.as_str(), |(ip, _)| ip),
-                p.port
-            ))
-        })
-    })
 }
 
 fn device_of(cfg: &BackendConfig, vol: &str) -> String {
@@ -408,16 +385,9 @@ pub fn removals_first(
         .cloned()
         .collect();
     // the volumes about to be grown whose hosts must be told: marked before the `lvextend`
-    let grown = grown::Grown::of(&cfg.volume_group, root);
-    for a in &plan.export_actions {
-        if let ExportAction::Resize { volume, .. } = a
-            && let Err(e) = grown.mark(volume)
-        {
-            tracing::warn!(backend = %cfg.name, volume = %volume, "{e}");
-        }
-    }
+    grown::mark_planned(cfg, root, plan);
     let results = apply(cfg, root, &removals);
-    unmark_done(cfg, root, &results);
+    grown::unmark_done(cfg, root, &results);
     let mut failed = vec![];
     record(results, outcome, &mut failed, progress);
     let mut p = plan.clone();
@@ -459,7 +429,8 @@ pub fn additions_after(
         .into_iter()
         .map(|a| (a, Err("skipped: the volume's own step failed".to_string())));
     let results: Vec<Done> = held.chain(apply(cfg, root, &go)).collect();
-    unmark_done(cfg, root, &results);
+    grown::unmark_done(cfg, root, &results);
+    grown::unmark_unplanned(cfg, root, plan);
     record(results, outcome, &mut vec![], progress);
     // a deleted volume's CHAP credentials go with it: a new volume of that name gets its own
     if cfg.target.helper() == TargetHelper::Lioadm {
@@ -468,22 +439,6 @@ pub fn additions_after(
             if let Err(e) = chap.forget(&cfg.name, a.subject().as_str()) {
                 tracing::warn!(backend = %cfg.name, volume = %a.subject(), "cannot forget its CHAP credentials: {e}");
             }
-        }
-    }
-}
-
-/// A volume's mark ([`grown`]) removed once its resize is done, or its export gone.
-fn unmark_done(cfg: &BackendConfig, root: &TargetRoot, results: &[Done]) {
-    let grown = grown::Grown::of(&cfg.volume_group, root);
-    for (a, r) in results {
-        if r.is_ok()
-            && matches!(
-                a,
-                ExportAction::Resize { .. } | ExportAction::Unexport { .. }
-            )
-            && let Err(e) = grown.unmark(a.volume())
-        {
-            tracing::warn!(backend = %cfg.name, volume = %a.volume(), "{e}");
         }
     }
 }
@@ -522,5 +477,6 @@ fn record(
 
 pub mod adopt;
 pub mod grown;
+mod portals;
 #[cfg(test)]
 mod tests;

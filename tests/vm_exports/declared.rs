@@ -381,6 +381,9 @@ fn vm_a_declared_nvme_export_lets_in_only_its_hosts() {
 #[ignore = "VM test: tests/vm/run-tests exports"]
 fn vm_an_export_whose_port_another_target_holds_on_every_address_says_which() {
     prepare_guest();
+    // (what the tests before left: another tool's target of theirs holds iblock_90, and
+    // ember's own portals on 127.0.0.1:3260 would keep 0.0.0.0:3260 from being made)
+    reset_targets();
     let vg = "vg-decl-wild";
     create_vg(vg);
     let (s, _state) = host(vg, "target_helper = lioadm");
@@ -399,7 +402,7 @@ fn vm_an_export_whose_port_another_target_holds_on_every_address_says_which() {
     let r = s.ember(&["apply"]);
     assert_ne!(r.code, 0, "{r:?}");
     let want = format!(
-        "target {other} listens on 0.0.0.0:3260, every address of port 3260, so LIO cannot listen on 127.0.0.1:3260 alone: remove that portal from it (targetcli: /iscsi/{other}/tpg1/portals delete 0.0.0.0 3260)"
+        "target {other} listens on 0.0.0.0:3260, every address of port 3260, so LIO cannot listen on 127.0.0.1:3260 alone: give that target portals on the addresses it should listen on instead (targetcli: /iscsi/{other}/tpg1/portals create <address> 3260, then delete 0.0.0.0 3260)"
     );
     assert!(r.stdout.contains(&want), "{r:?}");
     let iqn = format!("iqn.2010-10.org.openstack:{VOLUME}");
@@ -410,8 +413,10 @@ fn vm_an_export_whose_port_another_target_holds_on_every_address_says_which() {
             .is_none(),
         "the failed export was not undone"
     );
-    // the operator removes that portal: exported
+    // the operator gives that target its own address's portal instead: exported beside it
+    // (LIO shares one listener between targets on the same address and port)
     std::fs::remove_dir(&np).unwrap();
+    std::fs::create_dir(np.with_file_name("127.0.0.1:3260")).unwrap();
     apply_ok(&s);
     let t = lio::read(Path::new(CONFIGFS))
         .unwrap()

@@ -198,7 +198,8 @@ pub fn remove_steps(iqn: &str, state: &State) -> Result<Vec<Step>, ExportError> 
         if used_elsewhere(&path, iqn, state) {
             continue;
         }
-        if let Some(b) = state.backstore_at(&path) {
+        // (ember makes and removes block backstores only)
+        if let Some(b) = state.backstore_at(&path).filter(|_| super::is_block(&path)) {
             steps.push(Step::Rmdir(path.clone()));
             let others = state.backstores.iter().filter(|o| o.hba == b.hba).count();
             if others == 1 {
@@ -235,8 +236,9 @@ pub fn complete_steps(export: &IscsiExport, state: &State) -> Vec<Step> {
     if g.enabled != Some(true) {
         steps.push(Step::Write(tpg.join("enable"), plain("1")));
     }
+    // (a portal on every address of the port serves it already: LIO would refuse it beside)
     for p in &export.portals {
-        if !g.portals.contains(&p.lio_name()) {
+        if !g.portals.iter().any(|np| p.served_by(np)) {
             steps.push(Step::Mkdir(tpg.join("np").join(p.lio_name())));
         }
     }

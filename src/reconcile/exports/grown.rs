@@ -16,8 +16,12 @@ use std::io::ErrorKind;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::PathBuf;
 
+use super::Done;
+use crate::config::BackendConfig;
 use crate::lvm::TargetRoot;
 use crate::names::LvName;
+use crate::reconcile::plan::Plan;
+use crate::reconcile::plan::export::ExportAction;
 
 /// The marks of one volume group's volumes.
 pub struct Grown {
@@ -84,6 +88,54 @@ impl Grown {
                 Err(format!("cannot remove {}: {e}", path.display()))
             }
             _ => Ok(()),
+        }
+    }
+}
+
+/// Marks the volumes whose resize `plan` holds, before its `lvextend`s.
+pub(super) fn mark_planned(cfg: &BackendConfig, root: &TargetRoot, plan: &Plan) {
+    let grown = Grown::of(&cfg.volume_group, root);
+    for a in &plan.export_actions {
+        if let ExportAction::Resize { volume, .. } = a
+            && let Err(e) = grown.mark(volume)
+        {
+            tracing::warn!(backend = %cfg.name, volume = %volume, "{e}");
+        }
+    }
+}
+
+/// Unmarks a volume once its resize is done, or its export gone.
+pub(super) fn unmark_done(cfg: &BackendConfig, root: &TargetRoot, results: &[Done]) {
+    let grown = Grown::of(&cfg.volume_group, root);
+    for (a, r) in results {
+        if r.is_ok()
+            && matches!(
+                a,
+                ExportAction::Resize { .. } | ExportAction::Unexport { .. }
+            )
+            && let Err(e) = grown.unmark(a.volume())
+        {
+            tracing::warn!(backend = %cfg.name, volume = %a.volume(), "{e}");
+        }
+    }
+}
+
+/// Unmarks the volumes for which `plan`, carried out, held no resize: those ember no longer
+/// exports (deleted, unexported, another tool's now), which have nothing left to tell.
+pub(super) fn unmark_unplanned(cfg: &BackendConfig, root: &TargetRoot, plan: &Plan) {
+    let grown = Grown::of(&cfg.volume_group, root);
+    let marked = grown.read();
+    if marked.is_empty() {
+        return;
+    }
+    let resized = |v: &LvName| {
+        plan.export_actions
+            .iter()
+            .any(|a| matches!(a, ExportAction::Resize { volume, .. } if volume == v))
+    };
+    for v in marked.iter().filter(|v| !resized(v)) {
+        if let Err(e) = grown.unmark(v) {
+            tracing::warn!(backend = %cfg.name, volume = %v, "{e}");
         }
     }
 }

@@ -232,7 +232,7 @@ fn an_export_refused_its_portal_says_which_target_listens_on_every_address() {
     let failed = &r.outcome.as_ref().unwrap().export_failed;
     assert!(
         failed[0].error.contains(
-            "target iqn.2003-01.org.example:else listens on 0.0.0.0:3260, every address of port 3260, so LIO cannot listen on 127.0.0.1:3260 alone: remove that portal from it (targetcli: /iscsi/iqn.2003-01.org.example:else/tpg1/portals delete 0.0.0.0 3260)"
+            "target iqn.2003-01.org.example:else listens on 0.0.0.0:3260, every address of port 3260, so LIO cannot listen on 127.0.0.1:3260 alone: give that target portals on the addresses it should listen on instead (targetcli: /iscsi/iqn.2003-01.org.example:else/tpg1/portals create <address> 3260, then delete 0.0.0.0 3260)"
         ),
         "{failed:?}"
     );

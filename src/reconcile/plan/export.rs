@@ -106,6 +106,35 @@ impl Naming<'_> {
     }
 }
 
+/// The warning about another tool's target or backstore `s`, which names or uses `used`
+/// (`named`: the LV whose target name it has).
+fn foreign_warning(n: &Naming, s: &Seen, named: Option<&LvInfo>, used: &[LvName]) -> String {
+    let why = match named {
+        Some(lv) if claim::cinder_nvmet(n, s, lv) => format!(
+            "open to any host, as cinder's nvmet makes it: left as it is until volume {}, ember's or adopted, declares its hosts (export: {{ hosts: [...] }}; ember then takes it over, restricted to them)",
+            lv.name
+        ),
+        _ => format!(
+            "not the one ember makes for a volume it owns: left as it is; it opens {}",
+            match s.devices.is_empty() {
+                true => "no device".to_string(),
+                false => s.devices.join(", "),
+            }
+        ),
+    };
+    let (what, verb) = match s.backstore {
+        true => ("backstore", "uses"),
+        false => ("target", "names or uses"),
+    };
+    let used: Vec<&str> = used.iter().map(LvName::as_str).collect();
+    format!(
+        "{} {what} {} {verb} {} but is not ember's ({why})",
+        n.transport.shown(),
+        s.name,
+        used.join(", ")
+    )
+}
+
 /// The export phase of one backend's plan: after the LV phases (it reads their deletions and
 /// creations), before the plan is held for any reason that holds everything.
 pub fn plan_exports(
@@ -139,40 +168,8 @@ pub fn plan_exports(
                 ours.insert(lv.name.clone(), s);
             }
             Claim::Theirs(used) => {
-                let why = match lvs.get(&s.name) {
-                    Some(lv) if claim::cinder_nvmet(&n, &s, lv) => format!(
-                        "open to any host, as cinder's nvmet makes it: left as it is until volume {}, ember's or adopted, declares its hosts (export: {{ hosts: [...] }}; ember then takes it over, restricted to them)",
-                        lv.name
-                    ),
-                    _ => format!(
-                        "not the one ember makes for a volume it owns: left as it is; it opens {}",
-                        match s.devices.is_empty() {
-                            true => "no device".to_string(),
-                            false => s.devices.join(", "),
-                        }
-                    ),
-                };
-                plan.warn(
-                    &s.name,
-                    WarningKind::ForeignExport,
-                    format!(
-                        "{} {} {} {} {} but is not ember's ({why})",
-                        n.transport.shown(),
-                        match s.backstore {
-                            true => "backstore",
-                            false => "target",
-                        },
-                        s.name,
-                        match s.backstore {
-                            true => "uses",
-                            false => "names or uses",
-                        },
-                        used.iter()
-                            .map(LvName::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
+                let why = foreign_warning(&n, &s, lvs.get(&s.name).copied(), &used);
+                plan.warn(&s.name, WarningKind::ForeignExport, why);
                 theirs.insert(s.name.clone(), used);
             }
             Claim::Unrelated => {}

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::names::LvName;
+use crate::reconcile::Action;
 use crate::reconcile::exports::grown::Grown;
 
 const HOSTNQN: &str = "nqn.2014-08.org.nvmexpress:uuid:aa";
@@ -95,16 +96,106 @@ fn a_mark_stays_until_the_resize_is_done_and_goes_with_the_export() {
     grown.mark(&v).unwrap();
     grown.mark(&v).unwrap();
     assert_eq!(grown.read(), vec![v.clone()]);
-    super::super::unmark_done(&cfg, &root, &[(resize.clone(), Err("failed".into()))]);
+    super::super::grown::unmark_done(&cfg, &root, &[(resize.clone(), Err("failed".into()))]);
     assert_eq!(
         grown.read(),
         vec![v.clone()],
         "a failed resize: still marked"
     );
-    super::super::unmark_done(&cfg, &root, &[(resize, Ok(()))]);
+    super::super::grown::unmark_done(&cfg, &root, &[(resize, Ok(()))]);
     assert_eq!(grown.read(), Vec::<LvName>::new());
     grown.mark(&v).unwrap();
-    super::super::unmark_done(&cfg, &root, &[(unexport, Ok(()))]);
+    super::super::grown::unmark_done(&cfg, &root, &[(unexport, Ok(()))]);
     assert_eq!(grown.read(), Vec::<LvName>::new(), "unexported: unmarked");
     grown.unmark(&v).unwrap();
+}
+
+#[test]
+fn a_marked_volume_deleted_is_unexported_and_deleted_without_a_resize() {
+    let (_d, lvm, cfg) = nvme_setup();
+    let r = pass(&lvm, &cfg, "{ size: 8M, export: { hosts: [] } }");
+    assert!(r.ok(), "{r:?}");
+    let grown = Grown::of("vg", &lvm.target_root());
+    grown.mark(&LvName::new(VOL).unwrap()).unwrap();
+    let r = pass(&lvm, &cfg, "{ state: absent }");
+    assert!(r.ok(), "{r:?}");
+    assert_eq!(resizes(&r), 0, "{r:?}");
+    assert!(!exists(&lvm));
+    assert_eq!(
+        grown.read(),
+        Vec::<LvName>::new(),
+        "unmarked with its unexport"
+    );
+}
+
+#[test]
+fn a_volume_grown_as_its_export_goes_is_not_resized() {
+    let (_d, lvm, cfg) = nvme_setup();
+    let r = pass(&lvm, &cfg, "{ size: 8M, export: { hosts: [] } }");
+    assert!(r.ok(), "{r:?}");
+    // grown, and no longer declared exported (no host on it): unexported, nothing to tell
+    let r = pass(&lvm, &cfg, "{ size: 16M }");
+    assert!(r.ok(), "{r:?}");
+    assert_eq!(resizes(&r), 0, "{r:?}");
+    let verbs: Vec<&str> = r
+        .plan
+        .as_ref()
+        .unwrap()
+        .export_actions
+        .iter()
+        .map(ExportAction::verb)
+        .collect();
+    assert_eq!(verbs, ["unexport"]);
+    let grown = Grown::of("vg", &lvm.target_root());
+    assert_eq!(grown.read(), Vec::<LvName>::new());
+}
+
+#[test]
+fn a_resize_that_fails_leaves_its_mark_and_the_next_pass_does_it() {
+    let (_d, lvm, cfg) = nvme_setup();
+    let r = pass(&lvm, &cfg, &yaml("8M"));
+    assert!(r.ok(), "{r:?}");
+    // nvmet refuses the write (here: the attribute is a directory in the model)
+    let subsystems = lvm.target_root().path.join("nvmet/subsystems");
+    let sub = std::fs::read_dir(&subsystems)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap();
+    let attr = sub.path().join("namespaces/10/revalidate_size");
+    let _ = std::fs::remove_file(&attr);
+    std::fs::create_dir(&attr).unwrap();
+    let r = pass(&lvm, &cfg, &yaml("16M"));
+    assert!(!r.ok(), "{r:?}");
+    let o = r.outcome.as_ref().unwrap();
+    assert!(matches!(o.done[..], [Action::ExtendVolume { .. }]), "{o:?}");
+    assert!(
+        matches!(o.export_failed[..], [ref f] if matches!(f.action, ExportAction::Resize { .. })),
+        "{o:?}"
+    );
+    let grown = Grown::of("vg", &lvm.target_root());
+    assert_eq!(grown.read(), vec![LvName::new(VOL).unwrap()], "marked");
+    // nvmet takes it again: the next pass, with nothing to extend, resizes
+    std::fs::remove_dir(&attr).unwrap();
+    let r = pass(&lvm, &cfg, &yaml("16M"));
+    assert!(r.ok(), "{r:?}");
+    assert!(r.outcome.as_ref().unwrap().done.is_empty());
+    assert_eq!(resizes(&r), 1, "{r:?}");
+    assert_eq!(grown.read(), Vec::<LvName>::new(), "unmarked");
+}
+
+#[test]
+fn a_mark_of_a_volume_ember_does_not_export_goes_with_the_next_pass_that_changes_anything() {
+    let (_d, lvm, cfg) = nvme_setup();
+    let r = pass(&lvm, &cfg, "{ size: 8M }");
+    assert!(r.ok(), "{r:?}");
+    let grown = Grown::of("vg", &lvm.target_root());
+    grown.mark(&LvName::new(VOL).unwrap()).unwrap();
+    // nothing to resize: planned as nothing
+    let r = pass(&lvm, &cfg, "{ size: 8M }");
+    assert!(!r.plan.unwrap().has_changes());
+    let r = pass(&lvm, &cfg, "{ state: absent }");
+    assert!(r.ok(), "{r:?}");
+    assert!(!exists(&lvm));
+    assert_eq!(grown.read(), Vec::<LvName>::new());
 }

@@ -32,6 +32,9 @@ pub(super) struct Seen {
     pub(super) half: bool,
     /// A backstore no LUN uses (iSCSI), not a target.
     pub(super) backstore: bool,
+    /// Made of a backstore of a kind ember never makes (iSCSI: not a block one), whose device
+    /// may not even be readable: never ember's.
+    pub(super) other_kind: bool,
 }
 
 pub(super) fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
@@ -78,6 +81,7 @@ pub(super) fn seen(targets: &Targets, transport: Transport) -> Vec<Seen> {
                     chaps: vec![],
                     auth_exposed: false,
                     backstore: false,
+                    other_kind: false,
                 }
             })
             .collect(),
@@ -108,8 +112,9 @@ fn unused_backstores(lio: &lio::State) -> impl Iterator<Item = Seen> + '_ {
             chaps: vec![],
             auth_exposed: false,
             // (ember makes block backstores only: another kind is another tool's)
-            half: b.hba.starts_with("iblock_"),
+            half: lio::is_block(&b.path()),
             backstore: true,
+            other_kind: !lio::is_block(&b.path()),
         })
 }
 
@@ -140,6 +145,7 @@ fn iscsi_targets(targets: &Targets) -> impl Iterator<Item = Seen> + '_ {
             chaps: adopt::distinct_chaps(t),
             auth_exposed: t.tpgs.iter().flat_map(|g| &g.acls).any(|a| !a.auth_private),
             backstore: false,
+            other_kind: targets.lio.other_kind(&t.iqn),
         }
     })
 }
@@ -174,7 +180,11 @@ pub(super) fn claim<'a>(
         let whole = shaped(s) && !s.devices.is_empty();
         let open = s.hosts.iter().any(|h| h == "*");
         let restricted = cinder_nvmet(n, s, lv) && restricting.contains(&&lv.name);
-        if mine && (whole || s.half && !open || restricted) && s.devices.iter().all(|d| *d == dev) {
+        if mine
+            && !s.other_kind
+            && (whole || s.half && !open || restricted)
+            && s.devices.iter().all(|d| *d == dev)
+        {
             return Claim::Ours(lv);
         }
     }

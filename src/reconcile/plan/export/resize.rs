@@ -31,9 +31,18 @@ pub(super) fn resize_grown(
             grown.push(v);
         }
     }
+    // (a volume this plan unexports, to delete it or as no longer declared, has no host left
+    // to tell)
+    let unexported = |v: &LvName| {
+        plan.export_actions
+            .iter()
+            .any(|a| matches!(a, ExportAction::Unexport { volume, .. } if volume == v))
+    };
     let mut resized = vec![];
     for v in grown {
-        if let Some(s) = ours.get(v) {
+        if let Some(s) = ours.get(v)
+            && !unexported(v)
+        {
             resized.push(ExportAction::Resize {
                 volume: v.clone(),
                 transport,

@@ -124,3 +124,56 @@ fn a_fileio_backstore_left_alone_under_ember_s_name_is_another_tool_s() {
     );
     assert_eq!(p.actions.len(), 1);
 }
+
+#[test]
+fn a_target_under_ember_s_name_on_a_backstore_ember_never_makes_is_another_tool_s() {
+    let cfg = iscsi_cfg();
+    let o = observed(vec![mine("volume-a")]);
+    // a fileio backstore on the volume's device, or a pscsi one (not read: no device known)
+    for hba in ["fileio_3", "pscsi_0"] {
+        let d = tempfile::tempdir().unwrap();
+        made_by_hand(d.path(), hba, &iqn("volume-a"), "/dev/vg/volume-a", true);
+        let p = run(
+            &cfg,
+            "volumes:\n  volume-a: { state: absent }\n",
+            &o,
+            d.path(),
+        );
+        assert!(p.export_actions.is_empty(), "{hba}: {p:?}");
+        assert!(p.actions.is_empty(), "{hba}: {p:?}");
+        assert_eq!(p.refused[0].kind, RefusalKind::Exported, "{hba}");
+        assert_eq!(p.warnings[0].kind, WarningKind::ForeignExport, "{hba}");
+        // and its removal's steps, were it asked for, leave that backstore alone
+        let state = crate::export::lio::read(d.path()).unwrap();
+        let steps = crate::export::lio::remove_steps(&iqn("volume-a"), &state).unwrap();
+        assert!(
+            !steps.iter().any(|s| s.to_string().contains(hba)),
+            "{hba}: {steps:?}"
+        );
+    }
+}
+
+#[test]
+fn device_mapper_names_double_the_dashes_of_both_names() {
+    let mut cfg = iscsi_cfg();
+    cfg.volume_group = "my-vg".into();
+    let o = observed(vec![mine("volume-a")]);
+    let other = "iqn.2003-01.org.example:byhand";
+    for (device, used) in [
+        ("/dev/mapper/my--vg-volume--a", true),
+        ("/dev/disk/by-id/dm-name-my--vg-volume--a", true),
+        ("/dev/my-vg/volume-a", true),
+        ("/dev/mapper/my-vg-volume--a", false),
+        ("/dev/mapper/my--vg-volume-a", false),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        made_by_hand(d.path(), "iblock_7", other, device, true);
+        let p = run(
+            &cfg,
+            "volumes:\n  volume-a: { state: absent }\n",
+            &o,
+            d.path(),
+        );
+        assert_eq!(p.actions.is_empty(), used, "{device}: {p:?}");
+    }
+}
