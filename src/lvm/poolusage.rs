@@ -67,11 +67,7 @@ pub fn parse(line: &str) -> Result<PoolUsage, String> {
 
 /// The device-mapper name of an LV's layer: `vg-lv-layer`, each `-` of the names doubled.
 pub fn dm_name(vg: &VgName, lv: &LvName, layer: &str) -> String {
-    format!(
-        "{}-{}-{layer}",
-        vg.as_str().replace('-', "--"),
-        lv.as_str().replace('-', "--")
-    )
+    format!("{}-{layer}", super::clear::dm_name(vg, lv))
 }
 
 /// The pool's usage from the kernel; `Ok(None)` when the pool has no device (inactive).

@@ -34,6 +34,15 @@ pub fn wanted(cfg: &BackendConfig) -> bool {
 /// The target configuration as it is now (the transport the backend uses; the other is left
 /// empty).
 pub fn read(cfg: &BackendConfig, root: &TargetRoot) -> Result<Targets, ExportError> {
+    let mut targets = read_targets(cfg, root)?;
+    if cfg.target.helper() == TargetHelper::Nvmet {
+        targets.grown = grown::Grown::of(&cfg.volume_group, root).read();
+    }
+    Ok(targets)
+}
+
+/// [`read`] without the marks of volumes to resize (what an action needs, read under the lock).
+fn read_targets(cfg: &BackendConfig, root: &TargetRoot) -> Result<Targets, ExportError> {
     Ok(match cfg.target.helper() {
         TargetHelper::Lioadm => Targets {
             lio: lio::read(&root.path)?,
@@ -41,7 +50,6 @@ pub fn read(cfg: &BackendConfig, root: &TargetRoot) -> Result<Targets, ExportErr
         },
         TargetHelper::Nvmet => Targets {
             nvmet: nvmet::read(&root.path)?,
-            grown: grown::Grown::of(&cfg.volume_group, root).read(),
             ..Targets::default()
         },
         TargetHelper::Unsupported => Targets::default(),
@@ -145,7 +153,7 @@ fn one(
     chap: &ChapStore,
     a: &ExportAction,
 ) -> Result<(), String> {
-    let targets = read(cfg, root).map_err(|e| e.to_string())?;
+    let targets = read_targets(cfg, root).map_err(|e| e.to_string())?;
     let portals: Vec<Portal> = std::iter::once(&cfg.target.target_ip_address)
         .chain(&cfg.target.target_secondary_ip_addresses)
         .filter_map(|s| s.parse().ok())
@@ -336,7 +344,7 @@ fn export_iscsi(
     let _rts = rtslib.map(lock).transpose().map_err(|e| {
         format!("{e} (rtslib's lock, held while a backstore is made so that targetcli cannot pick the same index; under a sandbox it must be writable)")
     })?;
-    let now = read(cfg, root).map_err(|e| e.to_string())?;
+    let now = read_targets(cfg, root).map_err(|e| e.to_string())?;
     let steps = lio::create_steps(export, &now.lio).map_err(|e| e.to_string())?;
     write(root, &steps)
 }

@@ -177,25 +177,7 @@ fn vm_a_cinder_made_export_is_adopted_with_its_session_kept() {
         lio_sid,
         "the target's session changed (a new login)"
     );
-    let second = pattern(72, LEN);
-    {
-        use std::io::{Seek, SeekFrom, Write};
-        let mut f = std::fs::OpenOptions::new().write(true).open(&disk).unwrap();
-        f.seek(SeekFrom::Start(LEN as u64)).unwrap();
-        f.write_all(&second).unwrap();
-        f.sync_all().unwrap();
-    }
-    let both = read_back(&device, 2 * LEN);
-    assert_eq!(
-        sha256(&both[..LEN]),
-        sha256(&first),
-        "the write before is not on the LV"
-    );
-    assert_eq!(
-        sha256(&both[LEN..]),
-        sha256(&second),
-        "the write after is not on the LV"
-    );
+    write_after_and_check(&disk, &device, &first, 72);
 
     // the target as cinder made it: same IQN, backstore, serial, LUN, ACL, portal
     let after = lio::read(Path::new(CONFIGFS)).unwrap();

@@ -58,7 +58,7 @@ fn cinder_exports(nqn: &str, device: &Path) {
 /// A compute host's connection as os-brick makes one: reconnecting by itself (every second,
 /// for up to two minutes) when its controller is dropped.
 fn connect(nqn: &str, hostnqn: &str) -> bool {
-    connect_with(
+    nvme_connect_with(
         nqn,
         hostnqn,
         &["--reconnect-delay=1", "--ctrl-loss-tmo=120"],
@@ -77,27 +77,6 @@ fn fabrics_connect(options: &str) -> std::io::Result<String> {
     let mut answer = String::new();
     f.read_to_string(&mut answer)?;
     Ok(answer)
-}
-
-fn connect_with(nqn: &str, hostnqn: &str, extra: &[&str]) -> bool {
-    let args = [
-        "connect",
-        "-t",
-        "tcp",
-        "-a",
-        "127.0.0.1",
-        "-s",
-        "4420",
-        "-n",
-        nqn,
-        "-q",
-        hostnqn,
-    ];
-    let o = try_run(90, "nvme", &[&args[..], extra].concat());
-    if !o.status.success() {
-        eprintln!("nvme connect as {hostnqn}: {}", shown(&o));
-    }
-    o.status.success()
 }
 
 fn wwid(disk: &Path) -> String {
@@ -276,25 +255,7 @@ fn vm_a_cinder_nvmet_export_is_adopted_restricted_to_its_declared_hosts() {
     let disk = nvme_disk(ID);
     assert_eq!(wwid(&disk), id_before, "another disk");
     assert_eq!(serials(&nqn), serial_before, "another serial");
-    let second = pattern(82, LEN);
-    {
-        use std::io::{Seek, SeekFrom, Write};
-        let mut f = std::fs::OpenOptions::new().write(true).open(&disk).unwrap();
-        f.seek(SeekFrom::Start(LEN as u64)).unwrap();
-        f.write_all(&second).unwrap();
-        f.sync_all().unwrap();
-    }
-    let both = read_back(&device, 2 * LEN);
-    assert_eq!(
-        sha256(&both[..LEN]),
-        sha256(&first),
-        "the write before is not on the LV"
-    );
-    assert_eq!(
-        sha256(&both[LEN..]),
-        sha256(&second),
-        "the write after is not on the LV"
-    );
+    write_after_and_check(&disk, &device, &first, 82);
 
     assert_eq!(
         lv(vg, &vol).map(|l| l.tags.split(',').any(|t| t == "ember-managed")),

@@ -235,28 +235,55 @@ pub fn live_controllers(nqn: &str) -> usize {
 }
 
 pub fn nvme_connect(nqn: &str, hostnqn: &str) -> bool {
-    try_run(
-        90,
-        "nvme",
-        &[
-            "connect",
-            "-t",
-            "tcp",
-            "-a",
-            "127.0.0.1",
-            "-s",
-            "4420",
-            "-n",
-            nqn,
-            "-q",
-            hostnqn,
-            // a controller that loses its connection (a detach) is given up after 5 s of
-            // refused reconnects, not the default 600 s
-            "--ctrl-loss-tmo=5",
-        ],
-    )
-    .status
-    .success()
+    // a controller that loses its connection (a detach) is given up after 5 s of refused
+    // reconnects, not the default 600 s
+    nvme_connect_with(nqn, hostnqn, &["--ctrl-loss-tmo=5"])
+}
+
+/// `nvme connect` to `nqn` on 127.0.0.1:4420 as `hostnqn`, with `extra` options; its success
+/// (nvme-cli's output shown when it fails).
+pub fn nvme_connect_with(nqn: &str, hostnqn: &str, extra: &[&str]) -> bool {
+    let args = [
+        "connect",
+        "-t",
+        "tcp",
+        "-a",
+        "127.0.0.1",
+        "-s",
+        "4420",
+        "-n",
+        nqn,
+        "-q",
+        hostnqn,
+    ];
+    let o = try_run(90, "nvme", &[&args[..], extra].concat());
+    if !o.status.success() {
+        eprintln!("nvme connect as {hostnqn}: {}", shown(&o));
+    }
+    o.status.success()
+}
+
+/// Writes a second pattern (`seed`) after the first `len` bytes of the initiator's `disk`, then
+/// checks that the LV at `device` holds both: `first` (written before) and the second.
+pub fn write_after_and_check(disk: &Path, device: &Path, first: &[u8], seed: u64) {
+    use std::io::{Seek, SeekFrom};
+    let len = first.len();
+    let second = pattern(seed, len);
+    let mut f = std::fs::OpenOptions::new().write(true).open(disk).unwrap();
+    f.seek(SeekFrom::Start(len as u64)).unwrap();
+    f.write_all(&second).unwrap();
+    f.sync_all().unwrap();
+    let both = read_back(device, 2 * len);
+    assert_eq!(
+        sha256(&both[..len]),
+        sha256(first),
+        "the write before is not on the LV"
+    );
+    assert_eq!(
+        sha256(&both[len..]),
+        sha256(&second),
+        "the write after is not on the LV"
+    );
 }
 
 /// The initiator's controllers of the subsystem `nqn`, in any state.

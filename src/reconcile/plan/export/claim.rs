@@ -191,7 +191,7 @@ pub(super) fn claim<'a>(
     let vg = n.cfg.volume_group.as_str();
     let mut used: Vec<LvName> = named.map(|l| l.name.clone()).into_iter().collect();
     for d in &s.devices {
-        if let Some(lv) = lvs.values().find(|x| opens_lv(d, vg, x.name.as_str()))
+        if let Some(lv) = lvs.values().find(|x| opens_lv(d, vg, &x.name))
             && !used.contains(&lv.name)
         {
             used.push(lv.name.clone());
@@ -225,16 +225,19 @@ pub(super) fn shaped(s: &Seen) -> bool {
 /// `/dev/mapper/<vg>-<lv>` and `/dev/disk/by-id/dm-name-<vg>-<lv>` (each `-` of a name doubled,
 /// as lvm names the device). (`/dev/dm-<n>` is not recognised: the planner does not know the
 /// minor numbers; lvm itself still refuses to remove an LV a target holds open.)
-pub(super) fn opens_lv(device: &str, vg: &str, lv: &str) -> bool {
+pub(super) fn opens_lv(device: &str, vg: &str, lv: &LvName) -> bool {
     if device
         .strip_prefix("/dev/")
         .and_then(|r| r.strip_prefix(vg))
         .and_then(|r| r.strip_prefix('/'))
-        == Some(lv)
+        == Some(lv.as_str())
     {
         return true;
     }
-    let dm = format!("{}-{}", vg.replace('-', "--"), lv.replace('-', "--"));
+    let Ok(vg) = crate::names::VgName::new(vg) else {
+        return false;
+    };
+    let dm = crate::lvm::clear::dm_name(&vg, lv);
     ["/dev/mapper/", "/dev/disk/by-id/dm-name-"]
         .iter()
         .any(|p| device.strip_prefix(p) == Some(dm.as_str()))

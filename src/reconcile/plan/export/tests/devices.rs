@@ -22,10 +22,26 @@ fn made_by_hand(root: &Path, hba: &str, name: &str, device: &str, lun: bool) {
     sim::apply(root, &steps).unwrap();
 }
 
+/// The plan that deletes `volume-a` (ember's, in `cfg`'s VG) beside a target made by hand
+/// (`made_by_hand`, in the configfs model at `d`).
+fn deleting_beside(
+    cfg: &BackendConfig,
+    d: &tempfile::TempDir,
+    (hba, name, device, lun): (&str, &str, &str, bool),
+) -> Plan {
+    made_by_hand(d.path(), hba, name, device, lun);
+    let o = observed(vec![mine("volume-a")]);
+    run(
+        cfg,
+        "volumes:\n  volume-a: { state: absent }\n",
+        &o,
+        d.path(),
+    )
+}
+
 #[test]
 fn a_volume_another_tool_exports_under_any_of_its_device_names_is_not_deleted() {
     let cfg = iscsi_cfg();
-    let o = observed(vec![mine("volume-a")]);
     let other = "iqn.2003-01.org.example:byhand";
     for (hba, device) in [
         ("iblock_7", "/dev/vg/volume-a"),
@@ -36,13 +52,7 @@ fn a_volume_another_tool_exports_under_any_of_its_device_names_is_not_deleted() 
     ] {
         for lun in [true, false] {
             let d = tempfile::tempdir().unwrap();
-            made_by_hand(d.path(), hba, other, device, lun);
-            let p = run(
-                &cfg,
-                "volumes:\n  volume-a: { state: absent }\n",
-                &o,
-                d.path(),
-            );
+            let p = deleting_beside(&cfg, &d, (hba, other, device, lun));
             let case = format!("{hba} on {device}, with a LUN: {lun}");
             assert!(p.actions.is_empty(), "{case}: {:?}", p.actions);
             assert!(
@@ -72,13 +82,7 @@ fn a_volume_another_tool_exports_under_any_of_its_device_names_is_not_deleted() 
         "/dev/vgx/volume-a",
     ] {
         let d = tempfile::tempdir().unwrap();
-        made_by_hand(d.path(), "iblock_7", other, device, true);
-        let p = run(
-            &cfg,
-            "volumes:\n  volume-a: { state: absent }\n",
-            &o,
-            d.path(),
-        );
+        let p = deleting_beside(&cfg, &d, ("iblock_7", other, device, true));
         assert_eq!(p.actions.len(), 1, "{device}: {:?}", p);
     }
 }
@@ -86,37 +90,20 @@ fn a_volume_another_tool_exports_under_any_of_its_device_names_is_not_deleted() 
 #[test]
 fn a_fileio_backstore_left_alone_under_ember_s_name_is_another_tool_s() {
     let cfg = iscsi_cfg();
-    let o = observed(vec![mine("volume-a")]);
     let d = tempfile::tempdir().unwrap();
-    made_by_hand(
-        d.path(),
-        "fileio_3",
-        &iqn("volume-a"),
-        "/dev/vg/volume-a",
-        false,
-    );
-    let p = run(
+    let p = deleting_beside(
         &cfg,
-        "volumes:\n  volume-a: { state: absent }\n",
-        &o,
-        d.path(),
+        &d,
+        ("fileio_3", &iqn("volume-a"), "/dev/vg/volume-a", false),
     );
     assert!(p.export_actions.is_empty() && p.actions.is_empty(), "{p:?}");
     assert_eq!(p.refused[0].kind, RefusalKind::Exported);
     // an iblock one is what ember's own export cut short leaves: removed, then the deletion
     let d = tempfile::tempdir().unwrap();
-    made_by_hand(
-        d.path(),
-        "iblock_0",
-        &iqn("volume-a"),
-        "/dev/vg/volume-a",
-        false,
-    );
-    let p = run(
+    let p = deleting_beside(
         &cfg,
-        "volumes:\n  volume-a: { state: absent }\n",
-        &o,
-        d.path(),
+        &d,
+        ("iblock_0", &iqn("volume-a"), "/dev/vg/volume-a", false),
     );
     assert!(
         matches!(p.export_actions[..], [ExportAction::Unexport { .. }]),
@@ -128,17 +115,10 @@ fn a_fileio_backstore_left_alone_under_ember_s_name_is_another_tool_s() {
 #[test]
 fn a_target_under_ember_s_name_on_a_backstore_ember_never_makes_is_another_tool_s() {
     let cfg = iscsi_cfg();
-    let o = observed(vec![mine("volume-a")]);
     // a fileio backstore on the volume's device, or a pscsi one (not read: no device known)
     for hba in ["fileio_3", "pscsi_0"] {
         let d = tempfile::tempdir().unwrap();
-        made_by_hand(d.path(), hba, &iqn("volume-a"), "/dev/vg/volume-a", true);
-        let p = run(
-            &cfg,
-            "volumes:\n  volume-a: { state: absent }\n",
-            &o,
-            d.path(),
-        );
+        let p = deleting_beside(&cfg, &d, (hba, &iqn("volume-a"), "/dev/vg/volume-a", true));
         assert!(p.export_actions.is_empty(), "{hba}: {p:?}");
         assert!(p.actions.is_empty(), "{hba}: {p:?}");
         assert_eq!(p.refused[0].kind, RefusalKind::Exported, "{hba}");
@@ -157,7 +137,6 @@ fn a_target_under_ember_s_name_on_a_backstore_ember_never_makes_is_another_tool_
 fn device_mapper_names_double_the_dashes_of_both_names() {
     let mut cfg = iscsi_cfg();
     cfg.volume_group = "my-vg".into();
-    let o = observed(vec![mine("volume-a")]);
     let other = "iqn.2003-01.org.example:byhand";
     for (device, used) in [
         ("/dev/mapper/my--vg-volume--a", true),
@@ -167,13 +146,7 @@ fn device_mapper_names_double_the_dashes_of_both_names() {
         ("/dev/mapper/my--vg-volume-a", false),
     ] {
         let d = tempfile::tempdir().unwrap();
-        made_by_hand(d.path(), "iblock_7", other, device, true);
-        let p = run(
-            &cfg,
-            "volumes:\n  volume-a: { state: absent }\n",
-            &o,
-            d.path(),
-        );
+        let p = deleting_beside(&cfg, &d, ("iblock_7", other, device, true));
         assert_eq!(p.actions.is_empty(), used, "{device}: {p:?}");
     }
 }
